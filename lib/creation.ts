@@ -1,0 +1,200 @@
+/** Creating tensors: from JS data, over a Buffer (zero-copy), and the factory functions. */
+import type { AnyTypedArray, DType, Device, MemoryFormat } from './dtype';
+import { DTYPES } from './dtype';
+import { native } from './native';
+import { Tensor, type NestedArray, type Scalar } from './tensor';
+import { checkInt, checkNumber, checkOneOf, checkShape, typeError, rangeError } from './validate';
+
+const N = native();
+
+/** Options shared by the factory functions. */
+export interface TensorOptions {
+  /** Element type (default: float32, or inferred from the data for `tensor()`). */
+  dtype?: DType;
+  /** Device (default `cpu`). */
+  device?: Device | string;
+  /** Record operations on the result for autograd (floating-point dtypes only). */
+  requiresGrad?: boolean;
+}
+
+function opts(op: string, o: TensorOptions | undefined): { dtype?: DType; device?: string; requiresGrad: boolean } {
+  if (o === undefined) return { requiresGrad: false };
+  if (typeof o !== 'object' || o === null) throw typeError(op, 'options', '{dtype, device, requiresGrad}', o);
+  if (o.dtype !== undefined) checkOneOf(op, 'dtype', o.dtype, DTYPES);
+  if (o.device !== undefined && typeof o.device !== 'string') throw typeError(op, 'device', '"cpu", "cuda" or "cuda:N"', o.device);
+  return { dtype: o.dtype, device: o.device, requiresGrad: o.requiresGrad ?? false };
+}
+
+function sizes(op: string, shape: number | number[]): number[] {
+  return checkShape(op, 'shape', typeof shape === 'number' ? [shape] : shape);
+}
+
+type Leaf = number | boolean | bigint;
+
+// Flattens rectangular nested arrays; throws naming the first ragged position.
+function flatten(op: string, data: unknown): { values: Leaf[]; shape: number[] } {
+  const shape: number[] = [];
+  for (let d: unknown = data; Array.isArray(d); d = d[0]) shape.push(d.length);
+  const values: Leaf[] = [];
+  const walk = (v: unknown, depth: number, path: number[]): void => {
+    if (depth === shape.length) {
+      if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'bigint') {
+        throw typeError(op, `data[${path.join('][')}]`, 'a number, boolean or bigint', v);
+      }
+      values.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      throw rangeError(op, `data${path.length ? `[${path.join('][')}]` : ''}`, `an array of length ${shape[depth]} (nested arrays must be rectangular)`, v);
+    }
+    v.forEach((x, i) => walk(x, depth + 1, [...path, i]));
+  };
+  walk(data, 0, []);
+  return { values, shape };
+}
+
+/**
+ * A tensor from JS data (copied): a number, boolean, nested arrays, or a TypedArray.
+ * dtype is inferred when not given: numbers give float32, booleans bool, bigints int64, and a
+ * TypedArray its own type (Float32Array float32, Float64Array float64, Int32Array int32,
+ * BigInt64Array int64, Uint8Array uint8). `shape` reshapes a flat TypedArray.
+ */
+export function tensor(data: NestedArray | bigint | AnyTypedArray, options: TensorOptions & { shape?: number[] } = {}): Tensor {
+  const o = opts('tensor', options);
+  if (ArrayBuffer.isView(data)) {
+    const ta = data as AnyTypedArray;
+    const shape = options.shape !== undefined ? checkShape('tensor', 'shape', options.shape) : [ta.length];
+    return new Tensor(N.fromTypedArray(ta, shape, o.dtype, o.device, o.requiresGrad));
+  }
+  const { values, shape } = flatten('tensor', data);
+  const kinds = new Set(values.map((v) => typeof v));
+  if (kinds.size > 1) throw typeError('tensor', 'data', 'elements all of one kind (numbers, booleans or bigints)', data);
+  let arr: AnyTypedArray;
+  let inferred: DType;
+  if (kinds.has('bigint')) {
+    arr = BigInt64Array.from(values as bigint[]);
+    inferred = 'int64';
+  } else if (kinds.has('boolean')) {
+    arr = Uint8Array.from(values as boolean[], (b) => (b ? 1 : 0));
+    inferred = 'bool';
+  } else {
+    arr = Float64Array.from(values as number[]);
+    inferred = 'float32';
+  }
+  const finalShape = options.shape !== undefined ? checkShape('tensor', 'shape', options.shape) : shape;
+  return new Tensor(N.fromTypedArray(arr, finalShape, o.dtype ?? inferred, o.device, o.requiresGrad));
+}
+
+/**
+ * A CPU tensor sharing memory with `buffer` (no copy): writes through either are seen by both.
+ * The buffer's byte length must equal numel × element size and its memory be aligned for `dtype`.
+ * Lifetime: the Buffer is kept alive as long as any tensor sharing its memory exists (views included).
+ */
+export function fromBuffer(buffer: ArrayBufferView, shape: number[], dtype: DType): Tensor {
+  if (!ArrayBuffer.isView(buffer)) throw typeError('fromBuffer', 'buffer', 'a Buffer or TypedArray', buffer);
+  checkOneOf('fromBuffer', 'dtype', dtype, DTYPES);
+  return new Tensor(N.fromBuffer(buffer, checkShape('fromBuffer', 'shape', shape), dtype));
+}
+
+/** A tensor filled with `value`. */
+export function full(shape: number | number[], value: Scalar, options?: TensorOptions): Tensor {
+  const o = opts('full', options);
+  if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'bigint') throw typeError('full', 'value', 'a number', value);
+  return new Tensor(N.full(sizes('full', shape), value, o.dtype ?? (typeof value === 'boolean' ? 'bool' : undefined), o.device, o.requiresGrad));
+}
+/** A tensor of zeros. */
+export function zeros(shape: number | number[], options?: TensorOptions): Tensor {
+  const o = opts('zeros', options);
+  return new Tensor(N.full(sizes('zeros', shape), 0, o.dtype, o.device, o.requiresGrad));
+}
+/** A tensor of ones. */
+export function ones(shape: number | number[], options?: TensorOptions): Tensor {
+  const o = opts('ones', options);
+  return new Tensor(N.full(sizes('ones', shape), 1, o.dtype, o.device, o.requiresGrad));
+}
+/** An uninitialised tensor (contents are whatever memory held). */
+export function empty(shape: number | number[], options?: TensorOptions & { memoryFormat?: MemoryFormat }): Tensor {
+  const o = opts('empty', options);
+  return new Tensor(N.empty(sizes('empty', shape), o.dtype, o.device, o.requiresGrad, options?.memoryFormat));
+}
+/** Zeros with the shape, dtype and device of `t`. */
+export function zerosLike(t: Tensor, options?: TensorOptions): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
+/** Ones with the shape, dtype and device of `t`. */
+export function onesLike(t: Tensor, options?: TensorOptions): Tensor {
+  return ones(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
+
+/**
+ * Values from `start` (inclusive) to `end` (exclusive) by `step`; `arange(n)` is 0..n-1.
+ * dtype defaults to int64 when all arguments are integers, else float32.
+ */
+export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
+  const o = opts('arange', options);
+  if (end === undefined) {
+    end = start;
+    start = 0;
+  }
+  checkNumber('arange', 'start', start);
+  checkNumber('arange', 'end', end);
+  checkNumber('arange', 'step', step);
+  if (step === 0) throw rangeError('arange', 'step', 'a nonzero number', step);
+  const integral = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
+  return new Tensor(N.arange(start, end, step, o.dtype ?? (integral ? 'int64' : 'float32'), o.device, o.requiresGrad));
+}
+/** `steps` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
+  const o = opts('linspace', options);
+  checkNumber('linspace', 'start', start);
+  checkNumber('linspace', 'end', end);
+  checkInt('linspace', 'steps', steps, 0);
+  return new Tensor(N.linspace(start, end, steps, o.dtype, o.device, o.requiresGrad));
+}
+/** The n×m identity matrix (m defaults to n). */
+export function eye(n: number, m?: number, options?: TensorOptions): Tensor {
+  const o = opts('eye', options);
+  checkInt('eye', 'n', n, 0);
+  if (m !== undefined) checkInt('eye', 'm', m, 0);
+  return new Tensor(N.eye(n, m, o.dtype, o.device, o.requiresGrad));
+}
+/** Uniform samples in [0, 1). Seeded by `manualSeed`. */
+export function rand(shape: number | number[], options?: TensorOptions): Tensor {
+  const o = opts('rand', options);
+  return new Tensor(N.rand(sizes('rand', shape), o.dtype, o.device, o.requiresGrad));
+}
+/** Standard normal samples. Seeded by `manualSeed`. */
+export function randn(shape: number | number[], options?: TensorOptions): Tensor {
+  const o = opts('randn', options);
+  return new Tensor(N.randn(sizes('randn', shape), o.dtype, o.device, o.requiresGrad));
+}
+/** Uniform integers in [low, high), int64 unless `dtype` says otherwise. */
+export function randint(low: number, high: number, shape: number | number[], options?: Omit<TensorOptions, 'requiresGrad'>): Tensor {
+  const o = opts('randint', options);
+  checkInt('randint', 'low', low);
+  checkInt('randint', 'high', high);
+  if (high <= low) throw rangeError('randint', 'high', `an integer greater than low (${low})`, high);
+  return new Tensor(N.randint(low, high, sizes('randint', shape), o.dtype, o.device));
+}
+
+/** Concatenates tensors along an existing dimension. */
+export function cat(tensors: Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors)) throw typeError('cat', 'tensors', 'an array of Tensors', tensors);
+  return new Tensor(N.cat(tensors.map((t) => (t instanceof Tensor ? t.handle : (t as never))), dim));
+}
+/** Stacks equally shaped tensors along a new dimension. */
+export function stack(tensors: Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors)) throw typeError('stack', 'tensors', 'an array of Tensors', tensors);
+  return new Tensor(N.stack(tensors.map((t) => (t instanceof Tensor ? t.handle : (t as never))), dim));
+}
+/** Elementwise choice: `input` where `condition` is true, else `other`. */
+export function where(condition: Tensor, input: Tensor | Scalar, other: Tensor | Scalar): Tensor {
+  if (!(condition instanceof Tensor)) throw typeError('where', 'condition', 'a bool Tensor', condition);
+  const h = (v: Tensor | Scalar) => (v instanceof Tensor ? v.handle : v);
+  return new Tensor(N.where(condition.handle, h(input), h(other)));
+}
+/** Matrix product (see Tensor.matmul). */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor)) throw typeError('matmul', 'a', 'a Tensor', a);
+  return a.matmul(b);
+}

@@ -1,0 +1,19 @@
+/**
+ * ictorch: LibTorch tensors, autograd and (next) the IC-layer networks of Chen et al. for Node.js.
+ *
+ * ```ts
+ * import * as torch from 'ictorch';
+ * const x = torch.randn([3, 4], { requiresGrad: true });
+ * x.mul(x).sum().backward();
+ * console.log(x.grad?.toNested());
+ * ```
+ */
+export * from './dtype';
+export { Tensor, isTensor } from './tensor';
+export type { Scalar, NestedArray, IndexItem, ToOptions } from './tensor';
+export * from './creation';
+export { tidy, keep } from './scope';
+export { noGrad, enableGrad, isGradEnabled, autograd } from './autograd';
+export type { GradOptions } from './autograd';
+export { manualSeed, setNumThreads, getNumThreads, memory, cuda, info } from './runtime';
+export type { MemoryInfo, Info } from './runtime';

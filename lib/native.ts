@@ -1,0 +1,154 @@
+/**
+ * The one typed declaration of the native addon (build/Release/ictorch.node) and its loader.
+ * Nothing else in ictorch touches the raw binding.
+ */
+import * as fs from 'fs';
+import { createRequire } from 'module';
+import * as path from 'path';
+import type { AnyTypedArray, DType } from './dtype';
+
+/** An opaque native handle that owns one at::Tensor. */
+export interface TensorHandle {
+  dispose(): void;
+  isDisposed(): boolean;
+}
+
+type H = TensorHandle;
+type Scalar = number | boolean | bigint;
+type Opt<T> = T | null | undefined;
+/** One index item: integer, null (new axis), '...', boolean, slice or index tensor. */
+export type NativeIndex = number | null | '...' | boolean | { start?: number | null; stop?: number | null; step?: number | null } | H;
+
+/** Device and library facts reported by the addon. */
+export interface NativeInfo {
+  torchVersion: string;
+  builtWithCuda: boolean;
+  cudaAvailable: boolean;
+  cudnnAvailable: boolean;
+  cudnnVersion: number | null;
+  cudaDevices: { index: number; name: string; totalMemory: number; capability: string; multiProcessors: number }[];
+  numThreads: number;
+  parallelInfo: string;
+  buildConfig: string;
+  dtypes: string[];
+}
+
+/** Live tensors per device and CUDA allocator statistics. */
+export interface NativeMemoryStats {
+  devices: Record<string, { tensors: number; bytes: number }>;
+  cuda: { device: string; allocated: number; reserved: number; peakAllocated: number }[];
+}
+
+/** The native surface, function by function. */
+export interface NativeBinding {
+  TensorHandle: new () => H;
+  fromTypedArray(data: AnyTypedArray, shape: number[], dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean): H;
+  fromBuffer(data: ArrayBufferView, shape: number[], dtype: DType): H;
+  full(shape: number[], value: Scalar, dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean): H;
+  empty(shape: number[], dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean, memoryFormat: Opt<string>): H;
+  arange(start: number, end: number, step: number, dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean): H;
+  linspace(start: number, end: number, steps: number, dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean): H;
+  eye(n: number, m: Opt<number>, dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean): H;
+  rand(shape: number[], dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean): H;
+  randn(shape: number[], dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean): H;
+  randint(low: number, high: number, shape: number[], dtype: Opt<DType>, device: Opt<string>): H;
+
+  toArray(t: H): AnyTypedArray;
+  data(t: H): Promise<AnyTypedArray>;
+  item(t: H): number | boolean;
+  shape(t: H): number[];
+  strides(t: H): number[];
+  dtype(t: H): DType;
+  device(t: H): string;
+  isContiguous(t: H, memoryFormat: Opt<string>): boolean;
+  memoryFormat(t: H): 'contiguous' | 'channelsLast';
+
+  unary(op: string, t: H): H;
+  binary(op: string, a: H, b: H | Scalar): H;
+  reduce(op: string, t: H, dim: Opt<number | number[]>, keepdim: boolean, unbiased: boolean): H;
+  shapeOp(op: string, t: H, ...args: unknown[]): H;
+  index(t: H, indices: NativeIndex[]): H;
+  indexPut_(t: H, indices: NativeIndex[], value: H | Scalar): void;
+  indexSelect(t: H, dim: number, index: H): H;
+  maskedSelect(t: H, mask: H): H;
+  gather(t: H, dim: number, index: H): H;
+  cat(ts: H[], dim: number): H;
+  stack(ts: H[], dim: number): H;
+  split(t: H, sizes: number | number[], dim: number): H[];
+  chunk(t: H, chunks: number, dim: number): H[];
+  where(cond: H, a: H | Scalar, b: H | Scalar): H;
+  clamp(t: H, min: Opt<number>, max: Opt<number>, inplace: boolean): H | undefined;
+  to(t: H, dtype: Opt<DType>, device: Opt<string>, nonBlocking: boolean, copy: boolean, memoryFormat: Opt<string>): H;
+  alias(t: H): H;
+
+  setRequiresGrad(t: H, flag: boolean): void;
+  requiresGrad(t: H): boolean;
+  isLeaf(t: H): boolean;
+  gradFn(t: H): string | null;
+  grad(t: H): H | null;
+  zeroGrad(t: H, setToNone: boolean): void;
+  backward(t: H, gradient: Opt<H>, retainGraph: Opt<boolean>, createGraph: boolean): void;
+  autogradGrad(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph: Opt<boolean>, createGraph: boolean, allowUnused: boolean): (H | null)[];
+  setGradEnabled(flag: boolean): void;
+  isGradEnabled(): boolean;
+
+  info(): NativeInfo;
+  manualSeed(seed: number): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  memoryStats(): NativeMemoryStats;
+  resetPeakMemory(): void;
+  cudaSynchronize(): void;
+  cudaDeviceCount(): number;
+}
+
+/** The package root (the folder holding package.json), from lib/ or dist/. */
+export const packageRoot = path.resolve(__dirname, '..');
+
+/** Where the addon is loaded from: ICTORCH_ADDON, else build/Release/ictorch.node. */
+export function addonPath(): string {
+  return process.env.ICTORCH_ADDON ?? path.join(packageRoot, 'build', 'Release', 'ictorch.node');
+}
+
+/** What CMake recorded about the build (LibTorch version and location), or null. */
+export function buildInfo(): Record<string, string> | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(packageRoot, 'build', 'ictorch-build.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function explainLoadFailure(file: string, err: Error): Error {
+  const msg = err.message;
+  const built = buildInfo();
+  const against = built ? ` It was built against LibTorch ${built.torchVersion} from ${built.torchPrefix} (rpath ${built.rpath}).` : '';
+  let cause: string;
+  if (!fs.existsSync(file)) {
+    cause = 'The addon has not been built. Run `npm install` (or `npm run build`) in the package folder; set LIBTORCH=/path/to/libtorch if LibTorch is not found.';
+  } else if (/cannot open shared object file|Library not loaded|image not found/.test(msg)) {
+    const lib = /([\w.+-]+\.so[\w.]*)/.exec(msg)?.[1] ?? 'a LibTorch library';
+    cause = `${lib} could not be found at run time: the LibTorch the addon was built against has moved or been removed.${against} Reinstall that LibTorch, or rebuild with \`npm rebuild ictorch\`.`;
+  } else if (/undefined symbol/.test(msg)) {
+    cause = `A symbol is missing: the LibTorch found at run time differs from the one used at build time (version or C++ ABI mismatch).${against} Rebuild with \`npm rebuild ictorch\`.`;
+  } else if (/NODE_MODULE_VERSION|was compiled against a different Node.js version/.test(msg)) {
+    cause = 'The addon was built for another Node.js version. Rebuild with `npm rebuild ictorch`.';
+  } else {
+    cause = `Unexpected load failure.${against}`;
+  }
+  return new Error(`ictorch: could not load the native addon from ${file}: ${msg.split('\n')[0]}\n${cause}`);
+}
+
+let cached: NativeBinding | undefined;
+
+/** Loads the addon once (per thread) and returns its typed surface. */
+export function native(): NativeBinding {
+  if (cached) return cached;
+  const file = addonPath();
+  try {
+    cached = createRequire(__filename)(file) as NativeBinding;
+  } catch (e) {
+    throw explainLoadFailure(file, e as Error);
+  }
+  return cached;
+}

@@ -1,0 +1,110 @@
+/** Process-level facts and settings: versions and devices, threads, seeding, memory. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildInfo, native, packageRoot, type NativeMemoryStats } from './native';
+import { checkInt } from './validate';
+
+const N = native();
+
+/** Seeds every random generator ictorch uses (CPU and each CUDA device), like `torch.manual_seed`. */
+export function manualSeed(seed: number): void {
+  checkInt('manualSeed', 'seed', seed, 0);
+  N.manualSeed(seed);
+}
+
+/** Sets LibTorch's intra-op thread count (defaults to the cores this process may use, or ICTORCH_NUM_THREADS). */
+export function setNumThreads(threads: number): void {
+  checkInt('setNumThreads', 'threads', threads, 1, 4096);
+  N.setNumThreads(threads);
+}
+
+/** LibTorch's intra-op thread count. */
+export function getNumThreads(): number {
+  return N.getNumThreads();
+}
+
+/** Live tensors and bytes per device, plus CUDA caching-allocator statistics per GPU. */
+export interface MemoryInfo extends NativeMemoryStats {
+  /** Live tensor handles over all devices. */
+  tensors: number;
+  /** Bytes owned by live tensor handles over all devices. */
+  bytes: number;
+}
+
+/**
+ * Live tensor count and bytes per device. A handle counts until it is disposed or garbage-collected;
+ * its bytes are its storage's unless another live handle already owns that storage (views count 0).
+ */
+export function memory(): MemoryInfo {
+  const s = N.memoryStats();
+  let tensors = 0;
+  let bytes = 0;
+  for (const d of Object.values(s.devices)) {
+    tensors += d.tensors;
+    bytes += d.bytes;
+  }
+  return { ...s, tensors, bytes };
+}
+
+/** CUDA helpers. */
+export const cuda = {
+  /** True when LibTorch was built with CUDA and sees at least one GPU. */
+  isAvailable(): boolean {
+    return N.cudaDeviceCount() > 0;
+  },
+  /** Number of visible GPUs. */
+  deviceCount(): number {
+    return N.cudaDeviceCount();
+  },
+  /** Waits for all queued GPU work on every stream. */
+  synchronize(): void {
+    N.cudaSynchronize();
+  },
+  /** Resets the allocator's peak statistics (see `memory().cuda[i].peakAllocated`). */
+  resetPeakMemoryStats(): void {
+    N.resetPeakMemory();
+  },
+};
+
+/** Everything `ictorch info` prints. */
+export interface Info {
+  ictorchVersion: string;
+  nodeVersion: string;
+  torchVersion: string;
+  builtWithCuda: boolean;
+  cudaAvailable: boolean;
+  cudnnAvailable: boolean;
+  cudnnVersion: number | null;
+  cudaDevices: { index: number; name: string; totalMemory: number; capability: string; multiProcessors: number }[];
+  numThreads: number;
+  addon: string;
+  build: Record<string, string> | null;
+  parallelInfo: string;
+  buildConfig: string;
+}
+
+/** Package and LibTorch versions, CUDA/cuDNN and devices, threads and build flags. */
+export function info(): Info {
+  const n = N.info();
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return {
+    ictorchVersion: pkg.version,
+    nodeVersion: process.version,
+    torchVersion: n.torchVersion,
+    builtWithCuda: n.builtWithCuda,
+    cudaAvailable: n.cudaAvailable,
+    cudnnAvailable: n.cudnnAvailable,
+    cudnnVersion: n.cudnnVersion,
+    cudaDevices: n.cudaDevices,
+    numThreads: n.numThreads,
+    addon: path.join(packageRoot, 'build', 'Release', 'ictorch.node'),
+    build: buildInfo(),
+    parallelInfo: n.parallelInfo,
+    buildConfig: n.buildConfig,
+  };
+}
+
+/** The dtype names the native addon knows (for checking against `DTYPES`). */
+export function nativeDTypes(): string[] {
+  return N.info().dtypes;
+}

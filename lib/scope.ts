@@ -1,0 +1,86 @@
+/**
+ * tidy(fn): a scope that disposes every tensor created inside it except what fn returns.
+ * Scopes follow async continuations (AsyncLocalStorage), so `await tidy(async () => ...)` works too,
+ * and concurrent async scopes do not see each other's tensors.
+ */
+import { AsyncLocalStorage } from 'async_hooks';
+
+/** Anything with a dispose() that a scope can track: tensors, and later modules. */
+export interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
+class Scope {
+  readonly tracked = new Set<Disposable>();
+  constructor(readonly parent: Scope | undefined) {}
+}
+
+const storage = new AsyncLocalStorage<Scope>();
+
+/** Called by every Tensor constructor: the tensor belongs to the innermost scope, if any. */
+export function track(t: Disposable): void {
+  storage.getStore()?.tracked.add(t);
+}
+
+/** Removes a tensor from every enclosing scope, so no tidy() disposes it. Returns it. */
+export function keep<T extends Disposable>(t: T): T {
+  for (let s = storage.getStore(); s; s = s.parent) s.tracked.delete(t);
+  return t;
+}
+
+function collect(value: unknown, out: Set<Disposable>, seen: Set<unknown>): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if (typeof (value as Disposable).dispose === 'function' && 'isDisposed' in (value as object)) {
+    out.add(value as Disposable);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, out, seen);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) collect(v, out, seen);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collect(v, out, seen);
+  }
+}
+
+function close(scope: Scope, result: unknown): void {
+  const kept = new Set<Disposable>();
+  collect(result, kept, new Set());
+  for (const t of scope.tracked) {
+    if (kept.has(t)) scope.parent?.tracked.add(t);
+    else t.dispose();
+  }
+  scope.tracked.clear();
+}
+
+/**
+ * Runs fn and disposes every tensor created during it, except the tensors in its result (a tensor,
+ * or arrays / plain objects / Maps holding tensors), which move to the enclosing scope.
+ * If fn returns a promise, disposal waits for it; the returned promise resolves to fn's value.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Scope(storage.getStore());
+  let result: T;
+  try {
+    result = storage.run(scope, fn);
+  } catch (e) {
+    close(scope, undefined);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (v) => {
+        close(scope, v);
+        return v;
+      },
+      (e) => {
+        close(scope, undefined);
+        throw e;
+      },
+    ) as T;
+  }
+  close(scope, result);
+  return result;
+}

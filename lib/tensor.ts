@@ -1,0 +1,531 @@
+/**
+ * Tensor: a typed handle to an at::Tensor living in LibTorch (CPU or CUDA).
+ * Method names follow PyTorch in TypeScript casing; in-place variants end in `_` as in PyTorch
+ * (`add_`, `relu_`, `zero_`) and return the same Tensor.
+ */
+import type { AnyTypedArray, DType, Device, MemoryFormat, TypedArrayFor } from './dtype';
+import { DTYPES } from './dtype';
+import { native, type NativeIndex, type TensorHandle } from './native';
+import { keep, track } from './scope';
+import { checkInt, checkOneOf, typeError } from './validate';
+
+/** A number, boolean or bigint used where PyTorch takes a Python scalar. */
+export type Scalar = number | boolean | bigint;
+
+/** Nested arrays of numbers/booleans, as `toNested()` returns and `tensor()` accepts. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/** One item of `index(...)`: integer, `null` (new axis), `'...'`, boolean, slice `{start, stop, step}`, or an index/mask Tensor. */
+export type IndexItem = number | null | '...' | boolean | { start?: number | null; stop?: number | null; step?: number | null } | Tensor;
+
+/** Options of `to()`. */
+export interface ToOptions {
+  dtype?: DType;
+  device?: Device | string;
+  /** Asynchronous copy with respect to the host where possible (pinned memory to/from CUDA). */
+  nonBlocking?: boolean;
+  /** Always return a new tensor, even when nothing changes. */
+  copy?: boolean;
+  memoryFormat?: MemoryFormat;
+}
+
+const N = native();
+
+function other(op: string, v: unknown): TensorHandle | Scalar {
+  if (v instanceof Tensor) return v.handle;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v;
+  throw typeError(op, 'other', 'a Tensor or a number', v);
+}
+
+function indexItems(op: string, items: IndexItem[]): NativeIndex[] {
+  return items.map((it, k) => {
+    if (it instanceof Tensor) return it.handle;
+    if (it === null || it === '...' || typeof it === 'number' || typeof it === 'boolean') return it;
+    if (typeof it === 'object') return it;
+    throw typeError(op, `index ${k}`, 'an integer, null, "...", a boolean, a {start, stop, step} slice or a Tensor', it);
+  });
+}
+
+function dims(op: string, dim: number | number[] | undefined): number | number[] | undefined {
+  if (dim === undefined) return undefined;
+  if (Array.isArray(dim)) return dim.map((d) => checkInt(op, 'dim', d));
+  return checkInt(op, 'dim', dim);
+}
+
+/** A tensor. Create one with `tensor()`, `zeros()`, `randn()` ...; free it with `dispose()` or a `tidy()` scope. */
+export class Tensor {
+  /** @internal the native handle; use the methods instead. */
+  readonly handle: TensorHandle;
+
+  /** @internal wraps a native handle (every op result comes through here). */
+  constructor(handle: TensorHandle) {
+    this.handle = handle;
+    track(this);
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  /** Sizes of each dimension. */
+  get shape(): number[] {
+    return N.shape(this.handle);
+  }
+  /** Strides of each dimension, in elements. */
+  get strides(): number[] {
+    return N.strides(this.handle);
+  }
+  /** Element type. */
+  get dtype(): DType {
+    return N.dtype(this.handle);
+  }
+  /** Device the data lives on (`cpu`, `cuda:0`, ...). */
+  get device(): string {
+    return N.device(this.handle);
+  }
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+  /** Number of elements. */
+  numel(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+  /** Size of one dimension (negative counts from the end), or the whole shape. */
+  size(dim?: number): number | number[] {
+    const s = this.shape;
+    if (dim === undefined) return s;
+    checkInt('size', 'dim', dim, -s.length, s.length - 1);
+    return s[dim < 0 ? dim + s.length : dim];
+  }
+  /** True once `dispose()` has run (the tensor can no longer be used). */
+  get isDisposed(): boolean {
+    return this.handle.isDisposed();
+  }
+  /** `channelsLast` for a 4-d NHWC-strided tensor, else `contiguous`. */
+  get memoryFormat(): MemoryFormat {
+    return N.memoryFormat(this.handle);
+  }
+  /** Whether the memory is dense in the given layout (row-major by default). */
+  isContiguous(memoryFormat: MemoryFormat = 'contiguous'): boolean {
+    return N.isContiguous(this.handle, memoryFormat);
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  /** Frees the tensor's memory now (views of it keep their storage). Idempotent. */
+  dispose(): void {
+    this.handle.dispose();
+  }
+  /** `using t = ...` support. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+  /** Keeps this tensor alive past every enclosing `tidy()` scope. */
+  keep(): this {
+    return keep(this);
+  }
+
+  // ---------------------------------------------------------------- reading back
+
+  /** A copy of the elements as a TypedArray (row-major); float16/bfloat16 read as Float32Array, bool as 0/1 bytes. */
+  toArray(): TypedArrayFor[DType] {
+    return N.toArray(this.handle) as TypedArrayFor[DType];
+  }
+  /** Like `toArray()`, but the device-to-host copy runs off the event loop. */
+  data(): Promise<AnyTypedArray> {
+    return N.data(this.handle);
+  }
+  /** Nested JS arrays (int64 as numbers, bool as booleans); a 0-d tensor gives its scalar. */
+  toNested(): NestedArray {
+    const flat = this.toArray();
+    const isBool = this.dtype === 'bool';
+    const get = (i: number): number | boolean => {
+      const v = flat[i];
+      if (typeof v === 'bigint') return Number(v);
+      return isBool ? v !== 0 : v;
+    };
+    const shape = this.shape;
+    if (shape.length === 0) return get(0);
+    let offset = 0;
+    const build = (d: number): NestedArray[] => {
+      const out: NestedArray[] = [];
+      for (let i = 0; i < shape[d]; i++) out.push(d === shape.length - 1 ? get(offset++) : build(d + 1));
+      return out;
+    };
+    return build(0);
+  }
+  /** The value of a one-element tensor (int64 as a number, bool as a boolean). */
+  item(): number | boolean {
+    return N.item(this.handle);
+  }
+  /** A short description: shape, dtype, device and up to 20 values. */
+  toString(): string {
+    if (this.isDisposed) return 'Tensor(disposed)';
+    const head = `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}`;
+    if (this.numel() > 20) return `${head})`;
+    return `${head}, ${JSON.stringify(this.toNested())})`;
+  }
+
+  // ---------------------------------------------------------------- elementwise
+
+  /** this + other (broadcasting). */
+  add(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('add', this.handle, other('add', other_)));
+  }
+  /** this - other. */
+  sub(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('sub', this.handle, other('sub', other_)));
+  }
+  /** this * other. */
+  mul(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('mul', this.handle, other('mul', other_)));
+  }
+  /** this / other (true division). */
+  div(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('div', this.handle, other('div', other_)));
+  }
+  /** this ** exponent. */
+  pow(exponent: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('pow', this.handle, other('pow', exponent)));
+  }
+  /** Python-style remainder (sign of the divisor). */
+  remainder(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('remainder', this.handle, other('remainder', other_)));
+  }
+  /** C-style remainder (sign of the dividend). */
+  fmod(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('fmod', this.handle, other('fmod', other_)));
+  }
+  /** Elementwise maximum. */
+  maximum(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('maximum', this.handle, other('maximum', other_)));
+  }
+  /** Elementwise minimum. */
+  minimum(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('minimum', this.handle, other('minimum', other_)));
+  }
+  /** Matrix product with broadcasting (PyTorch's matmul rules). */
+  matmul(other_: Tensor): Tensor {
+    return new Tensor(N.binary('matmul', this.handle, other('matmul', other_)));
+  }
+  /** Elementwise ==, as a bool tensor. */
+  eq(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('eq', this.handle, other('eq', other_)));
+  }
+  /** Elementwise !=. */
+  ne(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('ne', this.handle, other('ne', other_)));
+  }
+  /** Elementwise <. */
+  lt(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('lt', this.handle, other('lt', other_)));
+  }
+  /** Elementwise <=. */
+  le(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('le', this.handle, other('le', other_)));
+  }
+  /** Elementwise >. */
+  gt(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('gt', this.handle, other('gt', other_)));
+  }
+  /** Elementwise >=. */
+  ge(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('ge', this.handle, other('ge', other_)));
+  }
+  /** Logical and (nonzero is true). */
+  logicalAnd(other_: Tensor): Tensor {
+    return new Tensor(N.binary('logicalAnd', this.handle, other('logicalAnd', other_)));
+  }
+  /** Logical or. */
+  logicalOr(other_: Tensor): Tensor {
+    return new Tensor(N.binary('logicalOr', this.handle, other('logicalOr', other_)));
+  }
+  /** Logical not. */
+  logicalNot(): Tensor {
+    return this.unary('logicalNot');
+  }
+
+  private unary(op: string): Tensor {
+    return new Tensor(N.unary(op, this.handle));
+  }
+  private inplace(op: string, arg?: Tensor | Scalar): this {
+    const h = arg === undefined ? N.unary(op, this.handle) : N.binary(op, this.handle, other(op, arg));
+    h.dispose();
+    return this;
+  }
+
+  /** |x| */
+  abs(): Tensor { return this.unary('abs'); }
+  /** -x */
+  neg(): Tensor { return this.unary('neg'); }
+  /** e^x */
+  exp(): Tensor { return this.unary('exp'); }
+  /** Natural logarithm. */
+  log(): Tensor { return this.unary('log'); }
+  /** log(1 + x). */
+  log1p(): Tensor { return this.unary('log1p'); }
+  /** Square root. */
+  sqrt(): Tensor { return this.unary('sqrt'); }
+  /** 1 / sqrt(x). */
+  rsqrt(): Tensor { return this.unary('rsqrt'); }
+  /** x * x. */
+  square(): Tensor { return this.unary('square'); }
+  /** 1 / x. */
+  reciprocal(): Tensor { return this.unary('reciprocal'); }
+  /** Logistic sigmoid. */
+  sigmoid(): Tensor { return this.unary('sigmoid'); }
+  /** Hyperbolic tangent. */
+  tanh(): Tensor { return this.unary('tanh'); }
+  /** max(x, 0). */
+  relu(): Tensor { return this.unary('relu'); }
+  /** Sine. */
+  sin(): Tensor { return this.unary('sin'); }
+  /** Cosine. */
+  cos(): Tensor { return this.unary('cos'); }
+  /** Round down. */
+  floor(): Tensor { return this.unary('floor'); }
+  /** Round up. */
+  ceil(): Tensor { return this.unary('ceil'); }
+  /** Round half to even. */
+  round(): Tensor { return this.unary('round'); }
+  /** -1, 0 or 1. */
+  sign(): Tensor { return this.unary('sign'); }
+  /** Elementwise NaN test (bool). */
+  isnan(): Tensor { return this.unary('isnan'); }
+  /** Elementwise finiteness test (bool). */
+  isfinite(): Tensor { return this.unary('isfinite'); }
+  /** Clamps into [min, max]; either bound may be omitted (null/undefined). */
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return new Tensor(N.clamp(this.handle, min, max, false) as TensorHandle);
+  }
+
+  /** In place: this += other. */
+  add_(o: Tensor | Scalar): this { return this.inplace('add_', o); }
+  /** In place: this -= other. */
+  sub_(o: Tensor | Scalar): this { return this.inplace('sub_', o); }
+  /** In place: this *= other. */
+  mul_(o: Tensor | Scalar): this { return this.inplace('mul_', o); }
+  /** In place: this /= other. */
+  div_(o: Tensor | Scalar): this { return this.inplace('div_', o); }
+  /** In place: this **= exponent. */
+  pow_(o: Tensor | Scalar): this { return this.inplace('pow_', o); }
+  /** In place: every element = value. */
+  fill_(value: Tensor | Scalar): this { return this.inplace('fill_', value); }
+  /** In place: copies src's values (broadcast, converted) into this. */
+  copy_(src: Tensor): this { return this.inplace('copy_', src); }
+  /** In place: zeros. */
+  zero_(): this { return this.inplace('zero_'); }
+  /** In place |x|. */
+  abs_(): this { return this.inplace('abs_'); }
+  /** In place -x. */
+  neg_(): this { return this.inplace('neg_'); }
+  /** In place e^x. */
+  exp_(): this { return this.inplace('exp_'); }
+  /** In place log. */
+  log_(): this { return this.inplace('log_'); }
+  /** In place sqrt. */
+  sqrt_(): this { return this.inplace('sqrt_'); }
+  /** In place sigmoid. */
+  sigmoid_(): this { return this.inplace('sigmoid_'); }
+  /** In place tanh. */
+  tanh_(): this { return this.inplace('tanh_'); }
+  /** In place relu. */
+  relu_(): this { return this.inplace('relu_'); }
+  /** In place clamp. */
+  clamp_(min?: number | null, max?: number | null): this {
+    N.clamp(this.handle, min, max, true);
+    return this;
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  private reduce(op: string, dim: number | number[] | undefined, keepdim: boolean, unbiased = true): Tensor {
+    return new Tensor(N.reduce(op, this.handle, dims(op, dim), keepdim, unbiased));
+  }
+  /** Sum over all elements, or over `dim`. */
+  sum(dim?: number | number[], keepdim = false): Tensor { return this.reduce('sum', dim, keepdim); }
+  /** Mean over all elements, or over `dim`. */
+  mean(dim?: number | number[], keepdim = false): Tensor { return this.reduce('mean', dim, keepdim); }
+  /** Product over all elements, or over one `dim`. */
+  prod(dim?: number, keepdim = false): Tensor { return this.reduce('prod', dim, keepdim); }
+  /** Maximum value over all elements, or over `dim` (values only; see argmax for indices). */
+  max(dim?: number | number[], keepdim = false): Tensor { return this.reduce('max', dim, keepdim); }
+  /** Minimum value over all elements, or over `dim`. */
+  min(dim?: number | number[], keepdim = false): Tensor { return this.reduce('min', dim, keepdim); }
+  /** Index of the maximum (flattened, or along one `dim`), int64. */
+  argmax(dim?: number, keepdim = false): Tensor { return this.reduce('argmax', dim, keepdim); }
+  /** Index of the minimum, int64. */
+  argmin(dim?: number, keepdim = false): Tensor { return this.reduce('argmin', dim, keepdim); }
+  /** Standard deviation (Bessel-corrected unless `unbiased` is false). */
+  std(dim?: number | number[], keepdim = false, unbiased = true): Tensor { return this.reduce('std', dim, keepdim, unbiased); }
+  /** Variance (Bessel-corrected unless `unbiased` is false). */
+  var(dim?: number | number[], keepdim = false, unbiased = true): Tensor { return this.reduce('var', dim, keepdim, unbiased); }
+  /** True where all elements (along `dim`) are nonzero. */
+  all(dim?: number, keepdim = false): Tensor { return this.reduce('all', dim, keepdim); }
+  /** True where any element (along `dim`) is nonzero. */
+  any(dim?: number, keepdim = false): Tensor { return this.reduce('any', dim, keepdim); }
+  /** Euclidean norm over all elements or `dim`. */
+  norm(dim?: number | number[], keepdim = false): Tensor { return this.reduce('norm', dim, keepdim); }
+  /** Softmax along `dim`. */
+  softmax(dim: number): Tensor { return this.reduce('softmax', dim, false); }
+  /** Log-softmax along `dim`. */
+  logSoftmax(dim: number): Tensor { return this.reduce('logSoftmax', dim, false); }
+  /** Cumulative sum along `dim`. */
+  cumsum(dim: number): Tensor { return this.reduce('cumsum', dim, false); }
+
+  // ---------------------------------------------------------------- shape
+
+  private shapeOp(op: string, ...args: unknown[]): Tensor {
+    return new Tensor(N.shapeOp(op, this.handle, ...args));
+  }
+  /** Same data with a new shape (one size may be -1); copies only if it must. */
+  reshape(...shape: number[] | [number[]]): Tensor {
+    return this.shapeOp('reshape', Array.isArray(shape[0]) ? shape[0] : shape);
+  }
+  /** Same data with a new shape, never copying (fails on incompatible strides). */
+  view(...shape: number[] | [number[]]): Tensor {
+    return this.shapeOp('view', Array.isArray(shape[0]) ? shape[0] : shape);
+  }
+  /** Reorders dimensions. */
+  permute(...order: number[] | [number[]]): Tensor {
+    return this.shapeOp('permute', Array.isArray(order[0]) ? order[0] : order);
+  }
+  /** Broadcasts singleton dimensions to `shape` (-1 keeps a size) without copying. */
+  expand(...shape: number[] | [number[]]): Tensor {
+    return this.shapeOp('expand', Array.isArray(shape[0]) ? shape[0] : shape);
+  }
+  /** Tiles the tensor `repeats` times along each dimension. */
+  repeat(...repeats: number[] | [number[]]): Tensor {
+    return this.shapeOp('repeat', Array.isArray(repeats[0]) ? repeats[0] : repeats);
+  }
+  /** Swaps two dimensions. */
+  transpose(dim0: number, dim1: number): Tensor { return this.shapeOp('transpose', dim0, dim1); }
+  /** Transpose of a 2-d tensor. */
+  t(): Tensor { return this.unary('t'); }
+  /** Flattens dimensions startDim..endDim into one. */
+  flatten(startDim = 0, endDim = -1): Tensor { return this.shapeOp('flatten', startDim, endDim); }
+  /** Removes size-1 dimensions (all, or just `dim`). */
+  squeeze(dim?: number): Tensor { return this.shapeOp('squeeze', dim); }
+  /** Inserts a size-1 dimension at `dim`. */
+  unsqueeze(dim: number): Tensor { return this.shapeOp('unsqueeze', dim); }
+  /** A tensor dense in the given layout (this one if it already is). */
+  contiguous(memoryFormat: MemoryFormat = 'contiguous'): Tensor {
+    return this.shapeOp('contiguous', checkOneOf('contiguous', 'memoryFormat', memoryFormat, ['contiguous', 'channelsLast']));
+  }
+  /** The slice at `index` of dimension `dim`, with that dimension removed. */
+  select(dim: number, index: number): Tensor { return this.shapeOp('select', dim, index); }
+  /** `length` elements of `dim` from `start` (a view). */
+  narrow(dim: number, start: number, length: number): Tensor { return this.shapeOp('narrow', dim, start, length); }
+  /** Elements start..end (exclusive) by `step` along `dim` (a view). */
+  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+    return this.shapeOp('slice', dim, start, end, step);
+  }
+  /**
+   * NumPy/PyTorch-style indexing: `x.index(0, {start: 1, stop: 3}, null, '...')` is `x[0, 1:3, None, ...]`;
+   * an int64 Tensor gathers, a bool Tensor masks.
+   */
+  index(...items: IndexItem[]): Tensor {
+    return new Tensor(N.index(this.handle, indexItems('index', items)));
+  }
+  /** In place `x[items] = value`. */
+  indexPut_(items: IndexItem[], value: Tensor | Scalar): this {
+    N.indexPut_(this.handle, indexItems('indexPut_', items), value instanceof Tensor ? value.handle : value);
+    return this;
+  }
+  /** Rows (along `dim`) chosen by an int64 index tensor. */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return new Tensor(N.indexSelect(this.handle, dim, index.handle));
+  }
+  /** The elements where a bool mask is true, as a 1-d tensor. */
+  maskedSelect(mask: Tensor): Tensor {
+    return new Tensor(N.maskedSelect(this.handle, mask.handle));
+  }
+  /** Gathers values along `dim` at int64 `index` (same rank as this). */
+  gather(dim: number, index: Tensor): Tensor {
+    return new Tensor(N.gather(this.handle, dim, index.handle));
+  }
+  /** Splits into pieces of `size` (or the given sizes) along `dim`. */
+  split(sizeOrSizes: number | number[], dim = 0): Tensor[] {
+    return N.split(this.handle, sizeOrSizes, dim).map((h) => new Tensor(h));
+  }
+  /** Splits into `chunks` nearly equal pieces along `dim`. */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return N.chunk(this.handle, chunks, dim).map((h) => new Tensor(h));
+  }
+
+  // ---------------------------------------------------------------- conversion
+
+  /** Converts dtype and/or device: `to('float64')`, `to('cuda')`, `to({device: 'cuda', nonBlocking: true})`. */
+  to(target: DType | Device | string | ToOptions): Tensor {
+    let o: ToOptions;
+    if (typeof target === 'string') o = (DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target };
+    else if (target && typeof target === 'object') o = target;
+    else throw typeError('to', 'target', 'a dtype, a device or {dtype, device, nonBlocking, copy, memoryFormat}', target);
+    return new Tensor(N.to(this.handle, o.dtype, o.device, o.nonBlocking ?? false, o.copy ?? false, o.memoryFormat));
+  }
+  /** Copy on the CPU (this tensor if it already is). */
+  cpu(): Tensor { return this.to({ device: 'cpu' }); }
+  /** Copy on a CUDA device. */
+  cuda(device: Device = 'cuda'): Tensor { return this.to({ device }); }
+  /** As float32. */
+  float(): Tensor { return this.to({ dtype: 'float32' }); }
+  /** As float64. */
+  double(): Tensor { return this.to({ dtype: 'float64' }); }
+  /** As float16. */
+  half(): Tensor { return this.to({ dtype: 'float16' }); }
+  /** As int32. */
+  int(): Tensor { return this.to({ dtype: 'int32' }); }
+  /** As int64. */
+  long(): Tensor { return this.to({ dtype: 'int64' }); }
+  /** As bool. */
+  bool(): Tensor { return this.to({ dtype: 'bool' }); }
+  /** A copy with its own memory (gradients flow back to this). */
+  clone(): Tensor { return this.unary('clone'); }
+  /** A view of the same data cut off from the autograd graph. */
+  detach(): Tensor { return this.unary('detach'); }
+  /** Cuts this tensor off from the autograd graph in place. */
+  detach_(): this { return this.inplace('detach_'); }
+
+  // ---------------------------------------------------------------- autograd
+
+  /** Whether operations on this tensor are recorded for autograd. */
+  get requiresGrad(): boolean {
+    return N.requiresGrad(this.handle);
+  }
+  set requiresGrad(flag: boolean) {
+    N.setRequiresGrad(this.handle, flag);
+  }
+  /** Sets requiresGrad in place (leaf, floating-point tensors only) and returns this. */
+  requiresGrad_(flag = true): this {
+    N.setRequiresGrad(this.handle, flag);
+    return this;
+  }
+  /** The accumulated gradient (a new handle sharing its memory), or null before any backward(). */
+  get grad(): Tensor | null {
+    const h = N.grad(this.handle);
+    return h ? new Tensor(h) : null;
+  }
+  /** True for tensors created by the user rather than by a recorded operation. */
+  get isLeaf(): boolean {
+    return N.isLeaf(this.handle);
+  }
+  /** Name of the autograd node that produced this tensor (e.g. "MulBackward0"), or null. */
+  get gradFn(): string | null {
+    return N.gradFn(this.handle);
+  }
+  /** Clears the gradient (to none by default, or to zeros). */
+  zeroGrad(setToNone = true): void {
+    N.zeroGrad(this.handle, setToNone);
+  }
+  /**
+   * Backpropagates from this tensor; gradients accumulate into `.grad` of the leaves.
+   * A non-scalar tensor needs `gradient` (same shape).
+   */
+  backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    N.backward(this.handle, gradient?.handle, options.retainGraph, options.createGraph ?? false);
+  }
+}
+
+/** True when `value` is a Tensor. */
+export function isTensor(value: unknown): value is Tensor {
+  return value instanceof Tensor;
+}

@@ -1,0 +1,62 @@
+/**
+ * One helper for argument errors, so every message reads the same:
+ * "zeros: expected an array of non-negative integers for shape but received [2, -1] (object)".
+ */
+
+function show(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return `"${value}" (string)`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${String(value)} (${typeof value})`;
+  if (Array.isArray(value)) {
+    const body = value.length > 8 ? `${value.slice(0, 8).map(String).join(', ')}, …` : value.map(String).join(', ');
+    return `[${body}] (array of ${value.length})`;
+  }
+  if (typeof value === 'function') return 'a function';
+  const name = (value as object).constructor?.name;
+  return name ? `a ${name}` : 'an object';
+}
+
+/** A TypeError: "op: expected <expected> for <arg> but received <value>". */
+export function typeError(op: string, arg: string, expected: string, received: unknown): TypeError {
+  return new TypeError(`${op}: expected ${expected} for ${arg} but received ${show(received)}`);
+}
+
+/** A RangeError with the same wording, for values of the right type but out of range. */
+export function rangeError(op: string, arg: string, expected: string, received: unknown): RangeError {
+  return new RangeError(`${op}: expected ${expected} for ${arg} but received ${show(received)}`);
+}
+
+/** Checks an integer (optionally within [min, max]). */
+export function checkInt(op: string, arg: string, value: unknown, min = -Number.MAX_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(op, arg, 'an integer', value);
+  if (value < min || value > max) throw rangeError(op, arg, `an integer between ${min} and ${max}`, value);
+  return value;
+}
+
+/** Checks a finite number. */
+export function checkNumber(op: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw typeError(op, arg, 'a finite number', value);
+  return value;
+}
+
+/** Checks a shape: an array of non-negative integers whose product stays exact in a double. */
+export function checkShape(op: string, arg: string, value: unknown): number[] {
+  if (!Array.isArray(value)) throw typeError(op, arg, 'an array of non-negative integers', value);
+  let n = 1;
+  for (const s of value) {
+    if (typeof s !== 'number' || !Number.isInteger(s)) throw typeError(op, arg, 'an array of non-negative integers', value);
+    if (s < 0) throw rangeError(op, arg, 'an array of non-negative integers', value);
+    n *= s;
+  }
+  if (n > Number.MAX_SAFE_INTEGER) throw rangeError(op, arg, `at most ${Number.MAX_SAFE_INTEGER} elements in all`, value);
+  return value as number[];
+}
+
+/** Checks one of a fixed set of strings. */
+export function checkOneOf<T extends string>(op: string, arg: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw typeError(op, arg, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
+  }
+  return value as T;
+}

@@ -1,0 +1,26 @@
+// addon.cc: registration only. Each Init* lives beside the concept it wraps.
+#include <napi.h>
+#include "state.h"
+
+namespace ictorch {
+void InitTensorCreate(Napi::Env env, Napi::Object exports);
+void InitTensorRead(Napi::Env env, Napi::Object exports);
+void InitTensorOps(Napi::Env env, Napi::Object exports);
+void InitAutograd(Napi::Env env, Napi::Object exports);
+void InitRuntime(Napi::Env env, Napi::Object exports);
+}  // namespace ictorch
+
+#include "tensor.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new ictorch::AddonState());
+  ictorch::TensorHandle::Init(env, exports);
+  ictorch::InitTensorCreate(env, exports);
+  ictorch::InitTensorRead(env, exports);
+  ictorch::InitTensorOps(env, exports);
+  ictorch::InitAutograd(env, exports);
+  ictorch::InitRuntime(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(ictorch, Init)

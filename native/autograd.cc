@@ -1,0 +1,121 @@
+// autograd.cc: requiresGrad, backward, .grad, grad mode (thread-local in LibTorch: this sets the JS thread's),
+// and autograd.grad(outputs, inputs).
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/function.h>
+#include "tensor.h"
+
+namespace ictorch {
+namespace {
+
+Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
+  return guard(info, "requiresGrad_", [&]() -> Napi::Value {
+    at::Tensor t = argTensor(info, 0, "self");
+    bool flag = argBool(info, 1, "requiresGrad", true);
+    if (flag && !(at::isFloatingType(t.scalar_type()) || at::isComplexType(t.scalar_type())))
+      throw ArgTypeError(std::string("only floating-point tensors can require gradients, this one is ") + dtypeName(t.scalar_type()));
+    t.set_requires_grad(flag);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value RequiresGrad(const Napi::CallbackInfo& info) {
+  return guard(info, "requiresGrad", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argTensor(info, 0, "self").requires_grad()); });
+}
+
+Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
+  return guard(info, "isLeaf", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argTensor(info, 0, "self").is_leaf()); });
+}
+
+Napi::Value GradFn(const Napi::CallbackInfo& info) {
+  return guard(info, "gradFn", [&]() -> Napi::Value {
+    const auto& fn = argTensor(info, 0, "self").grad_fn();
+    if (!fn) return info.Env().Null();
+    return Napi::String::New(info.Env(), fn->name());
+  });
+}
+
+Napi::Value Grad(const Napi::CallbackInfo& info) {
+  return guard(info, "grad", [&]() -> Napi::Value {
+    const at::Tensor& g = argTensor(info, 0, "self").grad();
+    if (!g.defined()) return info.Env().Null();
+    return TensorHandle::Wrap(info.Env(), g);
+  });
+}
+
+// zeroGrad(self, setToNone)
+Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
+  return guard(info, "zeroGrad", [&]() -> Napi::Value {
+    at::Tensor t = argTensor(info, 0, "self");
+    if (argBool(info, 1, "setToNone", true)) {
+      t.mutable_grad() = at::Tensor();
+    } else if (t.grad().defined()) {
+      t.mutable_grad().detach_();
+      t.mutable_grad().zero_();
+    }
+    return info.Env().Undefined();
+  });
+}
+
+// backward(self, gradient|null, retainGraph, createGraph)
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  return guard(info, "backward", [&]() -> Napi::Value {
+    const at::Tensor& t = argTensor(info, 0, "self");
+    if (!t.requires_grad()) throw ArgTypeError("the tensor does not require grad and has no grad_fn; nothing to differentiate");
+    at::Tensor g;
+    if (!isNullish(info[1])) g = argTensor(info, 1, "gradient");
+    else if (t.numel() != 1)
+      throw ArgRangeError("backward() without a gradient needs a tensor with one element, got shape [" + c10::Join(", ", t.sizes()) + "]");
+    bool create = argBool(info, 3, "createGraph", false);
+    c10::optional<bool> retain;
+    if (!isNullish(info[2])) retain = argBool(info, 2, "retainGraph", false);
+    torch::autograd::backward({t}, g.defined() ? torch::autograd::variable_list{g} : torch::autograd::variable_list{}, retain, create);
+    return info.Env().Undefined();
+  });
+}
+
+// autogradGrad(outputs, inputs, gradOutputs|null, retainGraph|null, createGraph, allowUnused) -> (Tensor|null)[]
+Napi::Value AutogradGrad(const Napi::CallbackInfo& info) {
+  return guard(info, "autograd.grad", [&]() -> Napi::Value {
+    auto outputs = argTensorList(info, 0, "outputs");
+    auto inputs = argTensorList(info, 1, "inputs");
+    std::vector<at::Tensor> gradOutputs;
+    if (!isNullish(info[2])) gradOutputs = argTensorList(info, 2, "gradOutputs");
+    if (!gradOutputs.empty() && gradOutputs.size() != outputs.size())
+      throw ArgRangeError("'gradOutputs' has " + std::to_string(gradOutputs.size()) + " tensors but 'outputs' has " + std::to_string(outputs.size()));
+    c10::optional<bool> retain;
+    if (!isNullish(info[3])) retain = argBool(info, 3, "retainGraph", false);
+    bool create = argBool(info, 4, "createGraph", false);
+    bool allowUnused = argBool(info, 5, "allowUnused", false);
+    auto grads = torch::autograd::grad(outputs, inputs, gradOutputs, retain, create, allowUnused);
+    Napi::Array arr = Napi::Array::New(info.Env(), grads.size());
+    for (size_t k = 0; k < grads.size(); ++k)
+      arr.Set(static_cast<uint32_t>(k), grads[k].defined() ? Napi::Value(TensorHandle::Wrap(info.Env(), grads[k])) : info.Env().Null());
+    return arr;
+  });
+}
+
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
+  return guard(info, "setGradEnabled", [&]() -> Napi::Value {
+    at::GradMode::set_enabled(argBool(info, 0, "enabled", true));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled()); }
+
+}  // namespace
+
+void InitAutograd(Napi::Env env, Napi::Object exports) {
+  exports.Set("setRequiresGrad", Napi::Function::New<SetRequiresGrad>(env, "setRequiresGrad"));
+  exports.Set("requiresGrad", Napi::Function::New<RequiresGrad>(env, "requiresGrad"));
+  exports.Set("isLeaf", Napi::Function::New<IsLeaf>(env, "isLeaf"));
+  exports.Set("gradFn", Napi::Function::New<GradFn>(env, "gradFn"));
+  exports.Set("grad", Napi::Function::New<Grad>(env, "grad"));
+  exports.Set("zeroGrad", Napi::Function::New<ZeroGrad>(env, "zeroGrad"));
+  exports.Set("backward", Napi::Function::New<Backward>(env, "backward"));
+  exports.Set("autogradGrad", Napi::Function::New<AutogradGrad>(env, "autogradGrad"));
+  exports.Set("setGradEnabled", Napi::Function::New<SetGradEnabled>(env, "setGradEnabled"));
+  exports.Set("isGradEnabled", Napi::Function::New<IsGradEnabled>(env, "isGradEnabled"));
+}
+
+}  // namespace ictorch

@@ -1,0 +1,35 @@
+// compat.h: every difference between the LibTorch versions ictorch builds against (1.13 .. 2.x) lives here.
+#pragma once
+#include <ATen/ATen.h>
+#include <torch/version.h>
+#include <optional>
+
+#define ICTORCH_TORCH_VERSION_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace ictorch::compat {
+
+// Message of a c10::Error without the C++ backtrace that some builds append.
+inline std::string errorMessage(const c10::Error& e) {
+  std::string msg = e.what_without_backtrace();
+  auto cut = msg.find("\nException raised from");
+  if (cut != std::string::npos) msg.erase(cut);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg;
+}
+
+// std::optional (our argument helpers) to c10::optional (a distinct type before LibTorch 2.x, an alias after).
+template <typename T>
+c10::optional<T> opt(const std::optional<T>& o) {
+  return o ? c10::optional<T>(*o) : c10::optional<T>();
+}
+
+// Standard deviation / variance with an explicit Bessel correction (the 1.13 overloads take `unbiased`).
+inline at::Tensor stdDim(const at::Tensor& t, at::OptionalIntArrayRef dim, bool unbiased, bool keepdim) {
+  return at::std(t, dim, unbiased, keepdim);
+}
+inline at::Tensor varDim(const at::Tensor& t, at::OptionalIntArrayRef dim, bool unbiased, bool keepdim) {
+  return at::var(t, dim, unbiased, keepdim);
+}
+
+}  // namespace ictorch::compat

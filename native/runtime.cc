@@ -1,0 +1,175 @@
+// runtime.cc: process-level facts and settings: versions, CUDA/cuDNN, threads, seeding, memory statistics.
+#include <ATen/Parallel.h>
+#include <sched.h>
+#include <cstdlib>
+#include "compat.h"
+#include "dtype.h"
+#include "tensor.h"
+#ifdef ICTORCH_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace ictorch {
+namespace {
+
+int cudaDeviceCount() {
+#ifdef ICTORCH_WITH_CUDA
+  return at::hasCUDA() ? static_cast<int>(at::cuda::device_count()) : 0;
+#else
+  return 0;
+#endif
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  return guard(info, "info", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("torchVersion", TORCH_VERSION);
+#ifdef ICTORCH_WITH_CUDA
+    o.Set("builtWithCuda", true);
+#else
+    o.Set("builtWithCuda", false);
+#endif
+    int n = cudaDeviceCount();
+    o.Set("cudaAvailable", n > 0);
+    o.Set("cudnnAvailable", n > 0 && at::globalContext().hasCuDNN());
+    o.Set("cudnnVersion", n > 0 && at::globalContext().hasCuDNN() ? Napi::Value(Napi::Number::New(env, at::detail::getCUDAHooks().versionCuDNN())) : env.Null());
+    Napi::Array devs = Napi::Array::New(env);
+#ifdef ICTORCH_WITH_CUDA
+    for (int i = 0; i < n; ++i) {
+      auto* p = at::cuda::getDeviceProperties(i);
+      Napi::Object d = Napi::Object::New(env);
+      d.Set("index", i);
+      d.Set("name", std::string(p->name));
+      d.Set("totalMemory", static_cast<double>(p->totalGlobalMem));
+      d.Set("capability", std::to_string(p->major) + "." + std::to_string(p->minor));
+      d.Set("multiProcessors", p->multiProcessorCount);
+      devs.Set(static_cast<uint32_t>(i), d);
+    }
+#endif
+    o.Set("cudaDevices", devs);
+    o.Set("numThreads", at::get_num_threads());
+    o.Set("parallelInfo", at::get_parallel_info());
+    o.Set("buildConfig", at::show_config());
+    Napi::Array dts = Napi::Array::New(env, kNumDTypes);
+    for (size_t k = 0; k < kNumDTypes; ++k) dts.Set(static_cast<uint32_t>(k), kDTypes[k].name);
+    o.Set("dtypes", dts);
+    return o;
+  });
+}
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  return guard(info, "manualSeed", [&]() -> Napi::Value {
+    int64_t seed = argInt(info, 0, "seed");
+    if (seed < 0) throw ArgRangeError("argument 'seed' must be >= 0, got " + std::to_string(seed));
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(static_cast<uint64_t>(seed));
+    }
+    if (at::hasCUDA()) {
+      for (int i = 0; i < cudaDeviceCount(); ++i) {
+        auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(i);
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_current_seed(static_cast<uint64_t>(seed));
+      }
+    }
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  return guard(info, "setNumThreads", [&]() -> Napi::Value {
+    int64_t n = argInt(info, 0, "threads");
+    if (n < 1 || n > 4096) throw ArgRangeError("argument 'threads' must be between 1 and 4096, got " + std::to_string(n));
+    at::set_num_threads(static_cast<int>(n));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+
+// memoryStats() -> { devices: { [device]: {tensors, bytes} }, cuda: [{device, allocated, reserved, peakAllocated}] }
+Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
+  return guard(info, "memory", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    auto& st = state(env);
+    st.pending->drain(env);
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Object devs = Napi::Object::New(env);
+    {
+      std::lock_guard<std::mutex> lock(st.live->mu);
+      for (const auto& [name, e] : st.live->byDevice) {
+        Napi::Object d = Napi::Object::New(env);
+        d.Set("tensors", static_cast<double>(e.tensors));
+        d.Set("bytes", static_cast<double>(e.bytes));
+        devs.Set(name, d);
+      }
+    }
+    out.Set("devices", devs);
+    Napi::Array cuda = Napi::Array::New(env);
+#ifdef ICTORCH_WITH_CUDA
+    for (int i = 0; i < cudaDeviceCount(); ++i) {
+      auto s = c10::cuda::CUDACachingAllocator::getDeviceStats(i);
+      Napi::Object d = Napi::Object::New(env);
+      d.Set("device", "cuda:" + std::to_string(i));
+      d.Set("allocated", static_cast<double>(s.allocated_bytes[0].current));
+      d.Set("reserved", static_cast<double>(s.reserved_bytes[0].current));
+      d.Set("peakAllocated", static_cast<double>(s.allocated_bytes[0].peak));
+      cuda.Set(static_cast<uint32_t>(i), d);
+    }
+#endif
+    out.Set("cuda", cuda);
+    return out;
+  });
+}
+
+Napi::Value ResetPeakMemory(const Napi::CallbackInfo& info) {
+  return guard(info, "resetPeakMemory", [&]() -> Napi::Value {
+#ifdef ICTORCH_WITH_CUDA
+    for (int i = 0; i < cudaDeviceCount(); ++i) c10::cuda::CUDACachingAllocator::resetPeakStats(i);
+#endif
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  return guard(info, "cuda.synchronize", [&]() -> Napi::Value {
+#ifdef ICTORCH_WITH_CUDA
+    if (cudaDeviceCount() > 0) at::cuda::device_synchronize();
+#endif
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), cudaDeviceCount()); }
+
+// Threads for intra-op parallelism: ICTORCH_NUM_THREADS, else the cores this process may run on.
+// (LibTorch built with OpenMP otherwise starts with what OMP_NUM_THREADS says, often 1.)
+int defaultThreads() {
+  if (const char* s = std::getenv("ICTORCH_NUM_THREADS")) {
+    int n = std::atoi(s);
+    if (n > 0) return n;
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return 1;
+}
+
+}  // namespace
+
+void InitRuntime(Napi::Env env, Napi::Object exports) {
+  static std::once_flag threadsOnce;
+  std::call_once(threadsOnce, [] { at::set_num_threads(defaultThreads()); });
+  exports.Set("info", Napi::Function::New<Info>(env, "info"));
+  exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));
+  exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
+  exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
+  exports.Set("resetPeakMemory", Napi::Function::New<ResetPeakMemory>(env, "resetPeakMemory"));
+  exports.Set("cudaSynchronize", Napi::Function::New<CudaSynchronize>(env, "cudaSynchronize"));
+  exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
+}
+
+}  // namespace ictorch

@@ -1,0 +1,325 @@
+// tensor_ops.cc: the tensor operations, as small tables from a name to the ATen call.
+// Each table entry is one line; TypeScript (lib/tensor.ts) gives every name its typed method.
+#include <unordered_map>
+#include "compat.h"
+#include "tensor.h"
+
+namespace ictorch {
+namespace {
+
+using Unary = at::Tensor (*)(const at::Tensor&);
+using Binary = at::Tensor (*)(const at::Tensor&, const at::Tensor&);
+using BinaryScalar = at::Tensor (*)(const at::Tensor&, const at::Scalar&);
+
+template <typename F>
+const F& lookup(const std::unordered_map<std::string, F>& table, const std::string& name, const char* kind) {
+  auto it = table.find(name);
+  if (it == table.end()) throw ArgTypeError(std::string("unknown ") + kind + " operation \"" + name + "\"");
+  return it->second;
+}
+
+const std::unordered_map<std::string, Unary>& unaryOps() {
+  static const std::unordered_map<std::string, Unary> t = {
+      {"abs", [](const at::Tensor& x) { return x.abs(); }},       {"neg", [](const at::Tensor& x) { return x.neg(); }},
+      {"exp", [](const at::Tensor& x) { return x.exp(); }},       {"log", [](const at::Tensor& x) { return x.log(); }},
+      {"sqrt", [](const at::Tensor& x) { return x.sqrt(); }},     {"rsqrt", [](const at::Tensor& x) { return x.rsqrt(); }},
+      {"sigmoid", [](const at::Tensor& x) { return x.sigmoid(); }}, {"tanh", [](const at::Tensor& x) { return x.tanh(); }},
+      {"relu", [](const at::Tensor& x) { return x.relu(); }},     {"sin", [](const at::Tensor& x) { return x.sin(); }},
+      {"cos", [](const at::Tensor& x) { return x.cos(); }},       {"floor", [](const at::Tensor& x) { return x.floor(); }},
+      {"ceil", [](const at::Tensor& x) { return x.ceil(); }},     {"round", [](const at::Tensor& x) { return x.round(); }},
+      {"sign", [](const at::Tensor& x) { return x.sign(); }},     {"reciprocal", [](const at::Tensor& x) { return x.reciprocal(); }},
+      {"log1p", [](const at::Tensor& x) { return x.log1p(); }},   {"square", [](const at::Tensor& x) { return x.mul(x); }},
+      {"logicalNot", [](const at::Tensor& x) { return x.logical_not(); }},
+      {"isnan", [](const at::Tensor& x) { return x.isnan(); }},   {"isfinite", [](const at::Tensor& x) { return x.isfinite(); }},
+      {"clone", [](const at::Tensor& x) { return x.clone(); }},   {"detach", [](const at::Tensor& x) { return x.detach(); }},
+      {"t", [](const at::Tensor& x) { return x.t(); }},
+      // softmax family over the last dimension are reached through "softmax"/"logSoftmax" with a dim (dimOps).
+      // in-place forms return the same storage; the wrapper returns `this`
+      {"abs_", [](const at::Tensor& x) { return x.abs_(); }},     {"neg_", [](const at::Tensor& x) { return x.neg_(); }},
+      {"exp_", [](const at::Tensor& x) { return x.exp_(); }},     {"log_", [](const at::Tensor& x) { return x.log_(); }},
+      {"sqrt_", [](const at::Tensor& x) { return x.sqrt_(); }},   {"sigmoid_", [](const at::Tensor& x) { return x.sigmoid_(); }},
+      {"tanh_", [](const at::Tensor& x) { return x.tanh_(); }},   {"relu_", [](const at::Tensor& x) { return x.relu_(); }},
+      {"zero_", [](const at::Tensor& x) { return x.zero_(); }},   {"detach_", [](const at::Tensor& x) { return x.detach_(); }},
+  };
+  return t;
+}
+
+struct BinaryEntry { Binary tensor; BinaryScalar scalar; };
+const std::unordered_map<std::string, BinaryEntry>& binaryOps() {
+#define ICT_BIN(name, method) \
+  {name, {[](const at::Tensor& a, const at::Tensor& b) { return a.method(b); }, [](const at::Tensor& a, const at::Scalar& b) { return a.method(b); }}}
+  static const std::unordered_map<std::string, BinaryEntry> t = {
+      ICT_BIN("add", add),   ICT_BIN("sub", sub),     ICT_BIN("mul", mul),       ICT_BIN("div", div),
+      ICT_BIN("pow", pow),   ICT_BIN("remainder", remainder), ICT_BIN("fmod", fmod),
+      ICT_BIN("eq", eq),     ICT_BIN("ne", ne),       ICT_BIN("lt", lt),         ICT_BIN("le", le),
+      ICT_BIN("gt", gt),     ICT_BIN("ge", ge),
+      ICT_BIN("add_", add_), ICT_BIN("sub_", sub_),   ICT_BIN("mul_", mul_),     ICT_BIN("div_", div_),
+      ICT_BIN("pow_", pow_), ICT_BIN("fill_", fill_),
+      {"maximum", {[](const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); }, [](const at::Tensor& a, const at::Scalar& b) { return at::clamp_min(a, b); }}},
+      {"minimum", {[](const at::Tensor& a, const at::Tensor& b) { return at::minimum(a, b); }, [](const at::Tensor& a, const at::Scalar& b) { return at::clamp_max(a, b); }}},
+      {"logicalAnd", {[](const at::Tensor& a, const at::Tensor& b) { return a.logical_and(b); }, nullptr}},
+      {"logicalOr", {[](const at::Tensor& a, const at::Tensor& b) { return a.logical_or(b); }, nullptr}},
+      {"matmul", {[](const at::Tensor& a, const at::Tensor& b) { return a.matmul(b); }, nullptr}},
+      {"copy_", {[](const at::Tensor& a, const at::Tensor& b) { return a.copy_(b); }, nullptr}},
+  };
+#undef ICT_BIN
+  return t;
+}
+
+// binary(name, self, other) where other is a Tensor or a number/boolean.
+Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
+  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "binary";
+  return guard(info, name.c_str(), [&]() -> Napi::Value {
+    const auto& e = lookup(binaryOps(), name, "binary");
+    const at::Tensor& a = argTensor(info, 1, "self");
+    if (isTensor(info.Env(), info[2])) return TensorHandle::Wrap(info.Env(), e.tensor(a, argTensor(info, 2, "other")));
+    if (!e.scalar) throw ArgTypeError("argument 'other' must be a Tensor");
+    return TensorHandle::Wrap(info.Env(), e.scalar(a, argScalar(info, 2, "other")));
+  });
+}
+
+Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
+  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "unary";
+  return guard(info, name.c_str(), [&]() -> Napi::Value {
+    return TensorHandle::Wrap(info.Env(), lookup(unaryOps(), name, "unary")(argTensor(info, 1, "self")));
+  });
+}
+
+// reduce(name, self, dims|null, keepdim, unbiased)
+Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
+  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "reduce";
+  return guard(info, name.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "self");
+    auto dims = argOptIntList(info, 2, "dim");
+    bool keepdim = argBool(info, 3, "keepdim", false);
+    bool unbiased = argBool(info, 4, "unbiased", true);
+    at::Tensor r;
+    auto single = [&](const char* what) -> int64_t {
+      if (dims->size() != 1) throw ArgTypeError(std::string(what) + " takes a single dimension, got " + std::to_string(dims->size()));
+      return (*dims)[0];
+    };
+    if (name == "sum") r = dims ? x.sum(*dims, keepdim) : x.sum();
+    else if (name == "mean") r = dims ? x.mean(*dims, keepdim) : x.mean();
+    else if (name == "prod") r = dims ? x.prod(single("prod"), keepdim) : x.prod();
+    else if (name == "max") r = dims ? x.amax(*dims, keepdim) : x.max();
+    else if (name == "min") r = dims ? x.amin(*dims, keepdim) : x.min();
+    else if (name == "argmax") r = dims ? x.argmax(single("argmax"), keepdim) : x.argmax();
+    else if (name == "argmin") r = dims ? x.argmin(single("argmin"), keepdim) : x.argmin();
+    else if (name == "std") r = compat::stdDim(x, dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt, unbiased, keepdim);
+    else if (name == "var") r = compat::varDim(x, dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt, unbiased, keepdim);
+    else if (name == "all") r = dims ? x.all(single("all"), keepdim) : x.all();
+    else if (name == "any") r = dims ? x.any(single("any"), keepdim) : x.any();
+    else if (name == "norm") r = dims ? at::norm(x, 2, *dims, keepdim) : x.norm();
+    else if (name == "softmax") r = x.softmax(single("softmax"));
+    else if (name == "logSoftmax") r = x.log_softmax(single("logSoftmax"));
+    else if (name == "cumsum") r = x.cumsum(single("cumsum"));
+    else throw ArgTypeError("unknown reduction \"" + name + "\"");
+    return TensorHandle::Wrap(info.Env(), r);
+  });
+}
+
+// shapeOp(name, self, ints...): reshape, view, permute, expand take a list; the others integers.
+Napi::Value ShapeOp(const Napi::CallbackInfo& info) {
+  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "shape";
+  return guard(info, name.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "self");
+    at::Tensor r;
+    if (name == "reshape") r = x.reshape(argIntList(info, 2, "shape"));
+    else if (name == "view") r = x.view(argIntList(info, 2, "shape"));
+    else if (name == "permute") r = x.permute(argIntList(info, 2, "dims"));
+    else if (name == "expand") r = x.expand(argIntList(info, 2, "shape"));
+    else if (name == "repeat") r = x.repeat(argIntList(info, 2, "repeats"));
+    else if (name == "transpose") r = x.transpose(argInt(info, 2, "dim0"), argInt(info, 3, "dim1"));
+    else if (name == "flatten") r = x.flatten(argOptInt(info, 2, "startDim").value_or(0), argOptInt(info, 3, "endDim").value_or(-1));
+    else if (name == "squeeze") r = isNullish(info[2]) ? x.squeeze() : x.squeeze(argInt(info, 2, "dim"));
+    else if (name == "unsqueeze") r = x.unsqueeze(argInt(info, 2, "dim"));
+    else if (name == "select") r = x.select(argInt(info, 2, "dim"), argInt(info, 3, "index"));
+    else if (name == "narrow") r = x.narrow(argInt(info, 2, "dim"), argInt(info, 3, "start"), argInt(info, 4, "length"));
+    else if (name == "slice") r = x.slice(argInt(info, 2, "dim"), compat::opt(argOptInt(info, 3, "start")), compat::opt(argOptInt(info, 4, "end")), argOptInt(info, 5, "step").value_or(1));
+    else if (name == "contiguous") r = x.contiguous(isNullish(info[2]) ? at::MemoryFormat::Contiguous : parseMemoryFormat(argString(info, 2, "memoryFormat")));
+    else throw ArgTypeError("unknown shape operation \"" + name + "\"");
+    return TensorHandle::Wrap(info.Env(), r);
+  });
+}
+
+// Index spec from JS: number, null (new axis), "..." (ellipsis), boolean, {start, stop, step} slice, Tensor.
+std::vector<at::indexing::TensorIndex> argIndices(const Napi::CallbackInfo& info, size_t i) {
+  using namespace at::indexing;
+  if (!info[i].IsArray()) throw ArgTypeError("argument 'indices' must be an array");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  std::vector<TensorIndex> out;
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    Napi::Value v = arr.Get(k);
+    std::string name = "indices[" + std::to_string(k) + "]";
+    if (v.IsNull() || v.IsUndefined()) out.emplace_back(None);
+    else if (v.IsString()) {
+      if (v.As<Napi::String>().Utf8Value() != "...") throw ArgTypeError("argument '" + name + "': the only string index is \"...\"");
+      out.emplace_back(Ellipsis);
+    } else if (v.IsBoolean()) out.emplace_back(v.As<Napi::Boolean>().Value());
+    else if (v.IsNumber()) {
+      double d = v.As<Napi::Number>().DoubleValue();
+      if (!std::isfinite(d) || std::floor(d) != d) throw ArgTypeError("argument '" + name + "' must be an integer, got " + std::to_string(d));
+      out.emplace_back(static_cast<int64_t>(d));
+    } else if (isTensor(info.Env(), v)) {
+      out.emplace_back(Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>())->tensor(name.c_str()));
+    } else if (v.IsObject()) {
+      Napi::Object o = v.As<Napi::Object>();
+      auto field = [&](const char* f) -> c10::optional<int64_t> {  // 2.x converts to optional<SymInt>
+        Napi::Value fv = o.Get(f);
+        if (fv.IsUndefined() || fv.IsNull()) return c10::nullopt;
+        if (!fv.IsNumber() || std::floor(fv.As<Napi::Number>().DoubleValue()) != fv.As<Napi::Number>().DoubleValue())
+          throw ArgTypeError("argument '" + name + "." + f + "' must be an integer");
+        return static_cast<int64_t>(fv.As<Napi::Number>().DoubleValue());
+      };
+      out.emplace_back(Slice(field("start"), field("stop"), field("step")));
+    } else {
+      throw ArgTypeError("argument '" + name + "' must be an integer, null, \"...\", a boolean, a {start, stop, step} slice or a Tensor");
+    }
+  }
+  return out;
+}
+
+Napi::Value Index(const Napi::CallbackInfo& info) {
+  return guard(info, "index", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "self");
+    return TensorHandle::Wrap(info.Env(), x.index(argIndices(info, 1)));
+  });
+}
+
+// indexPut_(self, indices, value): value is a Tensor or a number.
+Napi::Value IndexPut(const Napi::CallbackInfo& info) {
+  return guard(info, "indexPut_", [&]() -> Napi::Value {
+    at::Tensor x = argTensor(info, 0, "self");
+    auto idx = argIndices(info, 1);
+    if (isTensor(info.Env(), info[2])) x.index_put_(idx, argTensor(info, 2, "value"));
+    else x.index_put_(idx, argScalar(info, 2, "value"));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
+  return guard(info, "indexSelect", [&]() -> Napi::Value {
+    return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self").index_select(argInt(info, 1, "dim"), argTensor(info, 2, "index")));
+  });
+}
+
+Napi::Value MaskedSelect(const Napi::CallbackInfo& info) {
+  return guard(info, "maskedSelect", [&]() -> Napi::Value {
+    return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self").masked_select(argTensor(info, 1, "mask")));
+  });
+}
+
+Napi::Value Gather(const Napi::CallbackInfo& info) {
+  return guard(info, "gather", [&]() -> Napi::Value {
+    return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self").gather(argInt(info, 1, "dim"), argTensor(info, 2, "index")));
+  });
+}
+
+Napi::Value Cat(const Napi::CallbackInfo& info) {
+  return guard(info, "cat", [&]() -> Napi::Value {
+    auto ts = argTensorList(info, 0, "tensors");
+    if (ts.empty()) throw ArgRangeError("expected a non-empty array of tensors");
+    return TensorHandle::Wrap(info.Env(), at::cat(ts, argOptInt(info, 1, "dim").value_or(0)));
+  });
+}
+
+Napi::Value Stack(const Napi::CallbackInfo& info) {
+  return guard(info, "stack", [&]() -> Napi::Value {
+    auto ts = argTensorList(info, 0, "tensors");
+    if (ts.empty()) throw ArgRangeError("expected a non-empty array of tensors");
+    return TensorHandle::Wrap(info.Env(), at::stack(ts, argOptInt(info, 1, "dim").value_or(0)));
+  });
+}
+
+// split(self, sizeOrSizes, dim)
+Napi::Value Split(const Napi::CallbackInfo& info) {
+  return guard(info, "split", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "self");
+    int64_t dim = argOptInt(info, 2, "dim").value_or(0);
+    if (info[1].IsArray()) return wrapList(info.Env(), x.split_with_sizes(argIntList(info, 1, "sizes"), dim));
+    int64_t size = argInt(info, 1, "splitSize");
+    if (size <= 0) throw ArgRangeError("argument 'splitSize' must be > 0, got " + std::to_string(size));
+    return wrapList(info.Env(), x.split(size, dim));
+  });
+}
+
+Napi::Value Chunk(const Napi::CallbackInfo& info) {
+  return guard(info, "chunk", [&]() -> Napi::Value {
+    int64_t chunks = argInt(info, 1, "chunks");
+    if (chunks <= 0) throw ArgRangeError("argument 'chunks' must be > 0, got " + std::to_string(chunks));
+    return wrapList(info.Env(), argTensor(info, 0, "self").chunk(chunks, argOptInt(info, 2, "dim").value_or(0)));
+  });
+}
+
+// where(cond, a, b): a and b are Tensors or numbers.
+Napi::Value Where(const Napi::CallbackInfo& info) {
+  return guard(info, "where", [&]() -> Napi::Value {
+    const at::Tensor& c = argTensor(info, 0, "condition");
+    bool ta = isTensor(info.Env(), info[1]), tb = isTensor(info.Env(), info[2]);
+    at::Tensor r;
+    if (ta && tb) r = at::where(c, argTensor(info, 1, "input"), argTensor(info, 2, "other"));
+    else if (ta) r = at::where(c, argTensor(info, 1, "input"), argScalar(info, 2, "other"));
+    else if (tb) r = at::where(c, argScalar(info, 1, "input"), argTensor(info, 2, "other"));
+    else r = at::where(c, argScalar(info, 1, "input"), argScalar(info, 2, "other"));
+    return TensorHandle::Wrap(info.Env(), r);
+  });
+}
+
+// clamp(self, min|null, max|null, inplace)
+Napi::Value Clamp(const Napi::CallbackInfo& info) {
+  return guard(info, "clamp", [&]() -> Napi::Value {
+    at::Tensor x = argTensor(info, 0, "self");
+    c10::optional<at::Scalar> lo, hi;
+    if (!isNullish(info[1])) lo = argScalar(info, 1, "min");
+    if (!isNullish(info[2])) hi = argScalar(info, 2, "max");
+    if (!lo && !hi) throw ArgTypeError("at least one of 'min' and 'max' must be given");
+    if (argBool(info, 3, "inplace", false)) {
+      x.clamp_(lo, hi);
+      return info.Env().Undefined();
+    }
+    return TensorHandle::Wrap(info.Env(), x.clamp(lo, hi));
+  });
+}
+
+// to(self, dtype|null, device|null, nonBlocking, copy, memoryFormat|null)
+Napi::Value To(const Napi::CallbackInfo& info) {
+  return guard(info, "to", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "self");
+    auto dtype = argOptDType(info, 1, "dtype").value_or(x.scalar_type());
+    auto device = argOptDevice(info, 2, "device").value_or(x.device());
+    bool nonBlocking = argBool(info, 3, "nonBlocking", false);
+    bool copy = argBool(info, 4, "copy", false);
+    c10::optional<at::MemoryFormat> fmt;
+    if (!isNullish(info[5])) fmt = parseMemoryFormat(argString(info, 5, "memoryFormat"));
+    return TensorHandle::Wrap(info.Env(), x.to(device, dtype, nonBlocking, copy, fmt));
+  });
+}
+
+// A new handle to the same tensor (shares storage and autograd identity), for keeping a value past a tidy scope.
+Napi::Value Alias(const Napi::CallbackInfo& info) {
+  return guard(info, "alias", [&]() -> Napi::Value { return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self")); });
+}
+
+}  // namespace
+
+void InitTensorOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("unary", Napi::Function::New<UnaryOp>(env, "unary"));
+  exports.Set("binary", Napi::Function::New<BinaryOp>(env, "binary"));
+  exports.Set("reduce", Napi::Function::New<ReduceOp>(env, "reduce"));
+  exports.Set("shapeOp", Napi::Function::New<ShapeOp>(env, "shapeOp"));
+  exports.Set("index", Napi::Function::New<Index>(env, "index"));
+  exports.Set("indexPut_", Napi::Function::New<IndexPut>(env, "indexPut_"));
+  exports.Set("indexSelect", Napi::Function::New<IndexSelect>(env, "indexSelect"));
+  exports.Set("maskedSelect", Napi::Function::New<MaskedSelect>(env, "maskedSelect"));
+  exports.Set("gather", Napi::Function::New<Gather>(env, "gather"));
+  exports.Set("cat", Napi::Function::New<Cat>(env, "cat"));
+  exports.Set("stack", Napi::Function::New<Stack>(env, "stack"));
+  exports.Set("split", Napi::Function::New<Split>(env, "split"));
+  exports.Set("chunk", Napi::Function::New<Chunk>(env, "chunk"));
+  exports.Set("where", Napi::Function::New<Where>(env, "where"));
+  exports.Set("clamp", Napi::Function::New<Clamp>(env, "clamp"));
+  exports.Set("to", Napi::Function::New<To>(env, "to"));
+  exports.Set("alias", Napi::Function::New<Alias>(env, "alias"));
+}
+
+}  // namespace ictorch
