@@ -101,6 +101,33 @@ describe('search order', () => {
     ]);
   });
 
+  it('uses a pip-style torch reported by python (layout as on the GPU machine: torch/share/cmake, torch/lib)', async () => {
+    const root = path.join(tmp, 'site-packages', 'torch');
+    fakeLibTorch(root, { version: '2.11.0+cu130', cuda: true });
+    fs.rmSync(path.join(root, 'build-version')); // pip wheels have none
+    const info = {
+      cmake_prefix_path: path.join(root, 'share', 'cmake'),
+      root,
+      version: '2.11.0+cu130',
+      cuda: '13.0',
+    };
+    const fakePython = path.join(tmp, 'bin', 'python-with-torch');
+    fs.mkdirSync(path.dirname(fakePython), { recursive: true });
+    fs.writeFileSync(fakePython, `#!/bin/sh\necho 'ICTORCH_TORCH_INFO=${JSON.stringify(info)}'\n`, { mode: 0o755 });
+
+    const found = await finder.findLibTorch(
+      isolated({}, { pythonCandidates: [path.join(tmp, 'bin', 'no-python'), fakePython] })
+    );
+    expect(found.source).toBe('python');
+    expect(found.root).toBe(root);
+    expect(found.libDir).toBe(path.join(root, 'lib'));
+    expect(found.cmakePrefixPath).toBe(path.join(root, 'share', 'cmake'));
+    expect(found.version).toBe('2.11.0+cu130');
+    expect(found.cuda).toBe(true);
+    expect(found.attempts.at(-2)).toMatchObject({ step: 'python', ok: false });
+    expect(found.attempts.at(-2).reason).toContain('was not found');
+  });
+
   it('reuses a previously downloaded archive from the cache without downloading', async () => {
     const cacheDir = path.join(tmp, 'cache');
     const root = path.join(cacheDir, 'libtorch-2.5.1+cpu');
