@@ -8,7 +8,8 @@ import { typeError } from './validate';
 
 const N = native();
 
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
+function withGradMode<T>(op: string, enabled: boolean, fn: () => T): T {
+  if (typeof fn !== 'function') throw typeError(op, 'fn', 'a function', fn);
   const prev = N.isGradEnabled();
   N.setGradEnabled(enabled);
   let result: T;
@@ -28,12 +29,12 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
 
 /** Runs fn with gradient recording off (like `torch.no_grad()`): results have requiresGrad false. */
 export function noGrad<T>(fn: () => T): T {
-  return withGradMode(false, fn);
+  return withGradMode('noGrad', false, fn);
 }
 
 /** Runs fn with gradient recording on, even inside noGrad. */
 export function enableGrad<T>(fn: () => T): T {
-  return withGradMode(true, fn);
+  return withGradMode('enableGrad', true, fn);
 }
 
 /** Whether operations are currently recorded for autograd. */
@@ -63,6 +64,10 @@ export const autograd = {
       list.forEach((t, k) => {
         if (!(t instanceof Tensor)) throw typeError('autograd.grad', `${name}[${k}]`, 'a Tensor', t);
       });
+    }
+    if (typeof options !== 'object' || options === null) throw typeError('autograd.grad', 'options', '{gradOutputs, retainGraph, createGraph, allowUnused}', options);
+    if (options.gradOutputs !== undefined && !Array.isArray(options.gradOutputs)) {
+      throw typeError('autograd.grad', 'gradOutputs', 'an array of Tensors', options.gradOutputs);
     }
     const res = N.autogradGrad(
       outs.map((t) => t.handle),

@@ -34,7 +34,11 @@ type Leaf = number | boolean | bigint;
 // Flattens rectangular nested arrays; throws naming the first ragged position.
 function flatten(op: string, data: unknown): { values: Leaf[]; shape: number[] } {
   const shape: number[] = [];
-  for (let d: unknown = data; Array.isArray(d); d = d[0]) shape.push(d.length);
+  for (let d: unknown = data; Array.isArray(d); d = d[0]) {
+    // A self-containing (circular) array would otherwise grow `shape` until V8 aborts the process.
+    if (shape.length === 64) throw rangeError(op, 'data', 'nested arrays at most 64 levels deep', data);
+    shape.push(d.length);
+  }
   const values: Leaf[] = [];
   const walk = (v: unknown, depth: number, path: number[]): void => {
     if (depth === shape.length) {
@@ -72,6 +76,9 @@ export function tensor(data: NestedArray | bigint | AnyTypedArray, options: Tens
   let arr: AnyTypedArray;
   let inferred: DType;
   if (kinds.has('bigint')) {
+    // BigInt64Array.from would wrap out-of-range values silently.
+    const bad = (values as bigint[]).find((v) => v < -(2n ** 63n) || v >= 2n ** 63n);
+    if (bad !== undefined) throw rangeError('tensor', 'data', 'bigints within the int64 range', bad);
     arr = BigInt64Array.from(values as bigint[]);
     inferred = 'int64';
   } else if (kinds.has('boolean')) {
@@ -102,28 +109,45 @@ export function full(shape: number | number[], value: Scalar, options?: TensorOp
   if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'bigint') throw typeError('full', 'value', 'a number', value);
   return new Tensor(N.full(sizes('full', shape), value, o.dtype ?? (typeof value === 'boolean' ? 'bool' : undefined), o.device, o.requiresGrad));
 }
+// zeros/ones call the native `full`: its errors are renamed after the function the caller used.
+function viaFull(op: string, shape: number[], value: number, o: ReturnType<typeof opts>): Tensor {
+  try {
+    return new Tensor(N.full(shape, value, o.dtype, o.device, o.requiresGrad));
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('full: ')) e.message = `${op}: ${e.message.slice('full: '.length)}`;
+    throw e;
+  }
+}
 /** A tensor of zeros. */
 export function zeros(shape: number | number[], options?: TensorOptions): Tensor {
   const o = opts('zeros', options);
-  return new Tensor(N.full(sizes('zeros', shape), 0, o.dtype, o.device, o.requiresGrad));
+  return viaFull('zeros', sizes('zeros', shape), 0, o);
 }
 /** A tensor of ones. */
 export function ones(shape: number | number[], options?: TensorOptions): Tensor {
   const o = opts('ones', options);
-  return new Tensor(N.full(sizes('ones', shape), 1, o.dtype, o.device, o.requiresGrad));
+  return viaFull('ones', sizes('ones', shape), 1, o);
 }
 /** An uninitialised tensor (contents are whatever memory held). */
 export function empty(shape: number | number[], options?: TensorOptions & { memoryFormat?: MemoryFormat }): Tensor {
   const o = opts('empty', options);
   return new Tensor(N.empty(sizes('empty', shape), o.dtype, o.device, o.requiresGrad, options?.memoryFormat));
 }
+function likeOf(op: string, t: unknown, options: TensorOptions | undefined): { shape: number[]; o: ReturnType<typeof opts> } {
+  if (!(t instanceof Tensor)) throw typeError(op, 't', 'a Tensor', t);
+  if (t.isDisposed) throw typeError(op, 't', 'a live Tensor (this one has been disposed)', t);
+  opts(op, options);
+  return { shape: t.shape, o: opts(op, { dtype: t.dtype, device: t.device, ...options }) };
+}
 /** Zeros with the shape, dtype and device of `t`. */
 export function zerosLike(t: Tensor, options?: TensorOptions): Tensor {
-  return zeros(t.shape, { dtype: t.dtype, device: t.device, ...options });
+  const { shape, o } = likeOf('zerosLike', t, options);
+  return viaFull('zerosLike', shape, 0, o);
 }
 /** Ones with the shape, dtype and device of `t`. */
 export function onesLike(t: Tensor, options?: TensorOptions): Tensor {
-  return ones(t.shape, { dtype: t.dtype, device: t.device, ...options });
+  const { shape, o } = likeOf('onesLike', t, options);
+  return viaFull('onesLike', shape, 1, o);
 }
 
 /**

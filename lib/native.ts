@@ -14,6 +14,12 @@ export interface TensorHandle {
 }
 
 type H = TensorHandle;
+
+/** An opaque native handle that owns one torch::nn::Module. */
+export interface ModuleHandle {
+  dispose(): void;
+  isDisposed(): boolean;
+}
 type Scalar = number | boolean | bigint;
 type Opt<T> = T | null | undefined;
 /** One index item: integer, null (new axis), '...', boolean, slice or index tensor. */
@@ -91,6 +97,22 @@ export interface NativeBinding {
   autogradGrad(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph: Opt<boolean>, createGraph: boolean, allowUnused: boolean): (H | null)[];
   setGradEnabled(flag: boolean): void;
   isGradEnabled(): boolean;
+
+  ModuleHandle: new () => ModuleHandle;
+  moduleCreate(kind: string, options: object): ModuleHandle;
+  sequential(children: [string, ModuleHandle][]): ModuleHandle;
+  residual(body: [string, ModuleHandle][], shortcut: ModuleHandle | null, post: [string, ModuleHandle][]): ModuleHandle;
+  moduleForward(m: ModuleHandle, x: H): H;
+  moduleForwardAsync(m: ModuleHandle, x: H, gradEnabled: boolean): Promise<H>;
+  moduleTrain(m: ModuleHandle, mode: boolean): void;
+  moduleIsTraining(m: ModuleHandle): boolean;
+  moduleTo(m: ModuleHandle, device: Opt<string>, dtype: Opt<DType>): void;
+  moduleChannelsLast(m: ModuleHandle): void;
+  moduleNamedParameters(m: ModuleHandle): [string, H][];
+  moduleNamedBuffers(m: ModuleHandle): [string, H][];
+  moduleChildren(m: ModuleHandle): [string, ModuleHandle, string][];
+  moduleKind(m: ModuleHandle): string;
+  icLayer(x: H, weight: Opt<H>, bias: Opt<H>, runningMean: Opt<H>, runningVar: Opt<H>, training: boolean, momentum: number, eps: number, dropRate: number, impl: Opt<string>): H;
 
   info(): NativeInfo;
   manualSeed(seed: number): void;

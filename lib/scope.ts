@@ -4,6 +4,7 @@
  * and concurrent async scopes do not see each other's tensors.
  */
 import { AsyncLocalStorage } from 'async_hooks';
+import { typeError } from './validate';
 
 /** Anything with a dispose() that a scope can track: tensors, and later modules. */
 export interface Disposable {
@@ -25,6 +26,9 @@ export function track(t: Disposable): void {
 
 /** Removes a tensor from every enclosing scope, so no tidy() disposes it. Returns it. */
 export function keep<T extends Disposable>(t: T): T {
+  if (typeof t !== 'object' || t === null || typeof (t as Disposable).dispose !== 'function') {
+    throw typeError('keep', 'tensor', 'a Tensor (or another disposable)', t);
+  }
   for (let s = storage.getStore(); s; s = s.parent) s.tracked.delete(t);
   return t;
 }
@@ -61,6 +65,7 @@ function close(scope: Scope, result: unknown): void {
  * If fn returns a promise, disposal waits for it; the returned promise resolves to fn's value.
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw typeError('tidy', 'fn', 'a function', fn);
   const scope = new Scope(storage.getStore());
   let result: T;
   try {

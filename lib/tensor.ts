@@ -7,7 +7,7 @@ import type { AnyTypedArray, DType, Device, MemoryFormat, TypedArrayFor } from '
 import { DTYPES } from './dtype';
 import { native, type NativeIndex, type TensorHandle } from './native';
 import { keep, track } from './scope';
-import { checkInt, checkOneOf, typeError } from './validate';
+import { checkInt, checkOneOf, rangeError, typeError } from './validate';
 
 /** A number, boolean or bigint used where PyTorch takes a Python scalar. */
 export type Scalar = number | boolean | bigint;
@@ -37,13 +37,32 @@ function other(op: string, v: unknown): TensorHandle | Scalar {
   throw typeError(op, 'other', 'a Tensor or a number', v);
 }
 
+// Integers the native side can take exactly (it would otherwise cast Infinity / 1e300 to int64, which is undefined).
+function safeIndexInt(op: string, arg: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(op, arg, 'an integer', v);
+  if (!Number.isSafeInteger(v)) throw rangeError(op, arg, `an integer between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`, v);
+}
+
 function indexItems(op: string, items: IndexItem[]): NativeIndex[] {
+  if (!Array.isArray(items)) throw typeError(op, 'indices', 'an array of index items', items);
   return items.map((it, k) => {
     if (it instanceof Tensor) return it.handle;
+    if (typeof it === 'number') safeIndexInt(op, `index ${k}`, it);
     if (it === null || it === '...' || typeof it === 'number' || typeof it === 'boolean') return it;
-    if (typeof it === 'object') return it;
+    if (typeof it === 'object') {
+      for (const f of ['start', 'stop', 'step'] as const) {
+        const v = (it as Record<string, unknown>)[f];
+        if (v !== undefined && v !== null) safeIndexInt(op, `index ${k}.${f}`, v);
+      }
+      return it;
+    }
     throw typeError(op, `index ${k}`, 'an integer, null, "...", a boolean, a {start, stop, step} slice or a Tensor', it);
   });
+}
+
+function tensorArg(op: string, arg: string, v: unknown): TensorHandle {
+  if (!(v instanceof Tensor)) throw typeError(op, arg, 'a Tensor', v);
+  return v.handle;
 }
 
 function dims(op: string, dim: number | number[] | undefined): number | number[] | undefined {
@@ -366,11 +385,11 @@ export class Tensor {
   /** Euclidean norm over all elements or `dim`. */
   norm(dim?: number | number[], keepdim = false): Tensor { return this.reduce('norm', dim, keepdim); }
   /** Softmax along `dim`. */
-  softmax(dim: number): Tensor { return this.reduce('softmax', dim, false); }
+  softmax(dim: number): Tensor { return this.reduce('softmax', checkInt('softmax', 'dim', dim), false); }
   /** Log-softmax along `dim`. */
-  logSoftmax(dim: number): Tensor { return this.reduce('logSoftmax', dim, false); }
+  logSoftmax(dim: number): Tensor { return this.reduce('logSoftmax', checkInt('logSoftmax', 'dim', dim), false); }
   /** Cumulative sum along `dim`. */
-  cumsum(dim: number): Tensor { return this.reduce('cumsum', dim, false); }
+  cumsum(dim: number): Tensor { return this.reduce('cumsum', checkInt('cumsum', 'dim', dim), false); }
 
   // ---------------------------------------------------------------- shape
 
@@ -433,15 +452,15 @@ export class Tensor {
   }
   /** Rows (along `dim`) chosen by an int64 index tensor. */
   indexSelect(dim: number, index: Tensor): Tensor {
-    return new Tensor(N.indexSelect(this.handle, dim, index.handle));
+    return new Tensor(N.indexSelect(this.handle, dim, tensorArg('indexSelect', 'index', index)));
   }
   /** The elements where a bool mask is true, as a 1-d tensor. */
   maskedSelect(mask: Tensor): Tensor {
-    return new Tensor(N.maskedSelect(this.handle, mask.handle));
+    return new Tensor(N.maskedSelect(this.handle, tensorArg('maskedSelect', 'mask', mask)));
   }
   /** Gathers values along `dim` at int64 `index` (same rank as this). */
   gather(dim: number, index: Tensor): Tensor {
-    return new Tensor(N.gather(this.handle, dim, index.handle));
+    return new Tensor(N.gather(this.handle, dim, tensorArg('gather', 'index', index)));
   }
   /** Splits into pieces of `size` (or the given sizes) along `dim`. */
   split(sizeOrSizes: number | number[], dim = 0): Tensor[] {
@@ -492,11 +511,15 @@ export class Tensor {
     return N.requiresGrad(this.handle);
   }
   set requiresGrad(flag: boolean) {
-    N.setRequiresGrad(this.handle, flag);
+    this.requiresGrad_(flag);
   }
   /** Sets requiresGrad in place (leaf, floating-point tensors only) and returns this. */
   requiresGrad_(flag = true): this {
     N.setRequiresGrad(this.handle, flag);
+    // LibTorch ignores `false` on a non-leaf (it keeps its gradFn and still requires grad): say so instead.
+    if (flag === false && !this.isLeaf) {
+      throw new TypeError('requiresGrad_: only leaf tensors can stop requiring grad; use detach() to cut a result off the graph');
+    }
     return this;
   }
   /** The accumulated gradient (a new handle sharing its memory), or null before any backward(). */
@@ -521,6 +544,8 @@ export class Tensor {
    * A non-scalar tensor needs `gradient` (same shape).
    */
   backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) throw typeError('backward', 'gradient', 'a Tensor', gradient);
+    if (typeof options !== 'object' || options === null) throw typeError('backward', 'options', '{retainGraph, createGraph}', options);
     N.backward(this.handle, gradient?.handle, options.retainGraph, options.createGraph ?? false);
   }
 }

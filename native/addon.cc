@@ -8,6 +8,8 @@ void InitTensorRead(Napi::Env env, Napi::Object exports);
 void InitTensorOps(Napi::Env env, Napi::Object exports);
 void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitRuntime(Napi::Env env, Napi::Object exports);
+void InitModule(Napi::Env env, Napi::Object exports);
+void InitLayers(Napi::Env env, Napi::Object exports);
 }  // namespace ictorch
 
 #include "tensor.h"
@@ -20,6 +22,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitTensorOps(env, exports);
   ictorch::InitAutograd(env, exports);
   ictorch::InitRuntime(env, exports);
+  ictorch::InitModule(env, exports);
+  ictorch::InitLayers(env, exports);
   return exports;
 }
 

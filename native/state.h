@@ -39,6 +39,7 @@ struct PendingReleases {
 
 struct AddonState {
   Napi::FunctionReference tensorCtor;
+  Napi::FunctionReference moduleCtor;
   std::shared_ptr<LiveCounters> live = std::make_shared<LiveCounters>();
   std::shared_ptr<PendingReleases> pending = std::make_shared<PendingReleases>();
 };

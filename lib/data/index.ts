@@ -1,0 +1,2 @@
+/** Data sets. */
+export * from './synthetic';

@@ -1,0 +1,3 @@
+/** The paper's networks and the model registry. */
+export * from './resnet';
+export * from './registry';

@@ -1,0 +1,3 @@
+/** Training: optimiser, loop, evaluation. */
+export * from './sgd';
+export * from './fit';

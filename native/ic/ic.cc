@@ -1,0 +1,253 @@
+// ic.cc: the IC layer op. A composite path (batch_norm + dropout) that runs anywhere and serves as the
+// reference, and fused paths with their own autograd function: one pass for normalise + affine + dropout,
+// and a backward that regenerates the dropout mask from the saved random key instead of storing it.
+#include "ic/ic.h"
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <cmath>
+#include <cstring>
+#include "errors.h"
+#include "ic/ic_math.h"
+
+namespace ictorch::ic {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+Impl parseImpl(const std::string& name) {
+  if (name == "auto") return Impl::Auto;
+  if (name == "composite") return Impl::Composite;
+  if (name == "fused") return Impl::Fused;
+  throw ArgTypeError("unknown IC implementation \"" + name + "\"; expected \"auto\", \"fused\" or \"composite\"");
+}
+
+at::Tensor icComposite(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& runningMean,
+                       const at::Tensor& runningVar, const Options& o) {
+  at::Tensor y = at::batch_norm(x, weight, bias, runningMean, runningVar, o.training, o.momentum, o.eps, /*cudnn_enabled=*/true);
+  if (!o.training || o.dropRate == 0.0) return y;
+  return at::dropout(y, o.dropRate, /*train=*/true);
+}
+
+namespace {
+
+// ---------------------------------------------------------------- CPU fused kernels (contiguous N,C[,H,W])
+
+uint32_t keepThreshold(double dropRate) {
+  double t = std::ldexp(1.0 - dropRate, 32);
+  return t >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<uint32_t>(t);
+}
+
+struct CpuKey { uint32_t lo, hi; };
+
+CpuKey drawCpuKey() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  uint64_t k = at::check_generator<at::CPUGeneratorImpl>(gen)->random64();
+  return {static_cast<uint32_t>(k), static_cast<uint32_t>(k >> 32)};
+}
+
+// Per-channel mean and biased variance of x viewed as (N, C, S), accumulated in double.
+template <typename scalar_t>
+void cpuStats(const scalar_t* x, int64_t N, int64_t C, int64_t S, double* mean, double* var) {
+  at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      // Shifted sums: subtracting the channel's first value keeps sum-of-squares cancellation small.
+      const double shiftv = static_cast<double>(x[c * S]);
+      double s = 0, s2 = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const scalar_t* p = x + (n * C + c) * S;
+        double ls = 0, ls2 = 0;
+        for (int64_t k = 0; k < S; ++k) {
+          double d = static_cast<double>(p[k]) - shiftv;
+          ls += d;
+          ls2 += d * d;
+        }
+        s += ls;
+        s2 += ls2;
+      }
+      const double m = static_cast<double>(N * S);
+      const double dm = s / m;
+      mean[c] = shiftv + dm;
+      var[c] = std::max(0.0, s2 / m - dm * dm);
+    }
+  });
+}
+
+// y = keep ? x*scale[c] + shift[c] : 0, one pass over (N, C, S); the key makes the mask reproducible.
+template <typename scalar_t>
+void cpuApply(const scalar_t* x, scalar_t* y, int64_t N, int64_t C, int64_t S, const scalar_t* scale, const scalar_t* shift,
+              CpuKey key, uint32_t threshold, bool dropout) {
+  at::parallel_for(0, N * C, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t plane = p0; plane < p1; ++plane) {
+      const int64_t c = plane % C;
+      const scalar_t a = scale[c], b = shift[c];
+      const scalar_t* xp = x + plane * S;
+      scalar_t* yp = y + plane * S;
+      const uint64_t base = static_cast<uint64_t>(plane * S);
+      if (!dropout) {
+        for (int64_t k = 0; k < S; ++k) yp[k] = xp[k] * a + b;
+      } else {
+        for (int64_t k = 0; k < S; ++k) yp[k] = apply<scalar_t>(xp[k], a, b, keepElement(base + k, key.lo, key.hi, threshold));
+      }
+    }
+  });
+}
+
+// grad * mask / (1 - p), regenerating the mask from the key.
+template <typename scalar_t>
+void cpuMaskGrad(const scalar_t* g, scalar_t* out, int64_t numel, CpuKey key, uint32_t threshold, scalar_t invKeep) {
+  at::parallel_for(0, numel, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = keepElement(static_cast<uint64_t>(i), key.lo, key.hi, threshold) ? g[i] * invKeep : scalar_t(0);
+  });
+}
+
+void updateRunningStats(const at::Tensor& runningMean, const at::Tensor& runningVar, const at::Tensor& mean, const at::Tensor& biasedVar,
+                        int64_t count, double momentum) {
+  at::NoGradGuard noGrad;
+  if (runningMean.defined()) runningMean.mul_(1 - momentum).add_(mean.to(runningMean.scalar_type()), momentum);
+  if (runningVar.defined()) {
+    double unbias = count > 1 ? static_cast<double>(count) / static_cast<double>(count - 1) : 1.0;
+    runningVar.mul_(1 - momentum).add_(biasedVar.to(runningVar.scalar_type()), momentum * unbias);
+  }
+}
+
+bool cpuFusable(const at::Tensor& x) {
+  return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble) && x.is_contiguous();
+}
+
+bool cudaFusable(const at::Tensor& x) {
+#ifdef ICTORCH_WITH_CUDA
+  auto st = x.scalar_type();
+  return x.is_cuda() && (st == at::kFloat || st == at::kHalf || st == at::kBFloat16 || st == at::kDouble);
+#else
+  return false;
+#endif
+}
+
+// ---------------------------------------------------------------- autograd function for the fused paths
+
+struct ICFunction : public torch::autograd::Function<ICFunction> {
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor x, at::Tensor weight, at::Tensor bias, at::Tensor runningMean,
+                            at::Tensor runningVar, double momentum, double eps, double dropRate) {
+    const int64_t C = x.size(1);
+    const int64_t count = x.numel() / C;
+    const double invKeep = 1.0 / (1.0 - dropRate);
+    at::Tensor mean, invstd, y;
+    if (x.is_cuda()) {
+#ifdef ICTORCH_WITH_CUDA
+      x = x.contiguous(x.suggest_memory_format());
+      std::tie(mean, invstd) = at::batch_norm_stats(x, eps);  // float for half/bf16 input
+      at::Tensor biasedVar = invstd.pow(-2).sub_(eps);
+      updateRunningStats(runningMean, runningVar, mean, biasedVar, count, momentum);
+      at::Tensor w = weight.defined() ? weight.to(mean.scalar_type()) : at::ones_like(mean);
+      at::Tensor b = bias.defined() ? bias.to(mean.scalar_type()) : at::zeros_like(mean);
+      at::Tensor scale = w * invstd * invKeep;
+      at::Tensor shift = (b - mean * w * invstd) * invKeep;
+      at::Tensor state;
+      y = cudaForward(x, scale, shift, dropRate, state);
+      ctx->saved_data["philox"] = state;
+#endif
+    } else {
+      x = x.contiguous();
+      const int64_t N = x.size(0);
+      const int64_t S = x.numel() / (N * C);
+      at::Tensor meanD = at::empty({C}, at::kDouble), varD = at::empty({C}, at::kDouble);
+      CpuKey key = drawCpuKey();
+      y = at::empty_like(x);
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "ic_forward_cpu", [&] {
+        cpuStats<scalar_t>(x.data_ptr<scalar_t>(), N, C, S, meanD.data_ptr<double>(), varD.data_ptr<double>());
+        at::Tensor invstdD = (varD + eps).rsqrt();
+        at::Tensor w = weight.defined() ? weight.to(at::kDouble) : at::ones({C}, at::kDouble);
+        at::Tensor b = bias.defined() ? bias.to(at::kDouble) : at::zeros({C}, at::kDouble);
+        at::Tensor scale = (w * invstdD * invKeep).to(x.scalar_type());
+        at::Tensor shift = ((b - meanD * w * invstdD) * invKeep).to(x.scalar_type());
+        cpuApply<scalar_t>(x.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), N, C, S, scale.data_ptr<scalar_t>(), shift.data_ptr<scalar_t>(), key,
+                           keepThreshold(dropRate), dropRate > 0);
+        mean = meanD.to(x.scalar_type());
+        invstd = invstdD.to(x.scalar_type());
+      });
+      updateRunningStats(runningMean, runningVar, meanD, varD, count, momentum);
+      ctx->saved_data["keyLo"] = static_cast<int64_t>(key.lo);
+      ctx->saved_data["keyHi"] = static_cast<int64_t>(key.hi);
+    }
+    ctx->saved_data["eps"] = eps;
+    ctx->saved_data["dropRate"] = dropRate;
+    ctx->saved_data["affine"] = weight.defined();
+    ctx->save_for_backward({x, weight, mean, invstd});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    at::Tensor x = saved[0], weight = saved[1], mean = saved[2], invstd = saved[3];
+    const double eps = ctx->saved_data["eps"].toDouble();
+    const double dropRate = ctx->saved_data["dropRate"].toDouble();
+    const bool affine = ctx->saved_data["affine"].toBool();
+    at::Tensor g = grads[0].contiguous(x.suggest_memory_format());
+    at::Tensor gy;  // gradient with respect to the batch-norm output: grad * mask / (1 - p)
+    if (dropRate == 0.0) {
+      gy = g;
+    } else if (x.is_cuda()) {
+#ifdef ICTORCH_WITH_CUDA
+      gy = cudaMaskGrad(g, ctx->saved_data["philox"].toTensor(), dropRate);
+#endif
+    } else {
+      CpuKey key{static_cast<uint32_t>(ctx->saved_data["keyLo"].toInt()), static_cast<uint32_t>(ctx->saved_data["keyHi"].toInt())};
+      gy = at::empty_like(g);
+      AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "ic_mask_grad_cpu", [&] {
+        cpuMaskGrad<scalar_t>(g.data_ptr<scalar_t>(), gy.data_ptr<scalar_t>(), g.numel(), key, keepThreshold(dropRate),
+                              static_cast<scalar_t>(1.0 / (1.0 - dropRate)));
+      });
+    }
+    auto r = at::native_batch_norm_backward(gy, x, affine ? c10::optional<at::Tensor>(weight) : c10::nullopt, c10::nullopt, c10::nullopt, mean,
+                                            invstd, /*train=*/true, eps, {true, affine, affine});
+    return {std::get<0>(r), affine ? std::get<1>(r) : at::Tensor(), affine ? std::get<2>(r) : at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+void checkInputs(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& rm, const at::Tensor& rv,
+                 const Options& o) {
+  if (x.dim() != 2 && x.dim() != 4)
+    throw ArgRangeError("input must be (N, C) or (N, C, H, W), got shape [" + c10::Join(", ", x.sizes()) + "]");
+  if (!at::isFloatingType(x.scalar_type())) throw ArgTypeError(std::string("input must be floating point, got ") + c10::toString(x.scalar_type()));
+  const int64_t C = x.size(1);
+  auto checkVec = [&](const at::Tensor& t, const char* name) {
+    if (!t.defined()) return;
+    if (t.dim() != 1 || t.size(0) != C)
+      throw ArgRangeError(std::string(name) + " must have shape [" + std::to_string(C) + "] to match the input's channels, got [" + c10::Join(", ", t.sizes()) + "]");
+    if (t.device() != x.device())
+      throw ArgTypeError(std::string(name) + " is on " + t.device().str() + " but the input is on " + x.device().str());
+  };
+  checkVec(weight, "weight");
+  checkVec(bias, "bias");
+  checkVec(rm, "runningMean");
+  checkVec(rv, "runningVar");
+  if (weight.defined() != bias.defined()) throw ArgTypeError("weight and bias must both be given or both be omitted");
+  if (!(o.dropRate >= 0.0 && o.dropRate < 1.0)) throw ArgRangeError("dropRate must be in [0, 1), got " + std::to_string(o.dropRate));
+  if (!(o.eps > 0.0)) throw ArgRangeError("eps must be > 0, got " + std::to_string(o.eps));
+  if (!(o.momentum >= 0.0 && o.momentum <= 1.0)) throw ArgRangeError("momentum must be in [0, 1], got " + std::to_string(o.momentum));
+  if (o.training && x.numel() / C <= 1)
+    throw ArgRangeError("training needs more than one value per channel, got input shape [" + c10::Join(", ", x.sizes()) + "]");
+  if (!o.training && (!rm.defined() || !rv.defined())) throw ArgTypeError("evaluation needs running statistics (track running stats)");
+}
+
+}  // namespace
+
+at::Tensor icLayer(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& runningMean,
+                   const at::Tensor& runningVar, const Options& o) {
+  checkInputs(x, weight, bias, runningMean, runningVar, o);
+  // Evaluation and dropRate 0 are exactly BatchNorm: let ATen's batch_norm do them.
+  if (!o.training || o.dropRate == 0.0 || o.impl == Impl::Composite) return icComposite(x, weight, bias, runningMean, runningVar, o);
+  bool fusable = cpuFusable(x) || cudaFusable(x);
+  if (!fusable) {
+    if (o.impl == Impl::Fused)
+      throw ArgTypeError("no fused IC kernel for " + std::string(c10::toString(x.scalar_type())) + " on " + x.device().str() +
+                         (x.device().is_cpu() ? " (the CPU kernel takes contiguous float32/float64)" : ""));
+    return icComposite(x, weight, bias, runningMean, runningVar, o);
+  }
+  return ICFunction::apply(x, weight, bias, runningMean, runningVar, o.momentum, o.eps, o.dropRate);
+}
+
+}  // namespace ictorch::ic
