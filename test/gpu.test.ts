@@ -1,0 +1,69 @@
+// Foundation checks on a CUDA device; skipped cleanly where LibTorch sees no GPU.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../lib';
+
+const hasCuda = torch.cuda.isAvailable();
+
+describe.skipIf(!hasCuda)('CUDA tensors', () => {
+  it('moves data to the GPU and back unchanged, sync and async', async () => {
+    const x = torch.tensor([[1, 2, 3], [4, 5, 6]]);
+    const g = x.to('cuda');
+    expect(g.device).toBe('cuda:0');
+    expect(Array.from(g.cpu().toArray() as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from((await g.mul(2).data()) as Float32Array)).toEqual([2, 4, 6, 8, 10, 12]);
+  });
+
+  it('computes matmul and gradients on the GPU like the hand formula', () => {
+    const a = torch.tensor([[1, 2], [3, 4]], { device: 'cuda', requiresGrad: true });
+    const b = torch.tensor([[5, 6], [7, 8]], { device: 'cuda' });
+    a.matmul(b).sum().backward();
+    // d/dA sum(A·B) = 1·Bᵀ: row sums of B for every row of A
+    expect(a.grad!.cpu().toNested()).toEqual([[11, 15], [11, 15]]);
+  });
+
+  it('supports float16 and bfloat16 arithmetic', () => {
+    for (const dtype of ['float16', 'bfloat16'] as const) {
+      const x = torch.tensor([1.5, -2, 4], { dtype, device: 'cuda' });
+      expect(Array.from(x.mul(2).toArray() as Float32Array)).toEqual([3, -4, 8]);
+    }
+  });
+
+  it('reports live tensors and allocator statistics for the GPU', () => {
+    torch.cuda.synchronize();
+    const before = torch.memory();
+    const t = torch.zeros([1024, 1024], { device: 'cuda' });
+    const after = torch.memory();
+    expect(after.devices['cuda:0'].tensors).toBe((before.devices['cuda:0']?.tensors ?? 0) + 1);
+    expect(after.cuda[0].allocated).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    t.dispose();
+    expect(torch.memory().devices['cuda:0'].tensors).toBe(before.devices['cuda:0']?.tensors ?? 0);
+  });
+
+  it('trains a ResNet-20 step on the GPU in channels-last, loss finite and decreasing on one batch', () => {
+    torch.manualSeed(0);
+    const net = torch.resnetCifar({ depth: 20, layout: 'relu-ic-conv' }).to('cuda').channelsLast();
+    const sgd = new torch.SGD(net.parameters(), { lr: 0.05, momentum: 0.9 });
+    const x = torch.randn([32, 3, 32, 32], { device: 'cuda' }).contiguous('channelsLast');
+    const y = torch.randint(0, 10, [32], { device: 'cuda' });
+    const losses: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      torch.tidy(() => {
+        const loss = torch.crossEntropy(net.forward(x), y);
+        sgd.zeroGrad();
+        loss.backward();
+        sgd.step();
+        losses.push(loss.item() as number);
+      });
+    }
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
+    sgd.dispose();
+    net.dispose();
+  });
+
+  it('rejects a mismatched device pair with a clear error', () => {
+    const a = torch.ones([2], { device: 'cuda' });
+    const b = torch.ones([2]);
+    expect(() => a.add(b)).toThrow(/^add: .*device/);
+  });
+});
