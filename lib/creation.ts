@@ -3,7 +3,7 @@ import type { AnyTypedArray, DType, Device, MemoryFormat } from './dtype';
 import { DTYPES } from './dtype';
 import { native } from './native';
 import { Tensor, type NestedArray, type Scalar } from './tensor';
-import { checkInt, checkNumber, checkOneOf, checkShape, typeError, rangeError } from './validate';
+import { checkInt, checkNumber, checkOneOf, checkScalar, checkShape, typeError, rangeError } from './validate';
 
 const N = native();
 
@@ -107,6 +107,7 @@ export function fromBuffer(buffer: ArrayBufferView, shape: number[], dtype: DTyp
 export function full(shape: number | number[], value: Scalar, options?: TensorOptions): Tensor {
   const o = opts('full', options);
   if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'bigint') throw typeError('full', 'value', 'a number', value);
+  checkScalar('full', 'value', value);
   return new Tensor(N.full(sizes('full', shape), value, o.dtype ?? (typeof value === 'boolean' ? 'bool' : undefined), o.device, o.requiresGrad));
 }
 // zeros/ones call the native `full`: its errors are renamed after the function the caller used.
@@ -214,7 +215,7 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
 /** Elementwise choice: `input` where `condition` is true, else `other`. */
 export function where(condition: Tensor, input: Tensor | Scalar, other: Tensor | Scalar): Tensor {
   if (!(condition instanceof Tensor)) throw typeError('where', 'condition', 'a bool Tensor', condition);
-  const h = (v: Tensor | Scalar) => (v instanceof Tensor ? v.handle : v);
+  const h = (v: Tensor | Scalar) => (v instanceof Tensor ? v.handle : checkScalar('where', 'input or other', v));
   return new Tensor(N.where(condition.handle, h(input), h(other)));
 }
 /** Matrix product (see Tensor.matmul). */

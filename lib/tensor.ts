@@ -7,7 +7,7 @@ import type { AnyTypedArray, DType, Device, MemoryFormat, TypedArrayFor } from '
 import { DTYPES } from './dtype';
 import { native, type NativeIndex, type TensorHandle } from './native';
 import { keep, track } from './scope';
-import { checkInt, checkOneOf, rangeError, typeError } from './validate';
+import { checkInt, checkOneOf, checkScalar, rangeError, typeError } from './validate';
 
 /** A number, boolean or bigint used where PyTorch takes a Python scalar. */
 export type Scalar = number | boolean | bigint;
@@ -33,7 +33,7 @@ const N = native();
 
 function other(op: string, v: unknown): TensorHandle | Scalar {
   if (v instanceof Tensor) return v.handle;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return checkScalar(op, 'other', v);
   throw typeError(op, 'other', 'a Tensor or a number', v);
 }
 
@@ -49,7 +49,10 @@ function indexItems(op: string, items: IndexItem[]): NativeIndex[] {
     if (it instanceof Tensor) return it.handle;
     if (typeof it === 'number') safeIndexInt(op, `index ${k}`, it);
     if (it === null || it === '...' || typeof it === 'number' || typeof it === 'boolean') return it;
+    if (Array.isArray(it)) throw typeError(op, `index ${k}`, 'an index item (to pick several positions, pass an int64 Tensor)', it);
     if (typeof it === 'object') {
+      const unknown = Object.keys(it).find((key) => key !== 'start' && key !== 'stop' && key !== 'step');
+      if (unknown !== undefined) throw typeError(op, `index ${k}`, `a {start, stop, step} slice (unknown key "${unknown}")`, it);
       for (const f of ['start', 'stop', 'step'] as const) {
         const v = (it as Record<string, unknown>)[f];
         if (v !== undefined && v !== null) safeIndexInt(op, `index ${k}.${f}`, v);
@@ -447,7 +450,7 @@ export class Tensor {
   }
   /** In place `x[items] = value`. */
   indexPut_(items: IndexItem[], value: Tensor | Scalar): this {
-    N.indexPut_(this.handle, indexItems('indexPut_', items), value instanceof Tensor ? value.handle : value);
+    N.indexPut_(this.handle, indexItems('indexPut_', items), value instanceof Tensor ? value.handle : checkScalar('indexPut_', 'value', value));
     return this;
   }
   /** Rows (along `dim`) chosen by an int64 index tensor. */

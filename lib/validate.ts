@@ -14,7 +14,7 @@ function show(value: unknown): string {
   }
   if (typeof value === 'function') return 'a function';
   const name = (value as object).constructor?.name;
-  return name ? `a ${name}` : 'an object';
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
 /** A TypeError: "op: expected <expected> for <arg> but received <value>". */
@@ -51,6 +51,14 @@ export function checkShape(op: string, arg: string, value: unknown): number[] {
   }
   if (n > Number.MAX_SAFE_INTEGER) throw rangeError(op, arg, `at most ${Number.MAX_SAFE_INTEGER} elements in all`, value);
   return value as number[];
+}
+
+/** Checks a scalar operand: a bigint must fit int64 (the addon would otherwise wrap it silently). */
+export function checkScalar<T>(op: string, arg: string, value: T): T {
+  if (typeof value === 'bigint' && (value < -(2n ** 63n) || value >= 2n ** 63n)) {
+    throw rangeError(op, arg, 'a bigint within the int64 range', value);
+  }
+  return value;
 }
 
 /** Checks one of a fixed set of strings. */

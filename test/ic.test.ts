@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   Tensor,
   cuda,
+  getNumThreads,
   icLayer,
   manualSeed,
   memory,
@@ -13,6 +14,7 @@ import {
   noGrad,
   ones,
   randn,
+  setNumThreads,
   tensor,
   tidy,
   zeros,
@@ -385,6 +387,25 @@ describe('fused CPU dropout mask', () => {
     });
   });
 
+  it('the mask does not depend on the number of threads', () => {
+    const before = getNumThreads();
+    try {
+      tidy(() => {
+        const x = randn([8, 4, 16, 16]);
+        const run = (threads: number) => {
+          setNumThreads(threads);
+          manualSeed(21);
+          return vals(icLayer(x, { impl: 'fused', dropRate: 0.5, weight: ones([4]), bias: zeros([4]), runningMean: zeros([4]), runningVar: ones([4]) }));
+        };
+        const one = run(1);
+        expect(one.some((v) => v === 0)).toBe(true);
+        expect(run(2)).toEqual(one);
+      });
+    } finally {
+      setNumThreads(before);
+    }
+  });
+
   it('two calls draw different, independent masks; manualSeed makes the output repeat exactly', () => {
     tidy(() => {
       manualSeed(4);
@@ -448,6 +469,22 @@ describe('fused backward equals the composite reference with the same mask', () 
       });
     }
   }
+});
+
+describe('fused backward of sum(y) (an expanded, non-contiguous output gradient)', () => {
+  it('equals the masked reference with g = 1', () => {
+    tidy(() => {
+      const shape = [5, 3, 4, 4], C = 3, p = 0.5, eps = 1e-5;
+      const x = T(inputValues(shape, 75), shape, 'float64', true);
+      const w = T([0.5, 1, 2], [C], 'float64', true), b = T([0, 1, -1], [C], 'float64', true);
+      const y = icLayer(x, { impl: 'fused', dropRate: p, eps, weight: w, bias: b, runningMean: zeros([C], { dtype: 'float64' }), runningVar: ones([C], { dtype: 'float64' }) });
+      y.sum().backward();
+      const r = referenceGrads(x, w, b, y.ne(0).to('float64'), ones(shape, { dtype: 'float64' }), p, eps);
+      expectClose(vals(x.grad!), vals(r.dx), 1e-9, 1e-9, 'dx');
+      expectClose(vals(w.grad!), vals(r.dw), 1e-9, 1e-9, 'dweight');
+      expectClose(vals(b.grad!), vals(r.db), 1e-9, 1e-9, 'dbias');
+    });
+  });
 });
 
 // ---------------------------------------------------------------- without affine parameters or running statistics

@@ -161,10 +161,10 @@ export class PadShortcut extends Module {
 /** Named children, as an array of [name, module] pairs or an object; plain arrays are numbered "0", "1", ... */
 export type Children = Module[] | [string, Module][] | Record<string, Module>;
 
-function named(op: string, children: Children): [string, ModuleHandle][] {
+function named(op: string, children: Children, firstIndex = 0): [string, ModuleHandle][] {
   let pairs: [string, Module][];
   if (Array.isArray(children)) {
-    pairs = children.map((c, i) => (Array.isArray(c) ? c : [String(i), c]));
+    pairs = children.map((c, i) => (Array.isArray(c) ? c : [String(firstIndex + i), c]));
   } else if (children && typeof children === 'object') {
     pairs = Object.entries(children);
   } else {
@@ -185,12 +185,14 @@ export class Sequential extends Module {
 
 /**
  * A residual unit: `post(body(x) + shortcut(x))`. Body and post layers are named children of the unit
- * itself (`conv1`, `bn1`, ...); the shortcut is `downsample`; no shortcut means the identity.
+ * itself (`conv1`, `bn1`, ...); the shortcut is `downsample`; no shortcut means the identity. Plain arrays
+ * are numbered in one sequence: body "0".."k-1", then post "k", "k+1", ... (so the names never collide).
  */
 export class Residual extends Module {
   constructor(body: Children, shortcut: Module | null = null, post: Children = []) {
     if (shortcut !== null && !(shortcut instanceof Module)) throw typeError('Residual', 'shortcut', 'a Module or null', shortcut);
-    super(N.residual(named('Residual', body), shortcut ? shortcut.handle : null, named('Residual', post)));
+    const bodyPairs = named('Residual', body);
+    super(N.residual(bodyPairs, shortcut ? shortcut.handle : null, named('Residual', post, bodyPairs.length)));
   }
 }
 

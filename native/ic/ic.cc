@@ -128,8 +128,12 @@ bool cudaFusable(const at::Tensor& x) {
 // ---------------------------------------------------------------- autograd function for the fused paths
 
 struct ICFunction : public torch::autograd::Function<ICFunction> {
-  static at::Tensor forward(AutogradContext* ctx, at::Tensor x, at::Tensor weight, at::Tensor bias, at::Tensor runningMean,
-                            at::Tensor runningVar, double momentum, double eps, double dropRate) {
+  // Optional tensors are passed as c10::optional: Function::apply cannot record an undefined tensor.
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor x, c10::optional<at::Tensor> weightOpt, c10::optional<at::Tensor> biasOpt,
+                            c10::optional<at::Tensor> runningMeanOpt, c10::optional<at::Tensor> runningVarOpt, double momentum, double eps,
+                            double dropRate) {
+    const at::Tensor weight = weightOpt.value_or(at::Tensor()), bias = biasOpt.value_or(at::Tensor());
+    const at::Tensor runningMean = runningMeanOpt.value_or(at::Tensor()), runningVar = runningVarOpt.value_or(at::Tensor());
     const int64_t C = x.size(1);
     const int64_t count = x.numel() / C;
     const double invKeep = 1.0 / (1.0 - dropRate);
@@ -247,7 +251,8 @@ at::Tensor icLayer(const at::Tensor& x, const at::Tensor& weight, const at::Tens
                          (x.device().is_cpu() ? " (the CPU kernel takes contiguous float32/float64)" : ""));
     return icComposite(x, weight, bias, runningMean, runningVar, o);
   }
-  return ICFunction::apply(x, weight, bias, runningMean, runningVar, o.momentum, o.eps, o.dropRate);
+  auto opt = [](const at::Tensor& t) { return t.defined() ? c10::optional<at::Tensor>(t) : c10::optional<at::Tensor>(); };
+  return ICFunction::apply(x, opt(weight), opt(bias), opt(runningMean), opt(runningVar), o.momentum, o.eps, o.dropRate);
 }
 
 }  // namespace ictorch::ic

@@ -1,0 +1,906 @@
+// "Bad input never crashes the process": every exported function and every Tensor method, fed wrong types,
+// wrong shapes, disposed tensors, NaN/Infinity/negative and huge sizes, must throw a JS Error whose message
+// starts with the operation's name (a TypeError for a wrong type, a RangeError for a value out of range),
+// and the process must be alive afterwards. vitest's forks pool runs this file in its own child process, so a
+// native crash fails this file instead of the whole run.
+import { describe, expect, it } from 'vitest';
+import * as lib from '../lib';
+import {
+  Tensor,
+  arange,
+  autograd,
+  cat,
+  cuda,
+  empty,
+  enableGrad,
+  eye,
+  fromBuffer,
+  full,
+  keep,
+  linspace,
+  manualSeed,
+  matmul,
+  memory,
+  noGrad,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  setNumThreads,
+  stack,
+  tensor,
+  tidy,
+  where,
+  zeros,
+  zerosLike,
+} from '../lib';
+import { native } from '../lib/native';
+
+const PID = process.pid;
+
+/** What kind of JS error a bad input must raise. */
+type Kind = 'type' | 'range' | 'any';
+
+/** Runs `call` and returns a description of what is wrong with its outcome, or null when it threw as required. */
+function problem(label: string, ops: readonly string[], kind: Kind, call: () => unknown): string | null {
+  let result: unknown;
+  try {
+    result = call();
+  } catch (e) {
+    if (!(e instanceof Error)) return `${label}: threw a non-Error ${String(e)}`;
+    if (kind === 'type' && !(e instanceof TypeError)) return `${label}: expected a TypeError, got ${e.constructor.name}: ${e.message}`;
+    if (kind === 'range' && !(e instanceof RangeError)) return `${label}: expected a RangeError, got ${e.constructor.name}: ${e.message}`;
+    if (!ops.some((op) => e.message.startsWith(`${op}: `))) return `${label}: message should start with "${ops.join('" or "')}: " but is: ${e.message.slice(0, 160)}`;
+    return null;
+  }
+  if (result instanceof Promise) result.catch(() => undefined);
+  return `${label}: did not throw (returned ${describe_(result)})`;
+}
+
+function describe_(v: unknown): string {
+  if (typeof v === 'symbol') return 'Symbol()';
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'function') return 'fn';
+  if (v instanceof Tensor) return v.isDisposed ? 'T(disposed)' : `T[${v.shape.join(',')}]${v.dtype}`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${v.byteLength}B@${v.byteOffset})`;
+  if (Array.isArray(v)) return `[${v.map(describe_).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}: ${describe_(x)}`).join(', ')}}`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+const argsText = (args: unknown[]) => args.map(describe_).join(', ');
+
+/** The process is alive and computes correctly. */
+function alive(): void {
+  expect(process.pid).toBe(PID);
+  expect(tidy(() => tensor([1, 2, 3]).mul(2).sum().item())).toBe(12);
+}
+
+// ---------------------------------------------------------------- fixtures
+
+function fixtures() {
+  const dead = zeros([2, 3]);
+  dead.dispose();
+  const g = tensor([1, 2, 3], { requiresGrad: true });
+  return {
+    F: tensor([[1, 2, 3], [4, 5, 6]]), // the default receiver: 2x3 float32
+    I: tensor([[1n, 2n, 3n], [4n, 5n, 6n]]),
+    B: tensor([[true, false, true], [false, true, false]]),
+    S: tensor(2),
+    V4: tensor([1, 2, 3, 4]),
+    IDX: tensor([0n, 1n]),
+    D: dead,
+    G: g, // a float leaf that requires grad
+    Y: g.mul(g), // a non-scalar result that requires grad
+    L: g.mul(g).sum(), // a scalar result that requires grad
+  };
+}
+type Fx = ReturnType<typeof fixtures>;
+
+// ---------------------------------------------------------------- exported functions
+
+type FnCase = [args: (f: Fx) => unknown[], kind: Kind];
+
+/** Bad argument lists for every exported function that takes arguments. */
+const FUNCTION_CASES: Record<string, { fn: (...a: never[]) => unknown; cases: FnCase[] }> = {
+  tensor: {
+    fn: tensor,
+    cases: [
+      [() => ['bogus'], 'type'],
+      [() => [{}], 'type'],
+      [() => [() => 1], 'type'],
+      [() => [undefined], 'type'],
+      [() => [Symbol('s')], 'type'],
+      [() => [[1, 'x']], 'type'],
+      [() => [[1, true]], 'type'],
+      [() => [[[1, 2], [3]]], 'range'],
+      [() => [(() => { const a: unknown[] = []; a[0] = a; return a; })()], 'range'], // circular
+      [() => [[2n ** 64n]], 'range'],
+      [() => [[1], 5], 'type'],
+      [() => [[1], { dtype: 'bogus' }], 'type'],
+      [() => [[1], { device: 5 }], 'type'],
+      [() => [[1], { device: 'tpu' }], 'type'],
+      [() => [[1], { requiresGrad: 'yes' }], 'type'],
+      [() => [[1n], { requiresGrad: true }], 'any'], // int64 cannot require grad
+      [() => [new Float32Array(4), { shape: [3] }], 'range'],
+      [() => [new Float32Array(4), { shape: [-4] }], 'range'],
+      [() => [new Float32Array(4), { shape: [NaN] }], 'type'],
+      [() => [new Float32Array(4), { shape: 'x' }], 'type'],
+      [() => [new Uint16Array(2)], 'type'],
+      [() => [new DataView(new ArrayBuffer(8))], 'type'],
+    ],
+  },
+  fromBuffer: {
+    fn: fromBuffer,
+    cases: [
+      [() => ['x', [1], 'float32'], 'type'],
+      [() => [[1, 2], [2], 'float32'], 'type'],
+      [() => [Buffer.alloc(8), 'x', 'float32'], 'type'],
+      [() => [Buffer.alloc(8), [2], 'bogus'], 'type'],
+      [() => [Buffer.alloc(8), [2], undefined], 'type'],
+      [() => [Buffer.alloc(8), [3], 'float32'], 'range'],
+      [() => [Buffer.alloc(8), [-2], 'float32'], 'range'],
+      [() => [Buffer.alloc(8), [NaN], 'float32'], 'type'],
+      [() => [Buffer.alloc(8), [1e15], 'float32'], 'range'],
+      [() => [Buffer.alloc(8), [1e8, 1e8], 'float32'], 'range'],
+      [() => [new Uint8Array(new ArrayBuffer(20), 1, 16), [4], 'float32'], 'range'], // misaligned
+      [() => [new DataView(new ArrayBuffer(8)), [2], 'float32'], 'type'],
+    ],
+  },
+  full: {
+    fn: full,
+    cases: [
+      [() => [[2], 'x'], 'type'],
+      [() => [[2], undefined], 'type'],
+      [() => [[2], {}], 'type'],
+      [() => [[2], 2n ** 70n, { dtype: 'int64' }], 'range'],
+      [() => [[-1], 1], 'range'],
+      [() => [[NaN], 1], 'type'],
+      [() => ['x', 1], 'type'],
+      [() => [[2], 1e300, { dtype: 'int32' }], 'any'], // does not fit
+      [() => [[1e15], 0], 'any'], // cannot allocate
+      [() => [[1e8, 1e8], 0], 'range'],
+    ],
+  },
+  ...Object.fromEntries(
+    (
+      [
+        ['zeros', zeros],
+        ['ones', ones],
+        ['empty', empty],
+        ['rand', rand],
+        ['randn', randn],
+      ] as const
+    ).map(([name, fn]) => [
+      name,
+      {
+        fn,
+        cases: [
+          [() => ['bogus'], 'type'],
+          [() => [{}], 'type'],
+          [() => [undefined], 'type'],
+          [() => [[2, 'x']], 'type'],
+          [() => [NaN], 'type'],
+          [() => [Infinity], 'type'],
+          [() => [1.5], 'type'],
+          [() => [-1], 'range'],
+          [() => [[2, -3]], 'range'],
+          [() => [[1e8, 1e8]], 'range'], // 1e16 elements
+          [() => [[2 ** 53, 2]], 'range'],
+          [() => [[1e15]], 'any'], // 4e15 bytes: the allocation fails
+          [() => [[2], 'opts'], 'type'],
+          [() => [[2], { dtype: 'bogus' }], 'type'],
+          [() => [[2], { device: 'gpu' }], 'type'],
+          [() => [[2], { device: {} }], 'type'],
+          [() => [[2], { requiresGrad: 1 }], 'type'],
+          [() => [[2], { dtype: 'int32', requiresGrad: true }], 'any'],
+        ] as FnCase[],
+      },
+    ]),
+  ),
+  zerosLike: {
+    fn: zerosLike,
+    cases: [
+      [() => ['bogus'], 'type'],
+      [() => [undefined], 'type'],
+      [() => [[1, 2]], 'type'],
+      [(f) => [f.D], 'type'],
+      [(f) => [f.F, { dtype: 'bogus' }], 'type'],
+      [(f) => [f.F, 7], 'type'],
+    ],
+  },
+  onesLike: {
+    fn: onesLike,
+    cases: [
+      [() => [{}], 'type'],
+      [() => [null], 'type'],
+      [(f) => [f.D], 'type'],
+      [(f) => [f.F, { device: 'nowhere' }], 'type'],
+    ],
+  },
+  arange: {
+    fn: arange,
+    cases: [
+      [() => ['bogus'], 'type'],
+      [() => [undefined], 'type'],
+      [() => [NaN], 'type'],
+      [() => [Infinity], 'type'],
+      [() => [0, 'x'], 'type'],
+      [() => [0, 10, 0], 'range'],
+      [() => [0, 10, NaN], 'type'],
+      [() => [0, 1e300], 'any'], // too many elements
+      [() => [0, 1e15], 'any'], // cannot allocate
+      [() => [10, 0, 1], 'any'], // step has the wrong sign
+      [() => [0, 5, 1, { dtype: 'bogus' }], 'type'],
+    ],
+  },
+  linspace: {
+    fn: linspace,
+    cases: [
+      [() => ['a', 1, 2], 'type'],
+      [() => [0, NaN, 3], 'type'],
+      [() => [0, 1, -1], 'range'],
+      [() => [0, 1, 1.5], 'type'],
+      [() => [0, 1, NaN], 'type'],
+      [() => [0, 1, Infinity], 'type'],
+      [() => [0, 1, 1e15], 'any'], // cannot allocate
+      [() => [0, 1, 3, { dtype: 'int99' }], 'type'],
+    ],
+  },
+  eye: {
+    fn: eye,
+    cases: [
+      [() => ['a'], 'type'],
+      [() => [-1], 'range'],
+      [() => [2, -1], 'range'],
+      [() => [1.5], 'type'],
+      [() => [NaN], 'type'],
+      [() => [2, 'x'], 'type'],
+      [() => [1e8], 'any'], // 1e16 elements: cannot allocate
+      [() => [2, 2, { dtype: 'bogus' }], 'type'],
+    ],
+  },
+  randint: {
+    fn: randint,
+    cases: [
+      [() => ['a', 2, [1]], 'type'],
+      [() => [0, 'b', [1]], 'type'],
+      [() => [5, 2, [1]], 'range'],
+      [() => [0, 0, [1]], 'range'],
+      [() => [0, 1.5, [1]], 'type'],
+      [() => [0, 2, 'x'], 'type'],
+      [() => [0, 2, [-1]], 'range'],
+      [() => [0, 2, [1e8, 1e8]], 'range'],
+      [() => [0, 1e300, [1]], 'range'],
+      [() => [0, 2, [2], { dtype: 'bogus' }], 'type'],
+    ],
+  },
+  cat: {
+    fn: cat,
+    cases: [
+      [() => ['x'], 'type'],
+      [() => [undefined], 'type'],
+      [() => [[]], 'range'],
+      [(f) => [[f.F, 'x']], 'type'],
+      [(f) => [[f.F, f.D]], 'type'],
+      [(f) => [[f.F, f.V4]], 'any'], // shapes do not match
+      [(f) => [[f.F], 'x'], 'type'],
+      [(f) => [[f.F], 5], 'range'],
+      [(f) => [[f.F], 1.5], 'type'],
+    ],
+  },
+  stack: {
+    fn: stack,
+    cases: [
+      [() => [{}], 'type'],
+      [() => [[]], 'range'],
+      [(f) => [[f.F, 1]], 'type'],
+      [(f) => [[f.D]], 'type'],
+      [(f) => [[f.F, f.V4]], 'any'],
+      [(f) => [[f.F], 7], 'range'],
+    ],
+  },
+  where: {
+    fn: where,
+    cases: [
+      [() => ['x', 1, 2], 'type'],
+      [(f) => [f.B, 'x', 1], 'type'],
+      [(f) => [f.B, 1, {}], 'type'],
+      [(f) => [f.B, 2n ** 64n, 1], 'range'],
+      [(f) => [f.F, 1, 2], 'any'], // condition must be bool
+      [(f) => [f.B, f.V4, 1], 'any'], // cannot broadcast
+      [(f) => [f.D, 1, 2], 'type'],
+      [(f) => [f.B, f.D, 1], 'type'],
+      [(f) => [f.B, 1, f.D], 'type'],
+    ],
+  },
+  matmul: {
+    fn: matmul,
+    cases: [
+      [(f) => ['x', f.F], 'type'],
+      [(f) => [f.F, 'x'], 'type'],
+      [(f) => [f.F, 2], 'type'],
+      [(f) => [f.F, f.F], 'any'], // inner dimensions 3 and 2
+      [(f) => [f.S, f.S], 'any'], // 0-d
+      [(f) => [f.D, f.F], 'type'],
+      [(f) => [f.F, f.D], 'type'],
+    ],
+  },
+  manualSeed: {
+    fn: manualSeed,
+    cases: [
+      [() => ['x'], 'type'],
+      [() => [undefined], 'type'],
+      [() => [-1], 'range'],
+      [() => [1.5], 'type'],
+      [() => [NaN], 'type'],
+      [() => [2 ** 64], 'range'],
+    ],
+  },
+  setNumThreads: {
+    fn: setNumThreads,
+    cases: [
+      [() => ['x'], 'type'],
+      [() => [0], 'range'],
+      [() => [-1], 'range'],
+      [() => [1e9], 'range'],
+      [() => [1.5], 'type'],
+      [() => [Infinity], 'type'],
+    ],
+  },
+  tidy: {
+    fn: tidy,
+    cases: [
+      [() => ['x'], 'type'],
+      [() => [undefined], 'type'],
+      [() => [{}], 'type'],
+    ],
+  },
+  keep: {
+    fn: keep,
+    cases: [
+      [() => ['x'], 'type'],
+      [() => [undefined], 'type'],
+      [() => [5], 'type'],
+      [() => [{}], 'type'],
+    ],
+  },
+  noGrad: {
+    fn: noGrad,
+    cases: [
+      [() => ['x'], 'type'],
+      [() => [undefined], 'type'],
+    ],
+  },
+  enableGrad: {
+    fn: enableGrad,
+    cases: [
+      [() => [42], 'type'],
+      [() => [null], 'type'],
+    ],
+  },
+  'autograd.grad': {
+    fn: autograd.grad,
+    cases: [
+      [(f) => ['x', f.G], 'type'],
+      [(f) => [f.L, 'x'], 'type'],
+      [(f) => [f.L, [f.G, 5]], 'type'],
+      [(f) => [f.L, f.G, null], 'type'],
+      [(f) => [f.L, f.G, 'opts'], 'type'],
+      [(f) => [f.L, f.G, { gradOutputs: 'x' }], 'type'],
+      [(f) => [f.L, f.G, { gradOutputs: [5] }], 'type'],
+      [(f) => [f.L, f.G, { gradOutputs: [f.S, f.S] }], 'range'], // two for one output
+      [(f) => [f.L, f.G, { retainGraph: 'x' }], 'type'],
+      [(f) => [f.L, f.G, { createGraph: 1 }], 'type'],
+      [(f) => [f.L, f.D], 'type'],
+      [(f) => [f.D, f.G], 'type'],
+      [(f) => [f.L, f.F], 'any'], // F does not require grad
+      [(f) => [f.Y, f.G], 'any'], // non-scalar output without gradOutputs
+    ],
+  },
+};
+
+/** Exported functions that take no arguments, or are pure helpers that accept anything. */
+const NO_ARGUMENT_EXPORTS = new Set(['isGradEnabled', 'getNumThreads', 'memory', 'info', 'isTensor', 'isFloatingDType', 'elementSize', 'Tensor']);
+
+// ---------------------------------------------------------------- Tensor methods
+
+/** Methods that take no arguments (extra arguments are ignored). */
+const NO_ARGS = new Set([
+  ...'abs neg exp log log1p sqrt rsqrt square reciprocal sigmoid tanh relu sin cos floor ceil round sign isnan isfinite logicalNot'.split(' '),
+  ...'abs_ neg_ exp_ log_ sqrt_ sigmoid_ tanh_ relu_ zero_ detach_ t clone detach cpu float double half int long bool'.split(' '),
+  ...'dispose keep toArray data toNested item toString numel'.split(' '),
+]);
+/** Implementation helpers on the prototype (TypeScript-private): they must not crash, message names are theirs. */
+const INTERNAL = new Set(['constructor', 'unary', 'inplace', 'reduce', 'shapeOp']);
+/** Methods whose errors come from the operation they delegate to (documented shorthands). */
+const ALIASES: Record<string, string[]> = {
+  toNested: ['toArray'],
+  numel: ['shape'],
+  size: ['shape'],
+  ndim: ['shape'],
+  cpu: ['to'],
+  cuda: ['to'],
+  float: ['to'],
+  double: ['to'],
+  half: ['to'],
+  int: ['to'],
+  long: ['to'],
+  bool: ['to'],
+  clamp_: ['clamp'],
+  requiresGrad: ['requiresGrad_'], // the setter
+};
+const opsFor = (name: string) => [name, ...(ALIASES[name] ?? [])];
+
+type MethodCase = [args: (f: Fx) => unknown[], kind: Kind, self?: keyof Fx];
+
+const binaryCases: MethodCase[] = [
+  [(f) => [f.V4], 'any'], // [2,3] and [4] do not broadcast
+  [() => ['x'], 'type'],
+  [() => [{}], 'type'],
+  [() => [undefined], 'type'],
+  [() => [null], 'type'],
+  [() => [[1, 2, 3]], 'type'],
+  [(f) => [f.D], 'type'],
+  [() => [2n ** 64n], 'range'],
+];
+const inplaceBinaryCases: MethodCase[] = [...binaryCases, [() => [1.5], 'any', 'I']]; // float result into int64
+const dimReductionCases: MethodCase[] = [
+  [() => [5], 'range'],
+  [() => [-3], 'range'],
+  [() => ['x'], 'type'],
+  [() => [1.5], 'type'],
+  [() => [NaN], 'type'],
+  [() => [0, 'x'], 'type'],
+];
+const singleDimCases: MethodCase[] = [...dimReductionCases, [() => [[0, 1]], 'type']];
+const requiredDimCases: MethodCase[] = [[() => [], 'type'], [() => [5], 'range'], [() => ['x'], 'type'], [() => [Infinity], 'type']];
+const shapeListCases: MethodCase[] = [
+  [() => [5, 5], 'any'],
+  [() => [NaN], 'type'],
+  [() => [Infinity], 'type'],
+  [() => [1e15], 'any'],
+  [() => ['x'], 'type'],
+  [() => [[2, 'x']], 'type'],
+  [() => [undefined], 'type'],
+];
+
+/** Bad argument lists per method (beyond the generic garbage every method gets). */
+const METHOD_CASES: Record<string, MethodCase[]> = {
+  size: [[() => [2], 'range'], [() => [-3], 'range'], [() => [1.5], 'type'], [() => ['x'], 'type']],
+  isContiguous: [[() => ['bogus'], 'type'], [() => [5], 'type']],
+  ...Object.fromEntries('add sub mul div pow remainder fmod maximum minimum eq ne lt le gt ge'.split(' ').map((n) => [n, binaryCases])),
+  logicalAnd: [[(f) => [f.V4], 'any'], [() => [1], 'type'], [(f) => [f.D], 'type']],
+  logicalOr: [[(f) => [f.V4], 'any'], [() => ['x'], 'type']],
+  matmul: [[(f) => [f.F], 'any'], [() => [1], 'type'], [(f) => [f.S], 'any'], [(f) => [f.D], 'type'], [() => ['x'], 'type']],
+  clamp: [[() => [], 'type'], [() => ['x'], 'type'], [() => [0, 'x'], 'type'], [() => [{}], 'type'], [() => [null, null], 'type']],
+  clamp_: [[() => [], 'type'], [() => ['x'], 'type'], [() => [undefined, {}], 'type']],
+  ...Object.fromEntries('add_ sub_ mul_ div_ pow_'.split(' ').map((n) => [n, inplaceBinaryCases])),
+  fill_: [[(f) => [f.V4], 'any'], [() => ['x'], 'type'], [(f) => [f.D], 'type'], [() => [2n ** 64n], 'range']],
+  copy_: [[(f) => [f.V4], 'any'], [() => [1], 'type'], [() => ['x'], 'type'], [(f) => [f.D], 'type']],
+  ...Object.fromEntries('sum mean max min norm'.split(' ').map((n) => [n, dimReductionCases])),
+  ...Object.fromEntries('prod argmax argmin all any'.split(' ').map((n) => [n, singleDimCases])),
+  std: [...dimReductionCases, [() => [0, false, 'x'], 'type']],
+  var: [...dimReductionCases, [() => [0, false, 7], 'type']],
+  softmax: requiredDimCases,
+  logSoftmax: requiredDimCases,
+  cumsum: requiredDimCases,
+  reshape: [...shapeListCases, [() => [-1, -1], 'any'], [() => [-2, 3], 'any']],
+  view: [...shapeListCases, [() => [-1, -1], 'any']],
+  permute: [[() => [0], 'any'], [() => [0, 0], 'any'], [() => [0, 5], 'range'], [() => ['x'], 'type'], [() => [NaN, 1], 'type']],
+  expand: [[() => [4, 4], 'any'], [() => [1], 'any'], [() => ['x'], 'type'], [() => [1e15, 3], 'any'], [() => [NaN], 'type']],
+  repeat: [[() => [1], 'any'], [() => [-1, 1], 'any'], [() => ['x'], 'type'], [() => [1e8, 1e8], 'any'], [() => [Infinity, 1], 'type']],
+  transpose: [[() => [0, 5], 'range'], [() => ['x', 0], 'type'], [() => [0], 'type'], [() => [0, NaN], 'type']],
+  flatten: [[() => [5], 'range'], [() => ['x'], 'type'], [() => [1, 0], 'any']],
+  squeeze: [[() => [5], 'range'], [() => ['x'], 'type'], [() => [1.5], 'type']],
+  unsqueeze: [[() => [5], 'range'], [() => [], 'type'], [() => ['x'], 'type']],
+  contiguous: [[() => ['bogus'], 'type'], [() => ['channelsLast'], 'any'], [() => [5], 'type']],
+  select: [[() => [0, 5], 'range'], [() => [5, 0], 'range'], [() => [0], 'type'], [() => [0, 1e300], 'range']],
+  narrow: [[() => [0, 0, 5], 'any'], [() => [5, 0, 1], 'range'], [() => [0, 'x', 1], 'type'], [() => [0, 0], 'type']],
+  slice: [[() => [5], 'range'], [() => ['x'], 'type'], [() => [0, 0, 2, 0], 'any'], [() => [0, 0, 2, -1], 'any'], [() => [0, NaN], 'type']],
+  index: [
+    [() => [5], 'range'],
+    [() => [0, 0, 0], 'range'], // too many indices
+    [() => ['bogus'], 'type'],
+    [() => [Infinity], 'type'],
+    [() => [1e300], 'range'],
+    [() => [{ start: Infinity }], 'type'],
+    [() => [{ stop: 1e300 }], 'range'],
+    [() => [{ step: 0 }], 'any'],
+    [() => [{ step: 1.5 }], 'type'],
+    [() => [[0, 1]], 'type'], // lists are not index items (use an int64 tensor)
+    [() => [{ begin: 1 }], 'type'],
+    [(f) => [f.F], 'range'], // float index tensor
+    [(f) => [f.D], 'type'],
+    [(f) => [tensor([5n])], 'range'],
+  ],
+  indexPut_: [
+    [() => ['x', 1], 'type'],
+    [() => [null, 1], 'type'],
+    [() => [[0], 'x'], 'type'],
+    [() => [[5], 1], 'range'],
+    [(f) => [[0], f.V4], 'any'],
+    [(f) => [[f.D], 1], 'type'],
+    [(f) => [[0], f.D], 'type'],
+    [() => [[0], 2n ** 64n], 'range'],
+  ],
+  indexSelect: [[() => [0, 'x'], 'type'], [() => [0, null], 'type'], [(f) => [0, f.F], 'any'], [(f) => [5, f.IDX], 'range'], [() => [0, tensor([5n])], 'range'], [(f) => [0, f.D], 'type'], [(f) => ['x', f.IDX], 'type']],
+  maskedSelect: [[() => ['x'], 'type'], [() => [undefined], 'type'], [(f) => [f.F], 'any'], [(f) => [tensor([true, false])], 'any'], [(f) => [f.D], 'type']],
+  gather: [[() => [0, 'x'], 'type'], [() => [0, tensor([[5n]])], 'any'], [(f) => [5, tensor([[0n]])], 'range'], [(f) => [0, f.D], 'type'], [(f) => [0, f.F], 'any']],
+  split: [[() => [0], 'range'], [() => [-1], 'range'], [() => ['x'], 'type'], [() => [[1, 1]], 'any'], [() => [1, 5], 'range'], [() => [[1, 'x']], 'type']],
+  chunk: [[() => [0], 'range'], [() => ['x'], 'type'], [() => [1, 5], 'range'], [() => [NaN], 'type']],
+  to: [
+    [() => [5], 'type'],
+    [() => [null], 'type'],
+    [() => ['bogus'], 'type'],
+    [() => [{ dtype: 'bogus' }], 'type'],
+    [() => [{ device: 5 }], 'type'],
+    [() => [{ memoryFormat: 'bogus' }], 'type'],
+    [() => [{ memoryFormat: 'channelsLast' }], 'any'], // not 4-d
+    [() => [{ nonBlocking: 'x' }], 'type'],
+    [() => [{ copy: 1 }], 'type'],
+  ],
+  ...(cuda.isAvailable() ? {} : { cuda: [[() => ['cuda:0'], 'any'], [() => [5], 'type']] as MethodCase[] }),
+  requiresGrad_: [[() => ['x'], 'type'], [() => [true], 'type', 'I'], [() => [false], 'type', 'Y']],
+  zeroGrad: [[() => ['x'], 'type']],
+  backward: [
+    [() => [], 'type'], // F does not require grad
+    [() => ['x'], 'type'],
+    [() => [[1, 2]], 'type'],
+    [() => [], 'range', 'Y'], // non-scalar without a gradient
+    [(f) => [f.V4], 'any', 'Y'], // gradient of the wrong shape
+    [(f) => [f.D], 'type', 'Y'],
+    [() => [undefined, null], 'type', 'L'],
+    [() => [undefined, { retainGraph: 'x' }], 'type', 'L'],
+  ],
+  item: [[() => [], 'range']], // 6 elements
+};
+
+/** Valid-looking arguments per method, for calling it on a disposed tensor. */
+const VALID_ARGS: Record<string, (f: Fx) => unknown[]> = {
+  size: () => [0],
+  ...Object.fromEntries('add sub mul div pow remainder fmod maximum minimum eq ne lt le gt ge add_ sub_ mul_ div_ pow_ fill_'.split(' ').map((n) => [n, () => [1]])),
+  logicalAnd: (f) => [f.B],
+  logicalOr: (f) => [f.B],
+  matmul: (f) => [f.F.t()],
+  copy_: (f) => [f.F],
+  clamp: () => [0, 1],
+  clamp_: () => [0, 1],
+  softmax: () => [0],
+  logSoftmax: () => [0],
+  cumsum: () => [0],
+  reshape: () => [6],
+  view: () => [6],
+  permute: () => [1, 0],
+  expand: () => [2, 3],
+  repeat: () => [1, 1],
+  transpose: () => [0, 1],
+  unsqueeze: () => [0],
+  select: () => [0, 0],
+  narrow: () => [0, 0, 1],
+  slice: () => [0, 0, 1],
+  index: () => [0],
+  indexPut_: () => [[0], 1],
+  indexSelect: (f) => [0, f.IDX],
+  maskedSelect: (f) => [f.B],
+  gather: () => [0, tensor([[0n]])],
+  split: () => [1],
+  chunk: () => [2],
+  to: () => ['float64'],
+  backward: (f) => [f.F],
+};
+/** Methods that are fine on a disposed tensor. */
+const OK_WHEN_DISPOSED = new Set(['dispose', 'isDisposed', 'toString', 'keep']);
+
+const GARBAGE: unknown[] = ['bogus', { bogus: 1 }, () => 1, Symbol('garbage'), ['x'], new Date(0)];
+/** Generic garbage a method legitimately accepts. */
+const GARBAGE_ACCEPTED: Record<string, (v: unknown) => boolean> = {
+  // to() takes an options object; unknown keys are ignored like the factories' options
+  to: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+};
+
+const protoNames = Object.getOwnPropertyNames(Tensor.prototype);
+const descriptorOf = (name: string) => Object.getOwnPropertyDescriptor(Tensor.prototype, name)!;
+const isGetter = (name: string) => descriptorOf(name).get !== undefined;
+const methodNames = protoNames.filter((n) => !INTERNAL.has(n) && !isGetter(n));
+const getterNames = protoNames.filter((n) => isGetter(n));
+
+function callMethod(self: Tensor, name: string, args: unknown[]): unknown {
+  return (descriptorOf(name).value as (...a: unknown[]) => unknown).apply(self, args);
+}
+
+// ---------------------------------------------------------------- the tests
+
+describe('exported functions reject bad input with a named Error', () => {
+  it('every exported function that takes arguments has bad-input cases here', () => {
+    const exported = Object.entries(lib)
+      .filter(([, v]) => typeof v === 'function')
+      .map(([k]) => k);
+    const missing = exported.filter((k) => !(k in FUNCTION_CASES) && !NO_ARGUMENT_EXPORTS.has(k));
+    expect(missing).toEqual([]);
+    expect(typeof autograd.grad).toBe('function');
+  });
+
+  for (const [name, { fn, cases }] of Object.entries(FUNCTION_CASES)) {
+    it(name, () => {
+      const problems: string[] = [];
+      const threadsBefore = lib.getNumThreads();
+      tidy(() => {
+        for (const [args, kind] of cases) {
+          const f = fixtures();
+          const a = args(f);
+          const p = problem(`${name}(${argsText(a)})`, [name], kind, () => (fn as (...x: unknown[]) => unknown)(...a));
+          if (p) problems.push(p);
+        }
+      });
+      expect(problems).toEqual([]);
+      expect(lib.getNumThreads()).toBe(threadsBefore);
+      alive();
+    });
+  }
+
+  it('the pure helpers and no-argument functions take garbage without crashing', () => {
+    for (const v of GARBAGE) {
+      expect(lib.isTensor(v)).toBe(false);
+      expect(() => lib.isFloatingDType(v as never)).not.toThrow();
+      expect(() => lib.elementSize(v as never)).not.toThrow();
+    }
+    expect(lib.isGradEnabled()).toBe(true);
+    expect(lib.memory().tensors).toBeGreaterThanOrEqual(0);
+    alive();
+  });
+});
+
+describe('Tensor methods reject bad input with a named Error', () => {
+  it('finds the methods on the prototype', () => {
+    expect(methodNames.length).toBeGreaterThan(100);
+    expect(methodNames).toContain('add');
+    expect(getterNames).toEqual(expect.arrayContaining(['shape', 'dtype', 'grad', 'requiresGrad']));
+  });
+
+  it('every method that takes arguments rejects garbage arguments (strings, objects, functions, symbols)', () => {
+    const problems: string[] = [];
+    for (const name of methodNames) {
+      tidy(() => {
+        for (const g of GARBAGE) {
+          for (const args of [[g], [g, g]]) {
+            const f = fixtures();
+            const label = `F.${name}(${argsText(args)})`;
+            let result: unknown;
+            try {
+              result = callMethod(f.F, name, args);
+            } catch (e) {
+              if (!(e instanceof Error)) problems.push(`${label}: threw a non-Error`);
+              else if (!(e instanceof TypeError) && !(e instanceof RangeError)) problems.push(`${label}: expected a TypeError, got ${e.constructor.name}: ${e.message.slice(0, 120)}`);
+              else if (!opsFor(name).some((op) => e.message.startsWith(`${op}: `))) problems.push(`${label}: message should start with "${name}: " but is: ${e.message.slice(0, 120)}`);
+              continue;
+            }
+            if (result instanceof Promise) result.catch(() => undefined);
+            // Only methods without parameters may ignore what they are given.
+            if (!NO_ARGS.has(name) && !GARBAGE_ACCEPTED[name]?.(g)) problems.push(`${label}: did not throw`);
+          }
+        }
+      });
+    }
+    expect(problems).toEqual([]);
+    alive();
+  });
+
+  it('wrong shapes, wrong ranges, NaN/Infinity/negative/huge sizes: each case in the table', () => {
+    const problems: string[] = [];
+    for (const [name, cases] of Object.entries(METHOD_CASES)) {
+      expect(protoNames, `METHOD_CASES names a method that does not exist: ${name}`).toContain(name);
+      for (const [args, kind, self = 'F'] of cases) {
+        tidy(() => {
+          const f = fixtures();
+          const a = args(f);
+          const p = problem(`${self}.${name}(${argsText(a)})`, opsFor(name), kind, () => callMethod(f[self], name, a));
+          if (p) problems.push(p);
+        });
+      }
+    }
+    expect(problems).toEqual([]);
+    alive();
+  });
+
+  it('the requiresGrad setter rejects non-booleans and int tensors', () => {
+    tidy(() => {
+      const f = fixtures();
+      const set = descriptorOf('requiresGrad').set!;
+      const problems = [
+        problem('F.requiresGrad = "x"', ['requiresGrad_'], 'type', () => set.call(f.F, 'x')),
+        problem('I.requiresGrad = true', ['requiresGrad_'], 'type', () => set.call(f.I, true)),
+        problem('Y.requiresGrad = false', ['requiresGrad_'], 'type', () => set.call(f.Y, false)),
+      ].filter(Boolean);
+      expect(problems).toEqual([]);
+    });
+    alive();
+  });
+
+  it('a disposed tensor as `this`: every method and getter throws a TypeError naming itself', () => {
+    const problems: string[] = [];
+    for (const name of [...methodNames, ...getterNames]) {
+      tidy(() => {
+        const f = fixtures();
+        const self = f.D;
+        const args = VALID_ARGS[name]?.(f) ?? [];
+        const label = `D.${name}${isGetter(name) ? '' : `(${argsText(args)})`}`;
+        const call = () => (isGetter(name) ? descriptorOf(name).get!.call(self) : callMethod(self, name, args));
+        if (OK_WHEN_DISPOSED.has(name)) {
+          try {
+            call();
+          } catch (e) {
+            problems.push(`${label}: should work on a disposed tensor but threw ${(e as Error).message}`);
+          }
+          return;
+        }
+        const p = problem(label, opsFor(name), 'type', call);
+        if (p) problems.push(p);
+        else {
+          try {
+            call();
+          } catch (e) {
+            if (!/disposed/.test((e as Error).message)) problems.push(`${label}: the message should say the tensor was disposed: ${(e as Error).message}`);
+          }
+        }
+      });
+    }
+    expect(problems).toEqual([]);
+    alive();
+  });
+
+  it('a disposed tensor as an argument throws a TypeError naming the operation', () => {
+    const cases: [string, (f: Fx) => unknown[]][] = [
+      ...'add sub mul div pow remainder fmod maximum minimum matmul eq ne lt le gt ge logicalAnd logicalOr add_ sub_ mul_ div_ pow_ fill_ copy_ maskedSelect'
+        .split(' ')
+        .map((n) => [n, (f: Fx) => [f.D]] as [string, (f: Fx) => unknown[]]),
+      ['index', (f) => [f.D]],
+      ['index', (f) => [0, f.D]],
+      ['indexPut_', (f) => [[f.D], 1]],
+      ['indexPut_', (f) => [[0], f.D]],
+      ['indexSelect', (f) => [0, f.D]],
+      ['gather', (f) => [0, f.D]],
+    ];
+    const problems: string[] = [];
+    for (const [name, args] of cases) {
+      tidy(() => {
+        const f = fixtures();
+        const a = args(f);
+        const p = problem(`F.${name}(${argsText(a)})`, opsFor(name), 'type', () => callMethod(f.F, name, a));
+        if (p) problems.push(p);
+      });
+    }
+    tidy(() => {
+      const f = fixtures();
+      const p = problem('Y.backward(disposed)', ['backward'], 'type', () => f.Y.backward(f.D));
+      if (p) problems.push(p);
+    });
+    expect(problems).toEqual([]);
+    alive();
+  });
+
+  it('internal helpers and a Tensor wrapped around garbage throw Errors, never crash', () => {
+    let calls = 0;
+    for (const name of [...INTERNAL].filter((n) => n !== 'constructor')) {
+      for (const args of [[], ['bogus'], ['add', 'x'], [{}, {}, {}], [undefined, NaN, -1], ['sum', 99], ['reshape', [1e15]]]) {
+        tidy(() => {
+          const f = fixtures();
+          for (const self of [f.F, f.D]) {
+            calls++;
+            try {
+              const r = callMethod(self, name, args);
+              if (r instanceof Promise) r.catch(() => undefined);
+            } catch (e) {
+              expect(e).toBeInstanceOf(Error);
+            }
+          }
+        });
+      }
+    }
+    for (const garbage of [...GARBAGE, undefined, null, 5]) {
+      const t = new Tensor(garbage as never);
+      const p = problem(`new Tensor(${describe_(garbage)}).add(1)`, ['add'], 'type', () => t.add(1));
+      expect(p).toBeNull();
+      expect(() => t.shape).toThrow(Error);
+    }
+    expect(calls).toBeGreaterThan(0);
+    alive();
+  });
+
+  it('async data() on a disposed tensor fails with a named TypeError (synchronously, or as a rejection)', async () => {
+    const t = ones([2]);
+    t.dispose();
+    let err: unknown;
+    try {
+      await t.data();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(/^data: .*disposed/);
+    alive();
+  });
+});
+
+// ---------------------------------------------------------------- below the TypeScript layer
+
+// These call the native binding directly with what the TypeScript layer now refuses, to pin down addon bugs.
+// NATIVE BUGS (fail today); the TypeScript API is protected by its own checks.
+describe('native binding (below the TypeScript validation)', () => {
+  const N = native();
+
+  // native/tensor_ops.cc ReduceOp: `single()` does `dims->size()` on an EMPTY std::optional when softmax/logSoftmax/
+  // cumsum get no dim (undefined behaviour: today it reports a garbage dimension count such as 17591388078129).
+  it('softmax / logSoftmax / cumsum without a dim fail cleanly instead of reading an empty optional', () => {
+    const h = N.fromTypedArray(new Float32Array([1, 2, 3]), [3], null, null, false);
+    const messages: string[] = [];
+    for (const op of ['softmax', 'logSoftmax', 'cumsum']) {
+      try {
+        N.reduce(op, h, null, false, true).dispose();
+        messages.push(`${op}: did not throw`);
+      } catch (e) {
+        messages.push((e as Error).message);
+      }
+    }
+    h.dispose();
+    for (const m of messages) {
+      const count = /got (\d+)/.exec(m)?.[1];
+      expect(m, m).toMatch(/^(softmax|logSoftmax|cumsum): /);
+      expect(count === undefined || count === '0', `garbage dimension count in: ${m}`).toBe(true);
+    }
+    alive();
+  });
+
+  // native/tensor_ops.cc argIndices: slice bounds are checked only for "integral" (floor(v) == v), so Infinity and
+  // 1e300 are cast to int64 (undefined behaviour) and reach LibTorch as a bogus SymInt ("Expected !is_symbolic()");
+  // integer indices beyond 2^63 are reported as index -9223372036854775808.
+  it('index with non-finite or out-of-int64 bounds is a clean TypeError/RangeError naming the value', () => {
+    const h = N.fromTypedArray(new Float32Array([1, 2, 3, 4]), [2, 2], null, null, false);
+    const outcomes: string[] = [];
+    const items: unknown[] = [{ start: Infinity }, { stop: -Infinity }, { start: 1e300 }, 1e300];
+    for (const it of items) {
+      try {
+        N.index(h, [it as never]).dispose();
+        outcomes.push(`${describe_(it)}: did not throw`);
+      } catch (e) {
+        const err = e as Error;
+        const ok = (err instanceof TypeError || err instanceof RangeError) && !/is_symbolic|-9223372036854775808/.test(err.message);
+        if (!ok) outcomes.push(`${describe_(it)}: ${err.constructor.name}: ${err.message.slice(0, 100)}`);
+      }
+    }
+    h.dispose();
+    expect(outcomes).toEqual([]);
+    alive();
+  });
+
+  // native/tensor.cc argScalar: BigInt::Int64Value's `lossless` flag is ignored, so 2^64 + 5 silently becomes 5.
+  it('a bigint scalar outside int64 is rejected instead of wrapping', () => {
+    let outcome = 'did not throw';
+    try {
+      const h = N.full([1], 2n ** 64n + 5n, 'int64', null, false);
+      outcome = `did not throw; value ${N.toArray(h)[0]}`;
+      h.dispose();
+    } catch (e) {
+      outcome = e instanceof RangeError && /^full: /.test(e.message) ? 'RangeError' : `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    }
+    expect(outcome).toBe('RangeError');
+    alive();
+  });
+});
+
+describe('afterwards', () => {
+  it('the process is the same one and still computes (pid unchanged, memory sane)', () => {
+    expect(process.pid).toBe(PID);
+    const r = tidy(() => {
+      const a = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+      return a.matmul(a).sum().item();
+    });
+    expect(r).toBe(7 + 10 + 15 + 22);
+    expect(memory().tensors).toBeGreaterThanOrEqual(0);
+    expect(lib.isGradEnabled()).toBe(true);
+  });
+});

@@ -1,0 +1,692 @@
+// Modules (lib/nn): layer values against hand-computed references (JS loops in float64), containers,
+// modes, dtype/layout conversion, parameters and state dicts, initialisation, async forward, disposal.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Tensor, manualSeed, nn, noGrad, randn, tensor, tidy, zeros, type DType } from '../lib';
+
+// ---------------------------------------------------------------- helpers
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+/** n values uniform in [-1, 1), deterministic. */
+function uniform(n: number, seed: number): number[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => 2 * r() - 1);
+}
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+const vals = (t: Tensor): number[] => Array.from(t.toArray() as ArrayLike<number>);
+const T = (v: number[], shape: number[], dtype: DType = 'float32', requiresGrad = false) => tensor(Float64Array.from(v), { shape, dtype, requiresGrad });
+/** Values rounded to float32, for references computed from what a float32 tensor actually holds. */
+const f32 = (v: number[]) => Array.from(Float32Array.from(v));
+
+function expectClose(actual: number[], expected: number[], tol = 1e-5, what = 'value'): void {
+  expect(actual.length, `${what} length`).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) {
+      expect.fail(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (tol ${tol})`);
+    }
+  }
+}
+
+/** Sets a module's parameters and buffers by name (without recording gradients). */
+function setValues(m: nn.Module, values: Record<string, number[]>): void {
+  tidy(() =>
+    noGrad(() => {
+      const sd = m.stateDict();
+      for (const [k, v] of Object.entries(values)) {
+        expect(sd[k], `state dict has ${k}`).toBeDefined();
+        sd[k].copy_(T(v, sd[k].shape, sd[k].dtype));
+      }
+    }),
+  );
+}
+
+/** Direct 2-d convolution in float64: x (N, Cin, H, W), w (Cout, Cin/groups, K, K). */
+function conv2dRef(
+  x: number[], xs: number[], w: number[], cout: number, k: number, b: number[] | null,
+  o: { stride?: number; padding?: number; dilation?: number; groups?: number } = {},
+): { y: number[]; shape: number[] } {
+  const [N, Cin, H, W] = xs;
+  const s = o.stride ?? 1, p = o.padding ?? 0, d = o.dilation ?? 1, g = o.groups ?? 1;
+  const cinG = Cin / g, coutG = cout / g;
+  const Ho = Math.floor((H + 2 * p - d * (k - 1) - 1) / s) + 1;
+  const Wo = Math.floor((W + 2 * p - d * (k - 1) - 1) / s) + 1;
+  const y: number[] = [];
+  for (let n = 0; n < N; n++)
+    for (let co = 0; co < cout; co++) {
+      const grp = Math.floor(co / coutG);
+      for (let i = 0; i < Ho; i++)
+        for (let j = 0; j < Wo; j++) {
+          let acc = b ? b[co] : 0;
+          for (let ci = 0; ci < cinG; ci++)
+            for (let ki = 0; ki < k; ki++)
+              for (let kj = 0; kj < k; kj++) {
+                const r = i * s - p + ki * d, c = j * s - p + kj * d;
+                if (r < 0 || r >= H || c < 0 || c >= W) continue;
+                acc += x[((n * Cin + grp * cinG + ci) * H + r) * W + c] * w[((co * cinG + ci) * k + ki) * k + kj];
+              }
+          y.push(acc);
+        }
+    }
+  return { y, shape: [N, cout, Ho, Wo] };
+}
+
+afterEach(() => manualSeed(0));
+
+// ---------------------------------------------------------------- layers
+
+describe('Conv2d', () => {
+  const cases = [
+    { name: 'stride 2, padding 1, bias', cin: 2, cout: 3, k: 3, o: { stride: 2, padding: 1 }, bias: true, xs: [2, 2, 5, 6] },
+    { name: 'dilation 2, groups 2, no bias', cin: 4, cout: 2, k: 2, o: { dilation: 2, groups: 2 }, bias: false, xs: [1, 4, 5, 5] },
+  ];
+  for (const c of cases) {
+    it(`matches a direct convolution (${c.name})`, () => {
+      const m = new nn.Conv2d(c.cin, c.cout, c.k, { ...c.o, bias: c.bias });
+      try {
+        const wShape = [c.cout, c.cin / (c.o.groups ?? 1), c.k, c.k];
+        const w = f32(uniform(prod(wShape), 1));
+        const b = c.bias ? f32(uniform(c.cout, 2)) : null;
+        setValues(m, b ? { weight: w, bias: b } : { weight: w });
+        expect(m.namedParameters().map(([k]) => k)).toEqual(c.bias ? ['weight', 'bias'] : ['weight']);
+        const xv = f32(uniform(prod(c.xs), 3));
+        const ref = conv2dRef(xv, c.xs, w, c.cout, c.k, b, c.o);
+        tidy(() => {
+          const y = m.forward(T(xv, c.xs));
+          expect(y.shape).toEqual(ref.shape);
+          expectClose(vals(y), ref.y, 1e-5, 'conv');
+        });
+      } finally {
+        m.dispose();
+      }
+    });
+  }
+
+  it('He-normal initialisation: weight std ≈ sqrt(2 / fan_out), mean ≈ 0, bias zero', () => {
+    const m = new nn.Conv2d(64, 256, 3);
+    try {
+      tidy(() => {
+        const sd = m.stateDict();
+        const w = vals(sd.weight);
+        const n = w.length;
+        const mean = w.reduce((a, v) => a + v, 0) / n;
+        const std = Math.sqrt(w.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+        const expected = Math.sqrt(2 / (256 * 3 * 3)); // fan_out = outChannels * k * k
+        // The sample std of n normals has relative standard error ≈ 1/sqrt(2n) ≈ 0.2%; fan_in would give twice the value.
+        expect(Math.abs(std / expected - 1)).toBeLessThan(0.02);
+        expect(Math.abs(mean)).toBeLessThan((5 * expected) / Math.sqrt(n));
+        expect(vals(sd.bias).every((v) => v === 0)).toBe(true);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('Linear', () => {
+  it('computes x·Wᵀ + b', () => {
+    const m = new nn.Linear(5, 3);
+    try {
+      const W = f32(uniform(15, 4)), b = f32(uniform(3, 5)), xv = f32(uniform(20, 6));
+      setValues(m, { weight: W, bias: b });
+      const expected: number[] = [];
+      for (let i = 0; i < 4; i++) for (let o = 0; o < 3; o++) {
+        let acc = b[o];
+        for (let k = 0; k < 5; k++) acc += xv[i * 5 + k] * W[o * 5 + k];
+        expected.push(acc);
+      }
+      tidy(() => {
+        const y = m.forward(T(xv, [4, 5]));
+        expect(y.shape).toEqual([4, 3]);
+        expectClose(vals(y), expected, 1e-6, 'linear');
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('without bias has only a weight and computes x·Wᵀ', () => {
+    const m = new nn.Linear(2, 2, { bias: false });
+    try {
+      expect(m.namedParameters().map(([k]) => k)).toEqual(['weight']);
+      setValues(m, { weight: [1, 2, 3, 4] });
+      tidy(() => void expect(vals(m.forward(T([1, -1], [1, 2])))).toEqual([-1, -1]));
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('default initialisation is bounded by 1/sqrt(inFeatures) (PyTorch default)', () => {
+    const m = new nn.Linear(100, 50);
+    try {
+      tidy(() => {
+        const w = vals(m.stateDict().weight);
+        const bound = 1 / Math.sqrt(100);
+        expect(w.every((v) => Math.abs(v) <= bound + 1e-7)).toBe(true);
+        expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.9 * bound);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('BatchNorm2d', () => {
+  const C = 2, shape = [3, C, 2, 2], S = 4, eps = 1e-5;
+  const xv = f32(uniform(prod(shape), 7).map((v, i) => 3 * v + (Math.floor(i / S) % C) * 2));
+  const w = [1.5, -0.5], b = [0.25, 1];
+
+  function stats() {
+    const mean = [0, 0], ss = [0, 0], m = 3 * S;
+    xv.forEach((v, i) => (mean[Math.floor(i / S) % C] += v / m));
+    xv.forEach((v, i) => {
+      const c = Math.floor(i / S) % C;
+      ss[c] += (v - mean[c]) ** 2;
+    });
+    return { mean, biased: ss.map((v) => v / m), unbiased: ss.map((v) => v / (m - 1)) };
+  }
+
+  it('training: batch statistics (biased variance) and running statistics with momentum 0.1 (unbiased variance)', () => {
+    const m = new nn.BatchNorm2d(C);
+    try {
+      expect(m.training).toBe(true);
+      setValues(m, { weight: w, bias: b });
+      const st = stats();
+      tidy(() => {
+        const y = vals(m.forward(T(xv, shape)));
+        const expected = xv.map((v, i) => {
+          const c = Math.floor(i / S) % C;
+          return ((v - st.mean[c]) / Math.sqrt(st.biased[c] + eps)) * w[c] + b[c];
+        });
+        expectClose(y, expected, 1e-5, 'y');
+        const sd = m.stateDict();
+        expectClose(vals(sd.running_mean), st.mean.map((v) => 0.1 * v), 1e-6, 'running_mean');
+        expectClose(vals(sd.running_var), st.unbiased.map((v) => 0.9 + 0.1 * v), 1e-6, 'running_var');
+        expect(sd.num_batches_tracked.item()).toBe(1);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('evaluation: running statistics, which it leaves unchanged', () => {
+    const m = new nn.BatchNorm2d(C, { eps: 1e-3 });
+    try {
+      setValues(m, { weight: w, bias: b, running_mean: [0.5, -1], running_var: [4, 0.25] });
+      m.eval();
+      tidy(() => {
+        const y = vals(m.forward(T(xv, shape)));
+        const expected = xv.map((v, i) => {
+          const c = Math.floor(i / S) % C;
+          return ((v - [0.5, -1][c]) / Math.sqrt([4, 0.25][c] + 1e-3)) * w[c] + b[c];
+        });
+        expectClose(y, expected, 1e-5, 'y');
+        expect(vals(m.stateDict().running_mean)).toEqual([0.5, -1]);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('BatchNorm1d normalises (N, C) over the batch', () => {
+    const m = new nn.BatchNorm1d(2, { affine: false });
+    try {
+      expect(m.namedParameters()).toHaveLength(0);
+      tidy(() => {
+        const y = vals(m.forward(T([1, 10, 3, 20], [2, 2])));
+        // channel 0: {1, 3}, mean 2, biased variance 1; channel 1: {10, 20}, mean 15, biased variance 25.
+        const e = 1e-5;
+        expectClose(y, [-1 / Math.sqrt(1 + e), -5 / Math.sqrt(25 + e), 1 / Math.sqrt(1 + e), 5 / Math.sqrt(25 + e)], 1e-6, 'bn1d');
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('Dropout, ReLU, pooling, Flatten, Identity', () => {
+  it('Dropout zeroes elements and scales the rest by 1/(1-p) in training, and is the identity in evaluation', () => {
+    const m = new nn.Dropout(0.25);
+    try {
+      tidy(() => {
+        const n = 4000;
+        const xv = f32(uniform(n, 8).map((v) => v + 2)); // never 0
+        const x = T(xv, [n]);
+        const y = vals(m.forward(x));
+        let zeros = 0;
+        y.forEach((v, i) => {
+          if (v === 0) zeros++;
+          else expect(Math.abs(v - xv[i] / 0.75)).toBeLessThan(1e-5 * Math.abs(v));
+        });
+        expect(Math.abs(zeros - 0.25 * n)).toBeLessThan(5 * Math.sqrt(n * 0.25 * 0.75));
+        m.eval();
+        expect(vals(m.forward(x))).toEqual(xv);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('ReLU is max(x, 0)', () => {
+    const m = new nn.ReLU();
+    try {
+      tidy(() => void expect(vals(m.forward(T([-2, -0.5, 0, 0.5, 3], [5])))).toEqual([0, 0, 0, 0.5, 3]));
+    } finally {
+      m.dispose();
+    }
+  });
+
+  const grid = Array.from({ length: 16 }, (_, i) => i); // 4x4: row r, column c holds 4r + c
+  const run = (m: nn.Module, v: number[], shape: number[]) => {
+    try {
+      return tidy(() => {
+        const y = m.forward(T(v, shape));
+        return { shape: y.shape, y: vals(y) };
+      });
+    } finally {
+      m.dispose();
+    }
+  };
+
+  it('MaxPool2d: kernel 2 (stride = kernel) and kernel 3 stride 2 padding 1', () => {
+    expect(run(new nn.MaxPool2d(2), grid, [1, 1, 4, 4])).toEqual({ shape: [1, 1, 2, 2], y: [5, 7, 13, 15] });
+    // Windows rows/cols {-1,0,1} and {1,2,3}: the maxima are the bottom-right elements inside the grid.
+    expect(run(new nn.MaxPool2d(3, { stride: 2, padding: 1 }), grid, [1, 1, 4, 4])).toEqual({ shape: [1, 1, 2, 2], y: [5, 7, 13, 15] });
+    expect(run(new nn.MaxPool2d(2), grid.map((v) => -v), [1, 1, 4, 4]).y).toEqual([-0, -2, -8, -10]);
+  });
+
+  it('AvgPool2d: kernel 2, and kernel 3 stride 1', () => {
+    expect(run(new nn.AvgPool2d(2), grid, [1, 1, 4, 4])).toEqual({ shape: [1, 1, 2, 2], y: [2.5, 4.5, 10.5, 12.5] });
+    const r = run(new nn.AvgPool2d(3, { stride: 1 }), grid, [1, 1, 4, 4]);
+    expect(r.shape).toEqual([1, 1, 2, 2]);
+    // Mean of a 3x3 window = its centre for this linear grid.
+    expectClose(r.y, [5, 6, 9, 10], 1e-6, 'avg');
+  });
+
+  it('AdaptiveAvgPool2d: global (1) and (2, 1)', () => {
+    const two = [...grid, ...grid.map((v) => 2 * v)];
+    expect(run(new nn.AdaptiveAvgPool2d(1), two, [1, 2, 4, 4])).toEqual({ shape: [1, 2, 1, 1], y: [7.5, 15] });
+    expect(run(new nn.AdaptiveAvgPool2d([2, 1]), grid, [1, 1, 4, 4])).toEqual({ shape: [1, 1, 2, 1], y: [3.5, 11.5] });
+  });
+
+  it('Flatten keeps the element order; default dims 1..-1', () => {
+    const v = Array.from({ length: 24 }, (_, i) => i);
+    expect(run(new nn.Flatten(), v, [2, 3, 2, 2])).toEqual({ shape: [2, 12], y: v });
+    expect(run(new nn.Flatten(0), v, [2, 3, 2, 2]).shape).toEqual([24]);
+    expect(run(new nn.Flatten(1, 2), v, [2, 3, 2, 2]).shape).toEqual([2, 6, 2]);
+  });
+
+  it('Identity returns its input', () => {
+    expect(run(new nn.Identity(), [1, -2, 3], [3])).toEqual({ shape: [3], y: [1, -2, 3] });
+  });
+
+  it('PadShortcut subsamples by the stride and zero-pads the channels', () => {
+    const r = run(new nn.PadShortcut(2, 3), grid, [1, 1, 4, 4]);
+    expect(r.shape).toEqual([1, 3, 2, 2]);
+    expect(r.y).toEqual([0, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
+// ---------------------------------------------------------------- containers
+
+describe('Sequential and Residual', () => {
+  it('Sequential names: an array is numbered, pairs and objects keep their names', () => {
+    const a = new nn.Sequential([new nn.ReLU(), new nn.Identity(), new nn.Linear(2, 2)]);
+    const b = new nn.Sequential([['act', new nn.ReLU()], ['fc', new nn.Linear(2, 2)]]);
+    const c = new nn.Sequential({ first: new nn.Identity(), second: new nn.Linear(2, 2) });
+    try {
+      expect(a.namedChildren().map(([k]) => k)).toEqual(['0', '1', '2']);
+      expect(a.namedParameters().map(([k]) => k)).toEqual(['2.weight', '2.bias']);
+      expect(b.namedChildren().map(([k]) => k)).toEqual(['act', 'fc']);
+      expect(b.namedParameters().map(([k]) => k)).toEqual(['fc.weight', 'fc.bias']);
+      expect(c.namedChildren().map(([k, m]) => [k, m.kind])).toEqual([['first', 'identity'], ['second', 'linear']]);
+      expect(() => new nn.Sequential([['x', new nn.ReLU()], ['x', new nn.ReLU()]])).toThrow(/"x"/);
+      expect(() => new nn.Sequential([['a.b', new nn.ReLU()]])).toThrow(/a\.b/);
+    } finally {
+      a.dispose();
+      b.dispose();
+      c.dispose();
+    }
+  });
+
+  it('Sequential runs its children in order', () => {
+    const lin = new nn.Linear(2, 2, { bias: false });
+    setValues(lin, { weight: [1, 0, 0, -1] }); // (a, b) -> (a, -b)
+    const m = new nn.Sequential([new nn.ReLU(), lin]);
+    try {
+      // relu then negate the second: (-1, 2) -> (0, 2) -> (0, -2); the other order would give (0, 0).
+      tidy(() => void expect(vals(m.forward(T([-1, 2], [1, 2])))).toEqual([0, -2]));
+    } finally {
+      m.dispose();
+      lin.dispose();
+    }
+  });
+
+  it('Residual without shortcut computes body(x) + x', () => {
+    const m = new nn.Residual([['relu', new nn.ReLU()]]);
+    try {
+      expect(m.kind).toBe('residual');
+      tidy(() => void expect(vals(m.forward(T([-1, 2, -3, 4], [2, 2])))).toEqual([-1, 4, -3, 8]));
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('Residual with a shortcut and post layers computes post(body(x) + shortcut(x))', () => {
+    const body = new nn.Linear(2, 2);
+    const short = new nn.Linear(2, 2, { bias: false });
+    setValues(body, { weight: [1, 2, 3, 4], bias: [0.5, -10] });
+    setValues(short, { weight: [0, 1, 1, 0] });
+    const m = new nn.Residual([['fc', body]], short, [['relu', new nn.ReLU()]]);
+    try {
+      expect(m.namedChildren().map(([k]) => k)).toEqual(['fc', 'downsample', 'relu']);
+      expect(m.namedParameters().map(([k]) => k)).toEqual(['fc.weight', 'fc.bias', 'downsample.weight']);
+      const x = [1, 2];
+      // body: (1 + 4 + 0.5, 3 + 8 - 10) = (5.5, 1); shortcut: (2, 1); sum (7.5, 2) -> relu.
+      // With x = (-1, -2): body (-5 + 0.5, -11 - 10) = (-4.5, -21); shortcut (-2, -1); sum (-6.5, -22) -> 0.
+      tidy(() => {
+        expect(vals(m.forward(T([...x, -1, -2], [2, 2])))).toEqual([7.5, 2, 0, 0]);
+      });
+    } finally {
+      m.dispose();
+      body.dispose();
+      short.dispose();
+    }
+  });
+
+  it('Residual with plain arrays numbers body and post layers in one sequence', () => {
+    const m = new nn.Residual([new nn.Identity()], null, [new nn.ReLU()]);
+    try {
+      expect(m.namedChildren().map(([k, c]) => [k, c.kind])).toEqual([['0', 'identity'], ['1', 'relu']]);
+      tidy(() => void expect(vals(m.forward(T([-1, 2], [1, 2])))).toEqual([0, 4]));
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('Residual reports a shape mismatch between body and shortcut', () => {
+    const m = new nn.Residual([new nn.Linear(2, 3)]);
+    try {
+      tidy(() => void expect(() => m.forward(randn([1, 2]))).toThrow(/shortcut/));
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- modes, dtypes, layouts
+
+function smallNet(): nn.Sequential {
+  return new nn.Sequential([
+    ['conv', new nn.Conv2d(3, 4, 3, { padding: 1 })],
+    ['bn', new nn.BatchNorm2d(4)],
+    ['block', new nn.Sequential([['drop', new nn.Dropout(0.5)], ['ic', new nn.IC(4, { dropRate: 0.1 })]])],
+    ['relu', new nn.ReLU()],
+    ['pool', new nn.AdaptiveAvgPool2d(1)],
+    ['flat', new nn.Flatten()],
+    ['fc', new nn.Linear(4, 2)],
+  ]);
+}
+
+function allModules(m: nn.Module): nn.Module[] {
+  return [m, ...m.namedChildren().flatMap(([, c]) => allModules(c))];
+}
+
+describe('modes, dtypes and layouts', () => {
+  it('train() and eval() propagate to every descendant', () => {
+    const m = smallNet();
+    try {
+      expect(allModules(m).every((c) => c.training)).toBe(true);
+      expect(m.eval()).toBe(m);
+      expect(allModules(m).map((c) => c.training)).toEqual(allModules(m).map(() => false));
+      m.train();
+      expect(allModules(m).every((c) => c.training)).toBe(true);
+      m.train(false);
+      expect(allModules(m).some((c) => c.training)).toBe(false);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it("to('float64') converts parameters and float buffers but keeps num_batches_tracked int64", () => {
+    const m = smallNet();
+    try {
+      expect(m.to('float64')).toBe(m);
+      tidy(() => {
+        for (const [k, p] of m.namedParameters()) expect([k, p.dtype]).toEqual([k, 'float64']);
+        for (const [k, b] of m.namedBuffers()) expect([k, b.dtype]).toEqual([k, k.endsWith('num_batches_tracked') ? 'int64' : 'float64']);
+        m.eval();
+        const y = m.forward(randn([2, 3, 5, 5], { dtype: 'float64' }));
+        expect(y.dtype).toBe('float64');
+        expect(y.shape).toEqual([2, 2]);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('channelsLast() stores conv weights channels-last and leaves results unchanged', () => {
+    manualSeed(1);
+    const m = smallNet().eval();
+    try {
+      tidy(() => {
+        const x = randn([2, 3, 6, 6]);
+        const before = vals(m.forward(x));
+        expect(m.channelsLast()).toBe(m);
+        const w = m.stateDict()['conv.weight'];
+        expect(w.memoryFormat).toBe('channelsLast');
+        expect(w.shape).toEqual([4, 3, 3, 3]);
+        expectClose(vals(m.forward(x)), before, 1e-5, 'y');
+        expectClose(vals(m.forward(x.contiguous('channelsLast'))), before, 1e-5, 'y (channels-last input)');
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- parameters and state dicts
+
+describe('parameters, buffers and state dicts', () => {
+  const paramNames = ['conv.weight', 'conv.bias', 'bn.weight', 'bn.bias', 'block.ic.weight', 'block.ic.bias', 'fc.weight', 'fc.bias'];
+  const bufferNames = ['bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked', 'block.ic.running_mean', 'block.ic.running_var', 'block.ic.num_batches_tracked'];
+
+  it('names follow the dotted PyTorch convention', () => {
+    const m = smallNet();
+    try {
+      tidy(() => {
+        expect(m.namedParameters().map(([k]) => k)).toEqual(paramNames);
+        expect(m.parameters().map((p) => p.shape)).toEqual([[4, 3, 3, 3], [4], [4], [4], [4], [4], [2, 4], [2]]);
+        expect(m.namedBuffers().map(([k]) => k)).toEqual(bufferNames);
+        expect(m.buffers()).toHaveLength(bufferNames.length);
+        expect(Object.keys(m.stateDict()).sort()).toEqual([...paramNames, ...bufferNames].sort());
+        expect(m.parameters().every((p) => p.requiresGrad)).toBe(true);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('parameters share memory with the module', () => {
+    const m = new nn.Linear(2, 1, { bias: false });
+    try {
+      tidy(() => {
+        noGrad(() => m.parameters()[0].fill_(3));
+        expect(vals(m.forward(T([1, 2], [1, 2])))).toEqual([9]);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('numParameters counts learnable elements', () => {
+    const m = smallNet();
+    try {
+      // conv 4*3*9 + 4, bn 2*4, ic 2*4, fc 2*4 + 2
+      expect(m.numParameters()).toBe(112 + 8 + 8 + 10);
+      expect(new nn.ReLU().numParameters()).toBe(0);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('loadStateDict round-trip: two differently initialised models give identical outputs', () => {
+    manualSeed(1);
+    const a = smallNet();
+    manualSeed(2);
+    const b = smallNet();
+    try {
+      tidy(() => {
+        // Different running statistics too: train a once.
+        a.forward(randn([4, 3, 5, 5]));
+        a.eval();
+        b.eval();
+        const x = randn([2, 3, 5, 5]);
+        expect(vals(a.forward(x))).not.toEqual(vals(b.forward(x)));
+        const res = b.loadStateDict(a.stateDict());
+        expect(res).toEqual({ missingKeys: [], unexpectedKeys: [] });
+        expect(vals(b.forward(x))).toEqual(vals(a.forward(x)));
+        expect(b.stateDict()['bn.num_batches_tracked'].item()).toBe(1);
+        // b has copies, not a's tensors: changing a does not change b.
+        noGrad(() => a.stateDict()['fc.bias'].fill_(100));
+        expect(vals(b.forward(x))).not.toEqual(vals(a.forward(x)));
+      });
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
+  it('loadStateDict errors name the missing and unexpected keys, and copy nothing', () => {
+    const m = smallNet();
+    try {
+      tidy(() => {
+        const before = vals(m.stateDict()['conv.weight']);
+        const sd = { ...m.stateDict() };
+        for (const k of Object.keys(sd)) sd[k] = sd[k].clone().add_(sd[k].dtype === 'int64' ? 5 : 1);
+        const missing = { ...sd };
+        delete missing['fc.bias'];
+        expect(() => m.loadStateDict(missing)).toThrow(/missing keys: fc\.bias/);
+        const extra = { ...sd, 'fc.extra': zeros([1]) };
+        expect(() => m.loadStateDict(extra)).toThrow(/unexpected keys: fc\.extra/);
+        expect(vals(m.stateDict()['conv.weight'])).toEqual(before);
+        // Non-strict: reports instead of throwing, and loads what matches.
+        const res = m.loadStateDict({ ...missing, 'fc.extra': zeros([1]) }, { strict: false });
+        expect(res).toEqual({ missingKeys: ['fc.bias'], unexpectedKeys: ['fc.extra'] });
+        expect(vals(m.stateDict()['conv.weight'])).toEqual(vals(sd['conv.weight']));
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('loadStateDict size mismatch names the key and both shapes, and copies nothing', () => {
+    const m = smallNet();
+    try {
+      tidy(() => {
+        const own = m.stateDict();
+        const before = Object.fromEntries(Object.entries(own).map(([k, t]) => [k, vals(t)]));
+        const sd: Record<string, Tensor> = {};
+        for (const [k, t] of Object.entries(own)) sd[k] = t.clone().add_(1);
+        sd['fc.weight'] = zeros([3, 4]);
+        let err: unknown;
+        try {
+          m.loadStateDict(sd);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(RangeError);
+        expect((err as Error).message).toMatch(/fc\.weight/);
+        expect((err as Error).message).toMatch(/\[3, 4\]/);
+        expect((err as Error).message).toMatch(/\[2, 4\]/);
+        // conv.weight comes before fc.weight: it must not have been copied either.
+        for (const [k, t] of Object.entries(m.stateDict())) expect(vals(t), k).toEqual(before[k]);
+        expect(() => m.loadStateDict({ ...sd, 'fc.weight': 'nope' as never })).toThrow(/fc\.weight/);
+      });
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('summary() lists layer names, kinds, output shapes and the total', () => {
+    const m = smallNet();
+    try {
+      m.train();
+      const s = m.summary([2, 3, 8, 8]);
+      for (const name of ['conv', 'bn', 'block.drop', 'block.ic', 'relu', 'pool', 'flat', 'fc']) expect(s).toMatch(new RegExp(`^${name.replace('.', '\\.')}\\s`, 'm'));
+      expect(s).toContain('[2, 4, 8, 8]');
+      expect(s).toContain('[2, 4, 1, 1]');
+      expect(s).toContain('[2, 2]');
+      expect(s).toMatch(/^conv\s+conv2d\s+\[2, 4, 8, 8\]\s+112$/m);
+      expect(s).toMatch(/total parameters: 138$/);
+      // summary runs in evaluation mode and restores the mode afterwards.
+      expect(m.training).toBe(true);
+      tidy(() => void expect(m.stateDict()['bn.num_batches_tracked'].item()).toBe(0));
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- seeding, async, disposal
+
+describe('seeding, async forward and disposal', () => {
+  it('manualSeed makes two builds identical (and another seed differs)', () => {
+    const build = (seed: number) => {
+      manualSeed(seed);
+      const m = smallNet();
+      const sd = tidy(() => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, vals(t)])));
+      m.dispose();
+      return sd;
+    };
+    const a = build(42), b = build(42), c = build(43);
+    expect(b).toEqual(a);
+    expect(c['conv.weight']).not.toEqual(a['conv.weight']);
+    expect(c['fc.weight']).not.toEqual(a['fc.weight']);
+  });
+
+  it('forwardAsync equals forward', async () => {
+    const m = smallNet().eval();
+    try {
+      const x = randn([2, 3, 6, 6]);
+      const y = m.forward(x);
+      const ya = await m.forwardAsync(x);
+      expect(ya.shape).toEqual([2, 2]);
+      expect(vals(ya)).toEqual(vals(y));
+      x.dispose();
+      y.dispose();
+      ya.dispose();
+      await expect(m.forwardAsync(zeros([2, 5, 6, 6]))).rejects.toThrow();
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('a disposed module throws clear errors; dispose is idempotent', () => {
+    const m = new nn.Linear(2, 2);
+    expect(m.isDisposed).toBe(false);
+    m.dispose();
+    expect(m.isDisposed).toBe(true);
+    m.dispose();
+    tidy(() => void expect(() => m.forward(zeros([1, 2]))).toThrow(/disposed/));
+    expect(() => m.parameters()).toThrow(/disposed/);
+    expect(() => m.train()).toThrow(/disposed/);
+    expect(() => new nn.Sequential([m])).toThrow(/disposed/);
+  });
+
+  it('forward rejects a non-tensor input', () => {
+    const m = new nn.ReLU();
+    try {
+      expect(() => m.forward([1, 2] as never)).toThrow(TypeError);
+    } finally {
+      m.dispose();
+    }
+  });
+});
