@@ -2,7 +2,7 @@
 import type { AnyTypedArray, DType, Device, MemoryFormat } from './dtype';
 import { DTYPES } from './dtype';
 import { native } from './native';
-import { Tensor, type NestedArray, type Scalar } from './tensor';
+import { Tensor, type Scalar } from './tensor';
 import { checkInt, checkNumber, checkOneOf, checkScalar, checkShape, typeError, rangeError } from './validate';
 
 const N = native();
@@ -30,6 +30,9 @@ function sizes(op: string, shape: number | number[]): number[] {
 }
 
 type Leaf = number | boolean | bigint;
+
+/** What `tensor()` takes: a scalar or (rectangular) nested arrays of numbers, booleans or bigints. */
+export type TensorData = number | boolean | bigint | TensorData[];
 
 // Flattens rectangular nested arrays; throws naming the first ragged position.
 function flatten(op: string, data: unknown): { values: Leaf[]; shape: number[] } {
@@ -63,7 +66,7 @@ function flatten(op: string, data: unknown): { values: Leaf[]; shape: number[] }
  * TypedArray its own type (Float32Array float32, Float64Array float64, Int32Array int32,
  * BigInt64Array int64, Uint8Array uint8). `shape` reshapes a flat TypedArray.
  */
-export function tensor(data: NestedArray | bigint | AnyTypedArray, options: TensorOptions & { shape?: number[] } = {}): Tensor {
+export function tensor(data: TensorData | AnyTypedArray, options: TensorOptions & { shape?: number[] } = {}): Tensor {
   const o = opts('tensor', options);
   if (ArrayBuffer.isView(data)) {
     const ta = data as AnyTypedArray;

@@ -50,7 +50,7 @@ function indexItems(op: string, items: IndexItem[]): NativeIndex[] {
     if (typeof it === 'number') safeIndexInt(op, `index ${k}`, it);
     if (it === null || it === '...' || typeof it === 'number' || typeof it === 'boolean') return it;
     if (Array.isArray(it)) throw typeError(op, `index ${k}`, 'an index item (to pick several positions, pass an int64 Tensor)', it);
-    if (typeof it === 'object') {
+    if (typeof it === 'object' && Object.getPrototypeOf(it) === Object.prototype) {
       const unknown = Object.keys(it).find((key) => key !== 'start' && key !== 'stop' && key !== 'step');
       if (unknown !== undefined) throw typeError(op, `index ${k}`, `a {start, stop, step} slice (unknown key "${unknown}")`, it);
       for (const f of ['start', 'stop', 'step'] as const) {
@@ -480,7 +480,7 @@ export class Tensor {
   to(target: DType | Device | string | ToOptions): Tensor {
     let o: ToOptions;
     if (typeof target === 'string') o = (DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target };
-    else if (target && typeof target === 'object') o = target;
+    else if (target && typeof target === 'object' && Object.getPrototypeOf(target) === Object.prototype) o = target;
     else throw typeError('to', 'target', 'a dtype, a device or {dtype, device, nonBlocking, copy, memoryFormat}', target);
     return new Tensor(N.to(this.handle, o.dtype, o.device, o.nonBlocking ?? false, o.copy ?? false, o.memoryFormat));
   }

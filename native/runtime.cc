@@ -7,6 +7,7 @@
 #include "tensor.h"
 #ifdef ICTORCH_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
@@ -68,13 +69,13 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
       std::lock_guard<std::mutex> lock(gen.mutex());
       gen.set_current_seed(static_cast<uint64_t>(seed));
     }
-    if (at::hasCUDA()) {
-      for (int i = 0; i < cudaDeviceCount(); ++i) {
-        auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(i);
-        std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_current_seed(static_cast<uint64_t>(seed));
-      }
+#ifdef ICTORCH_WITH_CUDA
+    for (int i = 0; i < cudaDeviceCount(); ++i) {
+      auto gen = at::cuda::detail::getDefaultCUDAGenerator(static_cast<c10::DeviceIndex>(i));
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(static_cast<uint64_t>(seed));
     }
+#endif
     return info.Env().Undefined();
   });
 }

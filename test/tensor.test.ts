@@ -92,7 +92,7 @@ describe('tensor() from JS data', () => {
       const b = tensor([true, false, true]);
       expect(b.dtype).toBe('bool');
       expect(b.toNested()).toEqual([true, false, true]);
-      expect(Array.from(b.toArray())).toEqual([1, 0, 1]);
+      expect(Array.from(b.toArray() as Uint8Array)).toEqual([1, 0, 1]);
 
       const i = tensor([[1n, -2n], [3n, 4n]]);
       expect(i.dtype).toBe('int64');

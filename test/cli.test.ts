@@ -1,0 +1,44 @@
+// The `ictorch` command line, run as a user runs it (node dist/cli.js; `npm test` compiles dist first).
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { describe, expect, it } from 'vitest';
+
+const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('ictorch CLI', () => {
+  it('info prints versions and devices; --json is machine-readable', () => {
+    const plain = run('info');
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toMatch(/^ictorch \d+\.\d+\.\d+/);
+    expect(plain.stdout).toMatch(/LibTorch \d+\.\d+/);
+    const j = run('info', '--json');
+    expect(j.status).toBe(0);
+    const info = JSON.parse(j.stdout);
+    expect(info.torchVersion).toMatch(/^\d+\.\d+/);
+    expect(typeof info.cudaAvailable).toBe('boolean');
+    expect(info.numThreads).toBeGreaterThanOrEqual(1);
+    expect(info.build?.torchPrefix).toBeTruthy();
+  });
+
+  it('a bad command or flag is a one-line error with exit code 2 and no stack trace', () => {
+    for (const args of [['frobnicate'], ['info', '--nope'], ['train', '--layout', 'sideways'], ['train', '--epochs', 'many'], ['train', '--data', 'cifar10:/no/such/dir'], ['train', '--depth', '21']]) {
+      const r = run(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^ictorch: /);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('train on the built-in data set learns well above chance and reports JSON', () => {
+    const r = run('train', '--depth', '8', '--epochs', '2', '--train-size', '1024', '--test-size', '256', '--batch-size', '64', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const last = JSON.parse(lines[lines.length - 1]);
+    expect(last.epochs).toBe(2);
+    expect(last.testAcc).toBeGreaterThan(0.3); // chance is 0.1
+    expect(last.imagesPerSec).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/epoch 2\/2/);
+  });
+});
