@@ -1,6 +1,7 @@
 /** Creating tensors: from JS data, over a Buffer (zero-copy), and the factory functions. */
 import type { AnyTypedArray, DType, Device, MemoryFormat } from './dtype';
 import { DTYPES } from './dtype';
+import { markAsUntransferable } from 'worker_threads';
 import { native } from './native';
 import { Tensor, type Scalar } from './tensor';
 import { checkInt, checkNumber, checkOneOf, checkScalar, checkShape, typeError, rangeError } from './validate';
@@ -98,12 +99,16 @@ export function tensor(data: TensorData | AnyTypedArray, options: TensorOptions 
 /**
  * A CPU tensor sharing memory with `buffer` (no copy): writes through either are seen by both.
  * The buffer's byte length must equal numel × element size and its memory be aligned for `dtype`.
- * Lifetime: the Buffer is kept alive as long as any tensor sharing its memory exists (views included).
+ * Lifetime: the Buffer is kept alive as long as any tensor sharing its memory exists (views included), and
+ * its ArrayBuffer is marked untransferable, so `postMessage`/`structuredClone` copy it instead of moving
+ * (and freeing) the memory under the tensor.
  */
 export function fromBuffer(buffer: ArrayBufferView, shape: number[], dtype: DType): Tensor {
   if (!ArrayBuffer.isView(buffer)) throw typeError('fromBuffer', 'buffer', 'a Buffer or TypedArray', buffer);
   checkOneOf('fromBuffer', 'dtype', dtype, DTYPES);
-  return new Tensor(N.fromBuffer(buffer, checkShape('fromBuffer', 'shape', shape), dtype));
+  const sizes = checkShape('fromBuffer', 'shape', shape);
+  if (buffer.buffer instanceof ArrayBuffer) markAsUntransferable(buffer.buffer);
+  return new Tensor(N.fromBuffer(buffer, sizes, dtype));
 }
 
 /** A tensor filled with `value`. */

@@ -112,12 +112,20 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
     Napi::Array cuda = Napi::Array::New(env);
 #ifdef ICTORCH_WITH_CUDA
     for (int i = 0; i < cudaDeviceCount(); ++i) {
-      auto s = c10::cuda::CUDACachingAllocator::getDeviceStats(i);
+      double allocated = 0, reserved = 0, peak = 0;
+      try {
+        auto s = c10::cuda::CUDACachingAllocator::getDeviceStats(i);
+        allocated = static_cast<double>(s.allocated_bytes[0].current);
+        reserved = static_cast<double>(s.reserved_bytes[0].current);
+        peak = static_cast<double>(s.allocated_bytes[0].peak);
+      } catch (const c10::Error&) {
+        // The caching allocator starts with the first CUDA allocation; before that nothing is allocated.
+      }
       Napi::Object d = Napi::Object::New(env);
       d.Set("device", "cuda:" + std::to_string(i));
-      d.Set("allocated", static_cast<double>(s.allocated_bytes[0].current));
-      d.Set("reserved", static_cast<double>(s.reserved_bytes[0].current));
-      d.Set("peakAllocated", static_cast<double>(s.allocated_bytes[0].peak));
+      d.Set("allocated", allocated);
+      d.Set("reserved", reserved);
+      d.Set("peakAllocated", peak);
       cuda.Set(static_cast<uint32_t>(i), d);
     }
 #endif
@@ -129,7 +137,13 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
 Napi::Value ResetPeakMemory(const Napi::CallbackInfo& info) {
   return guard(info, "resetPeakMemory", [&]() -> Napi::Value {
 #ifdef ICTORCH_WITH_CUDA
-    for (int i = 0; i < cudaDeviceCount(); ++i) c10::cuda::CUDACachingAllocator::resetPeakStats(i);
+    for (int i = 0; i < cudaDeviceCount(); ++i) {
+      try {
+        c10::cuda::CUDACachingAllocator::resetPeakStats(i);
+      } catch (const c10::Error&) {
+        // not initialised yet: no peak to reset
+      }
+    }
 #endif
     return info.Env().Undefined();
   });

@@ -7,20 +7,44 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace ictorch {
 
-// Live tensor handles and the bytes they own, per device ("cpu", "cuda:0", ...).
+// Live tensor handles per device ("cpu", "cuda:0", ...) and the bytes of the distinct storages they reference:
+// a storage counts once however many handles (views, aliases) share it, and until the last one goes.
 struct LiveCounters {
   struct Entry { int64_t tensors = 0; int64_t bytes = 0; };
+  struct StorageUse { int64_t handles = 0; int64_t bytes = 0; };
   std::mutex mu;
   std::map<std::string, Entry> byDevice;
-  void add(const std::string& device, int64_t tensors, int64_t bytes) {
+  std::unordered_map<const void*, StorageUse> storages;
+
+  // Returns the bytes newly accounted (the storage's size when this handle is its first user, else 0).
+  int64_t acquire(const std::string& device, const void* storage, int64_t nbytes) {
     std::lock_guard<std::mutex> lock(mu);
     auto& e = byDevice[device];
-    e.tensors += tensors;
-    e.bytes += bytes;
+    e.tensors += 1;
+    if (!storage) return 0;
+    auto& u = storages[storage];
+    if (u.handles++ > 0) return 0;
+    u.bytes = nbytes;
+    e.bytes += nbytes;
+    return nbytes;
+  }
+  // Returns the bytes released (the storage's size when this was its last handle, else 0).
+  int64_t release(const std::string& device, const void* storage) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto& e = byDevice[device];
+    e.tensors -= 1;
+    if (!storage) return 0;
+    auto it = storages.find(storage);
+    if (it == storages.end() || --it->second.handles > 0) return 0;
+    int64_t bytes = it->second.bytes;
+    e.bytes -= bytes;
+    storages.erase(it);
+    return bytes;
   }
 };
 

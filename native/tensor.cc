@@ -5,16 +5,6 @@
 
 namespace ictorch {
 
-namespace {
-// Bytes a handle owns: the whole storage when this handle is its only user (a fresh result),
-// nothing for a view of storage another handle already counts.
-int64_t ownedBytesOf(const at::Tensor& t) {
-  if (!t.defined() || !t.has_storage()) return 0;
-  const auto& s = t.storage();
-  return s.use_count() == 1 ? static_cast<int64_t>(s.nbytes()) : 0;
-}
-}  // namespace
-
 void TensorHandle::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "TensorHandle", {
       InstanceMethod<&TensorHandle::Dispose>("dispose"),
@@ -39,19 +29,23 @@ Napi::Object TensorHandle::Wrap(Napi::Env env, at::Tensor t) {
   h->disposed_ = false;
   h->live_ = st.live;
   h->deviceKey_ = h->tensor_.defined() ? deviceName(h->tensor_.device()) : "cpu";
-  h->ownedBytes_ = ownedBytesOf(h->tensor_);
-  h->live_->add(h->deviceKey_, 1, h->ownedBytes_);
-  if (h->ownedBytes_ > 0 && h->tensor_.device().is_cpu()) Napi::MemoryManagement::AdjustExternalMemory(env, h->ownedBytes_);
+  int64_t nbytes = 0;
+  if (h->tensor_.defined() && h->tensor_.has_storage()) {
+    h->storageKey_ = h->tensor_.storage().unsafeGetStorageImpl();
+    nbytes = static_cast<int64_t>(h->tensor_.storage().nbytes());
+  }
+  int64_t added = h->live_->acquire(h->deviceKey_, h->storageKey_, nbytes);
+  if (added > 0 && h->deviceKey_ == "cpu") Napi::MemoryManagement::AdjustExternalMemory(env, added);
   return obj;
 }
 
 void TensorHandle::release() {
   if (disposed_) return;
   disposed_ = true;
-  if (live_) live_->add(deviceKey_, -1, -ownedBytes_);
-  if (ownedBytes_ > 0 && tensor_.device().is_cpu() && env_) {
+  int64_t released = live_ ? live_->release(deviceKey_, storageKey_) : 0;
+  if (released > 0 && deviceKey_ == "cpu" && env_) {
     int64_t dummy;
-    napi_adjust_external_memory(env_, -ownedBytes_, &dummy);
+    napi_adjust_external_memory(env_, -released, &dummy);
   }
   tensor_ = at::Tensor();
 }
@@ -166,8 +160,10 @@ at::Scalar argScalar(const Napi::CallbackInfo& info, size_t i, const char* name)
   Napi::Value v = info[i];
   if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
   if (v.IsBigInt()) {
-    bool lossless;
-    return at::Scalar(static_cast<int64_t>(v.As<Napi::BigInt>().Int64Value(&lossless)));
+    bool lossless = false;
+    int64_t value = v.As<Napi::BigInt>().Int64Value(&lossless);
+    if (!lossless) throw ArgRangeError(std::string("argument '") + name + "' is a bigint outside the int64 range");
+    return at::Scalar(value);
   }
   if (!v.IsNumber()) throw ArgTypeError(std::string("argument '") + name + "' must be a number or a Tensor, got " + describe(v));
   double d = v.As<Napi::Number>().DoubleValue();

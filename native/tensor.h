@@ -18,7 +18,6 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   ~TensorHandle() override;
 
   const at::Tensor& tensor(const char* argName) const;  // throws if disposed
-  bool disposed() const { return !tensor_.defined() && disposed_; }
   void release();
 
  private:
@@ -28,7 +27,7 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   bool disposed_ = false;
   std::shared_ptr<LiveCounters> live_;
   std::string deviceKey_;
-  int64_t ownedBytes_ = 0;
+  const void* storageKey_ = nullptr;  // the StorageImpl this handle was counted against
   napi_env env_ = nullptr;
 };
 

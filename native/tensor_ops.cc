@@ -95,6 +95,7 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
     bool unbiased = argBool(info, 4, "unbiased", true);
     at::Tensor r;
     auto single = [&](const char* what) -> int64_t {
+      if (!dims) throw ArgTypeError(std::string(what) + " needs a dimension");
       if (dims->size() != 1) throw ArgTypeError(std::string(what) + " takes a single dimension, got " + std::to_string(dims->size()));
       return (*dims)[0];
     };
@@ -159,6 +160,7 @@ std::vector<at::indexing::TensorIndex> argIndices(const Napi::CallbackInfo& info
     else if (v.IsNumber()) {
       double d = v.As<Napi::Number>().DoubleValue();
       if (!std::isfinite(d) || std::floor(d) != d) throw ArgTypeError("argument '" + name + "' must be an integer, got " + std::to_string(d));
+      if (std::fabs(d) > 9007199254740991.0) throw ArgRangeError("argument '" + name + "' is out of range: " + std::to_string(d));
       out.emplace_back(static_cast<int64_t>(d));
     } else if (isTensor(info.Env(), v)) {
       out.emplace_back(Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>())->tensor(name.c_str()));
@@ -167,8 +169,9 @@ std::vector<at::indexing::TensorIndex> argIndices(const Napi::CallbackInfo& info
       auto field = [&](const char* f) -> c10::optional<int64_t> {  // 2.x converts to optional<SymInt>
         Napi::Value fv = o.Get(f);
         if (fv.IsUndefined() || fv.IsNull()) return c10::nullopt;
-        if (!fv.IsNumber() || std::floor(fv.As<Napi::Number>().DoubleValue()) != fv.As<Napi::Number>().DoubleValue())
-          throw ArgTypeError("argument '" + name + "." + f + "' must be an integer");
+        const double d = fv.IsNumber() ? fv.As<Napi::Number>().DoubleValue() : NAN;
+        if (!std::isfinite(d) || std::floor(d) != d) throw ArgTypeError("argument '" + name + "." + f + "' must be an integer");
+        if (std::fabs(d) > 9007199254740991.0) throw ArgRangeError("argument '" + name + "." + f + "' is out of range: " + std::to_string(d));
         return static_cast<int64_t>(fv.As<Napi::Number>().DoubleValue());
       };
       out.emplace_back(Slice(field("start"), field("stop"), field("step")));
