@@ -17,12 +17,32 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 [ -f dist/index.js ] || { echo "dist/ is missing: run npx tsc -p . first" >&2; exit 1; }
 "$PYTHON" -c 'import torch' 2>/dev/null || { echo "$PYTHON cannot import torch (install Debian's python3-torch)" >&2; exit 1; }
 
+# Waits (up to BENCH_QUIET_WAIT seconds, default 120) until the CPUs have been at least 90% idle for 2 s, so a
+# run does not start while a compile or a test run from elsewhere is using the cores; says when it gave up.
+idle_pct() {
+  local a b
+  a=($(sed -n 's/^cpu  //p' /proc/stat)); sleep 2; b=($(sed -n 's/^cpu  //p' /proc/stat))
+  local total=0 i
+  for i in "${!a[@]}"; do total=$((total + b[i] - a[i])); done
+  echo $(( total > 0 ? 100 * (b[3] + b[4] - a[3] - a[4]) / total : 100 ))
+}
+wait_quiet() {
+  local waited=0 limit=${BENCH_QUIET_WAIT:-120} idle
+  while idle=$(idle_pct); [ "$idle" -lt 90 ]; do
+    if [ "$waited" -ge "$limit" ]; then echo "  (CPUs still busy, ${idle}% idle, after ${waited}s: running anyway)" >&2; return; fi
+    waited=$((waited + 2))
+  done
+  [ "$waited" -gt 0 ] && echo "  (waited ${waited}s for idle CPUs)" >&2
+  return 0
+}
+
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 echo "CPU:      ${cpu:-unknown}, $(nproc) cores available ($(lscpu | sed -n 's/^CPU(s):[[:space:]]*//p' | head -1) online)"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "addon:    build/Release/ictorch.node sha256 $(sha256sum build/Release/ictorch.node | cut -c1-12), built $(date -u -r build/Release/ictorch.node '+%Y-%m-%d %H:%M UTC')"
 echo "node:     $(node --version); ictorch $(node -p "require('./package.json').version"), LibTorch $(node -p "require('./dist').info().torchVersion")"
 echo "python:   $("$PYTHON" -c 'import platform, torch; print(f"Python {platform.python_version()}; torch {torch.__version__} from {torch.__file__}")')"
 echo "settings: runs=$RUNS rounds=${BENCH_ROUNDS:-3} steps=${BENCH_STEPS:-10} warmup=${BENCH_WARMUP:-2} batch=${BENCH_BATCH:-128}"
@@ -31,8 +51,10 @@ echo
 
 for i in $(seq 1 "$RUNS"); do
   echo "run $i/$RUNS: ictorch" >&2
+  wait_quiet
   node bench/ic-cpu.js --json >>"$out"
   echo "run $i/$RUNS: pytorch" >&2
+  wait_quiet
   "$PYTHON" bench/ic-cpu.py --json >>"$out"
 done
 
@@ -76,6 +98,8 @@ console.log('per-round ranges (img/s):');
 for (const fw of ['ictorch', 'pytorch']) {
   console.log(`  ${fw.padEnd(8)} ${layouts.map((l) => `${l} ${spread(fw, l)}`).join(', ')}; IC cost per round ${fws[fw].flatMap((r) => r.icOverheadPerRound).map(pct).join(' ')}`);
 }
+const best = (fw, l) => Math.max(...fws[fw].flatMap((r) => r.perRound[l]));
+console.log(`  fastest rounds (least disturbed by other load): IC cost ictorch ${pct(best('ictorch', 'baseline') / best('ictorch', 'relu-ic-conv') - 1)}, PyTorch ${pct(best('pytorch', 'baseline') / best('pytorch', 'relu-ic-conv') - 1)}`);
 console.log();
 console.log(`ictorch IC cost ${pct(oi)} over its baseline: ${oi <= 0.1 ? 'within' : 'MISSES'} the 10% target`);
 console.log(`PyTorch BatchNorm2d + Dropout(0.1) costs ${pct(op)} over BatchNorm alone`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `ictorch` command line. Commands: info. */
+import * as path from 'path';
 import { parseArgs } from 'util';
 
 /** A usage error: printed as one line, exit code 2. */
@@ -9,16 +10,21 @@ const HELP = `Usage: ictorch <command> [options]
 
 Commands:
   info [--json]     package and LibTorch versions, CUDA/cuDNN and devices, build flags
-  train [options]   train a CIFAR ResNet with IC layers (default: on the built-in synthetic data set)
-      --data synthetic        data set (only the built-in one for now)
-      --depth N               6n+2, or 9n+2 with --model resnet-b (default 20)
-      --model resnet|resnet-b (default resnet)
+  train [options]   train a network (default: IC-layer ResNet-20 on the built-in synthetic data set)
+      --data SPEC             synthetic (default) | cifar10:<dir> | cifar100:<dir> | imagefolder:<dir>
+      --model M               resnet | resnet-b (CIFAR, two-/three-layer units) | resnet18 | resnet34 | resnet50
+      --depth N --width K     CIFAR depth (6n+2, or 9n+2 for resnet-b) and width multiplier
       --layout L              baseline | relu-ic-conv | ic-conv-relu | conv-relu-ic (default relu-ic-conv)
       --drop-rate P           IC dropout rate (default 0.05)
-      --epochs N              (default 3)   --batch-size N (default 128)   --lr X (default 0.1)
-      --momentum X (0.9)      --weight-decay X (1e-4)   --device cpu|cuda   --seed N
-      --train-size N / --test-size N   synthetic set sizes (default 3000 / 1000)
-      --json                  last line of stdout: JSON with testAcc, testLoss, epochs, imagesPerSec
+      --epochs N --batch-size N (128) --lr X (0.1) --momentum X (0.9) --weight-decay X (1e-4) --nesterov
+      --schedule step|cosine|constant (step: x0.1 at 50% and 75%)  --warmup-epochs N  --label-smoothing X
+      --device cpu|cuda[:N]  --amp bf16|fp16  --no-cuda-graph  --seed N
+      --out DIR               run directory (metrics.jsonl, curves.svg/png, checkpoint.ckpt, model.pt)
+      --resume FILE           continue from a checkpoint    --checkpoint-every N (epochs, default 1)
+      --log-every N (steps)   --no-augment  --keep-last  --limit-per-class N  --train-size/--test-size N (synthetic)
+      --json                  last line of stdout: {testAcc, testTop5, testLoss, epochs, imagesPerSec, runDir}
+  eval --checkpoint FILE [--data SPEC] [--device D] [--json]
+                    top-1/top-5 accuracy and loss of a checkpoint on a test split
 
 Options:
   --verbose         print stack traces on errors
@@ -54,54 +60,112 @@ function cmdInfo(argv: string[]): void {
 function num(name: string, v: string | undefined, dflt: number, integer = false): number {
   if (v === undefined) return dflt;
   const x = Number(v);
-  if (!Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new UsageError(`--${name} expects ${integer ? 'an integer' : 'a number'}, got "${v}"`);
+  if (v.trim() === '' || !Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new UsageError(`--${name} expects ${integer ? 'an integer' : 'a number'}, got "${v}"`);
   return x;
 }
 
-function cmdTrain(argv: string[]): void {
+const MODELS = ['resnet', 'resnet-b', 'resnet18', 'resnet34', 'resnet50'] as const;
+
+// Errors from the library about user input (a bad depth, a missing data directory, a corrupt checkpoint)
+// are usage errors: one line, exit code 2.
+async function asUsage<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const err = e as Error;
+    if (e instanceof TypeError || e instanceof RangeError || /^(loadData|loadCheckpoint|cifar|imageFolder|resnet|buildModel|fit)/.test(err.message)) {
+      const u = new UsageError(err.message);
+      u.stack = err.stack;
+      throw u;
+    }
+    throw e;
+  }
+}
+
+async function cmdTrain(argv: string[]): Promise<void> {
   const s = { type: 'string' } as const;
+  const b = { type: 'boolean' } as const;
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      data: s, depth: s, model: s, layout: s, 'drop-rate': s, epochs: s, 'batch-size': s, lr: s, momentum: s,
-      'weight-decay': s, device: s, seed: s, 'train-size': s, 'test-size': s, json: { type: 'boolean' }, verbose: { type: 'boolean' },
+      data: s, model: s, depth: s, layout: s, 'drop-rate': s, width: s, epochs: s, 'batch-size': s, lr: s, momentum: s,
+      'weight-decay': s, nesterov: b, schedule: s, 'warmup-epochs': s, 'label-smoothing': s, device: s, amp: s,
+      'no-cuda-graph': b, seed: s, out: s, resume: s, json: b, verbose: b, 'checkpoint-every': s, 'log-every': s,
+      'no-augment': b, 'keep-last': b, 'limit-per-class': s, 'train-size': s, 'test-size': s,
     },
   });
-  const data = values.data ?? 'synthetic';
-  if (data !== 'synthetic') throw new UsageError(`--data "${data}" is not supported yet; use "synthetic" (the built-in data set)`);
-  const model = values.model ?? 'resnet';
-  if (model !== 'resnet' && model !== 'resnet-b') throw new UsageError(`--model must be resnet or resnet-b, got "${model}"`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const torch = require('./index') as typeof import('./index');
+  const model = values.model ?? 'resnet';
+  if (!(MODELS as readonly string[]).includes(model)) throw new UsageError(`--model must be one of ${MODELS.join(', ')}, got "${model}"`);
   const layout = values.layout ?? 'relu-ic-conv';
   if (!(torch.LAYOUTS as readonly string[]).includes(layout)) throw new UsageError(`--layout must be one of ${torch.LAYOUTS.join(', ')}, got "${layout}"`);
-  const seed = num('seed', values.seed, 0, true);
-  const epochs = num('epochs', values.epochs, 3, true);
+  const schedule = values.schedule ?? 'step';
+  if (!(torch.SCHEDULES as readonly string[]).includes(schedule)) throw new UsageError(`--schedule must be one of ${torch.SCHEDULES.join(', ')}, got "${schedule}"`);
+  const amp = values.amp ?? null;
+  if (amp !== null && amp !== 'bf16' && amp !== 'fp16') throw new UsageError(`--amp must be bf16 or fp16, got "${amp}"`);
   const device = values.device ?? 'cpu';
-  torch.manualSeed(seed);
-  const t0 = Date.now();
-  const ds = torch.syntheticDataset({ trainSize: num('train-size', values['train-size'], 3000, true), testSize: num('test-size', values['test-size'], 1000, true), seed });
-  let net;
-  try {
-    net = torch.buildModel({ name: model, args: { depth: num('depth', values.depth, model === 'resnet-b' ? 29 : 20, true), layout, dropRate: num('drop-rate', values['drop-rate'], 0.05) } });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
+  if (device.startsWith('cuda') && !torch.cuda.isAvailable()) throw new UsageError(`--device ${device}: LibTorch sees no CUDA device (see \`ictorch info\`)`);
+  const data = values.data ?? 'synthetic';
+  const cifar = model === 'resnet' || model === 'resnet-b';
+  const args: Record<string, unknown> = { layout, dropRate: num('drop-rate', values['drop-rate'], layout === 'baseline' ? 0 : 0.05) };
+  if (cifar) {
+    args.depth = num('depth', values.depth, model === 'resnet-b' ? 29 : data === 'synthetic' ? 20 : 110, true);
+    args.width = num('width', values.width, 1, true);
   }
-  net.to({ device });
-  const log = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
-  log(`training ${model}-${values.depth ?? (model === 'resnet-b' ? 29 : 20)} (${layout}, ${net.numParameters().toLocaleString('en-US')} parameters) on synthetic data, ${epochs} epochs, ${device}, ${torch.getNumThreads()} threads`);
-  const reports = torch.fit(net, ds, { epochs, batchSize: num('batch-size', values['batch-size'], 128, true), lr: num('lr', values.lr, 0.1), momentum: num('momentum', values.momentum, 0.9), weightDecay: num('weight-decay', values['weight-decay'], 1e-4), device, seed }, (r) =>
-    log(`epoch ${r.epoch}/${epochs}  lr ${r.lr.toPrecision(2)}  train loss ${r.trainLoss.toFixed(3)} acc ${(100 * r.trainAcc).toFixed(1)}%  test loss ${r.testLoss.toFixed(3)} acc ${(100 * r.testAcc).toFixed(1)}%  ${Math.round(r.imagesPerSec)} img/s`),
+  if (data.startsWith('cifar100')) args.classes = 100;
+  const d = torch.DEFAULT_CONFIG;
+  const cfg = {
+    model: { name: model, args }, data, device, amp: amp as 'bf16' | 'fp16' | null, schedule: schedule as 'step',
+    epochs: num('epochs', values.epochs, data === 'synthetic' ? 3 : 164, true),
+    batchSize: num('batch-size', values['batch-size'], d.batchSize, true), lr: num('lr', values.lr, d.lr),
+    momentum: num('momentum', values.momentum, d.momentum), weightDecay: num('weight-decay', values['weight-decay'], d.weightDecay),
+    nesterov: values.nesterov ?? false, warmupEpochs: num('warmup-epochs', values['warmup-epochs'], 0, true),
+    labelSmoothing: num('label-smoothing', values['label-smoothing'], 0), cudaGraph: !values['no-cuda-graph'],
+    seed: num('seed', values.seed, 0, true), outDir: values.out ?? path.join('runs', `${model}-${layout}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+    checkpointEvery: num('checkpoint-every', values['checkpoint-every'], 1, true), logEvery: num('log-every', values['log-every'], 0, true),
+    augment: !values['no-augment'], dropLast: !values['keep-last'], limitPerClass: num('limit-per-class', values['limit-per-class'], 0, true),
+    syntheticTrainSize: num('train-size', values['train-size'], d.syntheticTrainSize, true), syntheticTestSize: num('test-size', values['test-size'], d.syntheticTestSize, true),
+  };
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const t0 = Date.now();
+  const result = await asUsage(() =>
+    torch.fit(cfg, {
+      resume: values.resume,
+      log,
+      progressStream: process.stderr.isTTY ? process.stderr : undefined,
+      onEpoch: (r) =>
+        log(`epoch ${r.epoch}/${cfg.epochs}  lr ${r.lr.toPrecision(2)}  train loss ${r.trainLoss.toFixed(3)} acc ${(100 * r.trainAcc).toFixed(1)}%  test loss ${r.testLoss.toFixed(3)} top-1 ${(100 * r.testAcc).toFixed(2)}% top-5 ${(100 * r.testTop5).toFixed(1)}%  ${Math.round(r.imagesPerSec)} img/s`),
+    }),
   );
-  const last = reports[reports.length - 1];
-  log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: test accuracy ${(100 * (last?.testAcc ?? 0)).toFixed(1)}%`);
+  const f = result.final;
+  log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: test top-1 ${(100 * f.testAcc).toFixed(2)}%; run directory ${result.runDir}`);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ testAcc: last?.testAcc, testLoss: last?.testLoss, epochs, imagesPerSec: last?.imagesPerSec })}\n`);
+    process.stdout.write(`${JSON.stringify({ testAcc: f.testAcc, testTop5: f.testTop5, testLoss: f.testLoss, epochs: f.epoch, imagesPerSec: f.imagesPerSec, runDir: result.runDir })}\n`);
   }
 }
 
-function main(argv: string[]): void {
+async function cmdEval(argv: string[]): Promise<void> {
+  const s = { type: 'string' } as const;
+  const { values } = parseArgs({ args: argv, strict: true, options: { checkpoint: s, data: s, device: s, json: { type: 'boolean' }, verbose: { type: 'boolean' }, 'limit-per-class': s } });
+  if (!values.checkpoint) throw new UsageError('eval needs --checkpoint <file>');
+  const torch = require('./index') as typeof import('./index');
+  const device = values.device ?? 'cpu';
+  const ck = await asUsage(() => torch.loadCheckpoint(values.checkpoint!, { device }));
+  const spec = values.data ?? String(ck.config.data ?? 'synthetic');
+  const cfg = ck.config as Record<string, number>;
+  const data = await asUsage(() =>
+    torch.loadData(spec, { device, limitPerClass: num('limit-per-class', values['limit-per-class'], 0, true) || undefined, synthetic: { trainSize: 1, testSize: cfg.syntheticTestSize ?? 1000, seed: cfg.seed ?? 0 } }),
+  );
+  const model = torch.buildModel(ck.model).to({ device });
+  model.loadStateDict(ck.modelState);
+  const r = await torch.evaluate(model, data.test, { device, data: spec });
+  if (values.json) process.stdout.write(`${JSON.stringify({ testAcc: r.acc, testTop5: r.top5, testLoss: r.loss, epoch: ck.epoch, data: spec })}\n`);
+  else process.stdout.write(`${values.checkpoint} (epoch ${ck.epoch}) on ${spec}: top-1 ${(100 * r.acc).toFixed(2)}%  top-5 ${(100 * r.top5).toFixed(2)}%  loss ${r.loss.toFixed(4)}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${HELP}\n`);
@@ -112,17 +176,17 @@ function main(argv: string[]): void {
       return cmdInfo(rest);
     case 'train':
       return cmdTrain(rest);
+    case 'eval':
+      return cmdEval(rest);
     default:
       throw new UsageError(`unknown command "${command}"; run \`ictorch --help\` for the list`);
   }
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (e) {
+main(process.argv.slice(2)).catch((e) => {
   const err = e as Error & { code?: string };
   const usage = e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS');
-  process.stderr.write(`ictorch: ${err.message}\n`);
+  process.stderr.write(`ictorch: ${err.message.split('\n')[0]}\n`);
   if (process.argv.includes('--verbose') && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(usage ? 2 : 1);
-}
+});

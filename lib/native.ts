@@ -15,6 +15,11 @@ export interface TensorHandle {
 
 type H = TensorHandle;
 
+/** An opaque native handle that owns an SGD optimiser. */
+export type OptimizerHandle = object;
+/** An opaque native handle that owns a training step (and its CUDA graph). */
+export type TrainStepHandle = object;
+
 /** An opaque native handle that owns one torch::nn::Module. */
 export interface ModuleHandle {
   dispose(): void;
@@ -113,6 +118,24 @@ export interface NativeBinding {
   moduleChildren(m: ModuleHandle): [string, ModuleHandle, string][];
   moduleKind(m: ModuleHandle): string;
   icLayer(x: H, weight: Opt<H>, bias: Opt<H>, runningMean: Opt<H>, runningVar: Opt<H>, training: boolean, momentum: number, eps: number, dropRate: number, impl: Opt<string>): H;
+
+  OptimizerHandle: new () => OptimizerHandle;
+  sgdCreate(groups: { params: H[]; lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }[], foreach: boolean): OptimizerHandle;
+  sgdStep(o: OptimizerHandle): void;
+  sgdZeroGrad(o: OptimizerHandle, setToNone: boolean): void;
+  sgdSetLr(o: OptimizerHandle, group: number, lr: number): void;
+  sgdBuffers(o: OptimizerHandle): (H | null)[][];
+  sgdLoadBuffers(o: OptimizerHandle, buffers: (H | null)[][]): void;
+  sgdDispose(o: OptimizerHandle): void;
+  TrainStepHandle: new () => TrainStepHandle;
+  trainStepCreate(m: ModuleHandle, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean }): TrainStepHandle;
+  trainStepRun(s: TrainStepHandle, x: H, y: H): Promise<{ loss: H; correct: H; mode: 'eager' | 'warmup' | 'graph'; note: string | null }>;
+  trainStepDispose(s: TrainStepHandle): void;
+  evalStep(m: ModuleHandle, x: H, y: H, k: number, device: Opt<string>, amp: Opt<string>): Promise<{ lossSum: H; correct1: H; correctK: H }>;
+  pickleSave(names: string[], tensors: H[]): Buffer;
+  pickleLoad(data: Uint8Array): [string[], H[]];
+  rngState(): { cpu: H; cuda: H[] };
+  setRngState(cpu: H, cuda: Opt<H[]>): void;
 
   info(): NativeInfo;
   manualSeed(seed: number): void;

@@ -2,7 +2,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildInfo, native, packageRoot, type NativeMemoryStats } from './native';
-import { checkInt } from './validate';
+import { Tensor } from './tensor';
+import { checkInt, typeError } from './validate';
 
 const N = native();
 
@@ -10,6 +11,24 @@ const N = native();
 export function manualSeed(seed: number): void {
   checkInt('manualSeed', 'seed', seed, 0);
   N.manualSeed(seed);
+}
+
+/** The full state of every random generator (CPU and each CUDA device), for checkpoints. */
+export interface RngState {
+  cpu: Tensor;
+  cuda: Tensor[];
+}
+
+/** Captures the random generators' states (tensors; dispose them or use tidy). */
+export function rngState(): RngState {
+  const s = N.rngState();
+  return { cpu: new Tensor(s.cpu), cuda: s.cuda.map((h) => new Tensor(h)) };
+}
+
+/** Restores states captured by `rngState()`: the random sequence continues exactly from there. */
+export function setRngState(state: RngState): void {
+  if (!state || !(state.cpu instanceof Tensor)) throw typeError('setRngState', 'state', 'an object from rngState()', state);
+  N.setRngState(state.cpu.handle, (state.cuda ?? []).map((t) => t.handle));
 }
 
 /** Sets LibTorch's intra-op thread count (defaults to the cores this process may use, or ICTORCH_NUM_THREADS). */

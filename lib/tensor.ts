@@ -419,6 +419,21 @@ export class Tensor {
   repeat(...repeats: number[] | [number[]]): Tensor {
     return this.shapeOp('repeat', Array.isArray(repeats[0]) ? repeats[0] : repeats);
   }
+  /**
+   * Pads with a constant: `pad` lists (before, after) amounts from the last dimension backwards, as in
+   * PyTorch's F.pad (`[left, right, top, bottom]` pads the last two dimensions).
+   */
+  pad(pad: number[], value = 0): Tensor {
+    return this.shapeOp('pad', pad, value);
+  }
+  /** Reverses the order of elements along `dims`. */
+  flip(...dims: number[] | [number[]]): Tensor {
+    return this.shapeOp('flip', Array.isArray(dims[0]) ? dims[0] : dims);
+  }
+  /** Rolls elements along `dims` by `shifts` (wrapping around). */
+  roll(shifts: number | number[], dims: number | number[]): Tensor {
+    return this.shapeOp('roll', Array.isArray(shifts) ? shifts : [shifts], Array.isArray(dims) ? dims : [dims]);
+  }
   /** Swaps two dimensions. */
   transpose(dim0: number, dim1: number): Tensor { return this.shapeOp('transpose', dim0, dim1); }
   /** Transpose of a 2-d tensor. */

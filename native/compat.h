@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/version.h>
 #include <optional>
+#include <ATen/autocast_mode.h>
 
 #define ICTORCH_TORCH_VERSION_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -30,6 +31,31 @@ inline at::Tensor stdDim(const at::Tensor& t, at::OptionalIntArrayRef dim, bool 
 }
 inline at::Tensor varDim(const at::Tensor& t, at::OptionalIntArrayRef dim, bool unbiased, bool keepdim) {
   return at::var(t, dim, unbiased, keepdim);
+}
+
+// Autocast (mixed precision) switches for one device type on the calling thread.
+inline void setAutocast(at::DeviceType device, bool enabled, at::ScalarType dtype) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(device, enabled);
+  if (enabled) at::autocast::set_autocast_dtype(device, dtype);
+#else
+  if (device == at::kCUDA) {
+    at::autocast::set_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+}
+
+// list[i] *= scalar tensor (0-d, same device), one multi-tensor launch where LibTorch has the overload.
+inline void foreachMulTensor_(at::TensorList list, const at::Tensor& scalar) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 1)
+  at::_foreach_mul_(list, scalar);
+#else
+  for (const auto& t : list) const_cast<at::Tensor&>(t).mul_(scalar);
+#endif
 }
 
 }  // namespace ictorch::compat

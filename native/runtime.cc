@@ -5,6 +5,7 @@
 #include "compat.h"
 #include "dtype.h"
 #include "tensor.h"
+#include <ATen/CPUGeneratorImpl.h>
 #ifdef ICTORCH_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGeneratorImpl.h>
@@ -74,6 +75,53 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
       auto gen = at::cuda::detail::getDefaultCUDAGenerator(static_cast<c10::DeviceIndex>(i));
       std::lock_guard<std::mutex> lock(gen.mutex());
       gen.set_current_seed(static_cast<uint64_t>(seed));
+    }
+#endif
+    return info.Env().Undefined();
+  });
+}
+
+// rngState() -> {cpu: uint8 Tensor, cuda: uint8 Tensor[]}: the generators' full states, for checkpoints.
+Napi::Value RngState(const Napi::CallbackInfo& info) {
+  return guard(info, "rngState", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      o.Set("cpu", TensorHandle::Wrap(env, gen.get_state()));
+    }
+    Napi::Array cuda = Napi::Array::New(env);
+#ifdef ICTORCH_WITH_CUDA
+    for (int i = 0; i < cudaDeviceCount(); ++i) {
+      auto gen = at::cuda::detail::getDefaultCUDAGenerator(static_cast<c10::DeviceIndex>(i));
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      cuda.Set(static_cast<uint32_t>(i), TensorHandle::Wrap(env, gen.get_state()));
+    }
+#endif
+    o.Set("cuda", cuda);
+    return o;
+  });
+}
+
+// setRngState(cpu, cuda[]|null): restores what rngState() returned.
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  return guard(info, "setRngState", [&]() -> Napi::Value {
+    at::Tensor cpu = argTensor(info, 0, "cpu");
+    if (cpu.scalar_type() != at::kByte || cpu.device().type() != at::kCPU) throw ArgTypeError("the CPU state must be a uint8 CPU tensor from rngState()");
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(cpu.contiguous());
+    }
+#ifdef ICTORCH_WITH_CUDA
+    if (!isNullish(info[1])) {
+      auto states = argTensorList(info, 1, "cuda");
+      for (size_t i = 0; i < states.size() && static_cast<int>(i) < cudaDeviceCount(); ++i) {
+        auto gen = at::cuda::detail::getDefaultCUDAGenerator(static_cast<c10::DeviceIndex>(i));
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(states[i].contiguous());
+      }
     }
 #endif
     return info.Env().Undefined();
@@ -179,6 +227,8 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   std::call_once(threadsOnce, [] { at::set_num_threads(defaultThreads()); });
   exports.Set("info", Napi::Function::New<Info>(env, "info"));
   exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));
+  exports.Set("rngState", Napi::Function::New<RngState>(env, "rngState"));
+  exports.Set("setRngState", Napi::Function::New<SetRngState>(env, "setRngState"));
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));

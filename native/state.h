@@ -64,6 +64,8 @@ struct PendingReleases {
 struct AddonState {
   Napi::FunctionReference tensorCtor;
   Napi::FunctionReference moduleCtor;
+  Napi::FunctionReference optimizerCtor;
+  Napi::FunctionReference trainStepCtor;
   std::shared_ptr<LiveCounters> live = std::make_shared<LiveCounters>();
   std::shared_ptr<PendingReleases> pending = std::make_shared<PendingReleases>();
 };

@@ -137,6 +137,9 @@ Napi::Value ShapeOp(const Napi::CallbackInfo& info) {
     else if (name == "select") r = x.select(argInt(info, 2, "dim"), argInt(info, 3, "index"));
     else if (name == "narrow") r = x.narrow(argInt(info, 2, "dim"), argInt(info, 3, "start"), argInt(info, 4, "length"));
     else if (name == "slice") r = x.slice(argInt(info, 2, "dim"), compat::opt(argOptInt(info, 3, "start")), compat::opt(argOptInt(info, 4, "end")), argOptInt(info, 5, "step").value_or(1));
+    else if (name == "pad") r = at::constant_pad_nd(x, argIntList(info, 2, "pad"), isNullish(info[3]) ? at::Scalar(0) : argScalar(info, 3, "value"));
+    else if (name == "flip") r = x.flip(argIntList(info, 2, "dims"));
+    else if (name == "roll") r = x.roll(argIntList(info, 2, "shifts"), argIntList(info, 3, "dims"));
     else if (name == "contiguous") r = x.contiguous(isNullish(info[2]) ? at::MemoryFormat::Contiguous : parseMemoryFormat(argString(info, 2, "memoryFormat")));
     else throw ArgTypeError("unknown shape operation \"" + name + "\"");
     return TensorHandle::Wrap(info.Env(), r);

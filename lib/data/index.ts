@@ -1,2 +1,8 @@
-/** Data sets. */
+/** Data sets, batch sampling and device-side augmentation. */
+export type { Dataset, Split, ProgressCallback } from './types';
 export * from './synthetic';
+export * from './cifar';
+export * from './imagefolder';
+export * from './augment';
+export * from './sampler';
+export * from './spec';

@@ -4,27 +4,23 @@
  * jitter, contrast, position of a bright blob, and pixel noise; deterministic from a seed.
  */
 import { tensor } from '../creation';
-import type { Tensor } from '../tensor';
-import { checkInt } from '../validate';
+import type { Device } from '../dtype';
+import { checkInt, typeError } from '../validate';
+import type { Dataset, Split } from './types';
 
-/** A labelled image split: uint8 images [N, 3, H, W] and int64 labels [N]. */
-export interface Split {
-  images: Tensor;
-  labels: Tensor;
-}
-
-/** A data set: train and test splits and the class names. */
-export interface Dataset {
-  train: Split;
-  test: Split;
-  classes: string[];
-}
+// The types moved to ./types; re-exported here so existing imports keep working.
+export type { Dataset, Split } from './types';
 
 /** Options of `syntheticDataset`. */
 export interface SyntheticOptions {
+  /** Training images (default 5,000). */
   trainSize?: number;
+  /** Test images (default 1,000). */
   testSize?: number;
+  /** Seed of the generator (default 0): the same seed gives the same images. */
   seed?: number;
+  /** Device the tensors are created on (default `cpu`). */
+  device?: Device | string;
 }
 
 /** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
@@ -44,7 +40,7 @@ const COLOURS: [number, number, number][] = [
   [0.2, 1, 1], [1, 0.6, 0.2], [0.6, 0.2, 1], [0.5, 0.5, 0.5], [0.2, 0.6, 0.4],
 ];
 
-function makeSplit(n: number, rand: () => number): Split {
+function makeSplit(n: number, rand: () => number, device: string | undefined): Split {
   const S = 32;
   const images = new Uint8Array(n * 3 * S * S);
   const labels = new BigInt64Array(n);
@@ -70,17 +66,19 @@ function makeSplit(n: number, rand: () => number): Split {
       }
     }
   }
-  return { images: tensor(images, { shape: [n, 3, S, S] }), labels: tensor(labels) };
+  return { images: tensor(images, { shape: [n, 3, S, S], device }), labels: tensor(labels, { device }) };
 }
 
-/** The built-in synthetic data set (default 5,000 training and 1,000 test images). */
+/** The built-in synthetic data set (default 5,000 training and 1,000 test images), on `options.device` (default cpu). */
 export function syntheticDataset(options: SyntheticOptions = {}): Dataset {
   const trainSize = checkInt('syntheticDataset', 'trainSize', options.trainSize ?? 5000, 1);
   const testSize = checkInt('syntheticDataset', 'testSize', options.testSize ?? 1000, 1);
   const rand = prng(checkInt('syntheticDataset', 'seed', options.seed ?? 0, 0));
+  const device = options.device;
+  if (device !== undefined && typeof device !== 'string') throw typeError('syntheticDataset', 'device', '"cpu", "cuda" or "cuda:N"', device);
   return {
-    train: makeSplit(trainSize, rand),
-    test: makeSplit(testSize, rand),
+    train: makeSplit(trainSize, rand, device),
+    test: makeSplit(testSize, rand, device),
     classes: ['grating-0', 'grating-18', 'grating-36', 'grating-54', 'grating-72', 'grating-90', 'grating-108', 'grating-126', 'grating-144', 'grating-162'],
   };
 }

@@ -1,125 +1,295 @@
 /**
- * A readable training loop (the beginning of the training engine): shuffle, step, evaluate, report.
- * Phases per epoch: set the learning rate from the schedule, train over shuffled batches, evaluate.
+ * The training run: everything `ictorch train` does, as a library call. The loop reads top to bottom in
+ * phases, nanoGPT-style: per epoch, (1) train over the sampler's batches with the learning rate a pure
+ * function of the step, (2) evaluate top-1/top-5 and loss on the test split, (3) log metrics, plot, and
+ * checkpoint (every `checkpointEvery` epochs and at the end), (4) stop.
+ * A checkpoint holds everything needed to continue exactly: model, momentum buffers, step, sampler order,
+ * RNG states, history and this config; resuming reproduces an uninterrupted run (CPU, deterministic).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { noGrad } from '../autograd';
-import { tensor } from '../creation';
-import type { Dataset, Split } from '../data/synthetic';
-import { crossEntropy } from '../nn/functional';
+import { tensor, zeros } from '../creation';
+import { augmentBatch, normalizeBatch, CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD } from '../data/augment';
+import { BatchSampler } from '../data/sampler';
+import { loadData } from '../data/spec';
+import type { Dataset, Split } from '../data/types';
+import { buildModel, type ModelSpec } from '../models/registry';
 import type { Module } from '../nn/module';
-import { tidy } from '../scope';
+import { getNumThreads, manualSeed, rngState, setRngState } from '../runtime';
+import { keep, tidy } from '../scope';
 import type { Tensor } from '../tensor';
-import { SGD } from './sgd';
+import { checkInt, checkNumber, checkOneOf, rangeError } from '../validate';
+import { saveCheckpoint, loadCheckpoint, exportWeights, type Checkpoint } from './checkpoint';
+import { MetricsLog } from './metrics';
+import { writePlots } from './plot';
+import { Progress } from './progress';
+import { lrAt, SCHEDULES, type ScheduleName } from './schedule';
+import { paramGroups, SGD } from './sgd';
+import { evalBatch, Trainer } from './trainer';
 
-/** Training settings. Defaults follow the paper's CIFAR recipe. */
-export interface FitOptions {
+/** Every setting of a run, with units. Defaults follow the paper's CIFAR recipe. */
+export interface TrainConfig {
+  /** The network: a registry name and its arguments. */
+  model: ModelSpec;
+  /** Data spec: synthetic | cifar10:<dir> | cifar100:<dir> | imagefolder:<dir>. */
+  data: string;
+  /** Passes over the training split. */
   epochs: number;
-  /** Images per step (default 128). */
-  batchSize?: number;
-  /** Peak learning rate (default 0.1). */
-  lr?: number;
-  momentum?: number;
-  weightDecay?: number;
-  /** Device to train on (default 'cpu'). */
-  device?: string;
-  seed?: number;
+  /** Images per step (128). */
+  batchSize: number;
+  /** Peak learning rate (0.1). */
+  lr: number;
+  /** SGD momentum (0.9). */
+  momentum: number;
+  /** L2 weight decay on weights; BN and bias parameters get none (1e-4). */
+  weightDecay: number;
+  nesterov: boolean;
+  /** Learning-rate schedule ('step': ×0.1 at 50% and 75%). */
+  schedule: ScheduleName;
+  /** Linear warm-up, in epochs (0). */
+  warmupEpochs: number;
+  /** Label smoothing of the cross-entropy (0). */
+  labelSmoothing: number;
+  /** Mixed precision (null: float32). */
+  amp: 'bf16' | 'fp16' | null;
+  /** Capture the step as a CUDA graph on CUDA (true). */
+  cudaGraph: boolean;
+  /** cpu | cuda | cuda:N. */
+  device: string;
+  /** Seed of weights, data order, augmentation and dropout. */
+  seed: number;
+  /** Random crop (4-pixel zero padding) and horizontal flip on the training batches (true). */
+  augment: boolean;
+  /** Drop the last partial batch of an epoch (true). */
+  dropLast: boolean;
+  /** Checkpoint every this many epochs, and at the end (1). */
+  checkpointEvery: number;
+  /** Metrics line every this many steps, besides each epoch (0: per epoch only). */
+  logEvery: number;
+  /** Run directory (metrics.jsonl, curves.svg/png, checkpoint.ckpt, model.pt). */
+  outDir: string;
+  /** Keep only this many images per class of each split (a subset; 0: all). */
+  limitPerClass: number;
+  /** Synthetic data set sizes. */
+  syntheticTrainSize: number;
+  syntheticTestSize: number;
 }
 
-/** What one epoch reports. */
-export interface EpochReport {
+/** The defaults of every setting but the model. */
+export const DEFAULT_CONFIG: Omit<TrainConfig, 'model'> = {
+  data: 'synthetic', epochs: 3, batchSize: 128, lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: false,
+  schedule: 'step', warmupEpochs: 0, labelSmoothing: 0, amp: null, cudaGraph: true, device: 'cpu', seed: 0,
+  augment: true, dropLast: true, checkpointEvery: 1, logEvery: 0, outDir: 'runs/latest', limitPerClass: 0,
+  syntheticTrainSize: 3000, syntheticTestSize: 1000,
+};
+
+/** One epoch's metrics (a line of metrics.jsonl). */
+export interface EpochRecord {
   epoch: number;
+  step: number;
   lr: number;
   trainLoss: number;
   trainAcc: number;
   testLoss: number;
   testAcc: number;
+  testTop5: number;
   imagesPerSec: number;
+  seconds: number;
 }
 
-/** Step decay (×0.1 at 50% and 75% of training): a pure function of the epoch. */
-export function stepDecay(lr: number, epoch: number, epochs: number): number {
-  return lr * (epoch >= Math.floor(0.75 * epochs) && epochs >= 4 ? 0.01 : epoch >= Math.floor(0.5 * epochs) && epochs >= 2 ? 0.1 : 1);
+/** What a finished run returns. */
+export interface FitResult {
+  history: EpochRecord[];
+  final: EpochRecord;
+  runDir: string;
+  checkpoint: string;
+  weights: string;
+  /** Notes the trainer reported (why a step could not use the CUDA graph). */
+  notes: string[];
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Hooks and inputs of `fit`. */
+export interface FitHooks {
+  /** A data set already in memory (else `config.data` is loaded). */
+  dataset?: Dataset;
+  /** Continue from this checkpoint file (its config wins, except epochs, outDir and device). */
+  resume?: string;
+  /** Called after each epoch. */
+  onEpoch?: (r: EpochRecord) => void;
+  /** Human-readable lines (setup, notes); default: none. */
+  log?: (line: string) => void;
+  /** Where the progress bar goes (default: none). */
+  progressStream?: NodeJS.WritableStream;
+  /** Stop after this many epochs of this call (for tests of interrupted runs). */
+  stopAfterEpochs?: number;
 }
 
-/** uint8 images → normalised float32 on the device. */
-function prepare(images: Tensor, device: string): Tensor {
-  return images.to({ device, dtype: 'float32' }).div(255).sub(0.5).div(0.25);
+function validate(c: TrainConfig): TrainConfig {
+  checkInt('fit', 'epochs', c.epochs, 1);
+  checkInt('fit', 'batchSize', c.batchSize, 1);
+  checkNumber('fit', 'lr', c.lr);
+  if (c.lr < 0) throw rangeError('fit', 'lr', 'a number >= 0', c.lr);
+  checkOneOf('fit', 'schedule', c.schedule, SCHEDULES);
+  if (c.amp !== null) checkOneOf('fit', 'amp', c.amp, ['bf16', 'fp16']);
+  checkInt('fit', 'checkpointEvery', c.checkpointEvery, 1);
+  return c;
 }
 
-/** Top-1 accuracy and mean loss of `model` on `split`, in evaluation mode without gradients. */
-export function evaluate(model: Module, split: Split, batchSize = 256, device = 'cpu'): { loss: number; acc: number } {
+function statsFor(spec: string): { mean: readonly number[]; std: readonly number[] } {
+  return spec.startsWith('cifar100') ? { mean: CIFAR100_MEAN, std: CIFAR100_STD } : { mean: CIFAR10_MEAN, std: CIFAR10_STD };
+}
+
+/** Loss, top-1 and top-5 accuracy of `model` on `split` (evaluation mode, no gradients). */
+export async function evaluate(model: Module, split: Split, options: { batchSize?: number; device?: string; data?: string; amp?: 'bf16' | 'fp16' | null } = {}): Promise<{ loss: number; acc: number; top5: number }> {
+  const batchSize = options.batchSize ?? 500;
+  const device = options.device ?? 'cpu';
+  const norm = statsFor(options.data ?? '');
   model.eval();
   const n = split.labels.shape[0];
-  let correct = 0;
-  let lossSum = 0;
-  for (let i = 0; i < n; i += batchSize) {
-    const len = Math.min(batchSize, n - i);
-    tidy(() =>
-      noGrad(() => {
-        const x = prepare(split.images.narrow(0, i, len), device);
-        const y = split.labels.narrow(0, i, len).to({ device });
-        const logits = model.forward(x);
-        lossSum += (crossEntropy(logits, y).item() as number) * len;
-        correct += logits.argmax(1).eq(y).sum().item() as number;
-      }),
-    );
+  const totals = keep(zeros([3], { dtype: 'float64', device }));
+  try {
+    for (let i = 0; i < n; i += batchSize) {
+      const len = Math.min(batchSize, n - i);
+      await tidy(async () => {
+        const x = noGrad(() => normalizeBatch(split.images.narrow(0, i, len).to({ device }), norm));
+        const r = await evalBatch(model, x, split.labels.narrow(0, i, len), { device, amp: options.amp });
+        noGrad(() => totals.add_(tensor([r.lossSum.item() as number, r.correct1.item() as number, r.correctK.item() as number], { dtype: 'float64', device })));
+      });
+    }
+    const [loss, c1, c5] = Array.from(totals.toArray() as Float64Array);
+    return { loss: loss / n, acc: c1 / n, top5: c5 / n };
+  } finally {
+    totals.dispose();
   }
-  return { loss: lossSum / n, acc: correct / n };
 }
 
-/** Trains `model` on `data` with SGD and step decay, calling `onEpoch` after each epoch. */
-export function fit(model: Module, data: Dataset, options: FitOptions, onEpoch?: (r: EpochReport) => void): EpochReport[] {
-  const batchSize = options.batchSize ?? 128;
-  const lr0 = options.lr ?? 0.1;
-  const device = options.device ?? 'cpu';
-  const rand = prng(options.seed ?? 0);
-  const sgd = new SGD(model.parameters(), { lr: lr0, momentum: options.momentum ?? 0.9, weightDecay: options.weightDecay ?? 1e-4 });
-  const n = data.train.labels.shape[0];
-  const reports: EpochReport[] = [];
-  try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      sgd.lr = stepDecay(lr0, epoch, options.epochs);
-      model.train();
-      const order = Int32Array.from({ length: n }, (_, i) => i);
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-      let lossSum = 0, correct = 0, seen = 0;
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i + batchSize <= n; i += batchSize) {
-        tidy(() => {
-          const idx = tensor(order.subarray(i, i + batchSize)).long();
-          const x = prepare(data.train.images.indexSelect(0, idx), device);
-          const y = data.train.labels.indexSelect(0, idx).to({ device });
-          const logits = model.forward(x);
-          const loss = crossEntropy(logits, y);
-          sgd.zeroGrad();
-          loss.backward();
-          sgd.step();
-          lossSum += (loss.item() as number) * batchSize;
-          correct += noGrad(() => logits.argmax(1).eq(y).sum().item() as number);
-          seen += batchSize;
-        });
-      }
-      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-      const test = evaluate(model, data.test, 256, device);
-      const r: EpochReport = { epoch: epoch + 1, lr: sgd.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, imagesPerSec: seen / secs };
-      reports.push(r);
-      onEpoch?.(r);
-    }
-  } finally {
-    sgd.dispose();
+/** Trains a model as `config` says, writing the run directory; resolves with the history. */
+export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, hooks: FitHooks = {}): Promise<FitResult> {
+  const log = hooks.log ?? (() => {});
+  let resumed: Checkpoint | null = null;
+  let cfg: TrainConfig = validate({ ...DEFAULT_CONFIG, ...config });
+  if (hooks.resume) {
+    resumed = loadCheckpoint(hooks.resume, { device: cfg.device });
+    cfg = validate({ ...(resumed.config as unknown as TrainConfig), epochs: cfg.epochs, outDir: cfg.outDir, device: cfg.device });
+    log(`resuming from ${hooks.resume} at epoch ${resumed.epoch} (step ${resumed.step})`);
   }
-  return reports;
+  const runDir = path.resolve(cfg.outDir);
+  fs.mkdirSync(runDir, { recursive: true });
+  const ckptFile = path.join(runDir, 'checkpoint.ckpt');
+  const weightsFile = path.join(runDir, 'model.pt');
+
+  // ---- setup: seed, data, model, optimiser, trainer
+  manualSeed(cfg.seed);
+  const data = hooks.dataset ?? (await loadData(cfg.data, { device: cfg.device, limitPerClass: cfg.limitPerClass || undefined, synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed } }));
+  const model = buildModel(cfg.model).to({ device: cfg.device });
+  const optimizer = new SGD(paramGroups(model), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
+  const nTrain = data.train.labels.shape[0];
+  const sampler = new BatchSampler(nTrain, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, dropLast: cfg.dropLast });
+  const stepsPerEpoch = sampler.length;
+  const schedule = { name: cfg.schedule, lr: cfg.lr, totalSteps: cfg.epochs * stepsPerEpoch, warmupSteps: cfg.warmupEpochs * stepsPerEpoch };
+  const history: EpochRecord[] = [];
+  let step = 0;
+  let startEpoch = 0;
+  let bestAcc: number | null = null;
+  if (resumed) {
+    tidy(() => {
+      model.loadStateDict(resumed!.modelState);
+      const bufs = (resumed!.optimizerState.meta.layout as number[]).map((len, g) =>
+        Array.from({ length: len }, (_, k) => resumed!.optimizerState.tensors[`${g}.${k}`] ?? null),
+      );
+      optimizer.loadStateDict({ buffers: bufs });
+    });
+    sampler.setState(resumed.sampler as never);
+    setRngState(resumed.rng);
+    history.push(...(resumed.history as unknown as EpochRecord[]));
+    step = resumed.step;
+    startEpoch = resumed.epoch;
+    bestAcc = resumed.bestAcc;
+  }
+  const metrics = new MetricsLog(runDir, history as unknown as Record<string, unknown>[]);
+  const trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph });
+  const norm = statsFor(cfg.data);
+  const notes: string[] = [];
+  log(`model ${cfg.model.name} ${JSON.stringify(cfg.model.args)}: ${model.numParameters().toLocaleString('en-US')} parameters; ${nTrain} training images, ${stepsPerEpoch} steps/epoch; ${cfg.device}${cfg.device === 'cpu' ? ` (${getNumThreads()} threads)` : ''}`);
+
+  const saveAll = (epoch: number) => {
+    tidy(() => {
+      const opt = optimizer.stateDict();
+      const tensors: Record<string, Tensor> = {};
+      opt.buffers.forEach((g, gi) => g.forEach((t, k) => t && (tensors[`${gi}.${k}`] = t)));
+      saveCheckpoint(ckptFile, {
+        model: cfg.model, config: cfg as unknown as Record<string, unknown>, epoch, step, bestAcc,
+        modelState: model.stateDict(),
+        optimizerState: { tensors, meta: { layout: opt.buffers.map((g) => g.length), groups: opt.groups } },
+        rng: rngState(), sampler: sampler.state() as unknown as Record<string, unknown>, history: history as unknown as Record<string, unknown>[],
+      });
+    });
+  };
+
+  try {
+    let epochsThisCall = 0;
+    for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
+      // ---- phase 1: train one epoch
+      model.train();
+      const sums = keep(zeros([2], { dtype: 'float64', device: cfg.device }));
+      let seen = 0;
+      const progress = hooks.progressStream ? new Progress({ total: stepsPerEpoch, label: `epoch ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
+      const t0 = performance.now();
+      let batchIndex = 0;
+      for (const idx of sampler) {
+        optimizer.lr = lrAt(schedule, step);
+        await tidy(async () => {
+          const index = tensor(idx, { dtype: 'int64', device: cfg.device });
+          const raw = data.train.images.indexSelect(0, index);
+          const x = noGrad(() => (cfg.augment ? augmentBatch(raw, norm) : normalizeBatch(raw, norm)));
+          const y = data.train.labels.indexSelect(0, index);
+          const out = await trainer.step(x, y);
+          if (out.note) {
+            notes.push(out.note);
+            log(`note: ${out.note}`);
+          }
+          noGrad(() => sums.add_(tensor([out.loss.item() as number * idx.length, out.correct.item() as number], { dtype: 'float64', device: cfg.device })));
+        });
+        seen += idx.length;
+        step++;
+        batchIndex++;
+        if (progress && (batchIndex % 10 === 0 || batchIndex === stepsPerEpoch)) {
+          const [l, c] = Array.from(sums.toArray() as Float64Array);
+          progress.update(batchIndex, { loss: l / seen, acc: c / seen, imagesPerSec: seen / ((performance.now() - t0) / 1000) });
+        }
+        if (cfg.logEvery > 0 && step % cfg.logEvery === 0) {
+          const [l, c] = Array.from(sums.toArray() as Float64Array);
+          metrics.append({ kind: 'step', epoch: epoch + 1, step, lr: optimizer.lr, trainLoss: l / seen, trainAcc: c / seen });
+        }
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const [lossSum, correct] = Array.from(sums.toArray() as Float64Array);
+      sums.dispose();
+      progress?.finish();
+
+      // ---- phase 2: evaluate
+      const test = await evaluate(model, data.test, { device: cfg.device, data: cfg.data, amp: cfg.amp });
+      const rec: EpochRecord = { epoch: epoch + 1, step, lr: optimizer.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, testTop5: test.top5, imagesPerSec: seen / seconds, seconds };
+      history.push(rec);
+      bestAcc = Math.max(bestAcc ?? 0, rec.testAcc);
+
+      // ---- phase 3: log, plot, checkpoint
+      metrics.append({ kind: 'epoch', ...rec });
+      await writePlots(runDir, history);
+      if ((epoch + 1) % cfg.checkpointEvery === 0 || epoch + 1 === cfg.epochs) saveAll(epoch + 1);
+      hooks.onEpoch?.(rec);
+
+      // ---- phase 4: stop
+      epochsThisCall++;
+      if (hooks.stopAfterEpochs !== undefined && epochsThisCall >= hooks.stopAfterEpochs) break;
+    }
+    tidy(() => exportWeights(weightsFile, model.stateDict()));
+    const final = history[history.length - 1];
+    return { history, final, runDir, checkpoint: ckptFile, weights: weightsFile, notes };
+  } finally {
+    trainer.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
 }

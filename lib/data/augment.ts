@@ -1,0 +1,113 @@
+/**
+ * Batched, device-side augmentation for CIFAR-style training: random crops of the zero-padded image,
+ * random horizontal flips and per-channel normalisation, all as a handful of tensor ops on the images'
+ * own device (no per-image loop, no host round trip). Randomness comes from `randint` on that device, so
+ * `manualSeed` / `rngState` govern it.
+ */
+import { arange, randint, tensor, where } from '../creation';
+import { tidy } from '../scope';
+import { Tensor } from '../tensor';
+import { checkInt, rangeError, typeError } from '../validate';
+
+/** Per-channel mean of the CIFAR-10 training images (RGB, on the 0..1 scale). */
+export const CIFAR10_MEAN: readonly [number, number, number] = [0.4914, 0.4822, 0.4465];
+/** Per-channel standard deviation of the CIFAR-10 training images (RGB, on the 0..1 scale). */
+export const CIFAR10_STD: readonly [number, number, number] = [0.247, 0.2435, 0.2616];
+/** Per-channel mean of the CIFAR-100 training images (RGB, on the 0..1 scale). */
+export const CIFAR100_MEAN: readonly [number, number, number] = [0.5071, 0.4865, 0.4409];
+/** Per-channel standard deviation of the CIFAR-100 training images (RGB, on the 0..1 scale). */
+export const CIFAR100_STD: readonly [number, number, number] = [0.2673, 0.2564, 0.2762];
+
+/** Options of `normalizeBatch`. */
+export interface NormalizeOptions {
+  /** Per-channel mean on the 0..1 scale (default `CIFAR10_MEAN`). */
+  mean?: readonly number[];
+  /** Per-channel standard deviation on the 0..1 scale (default `CIFAR10_STD`). */
+  std?: readonly number[];
+}
+
+/** Options of `augmentBatch`. */
+export interface AugmentOptions extends NormalizeOptions {
+  /** Zero padding on each side before the random crop back to the original size (default 4; 0 turns cropping off). */
+  padding?: number;
+  /** Flip each image horizontally with probability 1/2 (default true). */
+  flip?: boolean;
+}
+
+function checkImages(op: string, images: unknown): [number, number, number, number] {
+  if (!(images instanceof Tensor)) throw typeError(op, 'images', 'a uint8 Tensor [B, C, H, W]', images);
+  if (images.isDisposed) throw typeError(op, 'images', 'a live Tensor (this one has been disposed)', images);
+  const shape = images.shape;
+  if (images.dtype !== 'uint8' || shape.length !== 4) {
+    throw new TypeError(`${op}: expected a uint8 Tensor [B, C, H, W] for images but received a ${images.dtype} Tensor of shape [${shape.join(', ')}]`);
+  }
+  return shape as [number, number, number, number];
+}
+
+function checkStats(op: string, arg: string, v: unknown, channels: number, positive: boolean): number[] {
+  if (!Array.isArray(v) || v.length !== channels || v.some((x) => typeof x !== 'number' || !Number.isFinite(x) || (positive && x <= 0))) {
+    throw typeError(op, arg, `an array of ${channels} finite${positive ? ' positive' : ''} numbers (one per channel)`, v);
+  }
+  return v as number[];
+}
+
+// (x / 255 - mean) / std  ==  x * (1 / (255 std)) - mean / std, per channel, as float32.
+function normalize(op: string, x: Tensor, channels: number, options: NormalizeOptions): Tensor {
+  const mean = checkStats(op, 'mean', options.mean ?? CIFAR10_MEAN, channels, false);
+  const std = checkStats(op, 'std', options.std ?? CIFAR10_STD, channels, true);
+  const device = x.device;
+  const scale = tensor(std.map((s) => 1 / (255 * s)), { device }).view(1, channels, 1, 1);
+  const shift = tensor(mean.map((m, c) => m / std[c]), { device }).view(1, channels, 1, 1);
+  return x.to('float32').mul(scale).sub(shift);
+}
+
+/**
+ * Normalises a batch without augmentation (for evaluation): uint8 `[B, C, H, W]` on any device →
+ * float32 `[B, C, H, W]` on the same device, `(x / 255 - mean) / std` per channel.
+ */
+export function normalizeBatch(images: Tensor, options: NormalizeOptions = {}): Tensor {
+  const [, C] = checkImages('normalizeBatch', images);
+  if (typeof options !== 'object' || options === null) throw typeError('normalizeBatch', 'options', '{mean, std}', options);
+  return tidy(() => normalize('normalizeBatch', images, C, options));
+}
+
+/**
+ * The standard CIFAR training augmentation on a whole batch, on the batch's device: each image is
+ * zero-padded by `padding` pixels on every side and cropped back to H×W at its own random offset
+ * (dy, dx in 0..2·padding), flipped horizontally with probability 1/2 (when `flip`), then normalised
+ * per channel as in `normalizeBatch`. uint8 `[B, C, H, W]` in, float32 `[B, C, H, W]` out.
+ * The offsets and flips are drawn with `randint` on the images' device (crop rows, crop columns, then
+ * flips), so `manualSeed` makes the result repeat.
+ */
+export function augmentBatch(images: Tensor, options: AugmentOptions = {}): Tensor {
+  const op = 'augmentBatch';
+  const [B, C, H, W] = checkImages(op, images);
+  if (typeof options !== 'object' || options === null) throw typeError(op, 'options', '{padding, flip, mean, std}', options);
+  const padding = checkInt(op, 'padding', options.padding ?? 4, 0, 1 << 20);
+  const flip = options.flip ?? true;
+  if (typeof flip !== 'boolean') throw typeError(op, 'flip', 'a boolean', flip);
+  if (B === 0) throw rangeError(op, 'images', 'a batch of at least one image', images.shape);
+  return tidy(() => {
+    const device = images.device;
+    if (padding === 0 && !flip) return normalize(op, images, C, options);
+    const padded = padding > 0 ? images.pad([padding, padding, padding, padding], 0) : images;
+    // Per-image row and column index grids into the padded image: [B, H] and [B, W].
+    let rows = arange(H, undefined, 1, { device }).unsqueeze(0);
+    let cols = arange(W, undefined, 1, { device }).unsqueeze(0);
+    if (padding > 0) {
+      rows = rows.add(randint(0, 2 * padding + 1, [B, 1], { device }));
+      cols = cols.add(randint(0, 2 * padding + 1, [B, 1], { device }));
+    } else {
+      rows = rows.expand(B, H);
+      cols = cols.expand(B, W);
+    }
+    if (flip) {
+      const flipped = randint(0, 2, [B, 1], { device }).eq(1);
+      cols = where(flipped, cols, cols);
+    }
+    const b = arange(B, undefined, 1, { device }).view(B, 1, 1, 1);
+    const c = arange(C, undefined, 1, { device }).view(1, C, 1, 1);
+    const crops = padded.index(b, c, rows.view(B, 1, H, 1), cols.view(B, 1, 1, W));
+    return normalize(op, crops, C, options);
+  });
+}

@@ -1,0 +1,47 @@
+/** Files the project writes are written atomically: a temp file beside the target, fsync, then rename. */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Writes `data` to `file` so that a crash leaves either the old file or the new one, never half of one. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+  // Make the rename itself durable.
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    fs.fsyncSync(dfd);
+    fs.closeSync(dfd);
+  } catch {
+    // some file systems do not allow fsync on a directory
+  }
+}
+
+/** Async variant of `writeFileAtomic`. */
+export async function writeFileAtomicAsync(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const h = await fs.promises.open(tmp, 'w');
+  try {
+    await h.writeFile(data);
+    await h.sync();
+  } catch (e) {
+    await h.close();
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
+  await h.close();
+  await fs.promises.rename(tmp, file);
+}

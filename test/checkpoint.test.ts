@@ -1,0 +1,421 @@
+// Checkpoints: exact round trips of every field and dtype, atomic replacement, corruption detection,
+// RNG resumption, and PyTorch interop of exported weights (both directions, when Python has torch).
+import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { arange, rand, tensor } from '../lib/creation';
+import type { DType } from '../lib/dtype';
+import { cuda, manualSeed, rngState, setRngState } from '../lib/runtime';
+import { loadStateDict } from '../lib/serialize';
+import { Tensor } from '../lib/tensor';
+import { exportWeights, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../lib/train/io';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-ckpt-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+let counter = 0;
+const fresh = (name = 'run.ckpt'): string => path.join(tmp, `${counter++}`, name);
+
+const PYTHON = '/usr/bin/python3';
+const hasTorch = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+/** Plain JS values of a tensor (bigints for int64), exact. */
+const values = (t: Tensor): (number | bigint)[] => Array.from(t.toArray() as ArrayLike<number | bigint>);
+
+/** Expected contents of each saved tensor, written out by hand. */
+interface Spec {
+  dtype: DType;
+  shape: number[];
+  data: (number | bigint)[];
+}
+
+function make(spec: Spec): Tensor {
+  const { dtype, shape, data } = spec;
+  if (dtype === 'int64') return tensor(BigInt64Array.from(data as bigint[]), { shape, dtype });
+  if (dtype === 'uint8' || dtype === 'bool') return tensor(Uint8Array.from(data as number[]), { shape, dtype });
+  return tensor(Float64Array.from(data as number[]), { shape, dtype });
+}
+
+// Every value here is exactly representable in its dtype, so the round trip must be bit-exact.
+const MODEL: Record<string, Spec> = {
+  'conv.weight': { dtype: 'float32', shape: [2, 3], data: [0, -1.5, 0.25, 3.4028234663852886e38, 1.401298464324817e-45, -0] },
+  'fc.weight64': { dtype: 'float64', shape: [2, 2], data: [1 / 3, -1e-300, Number.MAX_VALUE, Math.PI] },
+  'special.f32': { dtype: 'float32', shape: [3], data: [NaN, Infinity, -Infinity] },
+  'half.weight': { dtype: 'float16', shape: [5], data: [1.5, 65504, -2, 5.960464477539063e-8, -0.0009765625] },
+  'bf.weight': { dtype: 'bfloat16', shape: [2, 2], data: [1, -3.140625, 3.3895313892515355e38, 0.0078125] },
+  'bn.num_batches_tracked': { dtype: 'int64', shape: [], data: [123456789012345n] },
+  'int64.edges': { dtype: 'int64', shape: [3], data: [-(2n ** 63n), 2n ** 63n - 1n, 0n] },
+  'int32.values': { dtype: 'int32', shape: [2], data: [-2147483648, 2147483647] },
+  'bytes': { dtype: 'uint8', shape: [4], data: [0, 1, 128, 255] },
+  'mask': { dtype: 'bool', shape: [2, 2], data: [1, 0, 0, 1] },
+  'scalar': { dtype: 'float32', shape: [], data: [2.5] },
+  'empty': { dtype: 'float32', shape: [0, 3], data: [] },
+  'empty.int': { dtype: 'int64', shape: [0], data: [] },
+  'empty.half': { dtype: 'float16', shape: [2, 0], data: [] },
+};
+
+const OPTIM: Record<string, Spec> = {
+  'momentum.0': { dtype: 'float32', shape: [2, 3], data: [0.5, 0.25, -0.125, 0, 1, 2] },
+  'momentum.1': { dtype: 'float64', shape: [1], data: [-7.75] },
+};
+
+function build(): Checkpoint {
+  const modelState: Record<string, Tensor> = {};
+  for (const [k, s] of Object.entries(MODEL)) modelState[k] = make(s);
+  // A non-contiguous tensor is saved in row-major order of its logical shape.
+  modelState['transposed'] = arange(0, 6).reshape(2, 3).t();
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, s] of Object.entries(OPTIM)) tensors[k] = make(s);
+  manualSeed(1234);
+  return {
+    model: { name: 'resnet', args: { depth: 20, layout: 'relu-ic-conv', dropout: 0.1 } },
+    config: { lr: 0.1, epochs: 160, schedule: [80, 120], data: { name: 'cifar10', augment: true }, note: 'ünïcødé ✓' },
+    epoch: 7,
+    step: 2737,
+    bestAcc: 0.9123,
+    modelState,
+    optimizerState: { tensors, meta: { lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 1e-4, stepCount: { '0': 3 } } },
+    rng: rngState(),
+    sampler: { seed: 42, epoch: 7, offset: 128, perm: [3, 1, 2, 0] },
+    history: [
+      { epoch: 1, trainLoss: 2.1, testLoss: 1.9, trainAcc: 0.21, testAcc: 0.3 },
+      { epoch: 2, trainLoss: NaN, testLoss: Infinity, trainAcc: -Infinity, testAcc: null },
+    ],
+  };
+}
+
+function dispose(c: Checkpoint): void {
+  for (const t of [...Object.values(c.modelState), ...Object.values(c.optimizerState.tensors), c.rng.cpu, ...c.rng.cuda]) t.dispose();
+}
+
+/** The file's header JSON and the offset where the tensor data starts. */
+function readHeader(file: string): { header: Record<string, unknown>; bytes: Buffer } {
+  const bytes = fs.readFileSync(file);
+  const hlen = Number(bytes.readBigUInt64LE(13));
+  return { header: JSON.parse(bytes.subarray(21, 21 + hlen).toString('utf8')), bytes };
+}
+
+/** Rewrites the header and re-signs the file, as a (hypothetical) other writer would. */
+function rewriteHeader(file: string, edit: (h: Record<string, unknown>) => void): void {
+  const { header, bytes } = readHeader(file);
+  const hlen = Number(bytes.readBigUInt64LE(13));
+  edit(header);
+  const h = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  const body = Buffer.concat([bytes.subarray(0, 13), len, h, bytes.subarray(21 + hlen, bytes.length - 32)]);
+  fs.writeFileSync(file, Buffer.concat([body, crypto.createHash('sha256').update(body).digest()]));
+}
+
+describe('saveCheckpoint / loadCheckpoint round trip', () => {
+  it('restores every field and every tensor exactly', () => {
+    const file = fresh();
+    const c = build();
+    saveCheckpoint(file, c);
+    const r = loadCheckpoint(file);
+    try {
+      expect(r.model).toEqual(c.model);
+      expect(r.config).toEqual(c.config);
+      expect([r.epoch, r.step, r.bestAcc]).toEqual([7, 2737, 0.9123]);
+      expect(r.optimizerState.meta).toEqual(c.optimizerState.meta);
+      expect(r.sampler).toEqual(c.sampler);
+      // NaN and ±Infinity in the history survive (JSON alone would turn them into null).
+      expect(r.history).toEqual(c.history);
+      expect(Number.isNaN(r.history[1].trainLoss)).toBe(true);
+      expect(r.history[1].testLoss).toBe(Infinity);
+      expect(r.history[1].trainAcc).toBe(-Infinity);
+
+      expect(Object.keys(r.modelState)).toEqual(Object.keys(c.modelState));
+      for (const [k, s] of Object.entries(MODEL)) {
+        const t = r.modelState[k];
+        expect([k, t.dtype, t.shape, t.device]).toEqual([k, s.dtype, s.shape, 'cpu']);
+        expect(values(t)).toEqual(s.data);
+        expect(values(t)).toEqual(values(c.modelState[k]));
+      }
+      expect(r.modelState['mask'].toNested()).toEqual([[true, false], [false, true]]);
+      expect(r.modelState['transposed'].toNested()).toEqual([[0, 3], [1, 4], [2, 5]]);
+      expect(Object.keys(r.optimizerState.tensors)).toEqual(Object.keys(OPTIM));
+      for (const [k, s] of Object.entries(OPTIM)) {
+        const t = r.optimizerState.tensors[k];
+        expect([t.dtype, t.shape]).toEqual([s.dtype, s.shape]);
+        expect(values(t)).toEqual(s.data);
+      }
+      expect(r.rng.cpu.dtype).toBe(c.rng.cpu.dtype);
+      expect(values(r.rng.cpu)).toEqual(values(c.rng.cpu));
+      expect(r.rng.cuda.length).toBe(c.rng.cuda.length);
+      r.rng.cuda.forEach((t, i) => expect(values(t)).toEqual(values(c.rng.cuda[i])));
+    } finally {
+      dispose(c);
+      dispose(r);
+    }
+  });
+
+  it('keeps an absent sampler absent and accepts empty dicts', () => {
+    const file = fresh();
+    const rng = rngState();
+    saveCheckpoint(file, {
+      model: { name: 'resnet', args: {} }, config: {}, epoch: 0, step: 0, bestAcc: null,
+      modelState: {}, optimizerState: { tensors: {}, meta: {} }, rng, history: [],
+    });
+    const r = loadCheckpoint(file);
+    expect('sampler' in r).toBe(false);
+    expect([r.bestAcc, r.history, r.modelState, r.optimizerState]).toEqual([null, [], {}, { tensors: {}, meta: {} }]);
+    rng.cpu.dispose();
+    dispose(r);
+  });
+
+  it('writes the documented layout: magic, header length, JSON header with a tensor table, SHA-256 trailer', () => {
+    const file = fresh();
+    const c = build();
+    saveCheckpoint(file, c);
+    dispose(c);
+    const { header, bytes } = readHeader(file);
+    expect(bytes.subarray(0, 13).toString('latin1')).toBe('ICTORCH-CKPT\n');
+    expect(header.version).toBe(1);
+    const table = header.tensors as { group: string; name: string; dtype: string; shape: number[]; offset: number; length: number }[];
+    expect(table.find((e) => e.name === 'conv.weight')).toMatchObject({ group: 'model', dtype: 'float32', shape: [2, 3], length: 24 });
+    expect(table.find((e) => e.name === 'momentum.1')).toMatchObject({ group: 'optim', dtype: 'float64', length: 8 });
+    expect(table.find((e) => e.group === 'rng')).toMatchObject({ name: 'cpu', dtype: 'uint8' });
+    const body = bytes.subarray(0, bytes.length - 32);
+    expect(crypto.createHash('sha256').update(body).digest().equals(bytes.subarray(bytes.length - 32))).toBe(true);
+  });
+
+  it('rejects non-JSON data in the JSON fields with a sentence naming the field', () => {
+    const file = fresh();
+    const c = build();
+    expect(() => saveCheckpoint(file, { ...c, config: { when: new Date(0) } })).toThrow(/saveCheckpoint: cannot save .*run\.ckpt: config\.when is a Date/);
+    expect(() => saveCheckpoint(file, { ...c, history: [{ loss: 1n }] })).toThrow(/history\[0\]\.loss is a bigint/);
+    expect(() => saveCheckpoint(file, { ...c, epoch: 1.5 })).toThrow(/epoch must be a non-negative integer/);
+    expect(fs.existsSync(file)).toBe(false);
+    dispose(c);
+  });
+
+  it.skipIf(!cuda.isAvailable())('places model and optimiser tensors on the requested device, RNG states on the CPU', () => {
+    const file = fresh();
+    const c = build();
+    saveCheckpoint(file, c);
+    const r = loadCheckpoint(file, { device: 'cuda' });
+    expect(r.modelState['conv.weight'].device).toMatch(/^cuda/);
+    expect(r.optimizerState.tensors['momentum.0'].device).toMatch(/^cuda/);
+    expect(values(r.modelState['half.weight'])).toEqual(MODEL['half.weight'].data);
+    expect(r.rng.cpu.device).toBe('cpu');
+    r.rng.cuda.forEach((t) => expect(t.device).toBe('cpu'));
+    // and a checkpoint of GPU tensors saves like any other
+    const file2 = fresh();
+    saveCheckpoint(file2, r);
+    const r2 = loadCheckpoint(file2);
+    expect(values(r2.modelState['bf.weight'])).toEqual(MODEL['bf.weight'].data);
+    dispose(c);
+    dispose(r);
+    dispose(r2);
+  });
+});
+
+describe('atomic replacement', () => {
+  for (const where of ['the last model tensor', 'the RNG state (the last tensor written)'] as const) {
+    it(`leaves the previous checkpoint intact when ${where} is disposed`, () => {
+      const file = fresh();
+      const dir = path.dirname(file);
+      const c = build();
+      saveCheckpoint(file, c);
+      const before = fs.readFileSync(file);
+
+      const bad = build();
+      const victim = where === 'the last model tensor' ? bad.modelState['transposed'] : bad.rng.cpu;
+      victim.dispose();
+      bad.epoch = 8;
+      expect(() => saveCheckpoint(file, bad)).toThrow(/saveCheckpoint: cannot save .*run\.ckpt: .* has been disposed\./);
+
+      expect(fs.readFileSync(file).equals(before)).toBe(true);
+      expect(fs.readdirSync(dir)).toEqual(['run.ckpt']); // no temp file left behind
+      const r = loadCheckpoint(file);
+      expect(r.epoch).toBe(7);
+      expect(values(r.modelState['conv.weight'])).toEqual(MODEL['conv.weight'].data);
+      dispose(c);
+      dispose(r);
+      dispose(bad);
+    });
+  }
+
+  it('replaces an existing checkpoint with the new one', () => {
+    const file = fresh();
+    const c = build();
+    saveCheckpoint(file, c);
+    saveCheckpoint(file, { ...c, epoch: 9, bestAcc: 0.95 });
+    const r = loadCheckpoint(file);
+    expect([r.epoch, r.bestAcc]).toEqual([9, 0.95]);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['run.ckpt']);
+    dispose(c);
+    dispose(r);
+  });
+});
+
+describe('verification on load', () => {
+  const small = (): string => {
+    const file = fresh();
+    const rng = { cpu: tensor(new Uint8Array([1, 2, 3, 4])), cuda: [] };
+    const w = tensor(new Float32Array([1, 2, 3]));
+    saveCheckpoint(file, {
+      model: { name: 'resnet', args: { depth: 20 } }, config: { lr: 0.1 }, epoch: 1, step: 10, bestAcc: 0.5,
+      modelState: { w }, optimizerState: { tensors: {}, meta: { lr: 0.1 } }, rng, history: [{ epoch: 1 }],
+    });
+    w.dispose();
+    rng.cpu.dispose();
+    return file;
+  };
+
+  it('names the path of a missing file', () => {
+    const file = path.join(tmp, 'nowhere', 'missing.ckpt');
+    expect(() => loadCheckpoint(file)).toThrow(`loadCheckpoint: ${file} does not exist.`);
+  });
+
+  it('reports a flipped byte anywhere in the file as corruption', () => {
+    const file = small();
+    const good = fs.readFileSync(file);
+    const damaged = path.join(path.dirname(file), 'damaged.ckpt');
+    for (let i = 0; i < good.length; i++) {
+      const b = Buffer.from(good);
+      b[i] ^= 0x01;
+      fs.writeFileSync(damaged, b);
+      let message = '';
+      try {
+        dispose(loadCheckpoint(damaged));
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect({ byte: i, message }).toEqual({ byte: i, message: expect.stringMatching(/^loadCheckpoint: .*damaged\.ckpt is corrupt \(.+\)\.$/) });
+    }
+    // a flip in the data region is caught by the checksum
+    const b = Buffer.from(good);
+    b[good.length - 40] ^= 0x80;
+    fs.writeFileSync(damaged, b);
+    expect(() => loadCheckpoint(damaged)).toThrow(/is corrupt \(SHA-256 checksum mismatch/);
+  });
+
+  it('reports a truncated file as truncated', () => {
+    const file = small();
+    const good = fs.readFileSync(file);
+    const cut = path.join(path.dirname(file), 'cut.ckpt');
+    for (const n of [0, 5, 13, 20, 21, 60, good.length - 40, good.length - 32, good.length - 1]) {
+      fs.writeFileSync(cut, good.subarray(0, n));
+      expect(() => loadCheckpoint(cut), `cut to ${n} bytes`).toThrow(/^loadCheckpoint: .*cut\.ckpt is corrupt \(truncated/);
+    }
+  });
+
+  it('reports extra bytes after the end', () => {
+    const file = small();
+    fs.appendFileSync(file, Buffer.from('tail'));
+    expect(() => loadCheckpoint(file)).toThrow(/is corrupt \(4 unexpected bytes after the end/);
+  });
+
+  it('rejects a file with the wrong magic, pointing PyTorch files to loadStateDict', () => {
+    const other = fresh('other.bin');
+    fs.mkdirSync(path.dirname(other), { recursive: true });
+    fs.writeFileSync(other, Buffer.from('NOT-A-CHECKPOINT, just some bytes that are long enough to matter'));
+    expect(() => loadCheckpoint(other)).toThrow(/^loadCheckpoint: .*other\.bin is corrupt \(bad magic: .*"ICTORCH-CKPT"\)\.$/);
+    const pt = fresh('weights.pt');
+    const w = tensor(new Float32Array([1, 2]));
+    exportWeights(pt, { w });
+    w.dispose();
+    expect(() => loadCheckpoint(pt)).toThrow(/bad magic: .*PyTorch \.pt file, which loadStateDict reads/);
+  });
+
+  it('rejects an unknown format version even when the file is intact', () => {
+    const file = small();
+    rewriteHeader(file, (h) => {
+      h.version = 99;
+    });
+    expect(() => loadCheckpoint(file)).toThrow(/^loadCheckpoint: .* uses checkpoint format version 99, but this ictorch reads only version 1/);
+  });
+
+  it('rejects a tensor table entry that does not match its dtype and shape', () => {
+    const file = small();
+    rewriteHeader(file, (h) => {
+      (h.tensors as { shape: number[] }[])[0].shape = [4];
+    });
+    expect(() => loadCheckpoint(file)).toThrow(/is corrupt \(tensor table entry 0 \("w"\) is 12 bytes, but float32 of shape \[4\] needs 16\)/);
+  });
+});
+
+describe('random generator state', () => {
+  it('setRngState with the loaded state makes rand repeat the same numbers', () => {
+    const file = fresh();
+    manualSeed(99);
+    rand([3]).dispose();
+    const c = build();
+    c.rng.cpu.dispose();
+    c.rng.cuda.forEach((t) => t.dispose());
+    c.rng = rngState();
+    saveCheckpoint(file, c);
+    const first = rand([6]);
+    const expected = values(first);
+    rand([100]).dispose(); // move the generator on
+    const r = loadCheckpoint(file);
+    setRngState(r.rng);
+    const again = rand([6]);
+    expect(values(again)).toEqual(expected);
+    for (const t of [first, again]) t.dispose();
+    dispose(c);
+    dispose(r);
+  });
+});
+
+describe.skipIf(!hasTorch)('PyTorch interop (needs /usr/bin/python3 with torch)', () => {
+  const py = (code: string): string => {
+    const p = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`python failed: ${p.stderr}`);
+    return p.stdout;
+  };
+
+  it('exportWeights writes a .pt file torch.load reads with the same names, shapes, dtypes and sums', () => {
+    const file = fresh('weights.pt');
+    const state: Record<string, Tensor> = {
+      'conv.weight': tensor(Float32Array.from({ length: 24 }, (_, i) => (i - 12) / 8), { shape: [2, 3, 2, 2] }),
+      'bn.running_var': tensor(new Float64Array([0.5, 1.25, 3])),
+      'bn.num_batches_tracked': tensor(new BigInt64Array([391n]), { shape: [] }),
+      'half': tensor(new Float32Array([1.5, -0.25]), { dtype: 'float16' }),
+      'mask': tensor(new Uint8Array([1, 0, 1]), { dtype: 'bool' }),
+      'transposed': arange(0, 6).reshape(2, 3).t(),
+    };
+    exportWeights(file, state);
+    const out = py(
+      `import json, torch\nd = torch.load(${JSON.stringify(file)})\n` +
+        'print(json.dumps({k: [list(v.shape), str(v.dtype).replace("torch.", ""), float(v.double().sum()), v.flatten().double().tolist()] for k, v in d.items()}))',
+    );
+    const got = JSON.parse(out) as Record<string, [number[], string, number, number[]]>;
+    expect(Object.keys(got).sort()).toEqual(Object.keys(state).sort());
+    for (const [k, t] of Object.entries(state)) {
+      const flat = values(t).map(Number);
+      expect(got[k][0]).toEqual(t.shape);
+      expect(got[k][1]).toBe(t.dtype === 'float32' ? 'float32' : t.dtype);
+      expect(got[k][2]).toBeCloseTo(flat.reduce((a, b) => a + b, 0), 10);
+      expect(got[k][3]).toEqual(flat);
+    }
+    for (const t of Object.values(state)) t.dispose();
+  });
+
+  it('loadStateDict reads what Python torch.save wrote, with the same values', () => {
+    const file = fresh('from-python.pt');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    py(
+      'import torch\n' +
+        'torch.save({"w": torch.arange(6, dtype=torch.float32).reshape(2, 3) / 7, "d": torch.tensor([1/3, -2.5], dtype=torch.float64),' +
+        ' "i": torch.tensor([1, -2**40]), "h": torch.tensor([1.5, -0.25], dtype=torch.float16), "b": torch.tensor([True, False]),' +
+        ` "s": torch.tensor(3.0), "e": torch.zeros(0, 4), "nc": torch.arange(6.).reshape(2, 3).t()}, ${JSON.stringify(file)})`,
+    );
+    const d = loadStateDict(file);
+    expect(Object.keys(d).sort()).toEqual(['b', 'd', 'e', 'h', 'i', 'nc', 's', 'w']);
+    expect([d.w.dtype, d.w.shape]).toEqual(['float32', [2, 3]]);
+    expect(values(d.w)).toEqual([0, 1, 2, 3, 4, 5].map((i) => Math.fround(Math.fround(i) / 7)));
+    expect(values(d.d)).toEqual([1 / 3, -2.5]);
+    expect([d.i.dtype, values(d.i)]).toEqual(['int64', [1n, -(2n ** 40n)]]);
+    expect([d.h.dtype, values(d.h)]).toEqual(['float16', [1.5, -0.25]]);
+    expect(d.b.toNested()).toEqual([true, false]);
+    expect([d.s.shape, d.s.item()]).toEqual([[], 3]);
+    expect(d.e.shape).toEqual([0, 4]);
+    expect(d.nc.toNested()).toEqual([[0, 3], [1, 4], [2, 5]]);
+    for (const t of Object.values(d)) t.dispose();
+  });
+});
