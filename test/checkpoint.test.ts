@@ -152,6 +152,19 @@ describe('saveCheckpoint / loadCheckpoint round trip', () => {
     }
   });
 
+  it('keeps unusual keys such as "__proto__" as plain data', () => {
+    const file = fresh();
+    const c = build();
+    const config = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    saveCheckpoint(file, { ...c, config });
+    const r = loadCheckpoint(file);
+    expect(Object.keys(r.config)).toEqual(['__proto__', 'a']);
+    expect(JSON.stringify(r.config)).toBe('{"__proto__":{"polluted":true},"a":1}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    dispose(c);
+    dispose(r);
+  });
+
   it('keeps an absent sampler absent and accepts empty dicts', () => {
     const file = fresh();
     const rng = rngState();

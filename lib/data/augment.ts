@@ -103,7 +103,7 @@ export function augmentBatch(images: Tensor, options: AugmentOptions = {}): Tens
     }
     if (flip) {
       const flipped = randint(0, 2, [B, 1], { device }).eq(1);
-      cols = where(flipped, cols, cols);
+      cols = where(flipped, cols.flip(1), cols);
     }
     const b = arange(B, undefined, 1, { device }).view(B, 1, 1, 1);
     const c = arange(C, undefined, 1, { device }).view(1, C, 1, 1);

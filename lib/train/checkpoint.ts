@@ -148,6 +148,11 @@ function checkLittleEndian(op: string): void {
   if (os.endianness() !== 'LE') throw new Error(`${op}: checkpoints are little-endian and this machine is big-endian, which ictorch does not support.`);
 }
 
+// Sets an own property, also one named "__proto__" (which plain assignment would treat as the prototype).
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
   const proto = Object.getPrototypeOf(v);
@@ -174,7 +179,7 @@ function encodeJson(file: string, where: string, value: unknown, seen: Set<unkno
   } else if (isPlainObject(value)) {
     const o: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined) o[k] = encodeJson(file, `${where}.${k}`, v, seen);
+      if (v !== undefined) setOwn(o, k, encodeJson(file, `${where}.${k}`, v, seen));
     }
     out = o;
   } else {
@@ -196,7 +201,7 @@ function decodeJson(value: unknown): unknown {
       if (s === '-Infinity') return -Infinity;
     }
     const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) o[k] = decodeJson(v);
+    for (const [k, v] of Object.entries(value)) setOwn(o, k, decodeJson(v));
     return o;
   }
   return value;

@@ -1,0 +1,167 @@
+// The training engine end to end on the CPU: native steps learn, schedules are pure, checkpoints resume a run
+// exactly (an interrupted run ends with the same losses and weights as an uninterrupted one), and the run
+// directory holds metrics, plots, a checkpoint and PyTorch-loadable weights.
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { describe, expect, it } from 'vitest';
+import * as torch from '../lib';
+
+const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `ictorch-${name}-`));
+const tiny = { model: { name: 'resnet', args: { depth: 8, layout: 'relu-ic-conv', dropRate: 0.1 } }, data: 'synthetic', epochs: 3, batchSize: 64, syntheticTrainSize: 384, syntheticTestSize: 128, seed: 3 };
+
+function weightsOf(file: string): Map<string, number[]> {
+  return torch.tidy(() => {
+    const ck = torch.loadCheckpoint(file);
+    return new Map(Object.entries(ck.modelState).map(([k, t]) => [k, Array.from(t.to('float64').toArray() as Float64Array)]));
+  });
+}
+
+describe('schedules', () => {
+  it('step decay is x0.1 at 50% and x0.01 at 75%, cosine ends at 0, warm-up is linear', () => {
+    const s = { name: 'step' as const, lr: 0.1, totalSteps: 100 };
+    expect([0, 49, 50, 74, 75, 99].map((k) => torch.lrAt(s, k))).toEqual([0.1, 0.1, 0.1 * 0.1, 0.1 * 0.1, 0.1 * 0.01, 0.1 * 0.01]);
+    const c = { name: 'cosine' as const, lr: 1, totalSteps: 10 };
+    expect(torch.lrAt(c, 0)).toBe(1);
+    expect(torch.lrAt(c, 5)).toBeCloseTo(0.5, 12);
+    expect(torch.lrAt(c, 10)).toBeCloseTo(0, 12);
+    expect(torch.lrAt({ ...s, warmupSteps: 4 }, 1)).toBeCloseTo(0.05, 12);
+  });
+});
+
+describe('SGD', () => {
+  it('matches the PyTorch update rule by hand (momentum, weight decay, Nesterov), foreach and per-parameter alike', () => {
+    for (const foreach of [true, false]) {
+      for (const nesterov of [false, true]) {
+        torch.tidy(() => {
+          const p = torch.tensor([1, -2], { dtype: 'float64', requiresGrad: true });
+          const opt = new torch.SGD([p], { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov, foreach });
+          let w = [1, -2], buf = [0, 0];
+          for (let k = 0; k < 3; k++) {
+            opt.zeroGrad();
+            p.mul(p).sum().backward(); // grad = 2p
+            opt.step();
+            const d = w.map((x) => 2 * x + 0.01 * x);
+            buf = k === 0 ? d : buf.map((b, i) => 0.9 * b + d[i]);
+            const upd = nesterov ? d.map((x, i) => x + 0.9 * buf[i]) : buf;
+            w = w.map((x, i) => x - 0.1 * upd[i]);
+          }
+          const got = Array.from(p.toArray() as Float64Array);
+          got.forEach((g, i) => expect(g).toBeCloseTo(w[i], 12));
+          opt.dispose();
+        });
+      }
+    }
+  });
+
+  it('parameter groups: BN and bias parameters skip weight decay', () => {
+    const m = torch.resnetCifar({ depth: 8 });
+    const groups = torch.paramGroups(m);
+    expect(groups[0].params.every((p) => p.ndim > 1)).toBe(true);
+    expect(groups[1].params.every((p) => p.ndim === 1)).toBe(true);
+    expect(groups[1].weightDecay).toBe(0);
+    m.dispose();
+  });
+});
+
+describe('Trainer (native step)', () => {
+  it('one native step equals the same step done with tensor ops and autograd', async () => {
+    torch.manualSeed(1);
+    const a = torch.resnetCifar({ depth: 8, layout: 'baseline' });
+    const b = torch.resnetCifar({ depth: 8, layout: 'baseline' });
+    torch.tidy(() => b.loadStateDict(a.stateDict()));
+    const x = torch.randn([16, 3, 32, 32]);
+    const y = torch.randint(0, 10, [16]);
+    const optA = new torch.SGD(a.parameters(), { lr: 0.1, momentum: 0.9 });
+    const trainer = new torch.Trainer(a, optA);
+    const out = await trainer.step(x, y);
+    const optB = new torch.SGD(b.parameters(), { lr: 0.1, momentum: 0.9 });
+    const loss = torch.crossEntropy(b.forward(x), y);
+    loss.backward();
+    optB.step();
+    expect(out.loss.item()).toBeCloseTo(loss.item() as number, 5);
+    expect(out.mode).toBe('eager');
+    torch.tidy(() => {
+      const sa = a.stateDict(), sb = b.stateDict();
+      for (const k of Object.keys(sa)) expect(sa[k].sub(sb[k]).abs().max().item(), k).toBeLessThan(1e-5);
+    });
+    trainer.dispose();
+  });
+
+  it('rejects mismatched batches with a clear error', async () => {
+    const m = torch.resnetCifar({ depth: 8 });
+    const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.1 }));
+    await expect(t.step(torch.randn([4, 3, 32, 32]), torch.randint(0, 10, [5]))).rejects.toThrow(/^trainStep: input \[4, 3, 32, 32\] and target \[5\]/);
+    await expect(t.step(torch.randn([4, 3, 32, 32]), torch.randn([4]))).rejects.toThrow(/^trainStep: target must hold integer class labels/);
+    t.dispose();
+  });
+});
+
+describe('fit', () => {
+  it('writes metrics, plots, a verified checkpoint and PyTorch weights; a resumed run equals an uninterrupted one', async () => {
+    const full = tmp('full');
+    const a = await torch.fit({ ...tiny, outDir: full });
+    expect(a.history).toHaveLength(3);
+    for (const f of ['metrics.jsonl', 'curves.svg', 'curves.png', 'checkpoint.ckpt', 'model.pt']) expect(fs.existsSync(path.join(full, f)), f).toBe(true);
+    const lines = fs.readFileSync(path.join(full, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
+    expect(a.final.testAcc).toBeGreaterThan(0.3);
+
+    const part = tmp('part');
+    const first = await torch.fit({ ...tiny, outDir: part }, { stopAfterEpochs: 1 });
+    expect(first.history).toHaveLength(1);
+    const b = await torch.fit({ ...tiny, outDir: part }, { resume: path.join(part, 'checkpoint.ckpt') });
+    expect(b.history.map((r) => r.trainLoss)).toEqual(a.history.map((r) => r.trainLoss));
+    expect(b.history.map((r) => r.testLoss)).toEqual(a.history.map((r) => r.testLoss));
+    const wa = weightsOf(path.join(full, 'checkpoint.ckpt')), wb = weightsOf(path.join(part, 'checkpoint.ckpt'));
+    for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
+  });
+
+  it('a run killed mid-training resumes from its last checkpoint to the same final weights', async () => {
+    const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+    const args = ['train', '--depth', '8', '--drop-rate', '0.1', '--epochs', '3', '--batch-size', '64', '--train-size', '384', '--test-size', '128', '--seed', '3'];
+    const ref = tmp('ref');
+    expect(spawnSync(process.execPath, [cli, ...args, '--out', ref], { encoding: 'utf8' }).status).toBe(0);
+    const killed = tmp('killed');
+    const ckpt = path.join(killed, 'checkpoint.ckpt');
+    const child = spawn(process.execPath, [cli, ...args, '--out', killed], { stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (fs.existsSync(ckpt)) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 20);
+      child.once('exit', () => {
+        clearInterval(timer);
+        fs.existsSync(ckpt) ? resolve() : reject(new Error('the run ended before writing a checkpoint'));
+      });
+    });
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+    const done = spawnSync(process.execPath, [cli, ...args, '--out', killed, '--resume', ckpt], { encoding: 'utf8' });
+    expect(done.status, done.stderr).toBe(0);
+    const wa = weightsOf(path.join(ref, 'checkpoint.ckpt')), wb = weightsOf(ckpt);
+    for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
+  });
+
+  it('eval reports a checkpoint\'s accuracy; a corrupt checkpoint is a one-line error with exit code 2', () => {
+    const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+    const dir = tmp('eval');
+    expect(spawnSync(process.execPath, [cli, 'train', '--depth', '8', '--epochs', '1', '--train-size', '256', '--test-size', '128', '--batch-size', '64', '--out', dir]).status).toBe(0);
+    const r = spawnSync(process.execPath, [cli, 'eval', '--checkpoint', path.join(dir, 'checkpoint.ckpt'), '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(j.testAcc).toBeGreaterThanOrEqual(0);
+    expect(j.testTop5).toBeGreaterThanOrEqual(j.testAcc);
+    const bad = path.join(dir, 'bad.ckpt');
+    const bytes = fs.readFileSync(path.join(dir, 'checkpoint.ckpt'));
+    bytes[bytes.length >> 1] ^= 0xff;
+    fs.writeFileSync(bad, bytes);
+    const e = spawnSync(process.execPath, [cli, 'eval', '--checkpoint', bad], { encoding: 'utf8' });
+    expect(e.status).toBe(2);
+    expect(e.stderr.trim().split('\n')).toHaveLength(1);
+    expect(e.stderr).toMatch(/corrupt/);
+  });
+});
