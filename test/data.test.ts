@@ -523,6 +523,19 @@ describe('BatchSampler', () => {
     expect(() => new BatchSampler(41, { batchSize: 6 }).setState(saved)).toThrow(/n = 40/);
   });
 
+  it('a state taken while the last batch of an epoch is in use resumes with the next epoch', () => {
+    const s = new BatchSampler(12, { batchSize: 4, seed: 4 });
+    let saved: ReturnType<BatchSampler['state']> | undefined;
+    let i = 0;
+    for (const _ of s) if (++i === 3) saved = JSON.parse(JSON.stringify(s.state()));
+    expect(saved).toMatchObject({ epoch: 1, position: 0 });
+    const next = epoch(s);
+    const resumed = new BatchSampler(12, { batchSize: 4, seed: 4 });
+    resumed.setState(saved!);
+    expect(epoch(resumed)).toEqual(next);
+    expect(resumed.epoch).toBe(2);
+  });
+
   it('tensors() yields int64 index tensors', () => {
     const s = new BatchSampler(8, { batchSize: 4, shuffle: false });
     const ts = [...s.tensors()];

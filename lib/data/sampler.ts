@@ -65,8 +65,9 @@ function step(state: number): [number, number] {
  *   }
  * }
  * ```
- * Iterating yields the remaining batches of the current epoch and then moves to the next epoch (a new
- * permutation). Each batch is a fresh Int32Array; `tensors()` yields int64 Tensors instead.
+ * Iterating yields the remaining batches of the current epoch; handing out its last batch moves the
+ * sampler to the next epoch (a new permutation). Each batch is a fresh Int32Array; `tensors()` yields
+ * int64 Tensors instead.
  */
 export class BatchSampler {
   /** Data set size. */
@@ -149,17 +150,21 @@ export class BatchSampler {
     return this.order.slice();
   }
 
-  /** Yields the remaining batches of the current epoch (Int32Array each), then moves on to the next epoch. */
+  /**
+   * Yields the remaining batches of the current epoch (Int32Array each). The sampler moves to the next
+   * epoch as it hands out the last batch, so `state()` taken while a batch is being used always resumes
+   * with the batch after it (the next epoch's first, after the last).
+   */
   *[Symbol.iterator](): IterableIterator<Int32Array> {
     if (this.pos >= this.length) this.nextEpoch();
     const epoch = this.epochIndex;
-    while (this.epochIndex === epoch && this.pos < this.length) {
+    while (this.epochIndex === epoch) {
       const start = this.pos * this.batchSize;
       const batch = this.order.slice(start, Math.min(start + this.batchSize, this.n));
       this.pos++;
+      if (this.pos >= this.length) this.nextEpoch();
       yield batch;
     }
-    if (this.epochIndex === epoch) this.nextEpoch();
   }
 
   /** Like iterating the sampler, but each batch is an int64 Tensor on `device` (default cpu); dispose them or use tidy. */

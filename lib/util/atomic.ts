@@ -17,14 +17,26 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     throw e;
   }
   fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-  // Make the rename itself durable.
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  syncDir(dir);
+}
+
+// Makes a rename durable; some file systems do not allow fsync on a directory, which is then skipped.
+function syncDir(dir: string): void {
   try {
     const dfd = fs.openSync(dir, 'r');
-    fs.fsyncSync(dfd);
-    fs.closeSync(dfd);
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
   } catch {
-    // some file systems do not allow fsync on a directory
+    // not supported here
   }
 }
 
@@ -43,5 +55,11 @@ export async function writeFileAtomicAsync(file: string, data: string | Uint8Arr
     throw e;
   }
   await h.close();
-  await fs.promises.rename(tmp, file);
+  try {
+    await fs.promises.rename(tmp, file);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
+  syncDir(dir);
 }
