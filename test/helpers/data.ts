@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-const SHARED = path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
+// ICTORCH_SHARED_DATA points elsewhere where ../shared is absent (the GPU device run carries the archives in .gpu/).
+const SHARED = process.env.ICTORCH_SHARED_DATA ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
 const ROOT = path.join(os.tmpdir(), 'ictorch-test-data');
 
 function extractOnce(archive: string, name: string): string {
