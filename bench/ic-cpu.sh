@@ -9,6 +9,7 @@
 #
 #   bash bench/ic-cpu.sh
 #   BENCH_RUNS=3 BENCH_ROUNDS=3 BENCH_STEPS=10 BENCH_WARMUP=2 PYTHON=/usr/bin/python3 bash bench/ic-cpu.sh
+#   BENCH_RAW=/tmp/ic-cpu.jsonl bash bench/ic-cpu.sh    # also keep each run's JSON line
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +60,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, after)"
+[ -n "${BENCH_RAW:-}" ] && cp "$out" "$BENCH_RAW"  # the raw JSON lines, one per run
 echo
 
 node - "$out" <<'EOF'

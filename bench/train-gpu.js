@@ -15,13 +15,19 @@ const [depth = 110, batch = 128, steps = 60] = process.argv.slice(2).map(Number)
         const x = t.randn([batch, 3, 32, 32], { device: 'cuda' }).keep();
         const y = t.randint(0, 10, [batch], { device: 'cuda' }).keep();
         let mode = '';
-        for (let i = 0; i < 8; i++) await t.tidy(async () => { mode = (await trainer.step(x, y)).mode; });
-        t.cuda.synchronize();
-        const t0 = performance.now();
-        for (let i = 0; i < steps; i++) await t.tidy(async () => { mode = (await trainer.step(x, y)).mode; });
-        t.cuda.synchronize();
-        const secs = (performance.now() - t0) / 1000;
-        console.log(JSON.stringify({ bench: 'train-gpu', framework: 'ictorch', depth, batch, layout, mode, amp: amp ?? 'fp32', imagesPerSec: Math.round((steps * batch) / secs) }));
+        const notes = [];
+        const run = async () => { const r = await trainer.step(x, y); mode = r.mode; if (r.note) notes.push(r.note); };
+        try {
+          for (let i = 0; i < 8; i++) await t.tidy(run);
+          t.cuda.synchronize();
+          const t0 = performance.now();
+          for (let i = 0; i < steps; i++) await t.tidy(run);
+          t.cuda.synchronize();
+          const secs = (performance.now() - t0) / 1000;
+          console.log(JSON.stringify({ bench: 'train-gpu', framework: 'ictorch', depth, batch, layout, cudaGraph: graph, mode, amp: amp ?? 'fp32', imagesPerSec: Math.round((steps * batch) / secs), notes }));
+        } catch (e) {
+          console.log(JSON.stringify({ bench: 'train-gpu', framework: 'ictorch', depth, batch, layout, cudaGraph: graph, amp: amp ?? 'fp32', error: String(e.message).split('\n')[0] }));
+        }
         trainer.dispose(); opt.dispose(); model.dispose(); x.dispose(); y.dispose();
       }
     }

@@ -4,6 +4,9 @@
 #include <torch/version.h>
 #include <optional>
 #include <ATen/autocast_mode.h>
+#ifdef ICTORCH_WITH_CUDA
+#include <ATen/cuda/CUDAGraph.h>
+#endif
 
 #define ICTORCH_TORCH_VERSION_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -57,5 +60,18 @@ inline void foreachMulTensor_(at::TensorList list, const at::Tensor& scalar) {
   for (const auto& t : list) const_cast<at::Tensor&>(t).mul_(scalar);
 #endif
 }
+
+#ifdef ICTORCH_WITH_CUDA
+// Begins a CUDA-graph capture on the current stream. Relaxed mode where LibTorch lets us choose it: library
+// calls that CUDA deems "potentially unsafe" (cudaMalloc for a new pool segment, attribute queries in cuDNN)
+// stay legal while the step is being recorded.
+inline void beginCapture(at::cuda::CUDAGraph& graph) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+  graph.capture_begin({0, 0}, cudaStreamCaptureModeRelaxed);
+#else
+  graph.capture_begin();
+#endif
+}
+#endif
 
 }  // namespace ictorch::compat

@@ -49,8 +49,8 @@ class TrainStep {
 #ifdef ICTORCH_WITH_CUDA
     if (opt_.device.is_cuda()) {
       c10::cuda::CUDAGuard deviceGuard(opt_.device);
-      std::string why = graphBlocker(x, y);
-      if (why.empty()) return runGraph(x, y);
+      std::string why = opt_.cudaGraph ? graphBlocker(x, y) : "";
+      if (opt_.cudaGraph && why.empty()) return runGraph(x, y);
       r = eager(x, y, at::Tensor());
       r.mode = "eager";
       r.note = takeNote(why);
@@ -117,7 +117,6 @@ class TrainStep {
 #ifdef ICTORCH_WITH_CUDA
   // Why this step cannot use the graph ("" when it can).
   std::string graphBlocker(const at::Tensor& x, const at::Tensor& y) {
-    if (!opt_.cudaGraph) return "";  // eager by choice: nothing to report
     if (failed_.size()) return failed_;
     if (opt_.amp && *opt_.amp == at::kHalf) return "fp16 loss scaling skips steps on the host, so the step runs eager (bf16 is captured)";
     if (sgd_->groups.empty() || sgd_->groups[0].lr <= 0) return "a learning rate of 0 cannot be rescaled inside a graph; running eager";
@@ -130,11 +129,11 @@ class TrainStep {
     StepResult r;
     if (!graph_) {
       if (warmup_ < 3) {
-        // Warm-up on a side stream, as the capture recipe asks.
-        auto side = at::cuda::getStreamFromPool();
+        // Warm-up on the side stream the capture will use, as the recipe asks.
+        if (!side_) side_ = at::cuda::getStreamFromPool();
         at::cuda::device_synchronize();
         {
-          c10::cuda::CUDAStreamGuard sg(side);
+          c10::cuda::CUDAStreamGuard sg(*side_);
           r = eager(x, y, at::Tensor());
         }
         at::cuda::device_synchronize();
@@ -145,7 +144,7 @@ class TrainStep {
       try {
         capture(x, y);
       } catch (const std::exception& e) {
-        graph_.reset();
+        abortCapture();
         failed_ = std::string("CUDA graph capture failed (") + e.what() + "); running eager from now on";
         at::cuda::device_synchronize();
         r = eager(x, y, at::Tensor());
@@ -169,16 +168,16 @@ class TrainStep {
     staticY_ = y.clone();
     lrAtCapture_ = sgd_->groups[0].lr;
     lrScale_ = at::ones({}, at::TensorOptions().dtype(at::kFloat).device(opt_.device));
-    auto side = at::cuda::getStreamFromPool();
+    if (!side_) side_ = at::cuda::getStreamFromPool();
     at::cuda::device_synchronize();
     sgd_->zeroGrad(true);  // gradients are allocated inside the graph's memory pool
     graph_ = std::make_unique<at::cuda::CUDAGraph>();
     {
-      c10::cuda::CUDAStreamGuard sg(side);
+      c10::cuda::CUDAStreamGuard sg(*side_);
       bool cache = at::autocast::is_autocast_cache_enabled();
       at::autocast::set_autocast_cache_enabled(false);
       try {
-        graph_->capture_begin();
+        compat::beginCapture(*graph_);
         StepResult s = eager(staticX_, staticY_, lrScale_);
         graph_->capture_end();
         staticLoss_ = s.loss;
@@ -192,7 +191,25 @@ class TrainStep {
     at::cuda::device_synchronize();
   }
 
+  // After a failure inside capture: end the capture (the stream would otherwise stay in capture mode and
+  // every later launch on it fail), drop the partial graph and clear CUDA's sticky launch error.
+  void abortCapture() {
+    if (graph_ && side_) {
+      cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+      cudaStreamIsCapturing(side_->stream(), &status);
+      if (status != cudaStreamCaptureStatusNone) {
+        try {
+          graph_->capture_end();  // ends the capture and returns the allocator's pool; throws for an invalidated capture
+        } catch (const std::exception&) {
+        }
+      }
+    }
+    graph_.reset();
+    cudaGetLastError();
+  }
+
   std::unique_ptr<at::cuda::CUDAGraph> graph_;
+  c10::optional<c10::cuda::CUDAStream> side_;
   at::Tensor staticX_, staticY_, staticLoss_, staticCorrect_, lrScale_;
   double lrAtCapture_ = 1;
   int warmup_ = 0;
