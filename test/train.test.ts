@@ -89,6 +89,20 @@ describe('Trainer (native step)', () => {
     trainer.dispose();
   });
 
+  it('evaluation after native training agrees with what training learned (running statistics updated)', async () => {
+    torch.manualSeed(0);
+    const m = torch.resnetCifar({ depth: 8, layout: 'baseline' });
+    const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05, momentum: 0.9 }));
+    const images = torch.randint(0, 256, [64, 3, 32, 32], { dtype: 'uint8' });
+    const labels = torch.randint(0, 10, [64]);
+    const x = torch.normalizeBatch(images);
+    for (let i = 0; i < 40; i++) await torch.tidy(() => t.step(x, labels));
+    const r = await torch.evaluate(m, { images, labels });
+    expect(r.acc).toBeGreaterThan(0.9);
+    expect(r.top5).toBeGreaterThanOrEqual(r.acc);
+    t.dispose();
+  });
+
   it('rejects mismatched batches with a clear error', async () => {
     const m = torch.resnetCifar({ depth: 8 });
     const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.1 }));
