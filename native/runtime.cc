@@ -1,6 +1,8 @@
 // runtime.cc: process-level facts and settings: versions, CUDA/cuDNN, threads, seeding, memory statistics.
 #include <ATen/Parallel.h>
+#include <malloc.h>
 #include <sched.h>
+#include <limits>
 #include <cstdlib>
 #include "compat.h"
 #include "dtype.h"
@@ -222,9 +224,28 @@ int defaultThreads() {
 
 }  // namespace
 
+namespace {
+
+// glibc returns the freed activations of a training step to the OS and faults them back in on the next
+// (about 44,000 page faults per ResNet-20 CPU step were measured, a quarter of the step time). Keep freed
+// memory up to 32 MiB per block and 2 GiB of heap top mapped, as PyTorch users get from jemalloc.
+// ICTORCH_NO_MALLOC_TUNING=1 leaves glibc's defaults alone.
+void tuneAllocator() {
+#ifdef __GLIBC__
+  if (std::getenv("ICTORCH_NO_MALLOC_TUNING")) return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+#endif
+}
+
+}  // namespace
+
 void InitRuntime(Napi::Env env, Napi::Object exports) {
   static std::once_flag threadsOnce;
-  std::call_once(threadsOnce, [] { at::set_num_threads(defaultThreads()); });
+  std::call_once(threadsOnce, [] {
+    at::set_num_threads(defaultThreads());
+    tuneAllocator();
+  });
   exports.Set("info", Napi::Function::New<Info>(env, "info"));
   exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));
   exports.Set("rngState", Napi::Function::New<RngState>(env, "rngState"));

@@ -17,7 +17,8 @@ IC_HOST_DEVICE acc_t apply(acc_t x, acc_t scale, acc_t shift, bool keep) {
   return keep ? x * scale + shift : acc_t(0);
 }
 
-// Counter-based random bits for the CPU path: a 32-bit integer hash of (element index, key).
+// Counter-based random bits for the CPU path: element i is kept when
+//   hash32(hash32(lo32(i) ^ keyLo) ^ hi32(i) ^ keyHi) < (1 - p) * 2^32.
 // Stateless, so backward regenerates exactly the forward's mask from the key alone, and the mask of an
 // element does not depend on how the work was split between threads.
 IC_HOST_DEVICE uint32_t hash32(uint32_t x) {
@@ -27,12 +28,6 @@ IC_HOST_DEVICE uint32_t hash32(uint32_t x) {
   x *= 0x846ca68bU;
   x ^= x >> 16;
   return x;
-}
-
-IC_HOST_DEVICE bool keepElement(uint64_t index, uint32_t keyLo, uint32_t keyHi, uint32_t threshold) {
-  uint32_t h = hash32(static_cast<uint32_t>(index) ^ keyLo);
-  h = hash32(h ^ static_cast<uint32_t>(index >> 32) ^ keyHi);
-  return h < threshold;  // P(keep) = threshold / 2^32
 }
 
 }  // namespace ictorch::ic
