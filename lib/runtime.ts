@@ -1,7 +1,7 @@
 /** Process-level facts and settings: versions and devices, threads, seeding, memory. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildInfo, native, packageRoot, type NativeMemoryStats } from './native';
+import { buildInfo, native, packageRoot, type NativeInfo, type NativeMemoryStats } from './native';
 import { Tensor } from './tensor';
 import { checkInt, typeError } from './validate';
 
@@ -86,20 +86,13 @@ export const cuda = {
 };
 
 /** Everything `ictorch info` prints. */
-export interface Info {
+export interface Info extends Omit<NativeInfo, 'dtypes'> {
   ictorchVersion: string;
   nodeVersion: string;
-  torchVersion: string;
-  builtWithCuda: boolean;
-  cudaAvailable: boolean;
-  cudnnAvailable: boolean;
-  cudnnVersion: number | null;
-  cudaDevices: { index: number; name: string; totalMemory: number; capability: string; multiProcessors: number }[];
-  numThreads: number;
+  /** The addon file loaded. */
   addon: string;
+  /** What CMake recorded at build time (LibTorch location, compiler, flags), or null. */
   build: Record<string, string> | null;
-  parallelInfo: string;
-  buildConfig: string;
 }
 
 /** Package and LibTorch versions, CUDA/cuDNN and devices, threads and build flags. */

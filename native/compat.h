@@ -52,6 +52,27 @@ inline void setAutocast(at::DeviceType device, bool enabled, at::ScalarType dtyp
 #endif
 }
 
+// Autocast for one region on this thread. Leaving it clears the cast cache: cached low-precision copies of
+// weights are valid only within one region, and a cache kept across steps (C++ has no autocast exit hook
+// that clears it, as Python's `with autocast()` does) feeds later forwards stale weights.
+class AutocastScope {
+ public:
+  AutocastScope(at::DeviceType device, c10::optional<at::ScalarType> dtype) : device_(device), on_(dtype.has_value()) {
+    if (on_) setAutocast(device_, true, *dtype);
+  }
+  ~AutocastScope() {
+    if (!on_) return;
+    setAutocast(device_, false, at::kFloat);
+    at::autocast::clear_cache();
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  at::DeviceType device_;
+  bool on_;
+};
+
 // list[i] *= scalar tensor (0-d, same device), one multi-tensor launch where LibTorch has the overload.
 inline void foreachMulTensor_(at::TensorList list, const at::Tensor& scalar) {
 #if ICTORCH_TORCH_VERSION_AT_LEAST(2, 1)

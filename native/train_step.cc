@@ -67,16 +67,8 @@ class TrainStep {
   StepResult eager(const at::Tensor& x, const at::Tensor& y, const at::Tensor& lrScale) {
     sgd_->zeroGrad(true);
     at::Tensor logits;
-    if (opt_.amp) {
-      compat::setAutocast(opt_.device.type(), true, *opt_.amp);
-      try {
-        logits = forwardAny(*module_, x);
-      } catch (...) {
-        compat::setAutocast(opt_.device.type(), false, *opt_.amp);
-        throw;
-      }
-      compat::setAutocast(opt_.device.type(), false, *opt_.amp);
-    } else {
+    {
+      compat::AutocastScope autocast(opt_.device.type(), opt_.amp);
       logits = forwardAny(*module_, x);
     }
     if (logits.dim() != 2) throw ArgRangeError("the model must return logits of shape [N, classes], got [" + c10::Join(", ", logits.sizes()) + "]");
@@ -339,14 +331,10 @@ class EvalWorker : public Napi::AsyncWorker {
       at::NoGradGuard ng;
       at::Tensor x = x_.to(dev_, true), y = y_.to(dev_, true).to(at::kLong);
       at::Tensor logits;
-      if (amp_) compat::setAutocast(dev_.type(), true, *amp_);
-      try {
+      {
+        compat::AutocastScope autocast(dev_.type(), amp_);
         logits = forwardAny(*m_, x).to(at::kFloat);
-      } catch (...) {
-        if (amp_) compat::setAutocast(dev_.type(), false, *amp_);
-        throw;
       }
-      if (amp_) compat::setAutocast(dev_.type(), false, *amp_);
       lossSum_ = at::cross_entropy_loss(logits, y, {}, at::Reduction::Sum, -100, 0.0);
       int64_t k = std::min<int64_t>(k_, logits.size(1));
       at::Tensor top = std::get<1>(logits.topk(k, 1));

@@ -1,18 +1,8 @@
 // Autograd: gradients of known functions against hand-derived formulas (computed in float64 JS).
 import { afterEach, describe, expect, it } from 'vitest';
 import { Tensor, autograd, enableGrad, isGradEnabled, noGrad, ones, tensor, tidy, zeros } from '../lib';
+import { randomMatrix } from './helpers/random';
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  };
-}
-function randomMatrix(rows: number, cols: number, seed: number): number[][] {
-  const r = lcg(seed);
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => r()));
-}
 function jsMatmul(a: number[][], b: number[][]): number[][] {
   return a.map((row) => b[0].map((_, j) => row.reduce((s, v, p) => s + v * b[p][j], 0)));
 }

@@ -102,17 +102,20 @@ describe.skipIf(!hasCuda)('CUDA tensors', () => {
   });
 
   it('after graph-captured training, evaluation (running statistics) sees what training learned', async () => {
-    // Seen on an H200 (2026-11-26): ResNet-110 trained to 82% train accuracy through captured steps predicted
-    // one class for every test image. This pins the behaviour: train on a fixed batch, then evaluate it.
+    // Seen on an H200 (2026-11-26): ResNet-110 trained with bf16 autocast to 82% train accuracy predicted one
+    // class for every test image: the autocast cast cache was never cleared, so evaluation (on a worker thread
+    // that had run warm-up steps) used bf16 copies of the warm-up weights. Train on a fixed batch, evaluate it.
     torch.manualSeed(0);
     const m = torch.resnetCifar({ depth: 8, layout: 'baseline' }).to('cuda');
-    const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05, momentum: 0.9 }), { device: 'cuda' });
+    const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05, momentum: 0.9 }), { device: 'cuda', amp: 'bf16' });
     const images = torch.randint(0, 256, [64, 3, 32, 32], { dtype: 'uint8', device: 'cuda' });
     const labels = torch.randint(0, 10, [64], { device: 'cuda' });
     const x = torch.normalizeBatch(images);
     for (let i = 0; i < 60; i++) await t.step(x, labels);
-    const r = await torch.evaluate(m, { images, labels }, { device: 'cuda' });
-    expect(r.acc).toBeGreaterThan(0.5); // memorised in training mode; eval mode must agree
+    for (const amp of [null, 'bf16'] as const) {
+      const r = await torch.evaluate(m, { images, labels }, { device: 'cuda', amp });
+      expect(r.acc, `evaluation with amp ${amp}`).toBeGreaterThan(0.5); // memorised in training; evaluation must agree
+    }
     t.dispose();
   });
 

@@ -21,20 +21,10 @@ import {
   type DType,
   type ICLayerOptions,
 } from '../lib';
+import { rng } from './helpers/random';
 
 // ---------------------------------------------------------------- helpers (independent of ictorch)
 
-/** A small deterministic PRNG (mulberry32) for inputs, so the test data does not depend on LibTorch. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n standard-normal-ish values (Box-Muller), with per-call scale and offset. */
 function normals(n: number, seed: number, scale = 1, offset = 0): number[] {

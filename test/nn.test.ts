@@ -2,19 +2,10 @@
 // modes, dtype/layout conversion, parameters and state dicts, initialisation, async forward, disposal.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Tensor, manualSeed, nn, noGrad, randn, tensor, tidy, zeros, type DType } from '../lib';
+import { rng } from './helpers/random';
 
 // ---------------------------------------------------------------- helpers
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 /** n values uniform in [-1, 1), deterministic. */
 function uniform(n: number, seed: number): number[] {
   const r = rng(seed);

@@ -28,21 +28,10 @@ import {
   type NestedArray,
 } from '../lib';
 import { nativeDTypes } from '../lib/runtime';
+import { randomMatrix } from './helpers/random';
 
 // ---------------------------------------------------------------- helpers
 
-/** Deterministic pseudo-random numbers in [-1, 1) (a 32-bit LCG), for inputs that need no special values. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  };
-}
-function randomMatrix(rows: number, cols: number, seed: number): number[][] {
-  const r = lcg(seed);
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => r()));
-}
 
 /** Flat float64 values of a tensor (bigints and booleans converted). */
 function flat(t: Tensor): number[] {

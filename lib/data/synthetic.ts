@@ -5,6 +5,7 @@
  */
 import { tensor } from '../creation';
 import type { Device } from '../dtype';
+import { mulberry32 as prng } from '../util/prng';
 import { checkInt, typeError } from '../validate';
 import type { Dataset, Split } from './types';
 
@@ -23,17 +24,6 @@ export interface SyntheticOptions {
   device?: Device | string;
 }
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COLOURS: [number, number, number][] = [
   [1, 0.2, 0.2], [0.2, 1, 0.2], [0.2, 0.2, 1], [1, 1, 0.2], [1, 0.2, 1],
