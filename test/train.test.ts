@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
+import { cifarJpegDir } from './helpers/data';
 
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `ictorch-${name}-`));
 const tiny = { model: { name: 'resnet', args: { depth: 8, layout: 'relu-ic-conv', dropRate: 0.1 } }, data: 'synthetic', epochs: 3, batchSize: 64, syntheticTrainSize: 384, syntheticTestSize: 128, seed: 3 };
@@ -158,6 +159,16 @@ describe('fit', () => {
     expect(done.status, done.stderr).toBe(0);
     const wa = weightsOf(path.join(ref, 'checkpoint.ckpt')), wb = weightsOf(ckpt);
     for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
+  });
+
+  it('learns the real CIFAR-10 (a small JPEG subset) well above chance: a CI-sized version of the CPU evidence run', async () => {
+    const r = await torch.fit({
+      model: { name: 'resnet', args: { depth: 8, layout: 'relu-ic-conv', dropRate: 0.05 } },
+      data: `imagefolder:${cifarJpegDir()}`, limitPerClass: 60, epochs: 4, batchSize: 32, lr: 0.05, seed: 1, outDir: tmp('cifar'),
+    });
+    // 600 training images, 600 test images, 10 classes: chance is 10%.
+    expect(r.final.testAcc).toBeGreaterThan(0.2);
+    expect(r.final.testTop5).toBeGreaterThan(r.final.testAcc);
   });
 
   it('eval reports a checkpoint\'s accuracy; a corrupt checkpoint is a one-line error with exit code 2', () => {

@@ -276,7 +276,12 @@ export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, h
 
       // ---- phase 3: log, plot, checkpoint
       metrics.append({ kind: 'epoch', ...rec });
-      await writePlots(runDir, history);
+      try {
+        await writePlots(runDir, history);
+      } catch (e) {
+        // A plot is a convenience: a failure to draw it (e.g. no PNG encoder) must not end a long run.
+        log(`note: could not write the training curves: ${(e as Error).message.split('\n')[0]}`);
+      }
       if ((epoch + 1) % cfg.checkpointEvery === 0 || epoch + 1 === cfg.epochs) saveAll(epoch + 1);
       hooks.onEpoch?.(rec);
 
