@@ -47,6 +47,8 @@ export interface NativeInfo {
 /** Live tensors per device and CUDA allocator statistics. */
 export interface NativeMemoryStats {
   devices: Record<string, { tensors: number; bytes: number }>;
+  /** Tensor handles freed by the garbage collector rather than dispose()/tidy: each one a missed disposal. */
+  collected: number;
   cuda: { device: string; allocated: number; reserved: number; peakAllocated: number }[];
 }
 

@@ -51,8 +51,9 @@ export interface MemoryInfo extends NativeMemoryStats {
 }
 
 /**
- * Live tensor count and bytes per device. A handle counts until it is disposed or garbage-collected;
- * its bytes are its storage's unless another live handle already owns that storage (views count 0).
+ * Live tensor count and bytes per device. A handle counts until it is disposed or garbage-collected; bytes
+ * are those of the distinct storages live handles reference (views and aliases share). `collected` counts
+ * handles the garbage collector freed because nobody disposed them: in a loop it should stay flat.
  */
 export function memory(): MemoryInfo {
   const s = N.memoryStats();

@@ -159,6 +159,10 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
       }
     }
     out.Set("devices", devs);
+    {
+      std::lock_guard<std::mutex> lock(st.live->mu);
+      out.Set("collected", static_cast<double>(st.live->collected));
+    }
     Napi::Array cuda = Napi::Array::New(env);
 #ifdef ICTORCH_WITH_CUDA
     for (int i = 0; i < cudaDeviceCount(); ++i) {

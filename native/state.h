@@ -20,6 +20,7 @@ struct LiveCounters {
   std::mutex mu;
   std::map<std::string, Entry> byDevice;
   std::unordered_map<const void*, StorageUse> storages;
+  int64_t collected = 0;  // handles freed by the garbage collector instead of dispose(): leaks a scope missed
 
   // Returns the bytes newly accounted (the storage's size when this handle is its first user, else 0).
   int64_t acquire(const std::string& device, const void* storage, int64_t nbytes) {

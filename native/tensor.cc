@@ -50,7 +50,13 @@ void TensorHandle::release() {
   tensor_ = at::Tensor();
 }
 
-TensorHandle::~TensorHandle() { release(); }
+TensorHandle::~TensorHandle() {
+  if (!disposed_ && live_) {
+    std::lock_guard<std::mutex> lock(live_->mu);
+    ++live_->collected;
+  }
+  release();
+}
 
 const at::Tensor& TensorHandle::tensor(const char* argName) const {
   if (disposed_) throw ArgTypeError(std::string("tensor '") + argName + "' has been disposed; a disposed tensor cannot be used again");

@@ -224,7 +224,7 @@ describe('dispose', () => {
     });
   });
 
-  it('a garbage-collected (never disposed) tensor leaves the counters', async () => {
+  it('a garbage-collected (never disposed) tensor leaves the counters and is counted as collected', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const settle = async () => {
@@ -235,6 +235,7 @@ describe('dispose', () => {
     };
     await settle(); // unreferenced tensors of earlier tests go first
     const before = cpu();
+    const collected = memory().collected;
     (() => {
       for (let i = 0; i < 50; i++) zeros([1024]); // 4 KiB each, dropped at once
     })();
@@ -242,6 +243,12 @@ describe('dispose', () => {
     await settle();
     expect(cpu().tensors).toBe(before.tensors);
     expect(cpu().bytes).toBe(before.bytes);
+    // ... and memory() counts them as collected (missed disposals); disposed tensors are not counted.
+    expect(memory().collected - collected).toBe(50);
+    const kept = zeros([4]);
+    kept.dispose();
+    await settle();
+    expect(memory().collected - collected).toBe(50);
   });
 });
 

@@ -5,9 +5,23 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as v8 from 'v8';
+import * as vm from 'vm';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { cifarJpegDir } from './helpers/data';
+
+// Live tensor count after a full garbage collection (handles of earlier tests not yet collected would
+// otherwise be finalised in the middle of a measurement).
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+async function liveTensors(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r)); // N-API finalisers run after the collection, on the loop
+  }
+  return torch.memory().tensors;
+}
 
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `ictorch-${name}-`));
 const tiny = { model: { name: 'resnet', args: { depth: 8, layout: 'relu-ic-conv', dropRate: 0.1 } }, data: 'synthetic', epochs: 3, batchSize: 64, syntheticTrainSize: 384, syntheticTestSize: 128, seed: 3 };
@@ -116,7 +130,9 @@ describe('Trainer (native step)', () => {
 describe('fit', () => {
   it('writes metrics, plots, a verified checkpoint and PyTorch weights; a resumed run equals an uninterrupted one', async () => {
     const full = tmp('full');
+    const live = await liveTensors();
     const a = await torch.fit({ ...tiny, outDir: full });
+    expect(await liveTensors(), 'a finished run leaves no live tensors behind').toBe(live);
     expect(a.history).toHaveLength(3);
     for (const f of ['metrics.jsonl', 'curves.svg', 'curves.png', 'checkpoint.ckpt', 'model.pt']) expect(fs.existsSync(path.join(full, f)), f).toBe(true);
     const lines = fs.readFileSync(path.join(full, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -126,11 +142,29 @@ describe('fit', () => {
     const part = tmp('part');
     const first = await torch.fit({ ...tiny, outDir: part }, { stopAfterEpochs: 1 });
     expect(first.history).toHaveLength(1);
+    const before = await liveTensors();
     const b = await torch.fit({ ...tiny, outDir: part }, { resume: path.join(part, 'checkpoint.ckpt') });
+    expect(await liveTensors(), 'a resumed run leaves no live tensors behind').toBe(before);
     expect(b.history.map((r) => r.trainLoss)).toEqual(a.history.map((r) => r.trainLoss));
     expect(b.history.map((r) => r.testLoss)).toEqual(a.history.map((r) => r.testLoss));
     const wa = weightsOf(path.join(full, 'checkpoint.ckpt')), wb = weightsOf(path.join(part, 'checkpoint.ckpt'));
     for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
+  });
+
+  it('a training run disposes every tensor it creates: none left live, none left to the garbage collector', () => {
+    const dist = path.join(__dirname, '..', 'dist');
+    const script = `
+      const torch = require(${JSON.stringify(dist)});
+      (async () => {
+        await torch.fit({ model: { name: 'resnet', args: { depth: 8, dropRate: 0.1 } }, data: 'synthetic', epochs: 2, batchSize: 64,
+          syntheticTrainSize: 256, syntheticTestSize: 128, logEvery: 2, outDir: ${JSON.stringify(tmp('leak'))} });
+        for (let i = 0; i < 3; i++) { global.gc(); await new Promise((r) => setImmediate(r)); }
+        const m = torch.memory();
+        console.log(JSON.stringify({ live: m.tensors, collected: m.collected }));
+      })();`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ live: 0, collected: 0 });
   });
 
   it('a run killed mid-training resumes from its last checkpoint to the same final weights', async () => {

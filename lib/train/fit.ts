@@ -183,7 +183,8 @@ export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, h
   manualSeed(cfg.seed);
   const data = hooks.dataset ?? (await loadData(cfg.data, { device: cfg.device, limitPerClass: cfg.limitPerClass || undefined, synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed } }));
   const model = buildModel(cfg.model).to({ device: cfg.device });
-  const optimizer = new SGD(paramGroups(model), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
+  const groups = paramGroups(model);
+  const optimizer = new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
   const nTrain = data.train.labels.shape[0];
   const sampler = new BatchSampler(nTrain, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, dropLast: cfg.dropLast });
   const stepsPerEpoch = sampler.length;
@@ -202,6 +203,8 @@ export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, h
     });
     sampler.setState(resumed.sampler as never);
     setRngState(resumed.rng);
+    // The checkpoint's tensors have been copied into the model, optimiser and generators.
+    for (const t of [...Object.values(resumed.modelState), ...Object.values(resumed.optimizerState.tensors), resumed.rng.cpu, ...resumed.rng.cuda]) t.dispose();
     history.push(...(resumed.history as unknown as EpochRecord[]));
     step = resumed.step;
     startEpoch = resumed.epoch;
@@ -295,6 +298,8 @@ export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, h
   } finally {
     trainer.dispose();
     optimizer.dispose();
+    for (const g of groups) for (const p of g.params) p.dispose(); // handles only: the model owns the weights
     model.dispose();
+    if (!hooks.dataset) for (const t of [data.train.images, data.train.labels, data.test.images, data.test.labels]) t.dispose();
   }
 }
