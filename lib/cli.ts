@@ -130,13 +130,15 @@ async function cmdTrain(argv: string[]): Promise<void> {
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const t0 = Date.now();
+  // Resuming continues the checkpoint's run: only flags given explicitly (epochs, out, device) change it.
+  const resumeCfg = { epochs: values.epochs === undefined ? undefined : cfg.epochs, outDir: values.out, device: values.device };
   const result = await asUsage(() =>
-    torch.fit(cfg, {
-      resume: values.resume,
+    torch.fit(values.resume ? resumeCfg : cfg, {
+      resume: values.resume as string,
       log,
       progressStream: process.stderr.isTTY ? process.stderr : undefined,
       onEpoch: (r) =>
-        log(`epoch ${r.epoch}/${cfg.epochs}  lr ${r.lr.toPrecision(2)}  train loss ${r.trainLoss.toFixed(3)} acc ${(100 * r.trainAcc).toFixed(1)}%  test loss ${r.testLoss.toFixed(3)} top-1 ${(100 * r.testAcc).toFixed(2)}% top-5 ${(100 * r.testTop5).toFixed(1)}%  ${Math.round(r.imagesPerSec)} img/s`),
+        log(`epoch ${r.epoch}/${r.epochs}  lr ${r.lr.toPrecision(2)}  train loss ${r.trainLoss.toFixed(3)} acc ${(100 * r.trainAcc).toFixed(1)}%  test loss ${r.testLoss.toFixed(3)} top-1 ${(100 * r.testAcc).toFixed(2)}% top-5 ${(100 * r.testTop5).toFixed(1)}%  ${Math.round(r.imagesPerSec)} img/s`),
     }),
   );
   const f = result.final;

@@ -19,7 +19,7 @@ import type { Module } from '../nn/module';
 import { getNumThreads, manualSeed, rngState, setRngState } from '../runtime';
 import { keep, tidy } from '../scope';
 import type { Tensor } from '../tensor';
-import { checkInt, checkNumber, checkOneOf, rangeError } from '../validate';
+import { checkInt, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 import { saveCheckpoint, loadCheckpoint, exportWeights, type Checkpoint } from './checkpoint';
 import { MetricsLog } from './metrics';
 import { writePlots } from './plot';
@@ -87,6 +87,8 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model'> = {
 /** One epoch's metrics (a line of metrics.jsonl). */
 export interface EpochRecord {
   epoch: number;
+  /** Epochs the run is set to last. */
+  epochs: number;
   step: number;
   lr: number;
   trainLoss: number;
@@ -165,14 +167,21 @@ export async function evaluate(model: Module, split: Split, options: { batchSize
 }
 
 /** Trains a model as `config` says, writing the run directory; resolves with the history. */
-export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, hooks: FitHooks = {}): Promise<FitResult> {
+export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, hooks?: FitHooks): Promise<FitResult>;
+/** Continues the run saved in `hooks.resume`; `config` may change only `epochs`, `outDir` and `device`. */
+export async function fit(config: Partial<Pick<TrainConfig, 'epochs' | 'outDir' | 'device'>>, hooks: FitHooks & { resume: string }): Promise<FitResult>;
+export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): Promise<FitResult> {
   const log = hooks.log ?? (() => {});
   let resumed: Checkpoint | null = null;
-  let cfg: TrainConfig = validate({ ...DEFAULT_CONFIG, ...config });
+  let cfg: TrainConfig;
   if (hooks.resume) {
-    resumed = loadCheckpoint(hooks.resume, { device: cfg.device });
-    cfg = validate({ ...(resumed.config as unknown as TrainConfig), epochs: cfg.epochs, outDir: cfg.outDir, device: cfg.device });
+    const overrides = Object.fromEntries(Object.entries({ epochs: config.epochs, outDir: config.outDir, device: config.device }).filter(([, v]) => v !== undefined));
+    resumed = loadCheckpoint(hooks.resume); // on the CPU: loading copies into the model wherever it lives
+    cfg = validate({ ...DEFAULT_CONFIG, ...(resumed.config as unknown as TrainConfig), ...overrides });
     log(`resuming from ${hooks.resume} at epoch ${resumed.epoch} (step ${resumed.step})`);
+  } else {
+    if (!config.model) throw typeError('fit', 'config.model', 'a model spec {name, args}', config.model);
+    cfg = validate({ ...DEFAULT_CONFIG, ...config } as TrainConfig);
   }
   const runDir = path.resolve(cfg.outDir);
   fs.mkdirSync(runDir, { recursive: true });
@@ -273,7 +282,7 @@ export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, h
 
       // ---- phase 2: evaluate
       const test = await evaluate(model, data.test, { device: cfg.device, data: cfg.data, amp: cfg.amp });
-      const rec: EpochRecord = { epoch: epoch + 1, step, lr: optimizer.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, testTop5: test.top5, imagesPerSec: seen / seconds, seconds };
+      const rec: EpochRecord = { epoch: epoch + 1, epochs: cfg.epochs, step, lr: optimizer.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, testTop5: test.top5, imagesPerSec: seen / seconds, seconds };
       history.push(rec);
       bestAcc = Math.max(bestAcc ?? 0, rec.testAcc);
 
