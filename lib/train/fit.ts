@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { noGrad } from '../autograd';
-import { tensor, zeros } from '../creation';
+import { stack, tensor, zeros } from '../creation';
 import { augmentBatch, normalizeBatch, CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD } from '../data/augment';
 import { BatchSampler } from '../data/sampler';
 import { loadData } from '../data/spec';
@@ -156,7 +156,7 @@ export async function evaluate(model: Module, split: Split, options: { batchSize
       await tidy(async () => {
         const x = noGrad(() => normalizeBatch(split.images.narrow(0, i, len).to({ device }), norm));
         const r = await evalBatch(model, x, split.labels.narrow(0, i, len), { device, amp: options.amp });
-        noGrad(() => totals.add_(tensor([r.lossSum.item() as number, r.correct1.item() as number, r.correctK.item() as number], { dtype: 'float64', device })));
+        noGrad(() => totals.add_(stack([r.lossSum, r.correct1, r.correctK].map((t) => t.to('float64')))));
       });
     }
     const [loss, c1, c5] = Array.from(totals.toArray() as Float64Array);
@@ -261,7 +261,8 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
             notes.push(out.note);
             log(`note: ${out.note}`);
           }
-          noGrad(() => sums.add_(tensor([out.loss.item() as number * idx.length, out.correct.item() as number], { dtype: 'float64', device: cfg.device })));
+          // Totals stay on the device: no host round trip per step (read at log points and at the epoch's end).
+          noGrad(() => sums.add_(stack([out.loss.to('float64').mul(idx.length), out.correct.to('float64')])));
         });
         seen += idx.length;
         step++;
