@@ -7,6 +7,7 @@ import { randomInt } from 'crypto';
 import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import type { Tensor } from '../tensor';
+import { mulberry32Step } from '../util/prng';
 import { checkInt, typeError } from '../validate';
 
 /** Options of `BatchSampler`. */
@@ -43,14 +44,6 @@ export interface BatchSamplerState {
   rng: number;
 }
 
-/** One mulberry32 step: returns [next state, uint32 output]. */
-function step(state: number): [number, number] {
-  const a = (state + 0x6d2b79f5) >>> 0;
-  let t = a;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return [a, (t ^ (t >>> 14)) >>> 0];
-}
 
 /**
  * Serves epochs of index batches over a data set of `n` items.
@@ -129,7 +122,7 @@ export class BatchSampler {
     let s = rng;
     for (let i = this.n - 1; i > 0; i--) {
       let r: number;
-      [s, r] = step(s);
+      [s, r] = mulberry32Step(s);
       const j = Math.floor((r / 4294967296) * (i + 1));
       const t = order[i];
       order[i] = order[j];

@@ -33,11 +33,6 @@ namespace {
 
 // ---------------------------------------------------------------- CPU fused kernels (contiguous N,C[,H,W])
 
-uint32_t keepThreshold(double dropRate) {
-  double t = std::ldexp(1.0 - dropRate, 32);
-  return t >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<uint32_t>(t);
-}
-
 struct CpuKey { uint32_t lo, hi; };
 
 CpuKey drawCpuKey() {

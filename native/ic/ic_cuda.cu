@@ -80,11 +80,6 @@ __global__ void maskGradKernel(const scalar_t* __restrict__ g, scalar_t* __restr
   }
 }
 
-uint32_t keepThreshold(double dropRate) {
-  const double t = std::ldexp(1.0 - dropRate, 32);
-  return t >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<uint32_t>(t);
-}
-
 int blocksFor(int64_t numel) {
   const int64_t groups = (numel + 3) / 4;
   const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;

@@ -1,5 +1,6 @@
 // ic_math.h: scalar maths of the IC layer shared by the CPU and CUDA kernels.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -28,6 +29,12 @@ IC_HOST_DEVICE uint32_t hash32(uint32_t x) {
   x *= 0x846ca68bU;
   x ^= x >> 16;
   return x;
+}
+
+// The keep test of both paths is `bits < keepThreshold(p)` on 32 uniform random bits: P(keep) = 1 - p.
+inline uint32_t keepThreshold(double dropRate) {
+  const double t = std::ldexp(1.0 - dropRate, 32);
+  return t >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<uint32_t>(t);
 }
 
 }  // namespace ictorch::ic
