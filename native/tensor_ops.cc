@@ -33,7 +33,7 @@ const std::unordered_map<std::string, Unary>& unaryOps() {
       {"isnan", [](const at::Tensor& x) { return x.isnan(); }},   {"isfinite", [](const at::Tensor& x) { return x.isfinite(); }},
       {"clone", [](const at::Tensor& x) { return x.clone(); }},   {"detach", [](const at::Tensor& x) { return x.detach(); }},
       {"t", [](const at::Tensor& x) { return x.t(); }},
-      // softmax family over the last dimension are reached through "softmax"/"logSoftmax" with a dim (dimOps).
+      // (softmax, logSoftmax and cumsum take a dimension: they live in ReduceOp.)
       // in-place forms return the same storage; the wrapper returns `this`
       {"abs_", [](const at::Tensor& x) { return x.abs_(); }},     {"neg_", [](const at::Tensor& x) { return x.neg_(); }},
       {"exp_", [](const at::Tensor& x) { return x.exp_(); }},     {"log_", [](const at::Tensor& x) { return x.log_(); }},

@@ -96,7 +96,7 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
   });
 }
 
-// meta(self) -> [dtype, device, requiresGrad, ...shape]: one call for everything a Tensor wrapper shows.
+// Metadata: shape, strides, dtype, device, contiguity and memory format.
 Napi::Value Shape(const Napi::CallbackInfo& info) {
   return guard(info, "shape", [&]() -> Napi::Value {
     const at::Tensor& t = argTensor(info, 0, "self");
