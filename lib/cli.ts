@@ -169,7 +169,8 @@ async function cmdEval(argv: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  // `ictorch --help`, `ictorch help` and `ictorch <command> --help` all print the usage text.
+  if (!command || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${HELP}\n`);
     return;
   }

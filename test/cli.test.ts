@@ -21,6 +21,15 @@ describe('ictorch CLI', () => {
     expect(info.build?.torchPrefix).toBeTruthy();
   });
 
+  it('--help prints the usage text, for the program and for each command', () => {
+    for (const args of [['--help'], ['help'], ['train', '--help'], ['eval', '-h'], ['train', '--epochs', '3', '--help']]) {
+      const r = run(...args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: ictorch <command>/);
+      expect(r.stdout).toMatch(/--resume FILE/);
+    }
+  });
+
   it('a bad command or flag is a one-line error with exit code 2 and no stack trace', () => {
     for (const args of [['frobnicate'], ['info', '--nope'], ['train', '--layout', 'sideways'], ['train', '--epochs', 'many'], ['train', '--data', 'cifar10:/no/such/dir'], ['train', '--depth', '21']]) {
       const r = run(...args);
