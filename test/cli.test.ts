@@ -1,5 +1,7 @@
 // The `ictorch` command line, run as a user runs it (node dist/cli.js; `npm test` compiles dist first).
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 
@@ -31,13 +33,16 @@ describe('ictorch CLI', () => {
   });
 
   it('a bad command or flag is a one-line error with exit code 2 and no stack trace', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-cli-bad-'));
     for (const args of [['frobnicate'], ['info', '--nope'], ['train', '--layout', 'sideways'], ['train', '--epochs', 'many'], ['train', '--data', 'cifar10:/no/such/dir'], ['train', '--depth', '21']]) {
-      const r = run(...args);
+      const r = run(...args, ...(args[0] === 'train' ? ['--out', path.join(out, 'run')] : []));
+      expect(fs.existsSync(path.join(out, 'run')), `${args.join(' ')} left a run directory`).toBe(false);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^ictorch: /);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
+    fs.rmSync(out, { recursive: true, force: true });
   });
 
   it('train on the built-in data set learns well above chance and reports JSON', () => {

@@ -184,14 +184,21 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     cfg = validate({ ...DEFAULT_CONFIG, ...config } as TrainConfig);
   }
   const runDir = path.resolve(cfg.outDir);
-  fs.mkdirSync(runDir, { recursive: true });
   const ckptFile = path.join(runDir, 'checkpoint.ckpt');
   const weightsFile = path.join(runDir, 'model.pt');
 
-  // ---- setup: seed, data, model, optimiser, trainer
+  // ---- setup: seed, data, model, optimiser, trainer. The run directory is made only once data and model
+  // exist, so a bad data path or model spec leaves nothing behind.
   manualSeed(cfg.seed);
   const data = hooks.dataset ?? (await loadData(cfg.data, { device: cfg.device, limitPerClass: cfg.limitPerClass || undefined, synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed } }));
-  const model = buildModel(cfg.model).to({ device: cfg.device });
+  let model: Module;
+  try {
+    model = buildModel(cfg.model).to({ device: cfg.device });
+  } catch (e) {
+    if (!hooks.dataset) for (const t of [data.train.images, data.train.labels, data.test.images, data.test.labels]) t.dispose();
+    throw e;
+  }
+  fs.mkdirSync(runDir, { recursive: true });
   const groups = paramGroups(model);
   const optimizer = new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
   const nTrain = data.train.labels.shape[0];
