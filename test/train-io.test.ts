@@ -5,6 +5,7 @@ import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 // Imported module by module: none of these needs the native addon.
 import { MetricsLog } from '../lib/train/metrics';
+import { writeFileAtomic } from '../lib/util/atomic';
 import { writePlots, type EpochPoint } from '../lib/train/plot';
 import { Progress, formatBar, formatEta } from '../lib/train/progress';
 
@@ -12,6 +13,25 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-train-io-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let counter = 0;
 const runDir = (): string => path.join(tmp, `run-${counter++}`);
+
+// ---------------------------------------------------------------- atomic writes
+
+describe('writeFileAtomic', () => {
+  it('writes a string, bytes or a list of chunks in order, replaces the old file and leaves no temp file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-atomic-'));
+    const file = path.join(dir, 'out.bin');
+    writeFileAtomic(file, 'old');
+    writeFileAtomic(file, [Buffer.from('ab'), new Uint8Array(0), new Uint8Array([99, 100]), Buffer.alloc(70_000, 101)]);
+    const got = fs.readFileSync(file);
+    expect(got.subarray(0, 4).toString()).toBe('abcd');
+    expect(got.length).toBe(4 + 70_000);
+    expect(got.subarray(4).every((b) => b === 101)).toBe(true);
+    writeFileAtomic(file, new Uint8Array([1, 2, 3]));
+    expect([...fs.readFileSync(file)]).toEqual([1, 2, 3]);
+    expect(fs.readdirSync(dir)).toEqual(['out.bin']);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
 
 // ---------------------------------------------------------------- metrics
 

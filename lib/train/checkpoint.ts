@@ -301,19 +301,24 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
     dataLength,
     tensors: table,
   };
+  // The file is written as chunks (prefix and header, each tensor's bytes, alignment padding, the digest):
+  // the host copies above are not joined into one more buffer of the same size.
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const dataStart = PREFIX + headerBytes.length;
-  const total = dataStart + dataLength + TRAILER;
-  const out = Buffer.alloc(total);
-  MAGIC.copy(out, 0);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), MAGIC.length);
-  headerBytes.copy(out, PREFIX);
+  const prefix = Buffer.alloc(PREFIX);
+  MAGIC.copy(prefix, 0);
+  prefix.writeBigUInt64LE(BigInt(headerBytes.length), MAGIC.length);
+  const chunks: Uint8Array[] = [prefix, headerBytes];
+  let at = 0;
   table.forEach((e, i) => {
+    if (e.offset > at) chunks.push(new Uint8Array(e.offset - at));
     const a = arrays[i];
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), dataStart + e.offset);
+    chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    at = e.offset + e.length;
   });
-  crypto.createHash('sha256').update(out.subarray(0, total - TRAILER)).digest().copy(out, total - TRAILER);
-  writeFileAtomic(file, out);
+  const hash = crypto.createHash('sha256');
+  for (const c of chunks) hash.update(c);
+  chunks.push(hash.digest());
+  writeFileAtomic(file, chunks);
 }
 
 function corrupt(file: string, why: string): Error {

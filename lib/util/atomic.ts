@@ -2,14 +2,20 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** Writes `data` to `file` so that a crash leaves either the old file or the new one, never half of one. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+/**
+ * Writes `data` to `file` so that a crash leaves either the old file or the new one, never half of one.
+ * `data` may be a list of chunks written one after another, so a large file need not be joined in memory.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    const chunks = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
+    for (const chunk of chunks) {
+      for (let done = 0; done < chunk.byteLength; ) done += fs.writeSync(fd, chunk, done, chunk.byteLength - done);
+    }
     fs.fsyncSync(fd);
   } catch (e) {
     fs.closeSync(fd);
