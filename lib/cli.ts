@@ -136,7 +136,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
     torch.fit(values.resume ? resumeCfg : cfg, {
       resume: values.resume as string,
       log,
-      progressStream: process.stderr.isTTY ? process.stderr : undefined,
+      progressStream: process.stderr, // a redrawn bar on a terminal, a plain line per tenth of an epoch in logs
       onEpoch: (r) =>
         log(`epoch ${r.epoch}/${r.epochs}  lr ${r.lr.toPrecision(2)}  train loss ${r.trainLoss.toFixed(3)} acc ${(100 * r.trainAcc).toFixed(1)}%  test loss ${r.testLoss.toFixed(3)} top-1 ${(100 * r.testAcc).toFixed(2)}% top-5 ${(100 * r.testTop5).toFixed(1)}%  ${Math.round(r.imagesPerSec)} img/s`),
     }),

@@ -45,14 +45,21 @@ describe('ictorch CLI', () => {
     fs.rmSync(out, { recursive: true, force: true });
   });
 
-  it('train on the built-in data set learns well above chance and reports JSON', () => {
-    const r = run('train', '--depth', '8', '--epochs', '2', '--train-size', '1024', '--test-size', '256', '--batch-size', '64', '--json');
+  it('train on the built-in data set learns well above chance, shows progress in a log and reports JSON', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-cli-train-'));
+    const r = run('train', '--depth', '8', '--epochs', '2', '--train-size', '1024', '--test-size', '256', '--batch-size', '64', '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     const last = JSON.parse(lines[lines.length - 1]);
     expect(last.epochs).toBe(2);
     expect(last.testAcc).toBeGreaterThan(0.3); // chance is 0.1
     expect(last.imagesPerSec).toBeGreaterThan(0);
+    expect(last.runDir).toBe(out);
+    expect(fs.readdirSync(out)).toEqual(expect.arrayContaining(['metrics.jsonl', 'checkpoint.ckpt', 'model.pt', 'curves.svg', 'curves.png']));
+    // stderr is not a terminal here: progress comes as plain lines (no bar, no carriage returns) within each epoch.
+    expect(r.stderr).toMatch(/^epoch 1\/2 +\d+% +\d+\/16 +loss \S+ +acc \S+% +\S+ img\/s +ETA /m);
+    expect(r.stderr).not.toMatch(/\r/);
     expect(r.stderr).toMatch(/epoch 2\/2/);
+    fs.rmSync(out, { recursive: true, force: true });
   });
 });
