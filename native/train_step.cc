@@ -251,6 +251,17 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       if (g.IsBoolean()) o.cudaGraph = g.As<Napi::Boolean>().Value();
     }
     if (o.device.is_cuda() && !at::hasCUDA()) throw ArgTypeError("device " + o.device.str() + " requested but LibTorch sees no CUDA device");
+    if (o.amp) {
+      // Fail here rather than at the first step (after data loading) when this LibTorch cannot autocast to
+      // that dtype on that device: CPU autocast takes only bf16 before LibTorch 2.4.
+      try {
+        compat::AutocastScope probe(o.device.type(), o.amp);
+      } catch (const c10::Error& e) {
+        compat::setAutocast(o.device.type(), false, at::kFloat);
+        throw ArgRangeError(std::string("amp ") + (*o.amp == at::kHalf ? "fp16" : "bf16") + " is not available on " + o.device.str() +
+                            " with LibTorch " TORCH_VERSION " (" + compat::errorMessage(e) + ")" + (o.device.is_cpu() ? "; use amp bf16 on the CPU" : ""));
+      }
+    }
     Napi::Object obj = state(info.Env()).trainStepCtor.New({});
     Napi::ObjectWrap<TrainStepHandle>::Unwrap(obj)->step = std::make_shared<TrainStep>(m, sgd, o);
     return obj;

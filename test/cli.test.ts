@@ -34,7 +34,10 @@ describe('ictorch CLI', () => {
 
   it('a bad command or flag is a one-line error with exit code 2 and no stack trace', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-cli-bad-'));
-    for (const args of [['frobnicate'], ['info', '--nope'], ['train', '--layout', 'sideways'], ['train', '--epochs', 'many'], ['train', '--data', 'cifar10:/no/such/dir'], ['train', '--depth', '21']]) {
+    const cases = [['frobnicate'], ['info', '--nope'], ['train', '--layout', 'sideways'], ['train', '--epochs', 'many'], ['train', '--data', 'cifar10:/no/such/dir'], ['train', '--depth', '21']];
+    const [major, minor] = JSON.parse(run('info', '--json').stdout).torchVersion.split('.').map(Number);
+    if (major < 2 || (major === 2 && minor < 4)) cases.push(['train', '--amp', 'fp16']); // no fp16 CPU autocast before 2.4
+    for (const args of cases) {
       const r = run(...args, ...(args[0] === 'train' ? ['--out', path.join(out, 'run')] : []));
       expect(fs.existsSync(path.join(out, 'run')), `${args.join(' ')} left a run directory`).toBe(false);
       expect(r.status, args.join(' ')).toBe(2);

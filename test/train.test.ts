@@ -123,6 +123,25 @@ describe('Trainer (native step)', () => {
     t.dispose();
   });
 
+  it('amp fp16 on the CPU trains where LibTorch can autocast to fp16 there (2.4+); elsewhere the Trainer refuses it up front', async () => {
+    const [major, minor] = torch.info().torchVersion.split('.').map(Number);
+    const m = torch.resnetCifar({ depth: 8 });
+    const opt = new torch.SGD(m.parameters(), { lr: 0.05 });
+    const make = () => new torch.Trainer(m, opt, { amp: 'fp16' });
+    if (major < 2 || (major === 2 && minor < 4)) {
+      expect(make).toThrow(/^TrainStep: amp fp16 is not available on cpu with LibTorch \d+\.\d+.*; use amp bf16 on the CPU$/);
+      // The refused probe leaves autocast off on this thread: plain float32 maths stays float32.
+      expect(torch.randn([2, 2]).matmul(torch.randn([2, 2])).dtype).toBe('float32');
+    } else {
+      const t = make();
+      const r = await t.step(torch.randn([8, 3, 32, 32]), torch.randint(0, 10, [8]));
+      expect(Number.isFinite(r.loss.item())).toBe(true);
+      t.dispose();
+    }
+    opt.dispose();
+    m.dispose();
+  });
+
   it('rejects mismatched batches with a clear error', async () => {
     const m = torch.resnetCifar({ depth: 8 });
     const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.1 }));

@@ -187,20 +187,29 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
   const ckptFile = path.join(runDir, 'checkpoint.ckpt');
   const weightsFile = path.join(runDir, 'model.pt');
 
-  // ---- setup: seed, data, model, optimiser, trainer. The run directory is made only once data and model
-  // exist, so a bad data path or model spec leaves nothing behind.
+  // ---- setup: seed, model, optimiser, trainer, data. Everything that can reject the config (model spec,
+  // device, amp) is built before the data is loaded, and the run directory is made last, so a bad run fails
+  // fast and leaves nothing behind.
   manualSeed(cfg.seed);
-  const data = hooks.dataset ?? (await loadData(cfg.data, { device: cfg.device, limitPerClass: cfg.limitPerClass || undefined, synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed } }));
-  let model: Module;
-  try {
-    model = buildModel(cfg.model).to({ device: cfg.device });
-  } catch (e) {
-    if (!hooks.dataset) for (const t of [data.train.images, data.train.labels, data.test.images, data.test.labels]) t.dispose();
-    throw e;
-  }
-  fs.mkdirSync(runDir, { recursive: true });
+  const model = buildModel(cfg.model).to({ device: cfg.device });
   const groups = paramGroups(model);
   const optimizer = new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
+  let trainer: Trainer | null = null;
+  let data: Dataset | null = null;
+  const release = () => {
+    trainer?.dispose();
+    optimizer.dispose();
+    for (const g of groups) for (const p of g.params) p.dispose(); // handles only: the model owns the weights
+    model.dispose();
+    if (data && !hooks.dataset) for (const t of [data.train.images, data.train.labels, data.test.images, data.test.labels]) t.dispose();
+  };
+  try {
+    trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph });
+    data = hooks.dataset ?? (await loadData(cfg.data, { device: cfg.device, limitPerClass: cfg.limitPerClass || undefined, synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed } }));
+  } catch (e) {
+    release();
+    throw e;
+  }
   const nTrain = data.train.labels.shape[0];
   const sampler = new BatchSampler(nTrain, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, dropLast: cfg.dropLast });
   const stepsPerEpoch = sampler.length;
@@ -209,44 +218,44 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
   let step = 0;
   let startEpoch = 0;
   let bestAcc: number | null = null;
-  if (resumed) {
-    tidy(() => {
-      model.loadStateDict(resumed!.modelState);
-      const bufs = (resumed!.optimizerState.meta.layout as number[]).map((len, g) =>
-        Array.from({ length: len }, (_, k) => resumed!.optimizerState.tensors[`${g}.${k}`] ?? null),
-      );
-      optimizer.loadStateDict({ buffers: bufs });
-    });
-    sampler.setState(resumed.sampler as never);
-    setRngState(resumed.rng);
-    // The checkpoint's tensors have been copied into the model, optimiser and generators.
-    for (const t of [...Object.values(resumed.modelState), ...Object.values(resumed.optimizerState.tensors), resumed.rng.cpu, ...resumed.rng.cuda]) t.dispose();
-    history.push(...(resumed.history as unknown as EpochRecord[]));
-    step = resumed.step;
-    startEpoch = resumed.epoch;
-    bestAcc = resumed.bestAcc;
-  }
-  const metrics = new MetricsLog(runDir, history as unknown as Record<string, unknown>[]);
-  const trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph });
-  const norm = statsFor(cfg.data);
-  const notes: string[] = [];
-  log(`model ${cfg.model.name} ${JSON.stringify(cfg.model.args)}: ${model.numParameters().toLocaleString('en-US')} parameters; ${nTrain} training images, ${stepsPerEpoch} steps/epoch; ${cfg.device}${cfg.device === 'cpu' ? ` (${getNumThreads()} threads)` : ''}`);
-
-  const saveAll = (epoch: number) => {
-    tidy(() => {
-      const opt = optimizer.stateDict();
-      const tensors: Record<string, Tensor> = {};
-      opt.buffers.forEach((g, gi) => g.forEach((t, k) => t && (tensors[`${gi}.${k}`] = t)));
-      saveCheckpoint(ckptFile, {
-        model: cfg.model, config: cfg as unknown as Record<string, unknown>, epoch, step, bestAcc,
-        modelState: model.stateDict(),
-        optimizerState: { tensors, meta: { layout: opt.buffers.map((g) => g.length), groups: opt.groups } },
-        rng: rngState(), sampler: sampler.state() as unknown as Record<string, unknown>, history: history as unknown as Record<string, unknown>[],
-      });
-    });
-  };
-
   try {
+    if (resumed) {
+      tidy(() => {
+        model.loadStateDict(resumed!.modelState);
+        const bufs = (resumed!.optimizerState.meta.layout as number[]).map((len, g) =>
+          Array.from({ length: len }, (_, k) => resumed!.optimizerState.tensors[`${g}.${k}`] ?? null),
+        );
+        optimizer.loadStateDict({ buffers: bufs });
+      });
+      sampler.setState(resumed.sampler as never);
+      setRngState(resumed.rng);
+      // The checkpoint's tensors have been copied into the model, optimiser and generators.
+      for (const t of [...Object.values(resumed.modelState), ...Object.values(resumed.optimizerState.tensors), resumed.rng.cpu, ...resumed.rng.cuda]) t.dispose();
+      history.push(...(resumed.history as unknown as EpochRecord[]));
+      step = resumed.step;
+      startEpoch = resumed.epoch;
+      bestAcc = resumed.bestAcc;
+    }
+    fs.mkdirSync(runDir, { recursive: true });
+    const metrics = new MetricsLog(runDir, history as unknown as Record<string, unknown>[]);
+    const norm = statsFor(cfg.data);
+    const notes: string[] = [];
+    log(`model ${cfg.model.name} ${JSON.stringify(cfg.model.args)}: ${model.numParameters().toLocaleString('en-US')} parameters; ${nTrain} training images, ${stepsPerEpoch} steps/epoch; ${cfg.device}${cfg.device === 'cpu' ? ` (${getNumThreads()} threads)` : ''}`);
+
+    const saveAll = (epoch: number) => {
+      tidy(() => {
+        const opt = optimizer.stateDict();
+        const tensors: Record<string, Tensor> = {};
+        opt.buffers.forEach((g, gi) => g.forEach((t, k) => t && (tensors[`${gi}.${k}`] = t)));
+        saveCheckpoint(ckptFile, {
+          model: cfg.model, config: cfg as unknown as Record<string, unknown>, epoch, step, bestAcc,
+          modelState: model.stateDict(),
+          optimizerState: { tensors, meta: { layout: opt.buffers.map((g) => g.length), groups: opt.groups } },
+          rng: rngState(), sampler: sampler.state() as unknown as Record<string, unknown>, history: history as unknown as Record<string, unknown>[],
+        });
+      });
+    };
+
     let epochsThisCall = 0;
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       // ---- phase 1: train one epoch
@@ -313,10 +322,6 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     const final = history[history.length - 1];
     return { history, final, runDir, checkpoint: ckptFile, weights: weightsFile, notes };
   } finally {
-    trainer.dispose();
-    optimizer.dispose();
-    for (const g of groups) for (const p of g.params) p.dispose(); // handles only: the model owns the weights
-    model.dispose();
-    if (!hooks.dataset) for (const t of [data.train.images, data.train.labels, data.test.images, data.test.labels]) t.dispose();
+    release();
   }
 }
