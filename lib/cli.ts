@@ -73,6 +73,7 @@ async function asUsage<T>(fn: () => Promise<T> | T): Promise<T> {
     return await fn();
   } catch (e) {
     const err = e as Error;
+    if (err?.name === 'AbortError') throw e; // an interrupted run is not a usage error
     if (e instanceof TypeError || e instanceof RangeError || /^(loadData|loadCheckpoint|cifar|imageFolder|resnet|buildModel|fit)/.test(err.message)) {
       const u = new UsageError(err.message);
       u.stack = err.stack;
@@ -132,15 +133,39 @@ async function cmdTrain(argv: string[]): Promise<void> {
   const t0 = Date.now();
   // Resuming continues the checkpoint's run: only flags given explicitly (epochs, out, device) change it.
   const resumeCfg = { epochs: values.epochs === undefined ? undefined : cfg.epochs, outDir: values.out, device: values.device };
-  const result = await asUsage(() =>
+  // Ctrl-C (or SIGTERM) stops the run after the step in flight, with a checkpoint of that point; a second
+  // one quits at once (the last checkpoint written stays valid: files are replaced atomically).
+  const stop = new AbortController();
+  let stopSignal: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143);
+    stopSignal = sig;
+    log(`\n${sig}: stopping after this step and saving a checkpoint (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const run = asUsage(() =>
     torch.fit(values.resume ? resumeCfg : cfg, {
       resume: values.resume as string,
+      signal: stop.signal,
       log,
       progressStream: process.stderr, // a redrawn bar on a terminal, a plain line per tenth of an epoch in logs
       onEpoch: (r) =>
         log(`epoch ${r.epoch}/${r.epochs}  lr ${r.lr.toPrecision(2)}  train loss ${r.trainLoss.toFixed(3)} acc ${(100 * r.trainAcc).toFixed(1)}%  test loss ${r.testLoss.toFixed(3)} top-1 ${(100 * r.testAcc).toFixed(2)}% top-5 ${(100 * r.testTop5).toFixed(1)}%  ${Math.round(r.imagesPerSec)} img/s`),
     }),
   );
+  let result: Awaited<typeof run>;
+  try {
+    result = await run;
+  } catch (e) {
+    if (!(e instanceof torch.FitInterrupted)) throw e;
+    log(`stopped at step ${e.step} (${e.epoch} epochs done); checkpoint ${e.checkpoint}. Continue with: ictorch train --resume ${e.checkpoint}`);
+    process.exit(stopSignal === 'SIGTERM' ? 143 : 130);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   const f = result.final;
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: test top-1 ${(100 * f.testAcc).toFixed(2)}%; run directory ${result.runDir}`);
   if (values.json) {

@@ -175,6 +175,36 @@ describe('fit', () => {
     for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
   });
 
+  it('an aborted run saves the exact step it reached (mid-epoch) and resumes to the same losses, weights and metrics log', async () => {
+    const cfg = { ...tiny, logEvery: 2 };
+    const ref = tmp('abort-ref');
+    const a = await torch.fit({ ...cfg, outDir: ref });
+    const dir = tmp('abort');
+    const stop = new AbortController();
+    stop.abort(); // takes effect after the first step
+    const live = await liveTensors();
+    const err = await torch.fit({ ...cfg, outDir: dir }, { signal: stop.signal }).catch((e) => e);
+    expect(err).toBeInstanceOf(torch.FitInterrupted);
+    expect(err.name).toBe('AbortError');
+    expect([err.epoch, err.step, err.checkpoint]).toEqual([0, 1, path.join(dir, 'checkpoint.ckpt')]);
+    expect(await liveTensors(), 'an interrupted run leaves no live tensors behind').toBe(live);
+    const saved = torch.loadCheckpoint(err.checkpoint);
+    expect(saved.step).toBe(1);
+    expect(saved.epochProgress).toMatchObject({ batches: 1, seen: 64 });
+    torch.tidy(() => [...Object.values(saved.modelState), ...Object.values(saved.optimizerState.tensors), saved.rng.cpu].forEach((t) => t.dispose()));
+    const b = await torch.fit({}, { resume: err.checkpoint });
+    expect(b.history.map((r) => [r.trainLoss, r.trainAcc, r.testLoss])).toEqual(a.history.map((r) => [r.trainLoss, r.trainAcc, r.testLoss]));
+    const wa = weightsOf(path.join(ref, 'checkpoint.ckpt')), wb = weightsOf(path.join(dir, 'checkpoint.ckpt'));
+    for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
+    // The metrics log carries on: every step and epoch record, once, equal to the uninterrupted run's.
+    const records = (d: string) => fs.readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+      const { kind, step, trainLoss, testAcc } = JSON.parse(l);
+      return { kind, step, trainLoss, testAcc };
+    });
+    expect(records(dir)).toEqual(records(ref));
+    expect(records(dir).filter((r) => r.kind === 'step').length).toBe(9); // 18 steps, logged every 2
+  });
+
   it('a training run disposes every tensor it creates: none left live, none left to the garbage collector', () => {
     const dist = path.join(__dirname, '..', 'dist');
     const script = `
@@ -214,6 +244,30 @@ describe('fit', () => {
     });
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
     const done = spawnSync(process.execPath, [cli, ...args, '--out', killed, '--resume', ckpt], { encoding: 'utf8' });
+    expect(done.status, done.stderr).toBe(0);
+    const wa = weightsOf(path.join(ref, 'checkpoint.ckpt')), wb = weightsOf(ckpt);
+    for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
+  });
+
+  it('Ctrl-C stops a CLI run after the step in flight with a checkpoint of it (exit 130); resuming gives the same final weights', async () => {
+    const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+    const args = ['train', '--depth', '8', '--drop-rate', '0.1', '--epochs', '3', '--batch-size', '64', '--train-size', '384', '--test-size', '128', '--seed', '3', '--log-every', '1'];
+    const ref = tmp('sigint-ref');
+    expect(spawnSync(process.execPath, [cli, ...args, '--out', ref], { encoding: 'utf8' }).status).toBe(0);
+    const dir = tmp('sigint');
+    const child = spawn(process.execPath, [cli, ...args, '--out', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Interrupt once the first step has been logged.
+    const timer = setInterval(() => fs.existsSync(path.join(dir, 'metrics.jsonl')) && (clearInterval(timer), child.kill('SIGINT')), 10);
+    const code = await exited;
+    clearInterval(timer);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/^SIGINT: stopping after this step and saving a checkpoint/m);
+    expect(stderr).toMatch(/Continue with: ictorch train --resume .*checkpoint\.ckpt$/m);
+    const ckpt = path.join(dir, 'checkpoint.ckpt');
+    const done = spawnSync(process.execPath, [cli, 'train', '--resume', ckpt], { encoding: 'utf8' });
     expect(done.status, done.stderr).toBe(0);
     const wa = weightsOf(path.join(ref, 'checkpoint.ckpt')), wb = weightsOf(ckpt);
     for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);

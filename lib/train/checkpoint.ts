@@ -22,6 +22,7 @@
  * { "format": "ictorch-checkpoint", "version": 1,
  *   "model": {name, args}, "config": {...}, "epoch": n, "step": n, "bestAcc": x | null,
  *   "optimizerMeta": {...}, "sampler": {...} (only when the checkpoint has one), "history": [...],
+ *   "epochProgress": {...} (only when taken in the middle of an epoch),
  *   "dataLength": D,
  *   "tensors": [ { "group": "model" | "optim" | "rng", "name": "...", "dtype": "float32", "shape": [...],
  *                  "offset": bytes from the start of the tensor data, "length": bytes }, ... ] }
@@ -66,6 +67,11 @@ export interface Checkpoint {
   sampler?: Record<string, unknown>;
   /** Per-epoch metrics so far (JSON-able). */
   history: Record<string, unknown>[];
+  /**
+   * Taken in the middle of an epoch (an interrupted run): that epoch's running totals (JSON-able), so a
+   * resumed run finishes the epoch with the same figures. Absent at epoch boundaries.
+   */
+  epochProgress?: Record<string, unknown>;
 }
 
 /** The checkpoint format version this module writes and reads. */
@@ -99,6 +105,7 @@ interface Header {
   optimizerMeta: Record<string, unknown>;
   sampler?: Record<string, unknown>;
   history: Record<string, unknown>[];
+  epochProgress?: Record<string, unknown>;
   dataLength: number;
   tensors: TableEntry[];
 }
@@ -246,6 +253,9 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
   if (ckpt.sampler !== undefined && !isPlainObject(ckpt.sampler)) {
     throw new TypeError(`saveCheckpoint: cannot save ${file}: sampler must be a plain object when given.`);
   }
+  if (ckpt.epochProgress !== undefined && !isPlainObject(ckpt.epochProgress)) {
+    throw new TypeError(`saveCheckpoint: cannot save ${file}: epochProgress must be a plain object when given.`);
+  }
   const rng = ckpt.rng as unknown;
   if (!isPlainObject(rng) || !(rng.cpu instanceof Tensor) || !Array.isArray(rng.cuda) || !rng.cuda.every((t) => t instanceof Tensor)) {
     throw new TypeError(`saveCheckpoint: cannot save ${file}: rng must be {cpu: Tensor, cuda: Tensor[]} as rngState() returns.`);
@@ -298,6 +308,7 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
     optimizerMeta: encodeJson(file, 'optimizerState.meta', ckpt.optimizerState.meta) as Record<string, unknown>,
     ...(ckpt.sampler !== undefined ? { sampler: encodeJson(file, 'sampler', ckpt.sampler) as Record<string, unknown> } : {}),
     history: encodeJson(file, 'history', ckpt.history) as Record<string, unknown>[],
+    ...(ckpt.epochProgress !== undefined ? { epochProgress: encodeJson(file, 'epochProgress', ckpt.epochProgress) as Record<string, unknown> } : {}),
     dataLength,
     tensors: table,
   };
@@ -467,6 +478,7 @@ export function loadCheckpoint(file: string, options: { device?: string } = {}):
       history: decodeJson(header.history ?? []) as Record<string, unknown>[],
     };
     if (header.sampler !== undefined) ckpt.sampler = decodeJson(header.sampler) as Record<string, unknown>;
+    if (header.epochProgress !== undefined) ckpt.epochProgress = decodeJson(header.epochProgress) as Record<string, unknown>;
     return ckpt;
   } catch (e) {
     for (const t of created) t.dispose();

@@ -125,6 +125,62 @@ export interface FitHooks {
   progressStream?: NodeJS.WritableStream;
   /** Stop after this many epochs of this call (for tests of interrupted runs). */
   stopAfterEpochs?: number;
+  /**
+   * Stops the run when aborted (the CLI aborts on SIGINT/SIGTERM): the step in flight finishes, a
+   * checkpoint of that exact point is written (mid-epoch if need be), and `fit` rejects with a
+   * `FitInterrupted` naming it. Resuming from it continues as if the run had not stopped.
+   */
+  signal?: AbortSignal;
+}
+
+/** The error `fit` rejects with when its `signal` aborts it; the run was saved to `checkpoint` first. */
+export class FitInterrupted extends Error {
+  override readonly name = 'AbortError';
+  constructor(
+    /** The checkpoint that holds the run up to the step where it stopped. */
+    readonly checkpoint: string,
+    /** Epochs completed. */
+    readonly epoch: number,
+    /** Optimiser steps taken. */
+    readonly step: number,
+  ) {
+    super(`fit: interrupted at step ${step} (${epoch} epochs done); saved ${checkpoint}: continue with resume`);
+  }
+}
+
+// The running totals of an unfinished epoch, kept in a mid-epoch checkpoint.
+interface EpochProgress {
+  batches: number;
+  seen: number;
+  lossSum: number;
+  correct: number;
+  seconds: number;
+}
+
+function epochProgressOf(file: string, v: Record<string, unknown> | undefined): EpochProgress | null {
+  if (v === undefined) return null;
+  const keys = ['batches', 'seen', 'lossSum', 'correct', 'seconds'] as const;
+  for (const k of keys) {
+    if (typeof v[k] !== 'number' || !Number.isFinite(v[k] as number) || (v[k] as number) < 0) {
+      throw new Error(`fit: cannot resume from ${file}: epochProgress.${k} must be a non-negative number, but it is ${String(v[k])}.`);
+    }
+  }
+  return v as unknown as EpochProgress;
+}
+
+// The metrics log a resumed run continues: the records the interrupted run wrote next to its checkpoint,
+// up to the checkpoint's step (later ones are written again as the run repeats those steps). Without
+// that file, the checkpoint's epoch history.
+function resumedMetrics(ckptFile: string, ckpt: Checkpoint, log: (line: string) => void): Record<string, unknown>[] {
+  const fromHistory = ckpt.history.map((r) => ({ kind: 'epoch', ...r }));
+  const dir = path.dirname(path.resolve(ckptFile));
+  if (!fs.existsSync(path.join(dir, 'metrics.jsonl'))) return fromHistory;
+  try {
+    return MetricsLog.load(dir).records.filter((r) => typeof r.step === 'number' && r.step <= ckpt.step);
+  } catch (e) {
+    log(`note: ${(e as Error).message} The metrics log restarts from the checkpoint's epoch history.`);
+    return fromHistory;
+  }
 }
 
 function validate(c: TrainConfig): TrainConfig {
@@ -218,8 +274,12 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
   let step = 0;
   let startEpoch = 0;
   let bestAcc: number | null = null;
+  let carried: EpochProgress | null = null;
+  let logged: Record<string, unknown>[] = [];
   try {
     if (resumed) {
+      carried = epochProgressOf(hooks.resume!, resumed.epochProgress);
+      logged = resumedMetrics(hooks.resume!, resumed, log);
       tidy(() => {
         model.loadStateDict(resumed!.modelState);
         const bufs = (resumed!.optimizerState.meta.layout as number[]).map((len, g) =>
@@ -237,12 +297,12 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       bestAcc = resumed.bestAcc;
     }
     fs.mkdirSync(runDir, { recursive: true });
-    const metrics = new MetricsLog(runDir, history as unknown as Record<string, unknown>[]);
+    const metrics = new MetricsLog(runDir, logged);
     const norm = statsFor(cfg.data);
     const notes: string[] = [];
     log(`model ${cfg.model.name} ${JSON.stringify(cfg.model.args)}: ${model.numParameters().toLocaleString('en-US')} parameters; ${nTrain} training images, ${stepsPerEpoch} steps/epoch; ${cfg.device}${cfg.device === 'cpu' ? ` (${getNumThreads()} threads)` : ''}`);
 
-    const saveAll = (epoch: number) => {
+    const saveAll = (epoch: number, epochProgress?: EpochProgress) => {
       tidy(() => {
         const opt = optimizer.stateDict();
         const tensors: Record<string, Tensor> = {};
@@ -252,6 +312,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
           modelState: model.stateDict(),
           optimizerState: { tensors, meta: { layout: opt.buffers.map((g) => g.length), groups: opt.groups } },
           rng: rngState(), sampler: sampler.state() as unknown as Record<string, unknown>, history: history as unknown as Record<string, unknown>[],
+          ...(epochProgress ? { epochProgress: { ...epochProgress } } : {}),
         });
       });
     };
@@ -260,11 +321,15 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       // ---- phase 1: train one epoch
       model.train();
-      const sums = keep(zeros([2], { dtype: 'float64', device: cfg.device }));
-      let seen = 0;
+      // A run resumed from a mid-epoch checkpoint starts with that epoch's totals so far.
+      const sums = keep(carried ? tensor([carried.lossSum, carried.correct], { dtype: 'float64', device: cfg.device }) : zeros([2], { dtype: 'float64', device: cfg.device }));
+      let seen = carried?.seen ?? 0;
+      let batchIndex = carried?.batches ?? 0;
+      const secondsBefore = carried?.seconds ?? 0;
+      carried = null;
       const progress = hooks.progressStream ? new Progress({ total: stepsPerEpoch, label: `epoch ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
       const t0 = performance.now();
-      let batchIndex = 0;
+      const seenBefore = seen;
       for (const idx of sampler) {
         optimizer.lr = lrAt(schedule, step);
         await tidy(async () => {
@@ -285,14 +350,23 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
         batchIndex++;
         if (progress && (batchIndex % 10 === 0 || batchIndex === stepsPerEpoch)) {
           const [l, c] = Array.from(sums.toArray() as Float64Array);
-          progress.update(batchIndex, { loss: l / seen, acc: c / seen, imagesPerSec: seen / ((performance.now() - t0) / 1000) });
+          progress.update(batchIndex, { loss: l / seen, acc: c / seen, imagesPerSec: (seen - seenBefore) / ((performance.now() - t0) / 1000) });
         }
         if (cfg.logEvery > 0 && step % cfg.logEvery === 0) {
           const [l, c] = Array.from(sums.toArray() as Float64Array);
           metrics.append({ kind: 'step', epoch: epoch + 1, step, lr: optimizer.lr, trainLoss: l / seen, trainAcc: c / seen });
         }
+        // Interrupted: save this exact point and stop. (After an epoch's last batch the sampler has moved
+        // on to the next epoch, so that case stops at the epoch's end below instead.)
+        if (hooks.signal?.aborted && batchIndex < stepsPerEpoch) {
+          const [l, c] = Array.from(sums.toArray() as Float64Array);
+          sums.dispose();
+          progress?.finish();
+          saveAll(epoch, { batches: batchIndex, seen, lossSum: l, correct: c, seconds: secondsBefore + (performance.now() - t0) / 1000 });
+          throw new FitInterrupted(ckptFile, epoch, step);
+        }
       }
-      const seconds = (performance.now() - t0) / 1000;
+      const seconds = secondsBefore + (performance.now() - t0) / 1000;
       const [lossSum, correct] = Array.from(sums.toArray() as Float64Array);
       sums.dispose();
       progress?.finish();
@@ -311,8 +385,10 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
         // A plot is a convenience: a failure to draw it (e.g. no PNG encoder) must not end a long run.
         log(`note: could not write the training curves: ${(e as Error).message.split('\n')[0]}`);
       }
-      if ((epoch + 1) % cfg.checkpointEvery === 0 || epoch + 1 === cfg.epochs) saveAll(epoch + 1);
+      const due = (epoch + 1) % cfg.checkpointEvery === 0 || epoch + 1 === cfg.epochs;
+      if (due || hooks.signal?.aborted) saveAll(epoch + 1);
       hooks.onEpoch?.(rec);
+      if (hooks.signal?.aborted && epoch + 1 < cfg.epochs) throw new FitInterrupted(ckptFile, epoch + 1, step);
 
       // ---- phase 4: stop
       epochsThisCall++;
