@@ -116,9 +116,11 @@ describe('Trainer (native step)', () => {
     const x = torch.normalizeBatch(images);
     for (let i = 0; i < 40; i++) await torch.tidy(() => t.step(x, labels));
     for (const evalAmp of [null, amp]) {
-      const r = await torch.evaluate(m, { images, labels }, { amp: evalAmp });
+      const calls: [number, number][] = [];
+      const r = await torch.evaluate(m, { images, labels }, { amp: evalAmp, batchSize: 24, onProgress: (done, total) => calls.push([done, total]) });
       expect(r.acc, `evaluation with amp ${evalAmp}`).toBeGreaterThan(0.9);
       expect(r.top5).toBeGreaterThanOrEqual(r.acc);
+      expect(calls).toEqual([[24, 64], [48, 64], [64, 64]]);
     }
     t.dispose();
   });

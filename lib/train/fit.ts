@@ -198,8 +198,20 @@ function statsFor(spec: string): { mean: readonly number[]; std: readonly number
   return spec.startsWith('cifar100') ? { mean: CIFAR100_MEAN, std: CIFAR100_STD } : { mean: CIFAR10_MEAN, std: CIFAR10_STD };
 }
 
+/** Options of `evaluate`. */
+export interface EvaluateOptions {
+  /** Images per forward pass (default 500). */
+  batchSize?: number;
+  device?: string;
+  /** The data spec, which picks the normalisation statistics (CIFAR-100's or else CIFAR-10's). */
+  data?: string;
+  amp?: 'bf16' | 'fp16' | null;
+  /** Called after each batch with the images done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** Loss, top-1 and top-5 accuracy of `model` on `split` (evaluation mode, no gradients). */
-export async function evaluate(model: Module, split: Split, options: { batchSize?: number; device?: string; data?: string; amp?: 'bf16' | 'fp16' | null } = {}): Promise<{ loss: number; acc: number; top5: number }> {
+export async function evaluate(model: Module, split: Split, options: EvaluateOptions = {}): Promise<{ loss: number; acc: number; top5: number }> {
   const batchSize = options.batchSize ?? 500;
   const device = options.device ?? 'cpu';
   const norm = statsFor(options.data ?? '');
@@ -214,6 +226,7 @@ export async function evaluate(model: Module, split: Split, options: { batchSize
         const r = await evalBatch(model, x, split.labels.narrow(0, i, len), { device, amp: options.amp });
         noGrad(() => totals.add_(stack([r.lossSum, r.correct1, r.correctK].map((t) => t.to('float64')))));
       });
+      options.onProgress?.(i + len, n);
     }
     const [loss, c1, c5] = Array.from(totals.toArray() as Float64Array);
     return { loss: loss / n, acc: c1 / n, top5: c5 / n };
@@ -372,7 +385,10 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       progress?.finish();
 
       // ---- phase 2: evaluate
-      const test = await evaluate(model, data.test, { device: cfg.device, data: cfg.data, amp: cfg.amp });
+      // Evaluation shows a bar on a terminal only: in logs the epoch's summary line follows right after.
+      const testBar = (hooks.progressStream as NodeJS.WriteStream | undefined)?.isTTY ? new Progress({ total: data.test.labels.shape[0], label: `test  ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
+      const test = await evaluate(model, data.test, { device: cfg.device, data: cfg.data, amp: cfg.amp, onProgress: testBar ? (done) => testBar.update(done) : undefined });
+      testBar?.finish();
       const rec: EpochRecord = { epoch: epoch + 1, epochs: cfg.epochs, step, lr: optimizer.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, testTop5: test.top5, imagesPerSec: seen / seconds, seconds };
       history.push(rec);
       bestAcc = Math.max(bestAcc ?? 0, rec.testAcc);
