@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The GPU device run, in one call: build the addon against the machine's CUDA LibTorch (python3's torch),
-# run the whole test suite there (GPU tests included), then the GPU benchmarks. Prepare it here with
-#   WITH_MODULES=1 ../shared/gpu/stage
-# and run it on the device machine (carry [".gpu"]):
+# run the whole test suite there (GPU tests included), then the GPU benchmarks and the ResNet-110 CIFAR-10
+# runs (bench/gpu.sh). Prepare it here with
+#   bash scripts/gpu-stage.sh
+# and run it on the device machine (carry [".gpu", "dist"]):
 #   bash scripts/gpu-check.sh            (logs and results under $OUT, or ./gpu-out)
+# GPU_TESTS limits the test files (e.g. "test/gpu.test.ts"); GPU_EPOCHS sets the ResNet-110 runs' epochs (15).
 set -uo pipefail
 out=${OUT:-gpu-out}
 mkdir -p "$out"
