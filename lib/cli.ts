@@ -187,7 +187,9 @@ async function cmdEval(argv: string[]): Promise<void> {
   );
   const model = torch.buildModel(ck.model).to({ device });
   model.loadStateDict(ck.modelState);
-  const r = await torch.evaluate(model, data.test, { device, data: spec });
+  const bar = process.stderr.isTTY ? new torch.Progress({ total: data.test.labels.shape[0], label: 'test', stream: process.stderr }) : null;
+  const r = await torch.evaluate(model, data.test, { device, data: spec, onProgress: bar ? (done) => bar.update(done) : undefined });
+  bar?.finish();
   if (values.json) process.stdout.write(`${JSON.stringify({ testAcc: r.acc, testTop5: r.top5, testLoss: r.loss, epoch: ck.epoch, data: spec })}\n`);
   else process.stdout.write(`${values.checkpoint} (epoch ${ck.epoch}) on ${spec}: top-1 ${(100 * r.acc).toFixed(2)}%  top-5 ${(100 * r.top5).toFixed(2)}%  loss ${r.loss.toFixed(4)}\n`);
 }
