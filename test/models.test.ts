@@ -99,6 +99,43 @@ describe('ImageNet ResNets', () => {
   });
 });
 
+describe('initialisation', () => {
+  it('convolutions start with He (fan-out) weights, BN/IC with scale 1 and shift 0, in every layout and both families', () => {
+    manualSeed(0);
+    for (const m of [...LAYOUTS.map((layout) => resnetCifar({ depth: 20, layout })), resnetImageNet({ depth: 18, layout: 'baseline' })]) {
+      let convs = 0, norms = 0;
+      tidy(() => {
+        for (const [name, p] of m.namedParameters()) {
+          if (p.ndim === 4) {
+            const [out, , kh, kw] = p.shape;
+            const expected = Math.sqrt(2 / (out * kh * kw));
+            expect(Math.abs((p.std().item() as number) / expected - 1), name).toBeLessThan(0.15);
+            expect(Math.abs(p.mean().item() as number), name).toBeLessThan(0.3 * expected);
+            convs++;
+          } else if (/\.(bn|ic)[^.]*\.weight$|^(bn|ic)[^.]*\.weight$/.test(name)) {
+            expect(p.eq(1).all().item(), name).toBe(true);
+            norms++;
+          } else if (/(bn|ic)[^.]*\.bias$/.test(name)) {
+            expect(p.eq(0).all().item(), name).toBe(true);
+            norms++;
+          }
+        }
+      });
+      expect(convs).toBeGreaterThanOrEqual(19);
+      expect(norms).toBeGreaterThanOrEqual(2 * 17); // ResNet-20: 19 BN or IC layers; ResNet-18: 17 (besides its shortcut BNs)
+      m.dispose();
+    }
+  });
+
+  it('kaimingNormal_ fills in place with std gain/√fan and rejects a 1-D tensor', () => {
+    manualSeed(1);
+    const w = nn.kaimingNormal_(randn([256, 128, 3, 3]).mul(0), { mode: 'fanIn', nonlinearity: 'linear' });
+    expect(Math.abs((w.std().item() as number) * Math.sqrt(128 * 9) - 1)).toBeLessThan(0.02);
+    expect(() => nn.kaimingNormal_(randn([5]))).toThrow(/^kaimingNormal_: expected a weight of at least 2 dimensions/);
+    expect(() => nn.kaimingNormal_(randn([5, 5]), { mode: 'sideways' as never })).toThrow(/kaimingNormal_/);
+  });
+});
+
 describe('validation', () => {
   it('invalid CIFAR depths throw a RangeError listing the valid ones', () => {
     for (const [depth, bottleneck] of [[21, false], [111, false], [21, true], [111, true], [2, false], [8, true]] as [number, boolean][]) {

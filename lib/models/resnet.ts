@@ -14,7 +14,9 @@
  * `numParameters()` is equal across layouts for the same depth and width.
  */
 import { Conv2d, BatchNorm2d, IC, ReLU, Residual, Sequential, PadShortcut, AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d } from '../nn/layers';
+import { kaimingNormal_ } from '../nn/init';
 import type { Module } from '../nn/module';
+import { tidy } from '../scope';
 import { checkInt, checkNumber, checkOneOf, rangeError } from '../validate';
 
 /** The residual unit layouts: the classic baseline and the paper's IC layouts ①②③. */
@@ -104,6 +106,18 @@ function unit(s: UnitSpec): Residual {
   return new Residual(body, shortcut, post);
 }
 
+/**
+ * He initialisation of every convolution, as torchvision's ResNets and the usual CIFAR ResNet code do:
+ * N(0, 2 / (k·k·outChannels)) (fan-out, ReLU gain). BatchNorm/IC scale 1 and shift 0, and the classifier
+ * keeps PyTorch's default Linear initialisation.
+ */
+function heInit(model: Sequential): Sequential {
+  tidy(() => {
+    for (const [, p] of model.namedParameters()) if (p.ndim === 4) kaimingNormal_(p, { mode: 'fanOut', nonlinearity: 'relu' });
+  });
+  return model;
+}
+
 /** A stage: `units` residual units, the first one changing stride/width. */
 function stage(layout: Layout, inChannels: number, planes: number, units: number, stride: number, dropRate: number, bottleneck: boolean, shortcut: 'pad' | 'conv'): [Sequential, number] {
   const layers: Module[] = [];
@@ -190,7 +204,7 @@ export function resnetCifar(options: ResNetCifarOptions): Sequential {
     cin = cout;
   });
   layers.push(...headNorm(layout, cin, dropRate), ['avgpool', new AdaptiveAvgPool2d(1)], ['flatten', new Flatten()], ['fc', new Linear(cin, classes)]);
-  return new Sequential(layers);
+  return heInit(new Sequential(layers));
 }
 
 /** Options of `resnetImageNet`. */
@@ -230,5 +244,5 @@ export function resnetImageNet(options: ResNetImageNetOptions): Sequential {
     cin = cout;
   });
   layers.push(...headNorm(layout, cin, dropRate), ['avgpool', new AdaptiveAvgPool2d(1)], ['flatten', new Flatten()], ['fc', new Linear(cin, classes)]);
-  return new Sequential(layers);
+  return heInit(new Sequential(layers));
 }

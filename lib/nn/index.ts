@@ -3,3 +3,4 @@ export { Module } from './module';
 export type { StateDict, LoadResult } from './module';
 export * from './layers';
 export * from './functional';
+export * from './init';
