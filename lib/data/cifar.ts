@@ -18,7 +18,7 @@ import * as path from 'path';
 import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import { checkInt, checkOneOf, typeError } from '../validate';
-import type { Dataset, ProgressCallback, Split } from './types';
+import type { TensorDataset, ProgressCallback, Split } from './types';
 
 /** Side of a CIFAR image in pixels. */
 const SIDE = 32;
@@ -186,7 +186,7 @@ async function readSplit(
   };
 }
 
-async function load(layout: Layout, dir: unknown, options: CifarOptions): Promise<Dataset> {
+async function load(layout: Layout, dir: unknown, options: CifarOptions): Promise<TensorDataset> {
   const { op } = layout;
   if (typeof options !== 'object' || options === null) throw typeError(op, 'options', '{device, limitPerClass, onProgress}', options);
   if (options.device !== undefined && typeof options.device !== 'string') throw typeError(op, 'device', '"cpu", "cuda" or "cuda:N"', options.device);
@@ -222,7 +222,7 @@ async function load(layout: Layout, dir: unknown, options: CifarOptions): Promis
  * Images are uint8 `[N, 3, 32, 32]`, labels int64 `[N]`, both on `options.device`.
  * A file whose size is not a multiple of the 3,073-byte record is an error naming it.
  */
-export async function cifar10(dir: string, options: CifarOptions = {}): Promise<Dataset> {
+export async function cifar10(dir: string, options: CifarOptions = {}): Promise<TensorDataset> {
   return load(
     {
       op: 'cifar10',
@@ -251,7 +251,7 @@ export async function cifar10(dir: string, options: CifarOptions = {}): Promise<
  * Images are uint8 `[N, 3, 32, 32]`, labels int64 `[N]`, both on `options.device`.
  * A file whose size is not a multiple of the 3,074-byte record is an error naming it.
  */
-export async function cifar100(dir: string, options: Cifar100Options = {}): Promise<Dataset> {
+export async function cifar100(dir: string, options: Cifar100Options = {}): Promise<TensorDataset> {
   const which = options?.labels === undefined ? 'fine' : checkOneOf('cifar100', 'labels', options.labels, ['fine', 'coarse']);
   const fine = which === 'fine';
   return load(

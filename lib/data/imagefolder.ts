@@ -10,7 +10,7 @@ import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import { writeFileAtomicAsync } from '../util/atomic';
 import { checkInt, typeError } from '../validate';
-import type { Dataset, ProgressCallback } from './types';
+import type { TensorDataset, ProgressCallback } from './types';
 
 /** Options of `imageFolder`. */
 export interface ImageFolderOptions {
@@ -186,7 +186,7 @@ function checkOptions(options: ImageFolderOptions): void {
  * Decoded images are cached (see `ImageFolderOptions.cache`); a file that cannot be decoded is an error
  * naming it.
  */
-export async function imageFolder(dir: string, options: ImageFolderOptions = {}): Promise<Dataset> {
+export async function imageFolder(dir: string, options: ImageFolderOptions = {}): Promise<TensorDataset> {
   const op = 'imageFolder';
   if (typeof dir !== 'string' || dir.length === 0) throw typeError(op, 'dir', 'a directory path (string)', dir);
   checkOptions(options);

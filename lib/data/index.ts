@@ -1,8 +1,9 @@
 /** Data sets, batch sampling and device-side augmentation. */
-export type { Dataset, Split, ProgressCallback } from './types';
+export type { Dataset, TensorDataset, DataSplit, Batch, BatchesOptions, NumBatchesOptions, Split, ProgressCallback } from './types';
 export * from './synthetic';
 export * from './cifar';
 export * from './imagefolder';
 export * from './augment';
 export * from './sampler';
 export * from './spec';
+export * from './order';

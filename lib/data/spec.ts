@@ -10,7 +10,7 @@ import { checkInt, typeError } from '../validate';
 import { cifar10, cifar100 } from './cifar';
 import { imageFolder, type ImageFolderOptions } from './imagefolder';
 import { syntheticDataset, type SyntheticOptions } from './synthetic';
-import type { Dataset, ProgressCallback, Split } from './types';
+import type { TensorDataset, ProgressCallback, Split } from './types';
 
 /** The forms `loadData` accepts, as shown in its error messages. */
 export const DATA_SPEC_FORMS: readonly string[] = ['synthetic', 'cifar10:<dir>', 'cifar100:<dir>', 'cifar100-coarse:<dir>', 'imagefolder:<dir>'];
@@ -89,7 +89,7 @@ function takePerClass(split: Split, k: number): Split {
  * generated set (`syntheticDataset`). Every form returns `{train, test, classes}` with uint8 `[N, 3, H, W]`
  * images and int64 `[N]` labels on `options.device`.
  */
-export async function loadData(spec = 'synthetic', options: LoadDataOptions = {}): Promise<Dataset> {
+export async function loadData(spec = 'synthetic', options: LoadDataOptions = {}): Promise<TensorDataset> {
   const parsed = parseDataSpec(spec);
   if (typeof options !== 'object' || options === null) throw typeError('loadData', 'options', '{device, limitPerClass, onProgress, synthetic, imageFolder}', options);
   const { device, limitPerClass, onProgress } = options;

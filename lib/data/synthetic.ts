@@ -7,10 +7,10 @@ import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import { mulberry32 as prng } from '../util/prng';
 import { checkInt, typeError } from '../validate';
-import type { Dataset, Split } from './types';
+import type { TensorDataset, Split } from './types';
 
 // The types moved to ./types; re-exported here so existing imports keep working.
-export type { Dataset, Split } from './types';
+export type { TensorDataset, Split } from './types';
 
 /** Options of `syntheticDataset`. */
 export interface SyntheticOptions {
@@ -60,7 +60,7 @@ function makeSplit(n: number, rand: () => number, device: string | undefined): S
 }
 
 /** The built-in synthetic data set (default 5,000 training and 1,000 test images), on `options.device` (default cpu). */
-export function syntheticDataset(options: SyntheticOptions = {}): Dataset {
+export function syntheticDataset(options: SyntheticOptions = {}): TensorDataset {
   const trainSize = checkInt('syntheticDataset', 'trainSize', options.trainSize ?? 5000, 1);
   const testSize = checkInt('syntheticDataset', 'testSize', options.testSize ?? 1000, 1);
   const rand = prng(checkInt('syntheticDataset', 'seed', options.seed ?? 0, 0));

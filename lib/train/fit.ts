@@ -13,7 +13,7 @@ import { stack, tensor, zeros } from '../creation';
 import { augmentBatch, normalizeBatch, CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD } from '../data/augment';
 import { BatchSampler } from '../data/sampler';
 import { loadData } from '../data/spec';
-import type { Dataset, Split } from '../data/types';
+import type { TensorDataset, Split } from '../data/types';
 import { buildModel, type ModelSpec } from '../models/registry';
 import type { Module } from '../nn/module';
 import { getNumThreads, manualSeed, rngState, setRngState } from '../runtime';
@@ -114,7 +114,7 @@ export interface FitResult {
 /** Hooks and inputs of `fit`. */
 export interface FitHooks {
   /** A data set already in memory (else `config.data` is loaded). */
-  dataset?: Dataset;
+  dataset?: TensorDataset;
   /** Continue from this checkpoint file (its config wins, except epochs, outDir and device). */
   resume?: string;
   /** Called after each epoch. */
@@ -264,7 +264,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
   const groups = paramGroups(model);
   const optimizer = new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
   let trainer: Trainer | null = null;
-  let data: Dataset | null = null;
+  let data: TensorDataset | null = null;
   const release = () => {
     trainer?.dispose();
     optimizer.dispose();
