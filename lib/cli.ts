@@ -183,13 +183,19 @@ async function cmdEval(argv: string[]): Promise<void> {
   const spec = values.data ?? String(ck.config.data ?? 'synthetic');
   const cfg = ck.config as Record<string, number>;
   const data = await asUsage(() =>
-    torch.loadData(spec, { device, limitPerClass: num('limit-per-class', values['limit-per-class'], 0, true) || undefined, synthetic: { trainSize: 1, testSize: cfg.syntheticTestSize ?? 1000, seed: cfg.seed ?? 0 } }),
+    torch.loadData(spec, { device, limitPerClass: num('limit-per-class', values['limit-per-class'], 0, true) || undefined, synthetic: { trainSize: cfg.syntheticTrainSize ?? 3000, testSize: cfg.syntheticTestSize ?? 1000, seed: cfg.seed ?? 0 } }),
   );
   const model = torch.buildModel(ck.model).to({ device });
   model.loadStateDict(ck.modelState);
   const bar = process.stderr.isTTY ? new torch.Progress({ total: data.test.labels.shape[0], label: 'test', stream: process.stderr }) : null;
-  const r = await torch.evaluate(model, data.test, { device, data: spec, onProgress: bar ? (done) => bar.update(done) : undefined });
-  bar?.finish();
+  let r: Awaited<ReturnType<typeof torch.evaluate>>;
+  try {
+    r = await torch.evaluate(model, data.test, { device, onProgress: bar ? (done) => bar.update(done) : undefined });
+  } finally {
+    bar?.finish();
+    model.dispose();
+    data.dispose();
+  }
   if (values.json) process.stdout.write(`${JSON.stringify({ testAcc: r.acc, testTop5: r.top5, testLoss: r.loss, epoch: ck.epoch, data: spec })}\n`);
   else process.stdout.write(`${values.checkpoint} (epoch ${ck.epoch}) on ${spec}: top-1 ${(100 * r.acc).toFixed(2)}%  top-5 ${(100 * r.top5).toFixed(2)}%  loss ${r.loss.toFixed(4)}\n`);
 }

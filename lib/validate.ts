@@ -68,3 +68,40 @@ export function checkOneOf<T extends string>(op: string, arg: string, value: unk
   }
   return value as T;
 }
+
+// Edit distance between two short strings (for "did you mean" suggestions).
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The allowed name closest to `name` (ignoring case, `_` and `-`), if one is close enough to be a likely typo. */
+export function closestName(name: string, allowed: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const a of allowed) {
+    const d = norm(a) === norm(name) ? 0 : distance(norm(name), norm(a));
+    if (d < bestD) [best, bestD] = [a, d];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/**
+ * Checks that `options` is a plain object whose keys are all in `allowed`: an unknown key is a TypeError
+ * naming it and the closest allowed name ("fit: unknown option 'batch_size'; did you mean 'batchSize'?").
+ */
+export function checkKeys(op: string, what: string, options: unknown, allowed: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw typeError(op, what, `an object with keys among ${allowed.join(', ')}`, options);
+  for (const k of Object.keys(options)) {
+    if (allowed.includes(k)) continue;
+    const near = closestName(k, allowed);
+    throw new TypeError(`${op}: unknown ${what === 'options' ? 'option' : `key in ${what}`} '${k}'${near ? `; did you mean '${near}'?` : ''} (known: ${allowed.join(', ')})`);
+  }
+}

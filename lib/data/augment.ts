@@ -7,6 +7,7 @@
 import { arange, randint, tensor, where } from '../creation';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
+import { mulberry32 } from '../util/prng';
 import { checkInt, rangeError, typeError } from '../validate';
 
 /** Per-channel mean of the CIFAR-10 training images (RGB, on the 0..1 scale). */
@@ -71,6 +72,23 @@ export function normalizeBatch(images: Tensor, options: NormalizeOptions = {}): 
   return tidy(() => normalize('normalizeBatch', images, C, options));
 }
 
+// Crops each image of the zero-padded batch at its own offset (rowOff, colOff: int64 [B, 1], each in
+// 0..2·padding) and mirrors those with `flips` (bool [B, 1]) set: one gather on the batch's device.
+function padCropFlip(images: Tensor, padding: number, rowOff: Tensor | null, colOff: Tensor | null, flips: Tensor | null): Tensor {
+  const [B, C, H, W] = images.shape;
+  const device = images.device;
+  const padded = padding > 0 ? images.pad([padding, padding, padding, padding], 0) : images;
+  // Per-image row and column index grids into the padded image: [B, H] and [B, W].
+  let rows = arange(H, undefined, 1, { device }).unsqueeze(0);
+  let cols = arange(W, undefined, 1, { device }).unsqueeze(0);
+  rows = rowOff ? rows.add(rowOff) : rows.expand(B, H);
+  cols = colOff ? cols.add(colOff) : cols.expand(B, W);
+  if (flips) cols = where(flips, cols.flip(1), cols);
+  const b = arange(B, undefined, 1, { device }).view(B, 1, 1, 1);
+  const c = arange(C, undefined, 1, { device }).view(1, C, 1, 1);
+  return padded.index(b, c, rows.view(B, 1, H, 1), cols.view(B, 1, 1, W));
+}
+
 /**
  * The standard CIFAR training augmentation on a whole batch, on the batch's device: each image is
  * zero-padded by `padding` pixels on every side and cropped back to H×W at its own random offset
@@ -81,7 +99,7 @@ export function normalizeBatch(images: Tensor, options: NormalizeOptions = {}): 
  */
 export function augmentBatch(images: Tensor, options: AugmentOptions = {}): Tensor {
   const op = 'augmentBatch';
-  const [B, C, H, W] = checkImages(op, images);
+  const [B, C] = checkImages(op, images);
   if (typeof options !== 'object' || options === null) throw typeError(op, 'options', '{padding, flip, mean, std}', options);
   const padding = checkInt(op, 'padding', options.padding ?? 4, 0, 1 << 20);
   const flip = options.flip ?? true;
@@ -90,24 +108,51 @@ export function augmentBatch(images: Tensor, options: AugmentOptions = {}): Tens
   return tidy(() => {
     const device = images.device;
     if (padding === 0 && !flip) return normalize(op, images, C, options);
-    const padded = padding > 0 ? images.pad([padding, padding, padding, padding], 0) : images;
-    // Per-image row and column index grids into the padded image: [B, H] and [B, W].
-    let rows = arange(H, undefined, 1, { device }).unsqueeze(0);
-    let cols = arange(W, undefined, 1, { device }).unsqueeze(0);
-    if (padding > 0) {
-      rows = rows.add(randint(0, 2 * padding + 1, [B, 1], { device }));
-      cols = cols.add(randint(0, 2 * padding + 1, [B, 1], { device }));
-    } else {
-      rows = rows.expand(B, H);
-      cols = cols.expand(B, W);
-    }
-    if (flip) {
-      const flipped = randint(0, 2, [B, 1], { device }).eq(1);
-      cols = where(flipped, cols.flip(1), cols);
-    }
-    const b = arange(B, undefined, 1, { device }).view(B, 1, 1, 1);
-    const c = arange(C, undefined, 1, { device }).view(1, C, 1, 1);
-    const crops = padded.index(b, c, rows.view(B, 1, H, 1), cols.view(B, 1, 1, W));
-    return normalize(op, crops, C, options);
+    const rowOff = padding > 0 ? randint(0, 2 * padding + 1, [B, 1], { device }) : null;
+    const colOff = padding > 0 ? randint(0, 2 * padding + 1, [B, 1], { device }) : null;
+    const flips = flip ? randint(0, 2, [B, 1], { device }).eq(1) : null;
+    return normalize(op, padCropFlip(images, padding, rowOff, colOff, flips), C, options);
+  });
+}
+
+/** Options of `cropFlipBatch`. */
+export interface CropFlipOptions {
+  /** Zero padding on each side before the random crop back to the original size (default 4; 0: no cropping). */
+  padding?: number;
+  /** Flip each image horizontally with probability 1/2 (default true). */
+  flip?: boolean;
+}
+
+/**
+ * The CIFAR training transform (padded random crop and horizontal flip) on a uint8 batch, with each
+ * image's randomness drawn from its own seed (`seeds[i]`, e.g. `sampleSeed(seed, epoch, index)`): the
+ * result depends only on the seeds, not on batching, order or timing. uint8 `[B, C, H, W]` in and out,
+ * on the batch's device; normalise afterwards (`normalizeBatch`).
+ */
+export function cropFlipBatch(images: Tensor, seeds: Uint32Array, options: CropFlipOptions = {}): Tensor {
+  const op = 'cropFlipBatch';
+  const [B] = checkImages(op, images);
+  if (!(seeds instanceof Uint32Array) || seeds.length !== B) throw typeError(op, 'seeds', `a Uint32Array of ${B} seeds (one per image)`, seeds);
+  if (typeof options !== 'object' || options === null) throw typeError(op, 'options', '{padding, flip}', options);
+  const padding = checkInt(op, 'padding', options.padding ?? 4, 0, 1 << 20);
+  const flip = options.flip ?? true;
+  if (typeof flip !== 'boolean') throw typeError(op, 'flip', 'a boolean', flip);
+  if (B === 0 || (padding === 0 && !flip)) return images.clone();
+  const dy = new BigInt64Array(B);
+  const dx = new BigInt64Array(B);
+  const f = new Uint8Array(B);
+  const span = 2 * padding + 1;
+  for (let i = 0; i < B; i++) {
+    const next = mulberry32(seeds[i]);
+    dy[i] = BigInt(Math.floor(next() * span));
+    dx[i] = BigInt(Math.floor(next() * span));
+    f[i] = next() < 0.5 ? 1 : 0;
+  }
+  return tidy(() => {
+    const device = images.device;
+    const rowOff = padding > 0 ? tensor(dy, { shape: [B, 1], device }) : null;
+    const colOff = padding > 0 ? tensor(dx, { shape: [B, 1], device }) : null;
+    const flips = flip ? tensor(f, { shape: [B, 1], dtype: 'bool', device }) : null;
+    return padCropFlip(images, padding, rowOff, colOff, flips);
   });
 }

@@ -18,6 +18,8 @@ import * as path from 'path';
 import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import { checkInt, checkOneOf, typeError } from '../validate';
+import { CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD } from './augment';
+import { tensorDataset } from './tensor-split';
 import type { TensorDataset, ProgressCallback, Split } from './types';
 
 /** Side of a CIFAR image in pixels. */
@@ -86,6 +88,8 @@ interface Layout {
   namesFile: string;
   defaultClasses: readonly string[];
   recordDescription: string;
+  /** The set's published per-channel statistics. */
+  stats: { mean: readonly number[]; std: readonly number[] };
 }
 
 function isFile(p: string): boolean {
@@ -206,7 +210,7 @@ async function load(layout: Layout, dir: unknown, options: CifarOptions): Promis
   const trainSplit = await readSplit(layout, train, limit, options.device, progress);
   try {
     const testSplit = await readSplit(layout, [test], limit, options.device, progress);
-    return { train: trainSplit, test: testSplit, classes };
+    return tensorDataset({ train: trainSplit, test: testSplit, classes }, layout.stats);
   } catch (e) {
     trainSplit.images.dispose();
     trainSplit.labels.dispose();
@@ -237,6 +241,7 @@ export async function cifar10(dir: string, options: CifarOptions = {}): Promise<
       namesFile: 'batches.meta.txt',
       defaultClasses: CIFAR10_CLASSES,
       recordDescription: `1 label byte + ${IMAGE_BYTES} image bytes`,
+      stats: { mean: CIFAR10_MEAN, std: CIFAR10_STD },
     },
     dir,
     options,
@@ -268,6 +273,7 @@ export async function cifar100(dir: string, options: Cifar100Options = {}): Prom
       namesFile: fine ? 'fine_label_names.txt' : 'coarse_label_names.txt',
       defaultClasses: fine ? CIFAR100_FINE_CLASSES : CIFAR100_COARSE_CLASSES,
       recordDescription: `1 coarse label byte + 1 fine label byte + ${IMAGE_BYTES} image bytes`,
+      stats: { mean: CIFAR100_MEAN, std: CIFAR100_STD },
     },
     dir,
     options,

@@ -10,6 +10,7 @@ import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import { writeFileAtomicAsync } from '../util/atomic';
 import { checkInt, typeError } from '../validate';
+import { tensorDataset } from './tensor-split';
 import type { TensorDataset, ProgressCallback } from './types';
 
 /** Options of `imageFolder`. */
@@ -292,5 +293,5 @@ export async function imageFolder(dir: string, options: ImageFolderOptions = {})
     images: tensor(images!.subarray(from * imageBytes, (from + entries.length) * imageBytes), { shape: [entries.length, 3, height, width], device: options.device }),
     labels: tensor(BigInt64Array.from(entries, (e) => BigInt(e.label)), { device: options.device }),
   });
-  return { train: split(train, 0), test: split(test, train.length), classes };
+  return tensorDataset({ train: split(train, 0), test: split(test, train.length), classes });
 }

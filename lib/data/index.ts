@@ -7,3 +7,5 @@ export * from './augment';
 export * from './sampler';
 export * from './spec';
 export * from './order';
+export * from './tensor-split';
+export * from './loader';

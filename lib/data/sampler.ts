@@ -1,14 +1,15 @@
 /**
- * A seeded mini-batch sampler: a fresh permutation of 0..n-1 every epoch (or the identity order without
- * shuffling), cut into batches, with a small JSON-able state so that a resumed run continues with exactly
- * the same batches.
+ * A seeded mini-batch sampler: each epoch's order is `epochOrder(n, seed, epoch)` (a permutation drawn from
+ * the seed and the epoch number alone, or 0..n-1 without shuffling), cut into batches, with a small
+ * JSON-able state so that a resumed run continues with exactly the same batches. It is the stateful face of
+ * the pure functions in `order.ts`, which every `DataSplit` uses too.
  */
 import { randomInt } from 'crypto';
 import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import type { Tensor } from '../tensor';
-import { mulberry32Step } from '../util/prng';
 import { checkInt, typeError } from '../validate';
+import { batchCount, epochOrder } from './order';
 
 /** Options of `BatchSampler`. */
 export interface BatchSamplerOptions {
@@ -24,8 +25,8 @@ export interface BatchSamplerOptions {
 
 /** What `BatchSampler.state()` returns and `setState()` takes: plain JSON. */
 export interface BatchSamplerState {
-  /** Format version (1). */
-  version: 1;
+  /** Format version (2: the order is a pure function of seed and epoch). */
+  version: 2;
   /** Data set size the state belongs to. */
   n: number;
   /** Batch size the state belongs to. */
@@ -34,16 +35,13 @@ export interface BatchSamplerState {
   shuffle: boolean;
   /** Whether the last partial batch is dropped. */
   dropLast: boolean;
-  /** The seed the sampler was created with. */
+  /** The seed of the order. */
   seed: number;
   /** Epochs completed so far (0 during the first). */
   epoch: number;
   /** Batches of the current epoch already served. */
   position: number;
-  /** The PRNG state (uint32) that generated the current epoch's permutation. */
-  rng: number;
 }
-
 
 /**
  * Serves epochs of index batches over a data set of `n` items.
@@ -74,8 +72,6 @@ export class BatchSampler {
   private seedValue: number;
   private epochIndex = 0;
   private pos = 0;
-  private rngAtEpochStart: number;
-  private rngNext: number;
   private order: Int32Array;
 
   /** A sampler over `n` items; see `BatchSamplerOptions`. */
@@ -93,17 +89,16 @@ export class BatchSampler {
     if (this.dropLast && n < this.batchSize) {
       throw new RangeError(`${op}: batchSize ${this.batchSize} is larger than the data set (n = ${n}), so with dropLast every batch would be dropped; use a smaller batchSize or dropLast: false`);
     }
-    this.rngAtEpochStart = this.seedValue >>> 0;
-    [this.order, this.rngNext] = this.permutation(this.rngAtEpochStart);
+    this.order = epochOrder(n, this.seedValue, 0, this.shuffle);
   }
 
-  /** The seed of the shuffling PRNG (the restored one after `setState`). */
+  /** The seed of the order (the restored one after `setState`). */
   get seed(): number {
     return this.seedValue;
   }
   /** Batches per epoch. */
   get length(): number {
-    return this.dropLast ? Math.floor(this.n / this.batchSize) : Math.ceil(this.n / this.batchSize);
+    return batchCount(this.n, this.batchSize, this.dropLast);
   }
   /** Epochs completed so far (0 during the first). */
   get epoch(): number {
@@ -114,28 +109,10 @@ export class BatchSampler {
     return this.pos;
   }
 
-  // The order of one epoch from PRNG state `rng` (Fisher–Yates), and the PRNG state after it.
-  private permutation(rng: number): [Int32Array, number] {
-    const order = new Int32Array(this.n);
-    for (let i = 0; i < this.n; i++) order[i] = i;
-    if (!this.shuffle) return [order, rng];
-    let s = rng;
-    for (let i = this.n - 1; i > 0; i--) {
-      let r: number;
-      [s, r] = mulberry32Step(s);
-      const j = Math.floor((r / 4294967296) * (i + 1));
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return [order, s];
-  }
-
   private nextEpoch(): void {
     this.epochIndex++;
     this.pos = 0;
-    this.rngAtEpochStart = this.rngNext;
-    [this.order, this.rngNext] = this.permutation(this.rngAtEpochStart);
+    this.order = epochOrder(this.n, this.seedValue, this.epochIndex, this.shuffle);
   }
 
   /** The index order of the current epoch (a copy; batches are consecutive runs of it). */
@@ -168,7 +145,7 @@ export class BatchSampler {
   /** The sampler's position as plain JSON: save it with a checkpoint and pass it to `setState` to resume. */
   state(): BatchSamplerState {
     return {
-      version: 1,
+      version: 2,
       n: this.n,
       batchSize: this.batchSize,
       shuffle: this.shuffle,
@@ -176,7 +153,6 @@ export class BatchSampler {
       seed: this.seed,
       epoch: this.epochIndex,
       position: this.pos,
-      rng: this.rngAtEpochStart,
     };
   }
 
@@ -186,19 +162,17 @@ export class BatchSampler {
    */
   setState(state: BatchSamplerState): void {
     const op = 'BatchSampler.setState';
-    if (typeof state !== 'object' || state === null || state.version !== 1) throw typeError(op, 'state', 'an object from BatchSampler.state() (version 1)', state);
+    if (typeof state !== 'object' || state === null || state.version !== 2) throw typeError(op, 'state', 'an object from BatchSampler.state() (version 2)', state);
     for (const key of ['n', 'batchSize', 'shuffle', 'dropLast'] as const) {
       if (state[key] !== this[key]) {
         throw new Error(`${op}: the state was saved by a sampler with ${key} = ${String(state[key])}, but this sampler has ${key} = ${String(this[key])}`);
       }
     }
-    const epoch = checkInt(op, 'state.epoch', state.epoch, 0);
+    const epoch = checkInt(op, 'state.epoch', state.epoch, 0, 2 ** 32 - 1);
     const position = checkInt(op, 'state.position', state.position, 0, this.length);
-    const rng = checkInt(op, 'state.rng', state.rng, 0, 2 ** 32 - 1);
     this.seedValue = checkInt(op, 'state.seed', state.seed, 0, 2 ** 32 - 1);
     this.epochIndex = epoch;
     this.pos = position;
-    this.rngAtEpochStart = rng;
-    [this.order, this.rngNext] = this.permutation(rng);
+    this.order = epochOrder(this.n, this.seedValue, epoch, this.shuffle);
   }
 }

@@ -10,6 +10,7 @@ import { checkInt, typeError } from '../validate';
 import { cifar10, cifar100 } from './cifar';
 import { imageFolder, type ImageFolderOptions } from './imagefolder';
 import { syntheticDataset, type SyntheticOptions } from './synthetic';
+import { tensorDataset } from './tensor-split';
 import type { TensorDataset, ProgressCallback, Split } from './types';
 
 /** The forms `loadData` accepts, as shown in its error messages. */
@@ -98,7 +99,7 @@ export async function loadData(spec = 'synthetic', options: LoadDataOptions = {}
     case 'synthetic': {
       const ds = syntheticDataset({ ...options.synthetic, device });
       if (limitPerClass === undefined) return ds;
-      return { train: takePerClass(ds.train, limitPerClass), test: takePerClass(ds.test, limitPerClass), classes: ds.classes };
+      return tensorDataset({ train: takePerClass(ds.train, limitPerClass), test: takePerClass(ds.test, limitPerClass), classes: ds.classes }, { mean: ds.mean, std: ds.std });
     }
     case 'cifar10':
       return cifar10(parsed.dir, { device, limitPerClass, onProgress });

@@ -7,6 +7,7 @@ import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import { mulberry32 as prng } from '../util/prng';
 import { checkInt, typeError } from '../validate';
+import { tensorDataset } from './tensor-split';
 import type { TensorDataset, Split } from './types';
 
 // The types moved to ./types; re-exported here so existing imports keep working.
@@ -66,9 +67,9 @@ export function syntheticDataset(options: SyntheticOptions = {}): TensorDataset 
   const rand = prng(checkInt('syntheticDataset', 'seed', options.seed ?? 0, 0));
   const device = options.device;
   if (device !== undefined && typeof device !== 'string') throw typeError('syntheticDataset', 'device', '"cpu", "cuda" or "cuda:N"', device);
-  return {
+  return tensorDataset({
     train: makeSplit(trainSize, rand, device),
     test: makeSplit(testSize, rand, device),
     classes: ['grating-0', 'grating-18', 'grating-36', 'grating-54', 'grating-72', 'grating-90', 'grating-108', 'grating-126', 'grating-144', 'grating-162'],
-  };
+  });
 }

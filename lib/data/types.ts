@@ -5,6 +5,7 @@
  * use this interface, so they do not care where batches come from.
  */
 import type { Tensor } from '../tensor';
+import type { TensorSplit } from './tensor-split';
 
 /** One batch: the caller owns both tensors (dispose them, or create the batch inside `tidy`). */
 export interface Batch {
@@ -97,9 +98,5 @@ export interface Dataset<S extends DataSplit = DataSplit> {
 /** Progress of a loader: `done` of `total` images read so far. */
 export type ProgressCallback = (done: number, total: number) => void;
 
-/** A data set held in memory as tensors (synthetic, CIFAR binaries, image folders). */
-export interface TensorDataset {
-  train: Split;
-  test: Split;
-  classes: string[];
-}
+/** A data set held in memory as tensors (synthetic, CIFAR binaries, image folders): its splits also expose `images` and `labels`. */
+export type TensorDataset = Dataset<TensorSplit>;

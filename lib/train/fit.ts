@@ -10,16 +10,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { noGrad } from '../autograd';
 import { stack, tensor, zeros } from '../creation';
-import { augmentBatch, normalizeBatch, CIFAR100_MEAN, CIFAR100_STD, CIFAR10_MEAN, CIFAR10_STD } from '../data/augment';
-import { BatchSampler } from '../data/sampler';
+import { normalizeBatch, type NormalizeOptions } from '../data/augment';
 import { loadData } from '../data/spec';
-import type { TensorDataset, Split } from '../data/types';
+import { isDataset, tensorDataset, TensorSplit } from '../data/tensor-split';
+import type { Dataset, DataSplit, Split } from '../data/types';
 import { buildModel, type ModelSpec } from '../models/registry';
 import type { Module } from '../nn/module';
 import { getNumThreads, manualSeed, rngState, setRngState } from '../runtime';
 import { keep, tidy } from '../scope';
 import type { Tensor } from '../tensor';
-import { checkInt, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
+import { checkInt, checkKeys, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 import { saveCheckpoint, loadCheckpoint, exportWeights, type Checkpoint } from './checkpoint';
 import { MetricsLog } from './metrics';
 import { writePlots } from './plot';
@@ -32,7 +32,7 @@ import { evalBatch, Trainer } from './trainer';
 export interface TrainConfig {
   /** The network: a registry name and its arguments. */
   model: ModelSpec;
-  /** Data spec: synthetic | cifar10:<dir> | cifar100:<dir> | imagefolder:<dir>. */
+  /** Data spec: synthetic | cifar10:<dir> | cifar100:<dir> | imagefolder:<dir> (see `DATA_SPEC_FORMS`). */
   data: string;
   /** Passes over the training split. */
   epochs: number;
@@ -67,7 +67,10 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Metrics line every this many steps, besides each epoch (0: per epoch only). */
   logEvery: number;
-  /** Run directory (metrics.jsonl, curves.svg/png, checkpoint.ckpt, model.pt). */
+  /**
+   * Run directory (metrics.jsonl, curves.svg/png, checkpoint.ckpt, model.pt). A resumed run writes where it is
+   * told, or else beside the checkpoint it resumes: never into the directory the checkpoint was first written to.
+   */
   outDir: string;
   /** Keep only this many images per class of each split (a subset; 0: all). */
   limitPerClass: number;
@@ -113,8 +116,12 @@ export interface FitResult {
 
 /** Hooks and inputs of `fit`. */
 export interface FitHooks {
-  /** A data set already in memory (else `config.data` is loaded). */
-  dataset?: TensorDataset;
+  /**
+   * A data set to train on instead of loading `config.data`: any `Dataset` (its splits' own statistics are
+   * used), or in-memory splits `{train: {images, labels}, test: {images, labels}, classes}` (normalised with
+   * their training images' own statistics). The caller keeps ownership: fit does not dispose it.
+   */
+  dataset?: Dataset | { train: Split; test: Split; classes: string[] };
   /** Continue from this checkpoint file (its config wins, except epochs, outDir and device). */
   resume?: string;
   /** Called after each epoch. */
@@ -183,51 +190,88 @@ function resumedMetrics(ckptFile: string, ckpt: Checkpoint, log: (line: string) 
   }
 }
 
+/** The names a `TrainConfig` has (an unknown name in a config is an error that suggests the closest). */
+export const CONFIG_KEYS: readonly (keyof TrainConfig)[] = ['model', ...(Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[])];
+
 function validate(c: TrainConfig): TrainConfig {
-  checkInt('fit', 'epochs', c.epochs, 1);
-  checkInt('fit', 'batchSize', c.batchSize, 1);
-  checkNumber('fit', 'lr', c.lr);
-  if (c.lr < 0) throw rangeError('fit', 'lr', 'a number >= 0', c.lr);
-  checkOneOf('fit', 'schedule', c.schedule, SCHEDULES);
-  if (c.amp !== null) checkOneOf('fit', 'amp', c.amp, ['bf16', 'fp16']);
-  checkInt('fit', 'checkpointEvery', c.checkpointEvery, 1);
+  const op = 'fit';
+  checkKeys(op, 'config', c, CONFIG_KEYS);
+  const m = c.model as unknown;
+  if (m === null || typeof m !== 'object' || typeof (m as ModelSpec).name !== 'string') throw typeError(op, 'model', 'a model spec {name, args}', m);
+  const args = (m as ModelSpec).args;
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) throw typeError(op, 'model.args', 'an object of builder arguments', args);
+  if (typeof c.data !== 'string' || !c.data) throw typeError(op, 'data', 'a data spec string', c.data);
+  checkInt(op, 'epochs', c.epochs, 1, 1e6);
+  checkInt(op, 'batchSize', c.batchSize, 1, 2 ** 24);
+  for (const k of ['lr', 'momentum', 'weightDecay', 'labelSmoothing'] as const) {
+    checkNumber(op, k, c[k]);
+    if (c[k] < 0) throw rangeError(op, k, 'a number >= 0', c[k]);
+  }
+  if (c.momentum >= 1) throw rangeError(op, 'momentum', 'a number in [0, 1)', c.momentum);
+  if (c.labelSmoothing >= 1) throw rangeError(op, 'labelSmoothing', 'a number in [0, 1)', c.labelSmoothing);
+  for (const k of ['nesterov', 'cudaGraph', 'augment', 'dropLast'] as const) if (typeof c[k] !== 'boolean') throw typeError(op, k, 'a boolean', c[k]);
+  checkOneOf(op, 'schedule', c.schedule, SCHEDULES);
+  checkInt(op, 'warmupEpochs', c.warmupEpochs, 0, c.epochs);
+  if (c.amp !== null) checkOneOf(op, 'amp', c.amp, ['bf16', 'fp16']);
+  if (typeof c.device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(c.device)) throw typeError(op, 'device', '"cpu", "cuda" or "cuda:N"', c.device);
+  checkInt(op, 'seed', c.seed, 0, 2 ** 32 - 1);
+  checkInt(op, 'checkpointEvery', c.checkpointEvery, 1);
+  checkInt(op, 'logEvery', c.logEvery, 0);
+  if (typeof c.outDir !== 'string' || !c.outDir) throw typeError(op, 'outDir', 'a directory path', c.outDir);
+  checkInt(op, 'limitPerClass', c.limitPerClass, 0);
+  checkInt(op, 'syntheticTrainSize', c.syntheticTrainSize, 1, 1e7);
+  checkInt(op, 'syntheticTestSize', c.syntheticTestSize, 1, 1e7);
   return c;
 }
 
-function statsFor(spec: string): { mean: readonly number[]; std: readonly number[] } {
-  return spec.startsWith('cifar100') ? { mean: CIFAR100_MEAN, std: CIFAR100_STD } : { mean: CIFAR10_MEAN, std: CIFAR10_STD };
-}
-
 /** Options of `evaluate`. */
-export interface EvaluateOptions {
+export interface EvaluateOptions extends NormalizeOptions {
   /** Images per forward pass (default 500). */
   batchSize?: number;
   device?: string;
-  /** The data spec, which picks the normalisation statistics (CIFAR-100's or else CIFAR-10's). */
-  data?: string;
   amp?: 'bf16' | 'fp16' | null;
   /** Called after each batch with the images done so far and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Stops the evaluation early (it then rejects with an AbortError). */
+  signal?: AbortSignal;
 }
 
-/** Loss, top-1 and top-5 accuracy of `model` on `split` (evaluation mode, no gradients). */
-export async function evaluate(model: Module, split: Split, options: EvaluateOptions = {}): Promise<{ loss: number; acc: number; top5: number }> {
-  const batchSize = options.batchSize ?? 500;
+/**
+ * Loss, top-1 and top-5 accuracy of `model` on a split (evaluation mode, no gradients, the validation
+ * transform). A `DataSplit` is normalised with its own statistics; bare in-memory splits `{images, labels}`
+ * with `options.mean`/`std` (default: `normalizeBatch`'s, CIFAR-10's).
+ */
+export async function evaluate(model: Module, split: DataSplit | Split, options: EvaluateOptions = {}): Promise<{ loss: number; acc: number; top5: number }> {
+  checkKeys('evaluate', 'options', options, ['batchSize', 'device', 'amp', 'onProgress', 'signal', 'mean', 'std']);
+  const batchSize = checkInt('evaluate', 'batchSize', options.batchSize ?? 500, 1);
   const device = options.device ?? 'cpu';
-  const norm = statsFor(options.data ?? '');
+  let data: DataSplit;
+  let norm: NormalizeOptions;
+  if (typeof (split as DataSplit).batches === 'function') {
+    data = split as DataSplit;
+    norm = { mean: data.mean, std: data.std };
+  } else {
+    const s = split as Split;
+    data = new TensorSplit(s.images, s.labels, { name: 'test', classes: [], mean: [], std: [] });
+    norm = { mean: options.mean, std: options.std };
+  }
   model.eval();
-  const n = split.labels.shape[0];
+  const n = data.length;
   const totals = keep(zeros([3], { dtype: 'float64', device }));
+  let done = 0;
   try {
-    for (let i = 0; i < n; i += batchSize) {
-      const len = Math.min(batchSize, n - i);
+    for await (const batch of data.batches({ batchSize, augment: false, shuffle: false, dropLast: false, device, signal: options.signal })) {
       await tidy(async () => {
-        const x = noGrad(() => normalizeBatch(split.images.narrow(0, i, len).to({ device }), norm));
-        const r = await evalBatch(model, x, split.labels.narrow(0, i, len), { device, amp: options.amp });
+        const x = noGrad(() => normalizeBatch(batch.images, norm));
+        const r = await evalBatch(model, x, batch.labels, { device, amp: options.amp });
         noGrad(() => totals.add_(stack([r.lossSum, r.correct1, r.correctK].map((t) => t.to('float64')))));
       });
-      options.onProgress?.(i + len, n);
+      batch.images.dispose();
+      batch.labels.dispose();
+      done += batch.indices.length;
+      options.onProgress?.(done, n);
     }
+    if (done < n) throw Object.assign(new Error(`evaluate: stopped after ${done} of ${n} images`), { name: 'AbortError' });
     const [loss, c1, c5] = Array.from(totals.toArray() as Float64Array);
     return { loss: loss / n, acc: c1 / n, top5: c5 / n };
   } finally {
@@ -241,47 +285,100 @@ export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, h
 export async function fit(config: Partial<Pick<TrainConfig, 'epochs' | 'outDir' | 'device'>>, hooks: FitHooks & { resume: string }): Promise<FitResult>;
 export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): Promise<FitResult> {
   const log = hooks.log ?? (() => {});
+  checkKeys('fit', 'hooks', hooks, ['dataset', 'resume', 'onEpoch', 'log', 'progressStream', 'stopAfterEpochs', 'signal']);
   let resumed: Checkpoint | null = null;
   let cfg: TrainConfig;
+  let runDir: string;
   if (hooks.resume) {
+    checkKeys('fit', 'config', config, CONFIG_KEYS);
     const overrides = Object.fromEntries(Object.entries({ epochs: config.epochs, outDir: config.outDir, device: config.device }).filter(([, v]) => v !== undefined));
     resumed = loadCheckpoint(hooks.resume); // on the CPU: loading copies into the model wherever it lives
-    cfg = validate({ ...DEFAULT_CONFIG, ...(resumed.config as unknown as TrainConfig), ...overrides });
+    try {
+      cfg = validate({ ...DEFAULT_CONFIG, ...(resumed.config as unknown as TrainConfig), model: resumed.model, ...overrides });
+    } catch (e) {
+      disposeCheckpoint(resumed);
+      throw new Error(`fit: cannot resume from ${hooks.resume}: its config is invalid (${(e as Error).message})`);
+    }
+    // The rest of the config is the checkpoint's: a given value must agree with it (the model's classes may
+    // have been filled in from the data set).
+    for (const [k, v] of Object.entries(config)) {
+      if (v === undefined || k === 'epochs' || k === 'outDir' || k === 'device') continue;
+      const saved = (cfg as unknown as Record<string, unknown>)[k];
+      const same = k === 'model' ? sameModel(v as ModelSpec, saved as ModelSpec) : JSON.stringify(v) === JSON.stringify(saved);
+      if (!same) {
+        disposeCheckpoint(resumed);
+        throw new Error(`fit: a resumed run keeps its checkpoint's ${k} (${JSON.stringify(saved)}), but the config gives ${JSON.stringify(v)}; only epochs, outDir and device can change`);
+      }
+    }
+    // A resumed run writes where it is told, else beside its checkpoint (a copied run directory stays the copy's).
+    runDir = path.resolve(config.outDir ?? path.dirname(hooks.resume));
     log(`resuming from ${hooks.resume} at epoch ${resumed.epoch} (step ${resumed.step})`);
   } else {
     if (!config.model) throw typeError('fit', 'config.model', 'a model spec {name, args}', config.model);
     cfg = validate({ ...DEFAULT_CONFIG, ...config } as TrainConfig);
+    runDir = path.resolve(cfg.outDir);
   }
-  const runDir = path.resolve(cfg.outDir);
   const ckptFile = path.join(runDir, 'checkpoint.ckpt');
   const weightsFile = path.join(runDir, 'model.pt');
 
   // ---- setup: seed, model, optimiser, trainer, data. Everything that can reject the config (model spec,
   // device, amp) is built before the data is loaded, and the run directory is made last, so a bad run fails
-  // fast and leaves nothing behind.
-  manualSeed(cfg.seed);
-  const model = buildModel(cfg.model).to({ device: cfg.device });
-  const groups = paramGroups(model);
-  const optimizer = new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
+  // fast and leaves nothing behind. The model's number of classes comes from the data set unless given.
+  const classesGiven = cfg.model.args?.classes !== undefined;
+  let model: Module | null = null;
+  let groups: ReturnType<typeof paramGroups> = [];
+  let optimizer: SGD | null = null;
   let trainer: Trainer | null = null;
-  let data: TensorDataset | null = null;
-  const release = () => {
+  let data: Dataset | null = null;
+  const ownsData = !hooks.dataset;
+  const releaseModel = () => {
     trainer?.dispose();
-    optimizer.dispose();
+    optimizer?.dispose();
     for (const g of groups) for (const p of g.params) p.dispose(); // handles only: the model owns the weights
-    model.dispose();
-    if (data && !hooks.dataset) for (const t of [data.train.images, data.train.labels, data.test.images, data.test.labels]) t.dispose();
+    model?.dispose();
+    [trainer, optimizer, groups, model] = [null, null, [], null];
+  };
+  const build = () => {
+    manualSeed(cfg.seed);
+    model = buildModel(cfg.model).to({ device: cfg.device });
+    groups = paramGroups(model);
+    optimizer = new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
+    trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph });
+  };
+  const release = () => {
+    releaseModel();
+    if (data && ownsData) data.dispose();
+    if (resumed) disposeCheckpoint(resumed);
   };
   try {
-    trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph });
-    data = hooks.dataset ?? (await loadData(cfg.data, { device: cfg.device, limitPerClass: cfg.limitPerClass || undefined, synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed } }));
+    build();
+    if (hooks.dataset) {
+      data = isDataset(hooks.dataset) ? hooks.dataset : tensorDataset(hooks.dataset as { train: Split; test: Split; classes: string[] });
+    } else {
+      data = await loadData(cfg.data, { device: cfg.device, limitPerClass: cfg.limitPerClass || undefined, synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed } });
+    }
+    const nClasses = data.classes.length;
+    if (classesGiven) {
+      const given = Number(cfg.model.args.classes);
+      if (given < nClasses) throw new RangeError(`fit: the data set has ${nClasses} classes but the model is built for ${given} (model.args.classes); leave classes out to take it from the data set`);
+    } else {
+      // Rebuilt with the data set's class count (the first build only checked the spec, before a long data load).
+      cfg = { ...cfg, model: { name: cfg.model.name, args: { ...cfg.model.args, classes: nClasses } } };
+      releaseModel();
+      build();
+    }
   } catch (e) {
     release();
     throw e;
   }
-  const nTrain = data.train.labels.shape[0];
-  const sampler = new BatchSampler(nTrain, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, dropLast: cfg.dropLast });
-  const stepsPerEpoch = sampler.length;
+  const train = data.train;
+  const nTrain = train.length;
+  const order = { batchSize: cfg.batchSize, dropLast: cfg.dropLast };
+  const stepsPerEpoch = train.numBatches(order);
+  if (stepsPerEpoch === 0) {
+    release();
+    throw new RangeError(`fit: the training split has ${nTrain} images, fewer than one batch of ${cfg.batchSize}; use a smaller batchSize or dropLast: false`);
+  }
   const schedule = { name: cfg.schedule, lr: cfg.lr, totalSteps: cfg.epochs * stepsPerEpoch, warmupSteps: cfg.warmupEpochs * stepsPerEpoch };
   const history: EpochRecord[] = [];
   let step = 0;
@@ -291,40 +388,48 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
   let logged: Record<string, unknown>[] = [];
   try {
     if (resumed) {
-      carried = epochProgressOf(hooks.resume!, resumed.epochProgress);
-      logged = resumedMetrics(hooks.resume!, resumed, log);
+      const ck = resumed;
+      carried = epochProgressOf(hooks.resume!, ck.epochProgress);
+      checkResumable(hooks.resume!, ck, { n: nTrain, batchSize: cfg.batchSize, stepsPerEpoch, epochs: cfg.epochs, carried });
+      logged = resumedMetrics(hooks.resume!, ck, log);
       tidy(() => {
-        model.loadStateDict(resumed!.modelState);
-        const bufs = (resumed!.optimizerState.meta.layout as number[]).map((len, g) =>
-          Array.from({ length: len }, (_, k) => resumed!.optimizerState.tensors[`${g}.${k}`] ?? null),
-        );
-        optimizer.loadStateDict({ buffers: bufs });
+        model!.loadStateDict(ck.modelState);
+        const tensors = ck.optimizerState.tensors;
+        const layout = optimizerLayout(hooks.resume!, ck.optimizerState.meta.layout, Object.keys(tensors).length);
+        optimizer!.loadStateDict({ buffers: layout.map((len, g) => Array.from({ length: len }, (_, k) => tensors[`${g}.${k}`] ?? null)) });
       });
-      sampler.setState(resumed.sampler as never);
-      setRngState(resumed.rng);
+      setRngState(ck.rng);
+      history.push(...(ck.history as unknown as EpochRecord[]));
+      step = ck.step;
+      startEpoch = ck.epoch;
+      bestAcc = ck.bestAcc;
       // The checkpoint's tensors have been copied into the model, optimiser and generators.
-      for (const t of [...Object.values(resumed.modelState), ...Object.values(resumed.optimizerState.tensors), resumed.rng.cpu, ...resumed.rng.cuda]) t.dispose();
-      history.push(...(resumed.history as unknown as EpochRecord[]));
-      step = resumed.step;
-      startEpoch = resumed.epoch;
-      bestAcc = resumed.bestAcc;
+      disposeCheckpoint(ck);
+      resumed = null;
     }
     fs.mkdirSync(runDir, { recursive: true });
     const metrics = new MetricsLog(runDir, logged);
-    const norm = statsFor(cfg.data);
+    const norm = { mean: train.mean, std: train.std };
     const notes: string[] = [];
-    log(`model ${cfg.model.name} ${JSON.stringify(cfg.model.args)}: ${model.numParameters().toLocaleString('en-US')} parameters; ${nTrain} training images, ${stepsPerEpoch} steps/epoch; ${cfg.device}${cfg.device === 'cpu' ? ` (${getNumThreads()} threads)` : ''}`);
+    const m = model!;
+    const opt = optimizer!;
+    const stepper = trainer!;
+    log(`model ${cfg.model.name} ${JSON.stringify(cfg.model.args)}: ${m.numParameters().toLocaleString('en-US')} parameters; ${nTrain} training images, ${data.classes.length} classes, ${stepsPerEpoch} steps/epoch; ${cfg.device}${cfg.device === 'cpu' ? ` (${getNumThreads()} threads)` : ''}`);
 
-    const saveAll = (epoch: number, epochProgress?: EpochProgress) => {
+    // The sampler state is (seed, epoch, position): each epoch's order and augmentation are pure functions
+    // of the seed and the epoch, so this is all a resumed run needs to continue with the same batches.
+    const saveAll = (epoch: number, position: number, epochProgress?: EpochProgress) => {
       tidy(() => {
-        const opt = optimizer.stateDict();
+        const o = opt.stateDict();
         const tensors: Record<string, Tensor> = {};
-        opt.buffers.forEach((g, gi) => g.forEach((t, k) => t && (tensors[`${gi}.${k}`] = t)));
+        o.buffers.forEach((g, gi) => g.forEach((t, k) => t && (tensors[`${gi}.${k}`] = t)));
         saveCheckpoint(ckptFile, {
           model: cfg.model, config: cfg as unknown as Record<string, unknown>, epoch, step, bestAcc,
-          modelState: model.stateDict(),
-          optimizerState: { tensors, meta: { layout: opt.buffers.map((g) => g.length), groups: opt.groups } },
-          rng: rngState(), sampler: sampler.state() as unknown as Record<string, unknown>, history: history as unknown as Record<string, unknown>[],
+          modelState: m.stateDict(),
+          optimizerState: { tensors, meta: { layout: o.buffers.map((g) => g.length), groups: o.groups } },
+          rng: rngState(),
+          sampler: { version: 2, n: nTrain, batchSize: cfg.batchSize, dropLast: cfg.dropLast, seed: cfg.seed, epoch, position },
+          history: history as unknown as Record<string, unknown>[],
           ...(epochProgress ? { epochProgress: { ...epochProgress } } : {}),
         });
       });
@@ -333,7 +438,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     let epochsThisCall = 0;
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       // ---- phase 1: train one epoch
-      model.train();
+      m.train();
       // A run resumed from a mid-epoch checkpoint starts with that epoch's totals so far.
       const sums = keep(carried ? tensor([carried.lossSum, carried.correct], { dtype: 'float64', device: cfg.device }) : zeros([2], { dtype: 'float64', device: cfg.device }));
       let seen = carried?.seen ?? 0;
@@ -343,41 +448,54 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       const progress = hooks.progressStream ? new Progress({ total: stepsPerEpoch, label: `epoch ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
       const t0 = performance.now();
       const seenBefore = seen;
-      for (const idx of sampler) {
-        optimizer.lr = lrAt(schedule, step);
-        await tidy(async () => {
-          const index = tensor(idx, { dtype: 'int64', device: cfg.device });
-          const raw = data.train.images.indexSelect(0, index);
-          const x = noGrad(() => (cfg.augment ? augmentBatch(raw, norm) : normalizeBatch(raw, norm)));
-          const y = data.train.labels.indexSelect(0, index);
-          const out = await trainer.step(x, y);
-          if (out.note) {
-            notes.push(out.note);
-            log(`note: ${out.note}`);
+      let interrupted = false;
+      try {
+        for await (const batch of train.batches({ ...order, seed: cfg.seed, epoch, start: batchIndex, augment: cfg.augment, device: cfg.device })) {
+          opt.lr = lrAt(schedule, step);
+          const size = batch.indices.length;
+          try {
+            await tidy(async () => {
+              const x = noGrad(() => normalizeBatch(batch.images, norm));
+              const out = await stepper.step(x, batch.labels);
+              if (out.note) {
+                notes.push(out.note);
+                log(`note: ${out.note}`);
+              }
+              // Totals stay on the device: no host round trip per step (read at log points and at the epoch's end).
+              noGrad(() => sums.add_(stack([out.loss.to('float64').mul(size), out.correct.to('float64')])));
+            });
+          } finally {
+            batch.images.dispose();
+            batch.labels.dispose();
           }
-          // Totals stay on the device: no host round trip per step (read at log points and at the epoch's end).
-          noGrad(() => sums.add_(stack([out.loss.to('float64').mul(idx.length), out.correct.to('float64')])));
-        });
-        seen += idx.length;
-        step++;
-        batchIndex++;
-        if (progress && (batchIndex % 10 === 0 || batchIndex === stepsPerEpoch)) {
-          const [l, c] = Array.from(sums.toArray() as Float64Array);
-          progress.update(batchIndex, { loss: l / seen, acc: c / seen, imagesPerSec: (seen - seenBefore) / ((performance.now() - t0) / 1000) });
+          seen += size;
+          step++;
+          batchIndex++;
+          if (progress && (batchIndex % 10 === 0 || batchIndex === stepsPerEpoch)) {
+            const [l, c] = Array.from(sums.toArray() as Float64Array);
+            progress.update(batchIndex, { loss: l / seen, acc: c / seen, imagesPerSec: (seen - seenBefore) / ((performance.now() - t0) / 1000) });
+          }
+          if (cfg.logEvery > 0 && step % cfg.logEvery === 0) {
+            const [l, c] = Array.from(sums.toArray() as Float64Array);
+            metrics.append({ kind: 'step', epoch: epoch + 1, step, lr: opt.lr, trainLoss: l / seen, trainAcc: c / seen });
+          }
+          // Interrupted: save this exact point and stop (after the epoch's last batch, the epoch ends first).
+          if (hooks.signal?.aborted && batchIndex < stepsPerEpoch) {
+            interrupted = true;
+            break;
+          }
         }
-        if (cfg.logEvery > 0 && step % cfg.logEvery === 0) {
-          const [l, c] = Array.from(sums.toArray() as Float64Array);
-          metrics.append({ kind: 'step', epoch: epoch + 1, step, lr: optimizer.lr, trainLoss: l / seen, trainAcc: c / seen });
-        }
-        // Interrupted: save this exact point and stop. (After an epoch's last batch the sampler has moved
-        // on to the next epoch, so that case stops at the epoch's end below instead.)
-        if (hooks.signal?.aborted && batchIndex < stepsPerEpoch) {
-          const [l, c] = Array.from(sums.toArray() as Float64Array);
-          sums.dispose();
-          progress?.finish();
-          saveAll(epoch, { batches: batchIndex, seen, lossSum: l, correct: c, seconds: secondsBefore + (performance.now() - t0) / 1000 });
-          throw new FitInterrupted(ckptFile, epoch, step);
-        }
+      } catch (e) {
+        sums.dispose();
+        progress?.finish();
+        throw e;
+      }
+      if (interrupted) {
+        const [l, c] = Array.from(sums.toArray() as Float64Array);
+        sums.dispose();
+        progress?.finish();
+        saveAll(epoch, batchIndex, { batches: batchIndex, seen, lossSum: l, correct: c, seconds: secondsBefore + (performance.now() - t0) / 1000 });
+        throw new FitInterrupted(ckptFile, epoch, step);
       }
       const seconds = secondsBefore + (performance.now() - t0) / 1000;
       const [lossSum, correct] = Array.from(sums.toArray() as Float64Array);
@@ -386,10 +504,10 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
 
       // ---- phase 2: evaluate
       // Evaluation shows a bar on a terminal only: in logs the epoch's summary line follows right after.
-      const testBar = (hooks.progressStream as NodeJS.WriteStream | undefined)?.isTTY ? new Progress({ total: data.test.labels.shape[0], label: `test  ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
-      const test = await evaluate(model, data.test, { device: cfg.device, data: cfg.data, amp: cfg.amp, onProgress: testBar ? (done) => testBar.update(done) : undefined });
+      const testBar = (hooks.progressStream as NodeJS.WriteStream | undefined)?.isTTY ? new Progress({ total: data.test.length, label: `test  ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
+      const test = await evaluate(m, data.test, { device: cfg.device, amp: cfg.amp, onProgress: testBar ? (done) => testBar.update(done) : undefined });
       testBar?.finish();
-      const rec: EpochRecord = { epoch: epoch + 1, epochs: cfg.epochs, step, lr: optimizer.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, testTop5: test.top5, imagesPerSec: seen / seconds, seconds };
+      const rec: EpochRecord = { epoch: epoch + 1, epochs: cfg.epochs, step, lr: opt.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, testTop5: test.top5, imagesPerSec: seen / seconds, seconds };
       history.push(rec);
       bestAcc = Math.max(bestAcc ?? 0, rec.testAcc);
 
@@ -402,7 +520,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
         log(`note: could not write the training curves: ${(e as Error).message.split('\n')[0]}`);
       }
       const due = (epoch + 1) % cfg.checkpointEvery === 0 || epoch + 1 === cfg.epochs;
-      if (due || hooks.signal?.aborted) saveAll(epoch + 1);
+      if (due || hooks.signal?.aborted) saveAll(epoch + 1, 0);
       hooks.onEpoch?.(rec);
       if (hooks.signal?.aborted && epoch + 1 < cfg.epochs) throw new FitInterrupted(ckptFile, epoch + 1, step);
 
@@ -410,10 +528,52 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       epochsThisCall++;
       if (hooks.stopAfterEpochs !== undefined && epochsThisCall >= hooks.stopAfterEpochs) break;
     }
-    tidy(() => exportWeights(weightsFile, model.stateDict()));
+    tidy(() => exportWeights(weightsFile, m.stateDict()));
     const final = history[history.length - 1];
     return { history, final, runDir, checkpoint: ckptFile, weights: weightsFile, notes };
   } finally {
     release();
   }
+}
+
+// The same model spec, a missing `classes` argument matching any (it is filled in from the data set).
+function sameModel(a: ModelSpec, b: ModelSpec): boolean {
+  const args = { ...(a?.args ?? {}) };
+  if (args.classes === undefined && b?.args?.classes !== undefined) args.classes = b.args.classes;
+  const sorted = (o: Record<string, unknown>) => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return a?.name === b?.name && sorted(args) === sorted(b?.args ?? {});
+}
+
+// Frees the tensors a loaded checkpoint holds.
+function disposeCheckpoint(ck: Checkpoint): void {
+  for (const t of [...Object.values(ck.modelState), ...Object.values(ck.optimizerState.tensors), ck.rng.cpu, ...ck.rng.cuda]) t.dispose();
+}
+
+// The optimiser's buffer layout (buffers per parameter group) from a checkpoint, checked against the tensors it holds.
+function optimizerLayout(file: string, v: unknown, tensors: number): number[] {
+  const bad = (why: string) => new Error(`fit: cannot resume from ${file}: optimizer layout ${why}`);
+  if (!Array.isArray(v) || v.length > 1024) throw bad('must be an array of at most 1024 group sizes');
+  let total = 0;
+  for (const n of v) {
+    if (!Number.isSafeInteger(n) || n < 0) throw bad(`holds ${String(n)}, not a buffer count`);
+    total += n;
+    if (total > Math.max(tensors, 1) * 4) throw bad(`declares more buffers than the ${tensors} tensors the checkpoint holds`);
+  }
+  return v as number[];
+}
+
+// Checks that a checkpoint's sampler position belongs to this data set and batch size, and that its counters agree.
+function checkResumable(file: string, ck: Checkpoint, run: { n: number; batchSize: number; stepsPerEpoch: number; epochs: number; carried: EpochProgress | null }): void {
+  const bad = (why: string) => new Error(`fit: cannot resume from ${file}: ${why}`);
+  const s = ck.sampler as Record<string, unknown> | undefined;
+  if (!s || s.version !== 2) throw bad('it has no sampler position of this ictorch version (sampler.version 2); it was written by an older ictorch');
+  if (s.n !== run.n) throw bad(`it was trained on ${String(s.n)} images but the data set has ${run.n}`);
+  if (s.batchSize !== run.batchSize) throw bad(`its sampler used batchSize ${String(s.batchSize)}, the run ${run.batchSize}`);
+  if (s.epoch !== ck.epoch) throw bad(`sampler.epoch ${String(s.epoch)} differs from epoch ${ck.epoch}`);
+  const position = run.carried?.batches ?? 0;
+  if (s.position !== position) throw bad(`sampler.position ${String(s.position)} differs from the ${position} batches its epoch progress records`);
+  if (position >= run.stepsPerEpoch && position !== 0) throw bad(`sampler.position ${position} is past the ${run.stepsPerEpoch} batches of an epoch`);
+  if (ck.step !== ck.epoch * run.stepsPerEpoch + position) throw bad(`step ${ck.step} does not match epoch ${ck.epoch} × ${run.stepsPerEpoch} steps + ${position}`);
+  if (ck.history.length !== ck.epoch) throw bad(`its history has ${ck.history.length} epochs but it records ${ck.epoch}`);
+  if (ck.epoch > run.epochs || (ck.epoch === run.epochs && position > 0)) throw bad(`it is at epoch ${ck.epoch}, past the run's ${run.epochs} epochs; pass more epochs to continue`);
 }
