@@ -48,6 +48,13 @@ describe('ictorch CLI', () => {
     fs.rmSync(out, { recursive: true, force: true });
   });
 
+  it('an --out that cannot be made (under /proc, where Node\'s own recursive mkdir loops forever) is a one-line error at once', () => {
+    const r = run('train', '--depth', '8', '--epochs', '1', '--train-size', '64', '--test-size', '64', '--batch-size', '32', '--out', '/proc/ictorch/run');
+    expect(r.error).toBeUndefined(); // no timeout
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^ictorch: fit: cannot create the directory \/proc\/ictorch\/run \(at \/proc\/ictorch\)/);
+  });
+
   it('train on the built-in data set learns well above chance, shows progress in a log and reports JSON', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-cli-train-'));
     const r = run('train', '--depth', '8', '--epochs', '2', '--train-size', '1024', '--test-size', '256', '--batch-size', '64', '--out', out, '--json');

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { tensor } from '../creation';
 import type { Device } from '../dtype';
 import { writeFileAtomicAsync } from '../util/atomic';
+import { makeDir } from '../util/mkdir';
 import { checkInt, typeError } from '../validate';
 import { tensorDataset } from './tensor-split';
 import type { TensorDataset, ProgressCallback } from './types';
@@ -107,7 +108,7 @@ function cacheName(size: [number, number] | undefined, limit: number | undefined
 
 async function writableDir(dir: string): Promise<boolean> {
   try {
-    await fs.promises.mkdir(dir, { recursive: true });
+    await makeDir(dir, 'imageFolder');
     await fs.promises.access(dir, fs.constants.W_OK);
     return true;
   } catch {

@@ -21,6 +21,7 @@ import { keep, tidy } from '../scope';
 import type { Tensor } from '../tensor';
 import { checkInt, checkKeys, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 import { saveCheckpoint, loadCheckpoint, exportWeights, type Checkpoint } from './checkpoint';
+import { makeDirSync } from '../util/mkdir';
 import { MetricsLog } from './metrics';
 import { writePlots } from './plot';
 import { Progress } from './progress';
@@ -407,7 +408,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       disposeCheckpoint(ck);
       resumed = null;
     }
-    fs.mkdirSync(runDir, { recursive: true });
+    makeDirSync(runDir, 'fit');
     const metrics = new MetricsLog(runDir, logged);
     const norm = { mean: train.mean, std: train.std };
     const notes: string[] = [];
