@@ -853,9 +853,11 @@ export function pickle(value: unknown, hooks: PickleHooks = {}, root = 'value'):
       default:
     }
     const o = v as object;
+    // before the memo: a container is memoised as soon as it is opened, so a reference back to it from
+    // inside would otherwise be written (Python can read that; ictorch refuses cycles)
+    if (active.has(o)) fail(path, 'refers back to a value that contains it (a cycle)');
     const m = memo.get(o);
     if (m !== undefined) return get(m);
-    if (active.has(o)) fail(path, 'refers back to a value that contains it (a cycle)');
     if (o instanceof PyFloat) {
       out.byte(BINFLOAT);
       return out.f64be(o.value);
@@ -900,6 +902,8 @@ export function pickle(value: unknown, hooks: PickleHooks = {}, root = 'value'):
 
 function describeJs(v: unknown): string {
   if (v === null) return 'null';
+  if (isPlainObject(v)) return 'an object';
+  if (Array.isArray(v)) return 'an array';
   if (typeof v !== 'object') return `a ${typeof v}`;
   const name = (v as object).constructor?.name;
   return name ? `a ${name}` : 'an object without a prototype';

@@ -222,7 +222,7 @@ export class TorchFile {
     const src = openRegularFile(file, op);
     try {
       const head = Buffer.from(src.read(0, Math.min(src.size, 16)));
-      if (src.size === 0) throw fileError(op, file, 'is empty (0 bytes): it is not a PyTorch file, or it was truncated.');
+      if (src.size === 0) throw fileError(op, file, 'is corrupt (truncated: the file is empty).');
       if (!head.subarray(0, 4).equals(ZIP_MAGIC)) {
         if (head.length < 4 && ZIP_MAGIC.subarray(0, head.length).equals(head)) throw fileError(op, file, `is corrupt (truncated: ${head.length} bytes).`);
         if (head.subarray(0, LEGACY_MAGIC.length).equals(LEGACY_MAGIC)) {

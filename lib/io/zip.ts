@@ -112,7 +112,13 @@ export class ZipReader {
         break;
       }
     }
-    if (eocd < 0) throw new ZipError('truncated or not a zip archive: no end-of-central-directory record at its end');
+    if (eocd < 0) {
+      for (let i = tailLen - EOCD_SIZE; i >= 0; i--) {
+        const after = tailLen - (i + EOCD_SIZE + tv.getUint16(i + 20, true));
+        if (tv.getUint32(i, true) === SIG_EOCD && after > 0) throw new ZipError(`${after} unexpected bytes after the end of the archive`);
+      }
+      throw new ZipError('truncated or not a zip archive: no end-of-central-directory record at its end');
+    }
     if (tv.getUint16(eocd + 4, true) !== 0 || tv.getUint16(eocd + 6, true) !== 0) throw new ZipError('multi-disk archives are not supported');
     let count = tv.getUint16(eocd + 10, true);
     let cdSize = tv.getUint32(eocd + 12, true);
@@ -196,6 +202,14 @@ export class ZipReader {
       if (dataOffset > cdOffset || csize > cdOffset - dataOffset) throw new ZipError(`truncated or damaged: ${where} (${csize} bytes at ${dataOffset}) runs past the start of the central directory at ${cdOffset}`);
       if (lNameLen !== nameLen || !Buffer.from(src.read(local + 30, lNameLen)).equals(nameBytes)) throw new ZipError(`${where}: its local header names another file`);
       if (lv.getUint16(8, true) !== method) throw new ZipError(`${where}: its local header gives another compression method`);
+      // Without a data descriptor (flag bit 3) the local header repeats the CRC and sizes: they must agree.
+      if (!(lv.getUint16(6, true) & 0x08)) {
+        const lc = lv.getUint32(18, true);
+        const lu = lv.getUint32(22, true);
+        if (lv.getUint32(14, true) !== crc || (lc !== 0xffffffff && lc !== csize) || (lu !== 0xffffffff && lu !== usize)) {
+          throw new ZipError(`${where}: its local header disagrees with the central directory on its CRC-32 or sizes`);
+        }
+      }
       spans.push([local, dataOffset + csize, name]);
       entries.push({ name, method, crc, compressedSize: csize, size: usize, dataOffset });
     }

@@ -94,12 +94,17 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'missing';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (typeof v === 'bigint') return `${v}n`;
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (v instanceof Tensor) return 'a Tensor';
   if (v instanceof Map) return 'a Map (a dict with non-string keys)';
+  if (isPlainObject(v)) {
+    const keys = Object.keys(v);
+    return keys.length ? `a dict with keys ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 5 ? ', …' : ''}` : 'an empty dict';
+  }
   if (typeof v === 'object') return (v as object).constructor?.name ? `a ${(v as object).constructor.name}` : 'an object';
   return `a ${typeof v}`;
 }
@@ -115,6 +120,7 @@ const child = (where: string, k: string | number): string => (typeof k === 'numb
 function plainData(value: unknown, where: string, fail: (where: string, what: string) => never, seen: Set<unknown> = new Set()): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return value;
   if (value === undefined) return fail(where, 'is undefined');
+  if (typeof value === 'bigint') return fail(where, `is a bigint (${value}n)`);
   if (typeof value !== 'object') return fail(where, `is ${describe(value)}`);
   if (value instanceof Tensor) return fail(where, 'is a Tensor (put tensors in modelState or optimizerState.tensors)');
   if (seen.has(value)) return fail(where, 'refers back to itself (a cycle)');
