@@ -146,7 +146,12 @@ function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (v === null) return 'None';
-  return (v as object).constructor?.name ?? 'object';
+  if (v instanceof StorageRef) return `storage "${v.key}"`;
+  if (v instanceof TensorRef) return 'a tensor';
+  if (v instanceof StorageType) return v.qualname;
+  if (v instanceof PyDict) return v.ordered ? 'an OrderedDict' : 'a dict';
+  if (v instanceof PyList) return 'a list';
+  return 'an object';
 }
 
 function emptyHooks(v: unknown, fail: Fail): void {
