@@ -172,7 +172,7 @@ function mutate(seed, kind, rnd) {
   }
   if (kind === 'zero') {
     const at = int(b.length);
-    b.fill(0, at, at + 1 + int(32));
+    b.fill(0, at, Math.min(b.length, at + 1 + int(32)));
     return b;
   }
   if (kind === 'cd-field') {

@@ -630,6 +630,14 @@ describe('damaged and odd archives', () => {
     defl.writeUInt16LE(8, cd + 10);
     defl.writeUInt32LE(0xfffffff0, cd + 24);
     expect(loadError(write(defl))).toMatch(/entry "archive\/data\.pkl" declares 4294967280 bytes from \d+ deflated bytes, more than deflate can expand/);
+    // an unused deflated entry that would inflate past what the file may describe (4 × its size + 64 MiB)
+    const junk = Buffer.alloc(70_000, 7);
+    const withJunk = torchZip(pkl(OP.NONE), {}, [{ name: 'archive/junk', data: junk }]);
+    const jcd = withJunk.lastIndexOf(Buffer.from('archive/junk')) - 46; // its central directory entry
+    expect(withJunk.readUInt32LE(jcd)).toBe(0x02014b50);
+    withJunk.writeUInt16LE(8, jcd + 10);
+    withJunk.writeUInt32LE(70_000_000, jcd + 24);
+    expect(loadError(write(withJunk))).toMatch(/entry "archive\/junk" declares 70000000 bytes, more than the \d+ allowed for this file/);
     // zip64 end record pointing at 2^62
     const z64 = Buffer.concat([...zipStream(zip.entries.map((e) => ({ name: e.name, data: zip.read(e) })), { forceZip64: true })]);
     const loc = z64.lastIndexOf(Buffer.from([0x50, 0x4b, 0x06, 0x07]));

@@ -246,7 +246,7 @@ export class TorchFile {
       }
       let zip: ZipReader;
       try {
-        zip = ZipReader.open(src);
+        zip = ZipReader.open(src, { maxEntrySize: EXPANSION * src.size + EXPANSION_SLACK });
       } catch (e) {
         if (e instanceof ZipError) throw fileError(op, file, `is corrupt (${e.message}).`);
         throw e;
@@ -585,10 +585,13 @@ function tensorBytes(t: Tensor): Uint8Array {
   const out = new Uint8Array(numel * elementSize(t.dtype));
   if (numel === 0) return out;
   const view = fromBuffer(out, shape, t.dtype);
+  // from a GPU through one CPU copy (the path LibTorch's own save takes), then into the file's buffer
+  const host = t.device === 'cpu' ? t : t.to({ device: 'cpu' });
   try {
-    noGrad(() => view.indexPut_(['...'], t));
+    noGrad(() => view.indexPut_(['...'], host));
   } finally {
     view.dispose();
+    if (host !== t) host.dispose();
   }
   return out;
 }

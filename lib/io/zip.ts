@@ -96,8 +96,12 @@ export class ZipReader {
     for (const e of entries) this.byName.set(e.name, e);
   }
 
-  /** Parses and checks the archive's directory (nothing of the entries' data is read yet). */
-  static open(src: ByteSource): ZipReader {
+  /**
+   * Parses and checks the archive's directory (nothing of the entries' data is read yet). `maxEntrySize`
+   * bounds what a deflated entry may inflate to (stored entries are bounded by the file itself).
+   */
+  static open(src: ByteSource, options: { maxEntrySize?: number } = {}): ZipReader {
+    const maxEntrySize = options.maxEntrySize ?? Number.MAX_SAFE_INTEGER;
     const size = src.size;
     if (size < EOCD_SIZE) throw new ZipError(`truncated: ${size} bytes, too short for a zip archive`);
     const tailLen = Math.min(size, EOCD_SIZE + MAX_COMMENT);
@@ -190,6 +194,7 @@ export class ZipReader {
       if (method !== 0 && method !== 8) throw new ZipError(`${where} uses compression method ${method}; only stored (0) and deflate (8) are supported`);
       if (method === 0 && csize !== usize) throw new ZipError(`${where} is stored but declares ${usize} bytes and ${csize} stored bytes`);
       if (method === 8 && usize > csize * MAX_DEFLATE_RATIO + 1024) throw new ZipError(`${where} declares ${usize} bytes from ${csize} deflated bytes, more than deflate can expand`);
+      if (method === 8 && usize > maxEntrySize) throw new ZipError(`${where} declares ${usize} bytes, more than the ${maxEntrySize} allowed for this file`);
       if (names.has(name)) throw new ZipError(`${where} appears twice`);
       names.add(name);
       if (local + 30 > cdOffset) throw new ZipError(`${where} has its local header outside the file's data (at ${local})`);

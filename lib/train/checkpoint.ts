@@ -202,7 +202,7 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
     epoch: count('epoch', ckpt.epoch),
     step: count('step', ckpt.step),
     best_acc: ckpt.bestAcc === null ? null : float(ckpt.bestAcc),
-    // key by key: `{...dict}` would turn a "__proto__" key into a prototype
+    // copies, so that marking the state dict as an OrderedDict leaves the caller's object as it was
     model: orderedDict(copyTensors(modelState)),
     optimizer: { tensors: copyTensors(optimTensors), meta: plainData(ckpt.optimizerState.meta, 'optimizerState.meta', bad) },
     rng: { cpu: rng.cpu, cuda: [...(rng.cuda as Tensor[])] },
