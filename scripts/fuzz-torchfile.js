@@ -231,7 +231,9 @@ function makeCorpus(dir, count, seed = 1) {
   for (let i = 0; i < count; i++) {
     const s = seeds[i % seeds.length];
     const mutation = MUTATIONS[Math.floor(rnd() * MUTATIONS.length)];
-    const file = path.join(dir, `fuzz-${i}-${mutation}${path.extname(s.file)}`);
+    const sub = path.join(dir, String(Math.floor(i / 1000))); // directories of 1000: large ones are slow to list and remove
+    if (i % 1000 === 0) fs.mkdirSync(sub, { recursive: true });
+    const file = path.join(sub, `fuzz-${i}-${mutation}${path.extname(s.file)}`);
     fs.writeFileSync(file, mutate(s.bytes, mutation, rnd));
     files.push({ file, kind: s.kind, mutation });
   }
