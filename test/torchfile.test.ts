@@ -15,7 +15,7 @@ import { crc32, crc32Js, ZipReader, zipStream } from '../lib/io/zip';
 import { memory } from '../lib/runtime';
 import { loadStateDict, saveStateDict } from '../lib/serialize';
 import { Tensor } from '../lib/tensor';
-import { bytes, dict, f32, global, hasTorch, int, OP, pkl, py as python, str, tensorCall, torchZip, tup } from './helpers/torchfile';
+import { bytes, dict, f32, global, hasTorch, int, OP, pkl, pyAsync as python, str, tensorCall, torchZip, tup } from './helpers/torchfile';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-torchfile-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -75,9 +75,9 @@ function loadError(file: string): string {
 describe.skipIf(!hasTorch)('files written by Python torch.save (needs /usr/bin/python3 with torch)', () => {
   const dir = path.join(tmp, 'python');
   let expected: Record<string, any>;
-  beforeAll(() => {
+  beforeAll(async () => {
     fs.mkdirSync(dir, { recursive: true });
-    python(`${PY_DESC}
+    await python(`${PY_DESC}
 import torchvision
 d = ${JSON.stringify(dir)}
 torch.manual_seed(0)
@@ -331,7 +331,7 @@ describe.skipIf(!hasTorch)('files ictorch writes load in Python (needs /usr/bin/
     rng.cpu.dispose();
     fc.dispose();
     w.dispose();
-    got = JSON.parse(python(`${PY_DESC}
+    got = JSON.parse(await python(`${PY_DESC}
 import math
 f = json.loads(${JSON.stringify(JSON.stringify(files))})
 out = {}
