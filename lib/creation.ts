@@ -61,6 +61,37 @@ function flatten(op: string, data: unknown): { values: Leaf[]; shape: number[] }
   return { values, shape };
 }
 
+// The integer dtypes' ranges. PyTorch refuses out-of-range values for them ("value cannot be converted to
+// type int32 without overflow") except that it wraps negative values into uint8; ictorch refuses those too.
+const INT_RANGES: Partial<Record<DType, [bigint, bigint]>> = {
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint8: [0n, 255n],
+};
+
+// Checks that every value of `arr` converts to `dtype` without wrapping: finite and, truncated toward
+// zero, inside the dtype's range. Values of a narrower or equal integer type need no look.
+function checkIntRange(dtype: DType, arr: AnyTypedArray): void {
+  const range = INT_RANGES[dtype];
+  if (!range) return;
+  const [lo, hi] = range;
+  const expected = `values that fit ${dtype} (finite, truncated toward zero, within ${lo} to ${hi})`;
+  if (arr instanceof BigInt64Array) {
+    if (dtype === 'int64') return;
+    for (let i = 0; i < arr.length; i++) if (arr[i] < lo || arr[i] > hi) throw rangeError('tensor', `data (element ${i})`, expected, arr[i]);
+    return;
+  }
+  if (arr instanceof Uint8Array || (dtype !== 'uint8' && (arr instanceof Int8Array || arr instanceof Int16Array || arr instanceof Int32Array))) return;
+  const nlo = Number(lo);
+  const nhi = Number(hi);
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i] as number;
+    const t = Math.trunc(v);
+    // For int64, 2^63 itself is the first double beyond the range (2^63 - 1 is not a double).
+    if (!Number.isFinite(v) || t < nlo || (dtype === 'int64' ? t >= 2 ** 63 : t > nhi)) throw rangeError('tensor', `data (element ${i})`, expected, v);
+  }
+}
+
 /**
  * A tensor from JS data (copied): a number, boolean, nested arrays, or a TypedArray.
  * dtype is inferred when not given: numbers give float32, booleans bool, bigints int64, and a
@@ -72,6 +103,7 @@ export function tensor(data: TensorData | AnyTypedArray, options: TensorOptions 
   if (ArrayBuffer.isView(data)) {
     const ta = data as AnyTypedArray;
     const shape = options.shape !== undefined ? checkShape('tensor', 'shape', options.shape) : [ta.length];
+    if (o.dtype) checkIntRange(o.dtype, ta);
     return new Tensor(N.fromTypedArray(ta, shape, o.dtype, o.device, o.requiresGrad));
   }
   const { values, shape } = flatten('tensor', data);
@@ -93,12 +125,15 @@ export function tensor(data: TensorData | AnyTypedArray, options: TensorOptions 
     inferred = 'float32';
   }
   const finalShape = options.shape !== undefined ? checkShape('tensor', 'shape', options.shape) : shape;
+  checkIntRange(o.dtype ?? inferred, arr);
   return new Tensor(N.fromTypedArray(arr, finalShape, o.dtype ?? inferred, o.device, o.requiresGrad));
 }
 
 /**
  * A CPU tensor sharing memory with `buffer` (no copy): writes through either are seen by both.
  * The buffer's byte length must equal numel × element size and its memory be aligned for `dtype`.
+ * A view of a resizable ArrayBuffer (`new ArrayBuffer(n, {maxByteLength})`) is refused with a TypeError:
+ * shrinking it would take the memory from under the tensor; copy such data with `tensor()`.
  * Lifetime: the Buffer is kept alive as long as any tensor sharing its memory exists (views included), and
  * its ArrayBuffer is marked untransferable, so `postMessage`/`structuredClone` copy it instead of moving
  * (and freeing) the memory under the tensor.
@@ -107,6 +142,9 @@ export function fromBuffer(buffer: ArrayBufferView, shape: number[], dtype: DTyp
   if (!ArrayBuffer.isView(buffer)) throw typeError('fromBuffer', 'buffer', 'a Buffer or TypedArray', buffer);
   checkOneOf('fromBuffer', 'dtype', dtype, DTYPES);
   const sizes = checkShape('fromBuffer', 'shape', shape);
+  if ((buffer.buffer as { resizable?: boolean }).resizable === true) {
+    throw typeError('fromBuffer', 'buffer', 'a view of a fixed-length ArrayBuffer (a resizable one can shrink under the tensor; copy it with tensor())', buffer);
+  }
   if (buffer.buffer instanceof ArrayBuffer) markAsUntransferable(buffer.buffer);
   return new Tensor(N.fromBuffer(buffer, sizes, dtype));
 }

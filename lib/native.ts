@@ -134,8 +134,6 @@ export interface NativeBinding {
   trainStepRun(s: TrainStepHandle, x: H, y: H): Promise<{ loss: H; correct: H; mode: 'eager' | 'warmup' | 'graph'; note: string | null }>;
   trainStepDispose(s: TrainStepHandle): void;
   evalStep(m: ModuleHandle, x: H, y: H, k: number, device: Opt<string>, amp: Opt<string>): Promise<{ lossSum: H; correct1: H; correctK: H }>;
-  pickleSave(names: string[], tensors: H[]): Buffer;
-  pickleLoad(data: Uint8Array): [string[], H[]];
   rngState(): { cpu: H; cuda: H[] };
   setRngState(cpu: H, cuda: Opt<H[]>): void;
 

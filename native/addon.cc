@@ -10,7 +10,6 @@ void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitRuntime(Napi::Env env, Napi::Object exports);
 void InitModule(Napi::Env env, Napi::Object exports);
 void InitLayers(Napi::Env env, Napi::Object exports);
-void InitSerialize(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
 void InitTrainStep(Napi::Env env, Napi::Object exports);
 }  // namespace ictorch
@@ -27,7 +26,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitRuntime(env, exports);
   ictorch::InitModule(env, exports);
   ictorch::InitLayers(env, exports);
-  ictorch::InitSerialize(env, exports);
   ictorch::InitOptim(env, exports);
   ictorch::InitTrainStep(env, exports);
   return exports;

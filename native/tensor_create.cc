@@ -70,6 +70,11 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsTypedArray()) throw ArgTypeError("argument 'buffer' must be a Buffer or TypedArray");
     Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    // A resizable ArrayBuffer can shrink (or be detached) while the tensor still points into it: V8 then
+    // decommits the memory and a read faults. Only fixed-length buffers can be shared.
+    Napi::Value resizable = ta.ArrayBuffer().Get("resizable");
+    if (resizable.IsBoolean() && resizable.As<Napi::Boolean>().Value())
+      throw ArgTypeError("argument 'buffer' is a view of a resizable ArrayBuffer, which could shrink under the tensor; copy it with tensor() instead");
     auto sizes = argSizes(info, 1, "shape");
     auto dtype = argDType(info, 2, "dtype");
     int64_t n = 1;

@@ -1,5 +1,7 @@
 // Tensor creation, reading back, elementwise math, reductions, shape ops, indexing and in-place ops.
 // Expected values are hand-computed or computed here in float64 JS, never by ictorch itself.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import * as v8 from 'v8';
 import * as vm from 'vm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,8 +29,10 @@ import {
   type DType,
   type NestedArray,
 } from '../lib';
+import { native } from '../lib/native';
 import { nativeDTypes } from '../lib/runtime';
 import { randomMatrix } from './helpers/random';
+import { hasTorch, pyAsync } from './helpers/torchfile';
 
 // ---------------------------------------------------------------- helpers
 
@@ -341,6 +345,83 @@ describe('fromBuffer (zero-copy)', () => {
     const stale = flat(t).filter((v) => v !== 7).length;
     expect(churn.length).toBe(64);
     expect(stale, 'elements that no longer read 7: the tensor reads freed memory').toBe(0);
+  });
+});
+
+describe('fromBuffer over resizable memory', () => {
+  it('refuses a view of a resizable ArrayBuffer (a shrink would take the memory from under the tensor), in TS and in the addon', () => {
+    const rab = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(16, { maxByteLength: 64 });
+    expect(() => fromBuffer(new Float32Array(rab), [4], 'float32')).toThrow(TypeError);
+    expect(() => fromBuffer(new Float32Array(rab), [4], 'float32')).toThrow(/^fromBuffer: expected a view of a fixed-length ArrayBuffer .* for buffer but received a Float32Array/);
+    expect(() => fromBuffer(new Uint8Array(rab, 0, 8), [2], 'float32')).toThrow(/fixed-length/);
+    expect(() => native().fromBuffer(new Float32Array(rab), [4], 'float32')).toThrow(/^fromBuffer: argument 'buffer' is a view of a resizable ArrayBuffer/);
+    // a copy is fine
+    const t = keepTrack(tensor(new Float32Array(rab)));
+    expect(t.shape).toEqual([4]);
+  });
+
+  it('the audit\'s crash (resize(0), then read the tensor) cannot happen: the process ends normally', () => {
+    const script = `
+      const torch = require(${JSON.stringify(path.join(__dirname, '..', 'dist'))});
+      const ab = new ArrayBuffer(16, { maxByteLength: 64 });
+      let t = null;
+      try { t = torch.fromBuffer(new Float32Array(ab), [4], 'float32'); } catch (e) { console.log(e.constructor.name); }
+      ab.resize(0);
+      ab.resize(64);
+      console.log(t === null ? 'refused' : JSON.stringify(t.toNested()));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect([r.status, r.signal, r.stdout.trim().split('\n')]).toEqual([0, null, ['TypeError', 'refused']]);
+  });
+});
+
+describe('tensor(): values out of an integer dtype\'s range are RangeErrors, never wrapped', () => {
+  const cases: [number | bigint, DType][] = [
+    [1e20, 'int64'], [2 ** 63, 'int64'], [-(2 ** 64), 'int64'], [NaN, 'int64'], [Infinity, 'int64'],
+    [3e9, 'int32'], [-2147483649, 'int32'], [NaN, 'int32'], [-Infinity, 'int32'], [2n ** 40n, 'int32'],
+    [300, 'uint8'], [256, 'uint8'], [-1, 'uint8'], [NaN, 'uint8'], [-1n, 'uint8'],
+  ];
+  for (const [v, dtype] of cases) {
+    it(`${String(v)}${typeof v === 'bigint' ? 'n' : ''} as ${dtype}`, () => {
+      expect(() => tensor([v as number], { dtype })).toThrow(RangeError);
+      expect(() => tensor([v as number], { dtype })).toThrow(new RegExp(`^tensor: expected values that fit ${dtype} \\(finite, truncated toward zero, within .*\\) for data \\(element 0\\) but received`));
+    });
+  }
+
+  it('the edges fit; fractions truncate toward zero as in PyTorch; bool takes anything', () => {
+    tidy(() => {
+      expect(Array.from(tensor([-(2 ** 63), 2 ** 62], { dtype: 'int64' }).toArray())).toEqual([-(2n ** 63n), 2n ** 62n]);
+      expect(Array.from(tensor([-(2n ** 63n), 2n ** 63n - 1n], { dtype: 'int64' }).toArray())).toEqual([-(2n ** 63n), 2n ** 63n - 1n]);
+      expect(flat(tensor([-2147483648, 2147483647, 1.9, -1.9], { dtype: 'int32' }))).toEqual([-2147483648, 2147483647, 1, -1]);
+      expect(flat(tensor([0, 255, 255.9, -0.5], { dtype: 'uint8' }))).toEqual([0, 255, 255, 0]);
+      expect(flat(tensor([NaN, 1e20, -1, 0], { dtype: 'bool' }))).toEqual([1, 1, 1, 0]);
+    });
+  });
+
+  it('TypedArray data is checked the same way when converted to a narrower integer dtype', () => {
+    expect(() => tensor(new Float64Array([1, 1e20]), { dtype: 'int64' })).toThrow(/for data \(element 1\) but received 100000000000000000000/);
+    expect(() => tensor(new Float32Array([3e9]), { dtype: 'int32' })).toThrow(RangeError);
+    expect(() => tensor(new Int32Array([5, -1]), { dtype: 'uint8' })).toThrow(/for data \(element 1\) but received -1/);
+    expect(() => tensor(new BigInt64Array([2n ** 40n]), { dtype: 'int32' })).toThrow(RangeError);
+    tidy(() => {
+      expect(Array.from(tensor(new Int32Array([-5, 7]), { dtype: 'int64' }).toArray())).toEqual([-5n, 7n]);
+      expect(flat(tensor(new Uint8Array([255]), { dtype: 'int32' }))).toEqual([255]);
+    });
+  });
+
+  // PyTorch 1.13 lets two through: -1 into uint8 (wrapped to 255 on purpose) and the float 2^63 into int64 (its
+  // overflow check compares against 2^63 - 1 rounded up to 2^63, and the cast gives -2^63). ictorch refuses both.
+  it.skipIf(!hasTorch)('PyTorch refuses the same values, but for two that it wraps', async () => {
+    const out = await pyAsync(`
+import torch, json
+cases = [(1e20, 'int64'), (2.0**63, 'int64'), (-2.0**64, 'int64'), (float('nan'), 'int64'), (float('inf'), 'int64'), (3e9, 'int32'), (-2147483649, 'int32'),
+         (float('nan'), 'int32'), (float('-inf'), 'int32'), (2**40, 'int32'), (300, 'uint8'), (256, 'uint8'), (-1, 'uint8'), (float('nan'), 'uint8')]
+r = []
+for v, d in cases:
+    try:
+        torch.tensor([v], dtype=getattr(torch, d)); r.append('ok')
+    except Exception: r.append('error')
+print(json.dumps(r))`);
+    expect(JSON.parse(out)).toEqual(['error', 'ok', ...Array(10).fill('error'), 'ok', 'error']);
   });
 });
 

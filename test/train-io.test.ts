@@ -1,4 +1,5 @@
 // Training I/O besides checkpoints: the metrics log, the progress display and the curve plots.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -29,6 +30,44 @@ describe('writeFileAtomic', () => {
     writeFileAtomic(file, new Uint8Array([1, 2, 3]));
     expect([...fs.readFileSync(file)]).toEqual([1, 2, 3]);
     expect(fs.readdirSync(dir)).toEqual(['out.bin']);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('takes a generator of chunks; when it throws half-way, the old file stays and no temp file is left', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-atomic-'));
+    const file = path.join(dir, 'out.bin');
+    function* chunks(fail: boolean) {
+      yield Buffer.from('new ');
+      if (fail) throw new Error('producer failed');
+      yield Buffer.from('data');
+    }
+    writeFileAtomic(file, chunks(false));
+    expect(fs.readFileSync(file, 'utf8')).toBe('new data');
+    writeFileAtomic(file, 'old');
+    expect(() => writeFileAtomic(file, chunks(true))).toThrow('producer failed');
+    expect(fs.readFileSync(file, 'utf8')).toBe('old');
+    expect(fs.readdirSync(dir)).toEqual(['out.bin']);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('the temp file of a writer killed half-way is removed by the next write of the same file; live writers\' and other files\' are kept', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-atomic-'));
+    const file = path.join(dir, 'checkpoint.ckpt');
+    writeFileAtomic(file, 'v1');
+    // a real writer killed by SIGKILL between its first and second chunk
+    const atomic = path.join(__dirname, '..', 'dist', 'util', 'atomic.js');
+    const script = `require(${JSON.stringify(atomic)}).writeFileAtomic(${JSON.stringify(file)}, (function* () { yield Buffer.alloc(1000); process.kill(process.pid, 'SIGKILL'); })())`;
+    const r = spawnSync(process.execPath, ['-e', script]);
+    expect(r.signal).toBe('SIGKILL');
+    const left = fs.readdirSync(dir).filter((n) => n !== 'checkpoint.ckpt');
+    expect(left).toEqual([expect.stringMatching(new RegExp(`^\\.checkpoint\\.ckpt\\.tmp-${r.pid}-[0-9a-f]+$`))]);
+    // temp files of a live process (the parent of this test) and of another target are not touched
+    const live = `.checkpoint.ckpt.tmp-${process.ppid}-abcdef`;
+    const other = `.model.pt.tmp-${r.pid}-abcdef`;
+    for (const n of [live, other]) fs.writeFileSync(path.join(dir, n), 'x');
+    writeFileAtomic(file, 'v2');
+    expect(fs.readFileSync(file, 'utf8')).toBe('v2');
+    expect(fs.readdirSync(dir).sort()).toEqual([live, other, 'checkpoint.ckpt'].sort());
     fs.rmSync(dir, { recursive: true });
   });
 });

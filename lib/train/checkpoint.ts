@@ -1,49 +1,48 @@
 /**
- * Self-describing, verified training checkpoints, and weight export in PyTorch's format.
+ * Training checkpoints, and weight export, in PyTorch's file format.
  *
  * A checkpoint holds everything a run needs to continue exactly where it stopped: the model spec
  * (which rebuilds the network), the run config, counters, the model's and optimiser's tensors, the
  * random generators' states, the data sampler's state and the metrics history.
  *
- * File format (version 1), all integers little-endian:
+ * The file (format version 2) is a `torch.save` file (lib/io/torchfile.ts) holding one dict, as
+ * nanoGPT's checkpoints do, so Python reads it with `ck = torch.load(path)`:
  *
  * ```text
- * offset 0     13 bytes  magic "ICTORCH-CKPT\n"
- * offset 13     8 bytes  H: uint64, byte length of the JSON header
- * offset 21     H bytes  the header: UTF-8 JSON (see below)
- * offset 21+H   D bytes  tensor data: each tensor's elements, row-major, back to back, each tensor
- *                        starting at a multiple of 8 bytes from the start of the data (zero padding)
- * end - 32     32 bytes  SHA-256 over every byte before it
+ * key               Python value                          Checkpoint field
+ * format            'ictorch-checkpoint'
+ * version           2                                     CHECKPOINT_FORMAT_VERSION
+ * model_spec        {'name': str, 'args': dict}           model
+ * config            dict                                  config
+ * epoch             int                                   epoch
+ * step              int                                   step
+ * best_acc          float or None                         bestAcc
+ * model             OrderedDict str → tensor (a state     modelState
+ *                   dict: model.load_state_dict(ck['model']))
+ * optimizer         {'tensors': dict str → tensor,        optimizerState
+ *                    'meta': dict}
+ * rng               {'cpu': uint8 tensor,                 rng
+ *                    'cuda': [uint8 tensor, ...]}
+ * sampler           dict (only when the run has one)      sampler
+ * history           [dict, ...]                           history
+ * epoch_progress    dict (only mid-epoch)                 epochProgress
  * ```
  *
- * The header is one JSON object:
+ * The fields other than tensors (config, args, meta, sampler, history, epoch progress) are plain data:
+ * dicts with str keys, lists, str, int, float, bool and None; floats keep NaN and ±Infinity exactly.
+ * A JS number is written as an int when integral, else as a float (see lib/io/pyvalue.ts).
  *
- * ```text
- * { "format": "ictorch-checkpoint", "version": 1,
- *   "model": {name, args}, "config": {...}, "epoch": n, "step": n, "bestAcc": x | null,
- *   "optimizerMeta": {...}, "sampler": {...} (only when the checkpoint has one), "history": [...],
- *   "epochProgress": {...} (only when taken in the middle of an epoch),
- *   "dataLength": D,
- *   "tensors": [ { "group": "model" | "optim" | "rng", "name": "...", "dtype": "float32", "shape": [...],
- *                  "offset": bytes from the start of the tensor data, "length": bytes }, ... ] }
- * ```
- *
- * Tensor groups: `model` holds `modelState`, `optim` holds `optimizerState.tensors`, and `rng` holds
- * the generator states, named `cpu`, `cuda:0`, `cuda:1`, ... Element encoding per dtype:
- * float32/float64/int32/int64 as themselves (little-endian); uint8 and bool one byte each (bool as
- * 0/1); float16 and bfloat16 widened to float32 (exact), narrowed back on load. JSON cannot hold
- * NaN or ±Infinity, so such numbers in the JSON fields are written as `{"$nonFinite": "NaN"}`
- * (or `"Infinity"`, `"-Infinity"`) and restored on load: a diverged run's history survives intact.
+ * Integrity: every zip entry, `data.pkl` included, carries a CRC-32 that loading verifies, and a
+ * truncated file has no end record, so damage is an error ("... is corrupt (...)"), never silently
+ * wrong weights. Every field is then checked (types, ranges, sizes) before use, with an error naming
+ * the file and the field. Files are replaced atomically. Checkpoints of the earlier format (version 1,
+ * "ICTORCH-CKPT") are not read: the error says so.
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import { tensor } from '../creation';
-import { DTYPES, type AnyTypedArray, type DType } from '../dtype';
 import type { ModelSpec } from '../models/registry';
+import { TorchFile, saveTorchFile } from '../io/torchfile';
+import { float, orderedDict } from '../io/pyvalue';
 import { saveStateDict } from '../serialize';
 import { Tensor } from '../tensor';
-import { writeFileAtomic } from '../util/atomic';
 
 /** Everything needed to continue a training run exactly (see the file header for the on-disk format). */
 export interface Checkpoint {
@@ -75,85 +74,12 @@ export interface Checkpoint {
 }
 
 /** The checkpoint format version this module writes and reads. */
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 2;
 
-const MAGIC = Buffer.from('ICTORCH-CKPT\n', 'latin1');
-const PREFIX = MAGIC.length + 8;
-const TRAILER = 32;
-const ALIGN = 8;
-const NON_FINITE_KEY = '$nonFinite';
-
-type Group = 'model' | 'optim' | 'rng';
-
-interface TableEntry {
-  group: Group;
-  name: string;
-  dtype: DType;
-  shape: number[];
-  offset: number;
-  length: number;
-}
-
-interface Header {
-  format: string;
-  version: number;
-  model: ModelSpec;
-  config: Record<string, unknown>;
-  epoch: number;
-  step: number;
-  bestAcc: number | null;
-  optimizerMeta: Record<string, unknown>;
-  sampler?: Record<string, unknown>;
-  history: Record<string, unknown>[];
-  epochProgress?: Record<string, unknown>;
-  dataLength: number;
-  tensors: TableEntry[];
-}
-
-// Bytes per element as stored in the file (float16/bfloat16 are stored widened to float32).
-function storedSize(dtype: DType): number {
-  switch (dtype) {
-    case 'float64':
-    case 'int64':
-      return 8;
-    case 'float32':
-    case 'int32':
-    case 'float16':
-    case 'bfloat16':
-      return 4;
-    default:
-      return 1;
-  }
-}
-
-// A fresh typed array of the stored element type over a copy of `bytes`.
-function typedArrayFor(dtype: DType, bytes: Uint8Array): AnyTypedArray {
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  const b = copy.buffer;
-  switch (dtype) {
-    case 'float64':
-      return new Float64Array(b);
-    case 'int64':
-      return new BigInt64Array(b);
-    case 'float32':
-    case 'float16':
-    case 'bfloat16':
-      return new Float32Array(b);
-    case 'int32':
-      return new Int32Array(b);
-    default:
-      return copy;
-  }
-}
-
-function align(n: number): number {
-  return Math.ceil(n / ALIGN) * ALIGN;
-}
-
-function checkLittleEndian(op: string): void {
-  if (os.endianness() !== 'LE') throw new Error(`${op}: checkpoints are little-endian and this machine is big-endian, which ictorch does not support.`);
-}
+const FORMAT = 'ictorch-checkpoint';
+/** A generator state larger than this is not one (LibTorch's CPU state is 5056 bytes, CUDA's 16). */
+const MAX_RNG_BYTES = 1 << 20;
+const MAX_CUDA_DEVICES = 1024;
 
 // Sets an own property, also one named "__proto__" (which plain assignment would treat as the prototype).
 function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
@@ -166,350 +92,273 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-// Checks that `value` survives JSON exactly (plain objects, arrays, strings, numbers, booleans, null) and
-// returns a copy in which non-finite numbers are encoded; undefined object members are dropped as JSON does.
-function encodeJson(file: string, where: string, value: unknown, seen: Set<unknown> = new Set()): unknown {
-  const fail = (what: string): never => {
-    throw new TypeError(`saveCheckpoint: cannot save ${file}: ${where} ${what}; checkpoint fields other than the tensors must be plain JSON data.`);
-  };
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : { [NON_FINITE_KEY]: String(value) };
-  if (typeof value === 'bigint') return fail(`is a bigint (${value}n)`);
-  if (value === undefined) return fail('is undefined');
-  if (typeof value === 'function' || typeof value === 'symbol') return fail(`is a ${typeof value}`);
-  if (value instanceof Tensor) return fail('is a Tensor (put tensors in modelState or optimizerState.tensors)');
-  if (seen.has(value)) return fail('refers back to itself (a cycle)');
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'missing';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v instanceof Tensor) return 'a Tensor';
+  if (v instanceof Map) return 'a Map (a dict with non-string keys)';
+  if (isPlainObject(v)) {
+    const keys = Object.keys(v);
+    return keys.length ? `a dict with keys ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 5 ? ', …' : ''}` : 'an empty dict';
+  }
+  if (typeof v === 'object') return (v as object).constructor?.name ? `a ${(v as object).constructor.name}` : 'an object';
+  return `a ${typeof v}`;
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const child = (where: string, k: string | number): string => (typeof k === 'number' ? `${where}[${k}]` : IDENT.test(k) ? `${where}.${k}` : `${where}[${JSON.stringify(k)}]`);
+
+/**
+ * Checks that `value` is plain data (plain objects, arrays, strings, numbers, booleans, null) and returns
+ * a copy without undefined object members (dropped, as JSON does); `fail(where, what)` reports the first
+ * value that is not.
+ */
+function plainData(value: unknown, where: string, fail: (where: string, what: string) => never, seen: Set<unknown> = new Set()): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return value;
+  if (value === undefined) return fail(where, 'is undefined');
+  if (typeof value === 'bigint') return fail(where, `is a bigint (${value}n)`);
+  if (typeof value !== 'object') return fail(where, `is ${describe(value)}`);
+  if (value instanceof Tensor) return fail(where, 'is a Tensor (put tensors in modelState or optimizerState.tensors)');
+  if (seen.has(value)) return fail(where, 'refers back to itself (a cycle)');
   seen.add(value);
   let out: unknown;
   if (Array.isArray(value)) {
-    out = value.map((v, i) => encodeJson(file, `${where}[${i}]`, v, seen));
+    out = value.map((v, i) => plainData(v, child(where, i), fail, seen));
   } else if (isPlainObject(value)) {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined) setOwn(o, k, encodeJson(file, `${where}.${k}`, v, seen));
-    }
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) setOwn(o, k, plainData(v, child(where, k), fail, seen));
     out = o;
   } else {
-    const name = (value as object).constructor?.name ?? 'object';
-    return fail(`is a ${name}, not a plain object or array`);
+    return fail(where, `is ${describe(value)}`);
   }
   seen.delete(value);
   return out;
 }
 
-function decodeJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decodeJson);
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value);
-    if (keys.length === 1 && keys[0] === NON_FINITE_KEY && typeof value[NON_FINITE_KEY] === 'string') {
-      const s = value[NON_FINITE_KEY] as string;
-      if (s === 'NaN') return NaN;
-      if (s === 'Infinity') return Infinity;
-      if (s === '-Infinity') return -Infinity;
-    }
-    const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) setOwn(o, k, decodeJson(v));
-    return o;
-  }
-  return value;
+function copyTensors(dict: Record<string, Tensor>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const k of Object.keys(dict)) setOwn(out, k, dict[k]);
+  return out;
 }
 
-function checkCount(file: string, field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new TypeError(`saveCheckpoint: cannot save ${file}: ${field} must be a non-negative integer, but it is ${String(v)}.`);
+function tensorDict(file: string, label: string, dict: unknown): Record<string, Tensor> {
+  if (!isPlainObject(dict)) throw new TypeError(`saveCheckpoint: cannot save ${file}: ${label} must be an object of name → Tensor.`);
+  for (const [k, t] of Object.entries(dict)) {
+    if (!(t instanceof Tensor)) throw new TypeError(`saveCheckpoint: cannot save ${file}: ${label}[${JSON.stringify(k)}] is not a Tensor.`);
+    if (t.isDisposed) throw new Error(`saveCheckpoint: cannot save ${file}: ${label}[${JSON.stringify(k)}] has been disposed.`);
   }
-  return v;
-}
-
-function tensorDict(file: string, field: string, v: unknown): [string, Tensor][] {
-  if (!isPlainObject(v)) throw new TypeError(`saveCheckpoint: cannot save ${file}: ${field} must be an object of name → Tensor.`);
-  return Object.entries(v).map(([k, t]) => {
-    if (!(t instanceof Tensor)) throw new TypeError(`saveCheckpoint: cannot save ${file}: ${field}["${k}"] is not a Tensor.`);
-    return [k, t];
-  });
+  return dict as Record<string, Tensor>;
 }
 
 /**
- * Writes `ckpt` to `file` atomically (a temp file beside it, fsync, rename): a crash or an error
- * leaves the previous checkpoint at `file` untouched. Tensors may live on any device; they are
- * copied to the CPU. Throws (before anything is renamed) on a disposed tensor or non-JSON data.
+ * Writes `ckpt` to `file` atomically as a torch.save-compatible file (see the file header): a crash
+ * leaves the previous checkpoint intact, never half of one. Tensors may live on any device (they are
+ * copied to the CPU one at a time as the file is written). Fields other than tensors must be plain data;
+ * anything else is an error naming the field, raised before the file is touched.
  */
 export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
   if (typeof file !== 'string' || !file) throw new TypeError(`saveCheckpoint: expected a file path but received ${String(file)}.`);
-  if (!isPlainObject(ckpt)) throw new TypeError(`saveCheckpoint: cannot save ${file}: the checkpoint must be a plain object.`);
-  checkLittleEndian('saveCheckpoint');
+  if (!isPlainObject(ckpt)) throw new TypeError(`saveCheckpoint: cannot save ${file}: the checkpoint must be an object (see the Checkpoint interface).`);
+  const bad = (where: string, what: string): never => {
+    throw new TypeError(`saveCheckpoint: cannot save ${file}: ${where} ${what}; checkpoint fields other than the tensors must be plain JSON data.`);
+  };
+  const count = (name: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new TypeError(`saveCheckpoint: cannot save ${file}: ${name} must be a non-negative integer, but it is ${describe(v)}.`);
+    return v;
+  };
   const model = ckpt.model as unknown;
-  if (!isPlainObject(model) || typeof model.name !== 'string' || !model.name) {
+  if (!isPlainObject(model) || typeof model.name !== 'string' || !model.name || (model.args !== undefined && !isPlainObject(model.args))) {
     throw new TypeError(`saveCheckpoint: cannot save ${file}: model must be a ModelSpec {name, args}.`);
   }
   if (!isPlainObject(ckpt.config)) throw new TypeError(`saveCheckpoint: cannot save ${file}: config must be a plain object.`);
   if (!isPlainObject(ckpt.optimizerState) || !isPlainObject(ckpt.optimizerState.meta)) {
     throw new TypeError(`saveCheckpoint: cannot save ${file}: optimizerState must be {tensors, meta} with meta a plain object.`);
   }
-  if (!Array.isArray(ckpt.history)) throw new TypeError(`saveCheckpoint: cannot save ${file}: history must be an array of records.`);
+  if (!Array.isArray(ckpt.history) || !ckpt.history.every(isPlainObject)) throw new TypeError(`saveCheckpoint: cannot save ${file}: history must be an array of records (plain objects).`);
   if (ckpt.bestAcc !== null && typeof ckpt.bestAcc !== 'number') {
-    throw new TypeError(`saveCheckpoint: cannot save ${file}: bestAcc must be a number or null, but it is ${String(ckpt.bestAcc)}.`);
+    throw new TypeError(`saveCheckpoint: cannot save ${file}: bestAcc must be a number or null, but it is ${describe(ckpt.bestAcc)}.`);
   }
-  if (ckpt.sampler !== undefined && !isPlainObject(ckpt.sampler)) {
-    throw new TypeError(`saveCheckpoint: cannot save ${file}: sampler must be a plain object when given.`);
-  }
-  if (ckpt.epochProgress !== undefined && !isPlainObject(ckpt.epochProgress)) {
-    throw new TypeError(`saveCheckpoint: cannot save ${file}: epochProgress must be a plain object when given.`);
-  }
+  if (ckpt.sampler !== undefined && !isPlainObject(ckpt.sampler)) throw new TypeError(`saveCheckpoint: cannot save ${file}: sampler must be a plain object when given.`);
+  if (ckpt.epochProgress !== undefined && !isPlainObject(ckpt.epochProgress)) throw new TypeError(`saveCheckpoint: cannot save ${file}: epochProgress must be a plain object when given.`);
   const rng = ckpt.rng as unknown;
   if (!isPlainObject(rng) || !(rng.cpu instanceof Tensor) || !Array.isArray(rng.cuda) || !rng.cuda.every((t) => t instanceof Tensor)) {
     throw new TypeError(`saveCheckpoint: cannot save ${file}: rng must be {cpu: Tensor, cuda: Tensor[]} as rngState() returns.`);
   }
-
-  const entries: { group: Group; name: string; t: Tensor }[] = [
-    ...tensorDict(file, 'modelState', ckpt.modelState).map(([name, t]) => ({ group: 'model' as const, name, t })),
-    ...tensorDict(file, 'optimizerState.tensors', ckpt.optimizerState.tensors).map(([name, t]) => ({ group: 'optim' as const, name, t })),
-    { group: 'rng', name: 'cpu', t: rng.cpu as Tensor },
-    ...(rng.cuda as Tensor[]).map((t, i) => ({ group: 'rng' as const, name: `cuda:${i}`, t })),
-  ];
-
-  // Copy every tensor to host memory first: any failure (a disposed tensor, a device error) happens
-  // here, before a single byte of the file is written.
-  const table: TableEntry[] = [];
-  const arrays: AnyTypedArray[] = [];
-  let dataLength = 0;
-  for (const { group, name, t } of entries) {
-    const label = group === 'model' ? `modelState["${name}"]` : group === 'optim' ? `optimizerState.tensors["${name}"]` : `rng ${name}`;
-    if (t.isDisposed) throw new Error(`saveCheckpoint: cannot save ${file}: ${label} has been disposed.`);
-    let arr: AnyTypedArray;
-    let dtype: DType;
-    let shape: number[];
-    try {
-      dtype = t.dtype;
-      shape = t.shape;
-      arr = t.toArray();
-    } catch (e) {
-      throw new Error(`saveCheckpoint: cannot save ${file}: reading ${label} failed (${(e as Error).message}).`);
-    }
-    const numel = shape.reduce((a, b) => a * b, 1);
-    const length = numel * storedSize(dtype);
-    if (arr.byteLength !== length) {
-      throw new Error(`saveCheckpoint: cannot save ${file}: ${label} (${dtype}, shape [${shape.join(', ')}]) read back as ${arr.byteLength} bytes instead of ${length}.`);
-    }
-    dataLength = align(dataLength);
-    table.push({ group, name, dtype, shape, offset: dataLength, length });
-    arrays.push(arr);
-    dataLength += length;
+  for (const [i, t] of [rng.cpu as Tensor, ...(rng.cuda as Tensor[])].entries()) {
+    if (t.isDisposed) throw new Error(`saveCheckpoint: cannot save ${file}: rng ${i === 0 ? 'cpu' : `cuda[${i - 1}]`} has been disposed.`);
   }
+  const modelState = tensorDict(file, 'modelState', ckpt.modelState);
+  const optimTensors = tensorDict(file, 'optimizerState.tensors', ckpt.optimizerState.tensors);
 
-  const header: Header = {
-    format: 'ictorch-checkpoint',
+  const value: Record<string, unknown> = {
+    format: FORMAT,
     version: CHECKPOINT_FORMAT_VERSION,
-    model: encodeJson(file, 'model', { name: model.name, args: model.args ?? {} }) as ModelSpec,
-    config: encodeJson(file, 'config', ckpt.config) as Record<string, unknown>,
-    epoch: checkCount(file, 'epoch', ckpt.epoch),
-    step: checkCount(file, 'step', ckpt.step),
-    bestAcc: encodeJson(file, 'bestAcc', ckpt.bestAcc) as number | null,
-    optimizerMeta: encodeJson(file, 'optimizerState.meta', ckpt.optimizerState.meta) as Record<string, unknown>,
-    ...(ckpt.sampler !== undefined ? { sampler: encodeJson(file, 'sampler', ckpt.sampler) as Record<string, unknown> } : {}),
-    history: encodeJson(file, 'history', ckpt.history) as Record<string, unknown>[],
-    ...(ckpt.epochProgress !== undefined ? { epochProgress: encodeJson(file, 'epochProgress', ckpt.epochProgress) as Record<string, unknown> } : {}),
-    dataLength,
-    tensors: table,
+    model_spec: { name: model.name, args: plainData(model.args ?? {}, 'model.args', bad) },
+    config: plainData(ckpt.config, 'config', bad),
+    epoch: count('epoch', ckpt.epoch),
+    step: count('step', ckpt.step),
+    best_acc: ckpt.bestAcc === null ? null : float(ckpt.bestAcc),
+    // copies, so that marking the state dict as an OrderedDict leaves the caller's object as it was
+    model: orderedDict(copyTensors(modelState)),
+    optimizer: { tensors: copyTensors(optimTensors), meta: plainData(ckpt.optimizerState.meta, 'optimizerState.meta', bad) },
+    rng: { cpu: rng.cpu, cuda: [...(rng.cuda as Tensor[])] },
   };
-  // The file is written as chunks (prefix and header, each tensor's bytes, alignment padding, the digest):
-  // the host copies above are not joined into one more buffer of the same size.
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const prefix = Buffer.alloc(PREFIX);
-  MAGIC.copy(prefix, 0);
-  prefix.writeBigUInt64LE(BigInt(headerBytes.length), MAGIC.length);
-  const chunks: Uint8Array[] = [prefix, headerBytes];
-  let at = 0;
-  table.forEach((e, i) => {
-    if (e.offset > at) chunks.push(new Uint8Array(e.offset - at));
-    const a = arrays[i];
-    chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    at = e.offset + e.length;
-  });
-  const hash = crypto.createHash('sha256');
-  for (const c of chunks) hash.update(c);
-  chunks.push(hash.digest());
-  writeFileAtomic(file, chunks);
-}
-
-function corrupt(file: string, why: string): Error {
-  return new Error(`loadCheckpoint: ${file} is corrupt (${why}).`);
-}
-
-// After a checksum mismatch: says whether the file is shorter (or longer) than its own header declares.
-// Nothing here is trusted; it only picks the wording of the error.
-function diagnose(data: Buffer): string {
-  const hlen = Number(data.readBigUInt64LE(MAGIC.length));
-  if (PREFIX + hlen + TRAILER > data.length) {
-    return `truncated (the file ends inside its ${hlen}-byte header after ${data.length} bytes) or its header length field is damaged`;
-  }
-  let expected: number | null = null;
-  try {
-    const h = JSON.parse(data.subarray(PREFIX, PREFIX + hlen).toString('utf8')) as Partial<Header>;
-    if (typeof h.dataLength === 'number' && Number.isSafeInteger(h.dataLength) && h.dataLength >= 0) expected = PREFIX + hlen + h.dataLength + TRAILER;
-  } catch {
-    // a damaged header: reported as a checksum mismatch below
-  }
-  if (expected !== null && expected > data.length) return `truncated: ${data.length} bytes of the ${expected} its header declares`;
-  if (expected !== null && expected < data.length) return `${data.length - expected} unexpected bytes after the end its header declares`;
-  return 'SHA-256 checksum mismatch: the contents changed after it was written';
-}
-
-function parseHeader(file: string, data: Buffer): { header: Header; dataStart: number } {
-  if (data.length < MAGIC.length || !data.subarray(0, MAGIC.length).equals(MAGIC)) {
-    const zip = data.length >= 2 && data[0] === 0x50 && data[1] === 0x4b;
-    const hint = zip ? '; it looks like a PyTorch .pt file, which loadStateDict reads' : '';
-    if (data.length < MAGIC.length && MAGIC.subarray(0, data.length).equals(data)) {
-      throw corrupt(file, `truncated: ${data.length} bytes, shorter than the file signature`);
-    }
-    throw corrupt(file, `bad magic: it does not start with the ictorch checkpoint signature "ICTORCH-CKPT"${hint}`);
-  }
-  if (data.length < PREFIX + TRAILER) throw corrupt(file, `truncated: only ${data.length} bytes`);
-  const body = data.subarray(0, data.length - TRAILER);
-  const digest = crypto.createHash('sha256').update(body).digest();
-  if (!digest.equals(data.subarray(data.length - TRAILER))) throw corrupt(file, diagnose(data));
-  const hlen = Number(data.readBigUInt64LE(MAGIC.length));
-  if (PREFIX + hlen > body.length) throw corrupt(file, `the header length ${hlen} runs past the end of the file`);
-  let header: Header;
-  try {
-    header = JSON.parse(data.subarray(PREFIX, PREFIX + hlen).toString('utf8')) as Header;
-  } catch (e) {
-    throw corrupt(file, `the header is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!isPlainObject(header) || header.format !== 'ictorch-checkpoint') throw corrupt(file, 'the header does not describe an ictorch checkpoint');
-  if (header.version !== CHECKPOINT_FORMAT_VERSION) {
-    throw new Error(
-      `loadCheckpoint: ${file} uses checkpoint format version ${String(header.version)}, but this ictorch reads only version ${CHECKPOINT_FORMAT_VERSION}; ` +
-        'load it with the ictorch version that wrote it.',
-    );
-  }
-  const dataStart = PREFIX + hlen;
-  if (header.dataLength !== body.length - dataStart) {
-    throw corrupt(file, `the header declares ${String(header.dataLength)} bytes of tensor data but the file holds ${body.length - dataStart}`);
-  }
-  if (!Array.isArray(header.tensors)) throw corrupt(file, 'the header has no tensor table');
-  const seen = new Set<string>();
-  header.tensors.forEach((e, i) => {
-    const bad = (why: string): never => {
-      throw corrupt(file, `tensor table entry ${i}${isPlainObject(e) && typeof e.name === 'string' ? ` ("${e.name}")` : ''} ${why}`);
-    };
-    if (!isPlainObject(e)) bad('is not an object');
-    if (e.group !== 'model' && e.group !== 'optim' && e.group !== 'rng') bad(`has an unknown group ${JSON.stringify(e.group)}`);
-    if (typeof e.name !== 'string') bad('has no name');
-    if (!(DTYPES as readonly unknown[]).includes(e.dtype)) bad(`has an unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (!Array.isArray(e.shape) || !e.shape.every((s) => Number.isSafeInteger(s) && s >= 0)) bad('has an invalid shape');
-    if (!Number.isSafeInteger(e.offset) || !Number.isSafeInteger(e.length) || e.offset < 0 || e.offset + e.length > header.dataLength) {
-      bad('lies outside the tensor data');
-    }
-    const numel = e.shape.reduce((a, b) => a * b, 1);
-    if (e.length !== numel * storedSize(e.dtype)) bad(`is ${e.length} bytes, but ${e.dtype} of shape [${e.shape.join(', ')}] needs ${numel * storedSize(e.dtype)}`);
-    const key = `${e.group}/${e.name}`;
-    if (seen.has(key)) bad('appears twice');
-    seen.add(key);
-  });
-  if (!seen.has('rng/cpu')) throw corrupt(file, 'the tensor table has no CPU random generator state');
-  return { header, dataStart };
+  if (ckpt.sampler !== undefined) value.sampler = plainData(ckpt.sampler, 'sampler', bad);
+  value.history = plainData(ckpt.history, 'history', bad);
+  if (ckpt.epochProgress !== undefined) value.epoch_progress = plainData(ckpt.epochProgress, 'epochProgress', bad);
+  saveTorchFile('saveCheckpoint', file, value, 'checkpoint');
 }
 
 /**
- * Reads and verifies a checkpoint written by `saveCheckpoint`: the signature, the length and the
- * SHA-256 checksum are checked before anything is used, so a damaged file is an error
- * ("loadCheckpoint: <file> is corrupt (...)") rather than silently wrong weights. Model and optimiser
- * tensors are placed on `options.device` (default `cpu`); the random generator states stay on the CPU.
- * The returned tensors belong to the caller (dispose them, or load inside `tidy`).
+ * Reads and verifies a checkpoint written by `saveCheckpoint`: the CRC-32 of every part of the file and
+ * then every field (types, ranges, sizes) are checked before anything is used, so a damaged or
+ * tampered file is an error naming the file and what is wrong, rather than a run that misbehaves.
+ * Model and optimiser tensors are placed on `options.device` (default `cpu`); the random generator
+ * states stay on the CPU. The returned tensors belong to the caller (dispose them, or load inside `tidy`).
  */
 export function loadCheckpoint(file: string, options: { device?: string } = {}): Checkpoint {
   if (typeof file !== 'string' || !file) throw new TypeError(`loadCheckpoint: expected a file path but received ${String(file)}.`);
   if (options === null || typeof options !== 'object') throw new TypeError('loadCheckpoint: options must be an object like {device: "cuda"}.');
+  for (const k of Object.keys(options)) if (k !== 'device') throw new TypeError(`loadCheckpoint: unknown option "${k}"; the only option is device.`);
   const device = options.device ?? 'cpu';
   if (typeof device !== 'string' || !device) throw new TypeError(`loadCheckpoint: options.device must be a device name such as "cpu" or "cuda:0", not ${String(device)}.`);
-  checkLittleEndian('loadCheckpoint');
-  let data: Buffer;
+  const tf = TorchFile.open('loadCheckpoint', file);
+  const moved: Tensor[] = [];
   try {
-    data = fs.readFileSync(file);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new Error(`loadCheckpoint: ${file} does not exist.`);
-    throw new Error(`loadCheckpoint: cannot read ${file} (${err.code ?? err.message}).`);
-  }
-  const { header, dataStart } = parseHeader(file, data);
-
-  const created: Tensor[] = [];
-  try {
-    const groups: Record<Group, Record<string, Tensor>> = { model: {}, optim: {}, rng: {} };
-    for (const e of header.tensors) {
-      const bytes = data.subarray(dataStart + e.offset, dataStart + e.offset + e.length);
-      const arr = typedArrayFor(e.dtype, bytes);
-      const widened = e.dtype === 'float16' || e.dtype === 'bfloat16';
-      let t = tensor(arr, { shape: e.shape, dtype: widened ? 'float32' : e.dtype });
-      created.push(t);
-      if (widened) {
-        t = t.to(e.dtype);
-        created.push(t);
-      }
-      if (e.group !== 'rng' && device !== 'cpu') {
-        try {
-          t = t.to({ device });
-        } catch (err) {
-          throw new Error(`loadCheckpoint: cannot move the tensors of ${file} to device "${device}" (${(err as Error).message}).`);
-        }
-        created.push(t);
-      }
-      groups[e.group][e.name] = t;
-    }
-    const cudaCount = Object.keys(groups.rng).filter((k) => k.startsWith('cuda:')).length;
-    const cuda: Tensor[] = [];
-    for (let i = 0; i < cudaCount; i++) {
-      const t = groups.rng[`cuda:${i}`];
-      if (!t) throw corrupt(file, `the CUDA generator states are not numbered 0..${cudaCount - 1}`);
-      cuda.push(t);
-    }
-    const kept = new Set<Tensor>([...Object.values(groups.model), ...Object.values(groups.optim), ...Object.values(groups.rng)]);
-    for (const t of created) if (!kept.has(t)) t.dispose();
-    const ckpt: Checkpoint = {
-      model: decodeJson(header.model) as ModelSpec,
-      config: decodeJson(header.config ?? {}) as Record<string, unknown>,
-      epoch: header.epoch,
-      step: header.step,
-      bestAcc: decodeJson(header.bestAcc ?? null) as number | null,
-      modelState: groups.model,
-      optimizerState: { tensors: groups.optim, meta: decodeJson(header.optimizerMeta ?? {}) as Record<string, unknown> },
-      rng: { cpu: groups.rng.cpu, cuda },
-      history: decodeJson(header.history ?? []) as Record<string, unknown>[],
+    const invalid = (field: string, why: string): never => {
+      throw new Error(`loadCheckpoint: ${file} is not a valid checkpoint: ${field} ${why}.`);
     };
-    if (header.sampler !== undefined) ckpt.sampler = decodeJson(header.sampler) as Record<string, unknown>;
-    if (header.epochProgress !== undefined) ckpt.epochProgress = decodeJson(header.epochProgress) as Record<string, unknown>;
+    const v = tf.materialize(tf.root, 'the checkpoint') as unknown;
+    tf.verifyRest();
+    if (!isPlainObject(v)) invalid('the file', `holds ${describe(v)} instead of a dict`);
+    const ck = v as Record<string, unknown>;
+    if (ck.format !== FORMAT) {
+      const keys = Object.keys(ck).slice(0, 12).map((k) => JSON.stringify(k)).join(', ');
+      const allTensors = Object.keys(ck).length > 0 && Object.values(ck).every((x) => x instanceof Tensor);
+      throw new Error(
+        `loadCheckpoint: ${file} is a PyTorch file but not an ictorch checkpoint (it has no format "${FORMAT}"; its keys: ${keys})` +
+          (allTensors ? '; it looks like a state dict, which loadStateDict reads.' : '; loadStateDict reads a state dict from it, load reads any value.'),
+      );
+    }
+    if (ck.version !== CHECKPOINT_FORMAT_VERSION) {
+      throw new Error(
+        `loadCheckpoint: ${file} uses checkpoint format version ${describe(ck.version)}, but this ictorch reads only version ${CHECKPOINT_FORMAT_VERSION}; ` +
+          'load it with the ictorch version that wrote it.',
+      );
+    }
+    const fail = (where: string, what: string): never => invalid(where, what);
+    const plainField = (key: string, field: string): Record<string, unknown> => {
+      if (!isPlainObject(ck[key])) invalid(field, `is ${describe(ck[key])} instead of a dict with str keys`);
+      return plainData(ck[key], field, fail) as Record<string, unknown>;
+    };
+    const countField = (key: string, field: string): number => {
+      const n = ck[key];
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) invalid(field, `is ${describe(n)} instead of a non-negative integer`);
+      return n as number;
+    };
+    const tensors = (x: unknown, field: string): Record<string, Tensor> => {
+      if (!isPlainObject(x)) invalid(field, `is ${describe(x)} instead of a dict of name → tensor`);
+      for (const [k, t] of Object.entries(x as Record<string, unknown>)) if (!(t instanceof Tensor)) invalid(child(field, k), `is ${describe(t)} instead of a tensor`);
+      return x as Record<string, Tensor>;
+    };
+    const rngTensor = (t: unknown, field: string): Tensor => {
+      if (!(t instanceof Tensor)) return invalid(field, `is ${describe(t)} instead of a uint8 tensor`);
+      if (t.dtype !== 'uint8' || t.ndim !== 1 || t.numel() === 0 || t.numel() > MAX_RNG_BYTES) {
+        invalid(field, `is a ${t.dtype} tensor of shape [${t.shape.join(', ')}]; a generator state is a 1-d uint8 tensor of at most ${MAX_RNG_BYTES} bytes`);
+      }
+      return t;
+    };
+
+    const spec = ck.model_spec;
+    if (!isPlainObject(spec) || typeof spec.name !== 'string' || !spec.name || !isPlainObject(spec.args)) {
+      invalid('model_spec', `is ${describe(spec)} instead of {name: a non-empty str, args: a dict}`);
+    }
+    const model: ModelSpec = { name: (spec as Record<string, unknown>).name as string, args: plainData((spec as Record<string, unknown>).args, 'model_spec.args', fail) as ModelSpec['args'] };
+    const config = plainField('config', 'config');
+    const epoch = countField('epoch', 'epoch');
+    const step = countField('step', 'step');
+    const bestAcc = ck.best_acc;
+    if (bestAcc !== null && typeof bestAcc !== 'number') invalid('best_acc', `is ${describe(bestAcc)} instead of a number or None`);
+    const modelState = tensors(ck.model, 'model');
+    const optim = ck.optimizer;
+    if (!isPlainObject(optim)) invalid('optimizer', `is ${describe(optim)} instead of {tensors, meta}`);
+    const optimTensors = tensors((optim as Record<string, unknown>).tensors, 'optimizer.tensors');
+    const metaV = (optim as Record<string, unknown>).meta;
+    if (!isPlainObject(metaV)) invalid('optimizer.meta', `is ${describe(metaV)} instead of a dict with str keys`);
+    const meta = plainData(metaV, 'optimizer.meta', fail) as Record<string, unknown>;
+    if (meta.layout !== undefined) {
+      // One count of parameters per group: bounded by the parameters the model has.
+      const layout = meta.layout;
+      const limit = Object.keys(modelState).length;
+      if (!Array.isArray(layout) || !layout.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) {
+        invalid('optimizer.meta.layout', `is ${describe(layout)} instead of a list of parameter counts (non-negative integers)`);
+      }
+      const total = (layout as number[]).reduce((a, b) => a + b, 0);
+      if ((layout as number[]).length > limit || total > limit) invalid('optimizer.meta.layout', `counts ${total} parameters in ${(layout as number[]).length} groups, but the model has only ${limit} tensors`);
+    }
+    const rngV = ck.rng;
+    if (!isPlainObject(rngV) || !Array.isArray(rngV.cuda)) invalid('rng', `is ${describe(rngV)} instead of {cpu: tensor, cuda: [tensors]}`);
+    const rngO = rngV as { cpu: unknown; cuda: unknown[] };
+    if (rngO.cuda.length > MAX_CUDA_DEVICES) invalid('rng.cuda', `holds ${rngO.cuda.length} generator states (at most ${MAX_CUDA_DEVICES})`);
+    const rng = { cpu: rngTensor(rngO.cpu, 'rng.cpu'), cuda: rngO.cuda.map((t, i) => rngTensor(t, `rng.cuda[${i}]`)) };
+    const history = ck.history;
+    if (!Array.isArray(history) || !history.every(isPlainObject)) invalid('history', `is ${describe(history)} instead of a list of dicts`);
+    const ckpt: Checkpoint = {
+      model,
+      config,
+      epoch,
+      step,
+      bestAcc: bestAcc as number | null,
+      modelState,
+      optimizerState: { tensors: optimTensors, meta },
+      rng,
+      history: plainData(history, 'history', fail) as Record<string, unknown>[],
+    };
+    if (ck.sampler !== undefined && ck.sampler !== null) ckpt.sampler = plainField('sampler', 'sampler');
+    if (ck.epoch_progress !== undefined && ck.epoch_progress !== null) ckpt.epochProgress = plainField('epoch_progress', 'epoch_progress');
+
+    if (device !== 'cpu') {
+      const originals: Tensor[] = [];
+      for (const group of [ckpt.modelState, ckpt.optimizerState.tensors]) {
+        for (const k of Object.keys(group)) {
+          let t: Tensor;
+          try {
+            t = group[k].to({ device });
+          } catch (err) {
+            throw new Error(`loadCheckpoint: cannot move the tensors of ${file} to device "${device}" (${(err as Error).message}).`);
+          }
+          moved.push(t);
+          originals.push(group[k]);
+          setOwn(group, k, t);
+        }
+      }
+      for (const t of originals) t.dispose();
+    }
+    tf.keep();
     return ckpt;
   } catch (e) {
-    for (const t of created) t.dispose();
+    for (const t of moved) t.dispose();
     throw e;
+  } finally {
+    tf.dispose();
   }
 }
 
 /**
  * Writes the model's weights (e.g. `model.stateDict()`) as a PyTorch-loadable `.pt` file
- * (`torch.load(file)` in Python gives the dict of tensors), atomically. Tensors on a GPU are copied
- * to the CPU first, so the file loads on machines without one.
+ * (`torch.load(file)` in Python gives the state dict), atomically. Tensors on a GPU are copied
+ * to the CPU as the file is written, so the file loads on machines without one.
  */
 export function exportWeights(file: string, modelState: Record<string, Tensor>): void {
   if (typeof file !== 'string' || !file) throw new TypeError(`exportWeights: expected a file path but received ${String(file)}.`);
   if (!isPlainObject(modelState)) throw new TypeError(`exportWeights: cannot write ${file}: modelState must be an object of name → Tensor.`);
-  const copies: Tensor[] = [];
-  const dict: Record<string, Tensor> = {};
-  try {
-    for (const [k, t] of Object.entries(modelState)) {
-      if (!(t instanceof Tensor)) throw new TypeError(`exportWeights: cannot write ${file}: modelState["${k}"] is not a Tensor.`);
-      if (t.isDisposed) throw new Error(`exportWeights: cannot write ${file}: modelState["${k}"] has been disposed.`);
-      if (t.device === 'cpu') {
-        dict[k] = t;
-      } else {
-        const c = t.cpu();
-        copies.push(c);
-        dict[k] = c;
-      }
-    }
-    saveStateDict(file, dict);
-  } finally {
-    for (const c of copies) c.dispose();
+  for (const [k, t] of Object.entries(modelState)) {
+    if (!(t instanceof Tensor)) throw new TypeError(`exportWeights: cannot write ${file}: modelState["${k}"] is not a Tensor.`);
+    if (t.isDisposed) throw new Error(`exportWeights: cannot write ${file}: modelState["${k}"] has been disposed.`);
   }
+  saveStateDict(file, modelState);
 }
