@@ -12,6 +12,7 @@ void InitModule(Napi::Env env, Napi::Object exports);
 void InitLayers(Napi::Env env, Napi::Object exports);
 void InitSerialize(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
+void InitFunctional(Napi::Env env, Napi::Object exports);
 void InitTrainStep(Napi::Env env, Napi::Object exports);
 }  // namespace ictorch
 
@@ -29,6 +30,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitLayers(env, exports);
   ictorch::InitSerialize(env, exports);
   ictorch::InitOptim(env, exports);
+  ictorch::InitFunctional(env, exports);
   ictorch::InitTrainStep(env, exports);
   return exports;
 }

@@ -2,5 +2,9 @@
 export { Module } from './module';
 export type { StateDict, LoadResult } from './module';
 export * from './layers';
-export * from './functional';
+/** `torch.nn.functional`: conv2d, linear, batchNorm, pooling, activations, embedding, icLayer and the losses. */
+export * as functional from './functional';
+export { crossEntropy } from './functional';
+/** `torch.nn.utils`: gradient clipping. */
+export * as utils from '../optim/clip';
 export * from './init';
