@@ -18,9 +18,9 @@ const MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const STD: [number, number, number] = [0.229, 0.224, 0.225];
 
 /** torchvision's pipeline in Python; returns the tensor as nested lists. */
-function reference(file: string, transforms: string): { shape: number[]; data: number[] } {
+async function reference(file: string, transforms: string): Promise<{ shape: number[]; data: number[] }> {
   return JSON.parse(
-    py(`
+    await py(`
 import json, torch
 from PIL import Image
 import torchvision.transforms as T
@@ -48,7 +48,7 @@ describe.skipIf(!hasVision)('imageToTensor equals torchvision within resampling 
   const jpeg = (cls: string, n: string): string => path.join(dir, 'test', cls, `${n}.jpg`);
 
   // Measured on this machine (sharp 0.35 / libvips 8.18 'linear' vs PIL 9.4 BILINEAR): see the report lines.
-  const cases: [string, () => string, Parameters<typeof imageToTensor>[1], string, { max: number; mean: number }][] = [
+  const cases: [string, () => string | Promise<string>, Parameters<typeof imageToTensor>[1], string, { max: number; mean: number }][] = [
     ['CIFAR JPEG upscaled 32 → 72, crop 64', () => jpeg('cat', '0000'), { size: 72, centerCrop: 64, mean: MEAN, std: STD }, 'T.Resize(72), T.CenterCrop(64)', { max: 0.04, mean: 0.006 }],
     ['another CIFAR JPEG upscaled, odd crop offsets', () => jpeg('ship', '0003'), { size: 45, centerCrop: [32, 40], mean: MEAN, std: STD }, 'T.Resize(45), T.CenterCrop((32, 40))', { max: 0.04, mean: 0.006 }],
     ['exact resize to [40, 56]', () => jpeg('dog', '0001'), { size: [40, 56], resize: 'exact', mean: MEAN, std: STD }, 'T.Resize((40, 56))', { max: 0.04, mean: 0.006 }],
@@ -56,10 +56,10 @@ describe.skipIf(!hasVision)('imageToTensor equals torchvision within resampling 
     ['the same as JPEG', () => big('jpg'), { size: 96, centerCrop: 80, mean: MEAN, std: STD }, 'T.Resize(96), T.CenterCrop(80)', { max: 0.04, mean: 0.006 }],
   ];
 
-  function big(ext: string): string {
+  async function big(ext: string): Promise<string> {
     const file = path.join(tmp, `big.${ext}`);
     if (!fs.existsSync(file)) {
-      py(`
+      await py(`
 from PIL import Image
 Image.open(${JSON.stringify(jpeg('horse', '0002'))}).convert('RGB').resize((300, 200), Image.BICUBIC).save(${JSON.stringify(file)}${ext === 'jpg' ? ', quality=95' : ''})`);
     }
@@ -68,8 +68,8 @@ Image.open(${JSON.stringify(jpeg('horse', '0002'))}).convert('RGB').resize((300,
 
   for (const [name, file, options, transforms, bound] of cases) {
     it(name, async () => {
-      const f = file();
-      const ref = reference(f, transforms);
+      const f = await file();
+      const ref = await reference(f, transforms);
       const t = await imageToTensor(f, options);
       expect(t.shape).toEqual(ref.shape);
       expect(t.dtype).toBe('float32');
@@ -86,8 +86,8 @@ Image.open(${JSON.stringify(jpeg('horse', '0002'))}).convert('RGB').resize((300,
   }
 
   it('without resizing, values are exactly ToTensor + Normalize of the decoded pixels', async () => {
-    const f = big('png');
-    const ref = reference(f, 'T.CenterCrop(100)');
+    const f = await big('png');
+    const ref = await reference(f, 'T.CenterCrop(100)');
     const t = await imageToTensor(f, { centerCrop: 100, mean: MEAN, std: STD });
     const d = diffs(t.toArray() as Float32Array, ref.data);
     expect(d.max).toBeLessThan(1e-6);

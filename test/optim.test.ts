@@ -99,7 +99,7 @@ const PY_SETUP = (c: Config): string => `
 import json, torch
 shapes = ${JSON.stringify(SHAPES)}
 initial = ${JSON.stringify(initial)}
-grads = ${JSON.stringify(grads)}
+grads = json.loads(${JSON.stringify(JSON.stringify(grads))})
 ps = [torch.tensor(v, dtype=torch.float32).reshape(s).requires_grad_() for v, s in zip(initial, shapes)]
 groups = ${c.group2 ? `[{'params': [ps[0]]}, {'params': [ps[1], ps[2]], ${c.group2.py}}]` : 'ps'}
 opt = torch.optim.${c.kind}(groups, ${c.py}, foreach=${c.foreach ?? true ? 'True' : 'False'})
@@ -114,9 +114,9 @@ def dump():
 
 describe.skipIf(!hasTorch)('optimisers equal python3-torch step by step (needs python3 with torch)', () => {
   for (const c of CONFIGS) {
-    it(c.name, () => {
+    it(c.name, async () => {
       const ours = runOurs(c);
-      const ref = JSON.parse(py(`${PY_SETUP(c)}
+      const ref = JSON.parse(await py(`${PY_SETUP(c)}
 for k in range(${STEPS}):
     opt.zero_grad(set_to_none=True)
     set_grads(grads[k])
@@ -133,7 +133,7 @@ print(json.dumps(dump()))`)) as { params: number[][]; state: Record<string, Reco
     });
   }
 
-  it("stateDict has PyTorch's layout; PyTorch loads it and continues exactly as ictorch does, and vice versa", () => {
+  it("stateDict has PyTorch's layout; PyTorch loads it and continues exactly as ictorch does, and vice versa", async () => {
     for (const c of [CONFIGS[0], CONFIGS[4], CONFIGS[8]]) {
       // ictorch: 3 steps, export; PyTorch: load, 3 more steps. ictorch: 6 steps. Same parameters.
       const ps = makeParams();
@@ -151,7 +151,7 @@ print(json.dumps(dump()))`)) as { params: number[][]; state: Record<string, Reco
           params: ps.map(flat),
         };
       });
-      const ref = JSON.parse(py(`${PY_SETUP(c)}
+      const ref = JSON.parse(await py(`${PY_SETUP(c)}
 ex = json.loads(input())
 with torch.no_grad():
     for p, v in zip(ps, ex['params']): p.copy_(torch.tensor(v).reshape(p.shape))
@@ -195,9 +195,9 @@ print(json.dumps(d))`, `${JSON.stringify(exported)}\n`)) as { params: number[][]
     }
   });
 
-  it('clipGradNorm_ (norms 2, 1, inf) and clipGradValue_ equal torch.nn.utils', () => {
+  it('clipGradNorm_ (norms 2, 1, inf) and clipGradValue_ equal torch.nn.utils', async () => {
     const gs = grads[0] as number[][];
-    const ref = JSON.parse(py(`
+    const ref = JSON.parse(await py(`
 import json, torch
 gs = ${JSON.stringify(gs)}; shapes = ${JSON.stringify(SHAPES)}
 out = {}
@@ -232,7 +232,7 @@ print(json.dumps(out))`)) as Record<string, { norm?: number; grads: number[][] }
     });
   });
 
-  it('StepLR, CosineAnnealingLR, LinearLR and LambdaLR give the learning rates PyTorch gives', () => {
+  it('StepLR, CosineAnnealingLR, LinearLR and LambdaLR give the learning rates PyTorch gives', async () => {
     const EPOCHS = 40;
     const specs: [string, (o: torch.optim.Optimizer<object>) => torch.optim.LRScheduler, string][] = [
       ['step', (o) => new optim.StepLR(o, { stepSize: 7, gamma: 0.5 }), 'torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)'],
@@ -241,7 +241,7 @@ print(json.dumps(out))`)) as Record<string, { norm?: number; grads: number[][] }
       ['lambda', (o) => new optim.lrScheduler.LambdaLR(o, { lrLambda: (e) => 0.95 ** e }), 'torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=lambda e: 0.95 ** e)'],
       ['lambda per group', (o) => new optim.LambdaLR(o, { lrLambda: [(e) => 1 / (1 + e), (e) => (e < 5 ? 1 : 0.1)] }), 'torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=[lambda e: 1 / (1 + e), lambda e: 1 if e < 5 else 0.1])'],
     ];
-    const ref = JSON.parse(py(`
+    const ref = JSON.parse(await py(`
 import json, torch, warnings
 warnings.simplefilter('ignore')
 out = {}
@@ -315,7 +315,11 @@ describe('optimiser interface', () => {
       opt.addParamGroup({ params: [b], lr: 0.01 });
       expect(opt.paramGroups.map((g) => [g.lr, g.betas, g.weightDecay])).toEqual([[0.1, [0.9, 0.999], 0], [0.01, [0.9, 0.999], 0]]);
       expect(() => opt.addParamGroup({ params: [a] })).toThrow('addParamGroup: some parameters appear in more than one parameter group');
-      const loss = opt.step(() => a.mul(b.sum()).sum());
+      const loss = opt.step(() => {
+        const l = a.mul(b.sum()).sum();
+        l.backward();
+        return l;
+      });
       // Adam's first step moves every parameter with a gradient by lr (sign of the gradient).
       expect(flat(a).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.9, 0.9]);
       expect(flat(b).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.99, 0.99, 0.99]);
@@ -325,7 +329,7 @@ describe('optimiser interface', () => {
       opt.zeroGrad();
       expect(a.grad).toBeNull();
       expect(() => new optim.Adam([a], { lr: 0.1, beta1: 0.9 } as never)).toThrow('Adam: expected one of the options lr, betas, eps, weightDecay, amsgrad, maximize, foreach for options.beta1');
-      expect(() => new optim.Adam([a], { betas: [0.9, 1] })).toThrow('Adam: expected a number in [0, 1) for params[0].betas[1] but received 1 (number)');
+      expect(() => new optim.Adam([a], { betas: [0.9, 1] })).toThrow('Adam: expected a number in [0, 1) for options.betas[1] but received 1 (number)');
       expect(() => new optim.SGD([a], {} as never)).toThrow(/SGD: expected a finite number \(SGD has no default learning rate\)/);
       expect(() => new optim.AdamW([], {})).toThrow(/AdamW: expected at least one parameter/);
       expect(() => new optim.SGD([a.mul(2)], { lr: 0.1 })).toThrow(/is not a leaf tensor/);

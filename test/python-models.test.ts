@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { hasTorch, py } from './helpers/torchpy';
 
@@ -58,8 +58,10 @@ describe.skipIf(!hasTorch)('python/ictorch_models.py loads ictorch weights stric
     });
     model.dispose();
   });
-  const out = JSON.parse(
-    py(`
+  let out: Record<string, { maxDiff: number; scale: number; shape: number[]; params: number; keys: boolean }>;
+  beforeAll(async () => {
+    out = JSON.parse(
+    await py(`
 import json, sys, torch
 sys.path.insert(0, ${JSON.stringify(PYDIR)})
 from ictorch_models import resnet_cifar, resnet_imagenet
@@ -76,7 +78,8 @@ for c in json.loads(sys.stdin.read()):
     res[c['name']] = {'maxDiff': float((y - ref).abs().max()), 'scale': float(ref.abs().max()), 'shape': list(y.shape), 'params': sum(p.numel() for p in net.parameters()),
                       'keys': list(net.state_dict().keys()) == list(sd.keys())}
 print(json.dumps(res))`, JSON.stringify(cases)),
-  ) as Record<string, { maxDiff: number; scale: number; shape: number[]; params: number; keys: boolean }>;
+    );
+  });
 
   for (const c of cases) {
     it(c.name, () => {

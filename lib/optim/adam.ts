@@ -67,6 +67,6 @@ export class AdamW extends Optimizer<Required<AdamOptions>> {
   }
 
   protected torchExtras(): Record<string, unknown> {
-    return { foreach: null, capturable: false, differentiable: false, fused: false };
+    return { foreach: null, capturable: false };
   }
 }

@@ -75,6 +75,7 @@ export abstract class Optimizer<O extends object = object> {
   ) {
     this.op = op;
     this.spec = spec;
+    for (const [key, value] of Object.entries(defaults)) (defaults as Record<string, unknown>)[key] = this.checkOption(`options.${key}`, key, value);
     this.defaults = Object.freeze({ ...defaults });
     if (!Array.isArray(params)) throw typeError(op, 'params', 'an array of Tensors or of parameter groups {params, ...options}', params);
     if (params.length === 0) throw rangeError(op, 'params', 'at least one parameter (the optimizer got an empty parameter list)', params);

@@ -1,6 +1,6 @@
 // Runs reference computations in /usr/bin/python3 with torch, for tests that compare ictorch with PyTorch
 // on the same inputs. Tests using it are skipped (with the reason in their name) where python3 lacks torch.
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 
 export const PYTHON = '/usr/bin/python3';
@@ -8,11 +8,21 @@ export const PYTHON = '/usr/bin/python3';
 /** True when /usr/bin/python3 imports torch. */
 export const hasTorch = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
-/** Runs `code` in python3 with `input` on stdin; returns stdout. Throws with stderr on failure. */
-export function py(code: string, input = ''): string {
-  const p = spawnSync(PYTHON, ['-c', code], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (p.status !== 0) throw new Error(`python failed: ${p.stderr}`);
-  return p.stdout;
+/**
+ * Runs `code` in python3 with `input` on stdin; resolves to stdout, rejects with stderr on failure. Async so
+ * that the test worker's event loop stays free while torch imports (vitest's RPC times out otherwise).
+ */
+export function py(code: string, input = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(PYTHON, ['-c', code], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => err.push(d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`python failed: ${Buffer.concat(err).toString('utf8')}`))));
+    p.stdin.end(input);
+  });
 }
 
 /** One tensor sent to Python: flat values, shape, dtype, whether its gradient is wanted. */
@@ -64,6 +74,6 @@ print(json.dumps(res))
 `;
 
 /** Evaluates every case in one Python process. */
-export function runCases(cases: PyCase[]): Record<string, PyResult> {
-  return JSON.parse(py(RUNNER, JSON.stringify(cases))) as Record<string, PyResult>;
+export async function runCases(cases: PyCase[]): Promise<Record<string, PyResult>> {
+  return JSON.parse(await py(RUNNER, JSON.stringify(cases))) as Record<string, PyResult>;
 }
