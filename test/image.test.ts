@@ -43,17 +43,23 @@ function diffs(a: Float32Array, b: number[]): { max: number; mean: number } {
   return { max, mean: sum / a.length };
 }
 
-describe.skipIf(!hasVision)('imageToTensor equals torchvision within resampling differences (needs python3 with torchvision and PIL)', () => {
+describe.skipIf(!hasVision)('imageToTensor equals torchvision (needs python3 with torchvision and PIL)', () => {
   const dir = hasVision ? cifarJpegDir() : '';
   const jpeg = (cls: string, n: string): string => path.join(dir, 'test', cls, `${n}.jpg`);
 
-  // Measured on this machine (sharp 0.35 / libvips 8.18 'linear' vs PIL 9.4 BILINEAR): see the report lines.
+  // imageToTensor resizes with PIL's own fixed-point bilinear algorithm, so a decoded image gives the same
+  // bytes: PNG inputs must match to float32 rounding. JPEG inputs also depend on the decoder (sharp's bundled
+  // libjpeg vs the system's for PIL): measured here identical, bounded at 2/255 (max) and 0.2/255 (mean)
+  // for decoders that round some IDCT outputs differently. (sharp's own 'linear' resize, tried first,
+  // differed by up to 54/255 on upscaled CIFAR images: not used.)
+  const JPEG = { max: 2.01 / 255, mean: 0.2 / 255 };
+  const PNG = { max: 1e-6, mean: 1e-7 };
   const cases: [string, () => string | Promise<string>, Parameters<typeof imageToTensor>[1], string, { max: number; mean: number }][] = [
-    ['CIFAR JPEG upscaled 32 → 72, crop 64', () => jpeg('cat', '0000'), { size: 72, centerCrop: 64, mean: MEAN, std: STD }, 'T.Resize(72), T.CenterCrop(64)', { max: 0.04, mean: 0.006 }],
-    ['another CIFAR JPEG upscaled, odd crop offsets', () => jpeg('ship', '0003'), { size: 45, centerCrop: [32, 40], mean: MEAN, std: STD }, 'T.Resize(45), T.CenterCrop((32, 40))', { max: 0.04, mean: 0.006 }],
-    ['exact resize to [40, 56]', () => jpeg('dog', '0001'), { size: [40, 56], resize: 'exact', mean: MEAN, std: STD }, 'T.Resize((40, 56))', { max: 0.04, mean: 0.006 }],
-    ['a 300x200 PNG made from a CIFAR JPEG, downscaled to 96, crop 80', () => big('png'), { size: 96, centerCrop: 80, mean: MEAN, std: STD }, 'T.Resize(96), T.CenterCrop(80)', { max: 0.04, mean: 0.006 }],
-    ['the same as JPEG', () => big('jpg'), { size: 96, centerCrop: 80, mean: MEAN, std: STD }, 'T.Resize(96), T.CenterCrop(80)', { max: 0.04, mean: 0.006 }],
+    ['CIFAR JPEG upscaled 32 → 72, crop 64', () => jpeg('cat', '0000'), { size: 72, centerCrop: 64, mean: MEAN, std: STD }, 'T.Resize(72), T.CenterCrop(64)', JPEG],
+    ['another CIFAR JPEG upscaled, odd crop offsets', () => jpeg('ship', '0003'), { size: 45, centerCrop: [32, 40], mean: MEAN, std: STD }, 'T.Resize(45), T.CenterCrop((32, 40))', JPEG],
+    ['exact resize to [40, 56]', () => jpeg('dog', '0001'), { size: [40, 56], resize: 'exact', mean: MEAN, std: STD }, 'T.Resize((40, 56))', JPEG],
+    ['a 300x200 PNG made from a CIFAR JPEG, downscaled to 96, crop 80', () => big('png'), { size: 96, centerCrop: 80, mean: MEAN, std: STD }, 'T.Resize(96), T.CenterCrop(80)', PNG],
+    ['the same as JPEG', () => big('jpg'), { size: 96, centerCrop: 80, mean: MEAN, std: STD }, 'T.Resize(96), T.CenterCrop(80)', JPEG],
   ];
 
   async function big(ext: string): Promise<string> {
@@ -75,8 +81,8 @@ Image.open(${JSON.stringify(jpeg('horse', '0002'))}).convert('RGB').resize((300,
       expect(t.dtype).toBe('float32');
       const d = diffs(t.toArray() as Float32Array, ref.data);
       console.log(`imageToTensor vs torchvision, ${name}: max |diff| ${d.max.toFixed(4)}, mean ${d.mean.toFixed(5)} (pixel units of 1/255 = ${(1 / 255).toFixed(4)})`);
-      expect(d.max).toBeLessThan(bound.max);
-      expect(d.mean).toBeLessThan(bound.mean);
+      expect(d.max).toBeLessThanOrEqual(bound.max);
+      expect(d.mean).toBeLessThanOrEqual(bound.mean);
       // The same from a Buffer.
       const fromBuffer = await imageToTensor(fs.readFileSync(f), options);
       expect(Array.from(fromBuffer.toArray() as Float32Array)).toEqual(Array.from(t.toArray() as Float32Array));
