@@ -390,3 +390,27 @@ describe('optimiser interface', () => {
 function stepScaled(opt: torch.optim.Optimizer<object>, scale: number): void {
   tidy(() => native().optimStep(opt.handle, torch.tensor(scale).handle));
 }
+
+describe('optimiser state in checkpoints', () => {
+  it('flattenOptimizerState / unflattenOptimizerState round-trip (Adam), and read the ictorch 0.1 SGD layout', () =>
+    tidy(() => {
+      const a = torch.ones([2], { requiresGrad: true });
+      const b = torch.ones([3], { requiresGrad: true });
+      const opt = new optim.Adam([{ params: [a] }, { params: [b], lr: 0.5, amsgrad: true }], { lr: 0.1 });
+      a.sum().backward();
+      b.mul(2).sum().backward();
+      opt.step();
+      const flatState = optim.flattenOptimizerState(opt.stateDict());
+      expect(Object.keys(flatState.tensors).sort()).toEqual(['0.exp_avg', '0.exp_avg_sq', '0.step', '1.exp_avg', '1.exp_avg_sq', '1.max_exp_avg_sq', '1.step']);
+      const copy = JSON.parse(JSON.stringify(flatState.meta));
+      const opt2 = new optim.Adam([{ params: [torch.ones([2], { requiresGrad: true })] }, { params: [torch.ones([3], { requiresGrad: true })] }]);
+      opt2.loadStateDict(optim.unflattenOptimizerState({ tensors: flatState.tensors, meta: copy }) as never);
+      expect(opt2.paramGroups.map((g) => [g.lr, g.amsgrad])).toEqual([[0.1, false], [0.5, true]]);
+      expect(flat(opt2.stateDict().state.get(1)!.exp_avg)).toEqual(flat(flatState.tensors['1.exp_avg']));
+      expect(opt2.stateDict().state.get(0)!.step.item()).toBe(1);
+      const legacy = optim.unflattenOptimizerState({ tensors: { '0.0': torch.tensor([1, 2]) }, meta: { layout: [1, 0] } });
+      expect('buffers' in legacy && legacy.buffers.map((g) => g.length)).toEqual([1, 0]);
+      opt.dispose();
+      opt2.dispose();
+    }));
+});
