@@ -76,10 +76,10 @@ export function spatialInput(op: string, input: unknown): Tensor {
   return x;
 }
 
+/** How a loss reduces over elements: their mean, their sum, or none (one loss per element or sample). */
+export type Reduction = 'mean' | 'sum' | 'none';
 /** Reduction names of the losses. */
-export const REDUCTIONS = ['mean', 'sum', 'none'] as const;
-/** How a loss reduces over elements. */
-export type Reduction = (typeof REDUCTIONS)[number];
+export const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 
 /** Checks a reduction option. */
 export function reductionOpt(op: string, v: unknown, allowed: readonly string[] = REDUCTIONS): string {

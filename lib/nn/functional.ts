@@ -9,6 +9,7 @@
  * ```
  *
  * Each op checks its inputs (dtype, device, shapes) and names the op and the mismatch in its error.
+ * @module
  */
 import type { DType } from '../dtype';
 import { native, type TensorHandle } from '../native';

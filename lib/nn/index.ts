@@ -1,4 +1,7 @@
-/** Neural-network building blocks (`nn.Conv2d`, `nn.IC`, `nn.Sequential`, ...). */
+/**
+ * Neural-network building blocks (`nn.Conv2d`, `nn.IC`, `nn.Sequential`, ...), `nn.functional` and `nn.utils`.
+ * @module
+ */
 export { Module } from './module';
 export type { StateDict, LoadResult } from './module';
 export * from './layers';

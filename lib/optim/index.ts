@@ -1,4 +1,7 @@
-/** Optimisers (`torch.optim`): SGD, Adam, AdamW behind one interface, learning-rate schedulers and gradient clipping. */
+/**
+ * Optimisers (`torch.optim`): SGD, Adam, AdamW behind one interface, learning-rate schedulers and gradient clipping.
+ * @module
+ */
 export * from './optimizer';
 export * from './sgd';
 export * from './adam';

@@ -3,6 +3,7 @@
  * optimiser, call `step()` once per epoch (or per iteration) after `optimizer.step()`, read `getLastLr()`.
  * Each computes the next rate from the current one with PyTorch's own (chainable) formulas, so the values
  * equal PyTorch's step by step. `fit()` uses the pure functions of `lrAt` (lib/train/schedule.ts) instead.
+ * @module
  */
 import { checkInt, checkNumber, rangeError, typeError } from '../validate';
 import type { Optimizer } from './optimizer';
