@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ["IC", "PadShortcut", "Residual", "LAYOUTS", "resnet_cifar", "resnet_imagenet"]
+__all__ = ["IC", "IC1d", "PadShortcut", "Residual", "LAYOUTS", "resnet_cifar", "resnet_imagenet"]
 
 LAYOUTS = ("baseline", "relu-ic-conv", "ic-conv-relu", "conv-relu-ic")
 
