@@ -204,16 +204,12 @@ export function icLayer(input: Tensor, options: ICLayerOptions = {}): Tensor {
   const o = knownOptions(op, options, ['weight', 'bias', 'runningMean', 'runningVar', 'training', 'momentum', 'eps', 'dropRate', 'impl']);
   const x = floatArg(op, 'input', input);
   if (x.ndim < 2) throw shapeError(op, 'input', 'at least 2 dimensions (N, C, ...)', x.shape);
-  const ts = (['weight', 'bias', 'runningMean', 'runningVar'] as const).map((name) => {
-    const t = optTensorArg(op, name, o[name]);
-    if (t) perChannel(op, name, t, x.shape[1], `one per channel of input ${fmt(x.shape)}`);
-    return t;
-  });
-  const training = boolOpt(op, 'training', o.training, true);
-  const dropRate = numberOpt(op, 'dropRate', o.dropRate, 0, { min: 0, max: 1, maxExclusive: true });
+  // Sizes of the per-channel tensors and the dropRate range are checked natively (native/ic).
+  const ts = (['weight', 'bias', 'runningMean', 'runningVar'] as const).map((name) => optTensorArg(op, name, o[name]));
   const impl = checkOneOf(op, 'impl', o.impl ?? 'auto', ['auto', 'fused', 'composite'] as const);
   return new Tensor(
-    N.icLayer(x.handle, h(ts[0]), h(ts[1]), h(ts[2]), h(ts[3]), training, numberOpt(op, 'momentum', o.momentum, 0.1, { min: 0, max: 1 }), numberOpt(op, 'eps', o.eps, 1e-5, { min: 0 }), dropRate, impl),
+    N.icLayer(x.handle, h(ts[0]), h(ts[1]), h(ts[2]), h(ts[3]), boolOpt(op, 'training', o.training, true), numberOpt(op, 'momentum', o.momentum, 0.1),
+      numberOpt(op, 'eps', o.eps, 1e-5), numberOpt(op, 'dropRate', o.dropRate, 0), impl),
   );
 }
 
