@@ -15,8 +15,22 @@ export interface TensorHandle {
 
 type H = TensorHandle;
 
-/** An opaque native handle that owns an SGD optimiser. */
+/** An opaque native handle that owns an optimiser (SGD, Adam, AdamW). */
 export type OptimizerHandle = object;
+
+/** A parameter group as the addon reads it (absent hyper-parameters take the native defaults). */
+export interface NativeParamGroup {
+  params: TensorHandle[];
+  lr?: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+  betas?: [number, number];
+  eps?: number;
+  amsgrad?: boolean;
+  maximize?: boolean;
+}
 /** An opaque native handle that owns a training step (and its CUDA graph). */
 export type TrainStepHandle = object;
 
@@ -122,13 +136,33 @@ export interface NativeBinding {
   icLayer(x: H, weight: Opt<H>, bias: Opt<H>, runningMean: Opt<H>, runningVar: Opt<H>, training: boolean, momentum: number, eps: number, dropRate: number, impl: Opt<string>): H;
 
   OptimizerHandle: new () => OptimizerHandle;
-  sgdCreate(groups: { params: H[]; lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }[], foreach: boolean): OptimizerHandle;
-  sgdStep(o: OptimizerHandle): void;
-  sgdZeroGrad(o: OptimizerHandle, setToNone: boolean): void;
-  sgdSetLr(o: OptimizerHandle, group: number, lr: number): void;
-  sgdBuffers(o: OptimizerHandle): (H | null)[][];
-  sgdLoadBuffers(o: OptimizerHandle, buffers: (H | null)[][]): void;
-  sgdDispose(o: OptimizerHandle): void;
+  optimCreate(kind: 'sgd' | 'adam' | 'adamw', groups: NativeParamGroup[], foreach: boolean): OptimizerHandle;
+  optimAddGroup(o: OptimizerHandle, group: NativeParamGroup): void;
+  optimStep(o: OptimizerHandle, lrScale: H | null): void;
+  optimZeroGrad(o: OptimizerHandle, setToNone: boolean): void;
+  optimSetGroup(o: OptimizerHandle, group: number, options: Partial<Omit<NativeParamGroup, 'params'>>): void;
+  optimState(o: OptimizerHandle): (Record<string, H> | null)[][];
+  optimLoadState(o: OptimizerHandle, state: (Record<string, H> | null)[][]): void;
+  optimDispose(o: OptimizerHandle): void;
+  clipGradNorm(params: H[], maxNorm: number, normType: number, errorIfNonfinite: boolean, foreach: boolean): H;
+  clipGradValue(params: H[], clipValue: number): void;
+
+  conv2d(x: H, weight: H, bias: H | null, stride: number[], padding: number[] | 'same' | 'valid', dilation: number[], groups: number): H;
+  linear(x: H, weight: H, bias: H | null): H;
+  batchNorm(x: H, runningMean: H | null, runningVar: H | null, weight: H | null, bias: H | null, training: boolean, momentum: number, eps: number): H;
+  layerNorm(x: H, normalizedShape: number[], weight: H | null, bias: H | null, eps: number): H;
+  embedding(indices: H, weight: H, paddingIdx: number, maxNorm: number | null, normType: number, scaleGradByFreq: boolean): H;
+  dropout(x: H, p: number, training: boolean): H;
+  activation(op: 'gelu' | 'silu', x: H, approximate: string | null): H;
+  softmax(x: H, dim: number, dtype: DType | null, log: boolean): H;
+  maxPool2d(x: H, kernelSize: number[], stride: number[], padding: number[], dilation: number[], ceilMode: boolean, returnIndices: boolean): H | [H, H];
+  avgPool2d(x: H, kernelSize: number[], stride: number[], padding: number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null): H;
+  adaptiveAvgPool2d(x: H, outputSize: number[]): H;
+  crossEntropy(x: H, target: H, weight: H | null, reduction: string, ignoreIndex: number, labelSmoothing: number): H;
+  nllLoss(x: H, target: H, weight: H | null, reduction: string, ignoreIndex: number): H;
+  pointwiseLoss(kind: 'mse' | 'l1', x: H, target: H, reduction: string): H;
+  bceWithLogits(x: H, target: H, weight: H | null, posWeight: H | null, reduction: string): H;
+  klDiv(x: H, target: H, reduction: string, logTarget: boolean): H;
   TrainStepHandle: new () => TrainStepHandle;
   trainStepCreate(m: ModuleHandle, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean }): TrainStepHandle;
   trainStepRun(s: TrainStepHandle, x: H, y: H): Promise<{ loss: H; correct: H; mode: 'eager' | 'warmup' | 'graph'; note: string | null }>;

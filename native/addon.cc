@@ -11,6 +11,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports);
 void InitModule(Napi::Env env, Napi::Object exports);
 void InitLayers(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
+void InitFunctional(Napi::Env env, Napi::Object exports);
 void InitTrainStep(Napi::Env env, Napi::Object exports);
 }  // namespace ictorch
 
@@ -27,6 +28,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitModule(env, exports);
   ictorch::InitLayers(env, exports);
   ictorch::InitOptim(env, exports);
+  ictorch::InitFunctional(env, exports);
   ictorch::InitTrainStep(env, exports);
   return exports;
 }

@@ -1,19 +1,15 @@
-// optim.cc: the SGD update with multi-tensor kernels, and its JS handle (create, step, zeroGrad, lr, state).
+// optim.cc: the optimisers' updates (SGD, Adam, AdamW) with multi-tensor kernels, gradient clipping, and
+// the JS handle (create, step, zeroGrad, group options, state).
 #include "optim.h"
+#include <cmath>
 #include "compat.h"
 #include "tensor.h"
 
 namespace ictorch {
 
-bool SGD::buffersReady() const {
-  for (const auto& g : groups)
-    if (g.momentum != 0)
-      for (const auto& b : g.momentumBuffers)
-        if (!b.defined()) return false;
-  return true;
-}
+// ---------------------------------------------------------------- Optimizer (shared)
 
-void SGD::zeroGrad(bool setToNone) {
+void Optimizer::zeroGrad(bool setToNone) {
   for (auto& g : groups)
     for (auto& p : g.params) {
       if (!p.grad().defined()) continue;
@@ -26,28 +22,81 @@ void SGD::zeroGrad(bool setToNone) {
     }
 }
 
-// PyTorch's SGD: d = g + wd·p; buf = μ·buf + (1 - dampening)·d (buf = d at first); d = d + μ·buf (Nesterov)
-// or buf; p -= lr·d.
+void Optimizer::addGroup(ParamGroup g) {
+  check(g.o);
+  for (const auto& p : g.params)
+    for (const auto& other : groups)
+      for (const auto& q : other.params)
+        if (p.unsafeGetTensorImpl() == q.unsafeGetTensorImpl()) throw ArgRangeError("some parameters appear in more than one parameter group");
+  g.slots.assign(slotNames(g.o).size(), std::vector<at::Tensor>(g.params.size()));
+  groups.push_back(std::move(g));
+}
+
+std::vector<at::Tensor> Optimizer::parameters() const {
+  std::vector<at::Tensor> out;
+  for (const auto& g : groups) out.insert(out.end(), g.params.begin(), g.params.end());
+  return out;
+}
+
+namespace {
+
+// The parameters of a group that have a gradient, with their positions in the group.
+struct WithGrad {
+  std::vector<at::Tensor> params, grads;
+  std::vector<size_t> index;
+};
+
+WithGrad withGrad(const ParamGroup& g) {
+  WithGrad w;
+  for (size_t k = 0; k < g.params.size(); ++k) {
+    if (!g.params[k].grad().defined()) continue;
+    w.params.push_back(g.params[k]);
+    w.grads.push_back(g.params[k].grad());
+    w.index.push_back(k);
+  }
+  return w;
+}
+
+// Makes sure the group has as many slot lists as the optimiser names (a group whose options changed, e.g.
+// amsgrad turned on, gains the new slots).
+void ensureSlots(ParamGroup& g, size_t n) {
+  if (g.slots.size() < n) g.slots.resize(n, std::vector<at::Tensor>(g.params.size()));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- SGD
+
+std::vector<std::string> SGD::slotNames(const GroupOptions&) const { return {"momentum_buffer"}; }
+
+void SGD::check(const GroupOptions& o) const {
+  if (!(o.lr >= 0)) throw ArgRangeError("lr must be >= 0, got " + std::to_string(o.lr));
+  if (!(o.momentum >= 0)) throw ArgRangeError("momentum must be >= 0, got " + std::to_string(o.momentum));
+  if (!(o.weightDecay >= 0)) throw ArgRangeError("weightDecay must be >= 0, got " + std::to_string(o.weightDecay));
+  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0)) throw ArgRangeError("Nesterov momentum needs momentum > 0 and dampening 0");
+}
+
+// As torch/optim/sgd.py (_multi_tensor_sgd / _single_tensor_sgd).
 void SGD::step(const at::Tensor& lrScale) {
   at::NoGradGuard noGrad;
   for (auto& g : groups) {
-    std::vector<at::Tensor> params, grads;
-    std::vector<size_t> index;
-    for (size_t k = 0; k < g.params.size(); ++k) {
-      if (!g.params[k].grad().defined()) continue;
-      params.push_back(g.params[k]);
-      grads.push_back(g.params[k].grad());
-      index.push_back(k);
-    }
-    if (params.empty()) continue;
+    ensureSlots(g, 1);
+    auto& momentumBuffers = g.slots[0];
+    WithGrad w = withGrad(g);
+    if (w.params.empty()) continue;
+    auto& params = w.params;
+    auto& grads = w.grads;
+    auto& index = w.index;
     std::vector<at::Tensor> d;
+    const GroupOptions& o = g.o;
     if (foreach) {
-      d = g.weightDecay != 0 ? at::_foreach_add(grads, params, g.weightDecay) : grads;
-      if (g.momentum != 0) {
+      if (o.maximize) grads = at::_foreach_neg(grads);
+      d = o.weightDecay != 0 ? at::_foreach_add(grads, params, o.weightDecay) : grads;
+      if (o.momentum != 0) {
         // Buffers that exist get buf = μ·buf + (1 - dampening)·d; a parameter's first step sets buf = d.
         std::vector<at::Tensor> bufs, oldBufs, oldD;
         for (size_t j = 0; j < index.size(); ++j) {
-          auto& b = g.momentumBuffers[index[j]];
+          auto& b = momentumBuffers[index[j]];
           if (!b.defined()) {
             b = d[j].detach().clone();
           } else {
@@ -57,29 +106,154 @@ void SGD::step(const at::Tensor& lrScale) {
           bufs.push_back(b);
         }
         if (!oldBufs.empty()) {
-          at::_foreach_mul_(oldBufs, g.momentum);
-          at::_foreach_add_(oldBufs, oldD, 1.0 - g.dampening);
+          at::_foreach_mul_(oldBufs, o.momentum);
+          at::_foreach_add_(oldBufs, oldD, 1.0 - o.dampening);
         }
-        d = g.nesterov ? at::_foreach_add(d, bufs, g.momentum) : bufs;
+        d = o.nesterov ? at::_foreach_add(d, bufs, o.momentum) : bufs;
       }
       if (lrScale.defined()) {
-        std::vector<at::Tensor> scaled = at::_foreach_mul(d, g.lr);
+        std::vector<at::Tensor> scaled = at::_foreach_mul(d, o.lr);
         compat::foreachMulTensor_(scaled, lrScale);
         at::_foreach_sub_(params, scaled);
       } else {
-        at::_foreach_add_(params, d, -g.lr);
+        at::_foreach_add_(params, d, -o.lr);
       }
     } else {
       for (size_t j = 0; j < params.size(); ++j) {
-        at::Tensor dj = g.weightDecay != 0 ? grads[j].add(params[j], g.weightDecay) : grads[j];
-        if (g.momentum != 0) {
-          auto& b = g.momentumBuffers[index[j]];
+        at::Tensor gj = o.maximize ? grads[j].neg() : grads[j];
+        at::Tensor dj = o.weightDecay != 0 ? gj.add(params[j], o.weightDecay) : gj;
+        if (o.momentum != 0) {
+          auto& b = momentumBuffers[index[j]];
           if (!b.defined()) b = dj.detach().clone();
-          else b.mul_(g.momentum).add_(dj, 1.0 - g.dampening);
-          dj = g.nesterov ? dj.add(b, g.momentum) : b;
+          else b.mul_(o.momentum).add_(dj, 1.0 - o.dampening);
+          dj = o.nesterov ? dj.add(b, o.momentum) : b;
         }
-        if (lrScale.defined()) params[j].sub_(dj.mul(g.lr).mul_(lrScale));
-        else params[j].add_(dj, -g.lr);
+        if (lrScale.defined()) params[j].sub_(dj.mul(o.lr).mul_(lrScale));
+        else params[j].add_(dj, -o.lr);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Adam / AdamW
+
+std::vector<std::string> Adam::slotNames(const GroupOptions& o) const {
+  if (o.amsgrad) return {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  return {"step", "exp_avg", "exp_avg_sq"};
+}
+
+void Adam::check(const GroupOptions& o) const {
+  if (!(o.lr >= 0)) throw ArgRangeError("lr must be >= 0, got " + std::to_string(o.lr));
+  if (!(o.eps >= 0)) throw ArgRangeError("eps must be >= 0, got " + std::to_string(o.eps));
+  if (!(o.beta1 >= 0 && o.beta1 < 1)) throw ArgRangeError("betas[0] must be in [0, 1), got " + std::to_string(o.beta1));
+  if (!(o.beta2 >= 0 && o.beta2 < 1)) throw ArgRangeError("betas[1] must be in [0, 1), got " + std::to_string(o.beta2));
+  if (!(o.weightDecay >= 0)) throw ArgRangeError("weightDecay must be >= 0, got " + std::to_string(o.weightDecay));
+}
+
+// As torch/optim/adam.py and adamw.py (PyTorch 1.13): `_multi_tensor_adam(w)` with foreach, else
+// `_single_tensor_adam(w)`, both in their non-capturable form (bias corrections computed on the host from
+// a CPU step counter), on the CPU. On CUDA, or when a device learning-rate scale is given, the step is
+// PyTorch's capturable form: step counters live on the device and the bias corrections are device tensors,
+// so no value is read back to the host and a CUDA graph can replay the step.
+void Adam::step(const at::Tensor& lrScale) {
+  at::NoGradGuard noGrad;
+  for (auto& g : groups) {
+    const GroupOptions& o = g.o;
+    ensureSlots(g, slotNames(o).size());
+    WithGrad w = withGrad(g);
+    if (w.params.empty()) continue;
+    const bool capturable = lrScale.defined() || w.params[0].is_cuda();
+    // Lazy state: step 0 (float32, on the CPU, or on the device when capturable), moments zero.
+    std::vector<at::Tensor> steps, expAvgs, expAvgSqs, maxExpAvgSqs;
+    for (size_t j = 0; j < w.index.size(); ++j) {
+      const size_t k = w.index[j];
+      const at::Tensor& p = w.params[j];
+      auto& step = g.slots[0][k];
+      if (!step.defined()) step = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(capturable ? p.device() : at::Device(at::kCPU)));
+      else if (capturable && step.device() != p.device()) step = step.to(p.device());
+      else if (!capturable && !step.device().is_cpu()) step = step.cpu();
+      for (size_t s = 1; s < g.slots.size(); ++s)
+        if (!g.slots[s][k].defined()) g.slots[s][k] = at::zeros_like(p, at::MemoryFormat::Preserve);
+      steps.push_back(step);
+      expAvgs.push_back(g.slots[1][k]);
+      expAvgSqs.push_back(g.slots[2][k]);
+      if (o.amsgrad) maxExpAvgSqs.push_back(g.slots[3][k]);
+    }
+    auto& params = w.params;
+    const double b1 = o.beta1, b2 = o.beta2;
+
+    if (capturable) {
+      // lr as a device value: lr · lrScale, or the plain number.
+      auto lrT = [&](const at::Tensor& like) { return lrScale.defined() ? lrScale.to(like.options().dtype(at::kFloat)).mul(o.lr) : at::Tensor(); };
+      std::vector<at::Tensor> grads = o.maximize ? at::_foreach_neg(w.grads) : w.grads;
+      at::_foreach_add_(steps, 1);
+      if (!decoupled_ && o.weightDecay != 0) grads = at::_foreach_add(grads, params, o.weightDecay);
+      if (decoupled_ && o.weightDecay != 0) {
+        if (lrScale.defined()) compat::foreachMulTensor_(params, lrScale.mul(-o.lr * o.weightDecay).add_(1));
+        else at::_foreach_mul_(params, 1 - o.lr * o.weightDecay);
+      }
+      at::_foreach_mul_(expAvgs, b1);
+      at::_foreach_add_(expAvgs, grads, 1 - b1);
+      at::_foreach_mul_(expAvgSqs, b2);
+      at::_foreach_addcmul_(expAvgSqs, grads, grads, 1 - b2);
+      if (o.amsgrad) at::_foreach_maximum_(maxExpAvgSqs, expAvgSqs);
+      const auto& second = o.amsgrad ? maxExpAvgSqs : expAvgSqs;
+      for (size_t j = 0; j < params.size(); ++j) {
+        at::Tensor bc1 = at::pow(b1, steps[j]).neg_().add_(1);
+        at::Tensor bc2 = at::pow(b2, steps[j]).neg_().add_(1);
+        at::Tensor lr = lrT(steps[j]);
+        // step_size = -lr / bc1; denom = sqrt(v) / (sqrt(bc2) · step_size) + eps / step_size; p += m / denom.
+        at::Tensor stepSize = (lr.defined() ? bc1.div(lr.to(bc1.device())) : bc1.div(o.lr)).reciprocal_().neg_();
+        at::Tensor denom = second[j].sqrt().div_(bc2.sqrt().mul_(stepSize)).add_(stepSize.reciprocal().mul_(o.eps));
+        params[j].addcdiv_(expAvgs[j], denom);
+      }
+      continue;
+    }
+
+    if (foreach) {
+      std::vector<at::Tensor> grads = o.maximize ? at::_foreach_neg(w.grads) : w.grads;
+      at::_foreach_add_(steps, 1);
+      if (!decoupled_ && o.weightDecay != 0) grads = at::_foreach_add(grads, params, o.weightDecay);
+      if (decoupled_) at::_foreach_mul_(params, 1 - o.lr * o.weightDecay);
+      at::_foreach_mul_(expAvgs, b1);
+      at::_foreach_add_(expAvgs, grads, 1 - b1);
+      at::_foreach_mul_(expAvgSqs, b2);
+      at::_foreach_addcmul_(expAvgSqs, grads, grads, 1 - b2);
+      std::vector<at::Scalar> stepSize, bc2Sqrt;
+      for (const auto& s : steps) {
+        const double n = s.item<double>();
+        stepSize.emplace_back((o.lr / (1 - std::pow(b1, n))) * -1);
+        bc2Sqrt.emplace_back(std::sqrt(1 - std::pow(b2, n)));
+      }
+      std::vector<at::Tensor> denom;
+      if (o.amsgrad) {
+        at::_foreach_maximum_(maxExpAvgSqs, expAvgSqs);
+        denom = at::_foreach_sqrt(maxExpAvgSqs);
+      } else {
+        denom = at::_foreach_sqrt(expAvgSqs);
+      }
+      at::_foreach_div_(denom, bc2Sqrt);
+      at::_foreach_add_(denom, o.eps);
+      at::_foreach_addcdiv_(params, expAvgs, denom, stepSize);
+    } else {
+      for (size_t j = 0; j < params.size(); ++j) {
+        at::Tensor grad = o.maximize ? w.grads[j].neg() : w.grads[j];
+        steps[j].add_(1);
+        if (!decoupled_ && o.weightDecay != 0) grad = grad.add(params[j], o.weightDecay);
+        if (decoupled_) params[j].mul_(1 - o.lr * o.weightDecay);
+        expAvgs[j].mul_(b1).add_(grad, 1 - b1);
+        expAvgSqs[j].mul_(b2).addcmul_(grad, grad, 1 - b2);
+        const double n = steps[j].item<double>();
+        const double stepSize = o.lr / (1 - std::pow(b1, n));
+        const double bc2Sqrt = std::sqrt(1 - std::pow(b2, n));
+        at::Tensor denom;
+        if (o.amsgrad) {
+          at::maximum_out(maxExpAvgSqs[j], maxExpAvgSqs[j], expAvgSqs[j]);
+          denom = (maxExpAvgSqs[j].sqrt() / bc2Sqrt).add_(o.eps);
+        } else {
+          denom = (expAvgSqs[j].sqrt() / bc2Sqrt).add_(o.eps);
+        }
+        params[j].addcdiv_(expAvgs[j], denom, -stepSize);
       }
     }
   }
@@ -99,11 +273,11 @@ void OptimizerHandle::Init(Napi::Env env, Napi::Object exports) {
 
 OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {}
 
-std::shared_ptr<SGD> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name) {
+std::shared_ptr<Optimizer> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(ctorRef(info.Env()).Value()))
     throw ArgTypeError(std::string("argument '") + name + "' must be an optimizer");
-  auto s = Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>())->sgd;
+  auto s = Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>())->optimizer;
   if (!s) throw ArgTypeError("the optimizer has been disposed");
   return s;
 }
@@ -117,110 +291,205 @@ double field(const Napi::Object& o, const char* k, double dflt) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
-// sgdCreate(groups: {params, lr, momentum, dampening, weightDecay, nesterov}[], foreach)
+bool flag(const Napi::Object& o, const char* k, bool dflt) {
+  Napi::Value v = o.Get(k);
+  if (isNullish(v)) return dflt;
+  if (!v.IsBoolean()) throw ArgTypeError(std::string("option '") + k + "' must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+// Reads the hyper-parameters present in `obj` over `o` (absent ones keep their value).
+GroupOptions readOptions(const Napi::Object& obj, GroupOptions o) {
+  o.lr = field(obj, "lr", o.lr);
+  o.momentum = field(obj, "momentum", o.momentum);
+  o.dampening = field(obj, "dampening", o.dampening);
+  o.weightDecay = field(obj, "weightDecay", o.weightDecay);
+  o.eps = field(obj, "eps", o.eps);
+  Napi::Value betas = obj.Get("betas");
+  if (!isNullish(betas)) {
+    if (!betas.IsArray() || betas.As<Napi::Array>().Length() != 2) throw ArgTypeError("option 'betas' must be an array of two numbers");
+    Napi::Array b = betas.As<Napi::Array>();
+    Napi::Value b0 = b.Get(0u), b1 = b.Get(1u);
+    if (!b0.IsNumber() || !b1.IsNumber()) throw ArgTypeError("option 'betas' must be an array of two numbers");
+    o.beta1 = b0.As<Napi::Number>().DoubleValue();
+    o.beta2 = b1.As<Napi::Number>().DoubleValue();
+  }
+  o.nesterov = flag(obj, "nesterov", o.nesterov);
+  o.amsgrad = flag(obj, "amsgrad", o.amsgrad);
+  o.maximize = flag(obj, "maximize", o.maximize);
+  return o;
+}
+
+ParamGroup readGroup(Napi::Env env, const Napi::Value& v, const std::string& where) {
+  if (!v.IsObject()) throw ArgTypeError(where + " must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  ParamGroup g;
+  Napi::Value ps = o.Get("params");
+  if (!ps.IsArray()) throw ArgTypeError(where + ": 'params' must be an array of Tensors");
+  Napi::Array pa = ps.As<Napi::Array>();
+  for (uint32_t j = 0; j < pa.Length(); ++j) {
+    if (!isTensor(env, pa.Get(j))) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] must be a Tensor");
+    const at::Tensor& p = Napi::ObjectWrap<TensorHandle>::Unwrap(pa.Get(j).As<Napi::Object>())->tensor("params");
+    if (!p.requires_grad()) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] does not require grad");
+    if (!p.is_leaf()) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] is not a leaf tensor (optimisers update leaves)");
+    if (!at::isFloatingType(p.scalar_type())) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] is " + dtypeName(p.scalar_type()) + ", not floating point");
+    for (const auto& q : g.params)
+      if (q.unsafeGetTensorImpl() == p.unsafeGetTensorImpl()) throw ArgRangeError(where + ": params[" + std::to_string(j) + "] appears twice");
+    g.params.push_back(p);
+  }
+  g.o = readOptions(o, GroupOptions());
+  return g;
+}
+
+// optimCreate(kind: 'sgd'|'adam'|'adamw', groups, foreach)
 Napi::Value Create(const Napi::CallbackInfo& info) {
-  return guard(info, "SGD", [&]() -> Napi::Value {
-    if (!info[0].IsArray()) throw ArgTypeError("argument 'groups' must be an array of parameter groups");
-    auto sgd = std::make_shared<SGD>();
-    sgd->foreach = argBool(info, 1, "foreach", true);
-    Napi::Array arr = info[0].As<Napi::Array>();
-    for (uint32_t k = 0; k < arr.Length(); ++k) {
-      if (!arr.Get(k).IsObject()) throw ArgTypeError("group " + std::to_string(k) + " must be an object");
-      Napi::Object o = arr.Get(k).As<Napi::Object>();
-      SGDGroup g;
-      Napi::Value ps = o.Get("params");
-      if (!ps.IsArray()) throw ArgTypeError("group " + std::to_string(k) + ": 'params' must be an array of Tensors");
-      Napi::Array pa = ps.As<Napi::Array>();
-      for (uint32_t j = 0; j < pa.Length(); ++j) {
-        if (!isTensor(info.Env(), pa.Get(j))) throw ArgTypeError("group " + std::to_string(k) + ": params[" + std::to_string(j) + "] must be a Tensor");
-        const at::Tensor& p = Napi::ObjectWrap<TensorHandle>::Unwrap(pa.Get(j).As<Napi::Object>())->tensor("params");
-        if (!p.requires_grad()) throw ArgTypeError("group " + std::to_string(k) + ": params[" + std::to_string(j) + "] does not require grad");
-        g.params.push_back(p);
-      }
-      g.momentumBuffers.resize(g.params.size());
-      g.lr = field(o, "lr", 0.1);
-      g.momentum = field(o, "momentum", 0);
-      g.dampening = field(o, "dampening", 0);
-      g.weightDecay = field(o, "weightDecay", 0);
-      Napi::Value nv = o.Get("nesterov");
-      g.nesterov = nv.IsBoolean() && nv.As<Napi::Boolean>().Value();
-      if (g.lr < 0 || g.momentum < 0 || g.weightDecay < 0) throw ArgRangeError("lr, momentum and weightDecay must be >= 0");
-      if (g.nesterov && (g.momentum <= 0 || g.dampening != 0)) throw ArgRangeError("Nesterov momentum needs momentum > 0 and dampening 0");
-      sgd->groups.push_back(std::move(g));
-    }
+  std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  const char* op = kind == "sgd" ? "SGD" : kind == "adam" ? "Adam" : kind == "adamw" ? "AdamW" : "optimizer";
+  return guard(info, op, [&]() -> Napi::Value {
+    std::shared_ptr<Optimizer> opt;
+    if (kind == "sgd") opt = std::make_shared<SGD>();
+    else if (kind == "adam") opt = std::make_shared<Adam>(false);
+    else if (kind == "adamw") opt = std::make_shared<Adam>(true);
+    else throw ArgTypeError("unknown optimizer kind \"" + kind + "\" (expected sgd, adam or adamw)");
+    if (!info[1].IsArray()) throw ArgTypeError("argument 'groups' must be an array of parameter groups");
+    opt->foreach = argBool(info, 2, "foreach", true);
+    Napi::Array arr = info[1].As<Napi::Array>();
+    for (uint32_t k = 0; k < arr.Length(); ++k) opt->addGroup(readGroup(info.Env(), arr.Get(k), "group " + std::to_string(k)));
     Napi::Object obj = ctorRef(info.Env()).New({});
-    Napi::ObjectWrap<OptimizerHandle>::Unwrap(obj)->sgd = sgd;
+    Napi::ObjectWrap<OptimizerHandle>::Unwrap(obj)->optimizer = opt;
     return obj;
   });
 }
 
+// optimAddGroup(optimizer, group)
+Napi::Value AddGroup(const Napi::CallbackInfo& info) {
+  return guard(info, "addParamGroup", [&]() -> Napi::Value {
+    auto o = argOptimizer(info, 0, "optimizer");
+    o->addGroup(readGroup(info.Env(), info[1], "group"));
+    return info.Env().Undefined();
+  });
+}
+
+// optimStep(optimizer, lrScale: Tensor | null)
 Napi::Value Step(const Napi::CallbackInfo& info) {
-  return guard(info, "SGD.step", [&]() -> Napi::Value {
-    argOptimizer(info, 0, "optimizer")->step();
+  return guard(info, "optimizer.step", [&]() -> Napi::Value {
+    auto o = argOptimizer(info, 0, "optimizer");
+    at::Tensor scale;
+    if (!isNullish(info[1])) {
+      scale = argTensor(info, 1, "lrScale");
+      if (scale.dim() != 0) throw ArgRangeError("lrScale must be a 0-d tensor");
+    }
+    o->step(scale);
     return info.Env().Undefined();
   });
 }
 
 Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
-  return guard(info, "SGD.zeroGrad", [&]() -> Napi::Value {
+  return guard(info, "zeroGrad", [&]() -> Napi::Value {
     argOptimizer(info, 0, "optimizer")->zeroGrad(argBool(info, 1, "setToNone", true));
     return info.Env().Undefined();
   });
 }
 
-// sgdSetLr(optimizer, group, lr)
-Napi::Value SetLr(const Napi::CallbackInfo& info) {
-  return guard(info, "SGD.setLr", [&]() -> Napi::Value {
+// optimSetGroup(optimizer, group, {lr?, momentum?, ...}): changes the hyper-parameters given.
+Napi::Value SetGroup(const Napi::CallbackInfo& info) {
+  return guard(info, "paramGroups", [&]() -> Napi::Value {
     auto s = argOptimizer(info, 0, "optimizer");
     int64_t g = argInt(info, 1, "group");
     if (g < 0 || g >= static_cast<int64_t>(s->groups.size())) throw ArgRangeError("group " + std::to_string(g) + " does not exist");
-    double lr = argDouble(info, 2, "lr");
-    if (!(lr >= 0) || !std::isfinite(lr)) throw ArgRangeError("lr must be a finite number >= 0");
-    s->groups[g].lr = lr;
+    if (!info[2].IsObject()) throw ArgTypeError("argument 'options' must be an object");
+    GroupOptions o = readOptions(info[2].As<Napi::Object>(), s->groups[g].o);
+    s->check(o);
+    s->groups[g].o = o;
     return info.Env().Undefined();
   });
 }
 
-// sgdBuffers(optimizer) -> (Tensor|null)[][]: momentum buffers per group, per parameter
-Napi::Value Buffers(const Napi::CallbackInfo& info) {
-  return guard(info, "SGD.stateDict", [&]() -> Napi::Value {
+// optimState(optimizer) -> ({[slot]: Tensor} | null)[][]: the state per group, per parameter.
+Napi::Value GetState(const Napi::CallbackInfo& info) {
+  return guard(info, "stateDict", [&]() -> Napi::Value {
     auto s = argOptimizer(info, 0, "optimizer");
     Napi::Env env = info.Env();
     Napi::Array out = Napi::Array::New(env, s->groups.size());
     for (size_t g = 0; g < s->groups.size(); ++g) {
-      const auto& bufs = s->groups[g].momentumBuffers;
-      Napi::Array a = Napi::Array::New(env, bufs.size());
-      for (size_t k = 0; k < bufs.size(); ++k) a.Set(static_cast<uint32_t>(k), bufs[k].defined() ? Napi::Value(TensorHandle::Wrap(env, bufs[k])) : env.Null());
+      const auto& grp = s->groups[g];
+      std::vector<std::string> names = s->slotNames(grp.o);
+      Napi::Array a = Napi::Array::New(env, grp.params.size());
+      for (size_t k = 0; k < grp.params.size(); ++k) {
+        Napi::Object entry = Napi::Object::New(env);
+        bool any = false;
+        for (size_t n = 0; n < names.size() && n < grp.slots.size(); ++n) {
+          if (!grp.slots[n][k].defined()) continue;
+          entry.Set(names[n], TensorHandle::Wrap(env, grp.slots[n][k]));
+          any = true;
+        }
+        a.Set(static_cast<uint32_t>(k), any ? Napi::Value(entry) : env.Null());
+      }
       out.Set(static_cast<uint32_t>(g), a);
     }
     return out;
   });
 }
 
-// sgdLoadBuffers(optimizer, (Tensor|null)[][]): copies values into the buffers (allocating them as needed)
-Napi::Value LoadBuffers(const Napi::CallbackInfo& info) {
-  return guard(info, "SGD.loadStateDict", [&]() -> Napi::Value {
+// optimLoadState(optimizer, ({[slot]: Tensor} | null)[][]): copies values into the state (allocating it
+// as needed); a null entry clears a parameter's state. Every shape is checked before anything is written.
+Napi::Value LoadState(const Napi::CallbackInfo& info) {
+  return guard(info, "loadStateDict", [&]() -> Napi::Value {
     auto s = argOptimizer(info, 0, "optimizer");
     if (!info[1].IsArray() || info[1].As<Napi::Array>().Length() != s->groups.size())
-      throw ArgRangeError("expected momentum buffers for " + std::to_string(s->groups.size()) + " groups");
+      throw ArgRangeError("expected state for " + std::to_string(s->groups.size()) + " parameter groups");
     Napi::Array groups = info[1].As<Napi::Array>();
-    at::NoGradGuard noGrad;
+    Napi::Env env = info.Env();
+    // First pass: check; second pass: write.
+    struct Item { size_t g, k, slot; at::Tensor src; };
+    std::vector<Item> items;
+    std::vector<std::pair<size_t, size_t>> cleared;
     for (size_t g = 0; g < s->groups.size(); ++g) {
       auto& grp = s->groups[g];
+      std::vector<std::string> names = s->slotNames(grp.o);
       Napi::Value gv = groups.Get(static_cast<uint32_t>(g));
       if (!gv.IsArray() || gv.As<Napi::Array>().Length() != grp.params.size())
         throw ArgRangeError("group " + std::to_string(g) + " has " + std::to_string(grp.params.size()) + " parameters; the state has a different count");
       Napi::Array a = gv.As<Napi::Array>();
       for (size_t k = 0; k < grp.params.size(); ++k) {
         Napi::Value v = a.Get(static_cast<uint32_t>(k));
-        if (isNullish(v)) { grp.momentumBuffers[k] = at::Tensor(); continue; }
-        if (!isTensor(info.Env(), v)) throw ArgTypeError("buffer " + std::to_string(k) + " of group " + std::to_string(g) + " must be a Tensor or null");
-        const at::Tensor& src = Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>())->tensor("buffer");
-        if (!src.sizes().equals(grp.params[k].sizes()))
-          throw ArgRangeError("buffer " + std::to_string(k) + " of group " + std::to_string(g) + " has shape [" + c10::Join(", ", src.sizes()) +
-                              "] but its parameter has [" + c10::Join(", ", grp.params[k].sizes()) + "]");
-        if (!grp.momentumBuffers[k].defined()) grp.momentumBuffers[k] = at::empty_like(grp.params[k]);
-        grp.momentumBuffers[k].copy_(src);
+        const std::string where = "parameter " + std::to_string(k) + " of group " + std::to_string(g);
+        if (isNullish(v)) { cleared.emplace_back(g, k); continue; }
+        if (!v.IsObject()) throw ArgTypeError("the state of " + where + " must be an object of Tensors or null");
+        Napi::Object e = v.As<Napi::Object>();
+        Napi::Array keys = e.GetPropertyNames();
+        for (uint32_t q = 0; q < keys.Length(); ++q) {
+          std::string key = keys.Get(q).As<Napi::String>().Utf8Value();
+          size_t slot = std::find(names.begin(), names.end(), key) - names.begin();
+          if (slot == names.size()) throw ArgRangeError("the state of " + where + " has an unknown entry \"" + key + "\" (" + s->name() + " keeps " + c10::Join(", ", names) + ")");
+          Napi::Value t = e.Get(key);
+          if (!isTensor(env, t)) throw ArgTypeError("state \"" + key + "\" of " + where + " must be a Tensor");
+          const at::Tensor& src = Napi::ObjectWrap<TensorHandle>::Unwrap(t.As<Napi::Object>())->tensor("state");
+          const at::Tensor& p = grp.params[k];
+          if (key == "step") {
+            if (src.numel() != 1) throw ArgRangeError("state \"step\" of " + where + " must hold one number, got shape [" + c10::Join(", ", src.sizes()) + "]");
+          } else if (!src.sizes().equals(p.sizes())) {
+            throw ArgRangeError("state \"" + key + "\" of " + where + " has shape [" + c10::Join(", ", src.sizes()) + "] but its parameter has [" +
+                                c10::Join(", ", p.sizes()) + "]");
+          }
+          items.push_back({g, k, slot, src});
+        }
+      }
+    }
+    at::NoGradGuard noGrad;
+    for (auto [g, k] : cleared)
+      for (auto& slot : s->groups[g].slots) slot[k] = at::Tensor();
+    for (auto& it : items) {
+      auto& grp = s->groups[it.g];
+      ensureSlots(grp, s->slotNames(grp.o).size());
+      const at::Tensor& p = grp.params[it.k];
+      if (s->slotNames(grp.o)[it.slot] == "step") {
+        // A float32 0-d counter: on the CPU for the host-side maths, on the device when the step is capturable.
+        grp.slots[it.slot][it.k] = it.src.detach().reshape({}).to(at::TensorOptions().dtype(at::kFloat).device(p.is_cuda() ? p.device() : at::Device(at::kCPU)), false, true);
+      } else {
+        at::Tensor& dst = grp.slots[it.slot][it.k];
+        if (!dst.defined()) dst = at::empty_like(p, at::MemoryFormat::Preserve);
+        dst.copy_(it.src);
       }
     }
     return info.Env().Undefined();
@@ -228,10 +497,69 @@ Napi::Value LoadBuffers(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
-  return guard(info, "SGD.dispose", [&]() -> Napi::Value {
+  return guard(info, "optimizer.dispose", [&]() -> Napi::Value {
     Napi::Value v = info[0];
     if (v.IsObject() && v.As<Napi::Object>().InstanceOf(ctorRef(info.Env()).Value()))
-      Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>())->sgd.reset();
+      Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>())->optimizer.reset();
+    return info.Env().Undefined();
+  });
+}
+
+// ---------------------------------------------------------------- gradient clipping (torch.nn.utils)
+
+std::vector<at::Tensor> gradsOf(const Napi::CallbackInfo& info, size_t i) {
+  std::vector<at::Tensor> grads;
+  for (const auto& p : argTensorList(info, i, "parameters"))
+    if (p.grad().defined()) grads.push_back(p.grad());
+  return grads;
+}
+
+// clipGradNorm(parameters, maxNorm, normType (Infinity for the max norm), errorIfNonfinite, foreach) -> total
+// norm (0-d tensor). As torch.nn.utils.clip_grad_norm_: the norm of the per-gradient norms, then every
+// gradient times min(1, maxNorm / (total + 1e-6)), computed on the device without a host read (except
+// for errorIfNonfinite, which has to look).
+Napi::Value ClipGradNorm(const Napi::CallbackInfo& info) {
+  return guard(info, "clipGradNorm_", [&]() -> Napi::Value {
+    std::vector<at::Tensor> grads = gradsOf(info, 0);
+    const double maxNorm = argDouble(info, 1, "maxNorm");
+    const double normType = argDouble(info, 2, "normType");
+    const bool errorIfNonfinite = argBool(info, 3, "errorIfNonfinite", false);
+    const bool foreach = argBool(info, 4, "foreach", true);
+    if (grads.empty()) return TensorHandle::Wrap(info.Env(), at::zeros({}));
+    at::NoGradGuard noGrad;
+    const at::Device device = grads[0].device();
+    for (const auto& g : grads)
+      if (g.device() != device) throw ArgRangeError("all gradients must be on one device (found " + deviceName(device) + " and " + deviceName(g.device()) + ")");
+    at::Tensor total;
+    if (std::isinf(normType)) {
+      std::vector<at::Tensor> norms;
+      for (const auto& g : grads) norms.push_back(g.detach().abs().max());
+      total = norms.size() == 1 ? norms[0] : at::stack(norms).max();
+    } else {
+      std::vector<at::Tensor> norms;
+      if (foreach && normType == 2) norms = at::_foreach_norm(grads, normType);
+      else
+        for (const auto& g : grads) norms.push_back(at::linalg_vector_norm(g.detach(), normType));
+      total = at::linalg_vector_norm(at::stack(norms), normType);
+    }
+    if (errorIfNonfinite && (total.isnan().item<bool>() || total.isinf().item<bool>()))
+      throw ArgRangeError("the total norm of order " + std::to_string(normType) +
+                          " of the gradients is non-finite, so it cannot be clipped (errorIfNonfinite: false skips this check)");
+    at::Tensor coef = at::clamp_max(at::div(at::scalar_tensor(maxNorm, total.options()), total.add(1e-6)), 1.0);
+    if (foreach) compat::foreachMulTensor_(grads, coef);
+    else
+      for (auto& g : grads) g.detach().mul_(coef.to(g.device()));
+    return TensorHandle::Wrap(info.Env(), total);
+  });
+}
+
+// clipGradValue(parameters, clipValue): every gradient clamped to [-clipValue, clipValue] in place.
+Napi::Value ClipGradValue(const Napi::CallbackInfo& info) {
+  return guard(info, "clipGradValue_", [&]() -> Napi::Value {
+    std::vector<at::Tensor> grads = gradsOf(info, 0);
+    const double v = argDouble(info, 1, "clipValue");
+    at::NoGradGuard noGrad;
+    for (auto& g : grads) g.clamp_(-v, v);
     return info.Env().Undefined();
   });
 }
@@ -240,13 +568,16 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
 
 void InitOptim(Napi::Env env, Napi::Object exports) {
   OptimizerHandle::Init(env, exports);
-  exports.Set("sgdCreate", Napi::Function::New<Create>(env, "sgdCreate"));
-  exports.Set("sgdStep", Napi::Function::New<Step>(env, "sgdStep"));
-  exports.Set("sgdZeroGrad", Napi::Function::New<ZeroGrad>(env, "sgdZeroGrad"));
-  exports.Set("sgdSetLr", Napi::Function::New<SetLr>(env, "sgdSetLr"));
-  exports.Set("sgdBuffers", Napi::Function::New<Buffers>(env, "sgdBuffers"));
-  exports.Set("sgdLoadBuffers", Napi::Function::New<LoadBuffers>(env, "sgdLoadBuffers"));
-  exports.Set("sgdDispose", Napi::Function::New<Dispose>(env, "sgdDispose"));
+  exports.Set("optimCreate", Napi::Function::New<Create>(env, "optimCreate"));
+  exports.Set("optimAddGroup", Napi::Function::New<AddGroup>(env, "optimAddGroup"));
+  exports.Set("optimStep", Napi::Function::New<Step>(env, "optimStep"));
+  exports.Set("optimZeroGrad", Napi::Function::New<ZeroGrad>(env, "optimZeroGrad"));
+  exports.Set("optimSetGroup", Napi::Function::New<SetGroup>(env, "optimSetGroup"));
+  exports.Set("optimState", Napi::Function::New<GetState>(env, "optimState"));
+  exports.Set("optimLoadState", Napi::Function::New<LoadState>(env, "optimLoadState"));
+  exports.Set("optimDispose", Napi::Function::New<Dispose>(env, "optimDispose"));
+  exports.Set("clipGradNorm", Napi::Function::New<ClipGradNorm>(env, "clipGradNorm"));
+  exports.Set("clipGradValue", Napi::Function::New<ClipGradValue>(env, "clipGradValue"));
 }
 
 }  // namespace ictorch

@@ -1,40 +1,89 @@
-// optim.h: SGD (momentum, Nesterov, weight decay, dampening) over parameter groups, stepping all parameters
-// of a group with LibTorch's multi-tensor (_foreach) kernels, or one parameter at a time when asked.
+// optim.h: the optimisers (SGD, Adam, AdamW) behind one base class, `Optimizer`, so the native training
+// step (train_step.cc) calls any of them. Each steps all parameters of a group with LibTorch's multi-tensor
+// (_foreach) kernels, or one parameter at a time when asked; the maths follows PyTorch's
+// torch/optim/{sgd,adam,adamw}.py operation by operation, so steps equal PyTorch's.
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace ictorch {
 
-struct SGDGroup {
+// Hyper-parameters of one parameter group; each optimiser reads the fields it knows.
+struct GroupOptions {
+  double lr = 1e-3, momentum = 0, dampening = 0, weightDecay = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  bool nesterov = false, amsgrad = false, maximize = false;
+};
+
+// A parameter group: its parameters, hyper-parameters and per-parameter state. The state is a list of
+// named slots (the optimiser's `slotNames()`, PyTorch's state keys); slots[s][k] is slot s of parameter k,
+// undefined until that parameter's first step with a gradient.
+struct ParamGroup {
   std::vector<at::Tensor> params;
-  std::vector<at::Tensor> momentumBuffers;  // undefined until the first step that has a gradient
-  double lr = 0.1, momentum = 0, dampening = 0, weightDecay = 0;
-  bool nesterov = false;
+  GroupOptions o;
+  std::vector<std::vector<at::Tensor>> slots;
 };
 
-class SGD {
+class Optimizer {
  public:
-  std::vector<SGDGroup> groups;
-  bool foreach = true;
-  // One update from the parameters' current gradients. With `lrScale` (a 0-d tensor on the parameters'
-  // device) the step reads the learning rate factor from device memory, so a captured CUDA graph can replay
-  // it under a changing schedule: the effective lr of a group is group.lr * lrScale.
-  void step(const at::Tensor& lrScale = at::Tensor());
+  virtual ~Optimizer() = default;
+  // One update from the parameters' current gradients (parameters without one are skipped). With `lrScale`
+  // (a 0-d float tensor on the parameters' device) every learning rate is multiplied by that device value,
+  // and nothing is read back to the host: a captured CUDA graph can replay the step under a changing
+  // schedule (the effective lr of a group is group.lr * lrScale).
+  virtual void step(const at::Tensor& lrScale = at::Tensor()) = 0;
+  // PyTorch's names of the per-parameter state slots ("momentum_buffer"; "step", "exp_avg", ...).
+  virtual std::vector<std::string> slotNames(const GroupOptions& o) const = 0;
+  // Throws ArgRangeError for hyper-parameters this optimiser rejects (as PyTorch's constructor does).
+  virtual void check(const GroupOptions& o) const = 0;
+  virtual const char* name() const = 0;
+
   void zeroGrad(bool setToNone);
-  bool buffersReady() const;
+  void addGroup(ParamGroup g);
+  size_t numGroups() const { return groups.size(); }
+  double lr(size_t group) const { return groups.at(group).o.lr; }
+  void setLr(size_t group, double lr) { groups.at(group).o.lr = lr; }
+  // Every parameter of every group, in order (PyTorch's state-dict numbering).
+  std::vector<at::Tensor> parameters() const;
+
+  std::vector<ParamGroup> groups;
+  bool foreach = true;
 };
 
-// The JS object owning an SGD optimiser.
+// PyTorch's SGD: d = g + wd·p; buf = μ·buf + (1 - dampening)·d (buf = d at first); d = d + μ·buf (Nesterov)
+// or buf; p -= lr·d.
+class SGD : public Optimizer {
+ public:
+  void step(const at::Tensor& lrScale = at::Tensor()) override;
+  std::vector<std::string> slotNames(const GroupOptions& o) const override;
+  void check(const GroupOptions& o) const override;
+  const char* name() const override { return "SGD"; }
+};
+
+// PyTorch's Adam (decoupled = false: L2 penalty added to the gradient) and AdamW (decoupled = true:
+// p *= 1 - lr·wd before the update), with amsgrad and maximize.
+class Adam : public Optimizer {
+ public:
+  explicit Adam(bool decoupled) : decoupled_(decoupled) {}
+  void step(const at::Tensor& lrScale = at::Tensor()) override;
+  std::vector<std::string> slotNames(const GroupOptions& o) const override;
+  void check(const GroupOptions& o) const override;
+  const char* name() const override { return decoupled_ ? "AdamW" : "Adam"; }
+
+ private:
+  bool decoupled_;
+};
+
+// The JS object owning an optimiser.
 class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit OptimizerHandle(const Napi::CallbackInfo& info);
-  std::shared_ptr<SGD> sgd;
+  std::shared_ptr<Optimizer> optimizer;
 };
 
-std::shared_ptr<SGD> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::shared_ptr<Optimizer> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name);
 
 }  // namespace ictorch

@@ -38,7 +38,7 @@ struct StepResult {
 
 class TrainStep {
  public:
-  TrainStep(std::shared_ptr<torch::nn::Module> m, std::shared_ptr<SGD> sgd, StepOptions o) : module_(std::move(m)), sgd_(std::move(sgd)), opt_(o) {}
+  TrainStep(std::shared_ptr<torch::nn::Module> m, std::shared_ptr<Optimizer> sgd, StepOptions o) : module_(std::move(m)), sgd_(std::move(sgd)), opt_(o) {}
 
   StepResult run(const at::Tensor& xIn, const at::Tensor& yIn) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -111,7 +111,7 @@ class TrainStep {
   std::string graphBlocker(const at::Tensor& x, const at::Tensor& y) {
     if (failed_.size()) return failed_;
     if (opt_.amp && *opt_.amp == at::kHalf) return "fp16 loss scaling skips steps on the host, so the step runs eager (bf16 is captured)";
-    if (sgd_->groups.empty() || sgd_->groups[0].lr <= 0) return "a learning rate of 0 cannot be rescaled inside a graph; running eager";
+    if (sgd_->groups.empty() || sgd_->lr(0) <= 0) return "a learning rate of 0 cannot be rescaled inside a graph; running eager";
     if (staticX_.defined() && (!staticX_.sizes().equals(x.sizes()) || !staticY_.sizes().equals(y.sizes())))
       return "a batch of shape [" + c10::Join(", ", x.sizes()) + "] differs from the captured [" + c10::Join(", ", staticX_.sizes()) + "]; it runs eager";
     return "";
@@ -147,7 +147,7 @@ class TrainStep {
     }
     staticX_.copy_(x, /*non_blocking=*/true);
     staticY_.copy_(y, true);
-    lrScale_.fill_(sgd_->groups[0].lr / lrAtCapture_);
+    lrScale_.fill_(sgd_->lr(0) / lrAtCapture_);
     graph_->replay();
     r.loss = staticLoss_.clone();
     r.correct = staticCorrect_.clone();
@@ -158,7 +158,7 @@ class TrainStep {
   void capture(const at::Tensor& x, const at::Tensor& y) {
     staticX_ = x.clone();
     staticY_ = y.clone();
-    lrAtCapture_ = sgd_->groups[0].lr;
+    lrAtCapture_ = sgd_->lr(0);
     lrScale_ = at::ones({}, at::TensorOptions().dtype(at::kFloat).device(opt_.device));
     if (!side_) side_ = at::cuda::getStreamFromPool();
     at::cuda::device_synchronize();
@@ -209,7 +209,7 @@ class TrainStep {
 #endif
 
   std::shared_ptr<torch::nn::Module> module_;
-  std::shared_ptr<SGD> sgd_;
+  std::shared_ptr<Optimizer> sgd_;
   StepOptions opt_;
   at::Tensor scale_, growth_;
   std::set<std::string> noted_;

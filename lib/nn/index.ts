@@ -1,6 +1,13 @@
-/** Neural-network building blocks (`nn.Conv2d`, `nn.IC`, `nn.Sequential`, ...). */
+/**
+ * Neural-network building blocks (`nn.Conv2d`, `nn.IC`, `nn.Sequential`, ...), `nn.functional` and `nn.utils`.
+ * @module
+ */
 export { Module } from './module';
 export type { StateDict, LoadResult } from './module';
 export * from './layers';
-export * from './functional';
+/** `torch.nn.functional`: conv2d, linear, batchNorm, pooling, activations, embedding, icLayer and the losses. */
+export * as functional from './functional';
+export { crossEntropy } from './functional';
+/** `torch.nn.utils`: gradient clipping. */
+export * as utils from '../optim/clip';
 export * from './init';

@@ -1,0 +1,106 @@
+/**
+ * SGD with momentum, Nesterov, dampening, weight decay and maximize, as PyTorch formulates it
+ * (`torch.optim.SGD`). The update runs in C++ with LibTorch's multi-tensor (`_foreach`) kernels: one launch
+ * per operation for all parameters of a group (`foreach: false` steps one parameter at a time).
+ */
+import type { Module } from '../nn/module';
+import { Tensor } from '../tensor';
+import { rangeError, typeError } from '../validate';
+import { definedOnly } from './options';
+import { Optimizer, type OptimizerStateDict, type OptimizerStateDictInput, type OptionSpec, type ParamGroupInput } from './optimizer';
+
+/** Hyper-parameters of SGD (a group may override any of them). */
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+  /** Maximise the objective (step along the gradient). */
+  maximize?: boolean;
+}
+
+/** A parameter group of SGD: its tensors and, optionally, its own hyper-parameters. */
+export type ParamGroup = ParamGroupInput<SGDOptions>;
+
+const SPEC: Record<keyof SGDOptions, OptionSpec> = {
+  lr: { kind: 'number', torchName: 'lr' },
+  momentum: { kind: 'number', torchName: 'momentum' },
+  dampening: { kind: 'number', torchName: 'dampening' },
+  weightDecay: { kind: 'number', torchName: 'weight_decay' },
+  nesterov: { kind: 'boolean', torchName: 'nesterov' },
+  maximize: { kind: 'boolean', torchName: 'maximize' },
+};
+
+/** SGD's state dict: PyTorch's layout, plus the ictorch 0.1 view (non-enumerable). */
+export interface SGDStateDict extends OptimizerStateDict {
+  /** @deprecated ictorch 0.1 layout: momentum buffers per group, per parameter (null before the first step). */
+  readonly buffers: (Tensor | null)[][];
+  /** @deprecated ictorch 0.1 layout: each group's hyper-parameters. */
+  readonly groups: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }[];
+}
+
+/** Splits a model's parameters into `[{params: weights}, {params: BN/bias (1-d), weightDecay: 0}]`. */
+export function paramGroups(model: Module, options: { noDecayForNormAndBias?: boolean } = {}): ParamGroup[] {
+  const ps = model.parameters();
+  if (!(options.noDecayForNormAndBias ?? true)) return [{ params: ps }];
+  return [{ params: ps.filter((p) => p.ndim > 1) }, { params: ps.filter((p) => p.ndim <= 1), weightDecay: 0 }];
+}
+
+/** Stochastic gradient descent over parameter groups (`torch.optim.SGD`). */
+export class SGD extends Optimizer<Required<SGDOptions>> {
+  constructor(params: Tensor[] | ParamGroup[], options: SGDOptions & { foreach?: boolean }) {
+    if (!options || typeof options !== 'object') throw typeError('SGD', 'options', '{lr, momentum, dampening, weightDecay, nesterov, maximize, foreach}', options);
+    const { foreach = true, ...rest } = options;
+    const unknown = Object.keys(rest).find((k) => !(k in SPEC));
+    if (unknown !== undefined) throw typeError('SGD', `options.${unknown}`, `one of the options ${Object.keys(SPEC).join(', ')}, foreach`, unknown);
+    if (typeof foreach !== 'boolean') throw typeError('SGD', 'options.foreach', 'a boolean', foreach);
+    const defaults = { lr: options.lr, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...definedOnly(rest) };
+    if (typeof defaults.lr !== 'number') throw typeError('SGD', 'options.lr', 'a finite number (SGD has no default learning rate)', defaults.lr);
+    if (defaults.nesterov && (!(defaults.momentum > 0) || defaults.dampening !== 0)) {
+      throw rangeError('SGD', 'options.nesterov', 'false unless momentum > 0 and dampening is 0 (Nesterov momentum needs both)', defaults.nesterov);
+    }
+    super('SGD', 'sgd', params, defaults as Required<SGDOptions>, SPEC, foreach);
+  }
+
+  protected torchExtras(): Record<string, unknown> {
+    return { foreach: null, differentiable: false };
+  }
+
+  /**
+   * The state in PyTorch's layout (`state`: momentum buffers by parameter index, `param_groups`). For code
+   * written against ictorch 0.1 it also carries, non-enumerable, `buffers` (per group, per parameter,
+   * null before the first step) and `groups` (hyper-parameters).
+   */
+  stateDict(): SGDStateDict {
+    const sd = super.stateDict();
+    let index = 0;
+    const buffers = this.paramGroups.map((g) => g.params.map(() => sd.state.get(index++)?.momentum_buffer ?? null));
+    const groups = this.paramGroups.map(({ lr, momentum, dampening, weightDecay, nesterov }) => ({ lr, momentum, dampening, weightDecay, nesterov }));
+    Object.defineProperty(sd, 'buffers', { value: buffers, enumerable: false });
+    Object.defineProperty(sd, 'groups', { value: groups, enumerable: false });
+    return sd as SGDStateDict;
+  }
+
+  /**
+   * Restores a state from `stateDict()` or PyTorch's `optimizer.state_dict()`; also reads the layout of
+   * ictorch 0.1 checkpoints, `{buffers: (Tensor | null)[][]}` (momentum buffers per group, per parameter).
+   */
+  loadStateDict(sd: OptimizerStateDictInput | { buffers: (Tensor | null)[][]; groups?: { lr: number }[] }): void {
+    if (sd && typeof sd === 'object' && 'buffers' in sd && Array.isArray(sd.buffers)) {
+      let index = 0;
+      const state = new Map<number, Record<string, Tensor>>();
+      const param_groups = sd.buffers.map((g, gi) => {
+        if (!Array.isArray(g)) throw typeError('SGD.loadStateDict', `buffers[${gi}]`, 'an array of Tensors or nulls', g);
+        const params = g.map((t) => {
+          if (t) state.set(index, { momentum_buffer: t });
+          return index++;
+        });
+        const lr = sd.groups?.[gi]?.lr;
+        return lr === undefined ? { params } : { params, lr };
+      });
+      return super.loadStateDict({ state, param_groups });
+    }
+    return super.loadStateDict(sd as OptimizerStateDictInput);
+  }
+}

@@ -1,0 +1,240 @@
+// functional.cc: the functional forms of torch.nn.functional that ictorch exposes (convolution, linear,
+// normalisation, pooling, activations, embedding, dropout) and the losses, each one ATen call with autograd.
+// TypeScript (lib/nn/functional.ts, lib/nn/losses.ts) checks shapes and dtypes first and names the
+// mismatch; here arguments are converted, and what TS cannot see (class indices out of range) is checked.
+#include <ATen/ATen.h>
+#include <ATen/core/Reduction.h>
+#include "tensor.h"
+
+namespace ictorch {
+namespace {
+
+at::Tensor optTensor(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return isNullish(info[i]) ? at::Tensor() : argTensor(info, i, name);
+}
+
+c10::optional<at::Tensor> opt(const at::Tensor& t) { return t.defined() ? c10::optional<at::Tensor>(t) : c10::nullopt; }
+
+Napi::Value wrap(const Napi::CallbackInfo& info, const at::Tensor& t) { return TensorHandle::Wrap(info.Env(), t); }
+
+int64_t reduction(const Napi::CallbackInfo& info, size_t i) {
+  std::string r = argString(info, i, "reduction");
+  if (r == "mean") return at::Reduction::Mean;
+  if (r == "sum") return at::Reduction::Sum;
+  if (r == "none") return at::Reduction::None;
+  throw ArgTypeError("reduction must be \"mean\", \"sum\" or \"none\", got \"" + r + "\"");
+}
+
+// conv2d(x, weight, bias|null, stride[2], padding[2] | 'same' | 'valid', dilation[2], groups)
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  return guard(info, "conv2d", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    const at::Tensor& w = argTensor(info, 1, "weight");
+    at::Tensor b = optTensor(info, 2, "bias");
+    auto stride = argIntList(info, 3, "stride");
+    auto dilation = argIntList(info, 5, "dilation");
+    int64_t groups = argInt(info, 6, "groups");
+    if (info[4].IsString()) return wrap(info, at::conv2d(x, w, opt(b), stride, argString(info, 4, "padding"), dilation, groups));
+    return wrap(info, at::conv2d(x, w, opt(b), stride, argIntList(info, 4, "padding"), dilation, groups));
+  });
+}
+
+// linear(x, weight, bias|null)
+Napi::Value Linear(const Napi::CallbackInfo& info) {
+  return guard(info, "linear", [&]() -> Napi::Value {
+    return wrap(info, at::linear(argTensor(info, 0, "input"), argTensor(info, 1, "weight"), opt(optTensor(info, 2, "bias"))));
+  });
+}
+
+// batchNorm(x, runningMean|null, runningVar|null, weight|null, bias|null, training, momentum, eps)
+Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  return guard(info, "batchNorm", [&]() -> Napi::Value {
+    return wrap(info, at::batch_norm(argTensor(info, 0, "input"), opt(optTensor(info, 3, "weight")), opt(optTensor(info, 4, "bias")),
+                                     opt(optTensor(info, 1, "runningMean")), opt(optTensor(info, 2, "runningVar")), argBool(info, 5, "training", false),
+                                     argDouble(info, 6, "momentum"), argDouble(info, 7, "eps"), at::globalContext().userEnabledCuDNN()));
+  });
+}
+
+// layerNorm(x, normalizedShape, weight|null, bias|null, eps)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  return guard(info, "layerNorm", [&]() -> Napi::Value {
+    return wrap(info, at::layer_norm(argTensor(info, 0, "input"), argIntList(info, 1, "normalizedShape"), opt(optTensor(info, 2, "weight")),
+                                     opt(optTensor(info, 3, "bias")), argDouble(info, 4, "eps"), at::globalContext().userEnabledCuDNN()));
+  });
+}
+
+// embedding(indices, weight, paddingIdx (-1: none), maxNorm|null, normType, scaleGradByFreq)
+Napi::Value Embedding(const Napi::CallbackInfo& info) {
+  return guard(info, "embedding", [&]() -> Napi::Value {
+    at::Tensor idx = argTensor(info, 0, "input").contiguous();
+    const at::Tensor& w = argTensor(info, 1, "weight");
+    if (idx.numel() > 0) {
+      at::NoGradGuard ng;
+      const int64_t n = w.size(0);
+      at::Tensor bad = idx.lt(0).logical_or_(idx.ge(n));
+      if (bad.any().item<bool>())
+        throw ArgRangeError("index " + std::to_string(idx.masked_select(bad)[0].item<int64_t>()) + " is out of range for a weight of " + std::to_string(n) +
+                            " embeddings (expected indices in [0, " + std::to_string(n) + "))");
+    }
+    if (!isNullish(info[3])) {
+      at::NoGradGuard ng;
+      at::embedding_renorm_(const_cast<at::Tensor&>(w), idx, argDouble(info, 3, "maxNorm"), argDouble(info, 4, "normType"));
+    }
+    return wrap(info, at::embedding(w, idx, argInt(info, 2, "paddingIdx"), argBool(info, 5, "scaleGradByFreq", false), false));
+  });
+}
+
+// dropout(x, p, training)
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  return guard(info, "dropout", [&]() -> Napi::Value {
+    return wrap(info, at::dropout(argTensor(info, 0, "input"), argDouble(info, 1, "p"), argBool(info, 2, "training", true)));
+  });
+}
+
+// activation(op: 'gelu'|'silu', x, approximate)
+Napi::Value Activation(const Napi::CallbackInfo& info) {
+  std::string op = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "activation";
+  return guard(info, op.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "input");
+    if (op == "gelu") return wrap(info, at::gelu(x, isNullish(info[2]) ? std::string("none") : argString(info, 2, "approximate")));
+    if (op == "silu") return wrap(info, at::silu(x));
+    throw ArgTypeError("unknown activation \"" + op + "\"");
+  });
+}
+
+// softmax(x, dim, dtype|null, log)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  const bool log = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+  return guard(info, log ? "logSoftmax" : "softmax", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    int64_t dim = argInt(info, 1, "dim");
+    c10::optional<at::ScalarType> dtype = compat::opt(argOptDType(info, 2, "dtype"));
+    return wrap(info, log ? at::log_softmax(x, dim, dtype) : at::softmax(x, dim, dtype));
+  });
+}
+
+// maxPool2d(x, kernel[2], stride[2], padding[2], dilation[2], ceilMode, returnIndices) -> out | [out, indices]
+Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
+  return guard(info, "maxPool2d", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    auto k = argIntList(info, 1, "kernelSize"), s = argIntList(info, 2, "stride"), p = argIntList(info, 3, "padding"), d = argIntList(info, 4, "dilation");
+    bool ceil = argBool(info, 5, "ceilMode", false);
+    if (argBool(info, 6, "returnIndices", false)) {
+      auto [out, idx] = at::max_pool2d_with_indices(x, k, s, p, d, ceil);
+      return wrapList(info.Env(), {out, idx});
+    }
+    return wrap(info, at::max_pool2d(x, k, s, p, d, ceil));
+  });
+}
+
+// avgPool2d(x, kernel[2], stride[2], padding[2], ceilMode, countIncludePad, divisorOverride|null)
+Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
+  return guard(info, "avgPool2d", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    c10::optional<int64_t> div = compat::opt(argOptInt(info, 6, "divisorOverride"));
+    return wrap(info, at::avg_pool2d(x, argIntList(info, 1, "kernelSize"), argIntList(info, 2, "stride"), argIntList(info, 3, "padding"),
+                                     argBool(info, 4, "ceilMode", false), argBool(info, 5, "countIncludePad", true), div));
+  });
+}
+
+// adaptiveAvgPool2d(x, outputSize[2])
+Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info) {
+  return guard(info, "adaptiveAvgPool2d", [&]() -> Napi::Value {
+    return wrap(info, at::adaptive_avg_pool2d(argTensor(info, 0, "input"), argIntList(info, 1, "outputSize")));
+  });
+}
+
+// ---------------------------------------------------------------- losses
+
+// Class indices must lie in [0, C) (or equal ignoreIndex): checked here because ATen's message names an
+// internal op on the CPU and a CUDA device-side assert poisons the context. One host read per call.
+void checkClasses(const at::Tensor& input, const at::Tensor& target, int64_t ignoreIndex) {
+  if (at::isFloatingType(target.scalar_type()) || target.numel() == 0) return;
+  const int64_t c = input.dim() == 1 ? input.size(0) : input.size(1);
+  at::NoGradGuard ng;
+  at::Tensor bad = target.lt(0).logical_or_(target.ge(c)).logical_and_(target.ne(ignoreIndex));
+  if (bad.any().item<bool>())
+    throw ArgRangeError("target holds class " + std::to_string(target.masked_select(bad)[0].item<int64_t>()) + ", outside [0, " + std::to_string(c) +
+                        ") for an input with " + std::to_string(c) + " classes");
+}
+
+at::Tensor classTarget(const at::Tensor& t) { return at::isFloatingType(t.scalar_type()) || t.scalar_type() == at::kLong ? t : t.to(at::kLong); }
+
+// crossEntropy(input, target, weight|null, reduction, ignoreIndex, labelSmoothing)
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  return guard(info, "crossEntropy", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    at::Tensor t = classTarget(argTensor(info, 1, "target"));
+    int64_t ignore = argInt(info, 4, "ignoreIndex");
+    checkClasses(x, t, ignore);
+    return wrap(info, at::cross_entropy_loss(x, t, opt(optTensor(info, 2, "weight")), reduction(info, 3), ignore, argDouble(info, 5, "labelSmoothing")));
+  });
+}
+
+// nllLoss(input, target, weight|null, reduction, ignoreIndex)
+Napi::Value NllLoss(const Napi::CallbackInfo& info) {
+  return guard(info, "nllLoss", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    at::Tensor t = classTarget(argTensor(info, 1, "target"));
+    int64_t ignore = argInt(info, 4, "ignoreIndex");
+    checkClasses(x, t, ignore);
+    return wrap(info, at::nll_loss_nd(x, t, opt(optTensor(info, 2, "weight")), reduction(info, 3), ignore));
+  });
+}
+
+// pointwiseLoss(kind: 'mse'|'l1', input, target, reduction)
+Napi::Value PointwiseLoss(const Napi::CallbackInfo& info) {
+  std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  return guard(info, kind == "mse" ? "mseLoss" : "l1Loss", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "input");
+    const at::Tensor& t = argTensor(info, 2, "target");
+    if (kind == "mse") return wrap(info, at::mse_loss(x, t, reduction(info, 3)));
+    if (kind == "l1") return wrap(info, at::l1_loss(x, t, reduction(info, 3)));
+    throw ArgTypeError("unknown loss \"" + kind + "\"");
+  });
+}
+
+// bceWithLogits(input, target, weight|null, posWeight|null, reduction)
+Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
+  return guard(info, "binaryCrossEntropyWithLogits", [&]() -> Napi::Value {
+    return wrap(info, at::binary_cross_entropy_with_logits(argTensor(info, 0, "input"), argTensor(info, 1, "target"), opt(optTensor(info, 2, "weight")),
+                                                           opt(optTensor(info, 3, "posWeight")), reduction(info, 4)));
+  });
+}
+
+// klDiv(input, target, reduction: 'mean'|'sum'|'none'|'batchmean', logTarget)
+Napi::Value KlDiv(const Napi::CallbackInfo& info) {
+  return guard(info, "klDiv", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    const at::Tensor& t = argTensor(info, 1, "target");
+    bool logTarget = argBool(info, 3, "logTarget", false);
+    if (argString(info, 2, "reduction") == "batchmean") {
+      at::Tensor sum = at::kl_div(x, t, at::Reduction::Sum, logTarget);
+      return wrap(info, x.dim() != 0 ? sum / x.size(0) : sum);
+    }
+    return wrap(info, at::kl_div(x, t, reduction(info, 2), logTarget));
+  });
+}
+
+}  // namespace
+
+void InitFunctional(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2d", Napi::Function::New<Conv2d>(env, "conv2d"));
+  exports.Set("linear", Napi::Function::New<Linear>(env, "linear"));
+  exports.Set("batchNorm", Napi::Function::New<BatchNorm>(env, "batchNorm"));
+  exports.Set("layerNorm", Napi::Function::New<LayerNorm>(env, "layerNorm"));
+  exports.Set("embedding", Napi::Function::New<Embedding>(env, "embedding"));
+  exports.Set("dropout", Napi::Function::New<Dropout>(env, "dropout"));
+  exports.Set("activation", Napi::Function::New<Activation>(env, "activation"));
+  exports.Set("softmax", Napi::Function::New<Softmax>(env, "softmax"));
+  exports.Set("maxPool2d", Napi::Function::New<MaxPool2d>(env, "maxPool2d"));
+  exports.Set("avgPool2d", Napi::Function::New<AvgPool2d>(env, "avgPool2d"));
+  exports.Set("adaptiveAvgPool2d", Napi::Function::New<AdaptiveAvgPool2d>(env, "adaptiveAvgPool2d"));
+  exports.Set("crossEntropy", Napi::Function::New<CrossEntropy>(env, "crossEntropy"));
+  exports.Set("nllLoss", Napi::Function::New<NllLoss>(env, "nllLoss"));
+  exports.Set("pointwiseLoss", Napi::Function::New<PointwiseLoss>(env, "pointwiseLoss"));
+  exports.Set("bceWithLogits", Napi::Function::New<BceWithLogits>(env, "bceWithLogits"));
+  exports.Set("klDiv", Napi::Function::New<KlDiv>(env, "klDiv"));
+}
+
+}  // namespace ictorch

@@ -1,0 +1,241 @@
+// torch.nn.functional in TypeScript: every op and loss against python3-torch on the same inputs (values
+// and input gradients, float64), and the errors for bad shapes, dtypes and class indices.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as torch from '../lib';
+import { tensor } from '../lib/creation';
+import { manualSeed } from '../lib/runtime';
+import { tidy } from '../lib/scope';
+import type { Tensor } from '../lib/tensor';
+import { lcg } from './helpers/random';
+import { hasTorch, runCases, type PyCase, type PyTensor } from './helpers/torchpy';
+
+const F = torch.nn.functional;
+
+/** Deterministic values in [-scale, scale). */
+function values(n: number, seed: number, scale = 1): number[] {
+  const r = lcg(seed);
+  return Array.from({ length: n }, () => r() * scale);
+}
+const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** A float64 input (gradient wanted unless said). */
+function inp(shape: number[], seed: number, opts: { grad?: boolean; scale?: number; positive?: boolean } = {}): PyTensor {
+  let data = values(numel(shape), seed, opts.scale ?? 1);
+  if (opts.positive) data = data.map((v) => Math.abs(v) + 0.1);
+  return { data, shape, dtype: 'float64', grad: opts.grad ?? true };
+}
+/** An int64 input of class indices in [0, n). */
+function idx(shape: number[], n: number, seed: number): PyTensor {
+  const r = lcg(seed);
+  return { data: Array.from({ length: numel(shape) }, () => Math.floor(((r() + 1) / 2) * n)), shape, dtype: 'int64' };
+}
+
+function toTs(t: PyTensor): Tensor {
+  if (t.dtype === 'int64') return tensor(BigInt64Array.from(t.data.map((v) => BigInt(v))), { shape: t.shape });
+  return tensor(Float64Array.from(t.data), { shape: t.shape, requiresGrad: t.grad ?? false });
+}
+
+interface Case {
+  name: string;
+  inputs: Record<string, PyTensor>;
+  /** The Python expression (inputs by name, F, torch). */
+  py: string;
+  /** The same computation in ictorch. */
+  ts: (t: Record<string, Tensor>) => Tensor;
+  seed?: number;
+  noGrad?: boolean;
+  tol?: number;
+}
+
+const CASES: Case[] = [
+  { name: 'conv2d', inputs: { x: inp([2, 3, 7, 6], 1), w: inp([4, 3, 3, 3], 2), b: inp([4], 3) }, py: 'F.conv2d(x, w, b)', ts: (t) => F.conv2d(t.x, t.w, t.b) },
+  {
+    name: 'conv2d stride padding dilation groups',
+    inputs: { x: inp([2, 4, 9, 8], 4), w: inp([6, 2, 3, 2], 5) },
+    py: 'F.conv2d(x, w, None, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)',
+    ts: (t) => F.conv2d(t.x, t.w, null, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }),
+  },
+  { name: 'conv2d same', inputs: { x: inp([1, 2, 5, 5], 6), w: inp([3, 2, 3, 3], 7) }, py: "F.conv2d(x, w, padding='same')", ts: (t) => F.conv2d(t.x, t.w, null, { padding: 'same' }) },
+  { name: 'conv2d unbatched', inputs: { x: inp([2, 5, 5], 8), w: inp([3, 2, 3, 3], 9) }, py: 'F.conv2d(x, w, stride=2)', ts: (t) => F.conv2d(t.x, t.w, undefined, { stride: 2 }) },
+  { name: 'linear', inputs: { x: inp([3, 2, 5], 10), w: inp([4, 5], 11), b: inp([4], 12) }, py: 'F.linear(x, w, b)', ts: (t) => F.linear(t.x, t.w, t.b) },
+  { name: 'linear no bias', inputs: { x: inp([3, 5], 13), w: inp([2, 5], 14) }, py: 'F.linear(x, w)', ts: (t) => F.linear(t.x, t.w) },
+  {
+    name: 'batchNorm training',
+    inputs: { x: inp([4, 3, 2, 2], 15), rm: inp([3], 16, { grad: false }), rv: inp([3], 17, { grad: false, positive: true }), w: inp([3], 18), b: inp([3], 19) },
+    py: 'F.batch_norm(x, rm, rv, w, b, training=True, momentum=0.2, eps=1e-3) + 0 * rm.sum() + torch.stack([rm, rv]).sum()',
+    ts: (t) => F.batchNorm(t.x, t.rm, t.rv, { weight: t.w, bias: t.b, training: true, momentum: 0.2, eps: 1e-3 }).add(t.rm.mul(0).sum()).add(torch.stack([t.rm, t.rv]).sum()),
+  },
+  {
+    name: 'batchNorm eval',
+    inputs: { x: inp([4, 3], 20), rm: inp([3], 21, { grad: false }), rv: inp([3], 22, { grad: false, positive: true }), w: inp([3], 23) },
+    py: 'F.batch_norm(x, rm, rv, w)',
+    ts: (t) => F.batchNorm(t.x, t.rm, t.rv, { weight: t.w }),
+  },
+  {
+    name: 'layerNorm',
+    inputs: { x: inp([2, 3, 4], 24), w: inp([3, 4], 25), b: inp([3, 4], 26) },
+    py: 'F.layer_norm(x, [3, 4], w, b, eps=1e-4)',
+    ts: (t) => F.layerNorm(t.x, [3, 4], { weight: t.w, bias: t.b, eps: 1e-4 }),
+  },
+  { name: 'relu', inputs: { x: inp([3, 4], 27) }, py: 'F.relu(x)', ts: (t) => F.relu(t.x) },
+  { name: 'gelu', inputs: { x: inp([3, 4], 28, { scale: 3 }) }, py: 'F.gelu(x)', ts: (t) => F.gelu(t.x) },
+  { name: 'gelu tanh', inputs: { x: inp([3, 4], 29, { scale: 3 }) }, py: "F.gelu(x, approximate='tanh')", ts: (t) => F.gelu(t.x, { approximate: 'tanh' }) },
+  { name: 'silu', inputs: { x: inp([3, 4], 30, { scale: 3 }) }, py: 'F.silu(x)', ts: (t) => F.silu(t.x) },
+  { name: 'softmax', inputs: { x: inp([3, 4], 31, { scale: 3 }) }, py: 'F.softmax(x, dim=0)', ts: (t) => F.softmax(t.x, 0) },
+  { name: 'logSoftmax', inputs: { x: inp([3, 4], 32, { scale: 3 }) }, py: 'F.log_softmax(x, dim=-1)', ts: (t) => F.logSoftmax(t.x, -1) },
+  { name: 'maxPool2d', inputs: { x: inp([2, 2, 7, 6], 33) }, py: 'F.max_pool2d(x, 3, stride=2, padding=1)', ts: (t) => F.maxPool2d(t.x, 3, { stride: 2, padding: 1 }) },
+  { name: 'maxPool2d ceil dilation', inputs: { x: inp([1, 2, 8, 7], 34) }, py: 'F.max_pool2d(x, (2, 3), dilation=(2, 1), ceil_mode=True)', ts: (t) => F.maxPool2d(t.x, [2, 3], { dilation: [2, 1], ceilMode: true }) },
+  { name: 'avgPool2d', inputs: { x: inp([2, 2, 7, 6], 35) }, py: 'F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)', ts: (t) => F.avgPool2d(t.x, 3, { stride: 2, padding: 1, countIncludePad: false }) },
+  { name: 'avgPool2d divisor ceil', inputs: { x: inp([1, 1, 5, 5], 36) }, py: 'F.avg_pool2d(x, 2, ceil_mode=True, divisor_override=3)', ts: (t) => F.avgPool2d(t.x, 2, { ceilMode: true, divisorOverride: 3 }) },
+  { name: 'adaptiveAvgPool2d', inputs: { x: inp([2, 3, 7, 5], 37) }, py: 'F.adaptive_avg_pool2d(x, (3, None))', ts: (t) => F.adaptiveAvgPool2d(t.x, [3, null]) },
+  { name: 'adaptiveAvgPool2d global', inputs: { x: inp([2, 3, 4, 4], 38) }, py: 'F.adaptive_avg_pool2d(x, 1)', ts: (t) => F.adaptiveAvgPool2d(t.x, 1) },
+  { name: 'embedding', inputs: { i: idx([2, 3], 5, 39), w: inp([5, 4], 40) }, py: 'F.embedding(i, w, padding_idx=1)', ts: (t) => F.embedding(t.i, t.w, { paddingIdx: 1 }) },
+  { name: 'embedding negative padding freq', inputs: { i: { data: [0, 3, 3, 4, 0], shape: [5], dtype: 'int64' }, w: inp([5, 3], 41) }, py: 'F.embedding(i, w, padding_idx=-1, scale_grad_by_freq=True)', ts: (t) => F.embedding(t.i, t.w, { paddingIdx: -1, scaleGradByFreq: true }) },
+  { name: 'dropout', inputs: { x: inp([6, 50], 42) }, py: 'F.dropout(x, p=0.3)', ts: (t) => F.dropout(t.x, { p: 0.3 }), seed: 7 },
+  { name: 'dropout eval', inputs: { x: inp([3, 4], 43) }, py: 'F.dropout(x, p=0.3, training=False)', ts: (t) => F.dropout(t.x, { p: 0.3, training: false }) },
+  {
+    name: 'icLayer = batch_norm + dropout (dropRate 0)',
+    inputs: { x: inp([4, 3, 2, 2], 44), w: inp([3], 45), b: inp([3], 46) },
+    py: 'F.batch_norm(x, None, None, w, b, training=True)',
+    ts: (t) => F.icLayer(t.x, { weight: t.w, bias: t.b }),
+  },
+  // ---- losses
+  { name: 'crossEntropy', inputs: { x: inp([5, 4], 50, { scale: 2 }), y: idx([5], 4, 51) }, py: 'F.cross_entropy(x, y)', ts: (t) => F.crossEntropy(t.x, t.y) },
+  {
+    name: 'crossEntropy weight ignoreIndex smoothing sum',
+    inputs: { x: inp([6, 4], 52, { scale: 2 }), y: { data: [0, 3, 2, 1, 2, 3], shape: [6], dtype: 'int64' }, w: inp([4], 53, { grad: false, positive: true }) },
+    py: "F.cross_entropy(x, y, weight=w, ignore_index=2, label_smoothing=0.2, reduction='sum')",
+    ts: (t) => F.crossEntropy(t.x, t.y, { weight: t.w, ignoreIndex: 2, labelSmoothing: 0.2, reduction: 'sum' }),
+  },
+  { name: 'crossEntropy none spatial', inputs: { x: inp([2, 3, 2, 2], 54), y: idx([2, 2, 2], 3, 55) }, py: "F.cross_entropy(x, y, reduction='none')", ts: (t) => F.crossEntropy(t.x, t.y, { reduction: 'none' }) },
+  {
+    name: 'crossEntropy probabilities',
+    inputs: { x: inp([3, 4], 56), p: { data: [0.1, 0.2, 0.3, 0.4, 1, 0, 0, 0, 0.25, 0.25, 0.25, 0.25], shape: [3, 4], dtype: 'float64' } },
+    py: 'F.cross_entropy(x, p, label_smoothing=0.1)',
+    ts: (t) => F.crossEntropy(t.x, t.p, { labelSmoothing: 0.1 }),
+  },
+  { name: 'nllLoss', inputs: { x: inp([5, 3], 57), y: idx([5], 3, 58), w: inp([3], 59, { grad: false, positive: true }) }, py: 'F.nll_loss(F.log_softmax(x, 1), y, weight=w)', ts: (t) => F.nllLoss(F.logSoftmax(t.x, 1), t.y, { weight: t.w }) },
+  { name: 'mseLoss', inputs: { x: inp([3, 4], 60), y: inp([3, 4], 61) }, py: 'F.mse_loss(x, y)', ts: (t) => F.mseLoss(t.x, t.y) },
+  { name: 'mseLoss sum', inputs: { x: inp([3, 4], 62), y: inp([3, 4], 63) }, py: "F.mse_loss(x, y, reduction='sum')", ts: (t) => F.mseLoss(t.x, t.y, { reduction: 'sum' }) },
+  { name: 'l1Loss none', inputs: { x: inp([3, 4], 64), y: inp([3, 4], 65) }, py: "F.l1_loss(x, y, reduction='none')", ts: (t) => F.l1Loss(t.x, t.y, { reduction: 'none' }) },
+  {
+    name: 'binaryCrossEntropyWithLogits posWeight weight',
+    inputs: { x: inp([4, 3], 66, { scale: 3 }), y: inp([4, 3], 67, { grad: false, positive: true, scale: 0.5 }), pw: inp([3], 68, { grad: false, positive: true }), w: inp([4, 1], 69, { grad: false, positive: true }) },
+    py: 'F.binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=pw)',
+    ts: (t) => F.binaryCrossEntropyWithLogits(t.x, t.y, { weight: t.w, posWeight: t.pw }),
+  },
+  {
+    name: 'klDiv batchmean',
+    inputs: { x: inp([3, 4], 70), y: inp([3, 4], 71) },
+    py: "F.kl_div(F.log_softmax(x, 1), F.softmax(y, 1), reduction='batchmean')",
+    ts: (t) => F.klDiv(F.logSoftmax(t.x, 1), F.softmax(t.y, 1), { reduction: 'batchmean' }),
+  },
+  {
+    name: 'klDiv logTarget none',
+    inputs: { x: inp([3, 4], 72), y: inp([3, 4], 73) },
+    py: "F.kl_div(F.log_softmax(x, 1), F.log_softmax(y, 1), reduction='none', log_target=True)",
+    ts: (t) => F.klDiv(F.logSoftmax(t.x, 1), F.logSoftmax(t.y, 1), { reduction: 'none', logTarget: true }),
+  },
+];
+
+describe.skipIf(!hasTorch)('functional ops and losses equal python3-torch (values and gradients; needs python3 with torch)', () => {
+  // Upstream gradients: Python needs the output shape first, so shapes come from the ictorch side.
+  const ours = new Map<string, { shape: number[]; out: number[]; grads: Record<string, number[] | null>; gradOut: number[] | undefined }>();
+  for (const c of CASES) {
+    tidy(() => {
+      if (c.seed !== undefined) manualSeed(c.seed);
+      const ts = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, toTs(v)]));
+      const out = c.ts(ts);
+      const flat = Array.from(out.to('float64').toArray() as Float64Array);
+      const wantsGrad = Object.values(c.inputs).some((v) => v.grad);
+      const gradOut = wantsGrad && !c.noGrad ? values(out.numel(), 99) : undefined;
+      const grads: Record<string, number[] | null> = {};
+      if (gradOut) {
+        out.backward(tensor(Float64Array.from(gradOut), { shape: out.shape }));
+        for (const [k, v] of Object.entries(c.inputs)) if (v.grad) grads[k] = ts[k].grad ? Array.from(ts[k].grad!.toArray() as Float64Array) : null;
+      }
+      ours.set(c.name, { shape: out.shape, out: flat, grads, gradOut });
+    });
+  }
+  let ref: Awaited<ReturnType<typeof runCases>>;
+  beforeAll(async () => {
+    ref = await runCases(CASES.map((c): PyCase => ({ name: c.name, inputs: c.inputs, expr: c.py, seed: c.seed, gradOut: ours.get(c.name)!.gradOut })));
+  });
+
+  for (const c of CASES) {
+    it(c.name, () => {
+      const a = ours.get(c.name)!;
+      const b = ref[c.name];
+      const tol = c.tol ?? 1e-10;
+      expect(a.shape).toEqual(b.shape);
+      expect(a.out.length).toBe(b.out.length);
+      a.out.forEach((v, i) => expect(Math.abs(v - b.out[i])).toBeLessThanOrEqual(tol * (1 + Math.abs(b.out[i]))));
+      expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
+      for (const [k, g] of Object.entries(a.grads)) {
+        const r = b.grads[k];
+        expect(g === null, `gradient of ${k}`).toBe(r === null);
+        g?.forEach((v, i) => expect(Math.abs(v - r![i]), `gradient of ${k}[${i}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(r![i]))));
+      }
+    });
+  }
+
+  it('maxPool2d returnIndices gives the indices PyTorch gives', async () => {
+    const x = inp([1, 2, 5, 4], 80, { grad: false });
+    const r = (await runCases([{ name: 'i', inputs: { x }, expr: 'F.max_pool2d(x, 2, return_indices=True)[1]' }])).i;
+    tidy(() => {
+      const [out, indices] = F.maxPool2d(toTs(x), 2, { returnIndices: true });
+      expect(out.shape).toEqual([1, 2, 2, 2]);
+      expect(Array.from(indices.toArray() as BigInt64Array, Number)).toEqual(r.out);
+    });
+  });
+});
+
+describe('functional errors name the op and the mismatch', () => {
+  const x4 = () => torch.randn([2, 3, 8, 8]);
+  it('conv2d: channels, dims, dtype, bias, padding', () =>
+    tidy(() => {
+      expect(() => F.conv2d(x4(), torch.randn([4, 2, 3, 3]))).toThrow('conv2d: expected 2 channels in dim 1 (weight [4, 2, 3, 3], groups 1) for input but received shape [2, 3, 8, 8]');
+      expect(() => F.conv2d(torch.randn([3, 8]), torch.randn([4, 3, 3, 3]))).toThrow(/conv2d: expected a 4-d \(N, C, H, W\) or 3-d \(C, H, W\) tensor for input but received shape \[3, 8\]/);
+      expect(() => F.conv2d(x4(), torch.randn([4, 3, 3, 3], { dtype: 'float64' }))).toThrow("conv2d: expected weight of input's dtype float32 but received float64");
+      expect(() => F.conv2d(x4(), torch.randn([4, 3, 3, 3]), torch.randn([5]))).toThrow('conv2d: expected shape [4] (one per output channel of weight [4, 3, 3, 3]) for bias but received shape [5]');
+      expect(() => F.conv2d(x4(), torch.randn([4, 3, 3, 3]), null, { stride: 2, padding: 'same' })).toThrow(/conv2d: expected a number when stride is not 1/);
+      expect(() => F.conv2d(x4(), torch.randn([4, 3, 9, 9]))).toThrow(/conv2d: expected spatial size at least \[9, 9\]/);
+      expect(() => F.conv2d(x4(), torch.randn([4, 3, 3, 3]), null, { strides: 2 } as never)).toThrow('conv2d: expected one of the options stride, padding, dilation, groups for options.strides');
+      expect(() => F.conv2d(torch.zeros([1, 3, 4, 4], { dtype: 'int64' }), torch.randn([4, 3, 3, 3]))).toThrow('conv2d: expected a floating-point tensor for input but received int64');
+    }));
+  it('linear, batchNorm, layerNorm, pooling, embedding', () =>
+    tidy(() => {
+      expect(() => F.linear(torch.randn([2, 5]), torch.randn([3, 4]))).toThrow('linear: expected a last dimension of 4 (the inFeatures of weight [3, 4]) for input but received shape [2, 5]');
+      expect(() => F.batchNorm(x4(), torch.zeros([4]), torch.ones([4]))).toThrow('batchNorm: expected shape [3] (one per channel of input [2, 3, 8, 8]) for runningMean but received shape [4]');
+      expect(() => F.batchNorm(x4(), null, null)).toThrow(/batchNorm: expected Tensors when training is false/);
+      expect(() => F.layerNorm(x4(), [8, 7])).toThrow('layerNorm: expected trailing dimensions [8, 7] (normalizedShape) for input but received shape [2, 3, 8, 8]');
+      expect(() => F.maxPool2d(x4(), 3, { padding: 2 })).toThrow(/maxPool2d: expected at most half the kernel size \[3, 3\] for padding/);
+      expect(() => F.avgPool2d(torch.randn([1, 1, 2, 2]), 3)).toThrow(/avgPool2d: expected a padded spatial size of at least the kernel \[3, 3\]/);
+      expect(() => F.embedding(torch.tensor([1, 7], { dtype: 'int64' }), torch.randn([5, 2]))).toThrow('embedding: index 7 is out of range for a weight of 5 embeddings (expected indices in [0, 5))');
+      expect(() => F.embedding(torch.tensor([1.5]), torch.randn([5, 2]))).toThrow('embedding: expected int64 or int32 indices for input but received float32');
+      expect(() => F.dropout(x4(), { p: 1.5 })).toThrow('dropout: expected a number in [0, 1] for p but received 1.5 (number)');
+      expect(() => F.softmax(x4(), 4)).toThrow(/softmax: expected an integer between -4 and 3 for dim/);
+    }));
+  it('crossEntropy: batch size, float labels, class range, weight (where it used to return a loss or name gather)', () =>
+    tidy(() => {
+      const logits = torch.randn([4, 10]);
+      expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3], { dtype: 'int64' }))).toThrow(
+        'crossEntropy: expected shape [4] (one class index per sample of input [4, 10]; the batch sizes 4 and 3 differ) for target but received shape [3]',
+      );
+      expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3, 4]))).toThrow(
+        "crossEntropy: expected int64 class indices of shape [4], or float probabilities of the input's shape [4, 10], for target but received float32 of shape [4]",
+      );
+      expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 12, 4], { dtype: 'int64' }))).toThrow('crossEntropy: target holds class 12, outside [0, 10) for an input with 10 classes');
+      expect(() => F.crossEntropy(logits, torch.tensor([1, -1, 2, 4], { dtype: 'int64' }))).toThrow('crossEntropy: target holds class -1, outside [0, 10)');
+      expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' }), { weight: torch.ones([9]) })).toThrow(/crossEntropy: expected shape \[10\] \(one per class of input \[4, 10\]\) for weight/);
+      expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' }), { reduction: 'avg' as never })).toThrow(/crossEntropy: expected one of "mean", "sum", "none" for reduction/);
+      expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' }), { smoothing: 0.1 } as never)).toThrow(/crossEntropy: expected one of the options weight, ignoreIndex, reduction, labelSmoothing for options.smoothing/);
+      expect(() => F.nllLoss(logits, torch.randn([4, 10]))).toThrow(/nllLoss: expected int64 class indices of shape \[4\] for target but received float32 of shape \[4, 10\]/);
+      expect(() => F.mseLoss(logits, torch.randn([4, 1]))).toThrow("mseLoss: expected the input's shape [4, 10] for target but received shape [4, 1]");
+      // ignoreIndex marks targets outside [0, C) as fine; int32 labels are widened.
+      const ok = F.crossEntropy(logits, torch.tensor([1, -100, 3, 4], { dtype: 'int64' }));
+      expect(Number.isFinite(ok.item() as number)).toBe(true);
+      const i32 = F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int32' }));
+      expect(i32.item()).toBeCloseTo(F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' })).item() as number, 6);
+    }));
+});

@@ -1,0 +1,79 @@
+// Runs reference computations in /usr/bin/python3 with torch, for tests that compare ictorch with PyTorch
+// on the same inputs. Tests using it are skipped (with the reason in their name) where python3 lacks torch.
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+
+export const PYTHON = '/usr/bin/python3';
+
+/** True when /usr/bin/python3 imports torch. */
+export const hasTorch = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Runs `code` in python3 with `input` on stdin; resolves to stdout, rejects with stderr on failure. Async so
+ * that the test worker's event loop stays free while torch imports (vitest's RPC times out otherwise).
+ */
+export function py(code: string, input = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(PYTHON, ['-c', code], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => err.push(d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`python failed: ${Buffer.concat(err).toString('utf8')}`))));
+    p.stdin.end(input);
+  });
+}
+
+/** One tensor sent to Python: flat values, shape, dtype, whether its gradient is wanted. */
+export interface PyTensor {
+  data: number[];
+  shape: number[];
+  dtype: string;
+  grad?: boolean;
+}
+
+/** A reference case: `expr` is a Python expression over the inputs (by name) and `F`, `torch`. */
+export interface PyCase {
+  name: string;
+  inputs: Record<string, PyTensor>;
+  expr: string;
+  /** Seed set before the expression (for random ops). */
+  seed?: number;
+  /** Backpropagate this upstream gradient (flat, the output's shape) and return input gradients. */
+  gradOut?: number[];
+}
+
+/** What Python returned for a case. */
+export interface PyResult {
+  shape: number[];
+  out: number[];
+  grads: Record<string, number[] | null>;
+}
+
+const RUNNER = `
+import json, sys, torch
+import torch.nn.functional as F
+cases = json.load(sys.stdin)
+res = {}
+for c in cases:
+    t = {}
+    for k, v in c['inputs'].items():
+        x = torch.tensor(v['data'], dtype=getattr(torch, v['dtype'])).reshape(v['shape'])
+        if v.get('grad'): x.requires_grad_(True)
+        t[k] = x
+    if c.get('seed') is not None: torch.manual_seed(c['seed'])
+    out = eval(c['expr'], {'F': F, 'torch': torch, **t})
+    r = {'shape': list(out.shape), 'out': out.detach().double().flatten().tolist(), 'grads': {}}
+    if c.get('gradOut') is not None:
+        out.backward(torch.tensor(c['gradOut'], dtype=out.dtype).reshape(out.shape))
+        for k, x in t.items():
+            if x.requires_grad: r['grads'][k] = None if x.grad is None else x.grad.double().flatten().tolist()
+    res[c['name']] = r
+print(json.dumps(res))
+`;
+
+/** Evaluates every case in one Python process. */
+export async function runCases(cases: PyCase[]): Promise<Record<string, PyResult>> {
+  return JSON.parse(await py(RUNNER, JSON.stringify(cases))) as Record<string, PyResult>;
+}

@@ -1,0 +1,416 @@
+// torch.optim in TypeScript: SGD, Adam, AdamW steps, state dicts, gradient clipping and schedulers against
+// python3-torch 1.13 on the same parameters and gradients; the interface (groups, errors) without Python.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../lib';
+import { tensor } from '../lib/creation';
+import { native } from '../lib/native';
+import { tidy } from '../lib/scope';
+import type { Tensor } from '../lib/tensor';
+import { lcg } from './helpers/random';
+import { hasTorch, py } from './helpers/torchpy';
+
+const { optim } = torch;
+const SHAPES = [[3, 4], [4], [2, 2, 3]];
+const STEPS = 6;
+const numel = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+const vals = (n: number, seed: number, scale = 1): number[] => {
+  const r = lcg(seed);
+  return Array.from({ length: n }, () => Math.fround(r() * scale));
+};
+const initial = SHAPES.map((s, i) => vals(numel(s), 100 + i));
+/** Gradients per step per parameter; step 3 leaves parameter 1 without a gradient (it must be skipped). */
+const grads = Array.from({ length: STEPS }, (_, k) => SHAPES.map((s, i) => (k === 3 && i === 1 ? null : vals(numel(s), 1000 + 10 * k + i, 2))));
+
+type Kind = 'SGD' | 'Adam' | 'AdamW';
+interface Config {
+  name: string;
+  kind: Kind;
+  /** ictorch options (camelCase). */
+  ts: Record<string, unknown>;
+  /** The same in Python keyword arguments. */
+  py: string;
+  /** Two groups: [0] and [1, 2], the second with these overrides. */
+  group2?: { ts: Record<string, unknown>; py: string };
+  foreach?: boolean;
+}
+
+const CONFIGS: Config[] = [
+  { name: 'SGD momentum nesterov weight decay', kind: 'SGD', ts: { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true }, py: 'lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True' },
+  { name: 'SGD dampening maximize, per parameter', kind: 'SGD', ts: { lr: 0.05, momentum: 0.8, dampening: 0.3, maximize: true }, py: 'lr=0.05, momentum=0.8, dampening=0.3, maximize=True', foreach: false },
+  { name: 'SGD groups', kind: 'SGD', ts: { lr: 0.1, momentum: 0.9 }, py: 'lr=0.1, momentum=0.9', group2: { ts: { lr: 0.01, weightDecay: 0.1 }, py: "'lr': 0.01, 'weight_decay': 0.1" } },
+  { name: 'Adam', kind: 'Adam', ts: { lr: 0.01 }, py: 'lr=0.01' },
+  { name: 'Adam weight decay amsgrad', kind: 'Adam', ts: { lr: 0.02, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.05, amsgrad: true }, py: 'lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05, amsgrad=True' },
+  { name: 'Adam per parameter, maximize', kind: 'Adam', ts: { lr: 0.01, weightDecay: 0.01, maximize: true }, py: 'lr=0.01, weight_decay=0.01, maximize=True', foreach: false },
+  { name: 'AdamW', kind: 'AdamW', ts: { lr: 0.01 }, py: 'lr=0.01' },
+  { name: 'AdamW amsgrad per parameter', kind: 'AdamW', ts: { lr: 0.01, weightDecay: 0.1, amsgrad: true }, py: 'lr=0.01, weight_decay=0.1, amsgrad=True', foreach: false },
+  {
+    name: 'AdamW groups',
+    kind: 'AdamW',
+    ts: { lr: 0.01, weightDecay: 0.1 },
+    py: 'lr=0.01, weight_decay=0.1',
+    group2: { ts: { lr: 0.003, betas: [0.5, 0.9], weightDecay: 0, amsgrad: true }, py: "'lr': 0.003, 'betas': (0.5, 0.9), 'weight_decay': 0, 'amsgrad': True" },
+  },
+];
+
+function makeParams(): Tensor[] {
+  return SHAPES.map((s, i) => tensor(Float32Array.from(initial[i]), { shape: s, requiresGrad: true }));
+}
+
+function makeOpt(c: Config, ps: Tensor[]): torch.optim.Optimizer<object> {
+  const params = c.group2 ? [{ params: [ps[0]] }, { params: [ps[1], ps[2]], ...c.group2.ts }] : ps;
+  const opts = { ...c.ts, foreach: c.foreach ?? true };
+  if (c.kind === 'SGD') return new optim.SGD(params as never, opts as never);
+  if (c.kind === 'Adam') return new optim.Adam(params as never, opts as never);
+  return new optim.AdamW(params as never, opts as never);
+}
+
+/** Sets each parameter's gradient to exactly `g` (through backward of sum(p·g)), or none. */
+function setGrads(ps: Tensor[], gs: (number[] | null)[]): void {
+  tidy(() => {
+    ps.forEach((p, i) => {
+      const g = gs[i];
+      if (g) p.mul(tensor(Float32Array.from(g), { shape: p.shape })).sum().backward();
+    });
+  });
+}
+
+const flat = (t: Tensor): number[] => Array.from(t.toArray() as Float32Array);
+
+/** Runs `steps` steps in ictorch; returns the parameters and the state (by parameter index). */
+function runOurs(c: Config, steps = STEPS): { params: number[][]; state: Record<string, Record<string, number[]>> } {
+  const ps = makeParams();
+  const opt = makeOpt(c, ps);
+  for (let k = 0; k < steps; k++) {
+    opt.zeroGrad();
+    setGrads(ps, grads[k]);
+    opt.step();
+  }
+  const state: Record<string, Record<string, number[]>> = {};
+  tidy(() => {
+    for (const [i, s] of opt.stateDict().state) state[i] = Object.fromEntries(Object.entries(s).map(([k, t]) => [k, flat(t)]));
+  });
+  const out = { params: ps.map(flat), state };
+  opt.dispose();
+  ps.forEach((p) => p.dispose());
+  return out;
+}
+
+const PY_SETUP = (c: Config): string => `
+import json, torch
+shapes = ${JSON.stringify(SHAPES)}
+initial = ${JSON.stringify(initial)}
+grads = json.loads(${JSON.stringify(JSON.stringify(grads))})
+ps = [torch.tensor(v, dtype=torch.float32).reshape(s).requires_grad_() for v, s in zip(initial, shapes)]
+groups = ${c.group2 ? `[{'params': [ps[0]]}, {'params': [ps[1], ps[2]], ${c.group2.py}}]` : 'ps'}
+opt = torch.optim.${c.kind}(groups, ${c.py}, foreach=${c.foreach ?? true ? 'True' : 'False'})
+def set_grads(gs):
+    for p, g in zip(ps, gs):
+        if g is not None: (p * torch.tensor(g, dtype=torch.float32).reshape(p.shape)).sum().backward()
+def dump():
+    sd = opt.state_dict()
+    st = {str(i): {k: (v.flatten().tolist() if v.dim() else [float(v)]) for k, v in s.items() if v is not None} for i, s in sd['state'].items()}
+    return {'params': [p.detach().flatten().tolist() for p in ps], 'state': st, 'groups': sd['param_groups']}
+`;
+
+describe.skipIf(!hasTorch)('optimisers equal python3-torch step by step (needs python3 with torch)', () => {
+  for (const c of CONFIGS) {
+    it(c.name, async () => {
+      const ours = runOurs(c);
+      const ref = JSON.parse(await py(`${PY_SETUP(c)}
+for k in range(${STEPS}):
+    opt.zero_grad(set_to_none=True)
+    set_grads(grads[k])
+    opt.step()
+print(json.dumps(dump()))`)) as { params: number[][]; state: Record<string, Record<string, number[]>>; groups: Record<string, unknown>[] };
+      // Adam's bias corrections are computed in double on both sides; the updates agree to float32 rounding.
+      const tol = c.kind === 'SGD' ? 0 : 2e-7;
+      ours.params.forEach((p, i) => p.forEach((v, j) => expect(Math.abs(v - ref.params[i][j]), `param ${i}[${j}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(v)))));
+      expect(Object.keys(ours.state).sort()).toEqual(Object.keys(ref.state).sort());
+      for (const [i, s] of Object.entries(ref.state)) {
+        expect(Object.keys(ours.state[i]).sort(), `state keys of parameter ${i}`).toEqual(Object.keys(s).sort());
+        for (const [k, v] of Object.entries(s)) v.forEach((x, j) => expect(Math.abs(ours.state[i][k][j] - x), `${k} of ${i}[${j}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(x))));
+      }
+    });
+  }
+
+  it("stateDict has PyTorch's layout; PyTorch loads it and continues exactly as ictorch does, and vice versa", async () => {
+    for (const c of [CONFIGS[0], CONFIGS[4], CONFIGS[8]]) {
+      // ictorch: 3 steps, export; PyTorch: load, 3 more steps. ictorch: 6 steps. Same parameters.
+      const ps = makeParams();
+      const opt = makeOpt(c, ps);
+      for (let k = 0; k < 3; k++) {
+        opt.zeroGrad();
+        setGrads(ps, grads[k]);
+        opt.step();
+      }
+      const exported = tidy(() => {
+        const sd = opt.stateDict();
+        return {
+          state: Object.fromEntries([...sd.state].map(([i, s]) => [i, Object.fromEntries(Object.entries(s).map(([k, t]) => [k, { shape: t.shape, data: flat(t) }]))])),
+          param_groups: sd.param_groups,
+          params: ps.map(flat),
+        };
+      });
+      const ref = JSON.parse(await py(`${PY_SETUP(c)}
+ex = json.loads(input())
+with torch.no_grad():
+    for p, v in zip(ps, ex['params']): p.copy_(torch.tensor(v).reshape(p.shape))
+sd = {'state': {int(i): {k: torch.tensor(t['data'], dtype=torch.float32).reshape(t['shape']) for k, t in s.items()} for i, s in ex['state'].items()}, 'param_groups': ex['param_groups']}
+before = opt.state_dict()['param_groups']
+opt.load_state_dict(sd)
+for k in range(3, ${STEPS}):
+    opt.zero_grad()
+    set_grads(grads[k])
+    opt.step()
+d = dump()
+d['keys'] = [sorted(g.keys()) for g in before]
+print(json.dumps(d))`, `${JSON.stringify(exported)}\n`)) as { params: number[][]; groups: Record<string, unknown>[]; keys: string[][]; state: Record<string, Record<string, number[]>> };
+      // Our param_groups carry every key PyTorch's do, with the same values for the hyper-parameters.
+      exported.param_groups.forEach((g, gi) => {
+        expect(Object.keys(g).sort(), `${c.name}: keys of group ${gi}`).toEqual(ref.keys[gi]);
+        for (const k of ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize', 'betas', 'eps', 'amsgrad', 'params']) {
+          if (k in g) expect(g[k], `${c.name}: ${k} of group ${gi}`).toEqual(ref.groups[gi][k]);
+        }
+      });
+      for (let k = 3; k < STEPS; k++) {
+        opt.zeroGrad();
+        setGrads(ps, grads[k]);
+        opt.step();
+      }
+      const tol = c.kind === 'SGD' ? 0 : 2e-7;
+      ps.map(flat).forEach((p, i) => p.forEach((v, j) => expect(Math.abs(v - ref.params[i][j]), `${c.name}: param ${i}[${j}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(v)))));
+
+      // And back: a fresh ictorch optimiser loads PyTorch's state (after 6 steps) and continues like PyTorch.
+      const ps2 = makeParams();
+      const opt2 = makeOpt(c, ps2);
+      tidy(() => {
+        ps2.forEach((p, i) => torch.noGrad(() => p.copy_(tensor(Float32Array.from(ref.params[i]), { shape: p.shape }))));
+        const state = new Map(Object.entries(ref.state).map(([i, s]) => [Number(i), Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'step' ? tensor(v[0]) : tensor(Float32Array.from(v), { shape: ps2[Number(i)].shape })]))]));
+        opt2.loadStateDict({ state, param_groups: ref.groups as never });
+      });
+      expect(opt2.stateDict().param_groups.map((g) => g.lr)).toEqual(ref.groups.map((g) => g.lr));
+      opt.dispose();
+      opt2.dispose();
+      [...ps, ...ps2].forEach((p) => p.dispose());
+    }
+  });
+
+  it('clipGradNorm_ (norms 2, 1, inf) and clipGradValue_ equal torch.nn.utils', async () => {
+    const gs = grads[0] as number[][];
+    const ref = JSON.parse(await py(`
+import json, torch
+gs = ${JSON.stringify(gs)}; shapes = ${JSON.stringify(SHAPES)}
+out = {}
+for name, kw in [('2', dict(max_norm=1.0)), ('1', dict(max_norm=2.0, norm_type=1)), ('inf', dict(max_norm=0.5, norm_type=float('inf'))), ('big', dict(max_norm=100.0))]:
+    ps = [torch.zeros(s, requires_grad=True) for s in shapes]
+    for p, g in zip(ps, gs): p.grad = torch.tensor(g, dtype=torch.float32).reshape(p.shape)
+    n = torch.nn.utils.clip_grad_norm_(ps, **kw)
+    out[name] = {'norm': float(n), 'grads': [p.grad.flatten().tolist() for p in ps]}
+ps = [torch.zeros(s, requires_grad=True) for s in shapes]
+for p, g in zip(ps, gs): p.grad = torch.tensor(g, dtype=torch.float32).reshape(p.shape)
+torch.nn.utils.clip_grad_value_(ps, 0.7)
+out['value'] = {'grads': [p.grad.flatten().tolist() for p in ps]}
+print(json.dumps(out))`)) as Record<string, { norm?: number; grads: number[][] }>;
+    const cases: [string, number, torch.optim.ClipGradNormOptions][] = [['2', 1, {}], ['1', 2, { normType: 1 }], ['inf', 0.5, { normType: Infinity }], ['big', 100, { foreach: false }]];
+    const fresh = (): Tensor[] => {
+      const ps = SHAPES.map((s) => torch.zeros(s, { requiresGrad: true }));
+      setGrads(ps, gs);
+      return ps;
+    };
+    for (const [name, maxNorm, o] of cases) {
+      tidy(() => {
+        const ps = fresh();
+        const n = torch.nn.utils.clipGradNorm_(ps, maxNorm, o);
+        expect(n.item() as number).toBeCloseTo(ref[name].norm!, 5);
+        ps.forEach((p, i) => flat(p.grad!).forEach((v, j) => expect(v, `${name}: grad ${i}[${j}]`).toBeCloseTo(ref[name].grads[i][j], 6)));
+      });
+    }
+    tidy(() => {
+      const ps = fresh();
+      optim.clipGradValue_(ps, 0.7);
+      ps.forEach((p, i) => expect(flat(p.grad!)).toEqual(ref.value.grads[i]));
+    });
+  });
+
+  it('StepLR, CosineAnnealingLR, LinearLR and LambdaLR give the learning rates PyTorch gives', async () => {
+    const EPOCHS = 40;
+    const specs: [string, (o: torch.optim.Optimizer<object>) => torch.optim.LRScheduler, string][] = [
+      ['step', (o) => new optim.StepLR(o, { stepSize: 7, gamma: 0.5 }), 'torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)'],
+      ['cosine', (o) => new optim.CosineAnnealingLR(o, { tMax: 15, etaMin: 0.001 }), 'torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=15, eta_min=0.001)'],
+      ['linear', (o) => new optim.LinearLR(o, { startFactor: 0.1, totalIters: 8 }), 'torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=8)'],
+      ['lambda', (o) => new optim.lrScheduler.LambdaLR(o, { lrLambda: (e) => 0.95 ** e }), 'torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=lambda e: 0.95 ** e)'],
+      ['lambda per group', (o) => new optim.LambdaLR(o, { lrLambda: [(e) => 1 / (1 + e), (e) => (e < 5 ? 1 : 0.1)] }), 'torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=[lambda e: 1 / (1 + e), lambda e: 1 if e < 5 else 0.1])'],
+    ];
+    const ref = JSON.parse(await py(`
+import json, torch, warnings
+warnings.simplefilter('ignore')
+out = {}
+for name, make in [${specs.map(([n, , p]) => `(${JSON.stringify(n)}, lambda opt: ${p})`).join(', ')}]:
+    a, b = torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)
+    opt = torch.optim.SGD([{'params': [a]}, {'params': [b], 'lr': 0.03}], lr=0.1, momentum=0.9)
+    s = make(opt)
+    lrs = [s.get_last_lr()]
+    for e in range(${EPOCHS}):
+        opt.step(); s.step(); lrs.append(s.get_last_lr())
+    sd = {k: v for k, v in s.state_dict().items() if k != 'lr_lambdas'}
+    out[name] = {'lrs': lrs, 'state': sd, 'initial_lr': [g['initial_lr'] for g in opt.param_groups]}
+print(json.dumps(out))`)) as Record<string, { lrs: number[][]; state: Record<string, unknown>; initial_lr: number[] }>;
+    for (const [name, make] of specs) {
+      const a = torch.zeros([2], { requiresGrad: true });
+      const b = torch.zeros([3], { requiresGrad: true });
+      const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.03 }], { lr: 0.1, momentum: 0.9 });
+      const s = make(opt);
+      const lrs = [s.getLastLr()];
+      for (let e = 0; e < EPOCHS; e++) {
+        opt.step();
+        s.step();
+        lrs.push(s.getLastLr());
+      }
+      lrs.forEach((l, e) => l.forEach((v, g) => expect(Math.abs(v - ref[name].lrs[e][g]), `${name}: epoch ${e} group ${g}`).toBeLessThanOrEqual(1e-15 + 1e-12 * Math.abs(v))));
+      expect(opt.paramGroups.map((g) => g.initialLr)).toEqual(ref[name].initial_lr);
+      const sd = s.stateDict();
+      for (const [k, v] of Object.entries(ref[name].state)) {
+        if (k === '_last_lr') (v as number[]).forEach((x, i) => expect(sd._last_lr[i]).toBeCloseTo(x, 12));
+        else expect(sd[k], `${name}: state ${k}`).toEqual(v);
+      }
+      // A scheduler restored from the state continues the same way.
+      const a2 = torch.zeros([2], { requiresGrad: true });
+      const b2 = torch.zeros([3], { requiresGrad: true });
+      const opt2 = new optim.SGD([{ params: [a2] }, { params: [b2], lr: 0.03 }], { lr: 0.1 });
+      const s2 = make(opt2);
+      s2.loadStateDict(sd);
+      opt2.paramGroups.forEach((g, i) => (g.lr = opt.paramGroups[i].lr));
+      s.step();
+      s2.step();
+      expect(s2.getLastLr()).toEqual(s.getLastLr());
+      [opt, opt2].forEach((o) => o.dispose());
+      [a, b, a2, b2].forEach((t) => t.dispose());
+    }
+  });
+});
+
+describe('optimiser interface', () => {
+  it('paramGroups are live: a changed lr, weight decay or momentum takes effect at the next step', () =>
+    tidy(() => {
+      const p = torch.ones([2], { requiresGrad: true });
+      const opt = new optim.SGD([p], { lr: 0.1 });
+      p.sum().backward();
+      opt.paramGroups[0].lr = 0.5;
+      opt.step();
+      expect(flat(p)).toEqual([0.5, 0.5]);
+      opt.paramGroups[0].weightDecay = 1;
+      opt.step(); // d = 1 + 0.5 → p = 0.5 - 0.5·1.5
+      expect(flat(p)).toEqual([-0.25, -0.25]);
+      expect(() => (opt.paramGroups[0].lr = -1)).toThrow('SGD: expected a number >= 0 for paramGroups[0].lr but received -1 (number)');
+      expect(() => ((opt.paramGroups[0] as Record<string, unknown>).betas = [0.9, 0.9])).toThrow(TypeError);
+      expect(() => (opt.paramGroups[0].nesterov = true)).toThrow(/Nesterov momentum needs momentum > 0/);
+      opt.dispose();
+    }));
+
+  it('addParamGroup, zeroGrad({setToNone}), step(closure), and the constructor checks', () =>
+    tidy(() => {
+      const a = torch.ones([2], { requiresGrad: true });
+      const b = torch.ones([3], { requiresGrad: true });
+      const opt = new optim.Adam([a], { lr: 0.1 });
+      opt.addParamGroup({ params: [b], lr: 0.01 });
+      expect(opt.paramGroups.map((g) => [g.lr, g.betas, g.weightDecay])).toEqual([[0.1, [0.9, 0.999], 0], [0.01, [0.9, 0.999], 0]]);
+      expect(() => opt.addParamGroup({ params: [a] })).toThrow('addParamGroup: some parameters appear in more than one parameter group');
+      const loss = opt.step(() => {
+        const l = a.mul(b.sum()).sum();
+        l.backward();
+        return l;
+      });
+      // Adam's first step moves every parameter with a gradient by lr (sign of the gradient).
+      expect(flat(a).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.9, 0.9]);
+      expect(flat(b).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.99, 0.99, 0.99]);
+      expect(loss!.item()).toBe(6);
+      opt.zeroGrad({ setToNone: false });
+      expect(flat(a.grad!)).toEqual([0, 0]);
+      opt.zeroGrad();
+      expect(a.grad).toBeNull();
+      expect(() => new optim.Adam([a], { lr: 0.1, beta1: 0.9 } as never)).toThrow('Adam: expected one of the options lr, betas, eps, weightDecay, amsgrad, maximize, foreach for options.beta1');
+      expect(() => new optim.Adam([a], { betas: [0.9, 1] })).toThrow('Adam: expected a number in [0, 1) for options.betas[1] but received 1 (number)');
+      expect(() => new optim.SGD([a], {} as never)).toThrow(/SGD: expected a finite number \(SGD has no default learning rate\)/);
+      expect(() => new optim.AdamW([], {})).toThrow(/AdamW: expected at least one parameter/);
+      expect(() => new optim.SGD([a.mul(2)], { lr: 0.1 })).toThrow(/is not a leaf tensor/);
+      expect(new optim.AdamW([b]).paramGroups[0].weightDecay).toBe(0.01);
+      opt.dispose();
+      expect(() => opt.step()).toThrow('Adam: the optimizer has been disposed');
+    }));
+
+  it('loadStateDict checks group sizes, shapes and keys; SGD reads the ictorch 0.1 {buffers} layout', () =>
+    tidy(() => {
+      const p = torch.ones([2], { requiresGrad: true });
+      const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+      p.sum().backward();
+      opt.step();
+      const sd = opt.stateDict();
+      expect(sd.state.get(0)!.momentum_buffer.toNested()).toEqual([1, 1]);
+      expect(sd.buffers[0][0]!.toNested()).toEqual([1, 1]); // 0.1 view, non-enumerable
+      expect(Object.keys(sd)).toEqual(['state', 'param_groups']);
+      expect(() => opt.loadStateDict({ state: new Map([[0, { momentum_buffer: torch.ones([3]) }]]), param_groups: sd.param_groups })).toThrow(
+        'loadStateDict: state "momentum_buffer" of parameter 0 of group 0 has shape [3] but its parameter has [2]',
+      );
+      expect(() => opt.loadStateDict({ state: new Map([[0, { exp_avg: torch.ones([2]) }]]), param_groups: sd.param_groups })).toThrow(/unknown entry "exp_avg" \(SGD keeps momentum_buffer\)/);
+      expect(() => opt.loadStateDict({ state: new Map(), param_groups: [{ ...sd.param_groups[0], params: [0, 1] }] })).toThrow(/expected 1 parameters \(the size of this optimizer's group 0\)/);
+      expect(() => opt.loadStateDict({ state: new Map(), param_groups: [{ ...sd.param_groups[0], betas: [0.9, 0.99] }] })).toThrow(/a key SGD knows/);
+      opt.loadStateDict({ buffers: [[torch.tensor([5, 6])]], groups: [{ lr: 0.2 }] });
+      expect(opt.stateDict().state.get(0)!.momentum_buffer.toNested()).toEqual([5, 6]);
+      expect(opt.paramGroups[0].lr).toBe(0.2);
+      opt.dispose();
+    }));
+
+  it('Adam on the device-scalar (capturable) path equals the host path', () =>
+    tidy(() => {
+      // The native training step passes a learning-rate scale tensor (CUDA graphs); on the CPU the same
+      // maths runs through it. Compare with the ordinary step.
+      const run = (scaled: boolean): number[][] => {
+        const ps = makeParams();
+        const opt = new optim.AdamW(ps, { lr: 0.01, weightDecay: 0.1, amsgrad: true });
+        for (let k = 0; k < STEPS; k++) {
+          opt.zeroGrad();
+          setGrads(ps, grads[k]);
+          if (scaled) {
+            // lr 0.02 scaled by 0.5 = 0.01.
+            opt.paramGroups[0].lr = 0.02;
+            stepScaled(opt, 0.5);
+          } else opt.step();
+        }
+        const out = ps.map(flat);
+        opt.dispose();
+        return out;
+      };
+      const a = run(false);
+      const b = run(true);
+      a.forEach((p, i) => p.forEach((v, j) => expect(Math.abs(v - b[i][j])).toBeLessThan(1e-6)));
+    }));
+});
+
+/** One optimiser step with a learning-rate scale read from a 0-d tensor (what the CUDA-graph step does). */
+function stepScaled(opt: torch.optim.Optimizer<object>, scale: number): void {
+  tidy(() => native().optimStep(opt.handle, torch.tensor(scale).handle));
+}
+
+describe('optimiser state in checkpoints', () => {
+  it('flattenOptimizerState / unflattenOptimizerState round-trip (Adam), and read the ictorch 0.1 SGD layout', () =>
+    tidy(() => {
+      const a = torch.ones([2], { requiresGrad: true });
+      const b = torch.ones([3], { requiresGrad: true });
+      const opt = new optim.Adam([{ params: [a] }, { params: [b], lr: 0.5, amsgrad: true }], { lr: 0.1 });
+      a.sum().backward();
+      b.mul(2).sum().backward();
+      opt.step();
+      const flatState = optim.flattenOptimizerState(opt.stateDict());
+      expect(Object.keys(flatState.tensors).sort()).toEqual(['0.exp_avg', '0.exp_avg_sq', '0.step', '1.exp_avg', '1.exp_avg_sq', '1.max_exp_avg_sq', '1.step']);
+      const copy = JSON.parse(JSON.stringify(flatState.meta));
+      const opt2 = new optim.Adam([{ params: [torch.ones([2], { requiresGrad: true })] }, { params: [torch.ones([3], { requiresGrad: true })] }]);
+      opt2.loadStateDict(optim.unflattenOptimizerState({ tensors: flatState.tensors, meta: copy }) as never);
+      expect(opt2.paramGroups.map((g) => [g.lr, g.amsgrad])).toEqual([[0.1, false], [0.5, true]]);
+      expect(flat(opt2.stateDict().state.get(1)!.exp_avg)).toEqual(flat(flatState.tensors['1.exp_avg']));
+      expect(opt2.stateDict().state.get(0)!.step.item()).toBe(1);
+      const legacy = optim.unflattenOptimizerState({ tensors: { '0.0': torch.tensor([1, 2]) }, meta: { layout: [1, 0] } });
+      expect('buffers' in legacy && legacy.buffers.map((g) => g.length)).toEqual([1, 0]);
+      opt.dispose();
+      opt2.dispose();
+    }));
+});
