@@ -10,7 +10,7 @@ import type { DType } from '../lib/dtype';
 import { cuda, manualSeed, memory, rngState, setRngState } from '../lib/runtime';
 import { loadStateDict } from '../lib/serialize';
 import { Tensor } from '../lib/tensor';
-import { exportWeights, loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT_VERSION, type Checkpoint } from '../lib/train/io';
+import { disposeCheckpoint, exportWeights, loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT_VERSION, type Checkpoint } from '../lib/train/io';
 import { load, save } from '../lib/io/torchfile';
 import * as py from '../lib/io/pyvalue';
 import { bufferSource } from '../lib/io/source';
@@ -59,18 +59,24 @@ const MODEL: Record<string, Spec> = {
   'empty.half': { dtype: 'float16', shape: [2, 0], data: [] },
 };
 
-const OPTIM: Record<string, Spec> = {
-  'momentum.0': { dtype: 'float32', shape: [2, 3], data: [0.5, 0.25, -0.125, 0, 1, 2] },
-  'momentum.1': { dtype: 'float64', shape: [1], data: [-7.75] },
-};
+// Optimiser state in PyTorch's layout: parameter index → {name: tensor}.
+const OPTIM: [number, string, Spec][] = [
+  [0, 'momentum_buffer', { dtype: 'float32', shape: [2, 3], data: [0.5, 0.25, -0.125, 0, 1, 2] }],
+  [2, 'exp_avg', { dtype: 'float64', shape: [1], data: [-7.75] }],
+  [2, 'step', { dtype: 'float32', shape: [], data: [3] }],
+];
+const GROUPS = [
+  { lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 1e-4, params: [0, 1] },
+  { lr: 0.01, betas: [0.9, 0.999], weight_decay: 0, params: [2] },
+];
 
 function build(): Checkpoint {
   const modelState: Record<string, Tensor> = {};
   for (const [k, s] of Object.entries(MODEL)) modelState[k] = make(s);
   // A non-contiguous tensor is saved in row-major order of its logical shape.
   modelState['transposed'] = arange(0, 6).reshape(2, 3).t();
-  const tensors: Record<string, Tensor> = {};
-  for (const [k, s] of Object.entries(OPTIM)) tensors[k] = make(s);
+  const state = new Map<number, Record<string, Tensor>>();
+  for (const [i, k, s] of OPTIM) state.set(i, { ...state.get(i), [k]: make(s) });
   manualSeed(1234);
   return {
     model: { name: 'resnet', args: { depth: 20, layout: 'relu-ic-conv', dropout: 0.1 } },
@@ -79,7 +85,9 @@ function build(): Checkpoint {
     step: 2737,
     bestAcc: 0.9123,
     modelState,
-    optimizerState: { tensors, meta: { lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 1e-4, stepCount: { '0': 3 } } },
+    optimizerState: { state, param_groups: GROUPS },
+    classes: ['cat', 'dog', 'ünïcødé'],
+    normalization: { mean: [0.5, 0.25, 0.125], std: [0.2, 0.3, 1] },
     rng: rngState(),
     sampler: { seed: 42, epoch: 7, offset: 128, perm: [3, 1, 2, 0] },
     history: [
@@ -90,7 +98,7 @@ function build(): Checkpoint {
 }
 
 function dispose(c: Checkpoint): void {
-  for (const t of [...Object.values(c.modelState), ...Object.values(c.optimizerState.tensors), c.rng.cpu, ...c.rng.cuda]) t.dispose();
+  disposeCheckpoint(c);
 }
 
 /** Every tensor in a loaded value. */
@@ -120,7 +128,9 @@ describe('saveCheckpoint / loadCheckpoint round trip', () => {
       expect(r.model).toEqual(c.model);
       expect(r.config).toEqual(c.config);
       expect([r.epoch, r.step, r.bestAcc]).toEqual([7, 2737, 0.9123]);
-      expect(r.optimizerState.meta).toEqual(c.optimizerState.meta);
+      expect(r.optimizerState.param_groups).toEqual(GROUPS);
+      expect(r.classes).toEqual(c.classes);
+      expect(r.normalization).toEqual(c.normalization);
       expect(r.sampler).toEqual(c.sampler);
       // NaN and ±Infinity in the history survive (JSON alone would turn them into null).
       expect(r.history).toEqual(c.history);
@@ -137,9 +147,9 @@ describe('saveCheckpoint / loadCheckpoint round trip', () => {
       }
       expect(r.modelState['mask'].toNested()).toEqual([[true, false], [false, true]]);
       expect(r.modelState['transposed'].toNested()).toEqual([[0, 3], [1, 4], [2, 5]]);
-      expect(Object.keys(r.optimizerState.tensors)).toEqual(Object.keys(OPTIM));
-      for (const [k, s] of Object.entries(OPTIM)) {
-        const t = r.optimizerState.tensors[k];
+      expect([...r.optimizerState.state.keys()]).toEqual([0, 2]);
+      for (const [i, k, s] of OPTIM) {
+        const t = r.optimizerState.state.get(i)![k];
         expect([t.dtype, t.shape]).toEqual([s.dtype, s.shape]);
         expect(values(t)).toEqual(s.data);
       }
@@ -171,11 +181,12 @@ describe('saveCheckpoint / loadCheckpoint round trip', () => {
     const rng = rngState();
     saveCheckpoint(file, {
       model: { name: 'resnet', args: {} }, config: {}, epoch: 0, step: 0, bestAcc: null,
-      modelState: {}, optimizerState: { tensors: {}, meta: {} }, rng, history: [],
+      modelState: {}, optimizerState: { state: new Map(), param_groups: [] }, rng, history: [],
     });
     const r = loadCheckpoint(file);
     expect('sampler' in r).toBe(false);
-    expect([r.bestAcc, r.history, r.modelState, r.optimizerState]).toEqual([null, [], {}, { tensors: {}, meta: {} }]);
+    expect('classes' in r).toBe(false);
+    expect([r.bestAcc, r.history, r.modelState, r.optimizerState]).toEqual([null, [], {}, { state: new Map(), param_groups: [] }]);
     rng.cpu.dispose();
     dispose(r);
   });
@@ -187,12 +198,14 @@ describe('saveCheckpoint / loadCheckpoint round trip', () => {
     dispose(c);
     const ck = load(file) as Record<string, any>;
     try {
-      expect(Object.keys(ck)).toEqual(['format', 'version', 'model_spec', 'config', 'epoch', 'step', 'best_acc', 'model', 'optimizer', 'rng', 'sampler', 'history']);
+      expect(Object.keys(ck)).toEqual(['format', 'version', 'model_spec', 'config', 'epoch', 'step', 'best_acc', 'model', 'optimizer', 'rng', 'classes', 'normalization', 'sampler', 'history']);
       expect([ck.format, ck.version, ck.epoch, ck.step, ck.best_acc]).toEqual(['ictorch-checkpoint', CHECKPOINT_FORMAT_VERSION, 7, 2737, 0.9123]);
       expect(ck.model_spec).toEqual({ name: 'resnet', args: { depth: 20, layout: 'relu-ic-conv', dropout: 0.1 } });
       expect(py.isOrderedDict(ck.model)).toBe(true);
       expect(Object.keys(ck.model)).toEqual([...Object.keys(MODEL), 'transposed']);
-      expect(Object.keys(ck.optimizer)).toEqual(['tensors', 'meta']);
+      expect(Object.keys(ck.optimizer)).toEqual(['state', 'param_groups']);
+      expect(ck.optimizer.state).toBeInstanceOf(Map); // int keys, as torch.optim writes them
+      expect(ck.optimizer.param_groups).toEqual(GROUPS);
       expect(Object.keys(ck.rng)).toEqual(['cpu', 'cuda']);
       const zip = ZipReader.open(bufferSource(fs.readFileSync(file)));
       expect(zip.entries.map((e) => e.name).slice(0, 3)).toEqual(['archive/data.pkl', 'archive/byteorder', 'archive/data/0']);
@@ -219,7 +232,7 @@ describe('saveCheckpoint / loadCheckpoint round trip', () => {
     saveCheckpoint(file, c);
     const r = loadCheckpoint(file, { device: 'cuda' });
     expect(r.modelState['conv.weight'].device).toMatch(/^cuda/);
-    expect(r.optimizerState.tensors['momentum.0'].device).toMatch(/^cuda/);
+    expect(r.optimizerState.state.get(0)!.momentum_buffer.device).toMatch(/^cuda/);
     expect(values(r.modelState['half.weight'])).toEqual(MODEL['half.weight'].data);
     expect(r.rng.cpu.device).toBe('cpu');
     r.rng.cuda.forEach((t) => expect(t.device).toBe('cpu'));
@@ -280,7 +293,7 @@ describe('verification on load', () => {
     const w = tensor(new Float32Array([1, 2, 3]));
     saveCheckpoint(file, {
       model: { name: 'resnet', args: { depth: 20 } }, config: { lr: 0.1 }, epoch: 1, step: 10, bestAcc: 0.5,
-      modelState: { w }, optimizerState: { tensors: {}, meta: { lr: 0.1 } }, rng, history: [{ epoch: 1 }],
+      modelState: { w }, optimizerState: { state: new Map(), param_groups: [{ lr: 0.1, params: [0] }] }, rng, history: [{ epoch: 1 }],
     });
     w.dispose();
     rng.cpu.dispose();
@@ -382,9 +395,13 @@ describe('verification on load', () => {
     ['config with a tensor inside', (ck) => (ck.config.t = tensor(new Float32Array([1]))), /config\.t is a Tensor/],
     ['config with int keys', (ck) => (ck.config = new Map([[1, 2]])), /config is a Map \(a dict with non-string keys\) instead/],
     ['model holding a str', (ck) => (ck.model.w = 'weights'), /model\.w is "weights" instead of a tensor/],
-    ['optimizer.meta a str', (ck) => (ck.optimizer.meta = 'x'), /optimizer\.meta is "x" instead of a dict/],
-    ['optimizer layout of 1e9', (ck) => (ck.optimizer.meta.layout = [1e9]), /optimizer\.meta\.layout counts 1000000000 parameters in 1 groups, but the model has only 1 tensors/],
-    ['optimizer layout not counts', (ck) => (ck.optimizer.meta.layout = [-1]), /optimizer\.meta\.layout is an array of 1 instead of a list of parameter counts/],
+    ['optimizer a str', (ck) => (ck.optimizer = 'x'), /optimizer is "x" instead of \{state, param_groups\}/],
+    ['optimizer params of 1e9 indices', (ck) => (ck.optimizer.param_groups[0].params = new Array(1e6).fill(0)), /optimizer\.param_groups list more than the model's 1 tensors/],
+    ['optimizer param index out of range', (ck) => (ck.optimizer.param_groups[0].params = [1e9]), /optimizer\.param_groups\[0\]\.params\[0\] is 1000000000 instead of a parameter index below 1/],
+    ['optimizer state with a str key', (ck) => (ck.optimizer.state = new Map([['x', {}]])), /optimizer\.state key "x" is "x" instead of a parameter index/],
+    ['optimizer state holding a number', (ck) => (ck.optimizer.state = new Map([[0, { momentum_buffer: 3 }]])), /optimizer\.state\[0\]\.momentum_buffer is 3 instead of a tensor/],
+    ['classes not strings', (ck) => (ck.classes = [1, 2]), /classes is an array of 2 instead of a list of at most \d+ str/],
+    ['normalization with a zero std', (ck) => (ck.normalization = { mean: [0], std: [0] }), /normalization is a dict with keys "mean", "std" instead of \{mean, std\}/],
     ['rng.cpu float', (ck) => (ck.rng.cpu = tensor(new Float32Array([1]))), /rng\.cpu is a float32 tensor of shape \[1\]; a generator state is a 1-d uint8 tensor/],
     ['rng.cpu 2 MiB', (ck) => (ck.rng.cpu = tensor(new Uint8Array(2 << 20))), /rng\.cpu is a uint8 tensor of shape \[2097152\]/],
     ['rng.cuda not a list', (ck) => (ck.rng.cuda = 3), /rng is a dict with keys "cpu", "cuda" instead of \{cpu: tensor, cuda: \[tensors\]\}/],

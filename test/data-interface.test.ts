@@ -188,7 +188,7 @@ describe('fit over the data interface', () => {
     const ck = torch.loadCheckpoint(r.checkpoint);
     expect(ck.model.args.classes).toBe(4);
     expect(ck.modelState['fc.weight'].shape).toEqual([4, 64]);
-    torch.tidy(() => [...Object.values(ck.modelState), ...Object.values(ck.optimizerState.tensors), ck.rng.cpu].forEach((t) => t.dispose()));
+    torch.disposeCheckpoint(ck);
     const tooMany = { ...dataset, classes: Array.from({ length: 12 }, (_, i) => `c${i}`) };
     await expect(torch.fit({ model: { name: 'resnet', args: { depth: 8, classes: 10 } }, epochs: 1, batchSize: 20, outDir: tmp('few') }, { dataset: tooMany })).rejects.toThrow(
       /the data set has 12 classes but the model is built for 10/,
@@ -213,6 +213,6 @@ describe('fit over the data interface', () => {
     expect(fs.readFileSync(path.join(orig, 'checkpoint.ckpt')).equals(before)).toBe(true);
     const ck = torch.loadCheckpoint(path.join(copy, 'checkpoint.ckpt'));
     expect(ck.epoch).toBe(2);
-    torch.tidy(() => [...Object.values(ck.modelState), ...Object.values(ck.optimizerState.tensors), ck.rng.cpu].forEach((t) => t.dispose()));
+    torch.disposeCheckpoint(ck);
   });
 });

@@ -338,7 +338,7 @@ describe('optimiser interface', () => {
       expect(() => opt.step()).toThrow('Adam: the optimizer has been disposed');
     }));
 
-  it('loadStateDict checks group sizes, shapes and keys; SGD reads the ictorch 0.1 {buffers} layout', () =>
+  it('loadStateDict checks group sizes, shapes and keys', () =>
     tidy(() => {
       const p = torch.ones([2], { requiresGrad: true });
       const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
@@ -346,7 +346,6 @@ describe('optimiser interface', () => {
       opt.step();
       const sd = opt.stateDict();
       expect(sd.state.get(0)!.momentum_buffer.toNested()).toEqual([1, 1]);
-      expect(sd.buffers[0][0]!.toNested()).toEqual([1, 1]); // 0.1 view, non-enumerable
       expect(Object.keys(sd)).toEqual(['state', 'param_groups']);
       expect(() => opt.loadStateDict({ state: new Map([[0, { momentum_buffer: torch.ones([3]) }]]), param_groups: sd.param_groups })).toThrow(
         'loadStateDict: state "momentum_buffer" of parameter 0 of group 0 has shape [3] but its parameter has [2]',
@@ -354,7 +353,7 @@ describe('optimiser interface', () => {
       expect(() => opt.loadStateDict({ state: new Map([[0, { exp_avg: torch.ones([2]) }]]), param_groups: sd.param_groups })).toThrow(/unknown entry "exp_avg" \(SGD keeps momentum_buffer\)/);
       expect(() => opt.loadStateDict({ state: new Map(), param_groups: [{ ...sd.param_groups[0], params: [0, 1] }] })).toThrow(/expected 1 parameters \(the size of this optimizer's group 0\)/);
       expect(() => opt.loadStateDict({ state: new Map(), param_groups: [{ ...sd.param_groups[0], betas: [0.9, 0.99] }] })).toThrow(/a key SGD knows/);
-      opt.loadStateDict({ buffers: [[torch.tensor([5, 6])]], groups: [{ lr: 0.2 }] });
+      opt.loadStateDict({ state: new Map([[0, { momentum_buffer: torch.tensor([5, 6]) }]]), param_groups: [{ ...sd.param_groups[0], lr: 0.2 }] });
       expect(opt.stateDict().state.get(0)!.momentum_buffer.toNested()).toEqual([5, 6]);
       expect(opt.paramGroups[0].lr).toBe(0.2);
       opt.dispose();
@@ -390,27 +389,3 @@ describe('optimiser interface', () => {
 function stepScaled(opt: torch.optim.Optimizer<object>, scale: number): void {
   tidy(() => native().optimStep(opt.handle, torch.tensor(scale).handle));
 }
-
-describe('optimiser state in checkpoints', () => {
-  it('flattenOptimizerState / unflattenOptimizerState round-trip (Adam), and read the ictorch 0.1 SGD layout', () =>
-    tidy(() => {
-      const a = torch.ones([2], { requiresGrad: true });
-      const b = torch.ones([3], { requiresGrad: true });
-      const opt = new optim.Adam([{ params: [a] }, { params: [b], lr: 0.5, amsgrad: true }], { lr: 0.1 });
-      a.sum().backward();
-      b.mul(2).sum().backward();
-      opt.step();
-      const flatState = optim.flattenOptimizerState(opt.stateDict());
-      expect(Object.keys(flatState.tensors).sort()).toEqual(['0.exp_avg', '0.exp_avg_sq', '0.step', '1.exp_avg', '1.exp_avg_sq', '1.max_exp_avg_sq', '1.step']);
-      const copy = JSON.parse(JSON.stringify(flatState.meta));
-      const opt2 = new optim.Adam([{ params: [torch.ones([2], { requiresGrad: true })] }, { params: [torch.ones([3], { requiresGrad: true })] }]);
-      opt2.loadStateDict(optim.unflattenOptimizerState({ tensors: flatState.tensors, meta: copy }) as never);
-      expect(opt2.paramGroups.map((g) => [g.lr, g.amsgrad])).toEqual([[0.1, false], [0.5, true]]);
-      expect(flat(opt2.stateDict().state.get(1)!.exp_avg)).toEqual(flat(flatState.tensors['1.exp_avg']));
-      expect(opt2.stateDict().state.get(0)!.step.item()).toBe(1);
-      const legacy = optim.unflattenOptimizerState({ tensors: { '0.0': torch.tensor([1, 2]) }, meta: { layout: [1, 0] } });
-      expect('buffers' in legacy && legacy.buffers.map((g) => g.length)).toEqual([1, 0]);
-      opt.dispose();
-      opt2.dispose();
-    }));
-});

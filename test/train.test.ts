@@ -193,7 +193,7 @@ describe('fit', () => {
     const saved = torch.loadCheckpoint(err.checkpoint);
     expect(saved.step).toBe(1);
     expect(saved.epochProgress).toMatchObject({ batches: 1, seen: 64 });
-    torch.tidy(() => [...Object.values(saved.modelState), ...Object.values(saved.optimizerState.tensors), saved.rng.cpu].forEach((t) => t.dispose()));
+    torch.disposeCheckpoint(saved);
     const b = await torch.fit({}, { resume: err.checkpoint });
     expect(b.history.map((r) => [r.trainLoss, r.trainAcc, r.testLoss])).toEqual(a.history.map((r) => [r.trainLoss, r.trainAcc, r.testLoss]));
     const wa = weightsOf(path.join(ref, 'checkpoint.ckpt')), wb = weightsOf(path.join(dir, 'checkpoint.ckpt'));

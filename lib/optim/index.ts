@@ -6,6 +6,5 @@ export * from './optimizer';
 export * from './sgd';
 export * from './adam';
 export * from './clip';
-export * from './flat';
 export * from './scheduler';
 export * as lrScheduler from './scheduler';

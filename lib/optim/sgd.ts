@@ -7,7 +7,7 @@ import type { Module } from '../nn/module';
 import { Tensor } from '../tensor';
 import { rangeError, typeError } from '../validate';
 import { definedOnly } from './options';
-import { Optimizer, type OptimizerStateDict, type OptimizerStateDictInput, type OptionSpec, type ParamGroupInput } from './optimizer';
+import { Optimizer, type OptionSpec, type ParamGroupInput } from './optimizer';
 
 /** Hyper-parameters of SGD (a group may override any of them). */
 export interface SGDOptions {
@@ -31,14 +31,6 @@ const SPEC: Record<keyof SGDOptions, OptionSpec> = {
   nesterov: { kind: 'boolean', torchName: 'nesterov' },
   maximize: { kind: 'boolean', torchName: 'maximize' },
 };
-
-/** SGD's state dict: PyTorch's layout, plus the ictorch 0.1 view (non-enumerable). */
-export interface SGDStateDict extends OptimizerStateDict {
-  /** @deprecated ictorch 0.1 layout: momentum buffers per group, per parameter (null before the first step). */
-  readonly buffers: (Tensor | null)[][];
-  /** @deprecated ictorch 0.1 layout: each group's hyper-parameters. */
-  readonly groups: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }[];
-}
 
 /** Splits a model's parameters into `[{params: weights}, {params: BN/bias (1-d), weightDecay: 0}]`. */
 export function paramGroups(model: Module, options: { noDecayForNormAndBias?: boolean } = {}): ParamGroup[] {
@@ -65,42 +57,5 @@ export class SGD extends Optimizer<Required<SGDOptions>> {
 
   protected torchExtras(): Record<string, unknown> {
     return { foreach: null, differentiable: false };
-  }
-
-  /**
-   * The state in PyTorch's layout (`state`: momentum buffers by parameter index, `param_groups`). For code
-   * written against ictorch 0.1 it also carries, non-enumerable, `buffers` (per group, per parameter,
-   * null before the first step) and `groups` (hyper-parameters).
-   */
-  stateDict(): SGDStateDict {
-    const sd = super.stateDict();
-    let index = 0;
-    const buffers = this.paramGroups.map((g) => g.params.map(() => sd.state.get(index++)?.momentum_buffer ?? null));
-    const groups = this.paramGroups.map(({ lr, momentum, dampening, weightDecay, nesterov }) => ({ lr, momentum, dampening, weightDecay, nesterov }));
-    Object.defineProperty(sd, 'buffers', { value: buffers, enumerable: false });
-    Object.defineProperty(sd, 'groups', { value: groups, enumerable: false });
-    return sd as SGDStateDict;
-  }
-
-  /**
-   * Restores a state from `stateDict()` or PyTorch's `optimizer.state_dict()`; also reads the layout of
-   * ictorch 0.1 checkpoints, `{buffers: (Tensor | null)[][]}` (momentum buffers per group, per parameter).
-   */
-  loadStateDict(sd: OptimizerStateDictInput | { buffers: (Tensor | null)[][]; groups?: { lr: number }[] }): void {
-    if (sd && typeof sd === 'object' && 'buffers' in sd && Array.isArray(sd.buffers)) {
-      let index = 0;
-      const state = new Map<number, Record<string, Tensor>>();
-      const param_groups = sd.buffers.map((g, gi) => {
-        if (!Array.isArray(g)) throw typeError('SGD.loadStateDict', `buffers[${gi}]`, 'an array of Tensors or nulls', g);
-        const params = g.map((t) => {
-          if (t) state.set(index, { momentum_buffer: t });
-          return index++;
-        });
-        const lr = sd.groups?.[gi]?.lr;
-        return lr === undefined ? { params } : { params, lr };
-      });
-      return super.loadStateDict({ state, param_groups });
-    }
-    return super.loadStateDict(sd as OptimizerStateDictInput);
   }
 }

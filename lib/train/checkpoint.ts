@@ -19,8 +19,11 @@
  * best_acc          float or None                         bestAcc
  * model             OrderedDict str → tensor (a state     modelState
  *                   dict: model.load_state_dict(ck['model']))
- * optimizer         {'tensors': dict str → tensor,        optimizerState
- *                    'meta': dict}
+ * optimizer         {'state': {int: {str: tensor}},         optimizerState (`optimizer.stateDict()`:
+ *                    'param_groups': [dict, ...]}         PyTorch's layout, so
+ *                                                         opt.load_state_dict(ck['optimizer']) works)
+ * classes           [str, ...] (when known)               classes (the data set's, in label order)
+ * normalization     {'mean': [float], 'std': [float]}     normalization (what inputs were normalised with)
  * rng               {'cpu': uint8 tensor,                 rng
  *                    'cuda': [uint8 tensor, ...]}
  * sampler           dict (only when the run has one)      sampler
@@ -28,7 +31,7 @@
  * epoch_progress    dict (only mid-epoch)                 epochProgress
  * ```
  *
- * The fields other than tensors (config, args, meta, sampler, history, epoch progress) are plain data:
+ * The fields other than tensors (config, args, param_groups, sampler, history, epoch progress) are plain data:
  * dicts with str keys, lists, str, int, float, bool and None; floats keep NaN and ±Infinity exactly.
  * A JS number is written as an int when integral, else as a float (see lib/io/pyvalue.ts).
  *
@@ -39,6 +42,7 @@
  * "ICTORCH-CKPT") are not read: the error says so.
  */
 import type { ModelSpec } from '../models/registry';
+import type { OptimizerStateDict, ParamState } from '../optim/optimizer';
 import { TorchFile, saveTorchFile } from '../io/torchfile';
 import { float, orderedDict } from '../io/pyvalue';
 import { saveStateDict } from '../serialize';
@@ -58,8 +62,12 @@ export interface Checkpoint {
   bestAcc: number | null;
   /** `model.stateDict()`. */
   modelState: Record<string, Tensor>;
-  /** The optimiser's tensors (momentum buffers) and its other state (learning rate, ...; JSON-able). */
-  optimizerState: { tensors: Record<string, Tensor>; meta: Record<string, unknown> };
+  /** `optimizer.stateDict()`: PyTorch's layout (state by parameter index, param_groups). */
+  optimizerState: OptimizerStateDict;
+  /** The data set's class names in label order (what evaluation must match). */
+  classes?: string[];
+  /** The per-channel mean and std the inputs were normalised with (what evaluation must use). */
+  normalization?: { mean: number[]; std: number[] };
   /** `rngState()`: restore it with `setRngState`. Always CPU tensors. */
   rng: { cpu: Tensor; cuda: Tensor[] };
   /** The data order state (JSON-able), if the sampler has one. */
@@ -80,6 +88,50 @@ const FORMAT = 'ictorch-checkpoint';
 /** A generator state larger than this is not one (LibTorch's CPU state is 5056 bytes, CUDA's 16). */
 const MAX_RNG_BYTES = 1 << 20;
 const MAX_CUDA_DEVICES = 1024;
+const MAX_CLASSES = 1 << 20;
+
+// Per-channel statistics: two arrays of the same (small) length of finite numbers, std > 0.
+function validStats(mean: unknown, std: unknown): boolean {
+  const nums = (a: unknown, positive: boolean) => Array.isArray(a) && a.length > 0 && a.length <= 64 && a.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
+  return nums(mean, false) && nums(std, true) && (mean as number[]).length === (std as number[]).length;
+}
+
+// The optimiser part of a checkpoint file: PyTorch's layout, every index bounded by the model's tensor count.
+function optimizerField(
+  v: unknown,
+  limit: number,
+  invalid: (field: string, why: string) => never,
+  fail: (where: string, what: string) => never,
+): OptimizerStateDict {
+  if (!isPlainObject(v)) return invalid('optimizer', `is ${describe(v)} instead of {state, param_groups} (an optimizer state dict)`);
+  const index = (x: unknown, field: string): number => {
+    const i = typeof x === 'string' && /^\d+$/.test(x) ? Number(x) : x;
+    if (typeof i !== 'number' || !Number.isSafeInteger(i) || i < 0 || i >= limit) return invalid(field, `is ${describe(x)} instead of a parameter index below ${limit} (the model's tensor count)`);
+    return i;
+  };
+  const state = new Map<number, ParamState>();
+  const raw = v.state;
+  const entries = raw instanceof Map ? [...raw.entries()] : isPlainObject(raw) ? Object.entries(raw) : invalid('optimizer.state', `is ${describe(raw)} instead of a dict of parameter index → state`);
+  if (entries.length > limit) invalid('optimizer.state', `has ${entries.length} entries, more than the model's ${limit} tensors`);
+  for (const [k, st] of entries) {
+    const i = index(k, `optimizer.state key ${describe(k)}`);
+    if (!isPlainObject(st)) invalid(`optimizer.state[${i}]`, `is ${describe(st)} instead of a dict of name → tensor`);
+    for (const [name, t] of Object.entries(st)) if (!(t instanceof Tensor)) invalid(`optimizer.state[${i}].${name}`, `is ${describe(t)} instead of a tensor`);
+    state.set(i, st as ParamState);
+  }
+  const groups = v.param_groups;
+  if (!Array.isArray(groups) || groups.length > limit + 1 || !groups.every(isPlainObject)) invalid('optimizer.param_groups', `is ${describe(groups)} instead of a list of at most ${limit + 1} dicts`);
+  let total = 0;
+  const param_groups = (groups as Record<string, unknown>[]).map((g, gi) => {
+    const params = g.params;
+    if (!Array.isArray(params)) invalid(`optimizer.param_groups[${gi}].params`, `is ${describe(params)} instead of a list of parameter indices`);
+    total += (params as unknown[]).length;
+    if (total > limit) invalid('optimizer.param_groups', `list more than the model's ${limit} tensors`);
+    (params as unknown[]).forEach((p, j) => index(p, `optimizer.param_groups[${gi}].params[${j}]`));
+    return plainData(g, `optimizer.param_groups[${gi}]`, fail) as OptimizerStateDict['param_groups'][number];
+  });
+  return { state, param_groups };
+}
 
 // Sets an own property, also one named "__proto__" (which plain assignment would treat as the prototype).
 function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
@@ -175,8 +227,21 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
     throw new TypeError(`saveCheckpoint: cannot save ${file}: model must be a ModelSpec {name, args}.`);
   }
   if (!isPlainObject(ckpt.config)) throw new TypeError(`saveCheckpoint: cannot save ${file}: config must be a plain object.`);
-  if (!isPlainObject(ckpt.optimizerState) || !isPlainObject(ckpt.optimizerState.meta)) {
-    throw new TypeError(`saveCheckpoint: cannot save ${file}: optimizerState must be {tensors, meta} with meta a plain object.`);
+  const optim = ckpt.optimizerState as unknown as Record<string, unknown>;
+  if (!isPlainObject(optim) || !(optim.state instanceof Map) || !Array.isArray(optim.param_groups) || !optim.param_groups.every(isPlainObject)) {
+    throw new TypeError(`saveCheckpoint: cannot save ${file}: optimizerState must be an optimizer's stateDict() {state: Map, param_groups: [...]}.`);
+  }
+  const optimState = new Map<number, Record<string, Tensor>>();
+  for (const [i, st] of optim.state as Map<unknown, unknown>) {
+    if (typeof i !== 'number' || !Number.isSafeInteger(i) || i < 0) throw new TypeError(`saveCheckpoint: cannot save ${file}: optimizerState.state has the key ${describe(i)}; keys are parameter indices.`);
+    optimState.set(i, copyTensors(tensorDict(file, `optimizerState.state[${i}]`, st)));
+  }
+  if (ckpt.classes !== undefined && (!Array.isArray(ckpt.classes) || !ckpt.classes.every((c) => typeof c === 'string'))) {
+    throw new TypeError(`saveCheckpoint: cannot save ${file}: classes must be an array of strings when given.`);
+  }
+  const norm = ckpt.normalization as unknown as Record<string, unknown> | undefined;
+  if (norm !== undefined && !(isPlainObject(norm) && validStats(norm.mean, norm.std))) {
+    throw new TypeError(`saveCheckpoint: cannot save ${file}: normalization must be {mean, std}, arrays of the same length of finite numbers (std > 0).`);
   }
   if (!Array.isArray(ckpt.history) || !ckpt.history.every(isPlainObject)) throw new TypeError(`saveCheckpoint: cannot save ${file}: history must be an array of records (plain objects).`);
   if (ckpt.bestAcc !== null && typeof ckpt.bestAcc !== 'number') {
@@ -192,7 +257,6 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
     if (t.isDisposed) throw new Error(`saveCheckpoint: cannot save ${file}: rng ${i === 0 ? 'cpu' : `cuda[${i - 1}]`} has been disposed.`);
   }
   const modelState = tensorDict(file, 'modelState', ckpt.modelState);
-  const optimTensors = tensorDict(file, 'optimizerState.tensors', ckpt.optimizerState.tensors);
 
   const value: Record<string, unknown> = {
     format: FORMAT,
@@ -204,9 +268,11 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
     best_acc: ckpt.bestAcc === null ? null : float(ckpt.bestAcc),
     // copies, so that marking the state dict as an OrderedDict leaves the caller's object as it was
     model: orderedDict(copyTensors(modelState)),
-    optimizer: { tensors: copyTensors(optimTensors), meta: plainData(ckpt.optimizerState.meta, 'optimizerState.meta', bad) },
+    optimizer: { state: optimState, param_groups: plainData(optim.param_groups, 'optimizerState.param_groups', bad) },
     rng: { cpu: rng.cpu, cuda: [...(rng.cuda as Tensor[])] },
   };
+  if (ckpt.classes !== undefined) value.classes = [...ckpt.classes];
+  if (norm !== undefined) value.normalization = { mean: (norm.mean as number[]).map(float), std: (norm.std as number[]).map(float) };
   if (ckpt.sampler !== undefined) value.sampler = plainData(ckpt.sampler, 'sampler', bad);
   value.history = plainData(ckpt.history, 'history', bad);
   if (ckpt.epochProgress !== undefined) value.epoch_progress = plainData(ckpt.epochProgress, 'epochProgress', bad);
@@ -284,22 +350,7 @@ export function loadCheckpoint(file: string, options: { device?: string } = {}):
     const bestAcc = ck.best_acc;
     if (bestAcc !== null && typeof bestAcc !== 'number') invalid('best_acc', `is ${describe(bestAcc)} instead of a number or None`);
     const modelState = tensors(ck.model, 'model');
-    const optim = ck.optimizer;
-    if (!isPlainObject(optim)) invalid('optimizer', `is ${describe(optim)} instead of {tensors, meta}`);
-    const optimTensors = tensors((optim as Record<string, unknown>).tensors, 'optimizer.tensors');
-    const metaV = (optim as Record<string, unknown>).meta;
-    if (!isPlainObject(metaV)) invalid('optimizer.meta', `is ${describe(metaV)} instead of a dict with str keys`);
-    const meta = plainData(metaV, 'optimizer.meta', fail) as Record<string, unknown>;
-    if (meta.layout !== undefined) {
-      // One count of parameters per group: bounded by the parameters the model has.
-      const layout = meta.layout;
-      const limit = Object.keys(modelState).length;
-      if (!Array.isArray(layout) || !layout.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) {
-        invalid('optimizer.meta.layout', `is ${describe(layout)} instead of a list of parameter counts (non-negative integers)`);
-      }
-      const total = (layout as number[]).reduce((a, b) => a + b, 0);
-      if ((layout as number[]).length > limit || total > limit) invalid('optimizer.meta.layout', `counts ${total} parameters in ${(layout as number[]).length} groups, but the model has only ${limit} tensors`);
-    }
+    const optimizerState = optimizerField(ck.optimizer, Object.keys(modelState).length, invalid, fail);
     const rngV = ck.rng;
     if (!isPlainObject(rngV) || !Array.isArray(rngV.cuda)) invalid('rng', `is ${describe(rngV)} instead of {cpu: tensor, cuda: [tensors]}`);
     const rngO = rngV as { cpu: unknown; cuda: unknown[] };
@@ -314,16 +365,26 @@ export function loadCheckpoint(file: string, options: { device?: string } = {}):
       step,
       bestAcc: bestAcc as number | null,
       modelState,
-      optimizerState: { tensors: optimTensors, meta },
+      optimizerState,
       rng,
       history: plainData(history, 'history', fail) as Record<string, unknown>[],
     };
+    if (ck.classes !== undefined && ck.classes !== null) {
+      const c = ck.classes;
+      if (!Array.isArray(c) || c.length > MAX_CLASSES || !c.every((x) => typeof x === 'string')) invalid('classes', `is ${describe(c)} instead of a list of at most ${MAX_CLASSES} str`);
+      ckpt.classes = [...(c as string[])];
+    }
+    if (ck.normalization !== undefined && ck.normalization !== null) {
+      const n = ck.normalization as Record<string, unknown>;
+      if (!isPlainObject(n) || !validStats(n.mean, n.std)) invalid('normalization', `is ${describe(n)} instead of {mean, std}: lists of the same length of finite numbers (std > 0)`);
+      ckpt.normalization = { mean: [...(n.mean as number[])], std: [...(n.std as number[])] };
+    }
     if (ck.sampler !== undefined && ck.sampler !== null) ckpt.sampler = plainField('sampler', 'sampler');
     if (ck.epoch_progress !== undefined && ck.epoch_progress !== null) ckpt.epochProgress = plainField('epoch_progress', 'epoch_progress');
 
     if (device !== 'cpu') {
       const originals: Tensor[] = [];
-      for (const group of [ckpt.modelState, ckpt.optimizerState.tensors]) {
+      for (const group of [ckpt.modelState, ...ckpt.optimizerState.state.values()]) {
         for (const k of Object.keys(group)) {
           let t: Tensor;
           try {
@@ -346,6 +407,12 @@ export function loadCheckpoint(file: string, options: { device?: string } = {}):
   } finally {
     tf.dispose();
   }
+}
+
+/** Frees every tensor a loaded (or built) checkpoint holds: model, optimiser state and generator states. */
+export function disposeCheckpoint(ck: Checkpoint): void {
+  const all = [...Object.values(ck.modelState), ...[...ck.optimizerState.state.values()].flatMap((s) => Object.values(s)), ck.rng.cpu, ...ck.rng.cuda];
+  for (const t of all) if (t instanceof Tensor) t.dispose();
 }
 
 /**

@@ -20,13 +20,15 @@ import { getNumThreads, manualSeed, rngState, setRngState } from '../runtime';
 import { keep, tidy } from '../scope';
 import type { Tensor } from '../tensor';
 import { checkInt, checkKeys, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
-import { saveCheckpoint, loadCheckpoint, exportWeights, type Checkpoint } from './checkpoint';
+import { saveCheckpoint, loadCheckpoint, exportWeights, disposeCheckpoint, type Checkpoint } from './checkpoint';
 import { makeDirSync } from '../util/mkdir';
 import { MetricsLog } from './metrics';
 import { writePlots } from './plot';
 import { Progress } from './progress';
 import { lrAt, SCHEDULES, type ScheduleName } from './schedule';
-import { paramGroups, SGD } from './sgd';
+import { Adam, AdamW } from '../optim/adam';
+import type { Optimizer } from '../optim/optimizer';
+import { paramGroups, SGD } from '../optim/sgd';
 import { evalBatch, Trainer } from './trainer';
 
 /** Every setting of a run, with units. Defaults follow the paper's CIFAR recipe. */
@@ -41,7 +43,9 @@ export interface TrainConfig {
   batchSize: number;
   /** Peak learning rate (0.1). */
   lr: number;
-  /** SGD momentum (0.9). */
+  /** The optimiser: SGD (the paper's), Adam or AdamW. */
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  /** SGD momentum (0.9; Adam/AdamW use their default betas). */
   momentum: number;
   /** L2 weight decay on weights; BN and bias parameters get none (1e-4). */
   weightDecay: number;
@@ -82,7 +86,7 @@ export interface TrainConfig {
 
 /** The defaults of every setting but the model. */
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'model'> = {
-  data: 'synthetic', epochs: 3, batchSize: 128, lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: false,
+  data: 'synthetic', epochs: 3, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 1e-4, nesterov: false,
   schedule: 'step', warmupEpochs: 0, labelSmoothing: 0, amp: null, cudaGraph: true, device: 'cpu', seed: 0,
   augment: true, dropLast: true, checkpointEvery: 1, logEvery: 0, outDir: 'runs/latest', limitPerClass: 0,
   syntheticTrainSize: 3000, syntheticTestSize: 1000,
@@ -191,6 +195,9 @@ function resumedMetrics(ckptFile: string, ckpt: Checkpoint, log: (line: string) 
   }
 }
 
+/** The optimisers `fit` can train with. */
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+
 /** The names a `TrainConfig` has (an unknown name in a config is an error that suggests the closest). */
 export const CONFIG_KEYS: readonly (keyof TrainConfig)[] = ['model', ...(Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[])];
 
@@ -212,6 +219,7 @@ function validate(c: TrainConfig): TrainConfig {
   if (c.labelSmoothing >= 1) throw rangeError(op, 'labelSmoothing', 'a number in [0, 1)', c.labelSmoothing);
   for (const k of ['nesterov', 'cudaGraph', 'augment', 'dropLast'] as const) if (typeof c[k] !== 'boolean') throw typeError(op, k, 'a boolean', c[k]);
   checkOneOf(op, 'schedule', c.schedule, SCHEDULES);
+  checkOneOf(op, 'optimizer', c.optimizer, OPTIMIZERS);
   checkInt(op, 'warmupEpochs', c.warmupEpochs, 0, c.epochs);
   if (c.amp !== null) checkOneOf(op, 'amp', c.amp, ['bf16', 'fp16']);
   if (typeof c.device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(c.device)) throw typeError(op, 'device', '"cpu", "cuda" or "cuda:N"', c.device);
@@ -328,7 +336,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
   const classesGiven = cfg.model.args?.classes !== undefined;
   let model: Module | null = null;
   let groups: ReturnType<typeof paramGroups> = [];
-  let optimizer: SGD | null = null;
+  let optimizer: Optimizer | null = null;
   let trainer: Trainer | null = null;
   let data: Dataset | null = null;
   const ownsData = !hooks.dataset;
@@ -343,7 +351,11 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     manualSeed(cfg.seed);
     model = buildModel(cfg.model).to({ device: cfg.device });
     groups = paramGroups(model);
-    optimizer = new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov });
+    // Weights get weight decay; BatchNorm/IC scales and shifts and biases do not (paramGroups).
+    optimizer =
+      cfg.optimizer === 'sgd'
+        ? new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov })
+        : new (cfg.optimizer === 'adam' ? Adam : AdamW)(groups, { lr: cfg.lr, weightDecay: cfg.weightDecay });
     trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph });
   };
   const release = () => {
@@ -387,17 +399,21 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
   let bestAcc: number | null = null;
   let carried: EpochProgress | null = null;
   let logged: Record<string, unknown>[] = [];
+  // The inputs are normalised with the training split's statistics (a resumed run: the checkpoint's).
+  let norm: { mean: readonly number[]; std: readonly number[] } = { mean: train.mean, std: train.std };
   try {
     if (resumed) {
       const ck = resumed;
       carried = epochProgressOf(hooks.resume!, ck.epochProgress);
       checkResumable(hooks.resume!, ck, { n: nTrain, batchSize: cfg.batchSize, stepsPerEpoch, epochs: cfg.epochs, carried });
       logged = resumedMetrics(hooks.resume!, ck, log);
+      if (ck.classes && ck.classes.join('\n') !== data.classes.join('\n')) {
+        throw new Error(`fit: cannot resume from ${hooks.resume}: it was trained on ${ck.classes.length} classes (${ck.classes.slice(0, 5).join(', ')}${ck.classes.length > 5 ? ', …' : ''}) but the data set has ${data.classes.length} (${data.classes.slice(0, 5).join(', ')}${data.classes.length > 5 ? ', …' : ''})`);
+      }
+      if (ck.normalization) norm = ck.normalization;
       tidy(() => {
         model!.loadStateDict(ck.modelState);
-        const tensors = ck.optimizerState.tensors;
-        const layout = optimizerLayout(hooks.resume!, ck.optimizerState.meta.layout, Object.keys(tensors).length);
-        optimizer!.loadStateDict({ buffers: layout.map((len, g) => Array.from({ length: len }, (_, k) => tensors[`${g}.${k}`] ?? null)) });
+        optimizer!.loadStateDict(ck.optimizerState);
       });
       setRngState(ck.rng);
       history.push(...(ck.history as unknown as EpochRecord[]));
@@ -410,7 +426,6 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     }
     makeDirSync(runDir, 'fit');
     const metrics = new MetricsLog(runDir, logged);
-    const norm = { mean: train.mean, std: train.std };
     const notes: string[] = [];
     const m = model!;
     const opt = optimizer!;
@@ -421,13 +436,12 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     // of the seed and the epoch, so this is all a resumed run needs to continue with the same batches.
     const saveAll = (epoch: number, position: number, epochProgress?: EpochProgress) => {
       tidy(() => {
-        const o = opt.stateDict();
-        const tensors: Record<string, Tensor> = {};
-        o.buffers.forEach((g, gi) => g.forEach((t, k) => t && (tensors[`${gi}.${k}`] = t)));
         saveCheckpoint(ckptFile, {
           model: cfg.model, config: cfg as unknown as Record<string, unknown>, epoch, step, bestAcc,
           modelState: m.stateDict(),
-          optimizerState: { tensors, meta: { layout: o.buffers.map((g) => g.length), groups: o.groups } },
+          optimizerState: opt.stateDict(),
+          classes: [...data.classes],
+          normalization: { mean: [...norm.mean], std: [...norm.std] },
           rng: rngState(),
           sampler: { version: 2, n: nTrain, batchSize: cfg.batchSize, dropLast: cfg.dropLast, seed: cfg.seed, epoch, position },
           history: history as unknown as Record<string, unknown>[],
@@ -506,7 +520,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       // ---- phase 2: evaluate
       // Evaluation shows a bar on a terminal only: in logs the epoch's summary line follows right after.
       const testBar = (hooks.progressStream as NodeJS.WriteStream | undefined)?.isTTY ? new Progress({ total: data.test.length, label: `test  ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
-      const test = await evaluate(m, data.test, { device: cfg.device, amp: cfg.amp, onProgress: testBar ? (done) => testBar.update(done) : undefined });
+      const test = await evaluate(m, data.test, { device: cfg.device, amp: cfg.amp, mean: norm.mean, std: norm.std, onProgress: testBar ? (done) => testBar.update(done) : undefined });
       testBar?.finish();
       const rec: EpochRecord = { epoch: epoch + 1, epochs: cfg.epochs, step, lr: opt.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, testTop5: test.top5, imagesPerSec: seen / seconds, seconds };
       history.push(rec);
@@ -545,23 +559,6 @@ function sameModel(a: ModelSpec, b: ModelSpec): boolean {
   return a?.name === b?.name && sorted(args) === sorted(b?.args ?? {});
 }
 
-// Frees the tensors a loaded checkpoint holds.
-function disposeCheckpoint(ck: Checkpoint): void {
-  for (const t of [...Object.values(ck.modelState), ...Object.values(ck.optimizerState.tensors), ck.rng.cpu, ...ck.rng.cuda]) t.dispose();
-}
-
-// The optimiser's buffer layout (buffers per parameter group) from a checkpoint, checked against the tensors it holds.
-function optimizerLayout(file: string, v: unknown, tensors: number): number[] {
-  const bad = (why: string) => new Error(`fit: cannot resume from ${file}: optimizer layout ${why}`);
-  if (!Array.isArray(v) || v.length > 1024) throw bad('must be an array of at most 1024 group sizes');
-  let total = 0;
-  for (const n of v) {
-    if (!Number.isSafeInteger(n) || n < 0) throw bad(`holds ${String(n)}, not a buffer count`);
-    total += n;
-    if (total > Math.max(tensors, 1) * 4) throw bad(`declares more buffers than the ${tensors} tensors the checkpoint holds`);
-  }
-  return v as number[];
-}
 
 // Checks that a checkpoint's sampler position belongs to this data set and batch size, and that its counters agree.
 function checkResumable(file: string, ck: Checkpoint, run: { n: number; batchSize: number; stepsPerEpoch: number; epochs: number; carried: EpochProgress | null }): void {

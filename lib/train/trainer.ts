@@ -1,5 +1,5 @@
 /**
- * Trainer: one whole training step (forward, cross-entropy, backward, SGD update) as one native call off
+ * Trainer: one whole training step (forward, cross-entropy, backward, optimiser update) as one native call off
  * the event loop. On CUDA the step is captured as a CUDA graph by default (see native/train_step.cc);
  * `cudaGraph: false` turns that off. Where a step cannot be captured it runs eager and `note` says why, once.
  */
@@ -7,7 +7,7 @@ import { native, type TrainStepHandle } from '../native';
 import type { Module } from '../nn/module';
 import { Tensor } from '../tensor';
 import { checkNumber, checkOneOf, rangeError, typeError } from '../validate';
-import type { SGD } from './sgd';
+import type { Optimizer } from '../optim/optimizer';
 
 const N = native();
 
@@ -45,7 +45,7 @@ export class Trainer {
   private handle: TrainStepHandle | null;
   readonly device: string;
 
-  constructor(readonly model: Module, readonly optimizer: SGD, options: TrainerOptions = {}) {
+  constructor(readonly model: Module, readonly optimizer: Optimizer, options: TrainerOptions = {}) {
     this.device = options.device ?? 'cpu';
     const amp = options.amp ?? null;
     if (amp !== null) checkOneOf('Trainer', 'amp', amp, ['bf16', 'fp16']);
