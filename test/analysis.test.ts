@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analysis, buildModel, nn, icLayer, manualSeed, noGrad, randint, randn, rngState, saveCheckpoint, tensor, tidy, crossEntropy, type Tensor } from '../lib';
+import { analysis, buildModel, nn, icLayer, manualSeed, memory, noGrad, randint, randn, rngState, saveCheckpoint, tensor, tidy, crossEntropy, type Tensor } from '../lib';
 
 const { forwardCapture, icDropoutEffect, measureIndependence, perSampleGradients, gradientSigns, updateCosines, meanAbsCorrelation, channelObservations, discretize, binnedInformation } = analysis;
 
@@ -232,6 +232,36 @@ describe('capture', () => {
   });
 });
 
+describe('analyzeActivations', () => {
+  it('reports every IC layer at every drop rate, measures weight-layer inputs, and skips layers with dead inputs', () => {
+    manualSeed(23);
+    const { Sequential, Conv2d, ReLU, IC } = nn;
+    const model = new Sequential([
+      ['conv1', new Conv2d(3, 4, 3, { padding: 1 })], ['relu1', new ReLU()], ['ic1', new IC(4, { dropRate: 0.2 })], ['conv2', new Conv2d(4, 4, 3, { padding: 1 })],
+      ['dead', new Conv2d(4, 4, 1)], ['relu2', new ReLU()], ['ic2', new IC(4, { dropRate: 0.2 })], ['conv3', new Conv2d(4, 2, 1)],
+    ]);
+    try {
+      tidy(() => {
+        noGrad(() => {
+          for (const [k, p] of model.namedParameters()) if (k.startsWith('dead.')) p.fill_(0); // ic2 and conv3 see constants
+        });
+        const batches = [randn([16, 3, 8, 8]), randn([16, 3, 8, 8])];
+        const live = memory().tensors;
+        const report = analysis.analyzeActivations(model, batches, { dropRates: [0.25, 0.5], pairs: 4, seed: 1 });
+        expect(memory().tensors, 'tensors left behind').toBe(live);
+        expect(report.samples).toBe(32);
+        expect(report.layers.map((l) => `${l.name}@${l.dropRate}`)).toEqual(['ic1@0.25', 'ic1@0.5']);
+        expect(report.layers[0].observations).toBe(32 * 64);
+        expect(report.summary.map((r) => r.layers)).toEqual([1, 1]);
+        expect(report.weightInputs.map((w) => w.name)).toEqual(['conv1', 'conv2', 'dead']);
+        expect(report.skipped.map((k) => k.name)).toEqual(['ic2', 'conv3']);
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('gradient signs', () => {
   it('per-sample contributions sum to the batch gradient (BatchNorm coupling and dropout included)', () => {
     manualSeed(30);
@@ -267,7 +297,9 @@ describe('gradient signs', () => {
     for (const layout of ['baseline', 'relu-ic-conv'] as const) {
       manualSeed(31);
       const model = buildModel({ name: 'resnet', args: { depth: 8, layout, dropRate: 0 } });
+      const live = memory().tensors;
       const rows = gradientSigns(model, input, labels, { samples: 4, select: (n) => n === 'fc' || n === 'layer1.0.conv2' });
+      expect(memory().tensors, 'tensors left behind').toBe(live);
       model.dispose();
       const head = rows.find((r) => r.layer === 'fc')!;
       fc[layout] = head.singleSignFraction;

@@ -17,6 +17,7 @@ import { checkOneOf, typeError } from '../validate';
 import { forwardCapture, WEIGHT_KINDS } from './capture';
 import { gradientSigns, updateCosines } from './gradients';
 import { icDropoutEffect, measureIndependence, type DropoutEffect, type IndependenceOptions } from './independence';
+import { channelObservations, nonConstantChannels } from './observations';
 
 /** Options of `analyzeActivations`. */
 export interface AnalyzeOptions extends IndependenceOptions {
@@ -73,6 +74,8 @@ export interface ActivationReport {
   layers: LayerEffect[];
   summary: RateSummary[];
   weightInputs: WeightInput[];
+  /** Layers left out, with why (an input with fewer than two non-constant channels). */
+  skipped: { name: string; reason: string }[];
   /** Samples the activations were captured on. */
   samples: number;
 }
@@ -113,7 +116,15 @@ export function analyzeActivations(model: Module, batches: readonly Tensor[], op
     const samples = batches.reduce((n, b) => n + b.shape[0], 0);
     const layers: LayerEffect[] = [];
     const weightInputs: WeightInput[] = [];
+    const skipped: { name: string; reason: string }[] = [];
     for (const c of captured) {
+      // A layer whose input has fewer than two non-constant channels (dead units) has no pairs to measure.
+      const live = tidy(() => nonConstantChannels(channelObservations(c.input, options.mode ?? 'element')).length);
+      if (live < 2) {
+        skipped.push({ name: c.name, reason: `${live} non-constant channel(s) of ${c.input.shape[1]}` });
+        log(`  ${c.name}: skipped (${skipped[skipped.length - 1].reason})`);
+        continue;
+      }
       tidy(() => {
         if (c.kind === 'ic') {
           const params = Object.fromEntries(c.module.namedParameters());
@@ -153,7 +164,7 @@ export function analyzeActivations(model: Module, batches: readonly Tensor[], op
         entropyPredicted: mean(at.map((l) => l.entropyPredicted)),
       };
     });
-    return { layers, summary: layers.length ? summary : [], weightInputs, samples };
+    return { layers, summary: layers.length ? summary : [], weightInputs, skipped, samples };
   });
 }
 

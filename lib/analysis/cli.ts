@@ -78,6 +78,7 @@ function render(report: ActivationReport, grads: GradientSignEntry[], header: st
   } else {
     out.push('No IC layers in this model (or none matching --layers): nothing to compare with the dropout theory.');
   }
+  for (const k of report.skipped) out.push(`skipped ${k.name}: ${k.reason}`);
   if (report.weightInputs.length) {
     out.push('', 'Weight-layer inputs in the capture forward (how independent the channels a weight layer sees are):');
     out.push(table(['layer', 'kind', 'channels', 'observations', 'corr', 'MI', 'H', 'x>=0'], report.weightInputs.map((w) => [w.name, w.kind, `${w.channels}/${w.totalChannels}`, String(w.observations), r4(w.corr), r4(w.mi), r3(w.entropy), r3(w.inputNonNegative)])));
@@ -266,6 +267,7 @@ export async function cmdAnalyze(argv: string[], usage: Usage): Promise<void> {
       layers: report.layers,
       summary: report.summary,
       weightInputs: report.weightInputs,
+      skipped: report.skipped,
       gradientSigns: grads,
       plot: plotFiles,
     };
