@@ -2,6 +2,7 @@
 /** The `ictorch` command line. Commands: info. */
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { ANALYZE_HELP, cmdAnalyze } from './analysis/cli';
 
 /** A usage error: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -25,6 +26,7 @@ Commands:
       --json                  last line of stdout: {testAcc, testTop5, testLoss, epochs, imagesPerSec, runDir}
   eval --checkpoint FILE [--data SPEC] [--device D] [--json]
                     top-1/top-5 accuracy and loss of a checkpoint on a test split
+${ANALYZE_HELP}
 
 Options:
   --verbose         print stack traces on errors
@@ -214,6 +216,8 @@ async function main(argv: string[]): Promise<void> {
       return cmdTrain(rest);
     case 'eval':
       return cmdEval(rest);
+    case 'analyze':
+      return asUsage(() => cmdAnalyze(rest, (m) => new UsageError(m)));
     default:
       throw new UsageError(`unknown command "${command}"; run \`ictorch --help\` for the list`);
   }

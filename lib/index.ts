@@ -33,3 +33,4 @@ export { imageToTensor } from './image';
 export type { ImageToTensorOptions } from './image';
 export * from './data';
 export * from './train';
+export * as analysis from './analysis';
