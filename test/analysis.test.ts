@@ -365,7 +365,7 @@ describe('ictorch analyze', () => {
     const spec = { name: 'resnet', args: { depth: 8, layout: 'conv-relu-ic', dropRate: 0.1 } };
     const model = buildModel(spec);
     const file = path.join(tmp, 'model.ckpt');
-    tidy(() => saveCheckpoint(file, { model: spec, config: { data: 'synthetic', seed: 0 }, epoch: 3, step: 30, bestAcc: null, modelState: model.stateDict(), optimizerState: { tensors: {}, meta: {} }, rng: rngState(), history: [] }));
+    tidy(() => saveCheckpoint(file, { model: spec, config: { data: 'synthetic', seed: 0 }, epoch: 3, step: 30, bestAcc: null, modelState: model.stateDict(), optimizerState: { state: new Map(), param_groups: [] }, rng: rngState(), history: [] }));
     model.dispose();
     const r = await run('analyze', '--checkpoint', file, '--drop-rates', '0.2,0.6', '--batch-size', '16', '--pairs', '8', '--max-observations', '8192', '--no-gradients', '--layers', '^layer1\\.', '--json');
     expect(r.status, r.stderr).toBe(0);
