@@ -1,7 +1,7 @@
 // The training engine end to end on the CPU: native steps learn, schedules are pure, checkpoints resume a run
 // exactly (an interrupted run ends with the same losses and weights as an uninterrupted one), and the run
 // directory holds metrics, plots, a checkpoint and PyTorch-loadable weights.
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,6 +10,7 @@ import * as vm from 'vm';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { cifarJpegDir } from './helpers/data';
+import { runNode } from './helpers/run';
 
 // Live tensor count after a full garbage collection (handles of earlier tests not yet collected would
 // otherwise be finalised in the middle of a measurement).
@@ -207,7 +208,7 @@ describe('fit', () => {
     expect(records(dir).filter((r) => r.kind === 'step').length).toBe(9); // 18 steps, logged every 2
   });
 
-  it('a training run disposes every tensor it creates: none left live, none left to the garbage collector', () => {
+  it('a training run disposes every tensor it creates: none left live, none left to the garbage collector', async () => {
     const dist = path.join(__dirname, '..', 'dist');
     const script = `
       const torch = require(${JSON.stringify(dist)});
@@ -218,7 +219,7 @@ describe('fit', () => {
         const m = torch.memory();
         console.log(JSON.stringify({ live: m.tensors, collected: m.collected }));
       })();`;
-    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    const r = (await runNode(['--expose-gc', '-e', script]));
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ live: 0, collected: 0 });
   });
@@ -227,7 +228,7 @@ describe('fit', () => {
     const cli = path.join(__dirname, '..', 'dist', 'cli.js');
     const args = ['train', '--depth', '8', '--drop-rate', '0.1', '--epochs', '3', '--batch-size', '64', '--train-size', '384', '--test-size', '128', '--seed', '3'];
     const ref = tmp('ref');
-    expect(spawnSync(process.execPath, [cli, ...args, '--out', ref], { encoding: 'utf8' }).status).toBe(0);
+    expect((await runNode([cli, ...args, '--out', ref])).status).toBe(0);
     const killed = tmp('killed');
     const ckpt = path.join(killed, 'checkpoint.ckpt');
     const child = spawn(process.execPath, [cli, ...args, '--out', killed], { stdio: 'ignore' });
@@ -245,7 +246,7 @@ describe('fit', () => {
       });
     });
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
-    const done = spawnSync(process.execPath, [cli, ...args, '--out', killed, '--resume', ckpt], { encoding: 'utf8' });
+    const done = (await runNode([cli, ...args, '--out', killed, '--resume', ckpt]));
     expect(done.status, done.stderr).toBe(0);
     const wa = weightsOf(path.join(ref, 'checkpoint.ckpt')), wb = weightsOf(ckpt);
     for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
@@ -255,7 +256,7 @@ describe('fit', () => {
     const cli = path.join(__dirname, '..', 'dist', 'cli.js');
     const args = ['train', '--depth', '8', '--drop-rate', '0.1', '--epochs', '3', '--batch-size', '64', '--train-size', '384', '--test-size', '128', '--seed', '3', '--log-every', '1'];
     const ref = tmp('sigint-ref');
-    expect(spawnSync(process.execPath, [cli, ...args, '--out', ref], { encoding: 'utf8' }).status).toBe(0);
+    expect((await runNode([cli, ...args, '--out', ref])).status).toBe(0);
     const dir = tmp('sigint');
     const child = spawn(process.execPath, [cli, ...args, '--out', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -269,7 +270,7 @@ describe('fit', () => {
     expect(stderr).toMatch(/^SIGINT: stopping after this step and saving a checkpoint/m);
     expect(stderr).toMatch(/Continue with: ictorch train --resume .*checkpoint\.ckpt$/m);
     const ckpt = path.join(dir, 'checkpoint.ckpt');
-    const done = spawnSync(process.execPath, [cli, 'train', '--resume', ckpt], { encoding: 'utf8' });
+    const done = (await runNode([cli, 'train', '--resume', ckpt]));
     expect(done.status, done.stderr).toBe(0);
     const wa = weightsOf(path.join(ref, 'checkpoint.ckpt')), wb = weightsOf(ckpt);
     for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
@@ -285,11 +286,11 @@ describe('fit', () => {
     expect(r.final.testTop5).toBeGreaterThan(r.final.testAcc);
   });
 
-  it('eval reports a checkpoint\'s accuracy; a corrupt checkpoint is a one-line error with exit code 2', () => {
+  it('eval reports a checkpoint\'s accuracy; a corrupt checkpoint is a one-line error with exit code 2', async () => {
     const cli = path.join(__dirname, '..', 'dist', 'cli.js');
     const dir = tmp('eval');
-    expect(spawnSync(process.execPath, [cli, 'train', '--depth', '8', '--epochs', '1', '--train-size', '256', '--test-size', '128', '--batch-size', '64', '--out', dir]).status).toBe(0);
-    const r = spawnSync(process.execPath, [cli, 'eval', '--checkpoint', path.join(dir, 'checkpoint.ckpt'), '--json'], { encoding: 'utf8' });
+    expect((await runNode([cli, 'train', '--depth', '8', '--epochs', '1', '--train-size', '256', '--test-size', '128', '--batch-size', '64', '--out', dir])).status).toBe(0);
+    const r = (await runNode([cli, 'eval', '--checkpoint', path.join(dir, 'checkpoint.ckpt'), '--json']));
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(j.testAcc).toBeGreaterThanOrEqual(0);
@@ -298,7 +299,7 @@ describe('fit', () => {
     const bytes = fs.readFileSync(path.join(dir, 'checkpoint.ckpt'));
     bytes[bytes.length >> 1] ^= 0xff;
     fs.writeFileSync(bad, bytes);
-    const e = spawnSync(process.execPath, [cli, 'eval', '--checkpoint', bad], { encoding: 'utf8' });
+    const e = (await runNode([cli, 'eval', '--checkpoint', bad]));
     expect(e.status).toBe(2);
     expect(e.stderr.trim().split('\n')).toHaveLength(1);
     expect(e.stderr).toMatch(/corrupt/);
