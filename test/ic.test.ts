@@ -660,6 +660,25 @@ describe.skipIf(!cuda.isAvailable())('IC layer on CUDA', () => {
     }
   }
 
+  it('fused: when the input needs no gradient, the weight and bias gradients still match the reference', () => {
+    tidy(() => {
+      const shape = [16, C, 8, 8];
+      const x = tensor(Float64Array.from(inputValues(shape, 96)), { shape, device: 'cuda' });
+      const g = tensor(Float64Array.from(normals(prod(shape), 97)), { shape, device: 'cuda' });
+      const pr = params();
+      const f = { w: pr.weight.detach().clone().requiresGrad_(), b: pr.bias.detach().clone().requiresGrad_() };
+      const y = icLayer(x, { impl: 'fused', dropRate: 0.3, weight: f.w, bias: f.b });
+      y.mul(g).sum().backward();
+      expect(x.grad).toBeNull();
+      // Reference with the fused output's mask (inferred from its zeros).
+      const mask = y.ne(0).to('float32');
+      const r = referenceGrads(x, pr.weight, pr.bias, mask, g, 0.3, 1e-5);
+      const scale = (v: Tensor) => Math.max(...vals(v.cpu()).map(Math.abs));
+      expectClose(vals(f.w.grad!.cpu()), vals(r.dw.cpu()), 1e-4, 1e-4 * scale(r.dw), 'dweight');
+      expectClose(vals(f.b.grad!.cpu()), vals(r.db.cpu()), 1e-4, 1e-4 * scale(r.db), 'dbias');
+    });
+  });
+
   it('fused and composite update the running statistics alike for a bfloat16 input (float32 buffers)', () => {
     tidy(() => {
       const shape = [16, C, 8, 8];

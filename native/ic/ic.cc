@@ -246,7 +246,8 @@ struct ICFunction : public torch::autograd::Function<ICFunction> {
       // The gradient in the input's memory order (the kernels index both by memory position).
       const bool rows = x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
       at::Tensor g = grads[0].contiguous(rows ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
-      auto [dx, dw, db] = cudaBackward(g, x, affine ? weight : at::Tensor(), mean, invstd, ctx->saved_data["philox"].toTensor(), dropRate, affine);
+      auto [dx, dw, db] = cudaBackward(g, x, affine ? weight : at::Tensor(), mean, invstd, ctx->saved_data["philox"].toTensor(), dropRate, affine,
+                                       ctx->needs_input_grad(0));
       return {dx, dw, db, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
 #endif
     }

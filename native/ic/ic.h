@@ -37,9 +37,10 @@ struct CudaForward {
 CudaForward cudaForward(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& runningMean,
                         const at::Tensor& runningVar, double momentum, double eps, double dropRate);
 // Backward from the output gradient g (same shape and memory layout as x): (dx, dweight, dbias); dweight and
-// dbias are undefined when !affine.
+// dbias are undefined when !affine, dx when !inputGrad (the input needs no gradient: its pass is skipped).
 std::tuple<at::Tensor, at::Tensor, at::Tensor> cudaBackward(const at::Tensor& g, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& mean,
-                                                            const at::Tensor& invstd, const at::Tensor& philoxState, double dropRate, bool affine);
+                                                            const at::Tensor& invstd, const at::Tensor& philoxState, double dropRate, bool affine,
+                                                            bool inputGrad);
 #endif
 
 }  // namespace ictorch::ic

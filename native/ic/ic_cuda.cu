@@ -286,7 +286,7 @@ Shape shapeOf(const at::Tensor& x) {
   const bool rows = x.dim() == 2 || (!x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast));
   TORCH_CHECK(x.is_contiguous() || rows, "IC: the input must be contiguous or channels-last");
   const int64_t N = x.size(0), C = x.size(1);
-  return Shape{N, C, x.dim() == 4 ? x.size(2) * x.size(3) : 1, rows};
+  return Shape{N, C, x.dim() == 4 ? x.size(2) * x.size(3) : 1, rows, x.numel() < (int64_t{1} << 32)};
 }
 
 // t in the accumulation type, contiguous: t itself when it already is (no copy, no launch), else a converted copy.
@@ -364,7 +364,8 @@ CudaForward cudaForward(const at::Tensor& x, const at::Tensor& weight, const at:
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> cudaBackward(const at::Tensor& g, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& mean,
-                                                            const at::Tensor& invstd, const at::Tensor& philoxState, double dropRate, bool affine) {
+                                                            const at::Tensor& invstd, const at::Tensor& philoxState, double dropRate, bool affine,
+                                                            bool inputGrad) {
   const Shape sh = shapeOf(x);
   const bool sameOrder = sh.rows && x.dim() == 4 ? g.is_contiguous(at::MemoryFormat::ChannelsLast) : g.is_contiguous();
   TORCH_CHECK(g.sizes().equals(x.sizes()) && sameOrder, "IC backward: the gradient must have the input's shape and memory layout");
@@ -377,7 +378,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cudaBackward(const at::Tensor& g,
   at::Tensor dweight = affine ? at::empty({C}, accOpts) : at::Tensor();
   at::Tensor dbias = affine ? at::empty({C}, accOpts) : at::Tensor();
   at::Tensor gscale = at::empty({C}, accOpts), xscale = at::empty({C}, accOpts), shift = at::empty({C}, accOpts);
-  at::Tensor dx = at::empty_like(x);
+  at::Tensor dx = inputGrad ? at::empty_like(x) : at::Tensor();
   const uint32_t threshold = keepThreshold(dropRate);
   auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "ic_backward_cuda", [&] {
@@ -415,6 +416,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cudaBackward(const at::Tensor& g,
         partials.data_ptr<acc_t>(), P, C, static_cast<acc_t>(sh.perChannel()), invstd.data_ptr<acc_t>(), ptrOrNull<acc_t>(w), invKeep,
         ptrOrNull<acc_t>(dweight), ptrOrNull<acc_t>(dbias), gscale.data_ptr<acc_t>(), xscale.data_ptr<acc_t>(), shift.data_ptr<acc_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
+    if (!inputGrad) return;
     backwardApplyKernel<scalar_t, acc_t><<<applyBlocks(sh.numel()), kThreads, 0, stream>>>(gp, xp, dx.data_ptr<scalar_t>(), sh, mp, gscale.data_ptr<acc_t>(),
                                                                                          xscale.data_ptr<acc_t>(), shift.data_ptr<acc_t>(), rng, threshold);
     C10_CUDA_KERNEL_LAUNCH_CHECK();

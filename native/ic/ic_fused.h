@@ -75,9 +75,16 @@ IC_HOST_DEVICE bool keepAt(uint64_t seed, uint64_t offset, int64_t e, uint32_t t
 struct Shape {
   int64_t N, C, S;
   bool rows;
+  bool idx32;  // numel() < 2^32: channel arithmetic in 32 bits (a 64-bit division costs several times more)
   IC_HOST_DEVICE int64_t perChannel() const { return N * S; }
   IC_HOST_DEVICE int64_t numel() const { return N * C * S; }
-  IC_HOST_DEVICE int64_t channelOf(int64_t e) const { return rows ? e % C : (e / S) % C; }
+  IC_HOST_DEVICE int64_t channelOf(int64_t e) const {
+    if (idx32) {
+      const uint32_t u = static_cast<uint32_t>(e), c = static_cast<uint32_t>(C);
+      return rows ? u % c : (u / static_cast<uint32_t>(S)) % c;
+    }
+    return rows ? e % C : (e / S) % C;
+  }
   // Memory position of value j (0 <= j < N*S) of channel c.
   IC_HOST_DEVICE int64_t element(int64_t c, int64_t j) const {
     if (rows) return j * C + c;
@@ -95,6 +102,27 @@ IC_HOST_DEVICE T squareRoot(T v) {
 #endif
 }
 
+// Walks values j, j + step, j + 2 step, ... of one channel of planes memory, keeping (n, s) = (j / S, j % S)
+// without a division per value.
+struct PlaneWalk {
+  int64_t n, s, stepN, stepS, S;
+  IC_HOST_DEVICE PlaneWalk(int64_t j, int64_t step, int64_t planeSize) : S(planeSize) {
+    n = j / S;
+    s = j - n * S;
+    stepN = step / S;
+    stepS = step - stepN * S;
+  }
+  IC_HOST_DEVICE void advance() {
+    n += stepN;
+    s += stepS;
+    if (s >= S) {
+      s -= S;
+      ++n;
+    }
+  }
+  IC_HOST_DEVICE int64_t element(int64_t C, int64_t c) const { return (n * C + c) * S + s; }
+};
+
 // Items [begin, end) of partial p of P over `items` items (contiguous chunks; the last ones may be empty).
 IC_HOST_DEVICE void chunkOf(int64_t items, int64_t P, int64_t p, int64_t* begin, int64_t* end) {
   const int64_t chunk = (items + P - 1) / P;
@@ -108,7 +136,7 @@ IC_HOST_DEVICE void chunkOf(int64_t items, int64_t P, int64_t p, int64_t* begin,
 IC_HOST_DEVICE int64_t channelAt(const Shape& sh, int64_t e) { return sh.channelOf(e); }
 IC_HOST_DEVICE int64_t nextChannel(const Shape& sh, int64_t c, int64_t e) {
   if (sh.rows) return c + 1 == sh.C ? 0 : c + 1;
-  return (sh.S & 3) == 0 ? c : (e / sh.S) % sh.C;
+  return (sh.S & 3) == 0 ? c : sh.channelOf(e);
 }
 
 // ---------------------------------------------------------------- launch configuration (host)
@@ -175,7 +203,8 @@ struct ShiftedSums {
 template <typename scalar_t, typename acc_t>
 IC_HOST_DEVICE Moments<acc_t> statsPlanesThread(const scalar_t* x, const Shape& sh, int64_t c, int64_t begin, int64_t end, int64_t tid, int64_t threads) {
   ShiftedSums<acc_t> t{static_cast<acc_t>(x[sh.element(c, 0)]), acc_t(0), acc_t(0), acc_t(0)};
-  for (int64_t j = begin + tid; j < end; j += threads) t.add(static_cast<acc_t>(x[sh.element(c, j)]));
+  PlaneWalk w(begin + tid, threads, sh.S);
+  for (int64_t j = begin + tid; j < end; j += threads, w.advance()) t.add(static_cast<acc_t>(x[w.element(sh.C, c)]));
   return t.moments();
 }
 
@@ -223,8 +252,9 @@ IC_HOST_DEVICE void backwardPlanesThread(const scalar_t* g, const scalar_t* x, c
                                          int64_t tid, int64_t threads, uint64_t seed, uint64_t offset, uint32_t threshold, acc_t invKeep,
                                          acc_t* s1, acc_t* s2) {
   acc_t a = 0, b = 0;
-  for (int64_t q = begin + tid; q < end; q += threads) {
-    const int64_t e0 = sh.element(c, q * V);
+  PlaneWalk w((begin + tid) * V, threads * V, sh.S);
+  for (int64_t q = begin + tid; q < end; q += threads, w.advance()) {
+    const int64_t e0 = w.element(sh.C, c);
     const Bits4 bits = groupBits(seed, offset, e0 >> 2);
 #if defined(__CUDA_ARCH__)
 #pragma unroll

@@ -46,6 +46,7 @@ struct Case {
   bool channelsLast, twoD;
   int64_t sms;  // multiprocessors assumed by the launch configuration
   double p;
+  bool idx32 = true;  // 32-bit channel arithmetic (false: the 64-bit path of tensors of 2^32 elements or more)
 };
 
 template <typename T>
@@ -59,7 +60,7 @@ template <typename T>
 static void run(const Case& k, double tol) {
   const int64_t N = k.N, C = k.C, S = k.twoD ? 1 : k.H * k.W;
   const bool rows = k.twoD || k.channelsLast;
-  const Shape sh{N, C, S, rows};
+  const Shape sh{N, C, S, rows, k.idx32};
   const int64_t numel = N * C * S, M = N * S;
   char name[160];
   std::snprintf(name, sizeof(name), "%s [%lld, %lld%s] %s sms=%lld p=%.2f", sizeof(T) == 8 ? "float64" : "float32", (long long)N, (long long)C,
@@ -271,6 +272,8 @@ int main() {
       {64, 12, 1, 1, false, true, 132, 0.3},   // (N, C)
       {30, 5, 1, 1, false, true, 132, 0.5},    // (N, C), C % 4 != 0
       {16, 8, 1, 1, false, false, 132, 0.3},   // (N, C, 1, 1): S = 1
+      {4, 6, 5, 5, false, false, 132, 0.3, false},  // the 64-bit channel arithmetic
+      {8, 40, 7, 7, true, false, 8, 0.2, false},
   };
   for (const Case& k : cases) {
     run<float>(k, 2e-4);
