@@ -19,7 +19,10 @@ const t = require('../dist');
 const cuda = t.cuda.isAvailable();
 const small = process.env.BENCH_SMALL === '1' || !cuda;
 const device = cuda ? 'cuda' : 'cpu';
-const shapes = small ? [[8, 16, 8, 8], [8, 32, 4, 4]] : [[128, 16, 32, 32], [128, 32, 16, 16], [128, 64, 8, 8], [256, 256, 56, 56]];
+const allShapes = small ? [[8, 16, 8, 8], [8, 32, 4, 4]] : [[128, 16, 32, 32], [128, 32, 16, 16], [128, 64, 8, 8], [256, 256, 56, 56]];
+// BENCH_SHAPES ("128x16x32x32,..."): only these shapes; BENCH_PARTS: copy, eager, captured (default all).
+const shapes = process.env.BENCH_SHAPES ? process.env.BENCH_SHAPES.split(',').map((s) => s.split('x').map(Number)) : allShapes;
+const parts = (process.env.BENCH_PARTS ?? 'copy,eager,captured').split(',');
 const dtypes = ['float32', 'bfloat16'];
 const formats = ['contiguous', 'channelsLast'];
 const P = 0.1;
@@ -55,8 +58,8 @@ async function eager(shape, dtype, format, impl) {
 
 async function main() {
   // ---- copy bandwidth on the largest shape
-  const big = shapes[shapes.length - 1];
-  for (const dtype of dtypes) {
+  const big = allShapes[allShapes.length - 1];
+  for (const dtype of parts.includes('copy') ? dtypes : []) {
     const ms = await t.tidy(async () => {
       const src = t.randn(big, { device, dtype }), dst = t.empty(big, { device, dtype });
       return timeIt(() => { dst.copy_(src); });
@@ -65,7 +68,7 @@ async function main() {
     emit({ kind: 'copy', shape: big, dtype, ms: +ms.toFixed(5), gbPerSec: +((2 * bytes) / ms / 1e6).toFixed(1) });
   }
   // ---- eager forward + backward
-  for (const shape of shapes) {
+  for (const shape of parts.includes('eager') ? shapes : []) {
     for (const dtype of dtypes) {
       for (const format of formats) {
         for (const impl of ['auto', 'composite']) {
@@ -90,7 +93,7 @@ async function main() {
     }
   }
   // ---- captured: a CUDA-graph training step with and without the IC layer
-  if (!cuda) return;
+  if (!cuda || !parts.includes('captured')) return;
   for (const shape of shapes) {
     for (const dtype of dtypes) {
       for (const format of formats) {

@@ -16,7 +16,10 @@ import torch.nn.functional as F
 cuda = torch.cuda.is_available()
 small = os.environ.get("BENCH_SMALL") == "1" or not cuda
 device = "cuda" if cuda else "cpu"
-shapes = [[8, 16, 8, 8], [8, 32, 4, 4]] if small else [[128, 16, 32, 32], [128, 32, 16, 16], [128, 64, 8, 8], [256, 256, 56, 56]]
+all_shapes = [[8, 16, 8, 8], [8, 32, 4, 4]] if small else [[128, 16, 32, 32], [128, 32, 16, 16], [128, 64, 8, 8], [256, 256, 56, 56]]
+# BENCH_SHAPES ("128x16x32x32,..."): only these shapes; BENCH_PARTS: copy, eager, captured (default all).
+shapes = [[int(v) for v in s.split("x")] for s in os.environ["BENCH_SHAPES"].split(",")] if os.environ.get("BENCH_SHAPES") else all_shapes
+parts = os.environ.get("BENCH_PARTS", "copy,eager,captured").split(",")
 dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 formats = {"contiguous": torch.contiguous_format, "channelsLast": torch.channels_last}
 P = 0.1
@@ -57,13 +60,13 @@ def kernel_profile(fn):
 
 
 def main():
-    big = shapes[-1]
-    for name, dt in dtypes.items():
+    big = all_shapes[-1]
+    for name, dt in (dtypes.items() if "copy" in parts else []):
         src, dst = torch.randn(big, device=device, dtype=dt), torch.empty(big, device=device, dtype=dt)
         ms = time_it(lambda: dst.copy_(src))
         emit(kind="copy", shape=big, dtype=name, ms=round(ms, 5), gbPerSec=round(2 * src.numel() * src.element_size() / ms / 1e6, 1))
         del src, dst
-    for shape in shapes:
+    for shape in (shapes if "eager" in parts else []):
         C = shape[1]
         for name, dt in dtypes.items():
             for fname, mf in formats.items():
@@ -91,7 +94,7 @@ def main():
                     extra = {"kernels": kernels, "gpuMs": round(gpu_ms, 5)}
                 emit(kind="eager", shape=shape, dtype=name, format=fname, impl="BatchNorm2d+Dropout", ms=round(ms, 5), peakExtraBytes=peak, **extra)
                 del x, g, bn
-    if not cuda:
+    if not cuda or "captured" not in parts:
         return
     for shape in shapes:
         C = shape[1]

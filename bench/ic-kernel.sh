@@ -11,9 +11,22 @@ out=${1:-${OUT:-gpu-out}}
 mkdir -p "$out"
 PYTHON=${PYTHON:-python3}
 raw="$out/ic-kernel.jsonl"
+# BENCH_SUMMARY_ONLY=1: only print the summary of what an earlier (perhaps interrupted) run wrote to $raw.
+if [ "${BENCH_SUMMARY_ONLY:-0}" != 1 ]; then
 : >"$raw"
-node bench/ic-kernel.js >>"$raw" 2>"$out/ic-kernel-ictorch.log" || tail -5 "$out/ic-kernel-ictorch.log"
-"$PYTHON" bench/ic-kernel.py >>"$raw" 2>"$out/ic-kernel-pytorch.log" || tail -5 "$out/ic-kernel-pytorch.log"
+: >"$out/ic-kernel-ictorch.log"
+: >"$out/ic-kernel-pytorch.log"
+both() { # both <env...>: ictorch then PyTorch with these settings
+  env "$@" node bench/ic-kernel.js >>"$raw" 2>>"$out/ic-kernel-ictorch.log" || tail -5 "$out/ic-kernel-ictorch.log"
+  env "$@" "$PYTHON" bench/ic-kernel.py >>"$raw" 2>>"$out/ic-kernel-pytorch.log" || tail -5 "$out/ic-kernel-pytorch.log"
+}
+# Shape by shape, ictorch then PyTorch, so that an interrupted run still has both sides of what it measured.
+shapes="128x16x32x32 128x32x16x16 128x64x8x8 256x256x56x56"
+if [ "${BENCH_SMALL:-0}" = 1 ] || ! "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then shapes="8x16x8x8 8x32x4x4"; fi
+both BENCH_PARTS=copy
+for s in $shapes; do both BENCH_SHAPES=$s BENCH_PARTS=eager,captured; done
+
+fi
 
 node - "$raw" <<'EOF'
 const rows = require('fs').readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));

@@ -26,6 +26,8 @@ const NETS = small
 // PyTorch eager); BENCH_IMAGENET=0 leaves it out.
 const IMAGENET = !small && process.env.BENCH_IMAGENET !== '0' ? [['resnet50', 50, 'baseline', false, true], ['resnet50', 50, 'relu-ic-conv', false, true]] : [];
 const only = process.env.BENCH_NETS ? process.env.BENCH_NETS.split(',') : null;
+// BENCH_PARTS: "steps" (the step throughputs), "fit" (the whole fit epoch), or both (default).
+const parts = (process.env.BENCH_PARTS ?? 'steps,fit').split(',');
 const sync = () => cuda && t.cuda.synchronize();
 
 // CUDA runtime calls counted by bench/cuda-counters.so (LD_PRELOAD, CUDA_COUNTERS_FILE), slot order of that file.
@@ -62,7 +64,7 @@ async function timed(step, batch) {
 async function main() {
   const info = t.info();
   const env = { torch: info.torchVersion, device: info.cudaDevices[0]?.name ?? 'cpu', cudnn: info.cudnnVersion, ictorch: info.ictorchVersion };
-  for (const [name, depth, layout, bottleneck, imagenet] of [...NETS, ...IMAGENET]) {
+  for (const [name, depth, layout, bottleneck, imagenet] of parts.includes('steps') ? [...NETS, ...IMAGENET] : []) {
     if (only && !only.includes(`${name}:${layout}`)) continue;
     const [batch, size] = imagenet ? [Number(process.env.BENCH_IMAGENET_BATCH ?? 256), 224] : [cifarBatch, 32];
     for (const precision of imagenet ? ['bf16'] : ['fp32', 'bf16']) {
@@ -103,6 +105,7 @@ async function main() {
     }
   }
   // ---- a whole fit epoch: data, augmentation, step, metrics, evaluation
+  if (!parts.includes('fit')) return;
   const data = process.env.BENCH_EPOCH_DATA || 'synthetic';
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-epoch-'));
   const [depth, epochs] = small ? [8, 1] : [110, Number(process.env.BENCH_EPOCHS ?? 2)];

@@ -19,7 +19,11 @@ out=${1:-${OUT:-gpu-out}}
 mkdir -p "$out"
 PYTHON=${PYTHON:-python3}
 raw="$out/throughput.jsonl"
+# BENCH_SUMMARY_ONLY=1: only print the summary of what an earlier (perhaps interrupted) run wrote to $raw.
+if [ "${BENCH_SUMMARY_ONLY:-0}" != 1 ]; then
 : >"$raw"
+: >"$out/throughput-ictorch.log"
+: >"$out/throughput-pytorch.log"
 echo "card:     $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo 'no GPU (CPU smoke run)')"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "versions: node $(node --version), ictorch $(node -p "require('./package.json').version") on LibTorch $(node -p "require('./dist').info().torchVersion"); $("$PYTHON" -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version())')"
@@ -29,8 +33,18 @@ run() { # run <counter file> <command...>
   local f=$1; shift
   if [ -n "$shim" ]; then CUDA_COUNTERS_FILE=$f LD_PRELOAD=$shim "$@"; else "$@"; fi
 }
-run "$out/counters-ictorch.bin" node bench/train-throughput.js >>"$raw" 2>"$out/throughput-ictorch.log" || tail -5 "$out/throughput-ictorch.log"
-run "$out/counters-pytorch.bin" "$PYTHON" bench/train-throughput.py >>"$raw" 2>"$out/throughput-pytorch.log" || tail -5 "$out/throughput-pytorch.log"
+# Network by network, ictorch then PyTorch, so that an interrupted run still has both sides of what it measured.
+nets="resnet110:baseline resnet110:relu-ic-conv resnet164b:relu-ic-conv resnet50:baseline resnet50:relu-ic-conv"
+if [ "${BENCH_SMALL:-0}" = 1 ] || ! "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  nets="resnet8:baseline resnet8:relu-ic-conv"
+fi
+for n in ${BENCH_NETS:-$nets}; do
+  BENCH_NETS=$n BENCH_PARTS=steps run "$out/counters-ictorch.bin" node bench/train-throughput.js >>"$raw" 2>>"$out/throughput-ictorch.log" || tail -5 "$out/throughput-ictorch.log"
+  BENCH_NETS=$n run "$out/counters-pytorch.bin" "$PYTHON" bench/train-throughput.py >>"$raw" 2>>"$out/throughput-pytorch.log" || tail -5 "$out/throughput-pytorch.log"
+done
+BENCH_PARTS=fit node bench/train-throughput.js >>"$raw" 2>>"$out/throughput-ictorch.log" || tail -5 "$out/throughput-ictorch.log"
+
+fi
 
 node - "$raw" <<'EOF'
 const rows = require('fs').readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
