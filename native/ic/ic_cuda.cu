@@ -289,6 +289,9 @@ Shape shapeOf(const at::Tensor& x) {
   return Shape{N, C, x.dim() == 4 ? x.size(2) * x.size(3) : 1, rows, x.numel() < (int64_t{1} << 32)};
 }
 
+// The accumulation type of the kernels (at::acc_type<scalar_t, true>): double for double, else float.
+at::ScalarType accType(const at::Tensor& x) { return x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat; }
+
 // t in the accumulation type, contiguous: t itself when it already is (no copy, no launch), else a converted copy.
 at::Tensor asAcc(const at::Tensor& t, at::ScalarType acc) {
   if (!t.defined()) return t;
@@ -312,7 +315,7 @@ at::PhiloxCudaState stateFromBytes(const at::Tensor& bytes) {
 CudaForward cudaForward(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& runningMean,
                         const at::Tensor& runningVar, double momentum, double eps, double dropRate) {
   const Shape sh = shapeOf(x);
-  const at::ScalarType acc = at::toAccumulateType(x.scalar_type(), /*is_cuda=*/true);
+  const at::ScalarType acc = accType(x);
   const auto accOpts = x.options().dtype(acc).memory_format(at::MemoryFormat::Contiguous);
   const int64_t C = sh.C;
   CudaForward r;
@@ -369,7 +372,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cudaBackward(const at::Tensor& g,
   const Shape sh = shapeOf(x);
   const bool sameOrder = sh.rows && x.dim() == 4 ? g.is_contiguous(at::MemoryFormat::ChannelsLast) : g.is_contiguous();
   TORCH_CHECK(g.sizes().equals(x.sizes()) && sameOrder, "IC backward: the gradient must have the input's shape and memory layout");
-  const at::ScalarType acc = at::toAccumulateType(x.scalar_type(), /*is_cuda=*/true);
+  const at::ScalarType acc = accType(x);
   TORCH_CHECK(mean.scalar_type() == acc && invstd.scalar_type() == acc, "IC backward: saved statistics have the wrong dtype");
   const auto accOpts = x.options().dtype(acc).memory_format(at::MemoryFormat::Contiguous);
   const int64_t C = sh.C;
