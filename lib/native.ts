@@ -164,7 +164,7 @@ export interface NativeBinding {
   bceWithLogits(x: H, target: H, weight: H | null, posWeight: H | null, reduction: string): H;
   klDiv(x: H, target: H, reduction: string, logTarget: boolean): H;
   TrainStepHandle: new () => TrainStepHandle;
-  trainStepCreate(m: ModuleHandle, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean }): TrainStepHandle;
+  trainStepCreate(m: ModuleHandle, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean; channelsLast: boolean; cudnnBenchmark: boolean }): TrainStepHandle;
   trainStepRun(s: TrainStepHandle, x: H, y: H): Promise<{ loss: H; correct: H; mode: 'eager' | 'warmup' | 'graph'; note: string | null }>;
   trainStepDispose(s: TrainStepHandle): void;
   evalStep(m: ModuleHandle, x: H, y: H, k: number, device: Opt<string>, amp: Opt<string>): Promise<{ lossSum: H; correct1: H; correctK: H }>;

@@ -29,6 +29,8 @@ struct StepOptions {
   c10::optional<at::ScalarType> amp;  // kBFloat16 or kHalf
   double labelSmoothing = 0;
   bool cudaGraph = true;
+  bool channelsLast = false;   // 4-d inputs in channels-last memory order (the model's weights are converted by the caller)
+  bool cudnnBenchmark = true;  // let cuDNN time its algorithms for each new shape (CUDA)
 };
 
 struct StepResult {
@@ -69,7 +71,7 @@ class TrainStep {
     at::Tensor logits;
     {
       compat::AutocastScope autocast(opt_.device.type(), opt_.amp);
-      logits = forwardAny(*module_, x);
+      logits = forwardAny(*module_, opt_.channelsLast && x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x);
     }
     if (logits.dim() != 2) throw ArgRangeError("the model must return logits of shape [N, classes], got [" + c10::Join(", ", logits.sizes()) + "]");
     at::Tensor loss = at::cross_entropy_loss(logits.to(at::kFloat), y, {}, at::Reduction::Mean, -100, opt_.labelSmoothing);
@@ -156,7 +158,8 @@ class TrainStep {
   }
 
   void capture(const at::Tensor& x, const at::Tensor& y) {
-    staticX_ = x.clone();
+    // Channels-last static input: each replay's copy into it converts the batch's layout, with no extra pass.
+    staticX_ = x.clone(opt_.channelsLast && x.dim() == 4 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Preserve);
     staticY_ = y.clone();
     lrAtCapture_ = sgd_->lr(0);
     lrScale_ = at::ones({}, at::TensorOptions().dtype(at::kFloat).device(opt_.device));
@@ -249,8 +252,13 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 1)) throw ArgRangeError("labelSmoothing must be in [0, 1)");
       Napi::Value g = opts.Get("cudaGraph");
       if (g.IsBoolean()) o.cudaGraph = g.As<Napi::Boolean>().Value();
+      Napi::Value cl = opts.Get("channelsLast");
+      if (cl.IsBoolean()) o.channelsLast = cl.As<Napi::Boolean>().Value();
+      Napi::Value cb = opts.Get("cudnnBenchmark");
+      if (cb.IsBoolean()) o.cudnnBenchmark = cb.As<Napi::Boolean>().Value();
     }
     if (o.device.is_cuda() && !at::hasCUDA()) throw ArgTypeError("device " + o.device.str() + " requested but LibTorch sees no CUDA device");
+    if (o.device.is_cuda() && o.cudnnBenchmark) at::globalContext().setBenchmarkCuDNN(true);
     if (o.amp) {
       // Fail here rather than at the first step (after data loading) when this LibTorch cannot autocast to
       // that dtype on that device: CPU autocast takes only bf16 before LibTorch 2.4.

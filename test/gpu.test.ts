@@ -101,22 +101,48 @@ describe.skipIf(!hasCuda)('CUDA tensors', () => {
     t.dispose();
   });
 
-  it('after graph-captured training, evaluation (running statistics) sees what training learned', async () => {
-    // Seen on an H200 (2026-11-26): ResNet-110 trained with bf16 autocast to 82% train accuracy predicted one
-    // class for every test image: the autocast cast cache was never cleared, so evaluation (on a worker thread
-    // that had run warm-up steps) used bf16 copies of the warm-up weights. Train on a fixed batch, evaluate it.
+  // Seen on an H200 (2026-11-26): ResNet-110 trained with bf16 autocast to 82% train accuracy predicted one class
+  // for every test image: the autocast cast cache was never cleared, so evaluation (on a worker thread that had
+  // run warm-up steps) used bf16 copies of the warm-up weights. Train on a fixed batch, evaluate it. The IC layout
+  // runs the fused CUDA IC kernels inside the captured graph (channels-last, the Trainer's default on CUDA).
+  for (const layout of ['baseline', 'relu-ic-conv'] as const) {
+    it(`after graph-captured bf16 training (${layout}, channels-last), evaluation (running statistics) sees what training learned`, async () => {
+      torch.manualSeed(0);
+      const m = torch.resnetCifar({ depth: 8, layout }).to('cuda');
+      const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05, momentum: 0.9 }), { device: 'cuda', amp: 'bf16' });
+      expect(t.channelsLast).toBe(true);
+      torch.tidy(() => expect(m.stateDict()['conv1.weight'].memoryFormat).toBe('channelsLast'));
+      const images = torch.randint(0, 256, [64, 3, 32, 32], { dtype: 'uint8', device: 'cuda' });
+      const labels = torch.randint(0, 10, [64], { device: 'cuda' });
+      const x = torch.normalizeBatch(images);
+      const modes = new Set<string>();
+      for (let i = 0; i < 60; i++) await torch.tidy(async () => modes.add((await t.step(x, labels)).mode));
+      expect([...modes].sort()).toEqual(['graph', 'warmup']);
+      for (const amp of [null, 'bf16'] as const) {
+        const r = await torch.evaluate(m, { images, labels }, { device: 'cuda', amp });
+        expect(r.acc, `evaluation with amp ${amp}`).toBeGreaterThan(0.5); // memorised in training; evaluation must agree
+      }
+      t.dispose();
+    });
+  }
+
+  it('channels-last and NCHW training steps agree (eager, float32, no dropout)', async () => {
     torch.manualSeed(0);
-    const m = torch.resnetCifar({ depth: 8, layout: 'baseline' }).to('cuda');
-    const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05, momentum: 0.9 }), { device: 'cuda', amp: 'bf16' });
-    const images = torch.randint(0, 256, [64, 3, 32, 32], { dtype: 'uint8', device: 'cuda' });
-    const labels = torch.randint(0, 10, [64], { device: 'cuda' });
-    const x = torch.normalizeBatch(images);
-    for (let i = 0; i < 60; i++) await t.step(x, labels);
-    for (const amp of [null, 'bf16'] as const) {
-      const r = await torch.evaluate(m, { images, labels }, { device: 'cuda', amp });
-      expect(r.acc, `evaluation with amp ${amp}`).toBeGreaterThan(0.5); // memorised in training; evaluation must agree
+    const a = torch.resnetCifar({ depth: 8, layout: 'baseline' }).to('cuda');
+    const b = torch.resnetCifar({ depth: 8, layout: 'baseline' }).to('cuda');
+    torch.tidy(() => b.loadStateDict(a.stateDict()));
+    const ta = new torch.Trainer(a, new torch.SGD(a.parameters(), { lr: 0.05, momentum: 0.9 }), { device: 'cuda', cudaGraph: false });
+    const tb = new torch.Trainer(b, new torch.SGD(b.parameters(), { lr: 0.05, momentum: 0.9 }), { device: 'cuda', cudaGraph: false, channelsLast: false });
+    expect([ta.channelsLast, tb.channelsLast]).toEqual([true, false]);
+    const x = torch.randn([32, 3, 32, 32], { device: 'cuda' });
+    const y = torch.randint(0, 10, [32], { device: 'cuda' });
+    for (let i = 0; i < 4; i++) {
+      const la = (await ta.step(x, y)).loss.item() as number;
+      const lb = (await tb.step(x, y)).loss.item() as number;
+      expect(Math.abs(la - lb)).toBeLessThan(2e-3 * Math.max(1, Math.abs(lb)));
     }
-    t.dispose();
+    ta.dispose();
+    tb.dispose();
   });
 
   it('rejects a mismatched device pair with a clear error', () => {

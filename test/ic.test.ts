@@ -589,50 +589,109 @@ describe('icLayer errors', () => {
 
 describe.skipIf(!cuda.isAvailable())('IC layer on CUDA', () => {
   const C = 8;
-  const params = (device = 'cuda') => ({
-    weight: tensor(normals(C, 91, 0.5, 1), { device }),
-    bias: tensor(normals(C, 92, 0.5, 0), { device }),
-    runningMean: zeros([C], { device }),
-    runningVar: ones([C], { device }),
+  const params = (device = 'cuda', channels = C) => ({
+    weight: tensor(normals(channels, 91, 0.5, 1), { device }),
+    bias: tensor(normals(channels, 92, 0.5, 0), { device }),
+    runningMean: zeros([channels], { device }),
+    runningVar: ones([channels], { device }),
   });
-  const layouts = [
-    { name: 'NCHW', fmt: 'contiguous' as const },
-    { name: 'channels-last', fmt: 'channelsLast' as const },
+  const tol: Record<string, number> = { float64: 1e-9, float32: 1e-4, float16: 2e-2, bfloat16: 6e-2 };
+  // Shapes that take each path of the fused kernels (native/ic/ic_cuda.cu): NCHW planes whose size is a multiple
+  // of 4 (mask groups inside a plane) or not (groups across planes), channels-last with C a multiple of 4 (a
+  // group is 4 channels of a row) or not, (N, C) input, and a ResNet-110 stage-1 shape with many splits per channel.
+  const cases: { shape: number[]; fmts: ('contiguous' | 'channelsLast')[]; dtypes: readonly DType[] }[] = [
+    { shape: [8, C, 6, 6], fmts: ['contiguous', 'channelsLast'], dtypes: ['float32', 'float16', 'bfloat16', 'float64'] },
+    { shape: [4, 6, 5, 5], fmts: ['contiguous', 'channelsLast'], dtypes: ['float32', 'bfloat16'] },
+    { shape: [64, 12], fmts: ['contiguous'], dtypes: ['float32', 'bfloat16'] },
+    { shape: [30, 5], fmts: ['contiguous'], dtypes: ['float32'] },
+    { shape: [32, 16, 32, 32], fmts: ['contiguous', 'channelsLast'], dtypes: ['float32', 'bfloat16'] },
   ];
-  const tol: Record<string, number> = { float32: 1e-4, float16: 2e-2, bfloat16: 6e-2 };
 
-  for (const dtype of ['float32', 'float16', 'bfloat16'] as const) {
-    for (const { name, fmt } of layouts) {
-      it(`${dtype}, ${name}: fused and composite agree with the formula and the masked reference (forward and backward)`, () => {
-        tidy(() => {
-          const shape = [8, C, 6, 6], p = 0.3, eps = 1e-5;
-          const xv = inputValues(shape, 93);
-          const gv = normals(prod(shape), 94);
-          const pr = params();
-          for (const impl of ['fused', 'composite'] as const) {
-            const x = tensor(Float64Array.from(xv), { shape, dtype, device: 'cuda' }).contiguous(fmt).requiresGrad_();
-            const w = pr.weight.detach().clone().requiresGrad_(), b = pr.bias.detach().clone().requiresGrad_();
-            const g = tensor(Float64Array.from(gv), { shape, dtype, device: 'cuda' });
-            const y = icLayer(x, { impl, dropRate: p, eps, weight: w, bias: b, runningMean: zeros([C], { device: 'cuda' }), runningVar: ones([C], { device: 'cuda' }) });
-            expect(y.shape).toEqual(shape);
-            expect(y.dtype).toBe(dtype);
-            y.mul(g).sum().backward();
-            // Reference in float32 from the same (rounded) input, with the mask inferred from the output.
-            const mask = y.ne(0).to('float32');
-            const kept = vals(mask.sum().cpu())[0];
-            expect(Math.abs(kept - prod(shape) * (1 - p))).toBeLessThan(5 * Math.sqrt(prod(shape) * p * (1 - p)));
-            const r = referenceGrads(x.to('float32'), pr.weight, pr.bias, mask, g.to('float32'), p, eps);
-            const t = tol[dtype];
-            const scale = (v: Tensor) => Math.max(...vals(v.cpu()).map(Math.abs));
-            expectClose(vals(y.to('float32').cpu()), vals(r.y.cpu()), t, t * scale(r.y), `${impl} y`);
-            expectClose(vals(x.grad!.to('float32').cpu()), vals(r.dx.cpu()), t, t * scale(r.dx), `${impl} dx`);
-            expectClose(vals(w.grad!.to('float32').cpu()), vals(r.dw.cpu()), t, t * scale(r.dw), `${impl} dweight`);
-            expectClose(vals(b.grad!.to('float32').cpu()), vals(r.db.cpu()), t, t * scale(r.db), `${impl} dbias`);
-          }
-        });
-      });
+  for (const { shape, fmts, dtypes } of cases) {
+    for (const dtype of dtypes) {
+      for (const fmt of fmts) {
+        const name = shape.length === 2 ? '(N, C)' : fmt === 'channelsLast' ? 'channels-last' : 'NCHW';
+        for (const affine of dtype === 'float32' ? [true, false] : [true]) {
+          it(`${dtype}, ${name} [${shape}]${affine ? '' : ', no affine'}: fused and composite agree with the formula and the masked reference (forward, backward, running statistics)`, () => {
+            tidy(() => {
+              const Cn = shape[1], p = 0.3, eps = 1e-5;
+              const xv = inputValues(shape, 93);
+              const gv = normals(prod(shape), 94);
+              const pr = params('cuda', Cn);
+              const ref = shape.length === 4 && prod(shape) <= 4096 ? bnRef(xv, shape, new Array(Cn).fill(1), new Array(Cn).fill(0), eps) : null;
+              for (const impl of ['fused', 'composite'] as const) {
+                const x = tensor(Float64Array.from(xv), { shape, dtype, device: 'cuda' }).contiguous(fmt).requiresGrad_();
+                const w = pr.weight.detach().clone().requiresGrad_(), b = pr.bias.detach().clone().requiresGrad_();
+                const g = tensor(Float64Array.from(gv), { shape, dtype, device: 'cuda' });
+                const rm = zeros([Cn], { device: 'cuda' }), rv = ones([Cn], { device: 'cuda' });
+                const y = icLayer(x, { impl, dropRate: p, eps, ...(affine ? { weight: w, bias: b } : {}), runningMean: rm, runningVar: rv });
+                expect(y.shape).toEqual(shape);
+                expect(y.dtype).toBe(dtype);
+                if (shape.length === 4) expect(y.memoryFormat).toBe(x.memoryFormat);
+                y.mul(g).sum().backward();
+                // Reference in float32 (float64 for float64) from the same (rounded) input, with the mask inferred from the output.
+                const rdt = dtype === 'float64' ? 'float64' : 'float32';
+                const mask = y.ne(0).to(rdt);
+                const kept = vals(mask.sum().cpu())[0];
+                expect(Math.abs(kept - prod(shape) * (1 - p))).toBeLessThan(5 * Math.sqrt(prod(shape) * p * (1 - p)));
+                const wr = affine ? pr.weight.to(rdt) : ones([Cn], { device: 'cuda', dtype: rdt });
+                const br = affine ? pr.bias.to(rdt) : zeros([Cn], { device: 'cuda', dtype: rdt });
+                const r = referenceGrads(x.to(rdt), wr, br, mask, g.to(rdt), p, eps);
+                const t = tol[dtype];
+                const scale = (v: Tensor) => Math.max(...vals(v.cpu()).map(Math.abs));
+                expectClose(vals(y.to(rdt).cpu()), vals(r.y.cpu()), t, t * scale(r.y), `${impl} y`);
+                expectClose(vals(x.grad!.to(rdt).cpu()), vals(r.dx.cpu()), t, t * scale(r.dx), `${impl} dx`);
+                if (affine) {
+                  expectClose(vals(w.grad!.to(rdt).cpu()), vals(r.dw.cpu()), t, t * scale(r.dw), `${impl} dweight`);
+                  expectClose(vals(b.grad!.to(rdt).cpu()), vals(r.db.cpu()), t, t * scale(r.db), `${impl} dbias`);
+                } else {
+                  expect(w.grad).toBeNull();
+                }
+                // Running statistics: 0.9 * initial + 0.1 * batch statistics (unbiased variance), in float32.
+                if (ref && dtype !== 'float16' && dtype !== 'bfloat16') {
+                  expectClose(vals(rm.cpu()), ref.mean.map((m) => 0.1 * m), 1e-5, 1e-5, `${impl} running_mean`);
+                  expectClose(vals(rv.cpu()), ref.unbiasedVar.map((v) => 0.9 + 0.1 * v), 1e-5, 1e-5, `${impl} running_var`);
+                }
+              }
+            });
+          });
+        }
+      }
     }
   }
+
+  it('fused: when the input needs no gradient, the weight and bias gradients still match the reference', () => {
+    tidy(() => {
+      const shape = [16, C, 8, 8];
+      const x = tensor(Float64Array.from(inputValues(shape, 96)), { shape, device: 'cuda' });
+      const g = tensor(Float64Array.from(normals(prod(shape), 97)), { shape, device: 'cuda' });
+      const pr = params();
+      const f = { w: pr.weight.detach().clone().requiresGrad_(), b: pr.bias.detach().clone().requiresGrad_() };
+      const y = icLayer(x, { impl: 'fused', dropRate: 0.3, weight: f.w, bias: f.b });
+      y.mul(g).sum().backward();
+      expect(x.grad).toBeNull();
+      // Reference with the fused output's mask (inferred from its zeros).
+      const mask = y.ne(0).to('float32');
+      const r = referenceGrads(x, pr.weight, pr.bias, mask, g, 0.3, 1e-5);
+      const scale = (v: Tensor) => Math.max(...vals(v.cpu()).map(Math.abs));
+      expectClose(vals(f.w.grad!.cpu()), vals(r.dw.cpu()), 1e-4, 1e-4 * scale(r.dw), 'dweight');
+      expectClose(vals(f.b.grad!.cpu()), vals(r.db.cpu()), 1e-4, 1e-4 * scale(r.db), 'dbias');
+    });
+  });
+
+  it('fused and composite update the running statistics alike for a bfloat16 input (float32 buffers)', () => {
+    tidy(() => {
+      const shape = [16, C, 8, 8];
+      const x = tensor(Float64Array.from(inputValues(shape, 95)), { shape, dtype: 'bfloat16', device: 'cuda' }).contiguous('channelsLast');
+      const stats = (impl: 'fused' | 'composite') => {
+        const rm = zeros([C], { device: 'cuda' }), rv = ones([C], { device: 'cuda' });
+        icLayer(x, { impl, dropRate: 0.2, runningMean: rm, runningVar: rv });
+        expect(rm.dtype).toBe('float32');
+        return [...vals(rm.cpu()), ...vals(rv.cpu())];
+      };
+      expectClose(stats('fused'), stats('composite'), 1e-3, 1e-3, 'running statistics');
+    });
+  });
 
   for (const p of [0.1, 0.5, 0.9]) {
     it(`fused keeps about 1 - p of a large tensor (p = ${p})`, () => {

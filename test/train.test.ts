@@ -145,6 +145,37 @@ describe('Trainer (native step)', () => {
     m.dispose();
   });
 
+  it('channelsLast: the weights are converted once and the step trains as in NCHW; the default is off on the CPU', async () => {
+    torch.manualSeed(2);
+    const a = torch.resnetCifar({ depth: 8, layout: 'baseline' });
+    const b = torch.resnetCifar({ depth: 8, layout: 'baseline' });
+    torch.tidy(() => b.loadStateDict(a.stateDict()));
+    const ta = new torch.Trainer(a, new torch.SGD(a.parameters(), { lr: 0.1, momentum: 0.9 }), { channelsLast: true });
+    const tb = new torch.Trainer(b, new torch.SGD(b.parameters(), { lr: 0.1, momentum: 0.9 }));
+    expect([ta.channelsLast, tb.channelsLast]).toEqual([true, false]);
+    torch.tidy(() => {
+      expect(a.stateDict()['conv1.weight'].memoryFormat).toBe('channelsLast');
+      expect(b.stateDict()['conv1.weight'].memoryFormat).toBe('contiguous');
+    });
+    const x = torch.randn([16, 3, 32, 32]);
+    const y = torch.randint(0, 10, [16]);
+    for (let i = 0; i < 3; i++) {
+      const [ra, rb] = [await ta.step(x, y), await tb.step(x, y)];
+      expect(ra.loss.item()).toBeCloseTo(rb.loss.item() as number, 4);
+    }
+    ta.dispose();
+    tb.dispose();
+  });
+
+  it('rejects unknown options and non-boolean flags', () => {
+    const m = torch.resnetCifar({ depth: 8 });
+    const opt = new torch.SGD(m.parameters(), { lr: 0.1 });
+    expect(() => new torch.Trainer(m, opt, { channelLast: true } as never)).toThrow(/^Trainer: unknown option 'channelLast'; did you mean 'channelsLast'\?/);
+    expect(() => new torch.Trainer(m, opt, { cudnnBenchmark: 1 } as never)).toThrow(/^Trainer: expected a boolean for cudnnBenchmark/);
+    opt.dispose();
+    m.dispose();
+  });
+
   it('rejects mismatched batches with a clear error', async () => {
     const m = torch.resnetCifar({ depth: 8 });
     const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.1 }));

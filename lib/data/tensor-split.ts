@@ -110,11 +110,11 @@ export function channelStats(images: Tensor): { mean: number[]; std: number[] } 
   return tidy(() =>
     noGrad(() => {
       const C = images.shape[1];
-      // Sums in float64 per chunk of images keep the temporaries small and the totals exact enough.
+      // Sums in float64 per chunk of about 4M values keep the temporaries small (~100 MiB) and the totals exact.
       const sum = new Float64Array(C);
       const sq = new Float64Array(C);
       const N = images.shape[0];
-      const step = Math.max(1, Math.floor(2 ** 24 / Math.max(1, images.numel() / Math.max(1, N))));
+      const step = Math.max(1, Math.floor(2 ** 22 / Math.max(1, images.numel() / Math.max(1, N))));
       for (let i = 0; i < N; i += step) {
         tidy(() => {
           const x = images.narrow(0, i, Math.min(step, N - i)).to('float64').transpose(0, 1).reshape(C, -1);

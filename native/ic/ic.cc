@@ -199,16 +199,11 @@ struct ICFunction : public torch::autograd::Function<ICFunction> {
     if (x.is_cuda()) {
 #ifdef ICTORCH_WITH_CUDA
       x = x.contiguous(x.suggest_memory_format());
-      std::tie(mean, invstd) = at::batch_norm_stats(x, eps);  // float for half/bf16 input
-      at::Tensor biasedVar = invstd.pow(-2).sub_(eps);
-      updateRunningStats(runningMean, runningVar, mean, biasedVar, count, momentum);
-      at::Tensor w = weight.defined() ? weight.to(mean.scalar_type()) : at::ones_like(mean);
-      at::Tensor b = bias.defined() ? bias.to(mean.scalar_type()) : at::zeros_like(mean);
-      at::Tensor scale = w * invstd * invKeep;
-      at::Tensor shift = (b - mean * w * invstd) * invKeep;
-      at::Tensor state;
-      y = cudaForward(x, scale, shift, dropRate, state);
-      ctx->saved_data["philox"] = state;
+      CudaForward f = cudaForward(x, weight, bias, runningMean, runningVar, momentum, eps, dropRate);
+      y = f.y;
+      mean = f.mean;
+      invstd = f.invstd;
+      ctx->saved_data["philox"] = f.philox;
 #endif
     } else {
       x = x.contiguous();
@@ -246,14 +241,20 @@ struct ICFunction : public torch::autograd::Function<ICFunction> {
     const double eps = ctx->saved_data["eps"].toDouble();
     const double dropRate = ctx->saved_data["dropRate"].toDouble();
     const bool affine = ctx->saved_data["affine"].toBool();
+    if (x.is_cuda()) {
+#ifdef ICTORCH_WITH_CUDA
+      // The gradient in the input's memory order (the kernels index both by memory position).
+      const bool rows = x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+      at::Tensor g = grads[0].contiguous(rows ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+      auto [dx, dw, db] = cudaBackward(g, x, affine ? weight : at::Tensor(), mean, invstd, ctx->saved_data["philox"].toTensor(), dropRate, affine,
+                                       ctx->needs_input_grad(0));
+      return {dx, dw, db, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+#endif
+    }
     at::Tensor g = grads[0].contiguous(x.suggest_memory_format());
     at::Tensor gy;  // gradient with respect to the batch-norm output: grad * mask / (1 - p)
     if (dropRate == 0.0) {
       gy = g;
-    } else if (x.is_cuda()) {
-#ifdef ICTORCH_WITH_CUDA
-      gy = cudaMaskGrad(g, ctx->saved_data["philox"].toTensor(), dropRate);
-#endif
     } else {
       CpuKey key{static_cast<uint32_t>(ctx->saved_data["keyLo"].toInt()), static_cast<uint32_t>(ctx->saved_data["keyHi"].toInt())};
       gy = at::empty_like(g);

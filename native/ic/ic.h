@@ -2,6 +2,7 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <string>
+#include <tuple>
 
 namespace ictorch::ic {
 
@@ -27,11 +28,19 @@ at::Tensor icComposite(const at::Tensor& x, const at::Tensor& weight, const at::
                        const at::Tensor& runningVar, const Options& o);
 
 #ifdef ICTORCH_WITH_CUDA
-// Fused CUDA forward: y = mask ? (x*scale + shift) : 0 in one pass; returns y. `philoxState` receives the
-// generator state (raw bytes) needed to regenerate the mask.
-at::Tensor cudaForward(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& shift, double dropRate, at::Tensor& philoxState);
-// Regenerates the mask: returns grad * mask / (1 - p).
-at::Tensor cudaMaskGrad(const at::Tensor& grad, const at::Tensor& philoxState, double dropRate);
+// The fused CUDA path (ic_cuda.cu). Forward: batch statistics, scale/shift and the running-statistics update in
+// two kernels, then y = keep ? (x - mean) * scale + shift : 0 in one; `philox` (raw bytes of the generator state)
+// lets backward regenerate the mask. mean/invstd are in the accumulation type (float, or double for double).
+struct CudaForward {
+  at::Tensor y, mean, invstd, philox;
+};
+CudaForward cudaForward(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& runningMean,
+                        const at::Tensor& runningVar, double momentum, double eps, double dropRate);
+// Backward from the output gradient g (same shape and memory layout as x): (dx, dweight, dbias); dweight and
+// dbias are undefined when !affine, dx when !inputGrad (the input needs no gradient: its pass is skipped).
+std::tuple<at::Tensor, at::Tensor, at::Tensor> cudaBackward(const at::Tensor& g, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& mean,
+                                                            const at::Tensor& invstd, const at::Tensor& philoxState, double dropRate, bool affine,
+                                                            bool inputGrad);
 #endif
 
 }  // namespace ictorch::ic

@@ -1,4 +1,5 @@
-// ic_math.h: scalar maths of the IC layer shared by the CPU and CUDA kernels.
+// ic_math.h: scalar maths of the IC layer shared by the CPU and CUDA kernels (the CUDA kernels' own maths is in
+// ic_fused.h).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -10,13 +11,6 @@
 #endif
 
 namespace ictorch::ic {
-
-// y = keep ? (x * scale + shift) / (1 - p) : 0, where scale = weight * invstd and shift = bias - mean * scale
-// are per channel; the 1/(1-p) factor is folded into scale/shift by the caller.
-template <typename acc_t>
-IC_HOST_DEVICE acc_t apply(acc_t x, acc_t scale, acc_t shift, bool keep) {
-  return keep ? x * scale + shift : acc_t(0);
-}
 
 // Counter-based random bits for the CPU path: element i is kept when
 //   hash32(hash32(lo32(i) ^ keyLo) ^ hi32(i) ^ keyHi) < (1 - p) * 2^32.
