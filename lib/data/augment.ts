@@ -123,36 +123,54 @@ export interface CropFlipOptions {
   flip?: boolean;
 }
 
-/**
- * The CIFAR training transform (padded random crop and horizontal flip) on a uint8 batch, with each
- * image's randomness drawn from its own seed (`seeds[i]`, e.g. `sampleSeed(seed, epoch, index)`): the
- * result depends only on the seeds, not on batching, order or timing. uint8 `[B, C, H, W]` in and out,
- * on the batch's device; normalise afterwards (`normalizeBatch`).
- */
-export function cropFlipBatch(images: Tensor, seeds: Uint32Array, options: CropFlipOptions = {}): Tensor {
-  const op = 'cropFlipBatch';
-  const [B] = checkImages(op, images);
-  if (!(seeds instanceof Uint32Array) || seeds.length !== B) throw typeError(op, 'seeds', `a Uint32Array of ${B} seeds (one per image)`, seeds);
+function cropFlipOptions(op: string, options: CropFlipOptions): { padding: number; flip: boolean } {
   if (typeof options !== 'object' || options === null) throw typeError(op, 'options', '{padding, flip}', options);
   const padding = checkInt(op, 'padding', options.padding ?? 4, 0, 1 << 20);
   const flip = options.flip ?? true;
   if (typeof flip !== 'boolean') throw typeError(op, 'flip', 'a boolean', flip);
-  if (B === 0 || (padding === 0 && !flip)) return images.clone();
-  const dy = new BigInt64Array(B);
-  const dx = new BigInt64Array(B);
-  const f = new Uint8Array(B);
+  return { padding, flip };
+}
+
+/**
+ * Each image's crop offsets and flip for `cropFlipBatch`, drawn from its own seed (mulberry32: row offset,
+ * column offset, then flip): `[dy, dx, flip]` per image, row-major in one BigInt64Array of 3·B values.
+ */
+export function cropFlipParams(seeds: Uint32Array, options: CropFlipOptions = {}): BigInt64Array {
+  const { padding } = cropFlipOptions('cropFlipParams', options);
+  if (!(seeds instanceof Uint32Array)) throw typeError('cropFlipParams', 'seeds', 'a Uint32Array of per-image seeds', seeds);
+  const out = new BigInt64Array(3 * seeds.length);
   const span = 2 * padding + 1;
-  for (let i = 0; i < B; i++) {
+  for (let i = 0; i < seeds.length; i++) {
     const next = mulberry32(seeds[i]);
-    dy[i] = BigInt(Math.floor(next() * span));
-    dx[i] = BigInt(Math.floor(next() * span));
-    f[i] = next() < 0.5 ? 1 : 0;
+    out[3 * i] = BigInt(Math.floor(next() * span));
+    out[3 * i + 1] = BigInt(Math.floor(next() * span));
+    out[3 * i + 2] = next() < 0.5 ? 1n : 0n;
   }
+  return out;
+}
+
+/**
+ * The CIFAR training transform (padded random crop and horizontal flip) on a uint8 batch, with each
+ * image's randomness drawn from its own seed (`seeds[i]`, e.g. `sampleSeed(seed, epoch, index)`): the
+ * result depends only on the seeds, not on batching, order or timing. `params` may instead be the int64
+ * `[B, 3]` tensor of `cropFlipParams` already on the batch's device (no host transfer per batch).
+ * uint8 `[B, C, H, W]` in and out, on the batch's device; normalise afterwards (`normalizeBatch`).
+ */
+export function cropFlipBatch(images: Tensor, params: Uint32Array | Tensor, options: CropFlipOptions = {}): Tensor {
+  const op = 'cropFlipBatch';
+  const [B] = checkImages(op, images);
+  const { padding, flip } = cropFlipOptions(op, options);
+  const isTensor = params instanceof Tensor;
+  if (isTensor ? params.dtype !== 'int64' || params.ndim !== 2 || params.shape[0] !== B || params.shape[1] !== 3 : !(params instanceof Uint32Array) || params.length !== B) {
+    throw typeError(op, 'params', `a Uint32Array of ${B} seeds (one per image) or an int64 Tensor [${B}, 3] from cropFlipParams`, params);
+  }
+  if (B === 0 || (padding === 0 && !flip)) return images.clone();
   return tidy(() => {
     const device = images.device;
-    const rowOff = padding > 0 ? tensor(dy, { shape: [B, 1], device }) : null;
-    const colOff = padding > 0 ? tensor(dx, { shape: [B, 1], device }) : null;
-    const flips = flip ? tensor(f, { shape: [B, 1], dtype: 'bool', device }) : null;
+    const p = isTensor ? params.to({ device }) : tensor(cropFlipParams(params, { padding, flip }), { shape: [B, 3], device });
+    const rowOff = padding > 0 ? p.narrow(1, 0, 1) : null;
+    const colOff = padding > 0 ? p.narrow(1, 1, 1) : null;
+    const flips = flip ? p.narrow(1, 2, 1).eq(1) : null;
     return padCropFlip(images, padding, rowOff, colOff, flips);
   });
 }

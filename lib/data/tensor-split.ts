@@ -10,8 +10,8 @@ import { noGrad } from '../autograd';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkInt, typeError } from '../validate';
-import { cropFlipBatch, type CropFlipOptions } from './augment';
-import { batchCount, planEpoch, sampleSeed, shardLength, type EpochPlan } from './order';
+import { cropFlipBatch, cropFlipParams, type CropFlipOptions } from './augment';
+import { batchCount, planEpoch, sampleSeed, shardLength } from './order';
 import type { Batch, BatchesOptions, DataSplit, Dataset, NumBatchesOptions, Split, TensorDataset } from './types';
 
 /** Options of a `TensorSplit`. */
@@ -70,28 +70,42 @@ export class TensorSplit implements DataSplit, Split {
     return batchCount(n, batchSize, options.dropLast ?? training);
   }
 
-  /** The batches of one epoch (see `BatchesOptions`): uint8 images and int64 labels on `device`. */
+  /**
+   * The batches of one epoch (see `BatchesOptions`): uint8 images and int64 labels on `device`. The epoch's
+   * order and augmentation parameters go to the split's device once per epoch; each batch is then gathered
+   * there with no host transfer (no synchronisation with a GPU per batch).
+   */
   async *batches(options: BatchesOptions): AsyncIterableIterator<Batch> {
     const plan = planEpoch(`${this.name}.batches`, this.length, this.name === 'train', options);
-    for (let p = plan.start; p < plan.count; p++) {
-      if (plan.signal?.aborted) return;
-      yield this.batchAt(plan, p);
+    if (plan.start >= plan.count) return;
+    const device = this.images.device;
+    const used = plan.order.subarray(0, Math.min(plan.order.length, plan.count * plan.batchSize));
+    const orderT = tensor(used, { dtype: 'int64', device });
+    let paramsT: Tensor | null = null;
+    try {
+      if (plan.augment) {
+        const seeds = Uint32Array.from(used, (i) => sampleSeed(plan.seed, plan.epoch, i));
+        paramsT = tensor(cropFlipParams(seeds, this.transform), { shape: [used.length, 3], device });
+      }
+      for (let p = plan.start; p < plan.count; p++) {
+        if (plan.signal?.aborted) return;
+        const indices = plan.batch(p).slice();
+        const at = p * plan.batchSize;
+        const { images, labels } = tidy(() =>
+          noGrad(() => {
+            const idx = orderT.narrow(0, at, indices.length);
+            let x = this.images.indexSelect(0, idx);
+            if (paramsT) x = cropFlipBatch(x, paramsT.narrow(0, at, indices.length), this.transform);
+            const y = this.labels.indexSelect(0, idx);
+            return { images: x.to({ device: plan.device }), labels: y.to({ device: plan.device }) };
+          }),
+        );
+        yield { images, labels, indices, position: p };
+      }
+    } finally {
+      orderT.dispose();
+      paramsT?.dispose();
     }
-  }
-
-  // Batch p of the plan, made synchronously (one gather, and the crop/flip when augmenting).
-  private batchAt(plan: EpochPlan, p: number): Batch {
-    const indices = plan.batch(p).slice();
-    const { images, labels } = tidy(() =>
-      noGrad(() => {
-        const idx = tensor(indices, { dtype: 'int64', device: this.images.device });
-        let x = this.images.indexSelect(0, idx);
-        if (plan.augment) x = cropFlipBatch(x, Uint32Array.from(indices, (i) => sampleSeed(plan.seed, plan.epoch, i)), this.transform);
-        const y = this.labels.indexSelect(0, idx);
-        return { images: x.to({ device: plan.device }), labels: y.to({ device: plan.device }) };
-      }),
-    );
-    return { images, labels, indices, position: p };
   }
 
   /** Frees the images and labels. Idempotent. */

@@ -463,6 +463,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       const progress = hooks.progressStream ? new Progress({ total: stepsPerEpoch, label: `epoch ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
       const t0 = performance.now();
       const seenBefore = seen;
+      let lastBar = t0;
       let interrupted = false;
       try {
         for await (const batch of train.batches({ ...order, seed: cfg.seed, epoch, start: batchIndex, augment: cfg.augment, device: cfg.device })) {
@@ -486,7 +487,11 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
           seen += size;
           step++;
           batchIndex++;
-          if (progress && (batchIndex % 10 === 0 || batchIndex === stepsPerEpoch)) {
+          // The bar reads the device totals (a host sync on a GPU) at most once a second, at each tenth of the
+          // epoch (the plain log lines) and at its end.
+          const tenth = Math.floor((batchIndex * 10) / stepsPerEpoch) !== Math.floor(((batchIndex - 1) * 10) / stepsPerEpoch);
+          if (progress && (tenth || batchIndex === stepsPerEpoch || performance.now() - lastBar >= 1000)) {
+            lastBar = performance.now();
             const [l, c] = Array.from(sums.toArray() as Float64Array);
             progress.update(batchIndex, { loss: l / seen, acc: c / seen, imagesPerSec: (seen - seenBefore) / ((performance.now() - t0) / 1000) });
           }
