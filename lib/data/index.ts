@@ -7,3 +7,6 @@ export * from './augment';
 export * from './sampler';
 export * from './spec';
 export * from './order';
+export * from './imagenet';
+export { imagenetIndex, type ImageNetIndex, type IndexedSplit, type ImageNetIndexOptions } from './imagenet-index';
+export { ImageDecoder, decodeImageFile, jpegInfo, type ImageTransform, type DecodeFailure } from './jpeg';
