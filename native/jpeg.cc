@@ -587,6 +587,12 @@ Result decodeImpl(const uint8_t* data, size_t size, const Transform* t, uint32_t
   if (!ensureCreated(c)) return fail(Status::Error, std::string("libjpeg could not start: ") + c.err.message);
   Header h;
   if (!readHeader(c, data, size, h)) return libjpegFailure(c, "bad JPEG header");
+  // Whatever happens next, the decompressor goes back to its idle state for the next image (decodeRows
+  // aborts on its own; this covers the early returns; aborting twice is harmless).
+  struct Reset {
+    j_decompress_ptr ci;
+    ~Reset() { jpeg_abort_decompress(ci); }
+  } reset{&c.cinfo};
   Result r;
   r.width = h.width, r.height = h.height;
   if (h.width <= 0 || h.height <= 0) return fail(Status::Corrupt, "the JPEG header declares an empty image");
