@@ -128,12 +128,16 @@ async function stamp(p: string): Promise<Stamp> {
   return [p, st.mtimeMs, st.size];
 }
 
-/** The first existing file named one of `names` in one of `dirs`. */
-async function findFile(dirs: string[], names: string[]): Promise<string | undefined> {
+/**
+ * The first existing file named one of `names` in one of `dirs`. The candidates looked at before it and
+ * found missing go to `absent`: the cached index is stale once one of them appears.
+ */
+async function findFile(dirs: string[], names: string[], absent: string[]): Promise<string | undefined> {
   for (const d of dirs) {
     for (const n of names) {
       const p = path.join(d, n);
       if (await isFile(p)) return p;
+      absent.push(p);
     }
   }
   return undefined;
@@ -200,7 +204,7 @@ function parseNames(text: string): Map<string, string> {
   return out;
 }
 
-async function walk(root: string, options: ImageNetIndexOptions): Promise<{ index: ImageNetIndex; stamps: Stamp[] }> {
+async function walk(root: string, options: ImageNetIndexOptions): Promise<{ index: ImageNetIndex; stamps: Stamp[]; absent: string[] }> {
   const layout = 'expected train/<wnid>/*.JPEG and val/ (val/<wnid>/*.JPEG, or a flat val/ with LOC_val_solution.csv or a "<file> <wnid>" list)';
   const trainDir = path.join(root, 'train');
   const valDir = path.join(root, 'val');
@@ -209,6 +213,7 @@ async function walk(root: string, options: ImageNetIndexOptions): Promise<{ inde
   // Stamps are taken before listing, so a change made during the walk invalidates the index next time.
   // (Not the root's: writing the cache file there changes it.)
   const stamps: Stamp[] = [await stamp(trainDir), await stamp(valDir)];
+  const absent: string[] = [];
   const all = await subdirs(trainDir);
   if (all.length === 0) throw new Error(`${OP}: "${trainDir}" has no class folders; ${layout}`);
   if (options.classes !== undefined && options.classes > all.length) {
@@ -271,7 +276,7 @@ async function walk(root: string, options: ImageNetIndexOptions): Promise<{ inde
       }
     });
   } else {
-    const labelsFile = options.valLabels !== undefined ? path.resolve(root, options.valLabels) : await findFile(searchDirs(root), LABEL_FILES);
+    const labelsFile = options.valLabels !== undefined ? path.resolve(root, options.valLabels) : await findFile(searchDirs(root), LABEL_FILES, absent);
     if (labelsFile === undefined) {
       throw new Error(`${OP}: "${valDir}" holds images but no labels were found: looked for ${LABEL_FILES.join(' and ')} in ${searchDirs(root).join(', ')}; name one with {valLabels: 'path'}`);
     }
@@ -299,7 +304,7 @@ async function walk(root: string, options: ImageNetIndexOptions): Promise<{ inde
   }
 
   let classNames: string[] | undefined;
-  const namesFile = await findFile(searchDirs(root), NAME_FILES);
+  const namesFile = await findFile(searchDirs(root), NAME_FILES, absent);
   if (namesFile) {
     const names = parseNames(await fs.promises.readFile(namesFile, 'utf8'));
     classNames = classes.map((c) => names.get(c) ?? c);
@@ -313,7 +318,7 @@ async function walk(root: string, options: ImageNetIndexOptions): Promise<{ inde
     val: { dir: 'val', folders: valFolders, names: valNames, labels: Int32Array.from(valLabels) },
     fromCache: false,
   };
-  return { index, stamps };
+  return { index, stamps, absent };
 }
 
 // ------------------------------------------------------------------------------------------------ cache
@@ -331,6 +336,7 @@ interface CacheFile {
   root: string;
   key: string;
   stamps: Stamp[];
+  absent: string[];
   classes: string[];
   classNames: string[] | null;
   train: CachedSplit;
@@ -387,7 +393,10 @@ async function readCache(file: string, root: string, key: string): Promise<Image
   if (typeof c !== 'object' || c === null || c.format !== FORMAT || c.version !== VERSION || c.root !== root || c.key !== key) return undefined;
   if (!Array.isArray(c.classes) || c.classes.length === 0 || !c.classes.every((x) => typeof x === 'string' && x !== '' && !x.includes('/'))) return undefined;
   if (c.classNames !== null && (!Array.isArray(c.classNames) || c.classNames.length !== c.classes.length || !c.classNames.every((x) => typeof x === 'string'))) return undefined;
-  if (!isSplit(c.train) || !isSplit(c.val) || !Array.isArray(c.stamps)) return undefined;
+  if (!isSplit(c.train) || !isSplit(c.val) || !Array.isArray(c.stamps) || !Array.isArray(c.absent)) return undefined;
+  for (const p of c.absent) {
+    if (typeof p !== 'string' || (await isFile(p))) return undefined;
+  }
   for (const s of c.stamps) {
     if (!Array.isArray(s) || s.length !== 3 || typeof s[0] !== 'string') return undefined;
     try {
@@ -403,7 +412,7 @@ async function readCache(file: string, root: string, key: string): Promise<Image
   return { root, classes: c.classes, classNames: c.classNames ?? undefined, train, val, cacheFile: file, fromCache: true };
 }
 
-async function writeCache(files: string[], index: ImageNetIndex, key: string, stamps: Stamp[]): Promise<string | undefined> {
+async function writeCache(files: string[], index: ImageNetIndex, key: string, stamps: Stamp[], absent: string[]): Promise<string | undefined> {
   const split = (s: IndexedSplit): CachedSplit => ({ dir: s.dir, folders: s.folders, names: s.names.join('\n'), labels: Array.from(s.labels) });
   const body: CacheFile = {
     format: FORMAT,
@@ -411,6 +420,7 @@ async function writeCache(files: string[], index: ImageNetIndex, key: string, st
     root: index.root,
     key,
     stamps,
+    absent,
     classes: index.classes,
     classNames: index.classNames ?? null,
     train: split(index.train),
@@ -447,7 +457,7 @@ export async function imagenetIndex(dir: string, options: ImageNetIndexOptions =
       return cached;
     }
   }
-  const { index, stamps } = await walk(root, options);
-  index.cacheFile = await writeCache(files, index, key, stamps);
+  const { index, stamps, absent } = await walk(root, options);
+  index.cacheFile = await writeCache(files, index, key, stamps, absent);
   return index;
 }

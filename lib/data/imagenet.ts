@@ -96,10 +96,6 @@ class DecoderLease {
     this.decoder ??= new ImageDecoder(this.workers);
     return this.decoder;
   }
-  /** The decoder if it was started (for its in-flight counters). */
-  peek(): ImageDecoder | undefined {
-    return this.decoder;
-  }
   close(): void {
     this.closed = true;
     this.decoder?.dispose();
@@ -145,6 +141,7 @@ export class ImageNetSplit implements DataSplit {
   private readonly corrupt = new Map<number, string>();
   private skipped = 0;
   private disposed = false;
+  private ahead = 0;
 
   /** @internal built by `imagenet()`. */
   constructor(
@@ -188,9 +185,12 @@ export class ImageNetSplit implements DataSplit {
     return [...this.corrupt].map(([i, reason]) => ({ file: indexedPath(this.index, this.files, i), reason }));
   }
 
-  /** Batches of decoding in flight right now, over both splits (at most `prefetch` per iterator). */
+  /**
+   * Batches started and not yet handed to the consumer (being decoded, or decoded and waiting), over this
+   * split's iterators: at most `prefetch` per iterator, whatever the consumer's speed.
+   */
   get inFlight(): number {
-    return this.lease.peek()?.inFlight ?? 0;
+    return this.ahead;
   }
 
   private defaults(): boolean {
@@ -251,7 +251,10 @@ export class ImageNetSplit implements DataSplit {
     const pending: Pending[] = [];
     let next = o.start;
     const fill = (): void => {
-      while (next < nb && pending.length < o.prefetch && !o.signal?.aborted) pending.push(this.startBatch(order, next++, o));
+      while (next < nb && pending.length < o.prefetch && !o.signal?.aborted) {
+        pending.push(this.startBatch(order, next++, o));
+        this.ahead++;
+      }
     };
     const onAbort = (): void => pending.forEach((p) => p.cancel());
     o.signal?.addEventListener('abort', onAbort);
@@ -266,6 +269,7 @@ export class ImageNetSplit implements DataSplit {
           throw e;
         } finally {
           pending.shift();
+          this.ahead--;
         }
         if (o.signal?.aborted) {
           disposeBatch(b);
@@ -278,6 +282,7 @@ export class ImageNetSplit implements DataSplit {
       o.signal?.removeEventListener('abort', onAbort);
       for (const p of pending) p.cancel();
       for (const r of await Promise.allSettled(pending.map((p) => p.promise))) if (r.status === 'fulfilled') disposeBatch(r.value);
+      this.ahead -= pending.length;
       pending.length = 0;
     }
   }
