@@ -300,3 +300,53 @@ describe.skipIf(!jpegOk)('decoding and transforms vs PIL / torchvision', () => {
     ok.dispose();
   });
 });
+
+describe('imageFolder decodes as PIL does and keys its cache on file contents', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-folder-'));
+    for (const [k, c] of [['a', 0], ['b', 1]] as const) {
+      for (const split of ['train', 'test']) fs.mkdirSync(path.join(root, split, k), { recursive: true });
+      for (let i = 0; i < 2; i++) fs.writeFileSync(path.join(root, 'train', k, `img${i}.jpg`), await cifarJpeg(c, i, [40, 30]));
+      fs.writeFileSync(path.join(root, 'test', k, 'x.jpg'), await cifarJpeg(c, 9, [40, 30]));
+    }
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it.skipIf(!hasPil || !jpegOk)('gives PIL convert("RGB") colours for a CMYK JPEG (sharp differs: up to 47 levels on one such file)', async () => {
+    const cmyk = path.join(root, 'train', 'b', 'img1.jpg');
+    runPython('import sys, json; from PIL import Image; f = json.load(sys.stdin); Image.open(f).convert("CMYK").save(f, "JPEG", quality=90)', cmyk);
+    const ds = await torch.imageFolder(root, { cache: false });
+    const got = (ds.train.images.toArray() as Uint8Array).subarray(3 * 3 * 30 * 40, 4 * 3 * 30 * 40);
+    const ref = pilReference([{ file: cmyk, op: 'full' }]);
+    const plane = 30 * 40;
+    let max = 0;
+    for (let p = 0; p < plane; p++) for (let ch = 0; ch < 3; ch++) max = Math.max(max, Math.abs(got[ch * plane + p] - ref[3 * p + ch]));
+    expect(max).toBe(0);
+    for (const t of [ds.train.images, ds.train.labels, ds.test.images, ds.test.labels]) t.dispose();
+  });
+
+  it('re-decodes a file whose contents changed with the same size and modification time', async () => {
+    const cacheDir = path.join(root, 'cache');
+    const first = await torch.imageFolder(root, { cacheDir, cache: true });
+    const target = path.join(root, 'train', 'a', 'img0.jpg');
+    const st = fs.statSync(target);
+    const ref = path.join(root, 'mtime-ref');
+    execFileSync('touch', ['-r', target, ref]); // keeps the nanoseconds, which utimes would round
+    const other = fs.readFileSync(path.join(root, 'train', 'a', 'img1.jpg'));
+    // Same length as the original (padded or cut after the end-of-image marker), same mtime.
+    const body = Buffer.alloc(st.size);
+    other.copy(body, 0, 0, Math.min(other.length, st.size));
+    if (other.length > st.size) body.writeUInt16BE(0xffd9, st.size - 2);
+    fs.writeFileSync(target, body);
+    execFileSync('touch', ['-r', ref, target]);
+    expect(fs.statSync(target).mtimeMs).toBe(st.mtimeMs);
+    const second = await torch.imageFolder(root, { cacheDir, cache: true });
+    const a = first.train.images.toArray() as Uint8Array;
+    const b = second.train.images.toArray() as Uint8Array;
+    const S = 3 * 30 * 40;
+    expect(Buffer.from(a.subarray(0, S)).equals(Buffer.from(b.subarray(0, S)))).toBe(false);
+    expect(Buffer.from(a.subarray(S)).equals(Buffer.from(b.subarray(S)))).toBe(true);
+    for (const ds of [first, second]) for (const t of [ds.train.images, ds.train.labels, ds.test.images, ds.test.labels]) t.dispose();
+  });
+});
