@@ -407,7 +407,7 @@ class DecodeImageWorker : public Napi::AsyncWorker {
         }
       } else {
         r_ = J::decodeFull(s.file.data(), s.file.size(), s);
-        if (r_.status == J::Status::Ok) data_.assign(s.rgb.begin(), s.rgb.begin() + size_t(r_.width) * r_.height * 3);
+        if (r_.status == J::Status::Ok) data_.assign(s.rgb.data(), s.rgb.data() + size_t(r_.width) * r_.height * 3);
       }
     } catch (const std::bad_alloc&) {
       r_.status = J::Status::Error;

@@ -117,6 +117,10 @@ Plan makePlan(int width, int height, const Transform& t, uint32_t seed) {
 #else
 #define ICTORCH_SIMD_CLONES
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define ICTORCH_X86_AVX2 1
+#endif
 
 namespace {
 constexpr int kPrecisionBits = 32 - 8 - 2;
@@ -264,21 +268,81 @@ void horizontalRowAny(int K, const uint8_t* in, const int* start, const int32_t*
   }
 }
 
+#ifdef ICTORCH_X86_AVX2
+bool hasAvx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+
+// The horizontal weights per pair of outputs for horizontalAvx2: for pair j and tap x, 8 lanes
+// [k(2j, x) x 4, k(2j + 1, x) x 4] (R, G, B and a spare lane per output).
+void pairWeights(const std::vector<int32_t>& k, int K, int outW, std::vector<int32_t>& kp) {
+  const int pairs = outW / 2;
+  kp.resize(size_t(pairs) * K * 8);
+  for (int j = 0; j < pairs; ++j)
+    for (int x = 0; x < K; ++x)
+      for (int l = 0; l < 8; ++l) kp[(size_t(j) * K + x) * 8 + l] = k[size_t(2 * j + (l >> 2)) * K + x];
+}
+
+// horizontalRow for two outputs at a time in one 8 x int32 register: the same integer sums, so the same
+// bytes. Reads one byte past each pixel it uses and writes one byte past each output pair: the buffers
+// keep a few bytes of slack.
+__attribute__((target("avx2"))) void horizontalAvx2(const uint8_t* in, const int* start, const int32_t* kp, int K, int pairs, uint8_t* t) {
+  for (int j = 0; j < pairs; ++j, t += 6) {
+    const uint8_t* p0 = in + 3 * start[2 * j];
+    const uint8_t* p1 = in + 3 * start[2 * j + 1];
+    const int32_t* w = kp + size_t(j) * K * 8;
+    __m256i acc = _mm256_set1_epi32(kHalf);
+    for (int x = 0; x < K; ++x) {
+      uint32_t a, b;
+      std::memcpy(&a, p0 + 3 * x, 4);
+      std::memcpy(&b, p1 + 3 * x, 4);
+      __m128i v = _mm_cvtsi64_si128(int64_t(uint64_t(a) | (uint64_t(b) << 32)));
+      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(v), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 8 * x))));
+    }
+    // clip8: v >> 22, saturated to [0, 255] by the two packs.
+    acc = _mm256_srai_epi32(acc, kPrecisionBits);
+    __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    uint64_t bytes = uint64_t(_mm_cvtsi128_si64(_mm_packus_epi16(p16, p16)));
+    uint32_t first = uint32_t(bytes), second = uint32_t(bytes >> 32);
+    std::memcpy(t, &first, 4);
+    std::memcpy(t + 3, &second, 4);
+  }
+}
+#endif
+
+// Bytes of slack kept after the buffers the AVX2 pass reads and writes.
+constexpr size_t kSlack = 16;
+
 // The resampling proper. `region` holds decoded-image rows [g.cy0, g.cy1) starting at column regionX0
-// (RGB, `stride` bytes per row). Horizontal pass into s.temp, then vertical pass into CHW.
+// (RGB, `stride` bytes per row; `padded`: readable slack after the last row). Horizontal pass into
+// s.temp, then vertical pass into CHW.
 ICTORCH_SIMD_CLONES
-void resample(const uint8_t* region, size_t stride, int regionX0, const Geometry& g, uint8_t* out, Scratch& s) {
+void resample(const uint8_t* region, size_t stride, int regionX0, bool padded, const Geometry& g, uint8_t* out, Scratch& s) {
   const int outW = g.outW, outH = g.outH;
   const int rows = g.cy1 - g.cy0;
   const size_t tstride = size_t(outW) * 3;
-  s.temp.resize(size_t(rows) * tstride);
+  s.temp.resize(size_t(rows) * tstride + kSlack);
   const int K = fixedTaps(s.ch, outW, g.cx0 - g.ix, g.cx1 - g.ix, s.hstart, s.hk);
   const int* start = s.hstart.data();
   const int32_t* kh = s.hk.data();
   const int colShift = g.ix - regionX0;  // I's column 0 in the region
+#ifdef ICTORCH_X86_AVX2
+  const bool simd = padded && K <= 8 && outW >= 2 && hasAvx2();
+  if (simd) pairWeights(s.hk, K, outW, s.hkp);
+#else
+  const bool simd = false;
+#endif
   for (int r = 0; r < rows; ++r) {
     const uint8_t* in = region + size_t(r) * stride + size_t(colShift) * 3;
-    uint8_t* t = &s.temp[size_t(r) * tstride];
+    uint8_t* t = s.temp.data() + size_t(r) * tstride;
+#ifdef ICTORCH_X86_AVX2
+    if (simd) {
+      horizontalAvx2(in, start, s.hkp.data(), K, outW / 2, t);
+      if (outW & 1) horizontalRowAny(K, in, start + outW - 1, kh + size_t(outW - 1) * K, 1, t + 3 * size_t(outW - 1));
+      continue;
+    }
+#endif
     switch (K) {
       case 1: horizontalRow<1>(in, start, kh, outW, t); break;
       case 2: horizontalRow<2>(in, start, kh, outW, t); break;
@@ -303,7 +367,7 @@ void resample(const uint8_t* region, size_t stride, int regionX0, const Geometry
     const int32_t* k = kv + size_t(yy) * ksV;
     for (size_t i = 0; i < tstride; ++i) acc[i] = kHalf;
     for (int y = 0; y < n; ++y) {
-      const uint8_t* t = &s.temp[size_t(ymin + rowShift + y) * tstride];
+      const uint8_t* t = s.temp.data() + size_t(ymin + rowShift + y) * tstride;
       const int32_t w = k[y];
       for (size_t i = 0; i < tstride; ++i) acc[i] += t[i] * w;
     }
@@ -323,7 +387,7 @@ void resample(const uint8_t* region, size_t stride, int regionX0, const Geometry
 
 void resampleRgb(const uint8_t* rgb, int width, int height, size_t rowStride, const Plan& p, int outH, int outW, uint8_t* out, Scratch& s) {
   Geometry g = geometry(p, 8, width, height, outW, outH, s);
-  resample(rgb + size_t(g.cy0) * rowStride, rowStride, 0, g, out, s);
+  resample(rgb + size_t(g.cy0) * rowStride, rowStride, 0, false, g, out, s);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -347,7 +411,6 @@ std::string readFile(const char* path, Scratch& s) {
     return "it is larger than " + std::to_string(kMaxFileBytes) + " bytes";
   }
   size_t want = size_t(st.st_size), got = 0;
-  if (s.file.capacity() < want) s.file.reserve(want);
   s.file.resize(want);
   while (got < want) {
     ssize_t n = ::read(fd, s.file.data() + got, want - got);
@@ -367,8 +430,8 @@ std::string readFile(const char* path, Scratch& s) {
 
 void Scratch::trim() {
   constexpr size_t kKeep = size_t(48) << 20;
-  auto shrink = [&](std::vector<uint8_t>& v) {
-    if (v.capacity() > kKeep) std::vector<uint8_t>().swap(v);
+  auto shrink = [&](Bytes& v) {
+    if (v.capacity() > kKeep) v.release();
   };
   shrink(file), shrink(region), shrink(rgb), shrink(temp);
 }
@@ -602,7 +665,7 @@ Result decodeImpl(const uint8_t* data, size_t size, const Transform* t, uint32_t
   const size_t comps = h.cmyk ? 4 : 3;
   if (!t) {  // whole image, RGB HWC
     size_t stride = size_t(h.width) * comps;
-    std::vector<uint8_t>& dst = h.cmyk ? s.region : s.rgb;
+    Bytes& dst = h.cmyk ? s.region : s.rgb;
     dst.resize(stride * h.height);
     int xoff = 0;
     if (!decodeRows(c, 8, h.cmyk, h.width, h.height, 0, h.width, 0, h.height, dst.data(), stride, &xoff)) return libjpegFailure(c, "cannot decode the JPEG data");
@@ -629,17 +692,17 @@ Result decodeImpl(const uint8_t* data, size_t size, const Transform* t, uint32_t
   const int rows = g.cy1 - g.cy0;
   const int maxWidth = std::min(dw, (x1 - x0) + kMargin);
   const size_t stride = size_t(maxWidth) * comps;
-  s.region.resize(stride * rows);
+  s.region.resize(stride * rows + kSlack);
   int xoff = 0;
   if (!decodeRows(c, num, h.cmyk, dw, dh, x0, x1, g.cy0, g.cy1, s.region.data(), stride, &xoff)) return libjpegFailure(c, "cannot decode the JPEG data");
   if (xoff > g.cx0 || g.cx1 - xoff > maxWidth) return fail(Status::Error, "libjpeg cropped the columns unexpectedly");
   if (h.cmyk) {
     size_t rgbStride = size_t(maxWidth) * 3;
-    s.rgb.resize(rgbStride * rows);
-    for (int y = 0; y < rows; ++y) cmykToRgb(&s.region[y * stride], &s.rgb[y * rgbStride], size_t(maxWidth));
-    resample(s.rgb.data(), rgbStride, xoff, g, out, s);
+    s.rgb.resize(rgbStride * rows + kSlack);
+    for (int y = 0; y < rows; ++y) cmykToRgb(s.region.data() + y * stride, s.rgb.data() + y * rgbStride, size_t(maxWidth));
+    resample(s.rgb.data(), rgbStride, xoff, true, g, out, s);
   } else {
-    resample(s.region.data(), stride, xoff, g, out, s);
+    resample(s.region.data(), stride, xoff, true, g, out, s);
   }
   return r;
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -80,14 +81,40 @@ struct Coeffs {
 };
 void precomputeCoeffs(int inSize, float in0, float in1, int outSize, int first, int count, Coeffs& c);
 
+// A byte buffer that grows without zero-filling (what it holds is always written before it is read).
+class Bytes {
+ public:
+  uint8_t* data() { return p_.get(); }
+  const uint8_t* data() const { return p_.get(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return cap_; }
+  uint8_t& operator[](size_t i) { return p_[i]; }
+  // Sets the size; growing past the capacity drops the contents.
+  void resize(size_t n) {
+    if (n > cap_) {
+      p_.reset(new uint8_t[n]);
+      cap_ = n;
+    }
+    size_ = n;
+  }
+  void release() {
+    p_.reset();
+    size_ = cap_ = 0;
+  }
+
+ private:
+  std::unique_ptr<uint8_t[]> p_;
+  size_t size_ = 0, cap_ = 0;
+};
+
 // Per-thread buffers, reused from image to image (no allocation once they have grown).
 struct Scratch {
   Scratch();
   ~Scratch();
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
-  std::vector<uint8_t> file, region, rgb, temp, row;
-  std::vector<int32_t> acc, hk;
+  Bytes file, region, rgb, temp, row;
+  std::vector<int32_t> acc, hk, hkp;
   std::vector<int> hstart;
   Coeffs ch, cv;
   void* codec = nullptr;  // libjpeg decompressor, created on first use
