@@ -3,8 +3,9 @@
 over PIL images (ImageFolder's loader: Image.open(f).convert('RGB')) with RandomResizedCrop(224) +
 RandomHorizontalFlip + PILToTensor for training, Resize(256) + CenterCrop(224) + PILToTensor for validation
 (uint8 output, as ictorch's), batch 64, both over the training files (the validation transform too, so that
-a long run needs no epoch restarts). Prints one JSON line {images, seconds, imagesPerSecond}; the clock
-starts after `warmup` batches (worker start-up and the first decodes are not counted).
+one epoch holds the whole run). Prints one JSON line {images, seconds, imagesPerSecond, cpuSeconds,
+imagesPerCpuSecond}; the clock starts after `warmup` batches (worker start-up and the first decodes are not
+counted); cpuSeconds is the user + system time of the main process and its loader workers over that window.
 
   python3 bench/imagenet-loader.py DIR train|val WORKERS BATCHES [WARMUP] [BATCH_SIZE]
 """
@@ -17,6 +18,15 @@ import torch
 import torchvision.transforms as T
 from torch.utils.data import DataLoader
 from torchvision.datasets import ImageFolder
+
+TICK = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of one process (from /proc)."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def main():
@@ -33,22 +43,26 @@ def main():
         transform = T.Compose([T.Resize(256), T.CenterCrop(224), T.PILToTensor()])
     ds = ImageFolder(os.path.join(root, 'train'), transform)
     want = batches + warmup
-    n = images = 0
-    t0 = 0.0
+    if want > len(ds) // batch_size:
+        sys.exit('the tree has fewer than %d batches of %d' % (want, batch_size))
     torch.manual_seed(1)
-    while n < want:
-        loader = DataLoader(ds, batch_size=batch_size, shuffle=(mode == 'train'), num_workers=workers, drop_last=True)
-        for x, y in loader:
-            if n == warmup:
-                t0 = time.perf_counter()
-            if n >= warmup:
-                images += x.shape[0]
-            n += 1
-            if n >= want:
-                break
-        del loader
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=(mode == 'train'), num_workers=workers, drop_last=True)
+    it = iter(loader)
+    pids = [os.getpid()] + [w.pid for w in getattr(it, '_workers', [])]
+    n = images = 0
+    t0 = cpu0 = 0.0
+    for x, y in it:
+        if n == warmup:
+            t0 = time.perf_counter()
+            cpu0 = sum(cpu_seconds(p) for p in pids)
+        if n >= warmup:
+            images += x.shape[0]
+        n += 1
+        if n >= want:
+            break
     seconds = time.perf_counter() - t0
-    print(json.dumps({'images': images, 'seconds': seconds, 'imagesPerSecond': images / seconds}))
+    cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+    print(json.dumps({'images': images, 'seconds': seconds, 'imagesPerSecond': images / seconds, 'cpuSeconds': cpu, 'imagesPerCpuSecond': images / cpu}))
 
 
 if __name__ == '__main__':

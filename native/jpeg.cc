@@ -324,9 +324,10 @@ void resample(const uint8_t* region, size_t stride, int regionX0, bool padded, c
   const size_t tstride = size_t(outW) * 3;
   s.temp.resize(size_t(rows) * tstride + kSlack);
   const int K = fixedTaps(s.ch, outW, g.cx0 - g.ix, g.cx1 - g.ix, s.hstart, s.hk);
+  // Starts relative to the region's first column (regionX0 <= the first column used, so all >= 0).
+  for (int& st : s.hstart) st += g.ix - regionX0;
   const int* start = s.hstart.data();
   const int32_t* kh = s.hk.data();
-  const int colShift = g.ix - regionX0;  // I's column 0 in the region
 #ifdef ICTORCH_X86_AVX2
   const bool simd = padded && K <= 8 && outW >= 2 && hasAvx2();
   if (simd) pairWeights(s.hk, K, outW, s.hkp);
@@ -334,7 +335,7 @@ void resample(const uint8_t* region, size_t stride, int regionX0, bool padded, c
   const bool simd = false;
 #endif
   for (int r = 0; r < rows; ++r) {
-    const uint8_t* in = region + size_t(r) * stride + size_t(colShift) * 3;
+    const uint8_t* in = region + size_t(r) * stride;
     uint8_t* t = s.temp.data() + size_t(r) * tstride;
 #ifdef ICTORCH_X86_AVX2
     if (simd) {
@@ -566,6 +567,9 @@ bool ensureCreated(Codec& c) {
   c.err.pub.emit_message = onMessage;
   if (setjmp(c.err.jump)) return false;
   jpeg_create_decompress(&c.cinfo);
+  // A bound on libjpeg's own allocations (a progressive file's coefficients are 2 bytes per sample): a
+  // hostile header cannot make it allocate more than this; real photographs need far less.
+  c.cinfo.mem->max_memory_to_use = 512L << 20;
   c.created = true;
   return true;
 }

@@ -260,6 +260,17 @@ describe.skipIf(!jpegInfo().available)('imagenet(): batches', () => {
     expect(n).toBe(2);
     expect(data.train.inFlight).toBe(0);
     expect(torch.memory().tensors).toBe(before);
+    // Disposing the data set in the middle of a loop ends it with an error, and frees what was in flight.
+    const other = await imagenet(root, { ...SIZE, workers: 1 });
+    await expect(
+      (async () => {
+        for await (const b of other.train.batches({ batchSize: 2, prefetch: 4 })) {
+          disposeBatch(b);
+          other.dispose();
+        }
+      })(),
+    ).rejects.toThrow(/disposed during the iteration|data set has been disposed/);
+    expect(torch.memory().tensors).toBe(before);
   });
 });
 

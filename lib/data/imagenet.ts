@@ -265,7 +265,9 @@ export class ImageNetSplit implements DataSplit {
         try {
           b = await pending[0].promise;
         } catch (e) {
-          if (o.signal?.aborted || e instanceof Cancelled) break;
+          if (o.signal?.aborted) break;
+          // Only an abort (above) or disposing the data set cancels a batch the loop still waits for.
+          if (e instanceof Cancelled) throw new Error(`${OP}.${this.name}.batches: the data set was disposed during the iteration`);
           throw e;
         } finally {
           pending.shift();
