@@ -45,6 +45,8 @@ export async function decodeWithSharp(file: string): Promise<{ data: Buffer; wid
   return { data, width: info.width, height: info.height };
 }
 
+let warned = false;
+
 function firstLine(e: unknown): string {
   return String((e as Error)?.message ?? e)
     .trim()
@@ -69,6 +71,10 @@ export class ImageDecoder {
   constructor(workers: number) {
     this.handle = native().jpegDecoderCreate(workers);
     this.workers = workers;
+    if (!warned && !native().jpegInfo().available) {
+      warned = true;
+      process.emitWarning('ictorch was built without libjpeg (install libjpeg62-turbo-dev or your system\'s libjpeg-turbo headers and rebuild): JPEGs are decoded with sharp, more slowly');
+    }
   }
 
   /**
