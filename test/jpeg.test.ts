@@ -117,7 +117,7 @@ describe('RandomResizedCrop sampling (native)', () => {
 describe.skipIf(!jpegOk)('decoding and transforms vs PIL / torchvision', () => {
   let dir: string;
   let files: string[];
-  let odd: ReturnType<typeof pilOddFiles> | undefined;
+  let odd: Awaited<ReturnType<typeof pilOddFiles>> | undefined;
   let dec: ImageDecoder;
 
   beforeAll(async () => {
@@ -129,7 +129,7 @@ describe.skipIf(!jpegOk)('decoding and transforms vs PIL / torchvision', () => {
       fs.writeFileSync(f, await cifarJpeg(i % 6, i, sizes[i]));
       files.push(f);
     }
-    if (hasPil) odd = pilOddFiles(files[4], dir);
+    if (hasPil) odd = await pilOddFiles(files[4], dir);
     dec = new ImageDecoder(2);
   });
   afterAll(() => {
@@ -162,7 +162,7 @@ describe.skipIf(!jpegOk)('decoding and transforms vs PIL / torchvision', () => {
   it.skipIf(!hasPil)('validation transform equals torchvision Resize + CenterCrop on PIL images exactly (no DCT scaling)', async () => {
     const all = [...files, odd!.cmyk, odd!.gray, odd!.png, odd!.rgba];
     const configs = [[32, 40], [56, 64], [224, 256]];
-    const ref = pilReference(configs.flatMap(([size, resize]) => all.map((file) => ({ file, op: 'val', size, resize }))));
+    const ref = await pilReference(configs.flatMap(([size, resize]) => all.map((file) => ({ file, op: 'val', size, resize }))));
     let offset = 0;
     for (const [size, resize] of configs) {
       const got = await decode(all, { mode: 'val', height: size, width: size, resizeSize: resize, dctScaling: false });
@@ -189,14 +189,14 @@ describe.skipIf(!jpegOk)('decoding and transforms vs PIL / torchvision', () => {
       }
     }
     expect(flips).toBeGreaterThan(0);
-    const ref = pilReference(items);
+    const ref = await pilReference(items);
     expect(maxDiff(Buffer.concat(got), ref).max).toBe(0);
   });
 
   it.skipIf(!hasPil)('with DCT scaling (the default) stays close to PIL: mean error under 2 levels', async () => {
     const big = [files[4], files[5]];
     const got = await decode(big, { mode: 'val', height: 56, width: 56, resizeSize: 64 });
-    const ref = pilReference(big.map((file) => ({ file, op: 'val', size: 56, resize: 64 })));
+    const ref = await pilReference(big.map((file) => ({ file, op: 'val', size: 56, resize: 64 })));
     const d = maxDiff(got, ref);
     expect(d.mean).toBeGreaterThan(0); // it did scale (520x381 -> 64 px is below 1/4)
     expect(d.mean).toBeLessThan(2);
@@ -225,7 +225,7 @@ describe.skipIf(!jpegOk)('decoding and transforms vs PIL / torchvision', () => {
 
   it.skipIf(!hasPil)('decodes CMYK (Adobe), greyscale and PNG-named files to the RGB of PIL convert("RGB")', async () => {
     const list = [odd!.cmyk, odd!.gray, odd!.png, odd!.rgba, files[0]];
-    const ref = pilReference(list.map((file) => ({ file, op: 'full' })));
+    const ref = await pilReference(list.map((file) => ({ file, op: 'full' })));
     let offset = 0;
     for (const f of list) {
       const got = await decodeImageFile(f);
@@ -235,7 +235,7 @@ describe.skipIf(!jpegOk)('decoding and transforms vs PIL / torchvision', () => {
     }
     // Resized on the way (imageFolder's size option): PIL's bilinear resize of the whole image.
     const small = await decodeImageFile(odd!.cmyk, [30, 40]);
-    const refSmall = runPython(
+    const refSmall = await runPython(
       'import sys, json, numpy as np; from PIL import Image; a = json.load(sys.stdin); sys.stdout.buffer.write(np.asarray(Image.open(a).convert("RGB").resize((40, 30), Image.BILINEAR)).tobytes())',
       odd!.cmyk,
     );
@@ -315,10 +315,10 @@ describe('imageFolder decodes as PIL does and keys its cache on file contents', 
 
   it.skipIf(!hasPil || !jpegOk)('gives PIL convert("RGB") colours for a CMYK JPEG (sharp differs: up to 47 levels on one such file)', async () => {
     const cmyk = path.join(root, 'train', 'b', 'img1.jpg');
-    runPython('import sys, json; from PIL import Image; f = json.load(sys.stdin); Image.open(f).convert("CMYK").save(f, "JPEG", quality=90)', cmyk);
+    await runPython('import sys, json; from PIL import Image; f = json.load(sys.stdin); Image.open(f).convert("CMYK").save(f, "JPEG", quality=90)', cmyk);
     const ds = await torch.imageFolder(root, { cache: false });
     const got = (ds.train.images.toArray() as Uint8Array).subarray(3 * 3 * 30 * 40, 4 * 3 * 30 * 40);
-    const ref = pilReference([{ file: cmyk, op: 'full' }]);
+    const ref = await pilReference([{ file: cmyk, op: 'full' }]);
     const plane = 30 * 40;
     let max = 0;
     for (let p = 0; p < plane; p++) for (let ch = 0; ch < 3; ch++) max = Math.max(max, Math.abs(got[ch * plane + p] - ref[3 * p + ch]));

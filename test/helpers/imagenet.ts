@@ -1,7 +1,7 @@
 // Small ImageNet-like trees for the loader tests: real CIFAR-10 JPEGs upscaled with sharp to odd sizes
 // (not multiples of the 16-pixel JPEG blocks), quality 90, 4:2:0; plus helpers that run PIL / torchvision
 // in /usr/bin/python3 as the reference.
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
@@ -77,11 +77,21 @@ export async function makeTree(root: string, options: TreeOptions = {}): Promise
   return { val };
 }
 
-/** Runs a Python script with JSON on stdin; returns its stdout bytes (throws with its stderr on failure). */
-export function runPython(script: string, input: unknown): Buffer {
-  const r = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(input), maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`python failed: ${r.stderr.toString()}`);
-  return r.stdout;
+/**
+ * Runs a Python script with JSON on stdin; resolves to its stdout bytes (rejects with its stderr on failure).
+ * Asynchronous, so a slow reference (torch's import on a busy machine) does not block the test worker.
+ */
+export function runPython(script: string, input: unknown): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`python failed: ${Buffer.concat(err).toString()}`))));
+    child.stdin.end(JSON.stringify(input));
+  });
 }
 
 /**
@@ -90,7 +100,7 @@ export function runPython(script: string, input: unknown): Buffer {
  *  {file, op: 'crop', size, box: [top, left, h, w], flip}: torchvision's resized_crop + hflip
  *  {file, op: 'full'}: Image.open(f).convert('RGB'), HWC
  */
-export function pilReference(items: object[]): Buffer {
+export function pilReference(items: object[]): Promise<Buffer> {
   return runPython(
     `
 import sys, json, numpy as np
@@ -118,9 +128,9 @@ sys.stdout.buffer.write(b''.join(np.ascontiguousarray(a).tobytes() for a in out)
 }
 
 /** Writes CMYK (Adobe, inverted, as PIL writes it), greyscale and PNG-named-.JPEG versions of `src` with PIL. */
-export function pilOddFiles(src: string, dir: string): { cmyk: string; gray: string; png: string; rgba: string } {
+export async function pilOddFiles(src: string, dir: string): Promise<{ cmyk: string; gray: string; png: string; rgba: string }> {
   const files = { cmyk: path.join(dir, 'cmyk.JPEG'), gray: path.join(dir, 'gray.JPEG'), png: path.join(dir, 'png.JPEG'), rgba: path.join(dir, 'rgba.JPEG') };
-  runPython(
+  await runPython(
     `
 import sys, json
 from PIL import Image
