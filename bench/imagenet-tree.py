@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Makes a deterministic ImageNet-like (ILSVRC2012 layout) tree from the CIFAR-10 JPEGs, for the loader benchmark
-and tests: train/<wnid>/<wnid>_<k>.JPEG, a flat val/ with LOC_val_solution.csv, and LOC_synset_mapping.txt.
+"""Makes a deterministic ImageNet-like (ILSVRC2012 layout) tree from the CIFAR-10 JPEGs, for the loader
+benchmark: train/<wnid>/<wnid>_<k>.JPEG, a flat val/ with LOC_val_solution.csv, and LOC_synset_mapping.txt.
 
 The 32x32 CIFAR images are upscaled (bicubic) to typical ILSVRC sizes (mostly 500x375, some 375x500, some
-around 800x600) with added noise, fine and coarse, so that they compress like photographs (quality 90, about
-110 KB each at 500x375; real ILSVRC train files average 110 KB at about 400x350) rather than like smooth upscales. A few files are the ILSVRC oddities: CMYK JPEGs
-(Adobe, inverted, as PIL and Photoshop write them), greyscale JPEGs and a PNG named .JPEG.
-Everything depends only on --seed and the counts.
+around 800x600) with added noise, fine and coarse, so that they compress like photographs rather than like
+smooth upscales: quality 90, about 110 KB each at 500x375 (ILSVRC2012's training archive, 138 GB for 1.28 M
+files, averages about 110 KB a file). A few files are the ILSVRC oddities: CMYK JPEGs (Adobe marker,
+inverted, as PIL writes them), greyscale JPEGs and a PNG named .JPEG. Everything depends only on --seed and
+the counts.
 
   python3 bench/imagenet-tree.py OUT [--train-per-class 300] [--val-per-class 50] [--seed 0] [--cifar PATH]
 """
