@@ -44,6 +44,30 @@ type Opt<T> = T | null | undefined;
 /** One index item: integer, null (new axis), '...', boolean, slice or index tensor. */
 export type NativeIndex = number | null | '...' | boolean | { start?: number | null; stop?: number | null; step?: number | null } | H;
 
+/** An opaque native handle that owns the image decoder's threads. */
+export type DecoderHandle = object;
+
+/** A per-sample image transform, as the native decoder takes it (see lib/data/jpeg.ts). */
+export interface NativeImageTransform {
+  mode: 'train' | 'val' | 'resize';
+  height: number;
+  width: number;
+  scale?: [number, number];
+  ratio?: [number, number];
+  flip?: boolean;
+  resizeSize?: number;
+  dctScaling?: boolean;
+}
+
+/** An image of a batch that the native decoder did not write. */
+export interface NativeDecodeFailure {
+  /** Position in the files list given to `jpegDecodeBatch`. */
+  index: number;
+  /** notJpeg: not a JPEG (decode it another way); corrupt: truncated or undecodable; error: unreadable, too large...; cancelled. */
+  status: 'notJpeg' | 'corrupt' | 'error' | 'cancelled';
+  message: string;
+}
+
 /** Device and library facts reported by the addon. */
 export interface NativeInfo {
   torchVersion: string;
@@ -170,6 +194,16 @@ export interface NativeBinding {
   evalStep(m: ModuleHandle, x: H, y: H, k: number, device: Opt<string>, amp: Opt<string>): Promise<{ lossSum: H; correct1: H; correctK: H }>;
   rngState(): { cpu: H; cuda: H[] };
   setRngState(cpu: H, cuda: Opt<H[]>): void;
+
+  jpegInfo(): { available: boolean; library: string };
+  jpegDecoderCreate(workers: number): DecoderHandle;
+  jpegDecoderDispose(d: DecoderHandle): void;
+  jpegDecodeBatch(d: DecoderHandle, files: string[], slots: Int32Array, seeds: Uint32Array, transform: NativeImageTransform, out: H): { id: number; promise: Promise<NativeDecodeFailure[]> };
+  jpegCancel(d: DecoderHandle, id: number): void;
+  jpegSampleCrop(width: number, height: number, scale: [number, number], ratio: [number, number], seed: number, flip: boolean): { top: number; left: number; height: number; width: number; flip: boolean; fallback: boolean };
+  jpegTransformRgb(rgb: Uint8Array, width: number, height: number, transform: NativeImageTransform, seed: number, out: H | Uint8Array, slot: number): void;
+  jpegDecodeImage(path: string, height: number | null, width: number | null): Promise<{ status: 'ok' | 'notJpeg' | 'corrupt' | 'error'; message: string; data: Buffer | null; width: number; height: number }>;
+  pinnedEmpty(shape: number[]): H;
 
   info(): NativeInfo;
   manualSeed(seed: number): void;

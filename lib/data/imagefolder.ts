@@ -1,6 +1,6 @@
 /**
  * Image folders: `train/<class>/*.{jpg,jpeg,png}` and `test/<class>/...` (or `val/<class>/...`), decoded
- * with sharp into one uint8 tensor per split and cached on disk as raw bytes for small images.
+ * (as PIL does: lib/data/jpeg.ts) into one uint8 tensor per split and cached on disk as raw bytes for small images.
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -12,6 +12,7 @@ import { writeFileAtomicAsync } from '../util/atomic';
 import { makeDir } from '../util/mkdir';
 import { checkInt, typeError } from '../validate';
 import { tensorDataset } from './tensor-split';
+import { decodeImageFile } from './jpeg';
 import type { TensorDataset, ProgressCallback } from './types';
 
 /** Options of `imageFolder`. */
@@ -30,8 +31,8 @@ export interface ImageFolderOptions {
   /** Called as images are decoded (or loaded from the cache) with the count so far and the total of both splits. */
   onProgress?: ProgressCallback;
   /**
-   * Cache the decoded images on disk and reuse them while the file list, sizes and modification times stay
-   * the same. Default: on for small images (at most 128×128 pixels each).
+   * Cache the decoded images on disk and reuse them while the file list and the files' contents stay the
+   * same. Default: on for small images (at most 128×128 pixels each).
    */
   cache?: boolean;
   /**
@@ -44,7 +45,8 @@ export interface ImageFolderOptions {
 /** Images of at most this many pixels are cached by default. */
 const CACHE_MAX_PIXELS = 128 * 128;
 const CACHE_MAGIC = 'ICTCACHE';
-const CACHE_VERSION = 1;
+// 2: decoded with the native decoder (PIL's colours and resampling) and keyed on file contents.
+const CACHE_VERSION = 2;
 const EXTENSIONS = /\.(jpe?g|png)$/i;
 
 interface FileEntry {
@@ -82,6 +84,33 @@ async function subdirs(dir: string): Promise<string[]> {
 async function imageFiles(dir: string, limit: number | undefined): Promise<string[]> {
   const names = (await fs.promises.readdir(dir)).filter((n) => !n.startsWith('.') && EXTENSIONS.test(n)).sort();
   return (limit === undefined ? names : names.slice(0, limit)).map((n) => path.join(dir, n));
+}
+
+/**
+ * A digest of a file's contents: the whole file up to 64 KiB; beyond, its size and three 4 KiB samples
+ * (start, middle, end), which any re-encoding or truncation changes.
+ */
+async function contentDigest(file: string): Promise<string> {
+  const h = await fs.promises.open(file, 'r');
+  try {
+    const { size } = await h.stat();
+    const hash = createHash('sha1').update(String(size));
+    const chunk = size <= 65536 ? size : 4096;
+    const offsets = size <= 65536 ? [0] : [0, Math.floor(size / 2) - 2048, size - 4096];
+    const buf = Buffer.allocUnsafe(chunk);
+    for (const at of offsets) {
+      let got = 0;
+      while (got < chunk) {
+        const { bytesRead } = await h.read(buf, got, chunk - got, at + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      hash.update(buf.subarray(0, got));
+    }
+    return hash.digest('hex');
+  } finally {
+    await h.close();
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight; the first failure stops the rest and rejects. */
@@ -182,8 +211,9 @@ function checkOptions(options: ImageFolderOptions): void {
  * Loads an image-folder data set: `<dir>/train/<class>/*.{jpg,jpeg,png}` for training and
  * `<dir>/test/<class>/...` (or `<dir>/val/<class>/...`) for testing. Class names are the training
  * sub-folders in sorted order and label k is `classes[k]`; a test folder that is not a training class is
- * an error. Files are taken in sorted name order, decoded with sharp to RGB (alpha dropped, greyscale
- * expanded), optionally resized, and returned as uint8 `[N, 3, H, W]` images with int64 `[N]` labels
+ * an error. Files are taken in sorted name order, decoded to RGB as PIL's `convert('RGB')` does (alpha
+ * dropped, greyscale expanded, CMYK JPEGs as PIL converts them; JPEGs natively, other formats with sharp),
+ * optionally resized (PIL's bilinear filter), and returned as uint8 `[N, 3, H, W]` images with int64 `[N]` labels
  * (training split first class by class, then the test split), on `options.device`.
  * Decoded images are cached (see `ImageFolderOptions.cache`); a file that cannot be decoded is an error
  * naming it.
@@ -219,12 +249,12 @@ export async function imageFolder(dir: string, options: ImageFolderOptions = {})
   const total = all.length;
   const concurrency = options.concurrency ?? Math.min(16, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
 
-  // Fingerprint of the inputs: relative paths, sizes and modification times, plus the options that change the bytes.
+  // Fingerprint of the inputs: relative paths, labels and contents (see contentDigest), plus the options
+  // that change the bytes. Not modification times: a copied data set keeps its cache, an edited file does not.
   const hash = createHash('sha256').update(JSON.stringify({ size: options.size ?? null, classes }));
   const stats: string[] = new Array(total);
   await pool(all, 64, async (e, i) => {
-    const st = await fs.promises.stat(e.file);
-    stats[i] = `${path.relative(dir, e.file)}\0${st.size}\0${st.mtimeMs}\0${e.label}\n`;
+    stats[i] = `${path.relative(dir, e.file)}\0${await contentDigest(e.file)}\0${e.label}\n`;
   });
   for (const s of stats) hash.update(s);
   const fingerprint = hash.digest('hex');
@@ -243,14 +273,10 @@ export async function imageFolder(dir: string, options: ImageFolderOptions = {})
     images = cached.images;
     options.onProgress?.(total, total);
   } else {
-    const sharp = (await import('sharp')).default;
+    // PIL's Image.open(f).convert('RGB') (CMYK and greyscale JPEGs included) and, with `size`, its bilinear resize.
     const decode = async (file: string): Promise<{ data: Buffer; width: number; height: number }> => {
       try {
-        let s = sharp(file).removeAlpha().toColourspace('srgb');
-        if (size) s = s.resize({ height: size[0], width: size[1], fit: 'fill' });
-        const { data, info } = await s.raw().toBuffer({ resolveWithObject: true });
-        if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels instead of 3`);
-        return { data, width: info.width, height: info.height };
+        return await decodeImageFile(file, size);
       } catch (e) {
         throw new Error(`${op}: could not decode ${file}: ${(e as Error).message.trim().split('\n')[0]}`);
       }
@@ -269,7 +295,7 @@ export async function imageFolder(dir: string, options: ImageFolderOptions = {})
             'all images must have the same size, or pass {size: [height, width]} to resize them',
         );
       }
-      // HWC (sharp) -> CHW.
+      // HWC -> CHW.
       const base = i * 3 * plane;
       const src = d.data;
       for (let p = 0, q = 0; p < plane; p++, q += 3) {

@@ -9,3 +9,6 @@ export * from './spec';
 export * from './order';
 export * from './tensor-split';
 export * from './loader';
+export * from './imagenet';
+export { imagenetIndex, type ImageNetIndex, type IndexedSplit, type ImageNetIndexOptions } from './imagenet-index';
+export { ImageDecoder, decodeImageFile, jpegInfo, type ImageTransform, type DecodeFailure } from './jpeg';
