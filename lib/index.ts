@@ -26,3 +26,4 @@ export * from './models';
 export { crossEntropy } from './nn/functional';
 export * from './data';
 export * from './train';
+export * as reproduce from './reproduce';
