@@ -145,7 +145,10 @@ class DataCache {
 export async function runReproduce(plan: ReproducePlan, hooks: ReproduceHooks = {}): Promise<ReproduceResult> {
   const log = hooks.log ?? (() => {});
   const conflicts = [...plan.states.values()].filter((s): s is CellConflict => s instanceof CellConflict);
-  if (conflicts.length) throw conflicts[0];
+  if (conflicts.length) {
+    const more = conflicts.length > 1 ? ` (${conflicts.length - 1} more cell(s) of this grid are in the same case)` : '';
+    throw new CellConflict(`${conflicts[0].message}${more}`);
+  }
   const missing = plan.data.filter((d) => d.spec === null);
   if (missing.length) {
     const d = missing[0];
@@ -176,6 +179,11 @@ export async function runReproduce(plan: ReproducePlan, hooks: ReproduceHooks = 
       }
       log(`${tag}: ${state.status === 'partial' ? state.note : `starting (${cell.config.epochs} epochs)`}`);
       const dataset = await cache.get(cell.config, log);
+      if (hooks.signal?.aborted) {
+        // Stopped while the data loaded: nothing of this cell has run yet.
+        interrupted = true;
+        break;
+      }
       const classes = (cell.config.model.args as { classes: number }).classes;
       if (dataset && dataset.classes.length !== classes) {
         throw new CellConflict(`reproduce: ${cell.config.data} has ${dataset.classes.length} classes, but ${cell.dataset} has ${classes}: is it the right data set?`);
