@@ -280,7 +280,7 @@ describe('ictorch reproduce', () => {
     const cases = [
       ['--nope'], ['--table', 'mnist'], ['--layouts', 'sideways'], ['--models', 'resnet', '--depths', '21'], ['--models', 'resnet-b', '--depths', '8'],
       ['--seeds', '0'], ['--epochs', 'many'], ['--epochs', '0'], ['--datasets', 'cifar10,'], ['--datasets', 'imagenet'], ['--table', 'imagenet', '--depths', '18'],
-      ['--table', 'imagenet', '--models', 'resnet'], ['positional'], ['--drop-rate', '1.5'], ['--device', 'tpu'], ['--estimate-steps', '-1'],
+      ['--table', 'imagenet', '--models', 'resnet'], ['positional'], ['--drop-rate', '1.5'], ['--device', 'tpu'], ['--estimate-steps', '-1'], ['--warmup-epochs', '-2'],
       ['--datasets', 'cifar10', '--models', 'resnet', '--depths', '8', '--layouts', 'baseline'], // no --data-root: CIFAR-10 not found
     ];
     for (const args of cases) {
