@@ -148,7 +148,8 @@ describe('ictorch reproduce', () => {
     expect(md).toContain(`imagefolder:${path.join(root, 'cifar10-jpg')}`);
     expect(md).toMatch(/60,000 files, [\d.]+ MiB, list sha256 [0-9a-f]{16}/);
     expect(md).toContain('"lr": 0.1');
-    expect(md).toContain('![CIFAR-10, ResNet-8: 2 run(s)](curves-cifar10-resnet-8.svg)');
+    expect(md).toMatch(/No cell of this grid has a published counterpart/);
+    expect(md).toContain('![CIFAR-10, ResNet-8: 2 cell(s)](curves-cifar10-resnet-8.svg)');
     const acc = summary.cells.find((c: { id: string }) => c.id === ids[3]).testAcc;
     expect(md).toContain(`| ${ids[3]} | done | 1/1 | ${(100 * acc).toFixed(2)} |`);
     const csv = fs.readFileSync(path.join(out, 'report.csv'), 'utf8').trim().split('\n');

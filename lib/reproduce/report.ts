@@ -211,6 +211,9 @@ export async function writeReport(ctx: ReportContext): Promise<ReportFiles> {
       const ours = g.accMean === null ? '—' : `${pct(g.accMean)}${g.accStd !== null ? ` ± ${pct(g.accStd)}` : ''}`;
       md.push(`| ${dsName(g.dataset)} | ${modelName(g.model)} | ${g.depth} | ${unitName(g.model, g.layout)} | ${g.n}/${g.planned} | ${g.epochs} | ${ours} | ${pct(g.paper)} | ${signedPct(g.diff)} | ${signedPct(g.icMinusBaseline)} | ${signedPct(g.paperIcMinusBaseline)} |`);
     }
+    if (groups.every((g) => g.paper === null)) {
+      md.push('', 'No cell of this grid has a published counterpart: the paper\'s CIFAR table covers ResNet and ResNet-B of depth 110 and 164 on CIFAR-10/100 only (listed below). Only the comparison between layouts within this grid applies.');
+    }
   }
   md.push('');
 
@@ -229,7 +232,7 @@ export async function writeReport(ctx: ReportContext): Promise<ReportFiles> {
   }
   for (const [base, ss] of figureKeys) {
     const s0 = ss[0];
-    const title = `${dsName(s0.dataset)}, ${modelName(s0.model)}${/^resnet\d+$/.test(s0.model) ? '' : `-${s0.depth}`}: ${ss.length} run(s)`;
+    const title = `${dsName(s0.dataset)}, ${modelName(s0.model)}${/^resnet\d+$/.test(s0.model) ? '' : `-${s0.depth}`}: ${ss.length} cell(s)`;
     const svg = renderPanelsSvg(title, figurePanels(table, ss), `ictorch reproduce, ${ctx.code.commit ? ctx.code.commit.slice(0, 12) : ctx.code.version}`);
     const r = await writeFigure(path.join(ctx.out, base), svg);
     figures.push(...r.files);
