@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-/** The `ictorch` command line. Commands: info. */
+/** The `ictorch` command line. Commands: info, train, eval, reproduce, analyze. */
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { ANALYZE_HELP, cmdAnalyze } from './analysis/cli';
-
-/** A usage error: printed as one line, exit code 2. */
-class UsageError extends Error {}
+import { REPRODUCE_HELP } from './reproduce/help';
+import { asUsage, num, parseTrainFlags, TRAIN_FLAGS, UsageError } from './train-flags';
 
 const HELP = `Usage: ictorch <command> [options]
 
@@ -27,6 +26,7 @@ Commands:
   eval --checkpoint FILE [--data SPEC] [--device D] [--json]
                     top-1/top-5 accuracy and loss of a checkpoint on a test split
 ${ANALYZE_HELP}
+${REPRODUCE_HELP}
 
 Options:
   --verbose         print stack traces on errors
@@ -59,77 +59,35 @@ function cmdInfo(argv: string[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function num(name: string, v: string | undefined, dflt: number, integer = false): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new UsageError(`--${name} expects ${integer ? 'an integer' : 'a number'}, got "${v}"`);
-  return x;
-}
-
 const MODELS = ['resnet', 'resnet-b', 'resnet18', 'resnet34', 'resnet50'] as const;
-
-// Errors from the library about user input (a bad depth, a missing data directory, a corrupt checkpoint)
-// are usage errors: one line, exit code 2.
-async function asUsage<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const err = e as Error;
-    if (err?.name === 'AbortError') throw e; // an interrupted run is not a usage error
-    if (e instanceof TypeError || e instanceof RangeError || /^(loadData|loadCheckpoint|cifar|imageFolder|resnet|buildModel|fit)/.test(err.message)) {
-      const u = new UsageError(err.message);
-      u.stack = err.stack;
-      throw u;
-    }
-    throw e;
-  }
-}
 
 async function cmdTrain(argv: string[]): Promise<void> {
   const s = { type: 'string' } as const;
-  const b = { type: 'boolean' } as const;
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: {
-      data: s, model: s, depth: s, layout: s, 'drop-rate': s, width: s, epochs: s, 'batch-size': s, lr: s, momentum: s,
-      'weight-decay': s, nesterov: b, schedule: s, 'warmup-epochs': s, 'label-smoothing': s, device: s, amp: s,
-      'no-cuda-graph': b, seed: s, out: s, resume: s, json: b, verbose: b, 'checkpoint-every': s, 'log-every': s,
-      'no-augment': b, 'keep-last': b, 'limit-per-class': s, 'train-size': s, 'test-size': s,
-    },
+    options: { ...TRAIN_FLAGS, data: s, model: s, depth: s, layout: s, seed: s, out: s, resume: s },
   });
   const torch = require('./index') as typeof import('./index');
   const model = values.model ?? 'resnet';
   if (!(MODELS as readonly string[]).includes(model)) throw new UsageError(`--model must be one of ${MODELS.join(', ')}, got "${model}"`);
   const layout = values.layout ?? 'relu-ic-conv';
   if (!(torch.LAYOUTS as readonly string[]).includes(layout)) throw new UsageError(`--layout must be one of ${torch.LAYOUTS.join(', ')}, got "${layout}"`);
-  const schedule = values.schedule ?? 'step';
-  if (!(torch.SCHEDULES as readonly string[]).includes(schedule)) throw new UsageError(`--schedule must be one of ${torch.SCHEDULES.join(', ')}, got "${schedule}"`);
-  const amp = values.amp ?? null;
-  if (amp !== null && amp !== 'bf16' && amp !== 'fp16') throw new UsageError(`--amp must be bf16 or fp16, got "${amp}"`);
-  const device = values.device ?? 'cpu';
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
-  if (device.startsWith('cuda') && !torch.cuda.isAvailable()) throw new UsageError(`--device ${device}: LibTorch sees no CUDA device (see \`ictorch info\`)`);
+  const flags = parseTrainFlags(values);
   const data = values.data ?? 'synthetic';
   const cifar = model === 'resnet' || model === 'resnet-b';
-  const args: Record<string, unknown> = { layout, dropRate: num('drop-rate', values['drop-rate'], layout === 'baseline' ? 0 : 0.05) };
+  const args: Record<string, unknown> = { layout, dropRate: flags.dropRate ?? (layout === 'baseline' ? 0 : 0.05) };
   if (cifar) {
     args.depth = num('depth', values.depth, model === 'resnet-b' ? 29 : data === 'synthetic' ? 20 : 110, true);
-    args.width = num('width', values.width, 1, true);
+    args.width = flags.width ?? 1;
   }
   if (data.startsWith('cifar100')) args.classes = 100;
-  const d = torch.DEFAULT_CONFIG;
   const cfg = {
-    model: { name: model, args }, data, device, amp: amp as 'bf16' | 'fp16' | null, schedule: schedule as 'step',
-    epochs: num('epochs', values.epochs, data === 'synthetic' ? 3 : 164, true),
-    batchSize: num('batch-size', values['batch-size'], d.batchSize, true), lr: num('lr', values.lr, d.lr),
-    momentum: num('momentum', values.momentum, d.momentum), weightDecay: num('weight-decay', values['weight-decay'], d.weightDecay),
-    nesterov: values.nesterov ?? false, warmupEpochs: num('warmup-epochs', values['warmup-epochs'], 0, true),
-    labelSmoothing: num('label-smoothing', values['label-smoothing'], 0), cudaGraph: !values['no-cuda-graph'],
+    ...torch.DEFAULT_CONFIG,
+    ...flags.config,
+    model: { name: model, args }, data, device: flags.config.device ?? 'cpu',
+    epochs: flags.config.epochs ?? (data === 'synthetic' ? 3 : 164),
     seed: num('seed', values.seed, 0, true), outDir: values.out ?? path.join('runs', `${model}-${layout}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
-    checkpointEvery: num('checkpoint-every', values['checkpoint-every'], 1, true), logEvery: num('log-every', values['log-every'], 0, true),
-    augment: !values['no-augment'], dropLast: !values['keep-last'], limitPerClass: num('limit-per-class', values['limit-per-class'], 0, true),
-    syntheticTrainSize: num('train-size', values['train-size'], d.syntheticTrainSize, true), syntheticTestSize: num('test-size', values['test-size'], d.syntheticTestSize, true),
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const t0 = Date.now();
@@ -218,6 +176,8 @@ async function main(argv: string[]): Promise<void> {
       return cmdEval(rest);
     case 'analyze':
       return asUsage(() => cmdAnalyze(rest, (m) => new UsageError(m)));
+    case 'reproduce':
+      return (require('./reproduce/command') as typeof import('./reproduce/command')).cmdReproduce(rest);
     default:
       throw new UsageError(`unknown command "${command}"; run \`ictorch --help\` for the list`);
   }

@@ -34,3 +34,4 @@ export type { ImageToTensorOptions } from './image';
 export * from './data';
 export * from './train';
 export * as analysis from './analysis';
+export * as reproduce from './reproduce';
