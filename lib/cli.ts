@@ -11,13 +11,21 @@ const HELP = `Usage: ictorch <command> [options]
 Commands:
   info [--json]     package and LibTorch versions, CUDA/cuDNN and devices, build flags
   train [options]   train a network (default: IC-layer ResNet-20 on the built-in synthetic data set)
-      --data SPEC             synthetic (default) | cifar10:<dir> | cifar100:<dir> | imagefolder:<dir>
+      --data SPEC             synthetic (default) | cifar10:<dir> | cifar100:<dir> | cifar100-coarse:<dir> |
+                              imagefolder:<dir> | imagenet:<dir> (ILSVRC2012: train/<wnid>/, val/ + labels)
       --model M               resnet | resnet-b (CIFAR, two-/three-layer units) | resnet18 | resnet34 | resnet50
       --depth N --width K     CIFAR depth (6n+2, or 9n+2 for resnet-b) and width multiplier
       --layout L              baseline | relu-ic-conv | ic-conv-relu | conv-relu-ic (default relu-ic-conv)
       --drop-rate P           IC dropout rate (default 0.05)
-      --epochs N --batch-size N (128) --lr X (0.1) --momentum X (0.9) --weight-decay X (1e-4) --nesterov
-      --schedule step|cosine|constant (step: x0.1 at 50% and 75%)  --warmup-epochs N  --label-smoothing X
+      --epochs N --batch-size N --lr X --momentum X (0.9) --weight-decay X (1e-4) --nesterov
+                              CIFAR models: 164 epochs, batch 128, lr 0.1; ImageNet models (resnet18/34/50):
+                              90 epochs, batch 256, lr 0.1 x batch/256, x0.1 every 30 epochs
+      --optimizer sgd|adam|adamw (default sgd)
+      --schedule step|cosine|constant (step: x0.1 at 50% and 75%)  --lr-step-epochs N (step: x0.1 every N)
+      --warmup-epochs N  --label-smoothing X
+      --classes N --val-labels FILE --workers N --image-size N --skip-corrupt
+                              ImageNet: first N classes, validation labels file, decoder threads, crop side
+                              (224), skip (and count) corrupt files
       --device cpu|cuda[:N]  --amp bf16|fp16  --no-cuda-graph  --seed N
       --out DIR               run directory (metrics.jsonl, curves.svg/png, checkpoint.ckpt, model.pt)
       --resume FILE           continue from a checkpoint    --checkpoint-every N (epochs, default 1)
@@ -80,13 +88,20 @@ async function cmdTrain(argv: string[]): Promise<void> {
   if (cifar) {
     args.depth = num('depth', values.depth, model === 'resnet-b' ? 29 : data === 'synthetic' ? 20 : 110, true);
     args.width = flags.width ?? 1;
+  } else if (values.depth !== undefined || values.width !== undefined) {
+    throw new UsageError(`--depth and --width are for the CIFAR ResNets (resnet, resnet-b); ${model} has a fixed depth`);
   }
-  if (data.startsWith('cifar100')) args.classes = 100;
+  // The recipes: the paper's CIFAR one (He et al.'s), and for the ImageNet models the usual ResNet one: batch
+  // 256, lr 0.1 scaled linearly with the batch, x0.1 every 30 epochs, 90 epochs. Explicit flags win.
+  const batchSize = flags.config.batchSize ?? (cifar ? 128 : 256);
+  const schedule = flags.config.schedule ?? 'step';
   const cfg = {
     ...torch.DEFAULT_CONFIG,
     ...flags.config,
-    model: { name: model, args }, data, device: flags.config.device ?? 'cpu',
-    epochs: flags.config.epochs ?? (data === 'synthetic' ? 3 : 164),
+    model: { name: model, args }, data, device: flags.config.device ?? 'cpu', batchSize,
+    lr: flags.config.lr ?? (cifar ? 0.1 : (0.1 * batchSize) / 256),
+    lrStepEpochs: flags.config.lrStepEpochs ?? (!cifar && schedule === 'step' ? 30 : 0),
+    epochs: flags.config.epochs ?? (data === 'synthetic' ? 3 : cifar ? 164 : 90),
     seed: num('seed', values.seed, 0, true), outDir: values.out ?? path.join('runs', `${model}-${layout}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -141,16 +156,23 @@ async function cmdEval(argv: string[]): Promise<void> {
   const device = values.device ?? 'cpu';
   const ck = await asUsage(() => torch.loadCheckpoint(values.checkpoint!, { device }));
   const spec = values.data ?? String(ck.config.data ?? 'synthetic');
-  const cfg = ck.config as Record<string, number>;
-  const data = await asUsage(() =>
-    torch.loadData(spec, { device, limitPerClass: num('limit-per-class', values['limit-per-class'], 0, true) || undefined, synthetic: { trainSize: cfg.syntheticTrainSize ?? 3000, testSize: cfg.syntheticTestSize ?? 1000, seed: cfg.seed ?? 0 } }),
-  );
+  const cfg = { ...torch.DEFAULT_CONFIG, ...(ck.config as Partial<import('./train/fit').TrainConfig>), model: ck.model, data: spec, device };
+  cfg.limitPerClass = num('limit-per-class', values['limit-per-class'], 0, true);
+  const data = await asUsage(() => torch.loadData(spec, torch.dataOptions(cfg)));
+  // Evaluation must see what training saw: the same classes in the same order, normalised the same way.
+  if (ck.classes && ck.classes.join('\n') !== data.classes.join('\n')) {
+    data.dispose();
+    torch.disposeCheckpoint(ck);
+    throw new UsageError(`the checkpoint was trained on ${ck.classes.length} classes (${ck.classes.slice(0, 4).join(', ')}, ...) but ${spec} has ${data.classes.length} (${data.classes.slice(0, 4).join(', ')}, ...)`);
+  }
+  const norm = ck.normalization ?? { mean: data.mean, std: data.std };
   const model = torch.buildModel(ck.model).to({ device });
   model.loadStateDict(ck.modelState);
-  const bar = process.stderr.isTTY ? new torch.Progress({ total: data.test.labels.shape[0], label: 'test', stream: process.stderr }) : null;
+  torch.disposeCheckpoint(ck);
+  const bar = process.stderr.isTTY ? new torch.Progress({ total: data.test.length, label: 'test', stream: process.stderr }) : null;
   let r: Awaited<ReturnType<typeof torch.evaluate>>;
   try {
-    r = await torch.evaluate(model, data.test, { device, onProgress: bar ? (done) => bar.update(done) : undefined });
+    r = await torch.evaluate(model, data.test, { device, mean: norm.mean, std: norm.std, onProgress: bar ? (done) => bar.update(done) : undefined });
   } finally {
     bar?.finish();
     model.dispose();

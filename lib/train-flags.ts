@@ -4,7 +4,7 @@
  * accept the same names, defaults and messages. Flags that were not given stay undefined: each command
  * applies its own defaults (`train` the library's, `reproduce` the paper's recipe per table).
  */
-import type { TrainConfig } from './train/fit';
+import { OPTIMIZERS, type TrainConfig } from './train/fit';
 import { SCHEDULES } from './train/schedule';
 
 /** A usage error: the CLI prints it as one line and exits with code 2. */
@@ -45,6 +45,7 @@ export const TRAIN_FLAGS = {
   'drop-rate': s, width: s, epochs: s, 'batch-size': s, lr: s, momentum: s, 'weight-decay': s, nesterov: b, schedule: s,
   'warmup-epochs': s, 'label-smoothing': s, device: s, amp: s, 'no-cuda-graph': b, 'checkpoint-every': s, 'log-every': s,
   'no-augment': b, 'keep-last': b, 'limit-per-class': s, 'train-size': s, 'test-size': s, json: b, verbose: b,
+  optimizer: s, 'lr-step-epochs': s, classes: s, 'val-labels': s, workers: s, 'image-size': s, 'skip-corrupt': b,
 } as const;
 
 /** The values `util.parseArgs` gives for `TRAIN_FLAGS` (strings, booleans, or undefined when absent). */
@@ -86,6 +87,16 @@ export function parseTrainFlags(values: TrainFlagValues): TrainFlags {
   int('limit-per-class', 'limitPerClass');
   int('train-size', 'syntheticTrainSize');
   int('test-size', 'syntheticTestSize');
+  int('lr-step-epochs', 'lrStepEpochs');
+  int('classes', 'classSubset');
+  int('workers', 'workers');
+  int('image-size', 'imageSize');
+  if (values['val-labels'] !== undefined) config.valLabels = values['val-labels'];
+  if (values['skip-corrupt']) config.skipCorrupt = true;
+  if (values.optimizer !== undefined) {
+    if (!(OPTIMIZERS as readonly string[]).includes(values.optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${values.optimizer}"`);
+    config.optimizer = values.optimizer as TrainConfig['optimizer'];
+  }
   if (values.nesterov) config.nesterov = true;
   if (values['no-cuda-graph']) config.cudaGraph = false;
   if (values['no-augment']) config.augment = false;

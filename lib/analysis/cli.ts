@@ -41,16 +41,6 @@ function oneOf<T extends string>(usage: Usage, name: string, v: string | undefin
   return v as T;
 }
 
-// A shuffled choice of k distinct indices in [0, n) from seed (partial Fisher–Yates on the index list).
-function subset(n: number, k: number, rand: () => number): number[] {
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(rand() * (n - i));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx.slice(0, k);
-}
-
 const r3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : String(v));
 const r4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
 
@@ -164,7 +154,6 @@ export async function cmdAnalyze(argv: string[], usage: Usage): Promise<void> {
   const torch = require('../index') as typeof import('../index');
   const { analyzeActivations, compareGradientSigns } = require('./analyze') as typeof import('./analyze');
   const { writeRatioPlot } = require('./plot') as typeof import('./plot');
-  const { mulberry32 } = require('../util/prng') as typeof import('../util/prng');
   if (device.startsWith('cuda') && !torch.cuda.isAvailable()) throw usage(`--device ${device}: LibTorch sees no CUDA device (see \`ictorch info\`)`);
 
   // The model: a checkpoint's, or a fresh one built with the seed.
@@ -202,7 +191,7 @@ export async function cmdAnalyze(argv: string[], usage: Usage): Promise<void> {
   const rates = dropRates ?? [modelDrop > 0 ? modelDrop : 0.5];
 
   // The data: batches × batchSize samples of the split, chosen at random with the seed, normalised with the
-  // data set's statistics.
+  // statistics the model was trained with (a checkpoint's), else the data set's own.
   const needed = batches * batchSize;
   const data = await torch.loadData(dataSpec, {
     device,
@@ -210,21 +199,23 @@ export async function cmdAnalyze(argv: string[], usage: Usage): Promise<void> {
     synthetic: { trainSize: split === 'train' ? needed : 1, testSize: split === 'test' ? needed : 1, seed },
   });
   const part = data[split];
-  const total = part.labels.shape[0];
-  if (total < needed) throw usage(`--batches ${batches} x --batch-size ${batchSize} needs ${needed} samples but the ${split} split of ${dataSpec} has ${total}`);
+  const total = part.length;
+  if (total < needed) {
+    data.dispose();
+    throw usage(`--batches ${batches} x --batch-size ${batchSize} needs ${needed} samples but the ${split} split of ${dataSpec} has ${total}`);
+  }
   const stats = normalization ?? { mean: data.mean, std: data.std };
-  const order = subset(total, needed, mulberry32(seed));
+  // The first `batches` batches of the split in the seed's shuffled order, without augmentation.
   const inputs: { x: Tensor; labels: Tensor }[] = [];
-  torch.noGrad(() => {
-    for (let k = 0; k < batches; k++) {
-      const idx = torch.tensor(Float64Array.from(order.slice(k * batchSize, (k + 1) * batchSize)), { dtype: 'int64', device: part.images.device });
-      const images = part.images.indexSelect(0, idx);
-      inputs.push({ x: torch.normalizeBatch(images, stats).to({ device }), labels: part.labels.indexSelect(0, idx).to({ device }) });
-      images.dispose();
-      idx.dispose();
+  try {
+    for await (const b of part.batches({ batchSize, seed, shuffle: true, dropLast: true, augment: false, device })) {
+      torch.noGrad(() => inputs.push({ x: torch.normalizeBatch(b.images, stats), labels: b.labels }));
+      b.images.dispose();
+      if (inputs.length === batches) break;
     }
-  });
-  data.dispose();
+  } finally {
+    data.dispose();
+  }
 
   const header =
     `ictorch analyze: ${spec.name} ${JSON.stringify(spec.args)}, ${source}; ${dataSpec} ${split} split, ${needed} samples ` +

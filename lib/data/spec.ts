@@ -1,25 +1,28 @@
 /**
  * Data specs, as the CLI's `--data` takes them: `synthetic` (default), `cifar10:<dir>`, `cifar100:<dir>`,
- * `cifar100-coarse:<dir>` and `imagefolder:<dir>`.
+ * `cifar100-coarse:<dir>`, `imagefolder:<dir>` and `imagenet:<dir>`.
  */
 import * as fs from 'fs';
 import type { Device } from '../dtype';
 import { tensor } from '../creation';
 import { tidy } from '../scope';
-import { checkInt, typeError } from '../validate';
+import { checkInt, checkKeys, typeError } from '../validate';
 import { cifar10, cifar100 } from './cifar';
 import { imageFolder, type ImageFolderOptions } from './imagefolder';
+import { imagenet, type ImageNetOptions } from './imagenet';
 import { syntheticDataset, type SyntheticOptions } from './synthetic';
 import { tensorDataset } from './tensor-split';
-import type { TensorDataset, ProgressCallback, Split } from './types';
+import type { Dataset, TensorDataset, ProgressCallback, Split } from './types';
 
 /** The forms `loadData` accepts, as shown in its error messages. */
-export const DATA_SPEC_FORMS: readonly string[] = ['synthetic', 'cifar10:<dir>', 'cifar100:<dir>', 'cifar100-coarse:<dir>', 'imagefolder:<dir>'];
+export const DATA_SPEC_FORMS: readonly string[] = ['synthetic', 'cifar10:<dir>', 'cifar100:<dir>', 'cifar100-coarse:<dir>', 'imagefolder:<dir>', 'imagenet:<dir>'];
+
+const SCHEMES = ['cifar10', 'cifar100', 'cifar100-coarse', 'imagefolder', 'imagenet'] as const;
 
 /** A parsed data spec. */
 export type DataSpec =
   | { kind: 'synthetic' }
-  | { kind: 'cifar10' | 'cifar100' | 'cifar100-coarse' | 'imagefolder'; dir: string };
+  | { kind: (typeof SCHEMES)[number]; dir: string };
 
 /** Options of `loadData`. */
 export interface LoadDataOptions {
@@ -33,6 +36,8 @@ export interface LoadDataOptions {
   synthetic?: Omit<SyntheticOptions, 'device'>;
   /** Options for `imagefolder:` (size, concurrency, cache); device, limit and progress come from above. */
   imageFolder?: Omit<ImageFolderOptions, 'device' | 'limitPerClass' | 'onProgress'>;
+  /** Options for `imagenet:` (class subset, val labels, decoder threads, sizes, skipCorrupt); limit and progress come from above. */
+  imagenet?: Omit<ImageNetOptions, 'limitPerClass' | 'onProgress'>;
 }
 
 function specError(spec: string, why: string): Error {
@@ -48,7 +53,7 @@ export function parseDataSpec(spec: string): DataSpec {
   if (spec === 'synthetic') return { kind: 'synthetic' };
   const colon = spec.indexOf(':');
   const scheme = colon < 0 ? spec : spec.slice(0, colon);
-  if (scheme !== 'cifar10' && scheme !== 'cifar100' && scheme !== 'cifar100-coarse' && scheme !== 'imagefolder') {
+  if (!(SCHEMES as readonly string[]).includes(scheme)) {
     throw specError(spec, scheme === 'synthetic' ? '"synthetic" takes no argument' : `unknown scheme "${scheme}"`);
   }
   const dir = colon < 0 ? '' : spec.slice(colon + 1);
@@ -60,7 +65,7 @@ export function parseDataSpec(spec: string): DataSpec {
     // reported below
   }
   if (!isDir) throw specError(spec, `the directory "${dir}" does not exist`);
-  return { kind: scheme, dir };
+  return { kind: scheme as (typeof SCHEMES)[number], dir };
 }
 
 // The first k items of each class, in order (for the data sets whose loader has no limit of its own).
@@ -87,12 +92,13 @@ function takePerClass(split: Split, k: number): Split {
  * Loads the data set a spec names (see `DATA_SPEC_FORMS`; default `synthetic`): `cifar10:<dir>` and
  * `cifar100:<dir>` read the official binary releases (`cifar10`, `cifar100`; `cifar100-coarse:<dir>` uses the
  * 20 coarse labels), `imagefolder:<dir>` a train/test folder tree (`imageFolder`), `synthetic` the built-in
- * generated set (`syntheticDataset`). Every form returns `{train, test, classes}` with uint8 `[N, 3, H, W]`
- * images and int64 `[N]` labels on `options.device`.
+ * generated set (`syntheticDataset`), `imagenet:<dir>` ILSVRC2012 streamed from disk (`imagenet`). Every
+ * form returns a `Dataset` (`{train, test, classes, mean, std}` with `DataSplit`s); the in-memory forms'
+ * splits also hold their uint8 `images` and int64 `labels` on `options.device` (`TensorSplit`).
  */
-export async function loadData(spec = 'synthetic', options: LoadDataOptions = {}): Promise<TensorDataset> {
+export async function loadData(spec = 'synthetic', options: LoadDataOptions = {}): Promise<Dataset> {
   const parsed = parseDataSpec(spec);
-  if (typeof options !== 'object' || options === null) throw typeError('loadData', 'options', '{device, limitPerClass, onProgress, synthetic, imageFolder}', options);
+  checkKeys('loadData', 'options', options, ['device', 'limitPerClass', 'onProgress', 'synthetic', 'imageFolder', 'imagenet']);
   const { device, limitPerClass, onProgress } = options;
   if (limitPerClass !== undefined) checkInt('loadData', 'limitPerClass', limitPerClass, 1);
   switch (parsed.kind) {
@@ -108,5 +114,7 @@ export async function loadData(spec = 'synthetic', options: LoadDataOptions = {}
       return cifar100(parsed.dir, { device, limitPerClass, onProgress, labels: parsed.kind === 'cifar100' ? 'fine' : 'coarse' });
     case 'imagefolder':
       return imageFolder(parsed.dir, { ...options.imageFolder, device, limitPerClass, onProgress });
+    case 'imagenet':
+      return imagenet(parsed.dir, { ...options.imagenet, limitPerClass, onProgress });
   }
 }

@@ -6,8 +6,8 @@
  */
 import * as path from 'path';
 import { loadData } from '../data/spec';
-import type { TensorDataset } from '../data/types';
-import { fit, FitInterrupted, type EpochRecord, type TrainConfig } from '../train/fit';
+import type { Dataset } from '../data/types';
+import { dataOptions, fit, FitInterrupted, type EpochRecord, type TrainConfig } from '../train/fit';
 import { CellConflict, inspectCell, type CellState } from './cell-state';
 import { dataCandidates, locateData, type DataLocation, type ReproduceDataset } from './data-root';
 import { buildGrid, type Cell, type GridOptions } from './grid';
@@ -110,9 +110,9 @@ export async function reportPlan(plan: ReproducePlan, notes: string[] = []): Pro
 // the same call fit itself would make, so a cell's numbers do not depend on whether it loaded its data.
 class DataCache {
   private key: string | null = null;
-  private data: TensorDataset | null = null;
+  private data: Dataset | null = null;
 
-  async get(cfg: TrainConfig, log: (line: string) => void): Promise<TensorDataset | undefined> {
+  async get(cfg: TrainConfig, log: (line: string) => void): Promise<Dataset | undefined> {
     // Image sets too large for memory (ImageNet) are left to fit, which loads them itself.
     if (cfg.data.startsWith('imagenet:')) return undefined;
     const synthetic = cfg.data === 'synthetic';
@@ -120,18 +120,15 @@ class DataCache {
     if (key === this.key && this.data) return this.data;
     this.release();
     const t0 = Date.now();
-    this.data = await loadData(cfg.data, {
-      device: cfg.device,
-      limitPerClass: cfg.limitPerClass || undefined,
-      synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed },
-    });
+    const data = await loadData(cfg.data, dataOptions(cfg));
+    this.data = data;
     this.key = key;
-    log(`data ${cfg.data}: ${this.data.train.labels.shape[0]} training and ${this.data.test.labels.shape[0]} test images, ${this.data.classes.length} classes (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    return this.data;
+    log(`data ${cfg.data}: ${data.train.length} training and ${data.test.length} test images, ${data.classes.length} classes (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return data;
   }
 
   release(): void {
-    if (this.data) for (const t of [this.data.train.images, this.data.train.labels, this.data.test.images, this.data.test.labels]) t.dispose();
+    this.data?.dispose();
     this.data = null;
     this.key = null;
   }

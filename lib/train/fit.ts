@@ -11,7 +11,7 @@ import * as path from 'path';
 import { noGrad } from '../autograd';
 import { stack, tensor, zeros } from '../creation';
 import { normalizeBatch, type NormalizeOptions } from '../data/augment';
-import { loadData } from '../data/spec';
+import { loadData, type LoadDataOptions } from '../data/spec';
 import { isDataset, tensorDataset, TensorSplit } from '../data/tensor-split';
 import type { Dataset, DataSplit, Split } from '../data/types';
 import { buildModel, type ModelSpec } from '../models/registry';
@@ -50,8 +50,10 @@ export interface TrainConfig {
   /** L2 weight decay on weights; BN and bias parameters get none (1e-4). */
   weightDecay: number;
   nesterov: boolean;
-  /** Learning-rate schedule ('step': ×0.1 at 50% and 75%). */
+  /** Learning-rate schedule ('step': ×0.1 at 50% and 75%, or every `lrStepEpochs`). */
   schedule: ScheduleName;
+  /** With the 'step' schedule: ×0.1 every this many epochs (the ImageNet recipe: 30); 0: at 50% and 75%. */
+  lrStepEpochs: number;
   /** Linear warm-up, in epochs (0). */
   warmupEpochs: number;
   /** Label smoothing of the cross-entropy (0). */
@@ -82,6 +84,16 @@ export interface TrainConfig {
   /** Synthetic data set sizes. */
   syntheticTrainSize: number;
   syntheticTestSize: number;
+  /** ImageNet: train on the first N classes in wnid order (0: all). */
+  classSubset: number;
+  /** ImageNet: the validation labels file (LOC_val_solution.csv or a `<file> <wnid>` list; null: found beside val/). */
+  valLabels: string | null;
+  /** Streaming sets: decoder threads (0: one per core). */
+  workers: number;
+  /** ImageNet: the side of the training and validation crops (0: 224; validation resizes to 256/224 of it first). */
+  imageSize: number;
+  /** Streaming sets: skip (and count) corrupt or unreadable images instead of stopping. */
+  skipCorrupt: boolean;
 }
 
 /** The defaults of every setting but the model. */
@@ -89,7 +101,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model'> = {
   data: 'synthetic', epochs: 3, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 1e-4, nesterov: false,
   schedule: 'step', warmupEpochs: 0, labelSmoothing: 0, amp: null, cudaGraph: true, device: 'cpu', seed: 0,
   augment: true, dropLast: true, checkpointEvery: 1, logEvery: 0, outDir: 'runs/latest', limitPerClass: 0,
-  syntheticTrainSize: 3000, syntheticTestSize: 1000,
+  syntheticTrainSize: 3000, syntheticTestSize: 1000, lrStepEpochs: 0, classSubset: 0, valLabels: null, workers: 0, imageSize: 0, skipCorrupt: false,
 };
 
 /** One epoch's metrics (a line of metrics.jsonl). */
@@ -195,6 +207,32 @@ function resumedMetrics(ckptFile: string, ckpt: Checkpoint, log: (line: string) 
   }
 }
 
+/** What `loadData` gets from a run's config. */
+export function dataOptions(cfg: TrainConfig, log?: (line: string) => void): LoadDataOptions {
+  let last = 0;
+  return {
+    device: cfg.device,
+    limitPerClass: cfg.limitPerClass || undefined,
+    synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed },
+    imagenet: {
+      ...(cfg.classSubset ? { classes: cfg.classSubset } : {}),
+      ...(cfg.valLabels ? { valLabels: cfg.valLabels } : {}),
+      ...(cfg.workers ? { workers: cfg.workers } : {}),
+      ...(cfg.imageSize ? { trainSize: cfg.imageSize, valSize: cfg.imageSize, resizeSize: Math.round((cfg.imageSize * 256) / 224) } : {}),
+      skipCorrupt: cfg.skipCorrupt,
+    },
+    // Building a large data set's index (or decoding an image folder) reports progress, about once a second.
+    onProgress: log
+      ? (done, total) => {
+          const now = Date.now();
+          if (now - last < 1000 && done < total) return;
+          last = now;
+          log(`data: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`);
+        }
+      : undefined,
+  };
+}
+
 /** The optimisers `fit` can train with. */
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 
@@ -230,6 +268,12 @@ function validate(c: TrainConfig): TrainConfig {
   checkInt(op, 'limitPerClass', c.limitPerClass, 0);
   checkInt(op, 'syntheticTrainSize', c.syntheticTrainSize, 1, 1e7);
   checkInt(op, 'syntheticTestSize', c.syntheticTestSize, 1, 1e7);
+  checkInt(op, 'lrStepEpochs', c.lrStepEpochs, 0, 1e6);
+  checkInt(op, 'classSubset', c.classSubset, 0);
+  if (c.valLabels !== null && (typeof c.valLabels !== 'string' || !c.valLabels)) throw typeError(op, 'valLabels', 'a file path or null', c.valLabels);
+  checkInt(op, 'workers', c.workers, 0, 1024);
+  checkInt(op, 'imageSize', c.imageSize, 0, 8192);
+  if (typeof c.skipCorrupt !== 'boolean') throw typeError(op, 'skipCorrupt', 'a boolean', c.skipCorrupt);
   return c;
 }
 
@@ -247,8 +291,9 @@ export interface EvaluateOptions extends NormalizeOptions {
 
 /**
  * Loss, top-1 and top-5 accuracy of `model` on a split (evaluation mode, no gradients, the validation
- * transform). A `DataSplit` is normalised with its own statistics; bare in-memory splits `{images, labels}`
- * with `options.mean`/`std` (default: `normalizeBatch`'s, CIFAR-10's).
+ * transform). The inputs are normalised with `options.mean`/`std` when given (what the model was trained
+ * with, e.g. a checkpoint's `normalization`), else a `DataSplit`'s own statistics; bare in-memory splits
+ * `{images, labels}` without them get `normalizeBatch`'s defaults (CIFAR-10's).
  */
 export async function evaluate(model: Module, split: DataSplit | Split, options: EvaluateOptions = {}): Promise<{ loss: number; acc: number; top5: number }> {
   checkKeys('evaluate', 'options', options, ['batchSize', 'device', 'amp', 'onProgress', 'signal', 'mean', 'std']);
@@ -258,7 +303,7 @@ export async function evaluate(model: Module, split: DataSplit | Split, options:
   let norm: NormalizeOptions;
   if (typeof (split as DataSplit).batches === 'function') {
     data = split as DataSplit;
-    norm = { mean: data.mean, std: data.std };
+    norm = options.mean || options.std ? { mean: options.mean, std: options.std } : { mean: data.mean, std: data.std };
   } else {
     const s = split as Split;
     data = new TensorSplit(s.images, s.labels, { name: 'test', classes: [], mean: [], std: [] });
@@ -368,7 +413,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     if (hooks.dataset) {
       data = isDataset(hooks.dataset) ? hooks.dataset : tensorDataset(hooks.dataset as { train: Split; test: Split; classes: string[] });
     } else {
-      data = await loadData(cfg.data, { device: cfg.device, limitPerClass: cfg.limitPerClass || undefined, synthetic: { trainSize: cfg.syntheticTrainSize, testSize: cfg.syntheticTestSize, seed: cfg.seed } });
+      data = await loadData(cfg.data, dataOptions(cfg, hooks.log));
     }
     const nClasses = data.classes.length;
     if (classesGiven) {
@@ -392,7 +437,10 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     release();
     throw new RangeError(`fit: the training split has ${nTrain} images, fewer than one batch of ${cfg.batchSize}; use a smaller batchSize or dropLast: false`);
   }
-  const schedule = { name: cfg.schedule, lr: cfg.lr, totalSteps: cfg.epochs * stepsPerEpoch, warmupSteps: cfg.warmupEpochs * stepsPerEpoch };
+  const schedule = {
+    name: cfg.schedule, lr: cfg.lr, totalSteps: cfg.epochs * stepsPerEpoch, warmupSteps: cfg.warmupEpochs * stepsPerEpoch,
+    ...(cfg.lrStepEpochs > 0 ? { stepEvery: cfg.lrStepEpochs * stepsPerEpoch } : {}),
+  };
   const history: EpochRecord[] = [];
   let step = 0;
   let startEpoch = 0;
@@ -532,6 +580,8 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       bestAcc = Math.max(bestAcc ?? 0, rec.testAcc);
 
       // ---- phase 3: log, plot, checkpoint
+      const skipped = (train as { skippedCorrupt?: number }).skippedCorrupt ?? 0;
+      if (skipped > 0) log(`note: ${skipped} corrupt or unreadable training image${skipped > 1 ? 's' : ''} skipped so far (skipCorrupt)`);
       metrics.append({ kind: 'epoch', ...rec });
       try {
         await writePlots(runDir, history);
