@@ -92,20 +92,24 @@ Napi::FunctionReference& ctorRef(Napi::Env env) { return state(env).optimizerCto
 }  // namespace
 
 void OptimizerHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "OptimizerHandle", {});
+  Napi::Function ctor = DefineClass(env, "OptimizerHandle", baseMethods());
   ctorRef(env) = Napi::Persistent(ctor);
   exports.Set("OptimizerHandle", ctor);
 }
 
-OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {}
+OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Handle<OptimizerHandle>(info) {}
 
-std::shared_ptr<SGD> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name) {
+OptimizerHandle* argOptimizerHandle(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(ctorRef(info.Env()).Value()))
     throw ArgTypeError(std::string("argument '") + name + "' must be an optimizer");
-  auto s = Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>())->sgd;
-  if (!s) throw ArgTypeError("the optimizer has been disposed");
-  return s;
+  return Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>());
+}
+
+std::shared_ptr<SGD> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  OptimizerHandle* h = argOptimizerHandle(info, i, name);
+  h->checkIdle("the optimizer", true);
+  return h->sgd;
 }
 
 namespace {
@@ -149,7 +153,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       sgd->groups.push_back(std::move(g));
     }
     Napi::Object obj = ctorRef(info.Env()).New({});
-    Napi::ObjectWrap<OptimizerHandle>::Unwrap(obj)->sgd = sgd;
+    Napi::ObjectWrap<OptimizerHandle>::Unwrap(obj)->own(sgd);
     return obj;
   });
 }
@@ -227,12 +231,13 @@ Napi::Value LoadBuffers(const Napi::CallbackInfo& info) {
   });
 }
 
+// sgdDispose(optimizer): the handle's dispose() as a function (a wrong argument is a TypeError; refused
+// while a training step in flight uses the optimiser; idempotent).
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return guard(info, "SGD.dispose", [&]() -> Napi::Value {
-    Napi::Value v = info[0];
-    if (v.IsObject() && v.As<Napi::Object>().InstanceOf(ctorRef(info.Env()).Value()))
-      Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>())->sgd.reset();
-    return info.Env().Undefined();
+    argOptimizerHandle(info, 0, "optimizer");
+    Napi::Object handle = info[0].As<Napi::Object>();
+    return handle.Get("dispose").As<Napi::Function>().Call(handle, {});
   });
 }
 

@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <memory>
 #include <vector>
+#include "handle.h"
 
 namespace ictorch {
 
@@ -27,14 +28,27 @@ class SGD {
   bool buffersReady() const;
 };
 
-// The JS object owning an SGD optimiser.
-class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
+// The JS object owning an SGD optimiser (dispose(), isDisposed(); refused while a training step in flight uses it).
+class OptimizerHandle : public Handle<OptimizerHandle> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit OptimizerHandle(const Napi::CallbackInfo& info);
+  ~OptimizerHandle() override { disposeNow(); }
+  void own(std::shared_ptr<SGD> s) {
+    sgd = std::move(s);
+    disposed_ = false;
+  }
   std::shared_ptr<SGD> sgd;
+
+ protected:
+  const char* noun() const override { return "optimizer"; }
+  const void* inFlightKey() const override { return sgd.get(); }
+  void release() override { sgd.reset(); }
 };
 
+// The optimiser passed as argument i: a TypeError if it is not one or was disposed, an InUseError while a
+// training step in flight uses it.
 std::shared_ptr<SGD> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name);
+OptimizerHandle* argOptimizerHandle(const Napi::CallbackInfo& info, size_t i, const char* name);
 
 }  // namespace ictorch
