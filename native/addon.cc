@@ -13,6 +13,7 @@ void InitLayers(Napi::Env env, Napi::Object exports);
 void InitSerialize(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
 void InitTrainStep(Napi::Env env, Napi::Object exports);
+void InitGenerator(Napi::Env env, Napi::Object exports);
 }  // namespace ictorch
 
 #include "tensor.h"
@@ -30,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitSerialize(env, exports);
   ictorch::InitOptim(env, exports);
   ictorch::InitTrainStep(env, exports);
+  ictorch::InitGenerator(env, exports);
   return exports;
 }
 
