@@ -1,6 +1,6 @@
 /** Neural-network building blocks (`nn.Conv2d`, `nn.IC`, `nn.Sequential`, ...). */
-export { Module } from './module';
-export type { StateDict, LoadResult } from './module';
+export { Module, Parameter } from './module';
+export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, RemovableHandle } from './module';
 export * from './layers';
 export * from './functional';
 export * from './init';
