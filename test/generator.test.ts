@@ -1,6 +1,7 @@
 // Generators of one's own (torch.Generator): per call and per layer, reproducible whatever else draws from
 // the process-wide default generator, including in worker threads; the same numbers as PyTorch's generator.
-import { spawnSync } from 'child_process';
+import { execFile, spawnSync } from 'child_process';
+import { promisify } from 'util';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
@@ -67,11 +68,11 @@ describe('Generator', () => {
     expect(a.ic.filter((k) => !k).length).toBeGreaterThan(10);
   });
 
-  it.skipIf(!hasTorch)('draws what PyTorch draws from torch.Generator().manual_seed(s)', () => {
+  it.skipIf(!hasTorch)('draws what PyTorch draws from torch.Generator().manual_seed(s)', async () => {
     const g = new Generator().manualSeed(42);
     const ours = tidy(() => ({ n: vals(randn([20], { generator: g, dtype: 'float64' })), u: vals(rand([7], { generator: g, dtype: 'float64' })) }));
     g.dispose();
-    const r = spawnSync(PYTHON, ['-c', 'import torch, json; g = torch.Generator().manual_seed(42); n = torch.randn(20, generator=g, dtype=torch.float64); u = torch.rand(7, generator=g, dtype=torch.float64); print(json.dumps({"n": n.tolist(), "u": u.tolist()}))'], { encoding: 'utf8' });
+    const r = await promisify(execFile)(PYTHON, ['-c', 'import torch, json; g = torch.Generator().manual_seed(42); n = torch.randn(20, generator=g, dtype=torch.float64); u = torch.rand(7, generator=g, dtype=torch.float64); print(json.dumps({"n": n.tolist(), "u": u.tolist()}))'], { encoding: 'utf8', timeout: 120_000 });
     const theirs = JSON.parse(r.stdout) as { n: number[]; u: number[] };
     expect(ours.n.map((v, i) => Math.abs(v - theirs.n[i]) < 1e-12).every(Boolean)).toBe(true);
     expect(ours.u.map((v, i) => Math.abs(v - theirs.u[i]) < 1e-12).every(Boolean)).toBe(true);

@@ -1,7 +1,8 @@
 // Modules written in TypeScript (nn.Module subclasses with their own forward): registration and names as
 // PyTorch's, training with fit and by hand, state dicts to PyTorch and back, hooks, dispose; the native
 // fast path and where a forward runs; the busy guard of calls in flight; error types across threads.
-import { spawnSync } from 'child_process';
+import { execFile, spawnSync } from 'child_process';
+import { promisify } from 'util';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -75,9 +76,9 @@ class TwoBranch(nn.Module):
         return s.fc(z) * s.scale
 `;
 
-function python(script: string): string {
-  const r = spawnSync(PYTHON, ['-c', PY_TWO_BRANCH + script], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
+// Asynchronous, so the test worker stays responsive while Python starts (torch takes seconds to import).
+async function python(script: string): Promise<string> {
+  const r = await promisify(execFile)(PYTHON, ['-c', PY_TWO_BRANCH + script], { encoding: 'utf8', timeout: 120_000 });
   return r.stdout.trim();
 }
 
@@ -189,6 +190,34 @@ describe('a module written in TypeScript', () => {
       native.dispose();
       mixed.dispose();
       res.dispose();
+    }
+  });
+
+  it('a subclass of a built-in layer or container that overrides forward runs its own forward (not the native one)', () => {
+    class Doubled extends nn.Linear {
+      forward(x: Tensor): Tensor {
+        return super.forward(x).mul(2);
+      }
+    }
+    class Negated extends nn.Sequential {
+      forward(x: Tensor): Tensor {
+        return super.forward(x).neg();
+      }
+    }
+    const d = new Doubled(2, 2, { bias: false });
+    const n = new Negated([new nn.Identity()]);
+    const outer = new nn.Sequential([d, new nn.ReLU()]);
+    try {
+      tidy(() => void noGrad(() => d.parameters()[0].copy_(tensor([[1, 0], [0, 1]]))));
+      expect([d.isNative, n.isNative, outer.isNative]).toEqual([false, false, false]);
+      tidy(() => {
+        expect(vals(d.forward(tensor([[1, -2]])))).toEqual([2, -4]);
+        expect(vals(n.forward(tensor([[1, -2]])))).toEqual([-1, 2]);
+        expect(vals(outer.forward(tensor([[1, -2]])))).toEqual([2, 0]);
+      });
+    } finally {
+      outer.dispose();
+      n.dispose();
     }
   });
 
@@ -356,13 +385,13 @@ describe('training a TypeScript module', () => {
 // ---------------------------------------------------------------- PyTorch interop
 
 describe.skipIf(!hasTorch)('a TypeScript module and the same module in PyTorch (needs /usr/bin/python3 with torch)', () => {
-  it("nn.Conv2d and nn.Linear start with PyTorch's default weights: the same seed draws the same values", () => {
+  it("nn.Conv2d and nn.Linear start with PyTorch's default weights: the same seed draws the same values", async () => {
     torch.manualSeed(5);
     const conv = new nn.Conv2d(3, 4, 3);
     const fc = new nn.Linear(6, 2);
     try {
       const ours = tidy(() => [...conv.parameters(), ...fc.parameters()].map(vals).flat());
-      const theirs = JSON.parse(python(`
+      const theirs = JSON.parse(await python(`
 import json
 torch.manual_seed(5)
 conv = nn.Conv2d(3, 4, 3); fc = nn.Linear(6, 2)
@@ -376,7 +405,7 @@ print(json.dumps([v for p in list(conv.parameters()) + list(fc.parameters()) for
     }
   });
 
-  it('saves a state dict PyTorch loads into the equivalent module (same logits in eval mode), and loads PyTorch\'s back', () => {
+  it('saves a state dict PyTorch loads into the equivalent module (same logits in eval mode), and loads PyTorch\'s back', async () => {
     torch.manualSeed(11);
     const m = new TwoBranch(10, 0.1);
     try {
@@ -400,7 +429,7 @@ print(json.dumps([v for p in list(conv.parameters()) + list(fc.parameters()) for
       tidy(() => torch.saveStateDict(ours, m.stateDict()));
       torch.saveStateDict(input, { x });
       const out = JSON.parse(
-        python(`
+        await python(`
 import json
 m = TwoBranch(10, 0.1)
 sd = torch.load(${JSON.stringify(ours)})

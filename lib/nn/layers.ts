@@ -7,7 +7,7 @@ import { generatorHandle, type Generator } from '../generator';
 import { native, type ModuleHandle } from '../native';
 import { Tensor } from '../tensor';
 import { checkInt, checkNumber, rangeError, typeError } from '../validate';
-import { Module, nativeModule } from './module';
+import { Module, markNativeForward } from './module';
 
 const N = native();
 
@@ -21,9 +21,10 @@ abstract class NativeLayer extends Module {
   /** Runs the layer on `input`. */
   forward(input: Tensor): Tensor {
     if (!(input instanceof Tensor)) throw typeError('forward', 'input', 'a Tensor', input);
-    return new Tensor(N.moduleForward(nativeModule(this) as ModuleHandle, input.handle));
+    return new Tensor(N.moduleForward(this.nativeLeaf(), input.handle));
   }
 }
+markNativeForward(NativeLayer.prototype.forward);
 
 /** Options of Conv2d. */
 export interface Conv2dOptions {
@@ -233,6 +234,7 @@ export class Sequential extends Module {
     return N.sequential([...children]);
   }
 }
+markNativeForward(Sequential.prototype.forward);
 
 /**
  * A residual unit: `post(body(x) + shortcut(x))`. Body and post layers are named children of the unit
@@ -282,6 +284,7 @@ export class Residual extends Module {
     return N.residual(pick(this.bodyNames), children.get('downsample') ?? null, pick(this.postNames));
   }
 }
+markNativeForward(Residual.prototype.forward);
 
 /** Options of the functional IC layer. */
 export interface ICLayerOptions {

@@ -237,10 +237,20 @@ function hasHooks(m: Module): boolean {
   return value;
 }
 
+const NATIVE_FORWARD = Symbol('ictorch.nativeForward');
+
+/**
+ * @internal Marks a class's forward as one its native layer computes (built-in layers and containers), so the
+ * native fast path may replace it. A subclass that overrides forward is not marked: its forward runs.
+ */
+export function markNativeForward(forward: (...inputs: never[]) => unknown): void {
+  (forward as unknown as Record<symbol, boolean>)[NATIVE_FORWARD] = true;
+}
+
 /** @internal The native layer that runs `m`'s whole forward (its own, or a container built from its children's), or null. */
 export function nativeModule(m: Module): ModuleHandle | null {
   const s = internals(m);
-  if (s.disposed) return null;
+  if (s.disposed || !(s.classForward as unknown as Record<symbol, boolean>)[NATIVE_FORWARD]) return null;
   if (s.leaf) return s.leaf;
   const build = (m as unknown as { buildNative?: (children: Map<string, ModuleHandle>) => ModuleHandle }).buildNative;
   if (!build) return null;
@@ -684,6 +694,13 @@ export class Module {
   /** @internal Binds a native layer to this module (built-in layers). */
   protected bindNative(handle: ModuleHandle): void {
     internals(this).leaf = handle;
+  }
+
+  /** @internal The native layer bound with bindNative (built-in layers). */
+  protected nativeLeaf(): ModuleHandle {
+    const h = internals(this).leaf;
+    if (!h) throw new TypeError(`forward: ${this.constructor.name} has no native layer`);
+    return h;
   }
 
   /** @internal Sets the kind name (built-in containers). */
