@@ -233,12 +233,18 @@ namespace {
 // glibc returns the freed activations of a training step to the OS and faults them back in on the next
 // (about 44,000 page faults per ResNet-20 CPU step were measured, a quarter of the step time). Keep freed
 // memory up to 32 MiB per block and 2 GiB of heap top mapped, as PyTorch users get from jemalloc.
+// One arena: a training step or forwardAsync runs on whichever libuv worker thread is free, and each thread
+// gets a malloc arena of its own whose heaps glibc unmaps when they empty (the trim threshold covers only the
+// main arena): with the default arenas a ResNet-20 CPU step (batch 128) still took 4,700-12,900 page faults
+// and the process peaked at 1.3 GiB; with one arena, 35-2,100 faults and 0.6 GiB, at the same or a shorter
+// step time (three alternating runs, 2 threads; bench/RESULTS.md).
 // ICTORCH_NO_MALLOC_TUNING=1 leaves glibc's defaults alone.
 void tuneAllocator() {
 #ifdef __GLIBC__
   if (std::getenv("ICTORCH_NO_MALLOC_TUNING")) return;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  mallopt(M_ARENA_MAX, 1);
 #endif
 }
 
