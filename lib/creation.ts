@@ -2,6 +2,7 @@
 import type { AnyTypedArray, DType, Device, MemoryFormat } from './dtype';
 import { DTYPES } from './dtype';
 import { markAsUntransferable } from 'worker_threads';
+import { generatorHandle, type Generator } from './generator';
 import { native } from './native';
 import { Tensor, type Scalar } from './tensor';
 import { checkInt, checkNumber, checkOneOf, checkScalar, checkShape, typeError, rangeError } from './validate';
@@ -229,22 +230,33 @@ export function eye(n: number, m?: number, options?: TensorOptions): Tensor {
   if (m !== undefined) checkInt('eye', 'm', m, 0);
   return new Tensor(N.eye(n, m, o.dtype, o.device, o.requiresGrad));
 }
-/** Uniform samples in [0, 1). Seeded by `manualSeed`. */
-export function rand(shape: number | number[], options?: TensorOptions): Tensor {
+/** Options of the random creation ops. */
+export interface RandomOptions extends TensorOptions {
+  /** Draw from this generator instead of the process-wide default one (which `manualSeed` seeds). */
+  generator?: Generator;
+}
+/** Uniform samples in [0, 1). Seeded by `manualSeed`, or drawn from `generator`. */
+export function rand(shape: number | number[], options?: RandomOptions): Tensor {
   const o = opts('rand', options);
+  const g = generatorHandle('rand', options?.generator);
+  if (g) return new Tensor(N.randomWith('rand', g, sizes('rand', shape), o.dtype, o.device, o.requiresGrad));
   return new Tensor(N.rand(sizes('rand', shape), o.dtype, o.device, o.requiresGrad));
 }
-/** Standard normal samples. Seeded by `manualSeed`. */
-export function randn(shape: number | number[], options?: TensorOptions): Tensor {
+/** Standard normal samples. Seeded by `manualSeed`, or drawn from `generator`. */
+export function randn(shape: number | number[], options?: RandomOptions): Tensor {
   const o = opts('randn', options);
+  const g = generatorHandle('randn', options?.generator);
+  if (g) return new Tensor(N.randomWith('randn', g, sizes('randn', shape), o.dtype, o.device, o.requiresGrad));
   return new Tensor(N.randn(sizes('randn', shape), o.dtype, o.device, o.requiresGrad));
 }
-/** Uniform integers in [low, high), int64 unless `dtype` says otherwise. */
-export function randint(low: number, high: number, shape: number | number[], options?: Omit<TensorOptions, 'requiresGrad'>): Tensor {
+/** Uniform integers in [low, high), int64 unless `dtype` says otherwise; drawn from `generator` if given. */
+export function randint(low: number, high: number, shape: number | number[], options?: Omit<RandomOptions, 'requiresGrad'>): Tensor {
   const o = opts('randint', options);
   checkInt('randint', 'low', low);
   checkInt('randint', 'high', high);
   if (high <= low) throw rangeError('randint', 'high', `an integer greater than low (${low})`, high);
+  const g = generatorHandle('randint', options?.generator);
+  if (g) return new Tensor(N.randomWith('randint', g, sizes('randint', shape), o.dtype, o.device, false, low, high));
   return new Tensor(N.randint(low, high, sizes('randint', shape), o.dtype, o.device));
 }
 

@@ -15,6 +15,7 @@ export * from './creation';
 export { tidy, keep } from './scope';
 export { noGrad, enableGrad, isGradEnabled, autograd } from './autograd';
 export type { GradOptions } from './autograd';
+export { Generator } from './generator';
 export { manualSeed, setNumThreads, getNumThreads, memory, cuda, info, rngState, setRngState } from './runtime';
 export type { MemoryInfo, Info, RngState } from './runtime';
 export { saveStateDict, loadStateDict } from './serialize';

@@ -15,9 +15,6 @@ export interface TensorHandle {
 
 type H = TensorHandle;
 
-/** An opaque native handle that owns an optimiser (SGD, Adam, AdamW). */
-export type OptimizerHandle = object;
-
 /** A parameter group as the addon reads it (absent hyper-parameters take the native defaults). */
 export interface NativeParamGroup {
   params: TensorHandle[];
@@ -31,13 +28,25 @@ export interface NativeParamGroup {
   amsgrad?: boolean;
   maximize?: boolean;
 }
-/** An opaque native handle that owns a training step (and its CUDA graph). */
-export type TrainStepHandle = object;
 
-/** An opaque native handle that owns one torch::nn::Module. */
-export interface ModuleHandle {
+/** What every native handle has (native/handle.h): dispose() is refused while a call in flight uses it. */
+export interface NativeHandle {
   dispose(): void;
   isDisposed(): boolean;
+}
+/** An opaque native handle that owns an optimiser (SGD, Adam, AdamW). */
+export type OptimizerHandle = NativeHandle;
+/** An opaque native handle that owns a training step (and its CUDA graph). */
+export type TrainStepHandle = NativeHandle;
+/** An opaque native handle that owns one native layer (native/nn: a layer or a container of layers). */
+export type ModuleHandle = NativeHandle;
+/** A native random generator of one's own. */
+export interface GeneratorHandle extends NativeHandle {
+  manualSeed(seed: number): void;
+  initialSeed(): number;
+  getState(): TensorHandle;
+  setState(state: TensorHandle): void;
+  device(): string;
 }
 type Scalar = number | boolean | bigint;
 type Opt<T> = T | null | undefined;
@@ -142,6 +151,7 @@ export interface NativeBinding {
   autogradGrad(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph: Opt<boolean>, createGraph: boolean, allowUnused: boolean): (H | null)[];
   setGradEnabled(flag: boolean): void;
   isGradEnabled(): boolean;
+  setAutocast(deviceType: 'cpu' | 'cuda', dtype: 'bf16' | 'fp16' | null): void;
 
   ModuleHandle: new () => ModuleHandle;
   moduleCreate(kind: string, options: object): ModuleHandle;
@@ -151,12 +161,12 @@ export interface NativeBinding {
   moduleForwardAsync(m: ModuleHandle, x: H, gradEnabled: boolean): Promise<H>;
   moduleTrain(m: ModuleHandle, mode: boolean): void;
   moduleIsTraining(m: ModuleHandle): boolean;
-  moduleTo(m: ModuleHandle, device: Opt<string>, dtype: Opt<DType>): void;
-  moduleChannelsLast(m: ModuleHandle): void;
+  moduleResetParameters(m: ModuleHandle): void;
   moduleNamedParameters(m: ModuleHandle): [string, H][];
   moduleNamedBuffers(m: ModuleHandle): [string, H][];
-  moduleChildren(m: ModuleHandle): [string, ModuleHandle, string][];
   moduleKind(m: ModuleHandle): string;
+  tensorsTo_(tensors: H[], device: Opt<string>, dtype: Opt<DType>): void;
+  tensorsChannelsLast_(tensors: H[]): void;
   icLayer(x: H, weight: Opt<H>, bias: Opt<H>, runningMean: Opt<H>, runningVar: Opt<H>, training: boolean, momentum: number, eps: number, dropRate: number, impl: Opt<string>): H;
 
   OptimizerHandle: new () => OptimizerHandle;
@@ -188,10 +198,15 @@ export interface NativeBinding {
   bceWithLogits(x: H, target: H, weight: H | null, posWeight: H | null, reduction: string): H;
   klDiv(x: H, target: H, reduction: string, logTarget: boolean): H;
   TrainStepHandle: new () => TrainStepHandle;
-  trainStepCreate(m: ModuleHandle, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean; channelsLast: boolean; cudnnBenchmark: boolean }): TrainStepHandle;
+  trainStepCreate(m: ModuleHandle | null, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean; channelsLast: boolean; cudnnBenchmark: boolean }): TrainStepHandle;
   trainStepRun(s: TrainStepHandle, x: H, y: H): Promise<{ loss: H; correct: H; mode: 'eager' | 'warmup' | 'graph'; note: string | null }>;
+  trainStepBackward(s: TrainStepHandle, logits: H, y: H): Promise<{ loss: H; correct: H; mode: 'eager'; note: string | null }>;
   trainStepDispose(s: TrainStepHandle): void;
   evalStep(m: ModuleHandle, x: H, y: H, k: number, device: Opt<string>, amp: Opt<string>): Promise<{ lossSum: H; correct1: H; correctK: H }>;
+  evalLogits(logits: H, y: H, k: number): Promise<{ lossSum: H; correct1: H; correctK: H }>;
+  GeneratorHandle: new () => GeneratorHandle;
+  generatorCreate(device: Opt<string>): GeneratorHandle;
+  randomWith(kind: 'rand' | 'randn' | 'randint', g: GeneratorHandle, shape: number[], dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean, low?: number, high?: number): H;
   rngState(): { cpu: H; cuda: H[] };
   setRngState(cpu: H, cuda: Opt<H[]>): void;
 

@@ -14,6 +14,7 @@ void InitOptim(Napi::Env env, Napi::Object exports);
 void InitFunctional(Napi::Env env, Napi::Object exports);
 void InitTrainStep(Napi::Env env, Napi::Object exports);
 void InitDecoder(Napi::Env env, Napi::Object exports);
+void InitGenerator(Napi::Env env, Napi::Object exports);
 }  // namespace ictorch
 
 #include "tensor.h"
@@ -32,6 +33,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitFunctional(env, exports);
   ictorch::InitTrainStep(env, exports);
   ictorch::InitDecoder(env, exports);
+  ictorch::InitGenerator(env, exports);
   return exports;
 }
 

@@ -2,6 +2,7 @@
 // and autograd.grad(outputs, inputs).
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
+#include "compat.h"
 #include "tensor.h"
 
 namespace ictorch {
@@ -9,7 +10,7 @@ namespace {
 
 Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
   return guard(info, "requiresGrad_", [&]() -> Napi::Value {
-    at::Tensor t = argTensor(info, 0, "self");
+    at::Tensor t = argMutableTensor(info, 0, "self");
     bool flag = argBool(info, 1, "requiresGrad", true);
     if (flag && !(at::isFloatingType(t.scalar_type()) || at::isComplexType(t.scalar_type())))
       throw ArgTypeError(std::string("only floating-point tensors can require gradients, this one is ") + dtypeName(t.scalar_type()));
@@ -45,7 +46,7 @@ Napi::Value Grad(const Napi::CallbackInfo& info) {
 // zeroGrad(self, setToNone)
 Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
   return guard(info, "zeroGrad", [&]() -> Napi::Value {
-    at::Tensor t = argTensor(info, 0, "self");
+    at::Tensor t = argMutableTensor(info, 0, "self");
     if (argBool(info, 1, "setToNone", true)) {
       t.mutable_grad() = at::Tensor();
     } else if (t.grad().defined()) {
@@ -103,6 +104,26 @@ Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
 
 Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled()); }
 
+// setAutocast(deviceType 'cpu'|'cuda', dtype 'bf16'|'fp16'|null): autocast on (dtype) or off (null) on the JS
+// thread, for a forward that runs in JS under a Trainer's amp setting. Turning it off clears the cast cache
+// (as leaving Python's `with autocast()` does).
+Napi::Value SetAutocast(const Napi::CallbackInfo& info) {
+  return guard(info, "setAutocast", [&]() -> Napi::Value {
+    std::string dev = argString(info, 0, "deviceType");
+    if (dev != "cpu" && dev != "cuda") throw ArgTypeError("deviceType must be \"cpu\" or \"cuda\", got \"" + dev + "\"");
+    at::DeviceType type = dev == "cpu" ? at::kCPU : at::kCUDA;
+    if (isNullish(info[1])) {
+      compat::setAutocast(type, false, at::kFloat);
+      at::autocast::clear_cache();
+    } else {
+      std::string d = argString(info, 1, "dtype");
+      if (d != "bf16" && d != "fp16") throw ArgTypeError("dtype must be \"bf16\" or \"fp16\", got \"" + d + "\"");
+      compat::setAutocast(type, true, d == "fp16" ? at::kHalf : at::kBFloat16);
+    }
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void InitAutograd(Napi::Env env, Napi::Object exports) {
@@ -116,6 +137,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("autogradGrad", Napi::Function::New<AutogradGrad>(env, "autogradGrad"));
   exports.Set("setGradEnabled", Napi::Function::New<SetGradEnabled>(env, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New<IsGradEnabled>(env, "isGradEnabled"));
+  exports.Set("setAutocast", Napi::Function::New<SetAutocast>(env, "setAutocast"));
 }
 
 }  // namespace ictorch

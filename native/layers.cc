@@ -1,80 +1,31 @@
-// layers.cc: building modules from JS: the torch::nn layers ictorch exposes, IC, Sequential and Residual,
-// with the paper's initialisation (He normal for convolutions, BatchNorm weight 1 and bias 0).
-#include "layers.h"
+// layers.cc: building native layers from JS. One table maps a kind name ("conv2d", "ic2d", ...) to the
+// layer built from a JS options object; the layers themselves live in native/nn/ (one header each, in the
+// C++ frontend's idiom). Also the containers made from existing layers (sequential, residual) and the
+// functional IC layer.
 #include <cmath>
+#include <functional>
+#include <map>
+#include "generator.h"
 #include "module.h"
+#include "nn/activation.h"
+#include "nn/batchnorm.h"
+#include "nn/containers.h"
+#include "nn/conv.h"
+#include "nn/dropout.h"
+#include "nn/flatten.h"
+#include "nn/ic_layer.h"
+#include "nn/identity.h"
+#include "nn/linear.h"
+#include "nn/pad_shortcut.h"
+#include "nn/pooling.h"
 
 namespace ictorch {
-
-// ---------------------------------------------------------------- ICLayer, SequentialLayer, ResidualLayer
-
-ICLayer::ICLayer(int64_t channels_, double dropRate, double momentum, double eps, bool affine, int dims_) : channels(channels_), dims(dims_) {
-  options.dropRate = dropRate;
-  options.momentum = momentum;
-  options.eps = eps;
-  if (affine) {
-    weight = register_parameter("weight", at::ones({channels}));
-    bias = register_parameter("bias", at::zeros({channels}));
-  }
-  runningMean = register_buffer("running_mean", at::zeros({channels}));
-  runningVar = register_buffer("running_var", at::ones({channels}));
-  numBatchesTracked = register_buffer("num_batches_tracked", at::zeros({}, at::kLong));
-}
-
-at::Tensor ICLayer::forward(const at::Tensor& x) {
-  const int64_t want = dims == 1 ? 2 : 4;
-  if (x.dim() != want)
-    throw ArgRangeError("IC" + std::string(dims == 1 ? "1d" : "2d") + " expects a " + std::to_string(want) + "-d input " +
-                        (dims == 1 ? "(N, C)" : "(N, C, H, W)") + ", got shape [" + c10::Join(", ", x.sizes()) + "]");
-  if (x.size(1) != channels)
-    throw ArgRangeError("IC layer has " + std::to_string(channels) + " channels but the input has " + std::to_string(x.size(1)) + " (shape [" +
-                        c10::Join(", ", x.sizes()) + "])");
-  ic::Options o = options;
-  o.training = is_training();
-  if (o.training) {
-    at::NoGradGuard g;
-    numBatchesTracked.add_(1);
-  }
-  return ic::icLayer(x, weight, bias, runningMean, runningVar, o);
-}
-
-void SequentialLayer::append(const std::string& name, std::shared_ptr<torch::nn::Module> m) {
-  items.push_back(register_module(name, std::move(m)));
-}
-
-at::Tensor SequentialLayer::forward(const at::Tensor& x) {
-  at::Tensor y = x;
-  for (auto& m : items) y = forwardAny(*m, y);
-  return y;
-}
-
-at::Tensor ResidualLayer::forward(const at::Tensor& x) {
-  at::Tensor y = x;
-  for (auto& m : body) y = forwardAny(*m, y);
-  at::Tensor s = shortcut ? forwardAny(*shortcut, x) : x;
-  if (!y.sizes().equals(s.sizes()))
-    throw ArgRangeError("residual body gives shape [" + c10::Join(", ", y.sizes()) + "] but the shortcut gives [" + c10::Join(", ", s.sizes()) +
-                        "]; use a projection shortcut where the stride or width changes");
-  y = y + s;
-  for (auto& m : post) y = forwardAny(*m, y);
-  return y;
-}
-
-at::Tensor PadShortcutLayer::forward(const at::Tensor& x) {
-  if (x.dim() != 4) throw ArgRangeError("the padding shortcut expects (N, C, H, W), got shape [" + c10::Join(", ", x.sizes()) + "]");
-  at::Tensor y = stride > 1 ? x.slice(2, 0, c10::nullopt, stride).slice(3, 0, c10::nullopt, stride) : x;
-  const int64_t extra = outChannels - x.size(1);
-  if (extra < 0) throw ArgRangeError("the padding shortcut cannot shrink " + std::to_string(x.size(1)) + " channels to " + std::to_string(outChannels));
-  return extra == 0 ? y : at::constant_pad_nd(y, {0, 0, 0, 0, 0, extra}, 0);
-}
-
 namespace {
 
 // ---------------------------------------------------------------- options from a JS object
 
-struct Opts {
+struct JsOptions {
   Napi::Object o;
-  std::string op;
   Napi::Value get(const char* k) const { return o.Has(k) ? o.Get(k) : o.Env().Undefined(); }
   int64_t i(const char* k, std::optional<int64_t> dflt = std::nullopt, int64_t min = 0) const {
     Napi::Value v = get(k);
@@ -99,111 +50,93 @@ struct Opts {
     if (!v.IsBoolean()) throw ArgTypeError(std::string("option '") + k + "' must be a boolean");
     return v.As<Napi::Boolean>().Value();
   }
+  c10::optional<at::Generator> generator() const { return optGenerator(o.Env(), get("generator"), "option 'generator'"); }
 };
 
-void heNormal(at::Tensor& w) {
-  // He et al. (2015) normal initialisation with fan_out, as the ResNet references use.
-  at::NoGradGuard g;
-  int64_t fanOut = w.size(0);
-  for (int64_t d = 2; d < w.dim(); ++d) fanOut *= w.size(d);
-  w.normal_(0.0, std::sqrt(2.0 / static_cast<double>(fanOut)));
+nn::BatchNormOptions batchNormOptions(const JsOptions& o) {
+  return nn::BatchNormOptions(o.i("numFeatures", {}, 1)).momentum(o.f("momentum", 0.1)).eps(o.f("eps", 1e-5)).affine(o.b("affine", true))
+      .trackRunningStats(o.b("trackRunningStats", true));
 }
 
-std::shared_ptr<torch::nn::Module> create(const std::string& kind, const Opts& o) {
-  using namespace torch::nn;
-  if (kind == "conv2d") {
-    auto opts = Conv2dOptions(o.i("inChannels", {}, 1), o.i("outChannels", {}, 1), o.i("kernelSize", {}, 1))
-                    .stride(o.i("stride", 1, 1)).padding(o.i("padding", 0)).groups(o.i("groups", 1, 1)).bias(o.b("bias", true))
-                    .dilation(o.i("dilation", 1, 1));
-    auto m = std::make_shared<Conv2dImpl>(opts);
-    heNormal(m->weight);
-    if (m->bias.defined()) { at::NoGradGuard g; m->bias.zero_(); }
-    return m;
-  }
-  if (kind == "linear") return std::make_shared<LinearImpl>(LinearOptions(o.i("inFeatures", {}, 1), o.i("outFeatures", {}, 1)).bias(o.b("bias", true)));
-  if (kind == "batchNorm1d" || kind == "batchNorm2d") {
-    auto opts = BatchNormOptions(o.i("numFeatures", {}, 1)).momentum(o.f("momentum", 0.1)).eps(o.f("eps", 1e-5))
-                    .affine(o.b("affine", true)).track_running_stats(o.b("trackRunningStats", true));
-    if (kind == "batchNorm1d") return std::make_shared<BatchNorm1dImpl>(opts);
-    return std::make_shared<BatchNorm2dImpl>(opts);
-  }
-  if (kind == "ic1d" || kind == "ic2d") {
-    double p = o.f("dropRate", 0.0);
-    if (!(p >= 0 && p < 1)) throw ArgRangeError("option 'dropRate' must be in [0, 1), got " + std::to_string(p));
-    auto m = std::make_shared<ICLayer>(o.i("channels", {}, 1), p, o.f("momentum", 0.1), o.f("eps", 1e-5), o.b("affine", true), kind == "ic1d" ? 1 : 2);
-    m->options.impl = ic::Impl::Auto;
-    return m;
-  }
-  if (kind == "dropout") {
-    double p = o.f("p", 0.5);
-    if (!(p >= 0 && p <= 1)) throw ArgRangeError("option 'p' must be in [0, 1], got " + std::to_string(p));
-    return std::make_shared<DropoutImpl>(DropoutOptions(p));
-  }
-  if (kind == "relu") return std::make_shared<ReLUImpl>(ReLUOptions(o.b("inplace", false)));
-  if (kind == "maxPool2d") {
-    int64_t k = o.i("kernelSize", {}, 1);
-    return std::make_shared<MaxPool2dImpl>(MaxPool2dOptions(k).stride(o.i("stride", k, 1)).padding(o.i("padding", 0)));
-  }
-  if (kind == "avgPool2d") {
-    int64_t k = o.i("kernelSize", {}, 1);
-    return std::make_shared<AvgPool2dImpl>(AvgPool2dOptions(k).stride(o.i("stride", k, 1)).padding(o.i("padding", 0)));
-  }
-  if (kind == "adaptiveAvgPool2d") {
-    int64_t h = o.i("outputHeight", 1, 1), w = o.i("outputWidth", h, 1);
-    return std::make_shared<AdaptiveAvgPool2dImpl>(AdaptiveAvgPool2dOptions({h, w}));
-  }
-  if (kind == "flatten") return std::make_shared<FlattenImpl>(FlattenOptions().start_dim(o.i("startDim", 1, -64)).end_dim(o.i("endDim", -1, -64)));
-  if (kind == "identity") return std::make_shared<IdentityImpl>();
-  if (kind == "padShortcut") return std::make_shared<PadShortcutLayer>(o.i("stride", 1, 1), o.i("outChannels", {}, 1));
-  throw ArgTypeError("unknown module kind \"" + kind + "\"");
+nn::LayerPtr makeIC(const JsOptions& o, int dims) {
+  return nn::IC(nn::ICOptions(o.i("channels", {}, 1)).dropRate(o.f("dropRate", 0.0)).momentum(o.f("momentum", 0.1)).eps(o.f("eps", 1e-5))
+                    .affine(o.b("affine", true)).dims(dims).generator(o.generator())).ptr();
+}
+
+nn::Pool2dOptions poolOptions(const JsOptions& o) {
+  int64_t k = o.i("kernelSize", {}, 1);
+  return nn::Pool2dOptions(k).stride(o.i("stride", k, 1)).padding(o.i("padding", 0));
+}
+
+// The layer kinds JS can create: one entry per layer.
+using Factory = std::function<nn::LayerPtr(const JsOptions&)>;
+const std::map<std::string, Factory>& factories() {
+  static const std::map<std::string, Factory> table = {
+      {"conv2d", [](const JsOptions& o) -> nn::LayerPtr {
+         return nn::Conv2d(nn::Conv2dOptions(o.i("inChannels", {}, 1), o.i("outChannels", {}, 1), o.i("kernelSize", {}, 1)).stride(o.i("stride", 1, 1))
+                               .padding(o.i("padding", 0)).dilation(o.i("dilation", 1, 1)).groups(o.i("groups", 1, 1)).bias(o.b("bias", true))).ptr();
+       }},
+      {"linear", [](const JsOptions& o) -> nn::LayerPtr { return nn::Linear(nn::LinearOptions(o.i("inFeatures", {}, 1), o.i("outFeatures", {}, 1)).bias(o.b("bias", true))).ptr(); }},
+      {"batchNorm1d", [](const JsOptions& o) -> nn::LayerPtr { return nn::BatchNorm1d(batchNormOptions(o)).ptr(); }},
+      {"batchNorm2d", [](const JsOptions& o) -> nn::LayerPtr { return nn::BatchNorm2d(batchNormOptions(o)).ptr(); }},
+      {"ic1d", [](const JsOptions& o) { return makeIC(o, 1); }},
+      {"ic2d", [](const JsOptions& o) { return makeIC(o, 2); }},
+      {"dropout", [](const JsOptions& o) -> nn::LayerPtr { return nn::Dropout(nn::DropoutOptions(o.f("p", 0.5)).generator(o.generator())).ptr(); }},
+      {"relu", [](const JsOptions& o) -> nn::LayerPtr { return nn::ReLU(nn::ReLUOptions().inplace(o.b("inplace", false))).ptr(); }},
+      {"maxPool2d", [](const JsOptions& o) -> nn::LayerPtr { return nn::MaxPool2d(poolOptions(o)).ptr(); }},
+      {"avgPool2d", [](const JsOptions& o) -> nn::LayerPtr { return nn::AvgPool2d(poolOptions(o)).ptr(); }},
+      {"adaptiveAvgPool2d", [](const JsOptions& o) -> nn::LayerPtr {
+         int64_t h = o.i("outputHeight", 1, 1);
+         return nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(h, o.i("outputWidth", h, 1))).ptr();
+       }},
+      {"flatten", [](const JsOptions& o) -> nn::LayerPtr { return nn::Flatten(nn::FlattenOptions().startDim(o.i("startDim", 1, -64)).endDim(o.i("endDim", -1, -64))).ptr(); }},
+      {"identity", [](const JsOptions&) -> nn::LayerPtr { return nn::Identity().ptr(); }},
+      {"padShortcut", [](const JsOptions& o) -> nn::LayerPtr { return nn::PadShortcut(nn::PadShortcutOptions(o.i("stride", 1, 1), o.i("outChannels", {}, 1))).ptr(); }},
+  };
+  return table;
 }
 
 // moduleCreate(kind, options)
 Napi::Value Create(const Napi::CallbackInfo& info) {
   std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "module";
   return guard(info, kind.c_str(), [&]() -> Napi::Value {
+    auto it = factories().find(kind);
+    if (it == factories().end()) throw ArgTypeError("unknown module kind \"" + kind + "\"");
     Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return ModuleHandle::Wrap(info.Env(), create(kind, Opts{opts, kind}));
+    return ModuleHandle::Wrap(info.Env(), it->second(JsOptions{opts}));
   });
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> namedModules(const Napi::CallbackInfo& info, size_t i, const char* name) {
+nn::NamedLayers namedLayers(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsArray()) throw ArgTypeError(std::string("argument '") + name + "' must be an array of [name, Module] pairs");
   Napi::Array arr = info[i].As<Napi::Array>();
-  std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> out;
+  nn::NamedLayers out;
   for (uint32_t k = 0; k < arr.Length(); ++k) {
     Napi::Value e = arr.Get(k);
     if (!e.IsArray() || e.As<Napi::Array>().Length() != 2 || !e.As<Napi::Array>().Get(0u).IsString() || !isModule(info.Env(), e.As<Napi::Array>().Get(1u)))
       throw ArgTypeError(std::string("argument '") + name + "[" + std::to_string(k) + "]' must be a [name, Module] pair");
     Napi::Array pair = e.As<Napi::Array>();
     std::string childName = pair.Get(0u).As<Napi::String>().Utf8Value();
-    if (childName.empty() || childName.find('.') != std::string::npos)
-      throw ArgTypeError("child name \"" + childName + "\" must be non-empty and contain no '.'");
+    if (childName.empty() || childName.find('.') != std::string::npos) throw ArgTypeError("child name \"" + childName + "\" must be non-empty and contain no '.'");
     for (const auto& [n, _] : out)
       if (n == childName) throw ArgTypeError("child name \"" + childName + "\" is used twice");
-    out.emplace_back(childName, Napi::ObjectWrap<ModuleHandle>::Unwrap(pair.Get(1u).As<Napi::Object>())->module(childName.c_str()));
+    out.emplace_back(childName, Napi::ObjectWrap<ModuleHandle>::Unwrap(pair.Get(1u).As<Napi::Object>())->peek(childName.c_str()));
   }
   return out;
 }
 
 // sequential([[name, module], ...])
 Napi::Value Sequential(const Napi::CallbackInfo& info) {
-  return guard(info, "sequential", [&]() -> Napi::Value {
-    auto m = std::make_shared<SequentialLayer>();
-    for (auto& [name, child] : namedModules(info, 0, "children")) m->append(name, child);
-    return ModuleHandle::Wrap(info.Env(), m);
-  });
+  return guard(info, "sequential", [&]() -> Napi::Value { return ModuleHandle::Wrap(info.Env(), nn::Sequential(namedLayers(info, 0, "children")).ptr()); });
 }
 
 // residual([[name, module], ...], shortcut|null, [[name, module], ...])
 Napi::Value Residual(const Napi::CallbackInfo& info) {
   return guard(info, "residual", [&]() -> Napi::Value {
-    auto m = std::make_shared<ResidualLayer>();
-    for (auto& [name, child] : namedModules(info, 0, "body")) m->body.push_back(m->register_module(name, child));
-    if (!isNullish(info[1])) m->shortcut = m->register_module("downsample", argModule(info, 1, "shortcut"));
-    if (!isNullish(info[2]))
-      for (auto& [name, child] : namedModules(info, 2, "post")) m->post.push_back(m->register_module(name, child));
-    return ModuleHandle::Wrap(info.Env(), m);
+    nn::NamedLayers body = namedLayers(info, 0, "body");
+    nn::LayerPtr shortcut = isNullish(info[1]) ? nullptr : argModuleHandle(info, 1, "shortcut")->peek("shortcut");
+    nn::NamedLayers post = isNullish(info[2]) ? nn::NamedLayers() : namedLayers(info, 2, "post");
+    return ModuleHandle::Wrap(info.Env(), nn::Residual(body, shortcut, post).ptr());
   });
 }
 
@@ -218,7 +151,10 @@ Napi::Value ICFunctional(const Napi::CallbackInfo& info) {
     o.eps = isNullish(info[7]) ? 1e-5 : argDouble(info, 7, "eps");
     o.dropRate = isNullish(info[8]) ? 0.0 : argDouble(info, 8, "dropRate");
     o.impl = isNullish(info[9]) ? ic::Impl::Auto : ic::parseImpl(argString(info, 9, "impl"));
-    return TensorHandle::Wrap(info.Env(), ic::icLayer(x, opt(1, "weight"), opt(2, "bias"), opt(3, "runningMean"), opt(4, "runningVar"), o));
+    // The running statistics change in place in training: refused while a call in flight uses them.
+    at::Tensor rm = o.training && !isNullish(info[3]) ? argMutableTensor(info, 3, "runningMean") : opt(3, "runningMean");
+    at::Tensor rv = o.training && !isNullish(info[4]) ? argMutableTensor(info, 4, "runningVar") : opt(4, "runningVar");
+    return TensorHandle::Wrap(info.Env(), ic::icLayer(x, opt(1, "weight"), opt(2, "bias"), rm, rv, o));
   });
 }
 

@@ -1,160 +1,98 @@
-// module.cc: ModuleHandle and what every module does: forward (sync and async), train/eval, to(device|dtype),
-// channels-last, parameters, buffers and children.
+// module.cc: ModuleHandle and what every native layer does: forward (sync and async), train/eval, parameters
+// and buffers, kind, resetParameters; and moving a module's tensors in place (to(), channelsLast()).
 #include "module.h"
-#include "layers.h"
+#include "worker.h"
 
 namespace ictorch {
 
-namespace {
-Napi::FunctionReference& moduleCtor(Napi::Env env) { return state(env).moduleCtor; }
-}  // namespace
-
 void ModuleHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "ModuleHandle", {
-      InstanceMethod<&ModuleHandle::Dispose>("dispose"),
-      InstanceMethod<&ModuleHandle::IsDisposed>("isDisposed"),
-  });
-  moduleCtor(env) = Napi::Persistent(ctor);
+  Napi::Function ctor = DefineClass(env, "ModuleHandle", baseMethods());
+  state(env).moduleCtor = Napi::Persistent(ctor);
   exports.Set("ModuleHandle", ctor);
 }
 
-ModuleHandle::ModuleHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModuleHandle>(info) {}
+ModuleHandle::ModuleHandle(const Napi::CallbackInfo& info) : Handle<ModuleHandle>(info) {}
 
-Napi::Object ModuleHandle::Wrap(Napi::Env env, std::shared_ptr<torch::nn::Module> m) {
-  Napi::Object obj = moduleCtor(env).New({});
-  Napi::ObjectWrap<ModuleHandle>::Unwrap(obj)->module_ = std::move(m);
+Napi::Object ModuleHandle::Wrap(Napi::Env env, nn::LayerPtr m) {
+  Napi::Object obj = state(env).moduleCtor.New({});
+  ModuleHandle* h = Napi::ObjectWrap<ModuleHandle>::Unwrap(obj);
+  h->layer_ = std::move(m);
+  h->disposed_ = false;
   return obj;
 }
 
-const std::shared_ptr<torch::nn::Module>& ModuleHandle::module(const char* argName) const {
-  if (!module_) throw ArgTypeError(std::string("module '") + argName + "' has been disposed; a disposed module cannot be used again");
-  return module_;
+const nn::LayerPtr& ModuleHandle::layer(const char* argName) const {
+  checkIdle(std::string("module '") + argName + "'", false);
+  return layer_;
 }
 
-Napi::Value ModuleHandle::Dispose(const Napi::CallbackInfo& info) {
-  module_.reset();
-  return info.Env().Undefined();
+const nn::LayerPtr& ModuleHandle::peek(const char* argName) const {
+  checkLive(std::string("module '") + argName + "'");
+  return layer_;
 }
 
-Napi::Value ModuleHandle::IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !module_); }
-
+const nn::LayerPtr& ModuleHandle::mutableLayer(const char* argName) const {
+  checkLive(std::string("module '") + argName + "'");
+  for (const auto& m : layer_->modules(/*include_self=*/true)) checkNotInFlight(env_, m.get(), "module", true);
+  return layer_;
+}
 
 bool isModule(Napi::Env env, const Napi::Value& v) {
-  return v.IsObject() && v.As<Napi::Object>().InstanceOf(moduleCtor(env).Value());
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(state(env).moduleCtor.Value());
 }
 
-std::shared_ptr<torch::nn::Module> argModule(const Napi::CallbackInfo& info, size_t i, const char* name) {
+ModuleHandle* argModuleHandle(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!isModule(info.Env(), info[i])) throw ArgTypeError(std::string("argument '") + name + "' must be a Module");
-  return Napi::ObjectWrap<ModuleHandle>::Unwrap(info[i].As<Napi::Object>())->module(name);
+  return Napi::ObjectWrap<ModuleHandle>::Unwrap(info[i].As<Napi::Object>());
 }
 
-// ---------------------------------------------------------------- dispatch over layer types
+const nn::LayerPtr& argModule(const Napi::CallbackInfo& info, size_t i, const char* name) { return argModuleHandle(info, i, name)->layer(name); }
 
-#define ICT_LAYERS(X)                                                                                           \
-  X(torch::nn::Conv2dImpl, "conv2d") X(torch::nn::LinearImpl, "linear") X(torch::nn::BatchNorm1dImpl, "batchNorm1d") \
-  X(torch::nn::BatchNorm2dImpl, "batchNorm2d") X(torch::nn::DropoutImpl, "dropout") X(torch::nn::ReLUImpl, "relu") \
-  X(torch::nn::MaxPool2dImpl, "maxPool2d") X(torch::nn::AvgPool2dImpl, "avgPool2d")                             \
-  X(torch::nn::AdaptiveAvgPool2dImpl, "adaptiveAvgPool2d") X(torch::nn::FlattenImpl, "flatten")                 \
-  X(torch::nn::IdentityImpl, "identity") X(ICLayer, "ic") X(SequentialLayer, "sequential") X(ResidualLayer, "residual") \
-  X(PadShortcutLayer, "padShortcut")
-
-at::Tensor forwardAny(torch::nn::Module& m, const at::Tensor& x) {
-#define ICT_FORWARD(Type, name) \
-  if (auto* p = dynamic_cast<Type*>(&m)) return p->forward(x);
-  ICT_LAYERS(ICT_FORWARD)
-#undef ICT_FORWARD
-  throw ArgTypeError("module of type " + m.name() + " has no forward ictorch can call");
-}
-
-std::string kindOf(const torch::nn::Module& m) {
-#define ICT_KIND(Type, name) \
-  if (dynamic_cast<const Type*>(&m)) return name;
-  ICT_LAYERS(ICT_KIND)
-#undef ICT_KIND
-  return m.name();
+void markModule(InUse& marks, const nn::Layer& m, bool write) {
+  for (const auto& sub : m.modules(/*include_self=*/true)) marks.add(sub.get(), "module", write);
+  for (const auto& p : m.parameters(true)) marks.add(storageKey(p), "a parameter of the module", write);
+  for (const auto& b : m.buffers(true)) marks.add(storageKey(b), "a buffer of the module", write);
 }
 
 namespace {
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guard(info, "forward", [&]() -> Napi::Value {
-    auto m = argModule(info, 0, "module");
-    return TensorHandle::Wrap(info.Env(), forwardAny(*m, argTensor(info, 1, "input")));
+    const auto& m = argModule(info, 0, "module");
+    return TensorHandle::Wrap(info.Env(), m->forward(argTensor(info, 1, "input")));
   });
 }
 
-// forwardAsync(module, input, gradEnabled): the forward runs on a libuv worker thread. Grad mode is
-// thread-local in LibTorch, so it is set there from the caller's value.
-class ForwardWorker : public Napi::AsyncWorker {
- public:
-  ForwardWorker(Napi::Env env, std::shared_ptr<torch::nn::Module> m, at::Tensor x, bool grad)
-      : Napi::AsyncWorker(env, "ictorch.forward"), m_(std::move(m)), x_(std::move(x)), grad_(grad), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    err_ = captureError("forwardAsync", [&] {
-      at::AutoGradMode mode(grad_);
-      y_ = forwardAny(*m_, x_);
-    });
-  }
-  void OnOK() override {
-    if (!err_.empty()) deferred_.Reject(Napi::Error::New(Env(), err_).Value());
-    else deferred_.Resolve(TensorHandle::Wrap(Env(), y_));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  std::shared_ptr<torch::nn::Module> m_;
-  at::Tensor x_, y_;
-  bool grad_;
-  std::string err_;
-  Napi::Promise::Deferred deferred_;
-};
-
+// forwardAsync(module, input, gradEnabled): the forward runs on a worker thread; the module and the input are
+// in flight until it settles (readers: other forwards may overlap; mutations and training steps are refused).
 Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
   return guard(info, "forwardAsync", [&]() -> Napi::Value {
-    auto* w = new ForwardWorker(info.Env(), argModule(info, 0, "module"), argTensor(info, 1, "input"), argBool(info, 2, "gradEnabled", true));
-    auto p = w->promise();
-    w->Queue();
-    return p;
+    nn::LayerPtr m = argModule(info, 0, "module");
+    at::Tensor x = argTensor(info, 1, "input");
+    InUse marks(info.Env(), "forwardAsync");
+    markModule(marks, *m, false);
+    marks.add(storageKey(x), "tensor 'input'", false);
+    return queuePromise(info.Env(), "forwardAsync", argBool(info, 2, "gradEnabled", true), std::move(marks),
+                        [m, x] { return m->forward(x); }, [](Napi::Env env, at::Tensor& y) -> Napi::Value { return TensorHandle::Wrap(env, y); });
   });
 }
 
 Napi::Value Train(const Napi::CallbackInfo& info) {
   return guard(info, "train", [&]() -> Napi::Value {
-    argModule(info, 0, "module")->train(argBool(info, 1, "mode", true));
+    argModuleHandle(info, 0, "module")->mutableLayer("module")->train(argBool(info, 1, "mode", true));
     return info.Env().Undefined();
   });
 }
 
 Napi::Value IsTraining(const Napi::CallbackInfo& info) {
-  return guard(info, "isTraining", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argModule(info, 0, "module")->is_training()); });
-}
-
-// to(module, device|null, dtype|null): floating-point parameters and buffers change dtype; integer buffers
-// (num_batches_tracked) keep theirs. Tensors are replaced in place (set_data), so handles stay valid.
-Napi::Value To(const Napi::CallbackInfo& info) {
-  return guard(info, "module.to", [&]() -> Napi::Value {
-    auto m = argModule(info, 0, "module");
-    auto device = argOptDevice(info, 1, "device");
-    auto dtype = argOptDType(info, 2, "dtype");
-    if (dtype && !at::isFloatingType(*dtype)) throw ArgTypeError(std::string("module dtype must be floating point, got ") + dtypeName(*dtype));
-    at::NoGradGuard noGrad;
-    auto move = [&](at::Tensor t) {
-      auto target = at::isFloatingType(t.scalar_type()) && dtype ? *dtype : t.scalar_type();
-      t.set_data(t.to(device.value_or(t.device()), target));
-    };
-    for (auto& p : m->parameters()) move(p);
-    for (auto& b : m->buffers()) move(b);
-    return info.Env().Undefined();
+  return guard(info, "isTraining", [&]() -> Napi::Value {
+    return Napi::Boolean::New(info.Env(), argModuleHandle(info, 0, "module")->peek("module")->is_training());
   });
 }
 
-Napi::Value ChannelsLast(const Napi::CallbackInfo& info) {
-  return guard(info, "channelsLast", [&]() -> Napi::Value {
-    auto m = argModule(info, 0, "module");
-    at::NoGradGuard noGrad;
-    for (auto& p : m->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+Napi::Value ResetParameters(const Napi::CallbackInfo& info) {
+  return guard(info, "resetParameters", [&]() -> Napi::Value {
+    argModuleHandle(info, 0, "module")->mutableLayer("module")->resetParameters();
     return info.Env().Undefined();
   });
 }
@@ -172,33 +110,66 @@ Napi::Array namedList(Napi::Env env, const torch::OrderedDict<std::string, at::T
 }
 
 Napi::Value NamedParameters(const Napi::CallbackInfo& info) {
-  return guard(info, "namedParameters", [&]() -> Napi::Value { return namedList(info.Env(), argModule(info, 0, "module")->named_parameters(true)); });
+  return guard(info, "namedParameters", [&]() -> Napi::Value { return namedList(info.Env(), argModuleHandle(info, 0, "module")->peek("module")->named_parameters(true)); });
 }
 
 Napi::Value NamedBuffers(const Napi::CallbackInfo& info) {
-  return guard(info, "namedBuffers", [&]() -> Napi::Value { return namedList(info.Env(), argModule(info, 0, "module")->named_buffers(true)); });
-}
-
-// children(module) -> [name, handle, kind][]
-Napi::Value Children(const Napi::CallbackInfo& info) {
-  return guard(info, "children", [&]() -> Napi::Value {
-    auto m = argModule(info, 0, "module");
-    auto kids = m->named_children();
-    Napi::Array arr = Napi::Array::New(info.Env(), kids.size());
-    uint32_t k = 0;
-    for (const auto& item : kids) {
-      Napi::Array t = Napi::Array::New(info.Env(), 3);
-      t.Set(0u, item.key());
-      t.Set(1u, ModuleHandle::Wrap(info.Env(), item.value()));
-      t.Set(2u, kindOf(*item.value()));
-      arr.Set(k++, t);
-    }
-    return arr;
-  });
+  return guard(info, "namedBuffers", [&]() -> Napi::Value { return namedList(info.Env(), argModuleHandle(info, 0, "module")->peek("module")->named_buffers(true)); });
 }
 
 Napi::Value Kind(const Napi::CallbackInfo& info) {
-  return guard(info, "kind", [&]() -> Napi::Value { return Napi::String::New(info.Env(), kindOf(*argModule(info, 0, "module"))); });
+  return guard(info, "kind", [&]() -> Napi::Value { return Napi::String::New(info.Env(), argModuleHandle(info, 0, "module")->peek("module")->kind()); });
+}
+
+// The tensors of argument i (an array of Tensors), each checked as something the call changes in place; all
+// are checked before any changes, so a refused call changes nothing.
+std::vector<TensorHandle*> mutableHandles(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (!info[i].IsArray()) throw ArgTypeError(std::string("argument '") + name + "' must be an array of Tensors");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  std::vector<TensorHandle*> out;
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    Napi::Value v = arr.Get(k);
+    std::string el = std::string(name) + "[" + std::to_string(k) + "]";
+    if (!isTensor(info.Env(), v)) throw ArgTypeError("argument '" + el + "' must be a Tensor");
+    TensorHandle* h = Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>());
+    h->mutableTensor(el.c_str());
+    out.push_back(h);
+  }
+  return out;
+}
+
+// tensorsTo_(tensors, device|null, dtype|null): a module's parameters and buffers move in place (set_data), so
+// every handle, the optimiser's references and autograd's leaves stay valid. Floating-point tensors change
+// dtype; integer ones (num_batches_tracked) keep theirs.
+Napi::Value TensorsTo(const Napi::CallbackInfo& info) {
+  return guard(info, "module.to", [&]() -> Napi::Value {
+    auto handles = mutableHandles(info, 0, "tensors");
+    auto device = argOptDevice(info, 1, "device");
+    auto dtype = argOptDType(info, 2, "dtype");
+    if (dtype && !at::isFloatingType(*dtype)) throw ArgTypeError(std::string("module dtype must be floating point, got ") + dtypeName(*dtype));
+    at::NoGradGuard noGrad;
+    for (TensorHandle* h : handles) {
+      at::Tensor t = h->tensor("tensor");
+      auto target = at::isFloatingType(t.scalar_type()) && dtype ? *dtype : t.scalar_type();
+      t.set_data(t.to(device.value_or(t.device()), target));
+    }
+    for (TensorHandle* h : handles) h->recount();
+    return info.Env().Undefined();
+  });
+}
+
+// tensorsChannelsLast_(tensors): 4-d tensors are stored channels-last (NHWC), in place.
+Napi::Value TensorsChannelsLast(const Napi::CallbackInfo& info) {
+  return guard(info, "channelsLast", [&]() -> Napi::Value {
+    auto handles = mutableHandles(info, 0, "tensors");
+    at::NoGradGuard noGrad;
+    for (TensorHandle* h : handles) {
+      at::Tensor t = h->tensor("tensor");
+      if (t.dim() == 4) t.set_data(t.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+    for (TensorHandle* h : handles) h->recount();
+    return info.Env().Undefined();
+  });
 }
 
 }  // namespace
@@ -209,12 +180,12 @@ void InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("moduleForwardAsync", Napi::Function::New<ForwardAsync>(env, "moduleForwardAsync"));
   exports.Set("moduleTrain", Napi::Function::New<Train>(env, "moduleTrain"));
   exports.Set("moduleIsTraining", Napi::Function::New<IsTraining>(env, "moduleIsTraining"));
-  exports.Set("moduleTo", Napi::Function::New<To>(env, "moduleTo"));
-  exports.Set("moduleChannelsLast", Napi::Function::New<ChannelsLast>(env, "moduleChannelsLast"));
+  exports.Set("moduleResetParameters", Napi::Function::New<ResetParameters>(env, "moduleResetParameters"));
   exports.Set("moduleNamedParameters", Napi::Function::New<NamedParameters>(env, "moduleNamedParameters"));
   exports.Set("moduleNamedBuffers", Napi::Function::New<NamedBuffers>(env, "moduleNamedBuffers"));
-  exports.Set("moduleChildren", Napi::Function::New<Children>(env, "moduleChildren"));
   exports.Set("moduleKind", Napi::Function::New<Kind>(env, "moduleKind"));
+  exports.Set("tensorsTo_", Napi::Function::New<TensorsTo>(env, "tensorsTo_"));
+  exports.Set("tensorsChannelsLast_", Napi::Function::New<TensorsChannelsLast>(env, "tensorsChannelsLast_"));
 }
 
 }  // namespace ictorch

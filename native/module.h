@@ -1,30 +1,41 @@
-// module.h: ModuleHandle, the JS object that owns a torch::nn::Module (a layer or a container).
+// module.h: ModuleHandle, the JS object that owns a native layer (nn::Layer: a layer or a container of them),
+// and the helpers other entry points use to take one as an argument and mark it in flight.
 #pragma once
-#include <torch/torch.h>
 #include <napi.h>
+#include "handle.h"
+#include "nn/layer.h"
 #include "tensor.h"
 
 namespace ictorch {
 
-class ModuleHandle : public Napi::ObjectWrap<ModuleHandle> {
+class ModuleHandle : public Handle<ModuleHandle> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
-  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<torch::nn::Module> m);
+  static Napi::Object Wrap(Napi::Env env, nn::LayerPtr m);
   explicit ModuleHandle(const Napi::CallbackInfo& info);
-  const std::shared_ptr<torch::nn::Module>& module(const char* argName) const;
+  ~ModuleHandle() override { disposeNow(); }
+
+  // The layer, to run it (a training step in flight refuses); throws if disposed.
+  const nn::LayerPtr& layer(const char* argName) const;
+  // The layer, to read what it holds (parameters, kind, mode) even during a training step; throws if disposed.
+  const nn::LayerPtr& peek(const char* argName) const;
+  // The layer, to change it (train/eval, reset): refused while a call in flight uses it or any module inside it.
+  const nn::LayerPtr& mutableLayer(const char* argName) const;
+
+ protected:
+  const char* noun() const override { return "module"; }
+  const void* inFlightKey() const override { return layer_.get(); }
+  void release() override { layer_.reset(); }
 
  private:
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
-  std::shared_ptr<torch::nn::Module> module_;
+  nn::LayerPtr layer_;
 };
 
-std::shared_ptr<torch::nn::Module> argModule(const Napi::CallbackInfo& info, size_t i, const char* name);
 bool isModule(Napi::Env env, const Napi::Value& v);
+ModuleHandle* argModuleHandle(const Napi::CallbackInfo& info, size_t i, const char* name);
+const nn::LayerPtr& argModule(const Napi::CallbackInfo& info, size_t i, const char* name);
 
-// Runs any module ictorch builds (a dynamic_cast over the supported layer types).
-at::Tensor forwardAny(torch::nn::Module& m, const at::Tensor& x);
-// A short kind name for a module ("conv2d", "sequential", "ic", ...).
-std::string kindOf(const torch::nn::Module& m);
+// Marks every module inside `m` (itself included) and the storages of their parameters and buffers.
+void markModule(InUse& marks, const nn::Layer& m, bool write);
 
 }  // namespace ictorch

@@ -266,20 +266,24 @@ Napi::FunctionReference& ctorRef(Napi::Env env) { return state(env).optimizerCto
 }  // namespace
 
 void OptimizerHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "OptimizerHandle", {});
+  Napi::Function ctor = DefineClass(env, "OptimizerHandle", baseMethods());
   ctorRef(env) = Napi::Persistent(ctor);
   exports.Set("OptimizerHandle", ctor);
 }
 
-OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {}
+OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Handle<OptimizerHandle>(info) {}
 
-std::shared_ptr<Optimizer> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name) {
+OptimizerHandle* argOptimizerHandle(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(ctorRef(info.Env()).Value()))
     throw ArgTypeError(std::string("argument '") + name + "' must be an optimizer");
-  auto s = Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>())->optimizer;
-  if (!s) throw ArgTypeError("the optimizer has been disposed");
-  return s;
+  return Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>());
+}
+
+std::shared_ptr<Optimizer> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  OptimizerHandle* h = argOptimizerHandle(info, i, name);
+  h->checkIdle("the optimizer", true);
+  return h->optimizer;
 }
 
 namespace {
@@ -356,7 +360,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     Napi::Array arr = info[1].As<Napi::Array>();
     for (uint32_t k = 0; k < arr.Length(); ++k) opt->addGroup(readGroup(info.Env(), arr.Get(k), "group " + std::to_string(k)));
     Napi::Object obj = ctorRef(info.Env()).New({});
-    Napi::ObjectWrap<OptimizerHandle>::Unwrap(obj)->optimizer = opt;
+    Napi::ObjectWrap<OptimizerHandle>::Unwrap(obj)->own(opt);
     return obj;
   });
 }
@@ -496,12 +500,13 @@ Napi::Value LoadState(const Napi::CallbackInfo& info) {
   });
 }
 
+// optimDispose(optimizer): the handle's dispose() as a function (a wrong argument is a TypeError; refused
+// while a training step in flight uses the optimiser; idempotent).
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return guard(info, "optimizer.dispose", [&]() -> Napi::Value {
-    Napi::Value v = info[0];
-    if (v.IsObject() && v.As<Napi::Object>().InstanceOf(ctorRef(info.Env()).Value()))
-      Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>())->optimizer.reset();
-    return info.Env().Undefined();
+    argOptimizerHandle(info, 0, "optimizer");
+    Napi::Object handle = info[0].As<Napi::Object>();
+    return handle.Get("dispose").As<Napi::Function>().Call(handle, {});
   });
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "handle.h"
 
 namespace ictorch {
 
@@ -76,14 +77,27 @@ class Adam : public Optimizer {
   bool decoupled_;
 };
 
-// The JS object owning an optimiser.
-class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
+// The JS object owning an optimiser (dispose(), isDisposed(); refused while a training step in flight uses it).
+class OptimizerHandle : public Handle<OptimizerHandle> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit OptimizerHandle(const Napi::CallbackInfo& info);
+  ~OptimizerHandle() override { disposeNow(); }
+  void own(std::shared_ptr<Optimizer> o) {
+    optimizer = std::move(o);
+    disposed_ = false;
+  }
   std::shared_ptr<Optimizer> optimizer;
+
+ protected:
+  const char* noun() const override { return "optimizer"; }
+  const void* inFlightKey() const override { return optimizer.get(); }
+  void release() override { optimizer.reset(); }
 };
 
+// The optimiser passed as argument i: a TypeError if it is not one or was disposed, an InUseError while a
+// training step in flight uses it.
 std::shared_ptr<Optimizer> argOptimizer(const Napi::CallbackInfo& info, size_t i, const char* name);
+OptimizerHandle* argOptimizerHandle(const Napi::CallbackInfo& info, size_t i, const char* name);
 
 }  // namespace ictorch

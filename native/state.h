@@ -62,13 +62,46 @@ struct PendingReleases {
   }
 };
 
+// What native calls in flight (forwardAsync, trainStep, evalStep, data()) are using: modules, tensor storages,
+// optimisers and training steps, each with how many calls read it, how many write it and the first op that
+// took it. A call that reads (a forward) excludes writers; a call that writes (a training step) excludes
+// everyone; a synchronous mutation (train(), to(), loadStateDict's copies, in-place ops, dispose()) is refused
+// while anything uses the object, with an InUseError naming the call. Marks are taken and released on the JS
+// thread only (when the call starts and when its promise settles), so no lock is needed.
+struct InFlight {
+  struct Use {
+    int readers = 0, writers = 0;
+    std::string op;
+  };
+  std::unordered_map<const void*, Use> uses;
+
+  const Use* find(const void* key) const {
+    if (uses.empty() || !key) return nullptr;
+    auto it = uses.find(key);
+    return it == uses.end() ? nullptr : &it->second;
+  }
+  void acquire(const void* key, const std::string& op, bool write) {
+    auto& u = uses[key];
+    if (u.readers == 0 && u.writers == 0) u.op = op;
+    (write ? u.writers : u.readers) += 1;
+  }
+  void release(const void* key, bool write) {
+    auto it = uses.find(key);
+    if (it == uses.end()) return;
+    (write ? it->second.writers : it->second.readers) -= 1;
+    if (it->second.readers <= 0 && it->second.writers <= 0) uses.erase(it);
+  }
+};
+
 struct AddonState {
   Napi::FunctionReference tensorCtor;
   Napi::FunctionReference moduleCtor;
   Napi::FunctionReference optimizerCtor;
   Napi::FunctionReference trainStepCtor;
+  Napi::FunctionReference generatorCtor;
   std::shared_ptr<LiveCounters> live = std::make_shared<LiveCounters>();
   std::shared_ptr<PendingReleases> pending = std::make_shared<PendingReleases>();
+  std::shared_ptr<InFlight> inFlight = std::make_shared<InFlight>();
 };
 
 inline AddonState& state(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }

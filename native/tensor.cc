@@ -6,19 +6,13 @@
 namespace ictorch {
 
 void TensorHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "TensorHandle", {
-      InstanceMethod<&TensorHandle::Dispose>("dispose"),
-      InstanceMethod<&TensorHandle::IsDisposed>("isDisposed"),
-  });
+  Napi::Function ctor = DefineClass(env, "TensorHandle", baseMethods());
   state(env).tensorCtor = Napi::Persistent(ctor);
   exports.Set("TensorHandle", ctor);
 }
 
-TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
-  // Only Wrap() creates usable handles; `new TensorHandle()` from JS gives an empty, disposed one.
-  disposed_ = true;
-  env_ = info.Env();
-}
+// Only Wrap() creates usable handles; `new TensorHandle()` from JS gives an empty, disposed one.
+TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Handle<TensorHandle>(info) {}
 
 Napi::Object TensorHandle::Wrap(Napi::Env env, at::Tensor t) {
   auto& st = state(env);
@@ -28,22 +22,29 @@ Napi::Object TensorHandle::Wrap(Napi::Env env, at::Tensor t) {
   h->tensor_ = std::move(t);
   h->disposed_ = false;
   h->live_ = st.live;
-  h->deviceKey_ = h->tensor_.defined() ? deviceName(h->tensor_.device()) : "cpu";
-  int64_t nbytes = 0;
-  if (h->tensor_.defined() && h->tensor_.has_storage()) {
-    h->storageKey_ = h->tensor_.storage().unsafeGetStorageImpl();
-    nbytes = static_cast<int64_t>(h->tensor_.storage().nbytes());
-  }
-  int64_t added = h->live_->acquire(h->deviceKey_, h->storageKey_, nbytes);
-  if (added > 0 && h->deviceKey_ == "cpu") Napi::MemoryManagement::AdjustExternalMemory(env, added);
+  h->count();
   return obj;
 }
 
+// Counts this handle against its tensor's device and storage; CPU bytes a storage adds are reported to V8.
+void TensorHandle::count() {
+  deviceKey_ = tensor_.defined() ? deviceName(tensor_.device()) : "cpu";
+  storageKey_ = storageKey(tensor_);
+  int64_t nbytes = storageKey_ ? static_cast<int64_t>(tensor_.storage().nbytes()) : 0;
+  int64_t added = live_->acquire(deviceKey_, storageKey_, nbytes);
+  if (added > 0 && deviceKey_ == "cpu") Napi::MemoryManagement::AdjustExternalMemory(env_, added);
+}
+
+void TensorHandle::recount() {
+  if (disposed_ || storageKey_ == storageKey(tensor_)) return;
+  int64_t released = live_->release(deviceKey_, storageKey_);
+  if (released > 0 && deviceKey_ == "cpu") Napi::MemoryManagement::AdjustExternalMemory(env_, -released);
+  count();
+}
+
 void TensorHandle::release() {
-  if (disposed_) return;
-  disposed_ = true;
   int64_t released = live_ ? live_->release(deviceKey_, storageKey_) : 0;
-  if (released > 0 && deviceKey_ == "cpu" && env_) {
+  if (released > 0 && deviceKey_ == "cpu") {
     int64_t dummy;
     napi_adjust_external_memory(env_, -released, &dummy);
   }
@@ -55,21 +56,17 @@ TensorHandle::~TensorHandle() {
     std::lock_guard<std::mutex> lock(live_->mu);
     ++live_->collected;
   }
-  release();
+  disposeNow();
 }
 
 const at::Tensor& TensorHandle::tensor(const char* argName) const {
-  if (disposed_) throw ArgTypeError(std::string("tensor '") + argName + "' has been disposed; a disposed tensor cannot be used again");
+  checkLive(std::string("tensor '") + argName + "'");
   return tensor_;
 }
 
-Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
-  release();
-  return info.Env().Undefined();
-}
-
-Napi::Value TensorHandle::IsDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), disposed_);
+const at::Tensor& TensorHandle::mutableTensor(const char* argName) const {
+  checkIdle(std::string("tensor '") + argName + "'", true);
+  return tensor_;
 }
 
 // ---------------------------------------------------------------- conversions
@@ -95,10 +92,16 @@ static std::string describe(const Napi::Value& v) {
   return "an object";
 }
 
-const at::Tensor& argTensor(const Napi::CallbackInfo& info, size_t i, const char* name) {
+TensorHandle* argTensorHandle(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
   if (!isTensor(info.Env(), v)) throw ArgTypeError(std::string("argument '") + name + "' must be a Tensor, got " + describe(v));
-  return Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>())->tensor(name);
+  return Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>());
+}
+
+const at::Tensor& argTensor(const Napi::CallbackInfo& info, size_t i, const char* name) { return argTensorHandle(info, i, name)->tensor(name); }
+
+const at::Tensor& argMutableTensor(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return argTensorHandle(info, i, name)->mutableTensor(name);
 }
 
 std::vector<at::Tensor> argTensorList(const Napi::CallbackInfo& info, size_t i, const char* name) {

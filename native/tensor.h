@@ -6,33 +6,49 @@
 #include <string>
 #include <vector>
 #include "errors.h"
+#include "handle.h"
 #include "state.h"
 
 namespace ictorch {
 
-class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
+// The key under which calls in flight mark a tensor: its storage (shared by views and aliases), or nullptr.
+inline const void* storageKey(const at::Tensor& t) {
+  return t.defined() && t.has_storage() ? static_cast<const void*>(t.storage().unsafeGetStorageImpl()) : nullptr;
+}
+
+class TensorHandle : public Handle<TensorHandle> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   static Napi::Object Wrap(Napi::Env env, at::Tensor t);  // new handle owning t
   explicit TensorHandle(const Napi::CallbackInfo& info);
   ~TensorHandle() override;
 
-  const at::Tensor& tensor(const char* argName) const;  // throws if disposed
-  void release();
+  // The tensor, for reading; throws if disposed.
+  const at::Tensor& tensor(const char* argName) const;
+  // The tensor, for changing in place; also throws an InUseError while a native call in flight uses its storage.
+  const at::Tensor& mutableTensor(const char* argName) const;
+  // Re-counts the handle after its tensor's storage was replaced in place (set_data: to(), channelsLast()).
+  void recount();
+
+ protected:
+  const char* noun() const override { return "tensor"; }
+  const void* inFlightKey() const override { return storageKey(tensor_); }
+  void release() override;
+  bool disposableInFlight() const override { return true; }
 
  private:
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
+  void count();
   at::Tensor tensor_;
-  bool disposed_ = false;
   std::shared_ptr<LiveCounters> live_;
   std::string deviceKey_;
   const void* storageKey_ = nullptr;  // the StorageImpl this handle was counted against
-  napi_env env_ = nullptr;
 };
 
 // ---- argument conversion (throw ArgTypeError / ArgRangeError naming the argument) ----
 const at::Tensor& argTensor(const Napi::CallbackInfo& info, size_t i, const char* name);
+// argTensor for an argument the call changes in place: refused while a native call in flight uses it.
+const at::Tensor& argMutableTensor(const Napi::CallbackInfo& info, size_t i, const char* name);
+TensorHandle* argTensorHandle(const Napi::CallbackInfo& info, size_t i, const char* name);
 std::vector<at::Tensor> argTensorList(const Napi::CallbackInfo& info, size_t i, const char* name);
 bool isTensor(Napi::Env env, const Napi::Value& v);
 int64_t argInt(const Napi::CallbackInfo& info, size_t i, const char* name);

@@ -11,6 +11,9 @@ using Unary = at::Tensor (*)(const at::Tensor&);
 using Binary = at::Tensor (*)(const at::Tensor&, const at::Tensor&);
 using BinaryScalar = at::Tensor (*)(const at::Tensor&, const at::Scalar&);
 
+// In-place forms end in '_': their self is refused while a native call in flight uses it.
+bool isInPlace(const std::string& name) { return !name.empty() && name.back() == '_'; }
+
 template <typename F>
 const F& lookup(const std::unordered_map<std::string, F>& table, const std::string& name, const char* kind) {
   auto it = table.find(name);
@@ -71,7 +74,7 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "binary";
   return guard(info, name.c_str(), [&]() -> Napi::Value {
     const auto& e = lookup(binaryOps(), name, "binary");
-    const at::Tensor& a = argTensor(info, 1, "self");
+    const at::Tensor& a = isInPlace(name) ? argMutableTensor(info, 1, "self") : argTensor(info, 1, "self");
     if (isTensor(info.Env(), info[2])) return TensorHandle::Wrap(info.Env(), e.tensor(a, argTensor(info, 2, "other")));
     if (!e.scalar) throw ArgTypeError("argument 'other' must be a Tensor");
     return TensorHandle::Wrap(info.Env(), e.scalar(a, argScalar(info, 2, "other")));
@@ -81,7 +84,8 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
 Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
   std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "unary";
   return guard(info, name.c_str(), [&]() -> Napi::Value {
-    return TensorHandle::Wrap(info.Env(), lookup(unaryOps(), name, "unary")(argTensor(info, 1, "self")));
+    const auto& op = lookup(unaryOps(), name, "unary");
+    return TensorHandle::Wrap(info.Env(), op(isInPlace(name) ? argMutableTensor(info, 1, "self") : argTensor(info, 1, "self")));
   });
 }
 
@@ -195,7 +199,7 @@ Napi::Value Index(const Napi::CallbackInfo& info) {
 // indexPut_(self, indices, value): value is a Tensor or a number.
 Napi::Value IndexPut(const Napi::CallbackInfo& info) {
   return guard(info, "indexPut_", [&]() -> Napi::Value {
-    at::Tensor x = argTensor(info, 0, "self");
+    at::Tensor x = argMutableTensor(info, 0, "self");
     auto idx = argIndices(info, 1);
     if (isTensor(info.Env(), info[2])) x.index_put_(idx, argTensor(info, 2, "value"));
     else x.index_put_(idx, argScalar(info, 2, "value"));
@@ -280,7 +284,7 @@ Napi::Value Clamp(const Napi::CallbackInfo& info) {
     if (!isNullish(info[2])) hi = argScalar(info, 2, "max");
     if (!lo && !hi) throw ArgTypeError("at least one of 'min' and 'max' must be given");
     if (argBool(info, 3, "inplace", false)) {
-      x.clamp_(lo, hi);
+      argMutableTensor(info, 0, "self").clamp_(lo, hi);
       return info.Env().Undefined();
     }
     return TensorHandle::Wrap(info.Env(), x.clamp(lo, hi));

@@ -1,34 +1,22 @@
 // tensor_read.cc: reading tensors back into JS: metadata, toArray (sync), data() (async, off the event loop), item().
+// Read-backs copy into memory V8 owns, so nothing they return waits for a finaliser.
 #include "tensor.h"
+#include "worker.h"
 
 namespace ictorch {
 namespace {
 
-// The CPU, contiguous, JS-representable copy of t (float16/bfloat16 widen to float32, bool to uint8).
-// Never aliases t's own memory, so the returned array can be modified freely.
-at::Tensor hostCopy(const at::Tensor& t) {
-  at::Tensor src = t.detach();
-  auto st = src.scalar_type();
-  at::ScalarType target = st;
-  if (st == at::kHalf || st == at::kBFloat16) target = at::kFloat;
-  if (st == at::kBool) target = at::kByte;
-  at::Tensor out = src.to(at::kCPU, target).contiguous();
-  if (out.numel() > 0 && out.data_ptr() == src.data_ptr()) out = out.clone();
-  return out;
+// The element type JS reads t as: float16/bfloat16 widen to float32, bool reads as uint8 (0/1).
+at::ScalarType hostType(const at::Tensor& t) {
+  auto st = t.scalar_type();
+  if (st == at::kHalf || st == at::kBFloat16) return at::kFloat;
+  if (st == at::kBool) return at::kByte;
+  return st;
 }
 
-// An ArrayBuffer over the host tensor's memory; the tensor lives until the ArrayBuffer is collected.
-Napi::Value toTypedArray(Napi::Env env, at::Tensor host) {
-  size_t bytes = host.nbytes();
-  size_t n = static_cast<size_t>(host.numel());
-  Napi::ArrayBuffer ab;
-  if (bytes == 0) {
-    ab = Napi::ArrayBuffer::New(env, 0);
-  } else {
-    auto* keep = new at::Tensor(host);
-    ab = Napi::ArrayBuffer::New(env, keep->data_ptr(), bytes, [](Napi::Env, void*, at::Tensor* k) { delete k; }, keep);
-  }
-  switch (host.scalar_type()) {
+// A TypedArray of `n` elements of `type` over `ab`.
+Napi::Value typedArrayOver(Napi::Env env, Napi::ArrayBuffer ab, size_t n, at::ScalarType type) {
+  switch (type) {
     case at::kFloat: return Napi::Float32Array::New(env, n, ab, 0);
     case at::kDouble: return Napi::Float64Array::New(env, n, ab, 0);
     case at::kInt: return Napi::Int32Array::New(env, n, ab, 0);
@@ -36,51 +24,57 @@ Napi::Value toTypedArray(Napi::Env env, at::Tensor host) {
     case at::kByte: return Napi::Uint8Array::New(env, n, ab, 0);
     case at::kChar: return Napi::Int8Array::New(env, n, ab, 0);
     case at::kShort: return Napi::Int16Array::New(env, n, ab, 0);
-    default: throw ArgTypeError(std::string("dtype ") + c10::toString(host.scalar_type()) + " cannot be read back");
+    default: throw ArgTypeError(std::string("dtype ") + c10::toString(type) + " cannot be read back");
   }
+}
+
+// A new ArrayBuffer that V8 allocates and owns (no finaliser: the garbage collector frees it at once and
+// counts its bytes), sized for t read as hostType(t). An ArrayBuffer over LibTorch memory instead needs a
+// Node-API finaliser, and Node 20 runs those only when the event loop turns: a synchronous loop of reads
+// then holds every copy it made (6,000 toArray() of a 64x64 float tensor: +100 MiB).
+Napi::ArrayBuffer hostBuffer(Napi::Env env, const at::Tensor& t) {
+  const size_t bytes = static_cast<size_t>(t.numel()) * c10::elementSize(hostType(t));
+  return Napi::ArrayBuffer::New(env, bytes);
+}
+
+// Copies t (any device, layout or dtype) into `dst` as contiguous elements of hostType(t): one copy.
+void copyToHost(const at::Tensor& t, void* dst) {
+  if (t.numel() == 0) return;
+  at::Tensor view = at::from_blob(dst, t.sizes(), at::TensorOptions().dtype(hostType(t)).device(at::kCPU));
+  at::NoGradGuard noGrad;
+  view.copy_(t.detach());
 }
 
 Napi::Value ToArray(const Napi::CallbackInfo& info) {
   return guard(info, "toArray", [&]() -> Napi::Value {
-    return toTypedArray(info.Env(), hostCopy(argTensor(info, 0, "self")));
+    const at::Tensor& t = argTensor(info, 0, "self");
+    Napi::ArrayBuffer ab = hostBuffer(info.Env(), t);
+    copyToHost(t, ab.Data());
+    return typedArrayOver(info.Env(), ab, static_cast<size_t>(t.numel()), hostType(t));
   });
 }
 
-// data(): the device-to-host copy runs on a libuv worker thread; the promise resolves with the TypedArray.
-class DataWorker : public Napi::AsyncWorker {
- public:
-  DataWorker(Napi::Env env, at::Tensor t) : Napi::AsyncWorker(env, "ictorch.data"), t_(std::move(t)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    err_ = captureError("data", [&] { host_ = hostCopy(t_); });
-    t_ = at::Tensor();
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!err_.empty()) {
-      deferred_.Reject(Napi::Error::New(env, err_).Value());
-      return;
-    }
-    try {
-      deferred_.Resolve(toTypedArray(env, std::move(host_)));
-    } catch (const std::exception& e) {
-      deferred_.Reject(Napi::Error::New(env, std::string("data: ") + e.what()).Value());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  at::Tensor t_, host_;
-  std::string err_;
-  Napi::Promise::Deferred deferred_;
-};
-
+// data(): the ArrayBuffer is made here, the device-to-host copy into it runs on a worker thread, and the
+// promise resolves with the TypedArray. The tensor is in flight meanwhile (in-place changes are refused).
 Napi::Value Data(const Napi::CallbackInfo& info) {
   return guard(info, "data", [&]() -> Napi::Value {
-    auto* w = new DataWorker(info.Env(), argTensor(info, 0, "self"));
-    auto p = w->promise();
-    w->Queue();
-    return p;
+    Napi::Env env = info.Env();
+    at::Tensor t = argTensor(info, 0, "self");
+    at::ScalarType type = hostType(t);
+    if (type != at::kFloat && type != at::kDouble && type != at::kInt && type != at::kLong && type != at::kByte && type != at::kChar && type != at::kShort)
+      throw ArgTypeError(std::string("dtype ") + c10::toString(t.scalar_type()) + " cannot be read back");
+    Napi::ArrayBuffer ab = hostBuffer(env, t);
+    auto keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(ab.As<Napi::Object>()));
+    void* dst = ab.Data();
+    size_t n = static_cast<size_t>(t.numel());
+    InUse marks(env, "data()");
+    marks.add(storageKey(t), "tensor 'self'", false);
+    return queuePromise(env, "data", false, std::move(marks),
+                        [t, dst] {
+                          copyToHost(t, dst);
+                          return true;
+                        },
+                        [keep, n, type](Napi::Env env, bool&) { return typedArrayOver(env, keep->Value().As<Napi::ArrayBuffer>(), n, type); });
   });
 }
 

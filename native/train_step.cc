@@ -1,5 +1,7 @@
-// train_step.cc: one whole training step (forward, cross-entropy, backward, SGD update) as one native call
-// off the event loop, and the matching evaluation step.
+// train_step.cc: one whole training step (forward, cross-entropy, backward, optimiser update) as one native call
+// off the event loop, and the matching evaluation step. For a model whose forward is written in JavaScript
+// the forward runs on the JS thread (it cannot run on a worker) and the rest of the step (cross-entropy,
+// backward, optimiser update) is one native call off the event loop: trainStepBackward.
 //
 // The cleverness lives here: on CUDA the step is captured as a CUDA graph by default. Eager execution is
 // CPU-bound on fast GPUs (a ResNet-110 step at batch 128 launches thousands of small kernels, about 4.5x
@@ -15,6 +17,7 @@
 #include "module.h"
 #include "optim.h"
 #include "tensor.h"
+#include "worker.h"
 #ifdef ICTORCH_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraph.h>
@@ -40,7 +43,23 @@ struct StepResult {
 
 class TrainStep {
  public:
-  TrainStep(std::shared_ptr<torch::nn::Module> m, std::shared_ptr<Optimizer> sgd, StepOptions o) : module_(std::move(m)), sgd_(std::move(sgd)), opt_(o) {}
+  // `m` is null for a model whose forward runs in JS: then only backward() is used.
+  TrainStep(nn::LayerPtr m, std::shared_ptr<Optimizer> sgd, StepOptions o) : module_(std::move(m)), sgd_(std::move(sgd)), opt_(o) {}
+  const nn::LayerPtr& module() const { return module_; }
+  const std::shared_ptr<Optimizer>& optimizer() const { return sgd_; }
+  const StepOptions& options() const { return opt_; }
+
+  // The step after a forward that ran elsewhere (in JS): loss, backward and update from `logits`.
+  StepResult backward(const at::Tensor& logits, const at::Tensor& yIn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    at::AutoGradMode grad(true);
+    at::Tensor y = yIn.to(logits.device(), /*non_blocking=*/true);
+    if (y.scalar_type() != at::kLong) y = y.to(at::kLong);
+    sgd_->zeroGrad(true);
+    StepResult r = finish(logits, y, at::Tensor());
+    r.mode = "eager";
+    return r;
+  }
 
   StepResult run(const at::Tensor& xIn, const at::Tensor& yIn) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -67,12 +86,18 @@ class TrainStep {
  private:
   // forward + loss + backward + update; lrScale as in SGD::step.
   StepResult eager(const at::Tensor& x, const at::Tensor& y, const at::Tensor& lrScale) {
+    if (!module_) throw ArgTypeError("this training step was made for a model whose forward runs in JS; use trainStepBackward");
     sgd_->zeroGrad(true);
     at::Tensor logits;
     {
       compat::AutocastScope autocast(opt_.device.type(), opt_.amp);
-      logits = forwardAny(*module_, opt_.channelsLast && x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x);
+      logits = module_->forward(opt_.channelsLast && x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x);
     }
+    return finish(logits, y, lrScale);
+  }
+
+  // loss + backward + update from the logits of a forward with autograd.
+  StepResult finish(const at::Tensor& logits, const at::Tensor& y, const at::Tensor& lrScale) {
     if (logits.dim() != 2) throw ArgRangeError("the model must return logits of shape [N, classes], got [" + c10::Join(", ", logits.sizes()) + "]");
     at::Tensor loss = at::cross_entropy_loss(logits.to(at::kFloat), y, {}, at::Reduction::Mean, -100, opt_.labelSmoothing);
     at::Tensor correct;
@@ -211,7 +236,7 @@ class TrainStep {
   std::string failed_;
 #endif
 
-  std::shared_ptr<torch::nn::Module> module_;
+  nn::LayerPtr module_;
   std::shared_ptr<Optimizer> sgd_;
   StepOptions opt_;
   at::Tensor scale_, growth_;
@@ -219,21 +244,31 @@ class TrainStep {
   std::mutex mu_;
 };
 
-class TrainStepHandle : public Napi::ObjectWrap<TrainStepHandle> {
+class TrainStepHandle : public Handle<TrainStepHandle> {
  public:
   static void Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function ctor = DefineClass(env, "TrainStepHandle", {});
+    Napi::Function ctor = DefineClass(env, "TrainStepHandle", baseMethods());
     state(env).trainStepCtor = Napi::Persistent(ctor);
     exports.Set("TrainStepHandle", ctor);
   }
-  explicit TrainStepHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainStepHandle>(info) {}
+  explicit TrainStepHandle(const Napi::CallbackInfo& info) : Handle<TrainStepHandle>(info) {}
+  ~TrainStepHandle() override { disposeNow(); }
+  void own(std::shared_ptr<TrainStep> s) {
+    step = std::move(s);
+    disposed_ = false;
+  }
   std::shared_ptr<TrainStep> step;
+
+ protected:
+  const char* noun() const override { return "training step"; }
+  const void* inFlightKey() const override { return step.get(); }
+  void release() override { step.reset(); }
 };
 
-// trainStepCreate(module, optimizer, {device, amp: 'bf16'|'fp16'|null, labelSmoothing, cudaGraph})
+// trainStepCreate(module|null, optimizer, {device, amp: 'bf16'|'fp16'|null, labelSmoothing, cudaGraph})
 Napi::Value Create(const Napi::CallbackInfo& info) {
   return guard(info, "TrainStep", [&]() -> Napi::Value {
-    auto m = argModule(info, 0, "module");
+    nn::LayerPtr m = isNullish(info[0]) ? nullptr : argModule(info, 0, "module");
     auto sgd = argOptimizer(info, 1, "optimizer");
     StepOptions o;
     if (info[2].IsObject()) {
@@ -271,132 +306,158 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       }
     }
     Napi::Object obj = state(info.Env()).trainStepCtor.New({});
-    Napi::ObjectWrap<TrainStepHandle>::Unwrap(obj)->step = std::make_shared<TrainStep>(m, sgd, o);
+    Napi::ObjectWrap<TrainStepHandle>::Unwrap(obj)->own(std::make_shared<TrainStep>(m, sgd, o));
     return obj;
   });
 }
 
-class RunWorker : public Napi::AsyncWorker {
- public:
-  RunWorker(Napi::Env env, std::shared_ptr<TrainStep> s, at::Tensor x, at::Tensor y)
-      : Napi::AsyncWorker(env, "ictorch.trainStep"), s_(std::move(s)), x_(std::move(x)), y_(std::move(y)), d_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return d_.Promise(); }
-  void Execute() override {
-    err_ = captureError("trainStep", [&] { r_ = s_->run(x_, y_); });
-    x_ = at::Tensor();
-    y_ = at::Tensor();
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!err_.empty()) return d_.Reject(Napi::Error::New(env, err_).Value());
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("loss", TensorHandle::Wrap(env, r_.loss));
-    o.Set("correct", TensorHandle::Wrap(env, r_.correct));
-    o.Set("mode", r_.mode);
-    o.Set("note", r_.note.empty() ? env.Null() : Napi::Value(Napi::String::New(env, r_.note)));
-    d_.Resolve(o);
-  }
-  void OnError(const Napi::Error& e) override { d_.Reject(e.Value()); }
-
- private:
-  std::shared_ptr<TrainStep> s_;
-  at::Tensor x_, y_;
-  StepResult r_;
-  std::string err_;
-  Napi::Promise::Deferred d_;
-};
-
 std::shared_ptr<TrainStep> argStep(const Napi::CallbackInfo& info) {
   Napi::Value v = info[0];
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(info.Env()).trainStepCtor.Value())) throw ArgTypeError("argument 'step' must be a TrainStep");
-  auto s = Napi::ObjectWrap<TrainStepHandle>::Unwrap(v.As<Napi::Object>())->step;
-  if (!s) throw ArgTypeError("the training step has been disposed");
-  return s;
+  TrainStepHandle* h = Napi::ObjectWrap<TrainStepHandle>::Unwrap(v.As<Napi::Object>());
+  h->checkIdle("the training step", true);
+  return h->step;
 }
 
-// trainStepRun(step, x, y) -> Promise<{loss, correct, mode, note}>
+Napi::Value stepResult(Napi::Env env, StepResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("loss", TensorHandle::Wrap(env, r.loss));
+  o.Set("correct", TensorHandle::Wrap(env, r.correct));
+  o.Set("mode", r.mode);
+  o.Set("note", r.note.empty() ? env.Null() : Napi::Value(Napi::String::New(env, r.note)));
+  return o;
+}
+
+// What a training step writes: the step, its optimiser and the optimiser's parameters.
+void markStep(InUse& marks, const TrainStep& s) {
+  marks.add(&s, "the training step", true);
+  marks.add(s.optimizer().get(), "the optimizer", true);
+  for (const auto& g : s.optimizer()->groups)
+    for (const auto& p : g.params) marks.add(storageKey(p), "a parameter being trained", true);
+}
+
+void checkBatch(const at::Tensor& x, const at::Tensor& y, const char* what) {
+  if (x.dim() < 2 || y.dim() != 1 || x.size(0) != y.size(0))
+    throw ArgRangeError(std::string(what) + " [" + c10::Join(", ", x.sizes()) + "] and target [" + c10::Join(", ", y.sizes()) + "] must be [N, ...] and [N]");
+  if (at::isFloatingType(y.scalar_type())) throw ArgTypeError("target must hold integer class labels, got " + std::string(dtypeName(y.scalar_type())));
+}
+
+// trainStepRun(step, x, y) -> Promise<{loss, correct, mode, note}>: the whole step on a worker thread. The
+// model, the optimiser and the parameters are written by it: mutations, forwards and other steps on them are
+// refused until it settles.
 Napi::Value Run(const Napi::CallbackInfo& info) {
   return guard(info, "trainStep", [&]() -> Napi::Value {
     auto s = argStep(info);
-    const at::Tensor& x = argTensor(info, 1, "input");
-    const at::Tensor& y = argTensor(info, 2, "target");
-    if (x.dim() < 2 || y.dim() != 1 || x.size(0) != y.size(0))
-      throw ArgRangeError("input [" + c10::Join(", ", x.sizes()) + "] and target [" + c10::Join(", ", y.sizes()) + "] must be [N, ...] and [N]");
-    if (at::isFloatingType(y.scalar_type())) throw ArgTypeError("target must hold integer class labels, got " + std::string(dtypeName(y.scalar_type())));
-    auto* w = new RunWorker(info.Env(), s, x, y);
-    auto p = w->promise();
-    w->Queue();
-    return p;
+    at::Tensor x = argTensor(info, 1, "input");
+    at::Tensor y = argTensor(info, 2, "target");
+    checkBatch(x, y, "input");
+    if (!s->module()) throw ArgTypeError("this training step was made for a model whose forward runs in JS; use trainStepBackward");
+    InUse marks(info.Env(), "trainStep");
+    markStep(marks, *s);
+    markModule(marks, *s->module(), true);
+    marks.add(storageKey(x), "tensor 'input'", false);
+    marks.add(storageKey(y), "tensor 'target'", false);
+    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, x, y] { return s->run(x, y); }, stepResult);
   });
 }
 
+// trainStepBackward(step, logits, y) -> Promise<{loss, correct, mode, note}>: cross-entropy, backward and the
+// update on a worker thread, from logits whose forward (with autograd) ran in JS.
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  return guard(info, "trainStep", [&]() -> Napi::Value {
+    auto s = argStep(info);
+    at::Tensor logits = argTensor(info, 1, "logits");
+    at::Tensor y = argTensor(info, 2, "target");
+    checkBatch(logits, y, "logits");
+    if (!logits.requires_grad()) throw ArgTypeError("the logits do not require grad: run the forward with gradients enabled");
+    InUse marks(info.Env(), "trainStep");
+    markStep(marks, *s);
+    marks.add(storageKey(logits), "tensor 'logits'", false);
+    marks.add(storageKey(y), "tensor 'target'", false);
+    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, logits, y] { return s->backward(logits, y); }, stepResult);
+  });
+}
+
+// trainStepDispose(step): the handle's dispose() as a function (checked; idempotent).
 Napi::Value DisposeStep(const Napi::CallbackInfo& info) {
   return guard(info, "TrainStep.dispose", [&]() -> Napi::Value {
     Napi::Value v = info[0];
-    if (v.IsObject() && v.As<Napi::Object>().InstanceOf(state(info.Env()).trainStepCtor.Value()))
-      Napi::ObjectWrap<TrainStepHandle>::Unwrap(v.As<Napi::Object>())->step.reset();
-    return info.Env().Undefined();
+    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(info.Env()).trainStepCtor.Value())) throw ArgTypeError("argument 'step' must be a TrainStep");
+    Napi::Object handle = v.As<Napi::Object>();
+    return handle.Get("dispose").As<Napi::Function>().Call(handle, {});
   });
 }
 
-// evalStep(module, x, y, k, device) -> Promise<{lossSum, correct1, correctK}> (tensors), eval mode, no grad.
-class EvalWorker : public Napi::AsyncWorker {
- public:
-  EvalWorker(Napi::Env env, std::shared_ptr<torch::nn::Module> m, at::Tensor x, at::Tensor y, int64_t k, at::Device dev, c10::optional<at::ScalarType> amp)
-      : Napi::AsyncWorker(env, "ictorch.evalStep"), m_(std::move(m)), x_(std::move(x)), y_(std::move(y)), k_(k), dev_(dev), amp_(amp), d_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return d_.Promise(); }
-  void Execute() override {
-    err_ = captureError("evalStep", [&] {
-      at::NoGradGuard ng;
-      at::Tensor x = x_.to(dev_, true), y = y_.to(dev_, true).to(at::kLong);
-      at::Tensor logits;
-      {
-        compat::AutocastScope autocast(dev_.type(), amp_);
-        logits = forwardAny(*m_, x).to(at::kFloat);
-      }
-      lossSum_ = at::cross_entropy_loss(logits, y, {}, at::Reduction::Sum, -100, 0.0);
-      int64_t k = std::min<int64_t>(k_, logits.size(1));
-      at::Tensor top = std::get<1>(logits.topk(k, 1));
-      at::Tensor hit = top.eq(y.unsqueeze(1));
-      c1_ = hit.select(1, 0).sum();
-      ck_ = hit.any(1).sum();
-    });
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!err_.empty()) return d_.Reject(Napi::Error::New(env, err_).Value());
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("lossSum", TensorHandle::Wrap(env, lossSum_));
-    o.Set("correct1", TensorHandle::Wrap(env, c1_));
-    o.Set("correctK", TensorHandle::Wrap(env, ck_));
-    d_.Resolve(o);
-  }
-  void OnError(const Napi::Error& e) override { d_.Reject(e.Value()); }
-
- private:
-  std::shared_ptr<torch::nn::Module> m_;
-  at::Tensor x_, y_, lossSum_, c1_, ck_;
-  int64_t k_;
-  at::Device dev_;
-  c10::optional<at::ScalarType> amp_;
-  std::string err_;
-  Napi::Promise::Deferred d_;
+struct EvalTotals {
+  at::Tensor lossSum, correct1, correctK;
 };
 
+// Summed cross-entropy and top-1 / top-k hits of float logits [N, classes] against labels [N].
+EvalTotals evalTotals(const at::Tensor& logitsIn, const at::Tensor& yIn, int64_t k) {
+  at::Tensor logits = logitsIn.to(at::kFloat);
+  at::Tensor y = yIn.to(logits.device(), true).to(at::kLong);
+  if (logits.dim() != 2) throw ArgRangeError("the model must return logits of shape [N, classes], got [" + c10::Join(", ", logits.sizes()) + "]");
+  EvalTotals t;
+  t.lossSum = at::cross_entropy_loss(logits, y, {}, at::Reduction::Sum, -100, 0.0);
+  at::Tensor top = std::get<1>(logits.topk(std::min<int64_t>(k, logits.size(1)), 1));
+  at::Tensor hit = top.eq(y.unsqueeze(1));
+  t.correct1 = hit.select(1, 0).sum();
+  t.correctK = hit.any(1).sum();
+  return t;
+}
+
+Napi::Value evalResult(Napi::Env env, EvalTotals& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("lossSum", TensorHandle::Wrap(env, t.lossSum));
+  o.Set("correct1", TensorHandle::Wrap(env, t.correct1));
+  o.Set("correctK", TensorHandle::Wrap(env, t.correctK));
+  return o;
+}
+
+int64_t argK(const Napi::CallbackInfo& info, size_t i) {
+  int64_t k = argOptInt(info, i, "k").value_or(5);
+  if (k < 1) throw ArgRangeError("k must be >= 1");
+  return k;
+}
+
+// evalStep(module, x, y, k, device, amp) -> Promise<{lossSum, correct1, correctK}> (tensors): evaluation mode as
+// the module is set, no grad, on a worker thread.
 Napi::Value Eval(const Napi::CallbackInfo& info) {
   return guard(info, "evalStep", [&]() -> Napi::Value {
-    auto m = argModule(info, 0, "module");
-    const at::Tensor& x = argTensor(info, 1, "input");
-    const at::Tensor& y = argTensor(info, 2, "target");
-    int64_t k = argOptInt(info, 3, "k").value_or(5);
-    if (k < 1) throw ArgRangeError("k must be >= 1");
+    nn::LayerPtr m = argModule(info, 0, "module");
+    at::Tensor x = argTensor(info, 1, "input");
+    at::Tensor y = argTensor(info, 2, "target");
+    int64_t k = argK(info, 3);
     at::Device dev = argOptDevice(info, 4, "device").value_or(x.device());
     c10::optional<at::ScalarType> amp;
     if (info[5].IsString()) amp = info[5].As<Napi::String>().Utf8Value() == "fp16" ? at::kHalf : at::kBFloat16;
-    auto* w = new EvalWorker(info.Env(), m, x, y, k, dev, amp);
-    auto p = w->promise();
-    w->Queue();
-    return p;
+    InUse marks(info.Env(), "evalStep");
+    markModule(marks, *m, false);
+    marks.add(storageKey(x), "tensor 'input'", false);
+    marks.add(storageKey(y), "tensor 'target'", false);
+    return queuePromise(info.Env(), "evalStep", false, std::move(marks),
+                        [m, x, y, k, dev, amp] {
+                          at::Tensor logits;
+                          {
+                            compat::AutocastScope autocast(dev.type(), amp);
+                            logits = m->forward(x.to(dev, true));
+                          }
+                          return evalTotals(logits, y, k);
+                        },
+                        evalResult);
+  });
+}
+
+// evalLogits(logits, y, k) -> Promise<{lossSum, correct1, correctK}>: the same totals from logits computed in JS.
+Napi::Value EvalLogits(const Napi::CallbackInfo& info) {
+  return guard(info, "evalStep", [&]() -> Napi::Value {
+    at::Tensor logits = argTensor(info, 0, "logits");
+    at::Tensor y = argTensor(info, 1, "target");
+    int64_t k = argK(info, 2);
+    InUse marks(info.Env(), "evalStep");
+    marks.add(storageKey(logits), "tensor 'logits'", false);
+    marks.add(storageKey(y), "tensor 'target'", false);
+    return queuePromise(info.Env(), "evalStep", false, std::move(marks), [logits, y, k] { return evalTotals(logits.detach(), y, k); }, evalResult);
   });
 }
 
@@ -406,8 +467,10 @@ void InitTrainStep(Napi::Env env, Napi::Object exports) {
   TrainStepHandle::Init(env, exports);
   exports.Set("trainStepCreate", Napi::Function::New<Create>(env, "trainStepCreate"));
   exports.Set("trainStepRun", Napi::Function::New<Run>(env, "trainStepRun"));
+  exports.Set("trainStepBackward", Napi::Function::New<Backward>(env, "trainStepBackward"));
   exports.Set("trainStepDispose", Napi::Function::New<DisposeStep>(env, "trainStepDispose"));
   exports.Set("evalStep", Napi::Function::New<Eval>(env, "evalStep"));
+  exports.Set("evalLogits", Napi::Function::New<EvalLogits>(env, "evalLogits"));
 }
 
 }  // namespace ictorch

@@ -100,20 +100,22 @@ describe('Conv2d', () => {
     });
   }
 
-  it('He-normal initialisation: weight std ≈ sqrt(2 / fan_out), mean ≈ 0, bias zero', () => {
+  it("PyTorch's default initialisation: weight and bias uniform in ±1/√fan_in (kaiming-uniform, a = √5)", () => {
     const m = new nn.Conv2d(64, 256, 3);
     try {
       tidy(() => {
         const sd = m.stateDict();
-        const w = vals(sd.weight);
-        const n = w.length;
-        const mean = w.reduce((a, v) => a + v, 0) / n;
-        const std = Math.sqrt(w.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
-        const expected = Math.sqrt(2 / (256 * 3 * 3)); // fan_out = outChannels * k * k
-        // The sample std of n normals has relative standard error ≈ 1/sqrt(2n) ≈ 0.2%; fan_in would give twice the value.
-        expect(Math.abs(std / expected - 1)).toBeLessThan(0.02);
-        expect(Math.abs(mean)).toBeLessThan((5 * expected) / Math.sqrt(n));
-        expect(vals(sd.bias).every((v) => v === 0)).toBe(true);
+        const bound = 1 / Math.sqrt(64 * 3 * 3); // fan_in = inChannels * k * k
+        for (const [name, n] of [['weight', 256 * 64 * 9], ['bias', 256]] as const) {
+          const v = vals(sd[name]);
+          expect(v).toHaveLength(n);
+          expect(v.every((x) => Math.abs(x) <= bound * (1 + 1e-6)), name).toBe(true);
+          // Uniform on [-b, b]: mean 0, std b/√3; the extremes come close to ±b.
+          const mean = v.reduce((a, x) => a + x, 0) / n;
+          const std = Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+          expect(Math.abs(std / (bound / Math.sqrt(3)) - 1), name).toBeLessThan(name === 'weight' ? 0.02 : 0.15);
+          expect(v.reduce((a, x) => Math.max(a, Math.abs(x)), 0), name).toBeGreaterThan(0.9 * bound);
+        }
       });
     } finally {
       m.dispose();

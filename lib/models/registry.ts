@@ -1,7 +1,9 @@
 /**
  * Model registry: every model can be rebuilt from `{name, args}` alone (what the CLI and checkpoints store).
+ * Your own networks (nn.Module subclasses, native or written in JS) join it with `registerModel`, and then
+ * `fit({model: {name, args}})` and checkpoints rebuild them as they do the ResNets.
  */
-import type { Sequential } from '../nn/layers';
+import { Module } from '../nn/module';
 import { typeError } from '../validate';
 import { resnetCifar, resnetImageNet, type ResNetCifarOptions, type ResNetImageNetOptions } from './resnet';
 
@@ -11,7 +13,9 @@ export interface ModelSpec {
   args: Record<string, unknown>;
 }
 
-type Builder = (args: Record<string, unknown>) => Sequential;
+/** Builds a model from its arguments. */
+export type ModelBuilder = (args: Record<string, unknown>) => Module;
+type Builder = ModelBuilder;
 
 const registry = new Map<string, Builder>([
   ['resnet', (a) => resnetCifar({ ...(a as unknown as ResNetCifarOptions), bottleneck: false })],
@@ -29,15 +33,22 @@ export function modelNames(): string[] {
   return [...registry.keys()];
 }
 
-/** Registers a model builder under `name` (for user-defined networks that checkpoints should rebuild). */
+/**
+ * Registers a model builder under `name` (for user-defined networks that `fit` and checkpoints should
+ * rebuild): `registerModel('two-branch', (a) => new TwoBranch(a.classes as number))`. A name already taken is
+ * replaced.
+ */
 export function registerModel(name: string, builder: Builder): void {
   if (typeof name !== 'string' || !name) throw typeError('registerModel', 'name', 'a non-empty string', name);
+  if (typeof builder !== 'function') throw typeError('registerModel', 'builder', 'a function (args) => Module', builder);
   registry.set(name, builder);
 }
 
 /** Rebuilds a model from its spec: `buildModel({name: 'resnet', args: {depth: 110, layout: 'relu-ic-conv'}})`. */
-export function buildModel(spec: ModelSpec): Sequential {
+export function buildModel(spec: ModelSpec): Module {
   const b = registry.get(spec?.name);
   if (!b) throw typeError('buildModel', 'name', `one of ${modelNames().join(', ')}`, spec?.name);
-  return b(spec.args ?? {});
+  const m = b(spec.args ?? {});
+  if (!(m instanceof Module)) throw typeError('buildModel', `the builder of "${spec.name}"`, 'to return an nn.Module', m);
+  return m;
 }

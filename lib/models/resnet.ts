@@ -108,8 +108,9 @@ function unit(s: UnitSpec): Residual {
 
 /**
  * He initialisation of every convolution, as torchvision's ResNets and the usual CIFAR ResNet code do:
- * N(0, 2 / (k·k·outChannels)) (fan-out, ReLU gain). BatchNorm/IC scale 1 and shift 0, and the classifier
- * keeps PyTorch's default Linear initialisation.
+ * N(0, 2 / (k·k·outChannels)) (fan-out, ReLU gain). As in torchvision, each nn.Conv2d first gets PyTorch's
+ * default initialisation and the builder then re-initialises it here, once. BatchNorm/IC scale 1 and shift 0,
+ * and the classifier keeps PyTorch's default Linear initialisation.
  */
 function heInit(model: Sequential): Sequential {
   tidy(() => {

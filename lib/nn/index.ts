@@ -2,8 +2,8 @@
  * Neural-network building blocks (`nn.Conv2d`, `nn.IC`, `nn.Sequential`, ...), `nn.functional` and `nn.utils`.
  * @module
  */
-export { Module } from './module';
-export type { StateDict, LoadResult } from './module';
+export { Module, Parameter } from './module';
+export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, RemovableHandle } from './module';
 export * from './layers';
 /** `torch.nn.functional`: conv2d, linear, batchNorm, pooling, activations, embedding, icLayer and the losses. */
 export * as functional from './functional';

@@ -1,14 +1,30 @@
-/** The layers: PyTorch's names and options, native torch::nn modules underneath. */
+/**
+ * The layers: PyTorch's names, options and initialisation, native LibTorch modules underneath (native/nn/).
+ * Containers (`Sequential`, `Residual`) take any modules, including modules written in JavaScript; when all
+ * their children are native, their whole forward runs in one native call.
+ */
+import { generatorHandle, type Generator } from '../generator';
 import { native, type ModuleHandle } from '../native';
 import { Tensor } from '../tensor';
 import { checkInt, checkNumber, rangeError, typeError } from '../validate';
-import { Module } from './module';
+import { Module, markNativeForward } from './module';
 
 const N = native();
 
-function create(kind: string, options: Record<string, unknown>): ModuleHandle {
-  return N.moduleCreate(kind, options);
+/** A built-in layer: one native module. */
+abstract class NativeLayer extends Module {
+  constructor(kind: string, options: Record<string, unknown>) {
+    super();
+    this.bindNative(N.moduleCreate(kind, options));
+  }
+
+  /** Runs the layer on `input`. */
+  forward(input: Tensor): Tensor {
+    if (!(input instanceof Tensor)) throw typeError('forward', 'input', 'a Tensor', input);
+    return new Tensor(N.moduleForward(this.nativeLeaf(), input.handle));
+  }
 }
+markNativeForward(NativeLayer.prototype.forward);
 
 /** Options of Conv2d. */
 export interface Conv2dOptions {
@@ -20,22 +36,26 @@ export interface Conv2dOptions {
   bias?: boolean;
 }
 
-/** 2-d convolution over (N, C, H, W). Weights use He normal initialisation (fan_out), bias zero. */
-export class Conv2d extends Module {
+/**
+ * 2-d convolution over (N, C, H, W). PyTorch's default initialisation: weight and bias uniform in
+ * ±1/√fan_in (kaiming-uniform with a = √5). The ResNet builders re-initialise their convolutions with He
+ * normal (fan-out), as torchvision does; `nn.kaimingNormal_` does that for your own networks.
+ */
+export class Conv2d extends NativeLayer {
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv2dOptions = {}) {
     checkInt('Conv2d', 'inChannels', inChannels, 1);
     checkInt('Conv2d', 'outChannels', outChannels, 1);
     checkInt('Conv2d', 'kernelSize', kernelSize, 1);
-    super(create('conv2d', { inChannels, outChannels, kernelSize, ...options }));
+    super('conv2d', { inChannels, outChannels, kernelSize, ...options });
   }
 }
 
-/** Fully connected layer y = x Wᵀ + b (PyTorch's default initialisation). */
-export class Linear extends Module {
+/** Fully connected layer y = x Wᵀ + b (PyTorch's default initialisation, uniform in ±1/√inFeatures). */
+export class Linear extends NativeLayer {
   constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } = {}) {
     checkInt('Linear', 'inFeatures', inFeatures, 1);
     checkInt('Linear', 'outFeatures', outFeatures, 1);
-    super(create('linear', { inFeatures, outFeatures, ...options }));
+    super('linear', { inFeatures, outFeatures, ...options });
   }
 }
 
@@ -50,18 +70,18 @@ export interface BatchNormOptions {
 }
 
 /** Batch normalisation over (N, C). */
-export class BatchNorm1d extends Module {
+export class BatchNorm1d extends NativeLayer {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     checkInt('BatchNorm1d', 'numFeatures', numFeatures, 1);
-    super(create('batchNorm1d', { numFeatures, ...options }));
+    super('batchNorm1d', { numFeatures, ...options });
   }
 }
 
 /** Batch normalisation over (N, C, H, W). */
-export class BatchNorm2d extends Module {
+export class BatchNorm2d extends NativeLayer {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     checkInt('BatchNorm2d', 'numFeatures', numFeatures, 1);
-    super(create('batchNorm2d', { numFeatures, ...options }));
+    super('batchNorm2d', { numFeatures, ...options });
   }
 }
 
@@ -76,6 +96,11 @@ export interface ICOptions {
   affine?: boolean;
   /** 2 for (N, C, H, W) input (default), 1 for (N, C). */
   dims?: 1 | 2;
+  /**
+   * Draw the dropout masks from this generator instead of the process-wide default one (then the layer runs
+   * as batch_norm followed by dropout rather than the fused kernel).
+   */
+  generator?: Generator;
 }
 
 /**
@@ -83,7 +108,7 @@ export interface ICOptions {
  * layer. Training: batch statistics, affine, running statistics, then dropout scaled by 1/(1 - dropRate).
  * Evaluation: running statistics, no dropout. Runs as one fused op (CPU and CUDA) where possible.
  */
-export class IC extends Module {
+export class IC extends NativeLayer {
   constructor(channels: number, options: ICOptions = {}) {
     checkInt('IC', 'channels', channels, 1);
     const dropRate = options.dropRate ?? 0;
@@ -91,77 +116,78 @@ export class IC extends Module {
     if (dropRate < 0 || dropRate >= 1) throw rangeError('IC', 'dropRate', 'a number in [0, 1)', dropRate);
     const dims = options.dims ?? 2;
     if (dims !== 1 && dims !== 2) throw typeError('IC', 'dims', '1 or 2', dims);
-    super(create(dims === 1 ? 'ic1d' : 'ic2d', { channels, dropRate, momentum: options.momentum, eps: options.eps, affine: options.affine }));
+    const generator = generatorHandle('IC', options.generator);
+    super(dims === 1 ? 'ic1d' : 'ic2d', { channels, dropRate, momentum: options.momentum, eps: options.eps, affine: options.affine, generator });
   }
 }
 
 /** Dropout: zeroes elements with probability p in training and scales the rest by 1/(1-p). */
-export class Dropout extends Module {
-  constructor(p = 0.5) {
+export class Dropout extends NativeLayer {
+  constructor(p = 0.5, options: { generator?: Generator } = {}) {
     checkNumber('Dropout', 'p', p);
     if (p < 0 || p > 1) throw rangeError('Dropout', 'p', 'a number in [0, 1]', p);
-    super(create('dropout', { p }));
+    super('dropout', { p, generator: generatorHandle('Dropout', options.generator) });
   }
 }
 
 /** max(x, 0). */
-export class ReLU extends Module {
+export class ReLU extends NativeLayer {
   constructor(options: { inplace?: boolean } = {}) {
-    super(create('relu', options));
+    super('relu', options);
   }
 }
 
 /** 2-d max pooling (stride defaults to the kernel size). */
-export class MaxPool2d extends Module {
+export class MaxPool2d extends NativeLayer {
   constructor(kernelSize: number, options: { stride?: number; padding?: number } = {}) {
     checkInt('MaxPool2d', 'kernelSize', kernelSize, 1);
-    super(create('maxPool2d', { kernelSize, ...options }));
+    super('maxPool2d', { kernelSize, ...options });
   }
 }
 
 /** 2-d average pooling (stride defaults to the kernel size). */
-export class AvgPool2d extends Module {
+export class AvgPool2d extends NativeLayer {
   constructor(kernelSize: number, options: { stride?: number; padding?: number } = {}) {
     checkInt('AvgPool2d', 'kernelSize', kernelSize, 1);
-    super(create('avgPool2d', { kernelSize, ...options }));
+    super('avgPool2d', { kernelSize, ...options });
   }
 }
 
 /** Average pooling to a fixed output size (1 gives global average pooling). */
-export class AdaptiveAvgPool2d extends Module {
+export class AdaptiveAvgPool2d extends NativeLayer {
   constructor(outputSize: number | [number, number] = 1) {
     const [h, w] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
-    super(create('adaptiveAvgPool2d', { outputHeight: h, outputWidth: w }));
+    super('adaptiveAvgPool2d', { outputHeight: h, outputWidth: w });
   }
 }
 
 /** Flattens dimensions startDim..endDim (default 1..-1). */
-export class Flatten extends Module {
+export class Flatten extends NativeLayer {
   constructor(startDim = 1, endDim = -1) {
-    super(create('flatten', { startDim, endDim }));
+    super('flatten', { startDim, endDim });
   }
 }
 
 /** Returns its input. */
-export class Identity extends Module {
+export class Identity extends NativeLayer {
   constructor() {
-    super(create('identity', {}));
+    super('identity', {});
   }
 }
 
 /** The parameter-free "option A" shortcut of He et al.'s CIFAR ResNets: subsample and zero-pad channels. */
-export class PadShortcut extends Module {
+export class PadShortcut extends NativeLayer {
   constructor(stride: number, outChannels: number) {
     checkInt('PadShortcut', 'stride', stride, 1);
     checkInt('PadShortcut', 'outChannels', outChannels, 1);
-    super(create('padShortcut', { stride, outChannels }));
+    super('padShortcut', { stride, outChannels });
   }
 }
 
 /** Named children, as an array of [name, module] pairs or an object; plain arrays are numbered "0", "1", ... */
 export type Children = Module[] | [string, Module][] | Record<string, Module>;
 
-function named(op: string, children: Children, firstIndex = 0): [string, ModuleHandle][] {
+function named(op: string, children: Children, firstIndex = 0): [string, Module][] {
   let pairs: [string, Module][];
   if (Array.isArray(children)) {
     pairs = children.map((c, i) => (Array.isArray(c) ? c : [String(firstIndex + i), c]));
@@ -170,18 +196,45 @@ function named(op: string, children: Children, firstIndex = 0): [string, ModuleH
   } else {
     throw typeError(op, 'children', 'an array of modules, [name, module] pairs or an object', children);
   }
-  return pairs.map(([k, m], i) => {
+  const seen = new Set<string>();
+  pairs.forEach(([k, m], i) => {
+    if (typeof k !== 'string' || !k || k.includes('.')) throw typeError(op, `the name of children[${i}]`, 'a non-empty string without "."', k);
+    if (seen.has(k)) throw new TypeError(`${op}: child name "${k}" is used twice`);
+    seen.add(k);
     if (!(m instanceof Module)) throw typeError(op, `children[${i}]`, 'a Module', m);
-    return [k, m.handle];
+    if (m.isDisposed) throw typeError(op, `children[${i}]`, 'a live Module (this one has been disposed)', m);
   });
+  return pairs;
 }
 
 /** Runs its children in order. */
 export class Sequential extends Module {
-  constructor(children: Children) {
-    super(N.sequential(named('Sequential', children)));
+  constructor(children: Children = []) {
+    super();
+    this.setKind('sequential');
+    for (const [k, m] of named('Sequential', children)) this.registerModule(k, m);
+  }
+
+  /** Appends a child, named by its position. */
+  append(module: Module): this {
+    const [[k, m]] = named('Sequential.append', [[String(this.namedChildren().length), module]]);
+    this.registerModule(k, m);
+    return this;
+  }
+
+  /** Each child's forward in turn. */
+  forward(input: Tensor): Tensor {
+    let y: Tensor = input;
+    for (const m of this.children()) y = m.forward(y);
+    return y;
+  }
+
+  /** @internal The native container over the children's native layers. */
+  protected buildNative(children: Map<string, ModuleHandle>): ModuleHandle {
+    return N.sequential([...children]);
   }
 }
+markNativeForward(Sequential.prototype.forward);
 
 /**
  * A residual unit: `post(body(x) + shortcut(x))`. Body and post layers are named children of the unit
@@ -189,12 +242,49 @@ export class Sequential extends Module {
  * are numbered in one sequence: body "0".."k-1", then post "k", "k+1", ... (so the names never collide).
  */
 export class Residual extends Module {
+  private readonly bodyNames: string[];
+  private readonly postNames: string[];
+
   constructor(body: Children, shortcut: Module | null = null, post: Children = []) {
     if (shortcut !== null && !(shortcut instanceof Module)) throw typeError('Residual', 'shortcut', 'a Module or null', shortcut);
     const bodyPairs = named('Residual', body);
-    super(N.residual(bodyPairs, shortcut ? shortcut.handle : null, named('Residual', post, bodyPairs.length)));
+    const postPairs = named('Residual', post, bodyPairs.length);
+    const all = [...bodyPairs.map(([k]) => k), ...(shortcut ? ['downsample'] : []), ...postPairs.map(([k]) => k)];
+    const dup = all.find((k, i) => all.indexOf(k) !== i);
+    if (dup !== undefined) throw new TypeError(`Residual: child name "${dup}" is used twice`);
+    if (shortcut?.isDisposed) throw typeError('Residual', 'shortcut', 'a live Module (this one has been disposed)', shortcut);
+    super();
+    this.setKind('residual');
+    this.bodyNames = bodyPairs.map(([k]) => k);
+    this.postNames = postPairs.map(([k]) => k);
+    for (const [k, m] of bodyPairs) this.registerModule(k, m);
+    if (shortcut) this.registerModule('downsample', shortcut);
+    for (const [k, m] of postPairs) this.registerModule(k, m);
+  }
+
+  /** post(body(x) + shortcut(x)). */
+  forward(input: Tensor): Tensor {
+    const child = (k: string) => (this as unknown as Record<string, Module | null>)[k];
+    let y: Tensor = input;
+    for (const k of this.bodyNames) y = child(k)?.forward(y) ?? y;
+    const shortcut = child('downsample');
+    const s: Tensor = shortcut ? shortcut.forward(input) : input;
+    const a = y.shape, b = s.shape;
+    if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+      throw new RangeError(`forward: residual body gives shape [${a.join(', ')}] but the shortcut gives [${b.join(', ')}]; use a projection shortcut where the stride or width changes`);
+    }
+    y = y.add(s);
+    for (const k of this.postNames) y = child(k)?.forward(y) ?? y;
+    return y;
+  }
+
+  /** @internal The native unit over the children's native layers. */
+  protected buildNative(children: Map<string, ModuleHandle>): ModuleHandle {
+    const pick = (names: string[]) => names.filter((k) => children.has(k)).map((k): [string, ModuleHandle] => [k, children.get(k) as ModuleHandle]);
+    return N.residual(pick(this.bodyNames), children.get('downsample') ?? null, pick(this.postNames));
   }
 }
+markNativeForward(Residual.prototype.forward);
 
 /** Options of the functional IC layer. */
 export interface ICLayerOptions {

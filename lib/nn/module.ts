@@ -1,20 +1,43 @@
 /**
- * Module: a native torch::nn module (a layer or a container). A whole forward runs in C++ in one call;
- * TypeScript composes modules into networks. Parameter names follow PyTorch's dotted convention
- * (`layer1.0.conv1.weight`), so state dicts can be exchanged with Python.
+ * Module: the base class of every network piece, as `torch.nn.Module` is in PyTorch. Write a network as a
+ * class: assign submodules and `nn.Parameter`s to fields in the constructor (or register them explicitly) and
+ * define `forward`:
+ *
+ * ```ts
+ * class TwoBranch extends nn.Module {
+ *   a = new nn.Conv2d(3, 8, 3, { padding: 1 });
+ *   b = new nn.Conv2d(3, 8, 1);
+ *   fc = new nn.Linear(16, 10);
+ *   forward(x: Tensor): Tensor {
+ *     const y = cat([this.a.forward(x), this.b.forward(x)], 1);
+ *     return this.fc.forward(y.mean([2, 3]));
+ *   }
+ * }
+ * ```
+ *
+ * Names follow PyTorch's dotted convention (`layer1.0.conv1.weight`) in registration order, so state dicts are
+ * exchanged with Python as they are. The built-in layers (`nn.Conv2d`, `nn.IC`, ...) are native LibTorch modules,
+ * and a `Sequential`/`Residual` whose children are all native runs its whole forward in one C++ call.
+ *
+ * Where a forward runs (the rule): a native forward (built-in layers, and containers of them) can run on a
+ * worker thread: `forwardAsync` and the `Trainer`'s whole-step path (with CUDA-graph capture) use it. A forward
+ * written in JavaScript can only run on the JS thread, because a worker thread cannot call into JavaScript:
+ * `forwardAsync` of such a module runs it there (as `forward` does), and the Trainer runs it there with
+ * autograd, then the loss, backward and update off the event loop. Forward hooks run only when the forward
+ * runs through JS: a module (or anything inside it) with hooks is always run through JS.
  */
 import type { Device, DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import { isGradEnabled, noGrad } from '../autograd';
 import { native, type ModuleHandle } from '../native';
-import { tidy } from '../scope';
+import { keep, tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { zeros } from '../creation';
 import { typeError } from '../validate';
 
 const N = native();
 
-/** A state dict: dotted names to tensors (parameters and buffers). */
+/** A state dict: dotted names to tensors (parameters and persistent buffers). */
 export type StateDict = Record<string, Tensor>;
 
 /** What `loadStateDict` did not match (only reported when `strict` is false). */
@@ -23,84 +46,457 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
-/** Base class of every ictorch module. */
+/**
+ * A learnable tensor. Assigned to a field of a module (or given to `registerParameter`), it is one of that
+ * module's parameters: found by `parameters()`, saved in the state dict, moved by `to()`, freed by
+ * `dispose()`. It shares memory with `data` and requires grad (unless `requiresGrad` is false). Like the
+ * module that holds it, it is not disposed by an enclosing `tidy()`.
+ */
+export class Parameter extends Tensor {
+  constructor(data: Tensor, requiresGrad = true) {
+    if (!(data instanceof Tensor)) throw typeError('Parameter', 'data', 'a Tensor', data);
+    super(N.unary('detach', data.handle));
+    keep(this);
+    try {
+      if (requiresGrad) this.requiresGrad_(true);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+}
+
+/** A hook run before a module's forward: may return replacement inputs (an array, or one value). */
+export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown;
+/** A hook run after a module's forward: may return a replacement output. */
+export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
+
+/** What `registerForwardHook` returns: `remove()` unregisters the hook. */
+export interface RemovableHandle {
+  remove(): void;
+}
+
+const INTERNAL = Symbol('ictorch.module');
+
+interface Internals {
+  modules: Map<string, Module | null>;
+  params: Map<string, Parameter | null>;
+  buffers: Map<string, Tensor | null>;
+  nonPersistent: Set<string>;
+  training: boolean;
+  preHooks: Map<number, ForwardPreHook>;
+  hooks: Map<number, ForwardHook>;
+  /** Native calls in flight that use this module (forwardAsync: readers; a training step: a writer). */
+  readers: number;
+  writers: number;
+  inFlightOp: string;
+  /** The native layer of a built-in module. */
+  leaf: ModuleHandle | null;
+  /** A container's native counterpart, built from its children's native layers, and when it was checked. */
+  native: { handle: ModuleHandle; children: ModuleHandle[]; version: number } | null;
+  /** The forward of the class (before hooks and the native fast path). */
+  classForward: (...inputs: never[]) => unknown;
+  hooksCache: { hooks: number; structure: number; value: boolean } | null;
+  kind: string | null;
+  disposed: boolean;
+}
+
+// Bumped on every change of a module's children anywhere (native containers check their cache against it).
+let structureVersion = 0;
+// Live hooks anywhere, and a counter bumped on every change (the fast path skips the check when none live).
+let liveHooks = 0;
+let hookVersion = 0;
+let nextHookId = 1;
+// Modules being trained by a call in flight, anywhere (forward checks for them only when there are some).
+let writersInFlight = 0;
+
+function internals(m: Module): Internals {
+  return (m as unknown as { [INTERNAL]: Internals })[INTERNAL];
+}
+
+function isName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && !name.includes('.');
+}
+
+function checkName(op: string, target: Module, name: unknown): asserts name is string {
+  if (!isName(name)) throw typeError(op, 'name', 'a non-empty string without "."', name);
+  const m = internals(target);
+  const registered = m.modules.has(name) || m.params.has(name) || m.buffers.has(name);
+  // A method or property of the class (forward, train, training, ...) cannot be shadowed; a plain field can.
+  const own = Object.getOwnPropertyDescriptor(target, name);
+  if (!registered && name in target && !(own && 'value' in own)) {
+    throw new TypeError(`${op}: "${name}" is a method or property of ${target.constructor.name}; choose another name`);
+  }
+}
+
+function storeField(target: Module, key: string, value: unknown): void {
+  Reflect.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+function forget(m: Internals, key: string): void {
+  if (m.modules.delete(key)) structureVersion++;
+  m.params.delete(key);
+  m.buffers.delete(key);
+  m.nonPersistent.delete(key);
+}
+
+// Registration by assignment (`this.conv = new nn.Conv2d(...)`), as PyTorch's __setattr__ does. Returns
+// whether `value` was registered (then it is stored as a plain field too, for fast reads).
+function assign(target: Module, key: string, value: unknown): boolean {
+  const m = internals(target);
+  if (!m) return false; // during the base constructor
+  if (value instanceof Parameter || value instanceof Module) {
+    assertIdle(target, 'registration');
+    checkName('registration', target, key);
+    if (value instanceof Module && internals(value).disposed) throw typeError('registration', key, 'a live Module (this one has been disposed)', value);
+    if (value instanceof Parameter && value.isDisposed) throw typeError('registration', key, 'a live Parameter (this one has been disposed)', value);
+    const map = value instanceof Parameter ? m.params : m.modules;
+    const before = map.get(key as never);
+    if (!map.has(key as never)) forget(m, key);
+    (map as Map<string, unknown>).set(key, value);
+    if (value instanceof Module && before !== value) structureVersion++;
+    storeField(target, key, value);
+    return true;
+  }
+  for (const [map, what] of [[m.params, 'parameter'], [m.modules, 'child module'], [m.buffers, 'buffer']] as const) {
+    if (!(map as Map<string, unknown>).has(key)) continue;
+    const ok = value === null || value === undefined || (what === 'buffer' && value instanceof Tensor);
+    if (!ok) throw typeError('registration', key, `${what === 'parameter' ? 'an nn.Parameter' : what === 'buffer' ? 'a Tensor' : 'a Module'} or null (it is a registered ${what})`, value);
+    assertIdle(target, 'registration');
+    (map as Map<string, unknown>).set(key, value ?? null);
+    if (what === 'child module') structureVersion++;
+    storeField(target, key, value ?? null);
+    return true;
+  }
+  return false;
+}
+
+const trap: ProxyHandler<Module> = {
+  set(target, key, value, receiver) {
+    if (typeof key === 'string' && assign(target, key, value)) return true;
+    return Reflect.set(target, key, value, receiver);
+  },
+  defineProperty(target, key, desc) {
+    if (typeof key === 'string' && 'value' in desc) {
+      // A forward declared as a class field (an arrow function) still goes through hooks and checks.
+      if (key === 'forward' && typeof desc.value === 'function' && internals(target)) {
+        internals(target).classForward = desc.value;
+        return true;
+      }
+      if (assign(target, key, desc.value)) return true;
+    }
+    return Reflect.defineProperty(target, key, desc);
+  },
+  deleteProperty(target, key) {
+    if (typeof key === 'string' && internals(target)) {
+      assertIdle(target, 'registration');
+      forget(internals(target), key);
+    }
+    return Reflect.deleteProperty(target, key);
+  },
+};
+
+// Every module of the tree under `root` (itself included), each once, with its dotted name.
+function walk(root: Module, prefix = '', out: [string, Module][] = [], seen = new Set<Module>()): [string, Module][] {
+  if (seen.has(root)) return out;
+  seen.add(root);
+  out.push([prefix, root]);
+  for (const [k, c] of internals(root).modules) if (c) walk(c, prefix ? `${prefix}.${k}` : k, out, seen);
+  return out;
+}
+
+function assertLive(m: Module, op: string): void {
+  if (internals(m).disposed) throw new TypeError(`${op}: module has been disposed; a disposed module cannot be used again`);
+}
+
+// Refuses to change a module while a native call in flight uses it or anything inside it.
+function assertIdle(m: Module, op: string): void {
+  for (const [, sub] of walk(m)) {
+    const s = internals(sub);
+    if (s.readers > 0 || s.writers > 0) throw new Error(`${op}: module is in use by ${s.inFlightOp} in flight; await it first`);
+  }
+}
+
+function markInFlight(m: Module, op: string, write: boolean, delta: 1 | -1): void {
+  if (write) writersInFlight += delta;
+  for (const [, sub] of walk(m)) {
+    const s = internals(sub);
+    if (s.readers === 0 && s.writers === 0) s.inFlightOp = op;
+    if (write) s.writers += delta;
+    else s.readers += delta;
+  }
+}
+
+function hasHooks(m: Module): boolean {
+  if (liveHooks === 0) return false;
+  const s = internals(m);
+  const c = s.hooksCache;
+  if (c && c.hooks === hookVersion && c.structure === structureVersion) return c.value;
+  const value = walk(m).some(([, sub]) => internals(sub).preHooks.size > 0 || internals(sub).hooks.size > 0);
+  s.hooksCache = { hooks: hookVersion, structure: structureVersion, value };
+  return value;
+}
+
+const NATIVE_FORWARD = Symbol('ictorch.nativeForward');
+
+/**
+ * @internal Marks a class's forward as one its native layer computes (built-in layers and containers), so the
+ * native fast path may replace it. A subclass that overrides forward is not marked: its forward runs.
+ */
+export function markNativeForward(forward: (...inputs: never[]) => unknown): void {
+  (forward as unknown as Record<symbol, boolean>)[NATIVE_FORWARD] = true;
+}
+
+/** @internal The native layer that runs `m`'s whole forward (its own, or a container built from its children's), or null. */
+export function nativeModule(m: Module): ModuleHandle | null {
+  const s = internals(m);
+  if (s.disposed || !(s.classForward as unknown as Record<symbol, boolean>)[NATIVE_FORWARD]) return null;
+  if (s.leaf) return s.leaf;
+  const build = (m as unknown as { buildNative?: (children: Map<string, ModuleHandle>) => ModuleHandle }).buildNative;
+  if (!build) return null;
+  if (s.native && s.native.version === structureVersion) return s.native.handle;
+  const children = new Map<string, ModuleHandle>();
+  for (const [k, c] of s.modules) {
+    if (!c) continue;
+    const h = nativeModule(c);
+    if (!h) return null;
+    children.set(k, h);
+  }
+  const list = [...children.values()];
+  if (s.native && s.native.children.length === list.length && s.native.children.every((h, i) => h === list[i])) {
+    s.native.version = structureVersion;
+    return s.native.handle;
+  }
+  s.native?.handle.dispose();
+  s.native = { handle: build.call(m, children), children: list, version: structureVersion };
+  return s.native.handle;
+}
+
+/** @internal Whether `m` runs its whole forward natively (no JS forward and no hooks anywhere inside). */
+export function runsNatively(m: Module): ModuleHandle | null {
+  return hasHooks(m) ? null : nativeModule(m);
+}
+
+/** @internal Marks `m` (and everything inside it) as used by a native call in flight while `fn` runs. */
+export async function inFlight<T>(m: Module, op: string, write: boolean, fn: () => Promise<T>): Promise<T> {
+  if (write) assertIdle(m, op);
+  else assertNotTraining(m, op);
+  markInFlight(m, op, write, 1);
+  try {
+    return await fn();
+  } finally {
+    markInFlight(m, op, write, -1);
+  }
+}
+
+// Refuses to run a module while a training step in flight changes it or anything inside it.
+function assertNotTraining(m: Module, op: string): void {
+  if (writersInFlight === 0) return;
+  for (const [, sub] of walk(m)) {
+    if (internals(sub).writers > 0) throw new Error(`${op}: module is in use by ${internals(sub).inFlightOp} in flight; await it first`);
+  }
+}
+
+function forwardThroughHooks(module: Module, inputs: unknown[]): unknown {
+  const s = internals(module);
+  assertLive(module, 'forward');
+  assertNotTraining(module, 'forward');
+  const fast = runsNatively(module);
+  if (fast) {
+    const x = inputs[0];
+    if (!(x instanceof Tensor)) throw typeError('forward', 'input', 'a Tensor', x);
+    if (inputs.length > 1) throw new TypeError(`forward: ${module.kind} takes one input tensor but received ${inputs.length} arguments`);
+    return new Tensor(N.moduleForward(fast, x.handle));
+  }
+  for (const hook of [...s.preHooks.values()]) {
+    const r = hook(module, inputs);
+    if (r !== undefined) inputs = Array.isArray(r) ? r : [r];
+  }
+  let out = (s.classForward as (...a: unknown[]) => unknown).apply(module, inputs);
+  for (const hook of [...s.hooks.values()]) {
+    const r = hook(module, inputs, out);
+    if (r !== undefined) out = r;
+  }
+  return out;
+}
+
+/** Base class of every ictorch module (see the file comment for writing your own). */
 export class Module {
-  /** @internal */
-  readonly handle: ModuleHandle;
-
-  /** @internal wraps a native module handle. */
-  constructor(handle: ModuleHandle) {
-    this.handle = handle;
+  constructor() {
+    const classForward = (this as unknown as { forward: Internals['classForward'] }).forward;
+    const s: Internals = {
+      modules: new Map(), params: new Map(), buffers: new Map(), nonPersistent: new Set(), training: true,
+      preHooks: new Map(), hooks: new Map(), readers: 0, writers: 0, inFlightOp: '', leaf: null, native: null,
+      classForward, hooksCache: null, kind: null, disposed: false,
+    };
+    Object.defineProperty(this, INTERNAL, { value: s });
+    const proxy = new Proxy(this, trap);
+    // `forward` runs hooks and the native fast path around the class's own forward.
+    Object.defineProperty(this, 'forward', {
+      value: (...inputs: unknown[]) => forwardThroughHooks(proxy, inputs),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+    return proxy;
   }
 
-  /** The module kind (`conv2d`, `ic2d` is reported as `ic`, `sequential`, `residual`, ...). */
-  get kind(): string {
-    return N.moduleKind(this.handle);
+  /**
+   * The computation. Subclasses define it (as a method); calling `module.forward(x)` runs forward pre-hooks,
+   * this, then forward hooks. Built-in layers and containers of them run natively.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  forward(...inputs: any[]): any {
+    throw new TypeError(`forward: ${this.constructor.name} defines no forward(); a Module subclass must define forward(...)`);
   }
 
-  /** Runs the module on `input` (synchronously, on this thread). */
-  forward(input: Tensor): Tensor {
-    if (!(input instanceof Tensor)) throw typeError('forward', 'input', 'a Tensor', input);
-    return new Tensor(N.moduleForward(this.handle, input.handle));
-  }
-
-  /** Runs the module off the event loop (for Node services); the current grad mode applies. */
+  /**
+   * Runs the forward off the event loop when the whole forward is native (built-in layers and containers of
+   * them: see `isNative`); the current grad mode applies. A forward written in JavaScript (or a module with
+   * hooks) runs on the JS thread, as `forward` does. While it runs, the module cannot be changed (train/eval,
+   * to, loadStateDict, dispose, in-place changes of its parameters are refused); other forwards may overlap.
+   */
   async forwardAsync(input: Tensor): Promise<Tensor> {
     if (!(input instanceof Tensor)) throw typeError('forwardAsync', 'input', 'a Tensor', input);
-    return new Tensor(await N.moduleForwardAsync(this.handle, input.handle, isGradEnabled()));
+    assertLive(this, 'forwardAsync');
+    const h = runsNatively(this);
+    if (!h) return this.forward(input) as Tensor;
+    return inFlight(this, 'forwardAsync', false, async () => new Tensor(await N.moduleForwardAsync(h, input.handle, isGradEnabled())));
   }
 
-  /** Training mode (batch statistics, dropout on) for this module and all children. */
-  train(mode = true): this {
-    N.moduleTrain(this.handle, mode);
-    return this;
+  /** True when the whole forward runs natively (no forward written in JS and no hooks inside). */
+  get isNative(): boolean {
+    return runsNatively(this) !== null;
   }
 
-  /** Evaluation mode (running statistics, dropout off). */
-  eval(): this {
-    return this.train(false);
+  /** The module kind: `conv2d`, `ic`, `sequential`, `residual`, ..., or the class name of a module written in JS. */
+  get kind(): string {
+    const s = internals(this);
+    if (s.kind === null) s.kind = s.leaf ? N.moduleKind(s.leaf) : this.constructor.name;
+    return s.kind;
   }
 
-  /** True in training mode. */
-  get training(): boolean {
-    return N.moduleIsTraining(this.handle);
-  }
+  // ---------------------------------------------------------------- registration
 
-  /** Moves parameters and buffers to a device and/or floating dtype, in place (tensor handles stay valid). */
-  to(target: Device | DType | string | { device?: Device | string; dtype?: DType }): this {
-    let device: string | undefined;
-    let dtype: DType | undefined;
-    if (typeof target === 'string') {
-      if ((DTYPES as readonly string[]).includes(target)) dtype = target as DType;
-      else device = target;
-    } else if (target && typeof target === 'object') {
-      ({ device, dtype } = target);
+  /** Registers (or with null, reserves) a child module under `name`; `this.name = module` does the same. */
+  registerModule(name: string, module: Module | null): void {
+    checkName('registerModule', this, name);
+    if (module !== null && !(module instanceof Module)) throw typeError('registerModule', name, 'a Module or null', module);
+    const s = internals(this);
+    if (module === null) {
+      assertIdle(this, 'registerModule');
+      forget(s, name);
+      s.modules.set(name, null);
+      storeField(this, name, null);
+      structureVersion++;
     } else {
-      throw typeError('module.to', 'target', 'a device, a dtype or {device, dtype}', target);
+      if (!s.modules.has(name)) forget(s, name);
+      if (!assign(this, name, module)) throw typeError('registerModule', name, 'a Module', module);
     }
-    N.moduleTo(this.handle, device, dtype);
+  }
+
+  /** Registers (or with null, reserves) a parameter under `name`; `this.name = new nn.Parameter(t)` does the same. */
+  registerParameter(name: string, param: Parameter | null): void {
+    checkName('registerParameter', this, name);
+    if (param !== null && !(param instanceof Parameter)) throw typeError('registerParameter', name, 'an nn.Parameter or null (wrap a tensor with new nn.Parameter(t))', param);
+    const s = internals(this);
+    assertIdle(this, 'registerParameter');
+    if (!s.params.has(name)) forget(s, name);
+    s.params.set(name, param);
+    storeField(this, name, param);
+  }
+
+  /**
+   * Registers a buffer: state that is not learnable (running statistics, counters). It is saved in the state
+   * dict unless `persistent` is false, moved by `to()` and freed by `dispose()`; it is kept from enclosing
+   * `tidy()` scopes. Reassigning `this.name = tensor` later replaces it.
+   */
+  registerBuffer(name: string, tensor: Tensor | null, options: { persistent?: boolean } = {}): void {
+    checkName('registerBuffer', this, name);
+    if (tensor !== null && !(tensor instanceof Tensor)) throw typeError('registerBuffer', name, 'a Tensor or null', tensor);
+    const s = internals(this);
+    assertIdle(this, 'registerBuffer');
+    if (!s.buffers.has(name)) forget(s, name);
+    if (tensor) keep(tensor);
+    s.buffers.set(name, tensor);
+    if (options.persistent === false) s.nonPersistent.add(name);
+    else s.nonPersistent.delete(name);
+    storeField(this, name, tensor);
+  }
+
+  // ---------------------------------------------------------------- hooks
+
+  /** Runs `hook(module, inputs)` before each forward through JS; it may return replacement inputs. */
+  registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
+    if (typeof hook !== 'function') throw typeError('registerForwardPreHook', 'hook', 'a function', hook);
+    return addHook(internals(this).preHooks, hook);
+  }
+
+  /** Runs `hook(module, inputs, output)` after each forward through JS; it may return a replacement output. */
+  registerForwardHook(hook: ForwardHook): RemovableHandle {
+    if (typeof hook !== 'function') throw typeError('registerForwardHook', 'hook', 'a function', hook);
+    return addHook(internals(this).hooks, hook);
+  }
+
+  // ---------------------------------------------------------------- tree
+
+  /** Direct children with their names, in registration order. */
+  namedChildren(): [string, Module][] {
+    assertLive(this, 'namedChildren');
+    return [...internals(this).modules].filter((e): e is [string, Module] => e[1] !== null);
+  }
+
+  /** Direct children. */
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and every module inside it (each once), with dotted names ('' for this one). */
+  namedModules(): [string, Module][] {
+    assertLive(this, 'namedModules');
+    return walk(this);
+  }
+
+  /** This module and every module inside it. */
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Calls fn on every module inside this one, children first, then on this one (as PyTorch's `apply`). */
+  apply(fn: (m: Module) => void): this {
+    if (typeof fn !== 'function') throw typeError('apply', 'fn', 'a function', fn);
+    for (const c of this.children()) c.apply(fn);
+    fn(this);
     return this;
   }
 
-  /** Stores 4-d weights in channels-last (NHWC) layout, which convolutions on GPUs run faster with. */
-  channelsLast(): this {
-    N.moduleChannelsLast(this.handle);
-    return this;
-  }
+  // ---------------------------------------------------------------- parameters and buffers
 
-  /** Learnable parameters with their dotted names. */
+  /**
+   * Learnable parameters with their dotted names, each once. The tensors are new handles sharing the module's
+   * memory and gradients: dispose them or use tidy.
+   */
   namedParameters(): [string, Tensor][] {
-    return N.moduleNamedParameters(this.handle).map(([k, h]) => [k, new Tensor(h)]);
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Parameter>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [k, t] of ownParameters(m, seen)) out.push([prefix ? `${prefix}.${k}` : k, t]);
+    }
+    return out;
   }
 
-  /** Learnable parameters (tensors sharing the module's memory). */
+  /** Learnable parameters (new handles sharing the module's memory; dispose them or use tidy). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);
   }
 
-  /** Buffers (running statistics, counters) with their dotted names. */
+  /** Buffers (running statistics, counters) with their dotted names (new handles; dispose them or use tidy). */
   namedBuffers(): [string, Tensor][] {
-    return N.moduleNamedBuffers(this.handle).map(([k, h]) => [k, new Tensor(h)]);
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [k, t] of ownBuffers(m, true)) out.push([prefix ? `${prefix}.${k}` : k, t]);
+    }
+    return out;
   }
 
   /** Buffers. */
@@ -108,15 +504,19 @@ export class Module {
     return this.namedBuffers().map(([, t]) => t);
   }
 
-  /** Direct children with their names. */
-  namedChildren(): [string, Module][] {
-    return N.moduleChildren(this.handle).map(([k, h]) => [k, new Module(h)]);
-  }
-
-  /** Parameters and buffers by dotted name (tensors share the module's memory; dispose them or use tidy). */
+  /**
+   * Parameters and persistent buffers by dotted name, in PyTorch's order (each module's parameters, then its
+   * buffers, then its children's). The tensors share the module's memory; dispose them or use tidy.
+   */
   stateDict(): StateDict {
+    assertLive(this, 'stateDict');
     const out: StateDict = {};
-    for (const [k, t] of [...this.namedParameters(), ...this.namedBuffers()]) out[k] = t;
+    const add = (m: Module, prefix: string) => {
+      for (const [k, t] of ownParameters(m, null)) out[prefix + k] = t;
+      for (const [k, t] of ownBuffers(m, false)) out[prefix + k] = t;
+      for (const [k, c] of internals(m).modules) if (c) add(c, `${prefix}${k}.`);
+    };
+    add(this, '');
     return out;
   }
 
@@ -126,6 +526,8 @@ export class Module {
    */
   loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): LoadResult {
     if (dict === null || typeof dict !== 'object') throw typeError('loadStateDict', 'dict', 'an object of name → Tensor', dict);
+    assertLive(this, 'loadStateDict');
+    assertIdle(this, 'loadStateDict');
     const strict = options.strict ?? true;
     return tidy(() => {
       const own = this.stateDict();
@@ -158,22 +560,96 @@ export class Module {
     return tidy(() => this.parameters().reduce((n, p) => n + p.numel(), 0));
   }
 
+  /** Clears the parameters' gradients (to none by default, as PyTorch does). */
+  zeroGrad(setToNone = true): void {
+    tidy(() => this.parameters().forEach((p) => p.zeroGrad(setToNone)));
+  }
+
+  // ---------------------------------------------------------------- modes, devices, layouts
+
+  /** Training mode (batch statistics, dropout on) for this module and all inside it. */
+  train(mode = true): this {
+    if (typeof mode !== 'boolean') throw typeError('train', 'mode', 'a boolean', mode);
+    assertLive(this, 'train');
+    assertIdle(this, 'train');
+    for (const [, m] of walk(this)) {
+      const s = internals(m);
+      s.training = mode;
+      if (s.leaf) N.moduleTrain(s.leaf, mode);
+    }
+    return this;
+  }
+
+  /** Evaluation mode (running statistics, dropout off). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** True in training mode. */
+  get training(): boolean {
+    return internals(this).training;
+  }
+
+  /** Moves parameters and buffers to a device and/or floating dtype, in place (tensor handles stay valid). */
+  to(target: Device | DType | string | { device?: Device | string; dtype?: DType }): this {
+    let device: string | undefined;
+    let dtype: DType | undefined;
+    if (typeof target === 'string') {
+      if ((DTYPES as readonly string[]).includes(target)) dtype = target as DType;
+      else device = target;
+    } else if (target && typeof target === 'object') {
+      ({ device, dtype } = target);
+    } else {
+      throw typeError('module.to', 'target', 'a device, a dtype or {device, dtype}', target);
+    }
+    assertLive(this, 'module.to');
+    assertIdle(this, 'module.to');
+    tidy(() => N.tensorsTo_(this.ownedTensors().map((t) => t.handle), device, dtype));
+    return this;
+  }
+
+  /** Stores 4-d weights in channels-last (NHWC) layout, which convolutions on GPUs run faster with. */
+  channelsLast(): this {
+    assertLive(this, 'channelsLast');
+    assertIdle(this, 'channelsLast');
+    tidy(() => N.tensorsChannelsLast_(this.parameters().map((t) => t.handle)));
+    return this;
+  }
+
+  /** Gives every parameter and buffer its initial value again (each built-in layer's `resetParameters`). */
+  resetParameters(): this {
+    assertLive(this, 'resetParameters');
+    assertIdle(this, 'resetParameters');
+    for (const [, m] of walk(this)) {
+      const s = internals(m);
+      if (s.leaf) N.moduleResetParameters(s.leaf);
+    }
+    return this;
+  }
+
   /**
    * A table of the layers with their output shapes and parameter counts, for an input of `inputShape`
-   * (batch dimension included). Runs one forward in evaluation mode without gradients.
+   * (batch dimension included). Runs one forward (through JS, with hooks) in evaluation mode without gradients.
    */
   summary(inputShape: number[]): string {
     const rows: [string, string, string, number][] = [];
     const wasTraining = this.training;
-    this.eval();
-    try {
-      tidy(() =>
-        noGrad(() => {
-          const x = zeros(inputShape, { device: this.deviceOf() });
-          walk(this, '', x, rows);
+    const hooks: RemovableHandle[] = [];
+    for (const [name, m] of this.namedModules()) {
+      if (m.kind === 'sequential' || (m === this && internals(m).modules.size > 0 && m.kind !== 'residual')) continue;
+      hooks.push(
+        m.registerForwardHook((mod, _inputs, out) => {
+          const shape = out instanceof Tensor ? `[${out.shape.join(', ')}]` : typeof out;
+          const own = tidy(() => ownParameters(mod, null).reduce((n, [, p]) => n + p.numel(), 0));
+          rows.push([name, mod.kind === 'residual' ? 'residual (sum)' : mod.kind, shape, own]);
         }),
       );
+    }
+    this.eval();
+    try {
+      tidy(() => noGrad(() => this.forward(zeros(inputShape, { device: this.deviceOf() }))));
     } finally {
+      for (const h of hooks) h.remove();
       this.train(wasTraining);
     }
     const head: [string, string, string, string] = ['layer', 'kind', 'output shape', 'params'];
@@ -184,14 +660,30 @@ export class Module {
     return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), `total parameters: ${total.toLocaleString('en-US')}`].join('\n');
   }
 
-  /** Frees the native module (tensors obtained from it stay valid). Idempotent. */
+  // ---------------------------------------------------------------- resources
+
+  /**
+   * Frees the module and every module inside it: native layers, parameters and buffers. Tensors obtained from
+   * it before (parameters(), stateDict()) stay valid. Idempotent; refused while a native call in flight uses it.
+   */
   dispose(): void {
-    this.handle.dispose();
+    if (internals(this).disposed) return;
+    assertIdle(this, 'dispose');
+    for (const [, m] of walk(this)) {
+      const s = internals(m);
+      if (s.disposed) continue;
+      s.disposed = true;
+      for (const p of s.params.values()) p?.dispose();
+      for (const b of s.buffers.values()) b?.dispose();
+      s.native?.handle.dispose();
+      s.native = null;
+      s.leaf?.dispose();
+    }
   }
 
   /** True once disposed. */
   get isDisposed(): boolean {
-    return this.handle.isDisposed();
+    return internals(this).disposed;
   }
 
   /** `using m = ...` support. */
@@ -199,38 +691,77 @@ export class Module {
     this.dispose();
   }
 
+  /** @internal Binds a native layer to this module (built-in layers). */
+  protected bindNative(handle: ModuleHandle): void {
+    internals(this).leaf = handle;
+  }
+
+  /** @internal The native layer bound with bindNative (built-in layers). */
+  protected nativeLeaf(): ModuleHandle {
+    const h = internals(this).leaf;
+    if (!h) throw new TypeError(`forward: ${this.constructor.name} has no native layer`);
+    return h;
+  }
+
+  /** @internal Sets the kind name (built-in containers). */
+  protected setKind(kind: string): void {
+    internals(this).kind = kind;
+  }
+
+  // Every parameter and buffer tensor the module owns: the module's own handles for those held in JS, new
+  // handles (disposed by the caller's tidy) for those inside native layers.
+  private ownedTensors(): Tensor[] {
+    const out: Tensor[] = [];
+    for (const [, m] of walk(this)) {
+      const s = internals(m);
+      if (s.leaf) {
+        for (const [, h] of N.moduleNamedParameters(s.leaf)) out.push(new Tensor(h));
+        for (const [, h] of N.moduleNamedBuffers(s.leaf)) out.push(new Tensor(h));
+      }
+      for (const p of s.params.values()) if (p) out.push(p);
+      for (const b of s.buffers.values()) if (b) out.push(b);
+    }
+    return out;
+  }
+
   private deviceOf(): string {
     return tidy(() => this.parameters()[0]?.device ?? 'cpu');
   }
 }
 
-function ownParams(m: Module): number {
-  return tidy(() => m.parameters().reduce((n, p) => n + p.numel(), 0));
+function addHook<F>(map: Map<number, F>, hook: F): RemovableHandle {
+  const id = nextHookId++;
+  map.set(id, hook);
+  liveHooks++;
+  hookVersion++;
+  return {
+    remove() {
+      if (map.delete(id)) {
+        liveHooks--;
+        hookVersion++;
+      }
+    },
+  };
 }
 
-// Forwards x through m the way its native forward does, recording every leaf's output shape.
-function walk(m: Module, name: string, x: Tensor, rows: [string, string, string, number][]): Tensor {
-  const kind = m.kind;
-  const children = m.namedChildren();
-  const prefix = name ? `${name}.` : '';
-  if (kind === 'sequential') {
-    let y = x;
-    for (const [k, c] of children) y = walk(c, prefix + k, y, rows);
-    return y;
+// A module's own parameters (not its children's): from its native layer, or the nn.Parameters it holds (new
+// handles sharing them); each Parameter once when `seen` is given.
+function ownParameters(m: Module, seen: Set<Parameter> | null): [string, Tensor][] {
+  const s = internals(m);
+  assertLive(m, 'parameters');
+  const out: [string, Tensor][] = s.leaf ? N.moduleNamedParameters(s.leaf).map(([k, h]) => [k, new Tensor(h)]) : [];
+  for (const [k, p] of s.params) {
+    if (!p || seen?.has(p)) continue;
+    seen?.add(p);
+    out.push([k, new Tensor(N.alias(p.handle))]);
   }
-  if (kind === 'residual') {
-    let y = x;
-    const shortcut = children.find(([k]) => k === 'downsample');
-    const rest = children.filter(([k]) => k !== 'downsample');
-    // The unit's value comes from its native forward; its parts are walked in registration order (body,
-    // then the layers after the addition, which keep the shape) only to list their shapes.
-    const out = m.forward(x);
-    for (const [k, c] of rest) y = walk(c, prefix + k, y, rows);
-    if (shortcut) walk(shortcut[1], `${prefix}downsample`, x, rows);
-    rows.push([name, 'residual (sum)', `[${out.shape.join(', ')}]`, 0]);
-    return out;
-  }
-  const y = m.forward(x);
-  rows.push([name, kind, `[${y.shape.join(', ')}]`, ownParams(m)]);
-  return y;
+  return out;
+}
+
+function ownBuffers(m: Module, withNonPersistent: boolean): [string, Tensor][] {
+  const s = internals(m);
+  assertLive(m, 'buffers');
+  const out: [string, Tensor][] = s.leaf ? N.moduleNamedBuffers(s.leaf).map(([k, h]) => [k, new Tensor(h)]) : [];
+  for (const [k, b] of s.buffers) if (b && (withNonPersistent || !s.nonPersistent.has(k))) out.push([k, new Tensor(N.alias(b.handle))]);
+  return out;
 }

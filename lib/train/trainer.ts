@@ -1,15 +1,40 @@
 /**
- * Trainer: one whole training step (forward, cross-entropy, backward, optimiser update) as one native call off
- * the event loop. On CUDA the step is captured as a CUDA graph by default (see native/train_step.cc);
- * `cudaGraph: false` turns that off. Where a step cannot be captured it runs eager and `note` says why, once.
+ * Trainer: training steps of a model with an optimiser (SGD, Adam, AdamW).
+ *
+ * A model whose whole forward is native (built-in layers and containers of them, no hooks) trains with one
+ * native call per step off the event loop: forward, cross-entropy, backward and the optimiser update in C++. On
+ * CUDA that step is captured as a CUDA graph by default (see native/train_step.cc); `cudaGraph: false` turns
+ * that off. Where a step cannot be captured it runs eager and `note` says why, once.
+ *
+ * A model with a forward written in JavaScript cannot run on a worker thread: its forward runs on the JS
+ * thread with autograd (and autocast when `amp` is set), then the cross-entropy, backward and update run in
+ * one native call off the event loop. It keeps the event loop busy for the forward and is never captured as
+ * a CUDA graph; on the CPU it cost ResNet-20 4-7% per step with one intra-op thread (bench/module-cpu.js,
+ * bench/RESULTS.md).
  */
-import { native, type TrainStepHandle } from '../native';
-import type { Module } from '../nn/module';
+import { enableGrad, noGrad } from '../autograd';
+import { native, type ModuleHandle, type TrainStepHandle } from '../native';
+import { inFlight, runsNatively, type Module } from '../nn/module';
 import { Tensor } from '../tensor';
 import { checkKeys, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 import type { Optimizer } from '../optim/optimizer';
 
 const N = native();
+
+const JS_FORWARD_NOTE =
+  "the model's forward is written in JavaScript: each step runs it on the main thread (with autograd), then the loss, backward and update off the event loop; it is never captured as a CUDA graph";
+
+// Runs fn with autocast on (for a forward that runs in JS) when amp is set.
+function withAutocast<T>(device: string, amp: 'bf16' | 'fp16' | null, fn: () => T): T {
+  if (!amp) return fn();
+  const type = device.startsWith('cuda') ? 'cuda' : 'cpu';
+  N.setAutocast(type, amp);
+  try {
+    return fn();
+  } finally {
+    N.setAutocast(type, null);
+  }
+}
 
 /** Options of a Trainer. */
 export interface TrainerOptions {
@@ -49,9 +74,12 @@ export interface EvalOutput {
   correctK: Tensor;
 }
 
-/** Runs training steps of `model` with `optimizer` natively. */
+/** Runs training steps of `model` with `optimizer`. */
 export class Trainer {
   private handle: TrainStepHandle | null;
+  private readonly native: ModuleHandle | null;
+  private readonly amp: 'bf16' | 'fp16' | null;
+  private notedJsForward = false;
   readonly device: string;
   /** Whether the step runs in channels-last memory order. */
   readonly channelsLast: boolean;
@@ -61,6 +89,7 @@ export class Trainer {
     this.device = options.device ?? 'cpu';
     const amp = options.amp ?? null;
     if (amp !== null) checkOneOf('Trainer', 'amp', amp, ['bf16', 'fp16']);
+    this.amp = amp;
     const labelSmoothing = checkNumber('Trainer', 'labelSmoothing', options.labelSmoothing ?? 0);
     if (labelSmoothing < 0 || labelSmoothing >= 1) throw rangeError('Trainer', 'labelSmoothing', 'a number in [0, 1)', labelSmoothing);
     for (const k of ['cudaGraph', 'channelsLast', 'cudnnBenchmark'] as const) {
@@ -68,30 +97,71 @@ export class Trainer {
     }
     this.channelsLast = options.channelsLast ?? this.device.startsWith('cuda');
     const cudnnBenchmark = options.cudnnBenchmark ?? true;
-    this.handle = N.trainStepCreate(model.handle, optimizer.handle, { device: this.device, amp, labelSmoothing, cudaGraph: options.cudaGraph ?? true, channelsLast: this.channelsLast, cudnnBenchmark });
+    this.native = runsNatively(model);
+    this.handle = N.trainStepCreate(this.native, optimizer.handle, { device: this.device, amp, labelSmoothing, cudaGraph: options.cudaGraph ?? true, channelsLast: this.channelsLast, cudnnBenchmark });
     if (this.channelsLast) model.channelsLast();
   }
 
-  /** One training step on a batch (inputs float [N, ...], targets int64 [N]); resolves when it is done. */
+  /**
+   * One training step on a batch (inputs float [N, ...], targets int64 [N]); resolves when it is done. While it
+   * runs, the model and the optimiser cannot be changed or used (their methods are refused until it settles).
+   */
   async step(input: Tensor, target: Tensor): Promise<StepOutput> {
-    if (!this.handle) throw new Error('trainStep: the trainer has been disposed');
+    const handle = this.handle;
+    if (!handle) throw new Error('trainStep: the trainer has been disposed');
     if (!(input instanceof Tensor)) throw typeError('trainStep', 'input', 'a Tensor', input);
     if (!(target instanceof Tensor)) throw typeError('trainStep', 'target', 'an int64 Tensor', target);
-    const r = await N.trainStepRun(this.handle, input.handle, target.handle);
-    return { loss: new Tensor(r.loss), correct: new Tensor(r.correct), mode: r.mode, note: r.note };
+    const whole = runsNatively(this.model);
+    if (whole && whole === this.native) {
+      const r = await inFlight(this.model, 'trainStep', true, () => N.trainStepRun(handle, input.handle, target.handle));
+      return { loss: new Tensor(r.loss), correct: new Tensor(r.correct), mode: r.mode, note: r.note };
+    }
+    // The forward runs here, in JS, with autograd; the rest of the step off the event loop.
+    const x = input.device === this.device ? null : input.to({ device: this.device });
+    let logits: Tensor | null = null;
+    try {
+      logits = enableGrad(() => withAutocast(this.device, this.amp, () => this.model.forward(x ?? input) as Tensor));
+      if (!(logits instanceof Tensor)) throw typeError('trainStep', "the model's output", 'a Tensor of logits [N, classes]', logits);
+      const l = logits;
+      const r = await inFlight(this.model, 'trainStep', true, () => N.trainStepBackward(handle, l.handle, target.handle));
+      const note = this.notedJsForward ? r.note : (r.note ?? JS_FORWARD_NOTE);
+      this.notedJsForward = true;
+      return { loss: new Tensor(r.loss), correct: new Tensor(r.correct), mode: r.mode, note };
+    } finally {
+      logits?.dispose();
+      x?.dispose();
+    }
   }
 
-  /** Frees the native step (and its CUDA graph). */
+  /** Frees the native step (and its CUDA graph). Idempotent; refused while a step is in flight. */
   dispose(): void {
-    if (this.handle) N.trainStepDispose(this.handle);
+    this.handle?.dispose();
     this.handle = null;
   }
 }
 
-/** Loss sum and top-1/top-k hits of `model` on one batch, in no-grad mode, off the event loop. */
+/**
+ * Loss sum and top-1/top-k hits of `model` on one batch, in no-grad mode: off the event loop for a native
+ * model, the forward on the JS thread for a model written in JS (the totals off it).
+ */
 export async function evalBatch(model: Module, input: Tensor, target: Tensor, options: { k?: number; device?: string; amp?: 'bf16' | 'fp16' | null } = {}): Promise<EvalOutput> {
   if (!(input instanceof Tensor)) throw typeError('evalBatch', 'input', 'a Tensor', input);
   if (!(target instanceof Tensor)) throw typeError('evalBatch', 'target', 'an int64 Tensor', target);
-  const r = await N.evalStep(model.handle, input.handle, target.handle, options.k ?? 5, options.device, options.amp ?? null);
-  return { lossSum: new Tensor(r.lossSum), correct1: new Tensor(r.correct1), correctK: new Tensor(r.correctK) };
+  const k = options.k ?? 5;
+  const wrap = (r: { lossSum: unknown; correct1: unknown; correctK: unknown }): EvalOutput => ({
+    lossSum: new Tensor(r.lossSum as never), correct1: new Tensor(r.correct1 as never), correctK: new Tensor(r.correctK as never),
+  });
+  const h = runsNatively(model);
+  if (h) return wrap(await inFlight(model, 'evalStep', false, () => N.evalStep(h, input.handle, target.handle, k, options.device, options.amp ?? null)));
+  const device = options.device ?? input.device;
+  const x = input.device === device ? null : input.to({ device });
+  let logits: Tensor | null = null;
+  try {
+    logits = noGrad(() => withAutocast(device, options.amp ?? null, () => model.forward(x ?? input) as Tensor));
+    if (!(logits instanceof Tensor)) throw typeError('evalBatch', "the model's output", 'a Tensor of logits [N, classes]', logits);
+    return wrap(await N.evalLogits(logits.handle, target.handle, k));
+  } finally {
+    logits?.dispose();
+    x?.dispose();
+  }
 }

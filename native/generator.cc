@@ -1,0 +1,140 @@
+// generator.cc: generators of one's own (create, manualSeed, initialSeed, getState/setState) and the random
+// creation ops that draw from one.
+#include "generator.h"
+#include <ATen/CPUGeneratorImpl.h>
+#include "tensor.h"
+#ifdef ICTORCH_WITH_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
+
+namespace ictorch {
+
+void GeneratorHandle::Init(Napi::Env env, Napi::Object exports) {
+  Props props = baseMethods();
+  props.push_back(InstanceMethod<&GeneratorHandle::ManualSeed>("manualSeed"));
+  props.push_back(InstanceMethod<&GeneratorHandle::InitialSeed>("initialSeed"));
+  props.push_back(InstanceMethod<&GeneratorHandle::GetState>("getState"));
+  props.push_back(InstanceMethod<&GeneratorHandle::SetState>("setState"));
+  props.push_back(InstanceMethod<&GeneratorHandle::Device>("device"));
+  Napi::Function ctor = DefineClass(env, "GeneratorHandle", props);
+  state(env).generatorCtor = Napi::Persistent(ctor);
+  exports.Set("GeneratorHandle", ctor);
+}
+
+GeneratorHandle::GeneratorHandle(const Napi::CallbackInfo& info) : Handle<GeneratorHandle>(info) {}
+
+const at::Generator& GeneratorHandle::generator(const char* argName) const {
+  checkLive(std::string("generator '") + argName + "'");
+  return gen_;
+}
+
+Napi::Value GeneratorHandle::ManualSeed(const Napi::CallbackInfo& info) {
+  return guard(info, "Generator.manualSeed", [&]() -> Napi::Value {
+    at::Generator g = generator("self");
+    int64_t seed = argInt(info, 0, "seed");
+    if (seed < 0) throw ArgRangeError("argument 'seed' must be >= 0, got " + std::to_string(seed));
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_current_seed(static_cast<uint64_t>(seed));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GeneratorHandle::InitialSeed(const Napi::CallbackInfo& info) {
+  return guard(info, "Generator.initialSeed", [&]() -> Napi::Value {
+    at::Generator g = generator("self");
+    std::lock_guard<std::mutex> lock(g.mutex());
+    return Napi::Number::New(info.Env(), static_cast<double>(g.current_seed()));
+  });
+}
+
+// getState() -> uint8 CPU tensor (PyTorch's get_state layout, so it round-trips through torch.save)
+Napi::Value GeneratorHandle::GetState(const Napi::CallbackInfo& info) {
+  return guard(info, "Generator.getState", [&]() -> Napi::Value {
+    at::Generator g = generator("self");
+    std::lock_guard<std::mutex> lock(g.mutex());
+    return TensorHandle::Wrap(info.Env(), g.get_state());
+  });
+}
+
+Napi::Value GeneratorHandle::SetState(const Napi::CallbackInfo& info) {
+  return guard(info, "Generator.setState", [&]() -> Napi::Value {
+    at::Generator g = generator("self");
+    at::Tensor s = argTensor(info, 0, "state");
+    if (s.scalar_type() != at::kByte || !s.device().is_cpu()) throw ArgTypeError("the state must be a uint8 CPU tensor from getState()");
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_state(s.contiguous());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GeneratorHandle::Device(const Napi::CallbackInfo& info) {
+  return guard(info, "Generator.device", [&]() -> Napi::Value { return Napi::String::New(info.Env(), deviceName(generator("self").device())); });
+}
+
+c10::optional<at::Generator> optGenerator(Napi::Env env, const Napi::Value& v, const std::string& name) {
+  if (isNullish(v)) return c10::nullopt;
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(env).generatorCtor.Value()))
+    throw ArgTypeError("'" + name + "' must be a Generator");
+  return Napi::ObjectWrap<GeneratorHandle>::Unwrap(v.As<Napi::Object>())->generator(name.c_str());
+}
+
+// generatorCreate(device): a new generator with PyTorch's default seed (torch.Generator()).
+Napi::Value createGenerator(const Napi::CallbackInfo& info) {
+  return guard(info, "Generator", [&]() -> Napi::Value {
+    at::Device device = argOptDevice(info, 0, "device").value_or(at::Device(at::kCPU));
+    at::Generator g;
+    if (device.is_cpu()) {
+      g = at::make_generator<at::CPUGeneratorImpl>();
+    } else {
+#ifdef ICTORCH_WITH_CUDA
+      if (!at::hasCUDA()) throw ArgTypeError("device " + device.str() + " requested but LibTorch sees no CUDA device");
+      g = at::cuda::detail::createCUDAGenerator(device.has_index() ? device.index() : 0);
+#else
+      throw ArgTypeError("device " + device.str() + " requested but this build of ictorch has no CUDA");
+#endif
+    }
+    Napi::Object obj = state(info.Env()).generatorCtor.New({});
+    GeneratorHandle* h = Napi::ObjectWrap<GeneratorHandle>::Unwrap(obj);
+    h->gen_ = std::move(g);
+    h->disposed_ = false;
+    return obj;
+  });
+}
+
+namespace {
+
+// randomWith(kind, generator, shape, dtype|null, device|null, requiresGrad, low, high): rand, randn or randint
+// drawing from `generator`.
+Napi::Value RandomWith(const Napi::CallbackInfo& info) {
+  std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "random";
+  return guard(info, kind.c_str(), [&]() -> Napi::Value {
+    auto gen = optGenerator(info.Env(), info[1], "generator");
+    if (!gen) throw ArgTypeError("'generator' must be a Generator");
+    auto sizes = argIntList(info, 2, "shape");
+    for (auto s : sizes)
+      if (s < 0) throw ArgRangeError("argument 'shape' has a negative size " + std::to_string(s));
+    auto device = argOptDevice(info, 4, "device").value_or(at::Device(at::kCPU));
+    at::Tensor t;
+    if (kind == "randint") {
+      auto opts = at::TensorOptions().dtype(argOptDType(info, 3, "dtype").value_or(at::kLong)).device(device);
+      t = at::randint(argInt(info, 6, "low"), argInt(info, 7, "high"), sizes, gen, opts);
+    } else {
+      auto opts = at::TensorOptions().dtype(argOptDType(info, 3, "dtype").value_or(at::kFloat)).device(device);
+      if (kind == "rand") t = at::rand(sizes, gen, opts);
+      else if (kind == "randn") t = at::randn(sizes, gen, opts);
+      else throw ArgTypeError("unknown random op \"" + kind + "\"");
+      if (argBool(info, 5, "requiresGrad", false)) t.set_requires_grad(true);
+    }
+    return TensorHandle::Wrap(info.Env(), t);
+  });
+}
+
+}  // namespace
+
+void InitGenerator(Napi::Env env, Napi::Object exports) {
+  GeneratorHandle::Init(env, exports);
+  exports.Set("generatorCreate", Napi::Function::New<createGenerator>(env, "generatorCreate"));
+  exports.Set("randomWith", Napi::Function::New<RandomWith>(env, "randomWith"));
+}
+
+}  // namespace ictorch
