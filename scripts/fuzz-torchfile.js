@@ -99,7 +99,7 @@ function makeSeeds(dir) {
     torch.saveCheckpoint(f4, {
       model: { name: 'resnet', args: { depth: 8 } }, config: { lr: 0.1, epochs: 2, data: 'synthetic' }, epoch: 1, step: 12, bestAcc: 0.5,
       modelState: { 'fc.weight': sd['layer0.weight'], 'bn.num_batches_tracked': t('int64', [], 9) },
-      optimizerState: { tensors: { '0.0': t('float32', [3, 4], 300) }, meta: { layout: [1], groups: [{ lr: 0.1 }] } },
+      optimizerState: { state: new Map([[0, { momentum_buffer: t('float32', [3, 4], 300) }]]), param_groups: [{ lr: 0.1, momentum: 0.9, params: [0, 1] }] },
       rng: { cpu: t('uint8', [64], 0), cuda: [] }, sampler: { seed: 1, epoch: 1 }, history: [{ epoch: 1, trainLoss: 2.5, testAcc: NaN }],
       epochProgress: { batches: 3, seen: 96 },
     });
@@ -261,7 +261,7 @@ function runChild(listFile) {
     let line;
     try {
       const v = kind === 'checkpoint' ? torch.loadCheckpoint(file) : torch.load(file);
-      const tensors = collect(kind === 'checkpoint' ? [v.modelState, v.optimizerState.tensors, v.rng] : v, []);
+      const tensors = collect(kind === 'checkpoint' ? [v.modelState, [...v.optimizerState.state.values()], v.rng] : v, []);
       let foreign = null;
       for (const t of tensors) {
         const a = t.toArray();

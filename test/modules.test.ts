@@ -308,7 +308,7 @@ describe('training a TypeScript module', () => {
       x.dispose();
       y.dispose();
     } finally {
-      for (const g of opt.groups) for (const p of g.params) p.dispose();
+      for (const g of opt.paramGroups) for (const p of g.params) p.dispose();
       opt.dispose();
       m.dispose();
     }
@@ -354,7 +354,7 @@ describe('training a TypeScript module', () => {
       tn.dispose();
       tj.dispose();
       for (const o of [optN, optJ]) {
-        for (const g of o.groups) for (const p of g.params) p.dispose();
+        for (const g of o.paramGroups) for (const p of g.params) p.dispose();
         o.dispose();
       }
       native.dispose();
@@ -418,7 +418,7 @@ print(json.dumps([v for p in list(conv.parameters()) + list(fc.parameters()) for
           opt.step();
         });
       }
-      for (const g of opt.groups) for (const p of g.params) p.dispose();
+      for (const g of opt.paramGroups) for (const p of g.params) p.dispose();
       opt.dispose();
       m.eval();
       const x = randn([4, 3, 8, 8]);
@@ -560,7 +560,7 @@ describe('a module used by a native call in flight (issue 9)', () => {
         x.dispose();
         y.dispose();
         trainer.dispose();
-        for (const g of opt.groups) for (const p of g.params) p.dispose();
+        for (const g of opt.paramGroups) for (const p of g.params) p.dispose();
         opt.dispose();
         m.dispose();
       }
@@ -588,7 +588,7 @@ describe('a module used by a native call in flight (issue 9)', () => {
       await expect(trainer.step(zeros([2, 3, 4, 4]), tensor([0n, 1n]))).rejects.toThrow(/^trainStep: the model must return logits of shape \[N, classes\]/);
     } finally {
       trainer.dispose();
-      for (const g of opt.groups) for (const p of g.params) p.dispose();
+      for (const g of opt.paramGroups) for (const p of g.params) p.dispose();
       opt.dispose();
       for (const m of [ic, conv, noFlatten]) m.dispose();
     }

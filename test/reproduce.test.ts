@@ -64,7 +64,7 @@ function weightsOf(file: string): Map<string, number[]> {
   try {
     return torch.tidy(() => new Map(Object.entries(ck.modelState).map(([k, t]) => [k, Array.from(t.to('float64').toArray() as Float64Array)])));
   } finally {
-    for (const t of [...Object.values(ck.modelState), ...Object.values(ck.optimizerState.tensors), ck.rng.cpu, ...ck.rng.cuda]) t.dispose();
+    torch.disposeCheckpoint(ck);
   }
 }
 
@@ -103,7 +103,7 @@ describe('ictorch reproduce', () => {
     expect(stderr).toMatch(/^SIGINT: stopping after this step and saving a checkpoint/m);
     expect(stderr).toMatch(/cifar10-resnet-8-baseline-seed0: stopped at step \d+/);
     const saved = torch.loadCheckpoint(path.join(victim, 'checkpoint.ckpt'));
-    for (const t of [...Object.values(saved.modelState), ...Object.values(saved.optimizerState.tensors), saved.rng.cpu]) t.dispose();
+    torch.disposeCheckpoint(saved);
     expect(saved.epochProgress, 'the interrupted cell saved a mid-epoch checkpoint').toBeDefined();
     expect(fs.existsSync(path.join(out, ids[3])), 'no cell started after the interruption').toBe(false);
     const partialReport = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
@@ -185,7 +185,7 @@ describe('ictorch reproduce', () => {
     expect(s.cells).toHaveLength(1);
     expect(s.cells[0]).toMatchObject({ id: 'cifar100-resnet-8-conv-relu-ic-seed0', status: 'done', epoch: 1 });
     const ck = torch.loadCheckpoint(path.join(out, s.cells[0].id, 'checkpoint.ckpt'));
-    for (const t of [...Object.values(ck.modelState), ...Object.values(ck.optimizerState.tensors), ck.rng.cpu]) t.dispose();
+    torch.disposeCheckpoint(ck);
     expect(ck.model).toEqual({ name: 'resnet', args: { depth: 8, layout: 'conv-relu-ic', dropRate: 0.05, width: 1, classes: 100 } });
     expect(ck.config.data).toBe(`cifar100:${dir}`);
     expect(ck.config).toMatchObject({ batchSize: 50, lr: 0.1, momentum: 0.9, weightDecay: 1e-4, schedule: 'step', epochs: 1 });

@@ -326,7 +326,7 @@ describe.skipIf(!hasTorch)('files ictorch writes load in Python (needs /usr/bin/
     const fc = tensor(new Float32Array([1, 2]));
     saveCheckpoint(files.ckpt, {
       model: { name: 'resnet', args: { depth: 20 } }, config: { lr: 0.1, epochs: 2 }, epoch: 1, step: 10, bestAcc: 1,
-      modelState: { 'fc.weight': fc }, optimizerState: { tensors: {}, meta: { lr: 0.1 } }, rng, history: [{ epoch: 1, loss: NaN }],
+      modelState: { 'fc.weight': fc }, optimizerState: { state: new Map(), param_groups: [{ lr: 0.1, params: [0] }] }, rng, history: [{ epoch: 1, loss: NaN }],
     });
     rng.cpu.dispose();
     fc.dispose();

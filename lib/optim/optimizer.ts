@@ -285,8 +285,8 @@ export abstract class Optimizer<O extends object = object> {
   /** Frees the optimiser's native state (parameters are not touched). */
   dispose(): void {
     if (this.disposed) return;
+    N.optimDispose(this.handle); // refused (throws) while a training step uses it: the optimiser stays usable
     this.disposed = true;
-    N.optimDispose(this.handle);
   }
 
   /** `using opt = new torch.optim.Adam(...)` disposes it at the end of the scope. */

@@ -174,7 +174,7 @@ function plainData(value: unknown, where: string, fail: (where: string, what: st
   if (value === undefined) return fail(where, 'is undefined');
   if (typeof value === 'bigint') return fail(where, `is a bigint (${value}n)`);
   if (typeof value !== 'object') return fail(where, `is ${describe(value)}`);
-  if (value instanceof Tensor) return fail(where, 'is a Tensor (put tensors in modelState or optimizerState.tensors)');
+  if (value instanceof Tensor) return fail(where, 'is a Tensor (put tensors in modelState or optimizerState.state)');
   if (seen.has(value)) return fail(where, 'refers back to itself (a cycle)');
   seen.add(value);
   let out: unknown;
