@@ -154,6 +154,11 @@ describe('validation', () => {
     }
   });
 
+  it('an absurd depth (a crafted checkpoint header) is an error at once, not minutes of building', () => {
+    expect(() => resnetCifar({ depth: 6e15 + 2 })).toThrow(/^resnetCifar: expected an integer between 1 and 5000 for depth but received 6000000000000002/);
+    expect(() => buildModel({ name: 'resnet', args: { depth: 5006 } })).toThrow(/between 1 and 5000 for depth/);
+  });
+
   it('110 is valid with and without bottleneck units; 8 and 11 are the smallest', () => {
     for (const [depth, bottleneck] of [[110, false], [110, true], [8, false], [11, true]] as [number, boolean][]) {
       const m = resnetCifar({ depth, bottleneck, layout: 'baseline' });

@@ -158,7 +158,7 @@ function headNorm(layout: Layout, channels: number, dropRate: number): Layer[] {
 
 /** Options of `resnetCifar`. */
 export interface ResNetCifarOptions {
-  /** 6n+2 for basic units (20, 32, 44, 56, 110, 164 ...), 9n+2 with `bottleneck` (ResNet-B: 110, 164 ...). */
+  /** 6n+2 for basic units (20, 32, 44, 56, 110, 164 ...), 9n+2 with `bottleneck` (ResNet-B: 110, 164 ...); at most `MAX_CIFAR_DEPTH`. */
   depth: number;
   /** Unit layout (default `relu-ic-conv`). */
   layout?: Layout;
@@ -171,6 +171,9 @@ export interface ResNetCifarOptions {
   /** Width multiplier of the 16-32-64 stages (default 1). */
   width?: number;
 }
+
+/** The deepest network `resnetCifar` builds (ResNet-1202 of He et al. fits well below it). */
+export const MAX_CIFAR_DEPTH = 5000;
 
 /** Depths that `resnetCifar` accepts, for messages. */
 function validDepths(bottleneck: boolean): string {
@@ -190,7 +193,9 @@ export function resnetCifar(options: ResNetCifarOptions): Sequential {
   const width = checkInt('resnetCifar', 'width', options.width ?? 1, 1, 64);
   const dropRate = checkNumber('resnetCifar', 'dropRate', options.dropRate ?? (layout === 'baseline' ? 0 : 0.05));
   if (dropRate < 0 || dropRate >= 1) throw rangeError('resnetCifar', 'dropRate', 'a number in [0, 1)', dropRate);
-  checkInt('resnetCifar', 'depth', depth, 1);
+  // A bound, so that a mistyped or crafted depth (a checkpoint header saying 6e15) is an error at once and
+  // not minutes of building: the deepest published CIFAR ResNets have 1001 and 1202 layers.
+  checkInt('resnetCifar', 'depth', depth, 1, MAX_CIFAR_DEPTH);
   const per = bottleneck ? 9 : 6;
   if ((depth - 2) % per !== 0 || depth < per + 2) {
     throw rangeError('resnetCifar', 'depth', `a depth of the form ${validDepths(bottleneck)} for ${bottleneck ? 'ResNet-B (bottleneck) units' : 'basic units'}`, depth);
