@@ -139,8 +139,31 @@ class TrainStep {
     if (failed_.size()) return failed_;
     if (opt_.amp && *opt_.amp == at::kHalf) return "fp16 loss scaling skips steps on the host, so the step runs eager (bf16 is captured)";
     if (sgd_->groups.empty() || sgd_->lr(0) <= 0) return "a learning rate of 0 cannot be rescaled inside a graph; running eager";
+    if (graph_) {
+      std::string changed = hyperParametersChanged();
+      if (!changed.empty()) return changed;
+    }
     if (staticX_.defined() && (!staticX_.sizes().equals(x.sizes()) || !staticY_.sizes().equals(y.sizes())))
       return "a batch of shape [" + c10::Join(", ", x.sizes()) + "] differs from the captured [" + c10::Join(", ", staticX_.sizes()) + "]; it runs eager";
+    return "";
+  }
+
+  // A replay can only rescale every learning rate by one device value (lrScale_). Any other change since the
+  // capture (one group's lr moving apart from the others, momentum, weight decay, betas...) would be ignored by
+  // the graph, so it sends the step back to eager instead ("" when the graph still computes the right update).
+  std::string hyperParametersChanged() const {
+    const auto& gs = sgd_->groups;
+    if (gs.size() != captured_.size()) return "the optimiser's parameter groups changed after the CUDA graph was captured; running eager";
+    const double ratio = gs[0].o.lr / captured_[0].lr;
+    for (size_t i = 0; i < gs.size(); ++i) {
+      const GroupOptions &a = gs[i].o, &b = captured_[i];
+      if (a.momentum != b.momentum || a.dampening != b.dampening || a.weightDecay != b.weightDecay || a.beta1 != b.beta1 ||
+          a.beta2 != b.beta2 || a.eps != b.eps || a.nesterov != b.nesterov || a.amsgrad != b.amsgrad || a.maximize != b.maximize)
+        return "a hyper-parameter other than the learning rate changed in group " + std::to_string(i) + " after the CUDA graph was captured; running eager";
+      if (std::abs(a.lr - b.lr * ratio) > 1e-9 * std::abs(a.lr))
+        return "the learning rates of the parameter groups no longer share one ratio to their values at capture (group " + std::to_string(i) +
+               "), which one scale inside the CUDA graph cannot express; running eager";
+    }
     return "";
   }
 
@@ -187,6 +210,8 @@ class TrainStep {
     staticX_ = x.clone(opt_.channelsLast && x.dim() == 4 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Preserve);
     staticY_ = y.clone();
     lrAtCapture_ = sgd_->lr(0);
+    captured_.clear();
+    for (const auto& g : sgd_->groups) captured_.push_back(g.o);
     lrScale_ = at::ones({}, at::TensorOptions().dtype(at::kFloat).device(opt_.device));
     if (!side_) side_ = at::cuda::getStreamFromPool();
     at::cuda::device_synchronize();
@@ -232,6 +257,7 @@ class TrainStep {
   c10::optional<c10::cuda::CUDAStream> side_;
   at::Tensor staticX_, staticY_, staticLoss_, staticCorrect_, lrScale_;
   double lrAtCapture_ = 1;
+  std::vector<GroupOptions> captured_;  // every group's hyper-parameters at capture
   int warmup_ = 0;
   std::string failed_;
 #endif

@@ -92,6 +92,27 @@ describe.skipIf(!hasCuda)('CUDA tensors', () => {
     tb.dispose();
   });
 
+  it('a replay rescales all learning rates by one factor; groups whose rates move apart, or a changed momentum, run eager and say why', async () => {
+    torch.manualSeed(0);
+    const m = torch.resnetCifar({ depth: 8, layout: 'baseline' }).to('cuda');
+    const opt = new torch.SGD(torch.paramGroups(m), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+    const t = new torch.Trainer(m, opt, { device: 'cuda' });
+    const x = torch.randn([16, 3, 32, 32], { device: 'cuda' });
+    const y = torch.randint(0, 10, [16], { device: 'cuda' });
+    for (let i = 0; i < 4; i++) await t.step(x, y);
+    for (const g of opt.paramGroups) g.lr = 0.025; // one common factor: still the graph
+    expect((await t.step(x, y)).mode).toBe('graph');
+    opt.paramGroups[1].lr = 0.1;
+    const apart = await t.step(x, y);
+    expect([apart.mode, apart.note]).toEqual(['eager', expect.stringMatching(/no longer share one ratio .*group 1/)]);
+    opt.paramGroups[1].lr = 0.025;
+    expect((await t.step(x, y)).mode).toBe('graph');
+    opt.paramGroups[0].momentum = 0.5;
+    const mom = await t.step(x, y);
+    expect([mom.mode, mom.note]).toEqual(['eager', expect.stringMatching(/other than the learning rate changed in group 0/)]);
+    t.dispose();
+  });
+
   it('the CUDA-graph step can be turned off: every step then runs eager', async () => {
     const m = torch.resnetCifar({ depth: 8 }).to('cuda');
     const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05 }), { device: 'cuda', cudaGraph: false });
