@@ -22,8 +22,10 @@ export { saveStateDict, loadStateDict } from './serialize';
 export type { LoadStateDictOptions } from './serialize';
 export { save, load } from './io/torchfile';
 export type { TorchValue, TorchKey } from './io/torchfile';
+/** Python values in JavaScript: how a PyTorch file's values appear in JS (`load`) and how JS values are written (`save`). */
 export * as py from './io/pyvalue';
 export { writeFileAtomic } from './util/atomic';
+export type { Chunks } from './util/atomic';
 export * as nn from './nn';
 export { icLayer } from './nn/functional';
 export type { ICLayerOptions } from './nn/functional';
@@ -34,5 +36,7 @@ export { imageToTensor } from './image';
 export type { ImageToTensorOptions } from './image';
 export * from './data';
 export * from './train';
+/** Analysing activations: the paper's independence theory and gradient-sign argument measured on a model. */
 export * as analysis from './analysis';
+/** `ictorch reproduce` as a library: plan a grid of the paper's experiments, run it resumably, report it. */
 export * as reproduce from './reproduce';

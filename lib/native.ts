@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import { createRequire } from 'module';
 import * as path from 'path';
+import type { ImageTransform } from './data/jpeg';
 import type { AnyTypedArray, DType } from './dtype';
 
 /** An opaque native handle that owns one at::Tensor. */
@@ -56,17 +57,8 @@ export type NativeIndex = number | null | '...' | boolean | { start?: number | n
 /** An opaque native handle that owns the image decoder's threads. */
 export type DecoderHandle = object;
 
-/** A per-sample image transform, as the native decoder takes it (see lib/data/jpeg.ts). */
-export interface NativeImageTransform {
-  mode: 'train' | 'val' | 'resize';
-  height: number;
-  width: number;
-  scale?: [number, number];
-  ratio?: [number, number];
-  flip?: boolean;
-  resizeSize?: number;
-  dctScaling?: boolean;
-}
+/** A per-sample image transform, as the native decoder takes it (defined in lib/data/jpeg.ts). */
+export type NativeImageTransform = ImageTransform;
 
 /** An image of a batch that the native decoder did not write. */
 export interface NativeDecodeFailure {

@@ -193,12 +193,19 @@ export interface CompareGradientOptions {
   dropRate?: number;
   /** Also examine this (trained) model, labelled `checkpoint`. */
   trained?: Module;
+  /** Seed of the fresh models and of the batches (default 0). */
   seed?: number;
+  /** Samples whose per-sample gradients are examined (default 4; at most the batch). */
   samples?: number;
+  /** SGD steps whose updates are compared (default 5). */
   steps?: number;
+  /** Learning rate of those steps (default 0.1). */
   lr?: number;
+  /** Which weight layers to report, by name (default: all). */
   layers?: RegExp;
+  /** Device to run on (default 'cpu'). */
   device?: string;
+  /** Called with a line of progress now and then. */
   log?: (line: string) => void;
 }
 

@@ -342,6 +342,7 @@ export class ImageNetSplit implements DataSplit {
     this.onDispose();
   }
 
+  /** `using` support: same as `dispose()`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -11,4 +11,4 @@ export * from './tensor-split';
 export * from './loader';
 export * from './imagenet';
 export { imagenetIndex, type ImageNetIndex, type IndexedSplit, type ImageNetIndexOptions } from './imagenet-index';
-export { ImageDecoder, decodeImageFile, jpegInfo, type ImageTransform, type DecodeFailure } from './jpeg';
+export { ImageDecoder, decodeImageFile, jpegInfo, type ImageTransform, type DecodeFailure, type DecodeJob } from './jpeg';

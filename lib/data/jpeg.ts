@@ -5,11 +5,36 @@
  * same native resampling. Results match PIL's `Image.open(f).convert('RGB')` followed by torchvision's
  * PIL transforms (bit for bit with `dctScaling: false`).
  */
-import { native, type DecoderHandle, type NativeImageTransform } from '../native';
+import { native, type DecoderHandle } from '../native';
 import type { Tensor } from '../tensor';
 
-/** A per-sample transform (see `NativeImageTransform`): train = RandomResizedCrop + flip, val = Resize + CenterCrop, resize = stretch. */
-export type ImageTransform = NativeImageTransform;
+/** A per-sample transform that the native decoder applies to each image it writes into a batch. */
+export interface ImageTransform {
+  /** `train`: torchvision's RandomResizedCrop + horizontal flip; `val`: Resize + CenterCrop; `resize`: stretch. */
+  mode: 'train' | 'val' | 'resize';
+  /** Output height in pixels. */
+  height: number;
+  /** Output width in pixels. */
+  width: number;
+  /** `train`: the crop's area range as a fraction of the image (torchvision's default [0.08, 1]). */
+  scale?: [number, number];
+  /** `train`: the crop's aspect-ratio range (default [3/4, 4/3]). */
+  ratio?: [number, number];
+  /** `train`: flip horizontally with probability 1/2 (default true). */
+  flip?: boolean;
+  /** `val`: the shorter side before the centre crop (default 256; at least the output size). */
+  resizeSize?: number;
+  /** Let libjpeg-turbo decode at 1/2, 1/4 or 1/8 scale when the output is that much smaller (default true). */
+  dctScaling?: boolean;
+}
+
+/** A batch being decoded (`ImageDecoder.decodeBatch`). */
+export interface DecodeJob {
+  /** Settles with the images that were not written (empty when all went well). */
+  promise: Promise<DecodeFailure[]>;
+  /** Skips the images not yet started (they are reported as `cancelled`). */
+  cancel: () => void;
+}
 
 /** Why one image of a batch was not written. */
 export interface DecodeFailure {
@@ -81,7 +106,7 @@ export class ImageDecoder {
    * Decodes `files[i]` with `transform` and seed `seeds[i]` into sample `slots[i]` of `out`. Resolves with the
    * failures (empty when all went well); `cancel()` on the returned handle skips images not yet started.
    */
-  decodeBatch(files: string[], slots: Int32Array, seeds: Uint32Array, transform: ImageTransform, out: Tensor): { promise: Promise<DecodeFailure[]>; cancel: () => void } {
+  decodeBatch(files: string[], slots: Int32Array, seeds: Uint32Array, transform: ImageTransform, out: Tensor): DecodeJob {
     if (!this.handle) throw new Error('ImageDecoder: the decoder has been disposed');
     const handle = this.handle;
     const n = native();

@@ -17,7 +17,8 @@ import type { Dataset, TensorDataset, ProgressCallback, Split } from './types';
 /** The forms `loadData` accepts, as shown in its error messages. */
 export const DATA_SPEC_FORMS: readonly string[] = ['synthetic', 'cifar10:<dir>', 'cifar100:<dir>', 'cifar100-coarse:<dir>', 'imagefolder:<dir>', 'imagenet:<dir>'];
 
-const SCHEMES = ['cifar10', 'cifar100', 'cifar100-coarse', 'imagefolder', 'imagenet'] as const;
+/** The schemes of a data spec that name a directory (`<scheme>:<dir>`). */
+export const SCHEMES = ['cifar10', 'cifar100', 'cifar100-coarse', 'imagefolder', 'imagenet'] as const;
 
 /** A parsed data spec. */
 export type DataSpec =

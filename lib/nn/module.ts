@@ -73,6 +73,7 @@ export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) =
 
 /** What `registerForwardHook` returns: `remove()` unregisters the hook. */
 export interface RemovableHandle {
+  /** Unregisters the hook; calling it again does nothing. */
   remove(): void;
 }
 

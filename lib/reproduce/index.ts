@@ -12,3 +12,4 @@ export type { CellState, CellStatus } from './cell-state';
 export { planReproduce, runReproduce, reportPlan } from './run';
 export type { ReproduceOptions, ReproducePlan, ReproduceResult, ReproduceHooks } from './run';
 export type { CellSummary, GroupSummary } from './summary';
+export type { ReportFiles } from './report';

@@ -38,9 +38,13 @@ export interface ReportContext {
 
 /** The files a report consists of. */
 export interface ReportFiles {
+  /** report.md: the table beside the published figures, notes and figures. */
   markdown: string;
+  /** report.csv: one row per (data set, model, layout), averaged over seeds. */
   csv: string;
+  /** cells.csv: one row per cell (one seed of one configuration). */
   cellsCsv: string;
+  /** The curve figures (SVG, and PNG where rendering works). */
   figures: string[];
   /** Problems that did not stop the report (a PNG that could not be rendered). */
   warnings: string[];

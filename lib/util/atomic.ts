@@ -59,7 +59,8 @@ export function removeStaleTemps(file: string): string[] {
   return removed;
 }
 
-type Chunks = string | Uint8Array | Iterable<Uint8Array>;
+/** What `writeFileAtomic` writes: a string (UTF-8), bytes, or an iterable of byte chunks (streamed). */
+export type Chunks = string | Uint8Array | Iterable<Uint8Array>;
 
 function chunksOf(data: Chunks): Iterable<Uint8Array> {
   if (typeof data === 'string') return [Buffer.from(data)];
