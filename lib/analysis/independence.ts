@@ -10,7 +10,7 @@
  */
 import { noGrad } from '../autograd';
 import { tensor } from '../creation';
-import { icLayer } from '../nn/layers';
+import { icLayer } from '../nn/functional';
 import { manualSeed, rngState, setRngState } from '../runtime';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';

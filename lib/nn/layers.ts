@@ -285,27 +285,3 @@ export class Residual extends Module {
   }
 }
 markNativeForward(Residual.prototype.forward);
-
-/** Options of the functional IC layer. */
-export interface ICLayerOptions {
-  weight?: Tensor | null;
-  bias?: Tensor | null;
-  runningMean?: Tensor | null;
-  runningVar?: Tensor | null;
-  training?: boolean;
-  momentum?: number;
-  eps?: number;
-  dropRate?: number;
-  /** `auto` (fused where available), `fused` (error if not available) or `composite` (batch_norm + dropout). */
-  impl?: 'auto' | 'fused' | 'composite';
-}
-
-/** The IC layer as a function: batch normalisation then dropout, with autograd. */
-export function icLayer(input: Tensor, options: ICLayerOptions = {}): Tensor {
-  if (!(input instanceof Tensor)) throw typeError('icLayer', 'input', 'a Tensor', input);
-  const h = (t: Tensor | null | undefined) => (t ? t.handle : null);
-  return new Tensor(
-    N.icLayer(input.handle, h(options.weight), h(options.bias), h(options.runningMean), h(options.runningVar), options.training ?? true,
-      options.momentum ?? 0.1, options.eps ?? 1e-5, options.dropRate ?? 0, options.impl ?? 'auto'),
-  );
-}
