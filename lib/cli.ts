@@ -5,6 +5,7 @@ import { parseArgs } from 'util';
 import { ANALYZE_HELP, cmdAnalyze } from './analysis/cli';
 import { REPRODUCE_HELP } from './reproduce/help';
 import { asUsage, num, parseTrainFlags, TRAIN_FLAGS, UsageError } from './train-flags';
+import { stopOnSignals } from './util/stop-signals';
 
 const HELP = `Usage: ictorch <command> [options]
 
@@ -108,18 +109,7 @@ async function cmdTrain(argv: string[]): Promise<void> {
   const t0 = Date.now();
   // Resuming continues the checkpoint's run: only flags given explicitly (epochs, out, device) change it.
   const resumeCfg = { epochs: values.epochs === undefined ? undefined : cfg.epochs, outDir: values.out, device: values.device };
-  // Ctrl-C (or SIGTERM) stops the run after the step in flight, with a checkpoint of that point; a second
-  // one quits at once (the last checkpoint written stays valid: files are replaced atomically).
-  const stop = new AbortController();
-  let stopSignal: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143);
-    stopSignal = sig;
-    log(`\n${sig}: stopping after this step and saving a checkpoint (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)`);
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = stopOnSignals(log);
   const run = asUsage(() =>
     torch.fit(values.resume ? resumeCfg : cfg, {
       resume: values.resume as string,
@@ -136,10 +126,9 @@ async function cmdTrain(argv: string[]): Promise<void> {
   } catch (e) {
     if (!(e instanceof torch.FitInterrupted)) throw e;
     log(`stopped at step ${e.step} (${e.epoch} epochs done); checkpoint ${e.checkpoint}. Continue with: ictorch train --resume ${e.checkpoint}`);
-    process.exit(stopSignal === 'SIGTERM' ? 143 : 130);
+    process.exit(stop.exitCode());
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
   const f = result.final;
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: test top-1 ${(100 * f.testAcc).toFixed(2)}%; run directory ${result.runDir}`);

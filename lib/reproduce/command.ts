@@ -13,6 +13,7 @@ import type { Throughput } from './estimate';
 import { publishedCifar } from './published';
 import type { ReproducePlan, ReproduceOptions } from './run';
 import { depthProblem, PAPER_LAYOUTS, TABLE_SPECS, TABLES, type TableName } from './tables';
+import { stopOnSignals } from '../util/stop-signals';
 
 // The modules that load LibTorch are required only after the flags have been checked, so a usage error
 // comes at once.
@@ -174,18 +175,8 @@ export async function cmdReproduce(argv: string[]): Promise<void> {
   const plan = await asUsage(() => planReproduce(options));
   if (dry) return dryRun(plan, estimateSteps, json, log);
 
-  // Ctrl-C (or SIGTERM) stops the cell in flight after its current step, with a checkpoint; a second one
-  // quits at once (files are replaced atomically, so the last checkpoint stays valid).
-  const stop = new AbortController();
-  let stopSignal: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143);
-    stopSignal = sig;
-    log(`\n${sig}: stopping after this step and saving a checkpoint (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)`);
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Ctrl-C (or SIGTERM) stops the cell in flight after its current step, with a checkpoint.
+  const stop = stopOnSignals(log);
   const t0 = Date.now();
   let result: Awaited<ReturnType<typeof runReproduce>>;
   try {
@@ -204,8 +195,7 @@ export async function cmdReproduce(argv: string[]): Promise<void> {
       }
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
   const secs = (Date.now() - t0) / 1000;
   const lines = result.groups.map((g) => {
@@ -225,5 +215,5 @@ export async function cmdReproduce(argv: string[]): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   }
-  if (result.interrupted) process.exit(stopSignal === 'SIGTERM' ? 143 : 130);
+  if (result.interrupted) process.exit(stop.exitCode());
 }
