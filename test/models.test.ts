@@ -1,7 +1,7 @@
 // The paper's ResNets: parameter matching across layouts, the classic counts (CIFAR ResNet-110 ≈ 1.7M,
 // torchvision's ImageNet ResNets), depth/layout validation, the registry, tiny forwards and names.
 import { describe, expect, it } from 'vitest';
-import { LAYOUTS, buildModel, manualSeed, modelNames, nn, randn, resnetCifar, resnetImageNet, tidy, type Layout } from '../lib';
+import { LAYOUTS, buildModel, manualSeed, modelNames, nn, randn, resnetCifar, resnetCifarParameterCount, resnetImageNet, tidy, type Layout } from '../lib';
 
 /** Builds, measures and disposes. */
 function count(build: () => nn.Module): number {
@@ -156,7 +156,18 @@ describe('validation', () => {
 
   it('an absurd depth (a crafted checkpoint header) is an error at once, not minutes of building', () => {
     expect(() => resnetCifar({ depth: 6e15 + 2 })).toThrow(/^resnetCifar: expected an integer between 1 and 5000 for depth but received 6000000000000002/);
+    expect(() => resnetCifarParameterCount({ depth: 6e15 + 2 })).toThrow(/between 8 and 5000 for depth/);
     expect(() => buildModel({ name: 'resnet', args: { depth: 5006 } })).toThrow(/between 1 and 5000 for depth/);
+  });
+
+  it('a network whose weights would not fit in memory is refused before anything is built; the count it uses is exact', () => {
+    expect(() => resnetCifar({ depth: 4994, width: 64 })).toThrow(/^resnetCifar: expected a network whose float32 weights fit in this machine's .* GiB of memory .*depth 4994, width 64, classes 10: .* parameters/);
+    expect(() => resnetCifar({ depth: 20, classes: 1e10 })).toThrow(/fit in this machine's .*classes 10000000000/);
+    for (const o of [{ depth: 20 }, { depth: 110 }, { depth: 164, bottleneck: true }, { depth: 56, width: 4, classes: 100 }, { depth: 11, bottleneck: true, width: 2 }]) {
+      const m = resnetCifar({ ...o, layout: 'conv-relu-ic' });
+      expect(resnetCifarParameterCount(o), JSON.stringify(o)).toBe(m.numParameters());
+      m.dispose();
+    }
   });
 
   it('110 is valid with and without bottleneck units; 8 and 11 are the smallest', () => {

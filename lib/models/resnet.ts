@@ -13,6 +13,7 @@
  * normalised channels as the baseline has BatchNorm channels (the stem and head are arranged so), so
  * `numParameters()` is equal across layouts for the same depth and width.
  */
+import * as os from 'os';
 import { Conv2d, BatchNorm2d, IC, ReLU, Residual, Sequential, PadShortcut, AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d } from '../nn/layers';
 import { kaimingNormal_ } from '../nn/init';
 import type { Module } from '../nn/module';
@@ -172,6 +173,33 @@ export interface ResNetCifarOptions {
   width?: number;
 }
 
+/**
+ * How many parameters `resnetCifar(options)` would have, counted from the network's shape without building
+ * it (the builder checks this against the machine's memory first).
+ */
+export function resnetCifarParameterCount(options: ResNetCifarOptions): number {
+  const bottleneck = options.bottleneck ?? false;
+  const per = bottleneck ? 9 : 6;
+  const depth = checkInt('resnetCifarParameterCount', 'depth', options.depth, per + 2, MAX_CIFAR_DEPTH);
+  if ((depth - 2) % per !== 0) throw rangeError('resnetCifarParameterCount', 'depth', `a depth of the form ${validDepths(bottleneck)}`, depth);
+  const width = checkInt('resnetCifarParameterCount', 'width', options.width ?? 1, 1, 64);
+  const classes = checkInt('resnetCifarParameterCount', 'classes', options.classes ?? 10, 1);
+  return cifarParameterCount((depth - 2) / per, 16 * width, bottleneck, classes);
+}
+
+function cifarParameterCount(n: number, c0: number, bottleneck: boolean, classes: number): number {
+  let total = 3 * c0 * 9 + 2 * c0; // stem convolution and its normalisation
+  let cin = c0;
+  [1, 2, 4].forEach((mult, i) => {
+    for (let u = 0; u < n; u++) {
+      const spec = { layout: 'baseline' as const, inChannels: cin, planes: c0 * mult, stride: u === 0 && i > 0 ? 2 : 1, dropRate: 0, bottleneck, shortcut: 'pad' as const };
+      for (const [, a, b, k] of convsOf(spec)) total += a * b * k * k + 2 * b;
+      cin = c0 * mult * (bottleneck ? EXPANSION.bottleneck : EXPANSION.basic);
+    }
+  });
+  return total + cin * classes + classes;
+}
+
 /** The deepest network `resnetCifar` builds (ResNet-1202 of He et al. fits well below it). */
 export const MAX_CIFAR_DEPTH = 5000;
 
@@ -202,6 +230,13 @@ export function resnetCifar(options: ResNetCifarOptions): Sequential {
   }
   const n = (depth - 2) / per;
   const c0 = 16 * width;
+  // Count before building: a network whose weights alone exceed this machine's memory is an error at once.
+  const count = cifarParameterCount(n, c0, bottleneck, classes);
+  if (count * 4 > os.totalmem()) {
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+    throw rangeError('resnetCifar', 'depth, width and classes', `a network whose float32 weights fit in this machine's ${gib(os.totalmem())} of memory`,
+      `depth ${depth}, width ${width}, classes ${classes}: ${count.toExponential(2)} parameters, ${gib(count * 4)}`);
+  }
   const layers: Layer[] = [['conv1', new Conv2d(3, c0, 3, { padding: 1, bias: false })], ...stemTail(layout, c0, dropRate)];
   let cin = c0;
   [1, 2, 4].forEach((mult, i) => {
