@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a GPU device run of scripts/gpu-check.sh within the 64 MiB a device call carries:
-# Node 20 (../shared/gpu/stage), node_modules packed without TypeScript and @types (the TypeScript is
-# compiled here into dist/, which travels instead), the CIFAR-10 JPEG archive the benchmarks read.
+# Node 20 (../shared/gpu/stage), node_modules packed without TypeScript, @types and typedoc with its syntax
+# highlighter (the TypeScript is compiled here into dist/, which travels instead; the docs test skips there), the CIFAR-10 JPEG archive the benchmarks read.
 # Then call the device tool with carry [".gpu", "dist"] and command `bash scripts/gpu-check.sh`. The whole
 # travelling tree (tracked files, .gpu, dist) must stay under 64 MiB: the sizes are printed at the end.
 set -euo pipefail
@@ -26,7 +26,9 @@ cp "$shared/data/cifar10-jpg.tar.xz" .gpu/
 # node_modules may be a symlink (worktrees): archive what it points to, under the name node_modules.
 modules=$(readlink -f node_modules)
 tar cf - -C "$(dirname "$modules")" --transform "s#^$(basename "$modules")#node_modules#" \
-  --exclude='*/.cache' --exclude="$(basename "$modules")/typescript" --exclude="$(basename "$modules")/@types" "$(basename "$modules")" | xz -6 -T0 > .gpu/node_modules.tar.xz
+  --exclude='*/.cache' --exclude="$(basename "$modules")/typescript" --exclude="$(basename "$modules")/@types" \
+  --exclude="$(basename "$modules")/typedoc" --exclude="$(basename "$modules")/@shikijs" --exclude="$(basename "$modules")/@gerrit0" \
+  "$(basename "$modules")" | xz -6 -T0 > .gpu/node_modules.tar.xz
 ./node_modules/.bin/tsc -p .
 du -sh .gpu dist
 echo "tracked files: $(git ls-files -z | du -ch --files0-from=- | tail -1 | cut -f1)"
