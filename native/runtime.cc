@@ -2,6 +2,7 @@
 #include <ATen/Parallel.h>
 #include <malloc.h>
 #include <sched.h>
+#include <atomic>
 #include <limits>
 #include <cstdlib>
 #include "compat.h"
@@ -130,11 +131,29 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   });
 }
 
+std::atomic<int> intraOpThreads{0};  // what setNumThreads (or the load-time default) last set
+
+}  // namespace
+
+// Measured (bench/RESULTS.md): calling at::set_num_threads on every task cost a ResNet-20 forward (batch 128)
+// about 25 ms, as it rebuilds a thread pool; once per thread and change costs nothing measurable.
+void applyIntraOpThreads() {
+  thread_local int applied = 0;
+  const int want = intraOpThreads.load(std::memory_order_relaxed);
+  if (want > 0 && want != applied) {
+    at::set_num_threads(want);
+    applied = want;
+  }
+}
+
+namespace {
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return guard(info, "setNumThreads", [&]() -> Napi::Value {
     int64_t n = argInt(info, 0, "threads");
     if (n < 1 || n > 4096) throw ArgRangeError("argument 'threads' must be between 1 and 4096, got " + std::to_string(n));
     at::set_num_threads(static_cast<int>(n));
+    intraOpThreads.store(static_cast<int>(n));
     return info.Env().Undefined();
   });
 }
@@ -255,7 +274,8 @@ void tuneAllocator() {
 void InitRuntime(Napi::Env env, Napi::Object exports) {
   static std::once_flag threadsOnce;
   std::call_once(threadsOnce, [] {
-    at::set_num_threads(defaultThreads());
+    intraOpThreads.store(defaultThreads());
+    at::set_num_threads(intraOpThreads.load());
     tuneAllocator();
   });
   exports.Set("info", Napi::Function::New<Info>(env, "info"));

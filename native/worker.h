@@ -1,6 +1,7 @@
 // worker.h: the one promise-returning AsyncWorker behind every async entry point (data(), forwardAsync,
-// trainStep, evalStep). The work runs on a libuv worker thread with the caller's grad mode set there (grad
-// mode and autocast are thread-local in LibTorch; work that autocasts sets it inside, see AutocastScope);
+// trainStep, evalStep). The work runs on a libuv worker thread with the caller's grad mode and the process's
+// intra-op thread count set there (both are thread-local in LibTorch, as autocast is; work that autocasts
+// sets it inside, see AutocastScope);
 // its error keeps its JS type (TypeError, RangeError, Error) across the thread; the objects it uses are
 // marked in flight (InUse) until the promise settles, so nothing changes them meanwhile.
 //
@@ -16,6 +17,12 @@
 #include "handle.h"
 
 namespace ictorch {
+
+// OpenMP's thread count is per calling thread: setNumThreads (and ICTORCH_NUM_THREADS at load) set it on the
+// JS thread, and a libuv thread would otherwise run OpenMP regions (oneDNN's convolutions call OpenMP
+// directly) with every core. This applies the process's setting to the calling thread, once per change
+// (runtime.cc: at::set_num_threads also rebuilds a thread pool, so it is not called on every task).
+void applyIntraOpThreads();
 
 template <class Result>
 class PromiseWorker final : public Napi::AsyncWorker {
@@ -36,6 +43,7 @@ class PromiseWorker final : public Napi::AsyncWorker {
 
   void Execute() override {
     error_ = capture([&] {
+      applyIntraOpThreads();
       at::AutoGradMode mode(grad_);
       result_ = work_();
     });

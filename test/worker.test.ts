@@ -171,4 +171,31 @@ describe('worker_threads', () => {
     expect(await again.exited).toBe(0);
     expect(tidy(() => tensor([2]).pow(10).item())).toBe(1024);
   });
+
+  // OpenMP's thread count is per calling thread. setNumThreads(1) must also hold for the work that runs on
+  // libuv's threads (forwardAsync, the training step): each such thread would otherwise start an OpenMP team
+  // with every core. Observed as the process's threads (Linux /proc): with one intra-op thread, running
+  // forwardAsync on all four libuv threads adds those four threads and no OpenMP workers.
+  it.skipIf(process.platform !== 'linux' || require('os').availableParallelism() < 2)('setNumThreads(1) holds on the worker threads of forwardAsync: no OpenMP team per libuv thread', () => {
+    const dist = path.resolve(__dirname, '..', 'dist', 'index.js');
+    const script = `
+      const fs = require('fs');
+      const torch = require(${JSON.stringify(dist)});
+      const threads = () => fs.readdirSync('/proc/self/task').length;
+      const m = torch.resnetCifar({ depth: 8, layout: 'baseline' });
+      m.eval();
+      const x = torch.randn([16, 3, 16, 16]);
+      (async () => {
+        torch.setNumThreads(1);
+        torch.noGrad(() => torch.tidy(() => m.forward(x)));
+        const before = threads();
+        // four at once: each libuv thread (UV_THREADPOOL_SIZE=4) runs one
+        for (let r = 0; r < 3; r++) (await Promise.all([0, 1, 2, 3].map(() => torch.noGrad(() => m.forwardAsync(x))))).forEach((y) => y.dispose());
+        console.log(JSON.stringify({ added: threads() - before, numThreads: torch.getNumThreads() }));
+      })().catch((e) => { console.error(e); process.exit(3); });
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, UV_THREADPOOL_SIZE: '4', ICTORCH_NUM_THREADS: '2' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ added: 4, numThreads: 1 });
+  });
 });
