@@ -1,6 +1,7 @@
 // Data: the CIFAR binary readers (against a sample of the official release), image folders (against the
 // real CIFAR-10 JPEGs), device-side augmentation, the batch sampler and data specs.
 // Expected values come from the files themselves (read here with fs, decoded here with sharp) or from JS.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -311,6 +312,16 @@ describe('imageFolder', () => {
     expect(Buffer.compare(Buffer.from(bytes(second.train.images).subarray(IMAGE)), Buffer.from(bytes(first.train.images).subarray(IMAGE)))).toBe(0);
     dispose(first);
     dispose(second);
+  });
+
+  it('only regular files are images: a FIFO named x.jpg and a directory named y.jpg are left out, never opened (opening a FIFO blocks)', async () => {
+    const root = smallFolder('folder-fifo');
+    execFileSync('mkfifo', [path.join(root, 'train', 'a', 'img5.jpg')]);
+    fs.mkdirSync(path.join(root, 'train', 'b', 'img6.jpg'));
+    fs.symlinkSync(path.join(root, 'train', 'a', 'img0.jpg'), path.join(root, 'train', 'b', 'img7.jpg'));
+    const ds = await imageFolder(root, { cache: false });
+    expect([ds.train.length, ds.test.length]).toEqual([5, 2]); // 2 + 2 regular files and the link to one
+    dispose(ds);
   });
 
   it('a corrupt JPEG is an error naming the file', async () => {

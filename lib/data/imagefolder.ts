@@ -81,8 +81,17 @@ async function subdirs(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * The image files of a class folder, sorted: regular files (or links to them) with an image extension. Anything
+ * else with such a name (a FIFO, a device, a directory) is left out, never opened: opening a FIFO blocks.
+ */
 async function imageFiles(dir: string, limit: number | undefined): Promise<string[]> {
-  const names = (await fs.promises.readdir(dir)).filter((n) => !n.startsWith('.') && EXTENSIONS.test(n)).sort();
+  const names: string[] = [];
+  for (const e of await fs.promises.readdir(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.') || !EXTENSIONS.test(e.name)) continue;
+    if (e.isFile() || (e.isSymbolicLink() && (await fs.promises.stat(path.join(dir, e.name)).catch(() => null))?.isFile())) names.push(e.name);
+  }
+  names.sort();
   return (limit === undefined ? names : names.slice(0, limit)).map((n) => path.join(dir, n));
 }
 
@@ -91,9 +100,12 @@ async function imageFiles(dir: string, limit: number | undefined): Promise<strin
  * (start, middle, end), which any re-encoding or truncation changes.
  */
 async function contentDigest(file: string): Promise<string> {
-  const h = await fs.promises.open(file, 'r');
+  // Non-blocking open: if the file was replaced by a FIFO since it was listed, this fails below instead of waiting.
+  const h = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const { size } = await h.stat();
+    const st = await h.stat();
+    if (!st.isFile()) throw new Error(`imageFolder: ${file} is not a regular file`);
+    const { size } = st;
     const hash = createHash('sha1').update(String(size));
     const chunk = size <= 65536 ? size : 4096;
     const offsets = size <= 65536 ? [0] : [0, Math.floor(size / 2) - 2048, size - 4096];
