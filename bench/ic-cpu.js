@@ -12,6 +12,7 @@
 // bench/ic-cpu.py is the same benchmark in PyTorch; bench/ic-cpu.sh runs both and prints the comparison.
 'use strict';
 const crypto = require('crypto');
+const { intEnv, median } = require('./common');
 const torch = require('../dist');
 
 const STEPS = intEnv('BENCH_STEPS', 10);
@@ -23,20 +24,6 @@ const LR = 0.1;
 const MOMENTUM = 0.9;
 const LAYOUTS = ['baseline', 'relu-ic-conv'];
 const json = process.argv.includes('--json');
-
-function intEnv(name, dflt) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 // A short fingerprint of the parameter shapes in registration order, to check that ic-cpu.py builds the same nets.
 function shapeSignature(params) {

@@ -12,6 +12,7 @@
 //   node bench/module-cpu.js [--json]        (needs `npx tsc -p .`: it loads ../dist)
 //   BENCH_STEPS=5 BENCH_ROUNDS=5 BENCH_WARMUP=2 BENCH_BATCH=128 node bench/module-cpu.js
 'use strict';
+const { intEnv, median } = require('./common');
 const torch = require('../dist');
 const { nn } = torch;
 
@@ -20,20 +21,6 @@ const ROUNDS = intEnv('BENCH_ROUNDS', 5);
 const WARMUP = intEnv('BENCH_WARMUP', 2);
 const BATCH = intEnv('BENCH_BATCH', 128);
 const json = process.argv.includes('--json');
-
-function intEnv(name, dflt) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 // The residual unit of resnetCifar's baseline layout, with its forward in JS (names as resnetCifar's).
 class Block extends nn.Module {
@@ -137,7 +124,7 @@ async function main() {
   }
   for (const v of vs) {
     v.trainer.dispose();
-    for (const g of v.optimizer.groups) for (const p of g.params) p.dispose();
+    for (const g of v.optimizer.paramGroups) for (const p of g.params) p.dispose();
     v.optimizer.dispose();
     v.model.dispose();
   }
