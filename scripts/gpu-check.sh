@@ -48,6 +48,11 @@ elif has accuracy; then
 fi
 
 # ---- build
+# libjpeg-turbo staged by gpu-stage.sh: found by find_package(JPEG) through CMAKE_PREFIX_PATH, loaded at run time.
+if [ -f .gpu/jpeg/include/jpeglib.h ]; then
+  export CMAKE_PREFIX_PATH="$PWD/.gpu/jpeg${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  export LD_LIBRARY_PATH="$PWD/.gpu/jpeg/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 t0=$(date +%s)
 if [ "${GPU_SKIP_BUILD:-0}" = 1 ] && [ -f build/Release/ictorch.node ]; then
   echo "build skipped (GPU_SKIP_BUILD=1)" >"$out/build.log"; rc=0

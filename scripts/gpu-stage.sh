@@ -21,6 +21,19 @@ node_tar=${XDG_CACHE_HOME:-$HOME/.cache}/ictorch-gpu/node-20.20.2-linux-x64.tar.
 mkdir -p .gpu
 [ -f .gpu/node20-linux-x64.tar.xz ] || cp "$node_tar" .gpu/node20-linux-x64.tar.xz
 cp "$shared/gpu/remote-setup.sh" .gpu/
+# libjpeg-turbo's headers and library (~0.6 MiB), so the GPU build has the native JPEG decoder (the GPU machine
+# has no -dev packages; without them the image loaders fall back to sharp there). gpu-check.sh points the build
+# (CMAKE_PREFIX_PATH) and the loader (LD_LIBRARY_PATH) at .gpu/jpeg.
+lib=$(ls /usr/lib/x86_64-linux-gnu/libjpeg.so.62.* 2>/dev/null | head -1 || true)
+if [ -f /usr/include/jpeglib.h ] && [ -n "$lib" ]; then
+  mkdir -p .gpu/jpeg/include .gpu/jpeg/lib
+  cp /usr/include/jpeglib.h /usr/include/jmorecfg.h /usr/include/jerror.h .gpu/jpeg/include/
+  cp "$(ls /usr/include/*/jconfig.h /usr/include/jconfig.h 2>/dev/null | head -1)" .gpu/jpeg/include/jconfig.h
+  cp "$lib" .gpu/jpeg/lib/libjpeg.so.62
+  cp "$lib" .gpu/jpeg/lib/libjpeg.so  # a copy, not a link: links may not travel in a device call
+else
+  echo "gpu-stage: libjpeg62-turbo-dev is not installed here; the GPU build will decode JPEGs with sharp" >&2
+fi
 # The real CIFAR-10 JPEGs (the accuracy runs and the fit epoch); the GPU tests read no other archive.
 cp "$shared/data/cifar10-jpg.tar.xz" .gpu/
 # node_modules may be a symlink (worktrees): archive what it points to, under the name node_modules.
