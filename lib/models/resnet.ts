@@ -178,13 +178,23 @@ export interface ResNetCifarOptions {
  * it (the builder checks this against the machine's memory first).
  */
 export function resnetCifarParameterCount(options: ResNetCifarOptions): number {
+  const s = cifarShape('resnetCifarParameterCount', options);
+  return cifarParameterCount(s.n, s.c0, s.bottleneck, s.classes);
+}
+
+/** The validated shape of a CIFAR ResNet: n units per stage, c0 stem channels. */
+function cifarShape(op: string, options: ResNetCifarOptions) {
   const bottleneck = options.bottleneck ?? false;
+  const classes = checkInt(op, 'classes', options.classes ?? 10, 1);
+  const width = checkInt(op, 'width', options.width ?? 1, 1, 64);
+  // A bound, so that a mistyped or crafted depth (a checkpoint header saying 6e15) is an error at once and
+  // not minutes of building: the deepest published CIFAR ResNets have 1001 and 1202 layers.
+  const depth = checkInt(op, 'depth', options.depth, 1, MAX_CIFAR_DEPTH);
   const per = bottleneck ? 9 : 6;
-  const depth = checkInt('resnetCifarParameterCount', 'depth', options.depth, per + 2, MAX_CIFAR_DEPTH);
-  if ((depth - 2) % per !== 0) throw rangeError('resnetCifarParameterCount', 'depth', `a depth of the form ${validDepths(bottleneck)}`, depth);
-  const width = checkInt('resnetCifarParameterCount', 'width', options.width ?? 1, 1, 64);
-  const classes = checkInt('resnetCifarParameterCount', 'classes', options.classes ?? 10, 1);
-  return cifarParameterCount((depth - 2) / per, 16 * width, bottleneck, classes);
+  if ((depth - 2) % per !== 0 || depth < per + 2) {
+    throw rangeError(op, 'depth', `a depth of the form ${validDepths(bottleneck)} for ${bottleneck ? 'ResNet-B (bottleneck) units' : 'basic units'}`, depth);
+  }
+  return { depth, bottleneck, classes, width, n: (depth - 2) / per, c0: 16 * width };
 }
 
 function cifarParameterCount(n: number, c0: number, bottleneck: boolean, classes: number): number {
@@ -214,22 +224,10 @@ function validDepths(bottleneck: boolean): string {
  * linear classifier; parameter-free shortcuts (option A), so ResNet-110 has about 1.7M parameters.
  */
 export function resnetCifar(options: ResNetCifarOptions): Sequential {
-  const { depth } = options;
   const layout = checkOneOf('resnetCifar', 'layout', options.layout ?? 'relu-ic-conv', LAYOUTS);
-  const bottleneck = options.bottleneck ?? false;
-  const classes = checkInt('resnetCifar', 'classes', options.classes ?? 10, 1);
-  const width = checkInt('resnetCifar', 'width', options.width ?? 1, 1, 64);
   const dropRate = checkNumber('resnetCifar', 'dropRate', options.dropRate ?? (layout === 'baseline' ? 0 : 0.05));
   if (dropRate < 0 || dropRate >= 1) throw rangeError('resnetCifar', 'dropRate', 'a number in [0, 1)', dropRate);
-  // A bound, so that a mistyped or crafted depth (a checkpoint header saying 6e15) is an error at once and
-  // not minutes of building: the deepest published CIFAR ResNets have 1001 and 1202 layers.
-  checkInt('resnetCifar', 'depth', depth, 1, MAX_CIFAR_DEPTH);
-  const per = bottleneck ? 9 : 6;
-  if ((depth - 2) % per !== 0 || depth < per + 2) {
-    throw rangeError('resnetCifar', 'depth', `a depth of the form ${validDepths(bottleneck)} for ${bottleneck ? 'ResNet-B (bottleneck) units' : 'basic units'}`, depth);
-  }
-  const n = (depth - 2) / per;
-  const c0 = 16 * width;
+  const { depth, bottleneck, classes, width, n, c0 } = cifarShape('resnetCifar', options);
   // Count before building: a network whose weights alone exceed this machine's memory is an error at once.
   const count = cifarParameterCount(n, c0, bottleneck, classes);
   if (count * 4 > os.totalmem()) {
