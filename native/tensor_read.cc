@@ -48,6 +48,8 @@ void copyToHost(const at::Tensor& t, void* dst) {
 Napi::Value ToArray(const Napi::CallbackInfo& info) {
   return guard(info, "toArray", [&]() -> Napi::Value {
     const at::Tensor& t = argTensor(info, 0, "self");
+    // A training step in flight may be writing it: a copy now would mix old and new values.
+    checkNotInFlight(info.Env(), storageKey(t), "tensor 'self'", false);
     Napi::ArrayBuffer ab = hostBuffer(info.Env(), t);
     copyToHost(t, ab.Data());
     return typedArrayOver(info.Env(), ab, static_cast<size_t>(t.numel()), hostType(t));
@@ -81,6 +83,7 @@ Napi::Value Data(const Napi::CallbackInfo& info) {
 Napi::Value Item(const Napi::CallbackInfo& info) {
   return guard(info, "item", [&]() -> Napi::Value {
     const at::Tensor& t = argTensor(info, 0, "self");
+    checkNotInFlight(info.Env(), storageKey(t), "tensor 'self'", false);
     if (t.numel() != 1)
       throw ArgRangeError("item() needs a tensor with exactly one element, got shape [" + c10::Join(", ", t.sizes()) + "] (" + std::to_string(t.numel()) + " elements)");
     at::Scalar s = t.item();

@@ -550,12 +550,17 @@ describe('a module used by a native call in flight (issue 9)', () => {
           expect(() => opt.step()).toThrow(/in use by trainStep in flight/);
           expect(() => opt.dispose()).toThrow(/in use by trainStep in flight/);
           expect(() => tidy(() => m.parameters()[0].add_(1))).toThrow(/in use by trainStep in flight/);
+          // reading back what the step writes would mix old and new values: refused (as data() is)
+          expect(() => tidy(() => m.parameters()[0].toArray())).toThrow(/tensor 'self' is in use by trainStep in flight/);
+          expect(() => tidy(() => m.parameters()[0].toNested())).toThrow(/tensor 'self' is in use by trainStep in flight/);
+          expect(() => tidy(() => m.parameters()[0].data())).toThrow(/in use by trainStep in flight/);
           expect(() => trainer.dispose()).toThrow(/in use by trainStep in flight/);
           const r = await p;
           r.loss.dispose();
           r.correct.dispose();
         }
         tidy(() => m.forward(x)); // usable again
+        expect(tidy(() => m.parameters()[0].toArray()).length).toBeGreaterThan(0);
       } finally {
         x.dispose();
         y.dispose();
