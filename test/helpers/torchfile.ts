@@ -1,34 +1,9 @@
 // Helpers for the PyTorch-file tests: a tiny pickle assembler for crafted files, a torch.save-shaped zip
-// around it, and a runner for /usr/bin/python3 with torch.
-import { spawn, spawnSync } from 'child_process';
-import * as fs from 'fs';
+// around it; Python (/usr/bin/python3 with torch) runs through test/helpers/torchpy.ts.
 import { zipStream } from '../../lib/io/zip';
 
-export const PYTHON = '/usr/bin/python3';
-export const hasTorch = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-
-/** Runs Python code (with torch); returns stdout, throws with stderr on failure. */
-export function py(code: string): string {
-  const p = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (p.status !== 0) throw new Error(`python failed: ${p.stderr}`);
-  return p.stdout;
-}
-
-/**
- * `py` without blocking the event loop (importing torch takes seconds, more on a loaded machine, and a test
- * worker blocked for a minute misses its own RPC deadlines).
- */
-export function pyAsync(code: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, ['-c', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => err.push(d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`python failed: ${Buffer.concat(err).toString('utf8')}`))));
-  });
-}
+// Python runs through the one helper of the PyTorch comparison tests.
+export { hasTorch, PYTHON, py as pyAsync } from './torchpy';
 
 type Part = number | number[] | Uint8Array | string;
 
