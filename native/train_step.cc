@@ -383,7 +383,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     markModule(marks, *s->module(), true);
     marks.add(storageKey(x), "tensor 'input'", false);
     marks.add(storageKey(y), "tensor 'target'", false);
-    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, x, y] { return s->run(x, y); }, stepResult);
+    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, x, y] { return s->run(x, y); }, stepResult, &trainingThread());
   });
 }
 
@@ -400,7 +400,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     markStep(marks, *s);
     marks.add(storageKey(logits), "tensor 'logits'", false);
     marks.add(storageKey(y), "tensor 'target'", false);
-    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, logits, y] { return s->backward(logits, y); }, stepResult);
+    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, logits, y] { return s->backward(logits, y); }, stepResult, &trainingThread());
   });
 }
 
@@ -470,7 +470,7 @@ Napi::Value Eval(const Napi::CallbackInfo& info) {
                           }
                           return evalTotals(logits, y, k);
                         },
-                        evalResult);
+                        evalResult, &trainingThread());
   });
 }
 
@@ -483,7 +483,7 @@ Napi::Value EvalLogits(const Napi::CallbackInfo& info) {
     InUse marks(info.Env(), "evalStep");
     marks.add(storageKey(logits), "tensor 'logits'", false);
     marks.add(storageKey(y), "tensor 'target'", false);
-    return queuePromise(info.Env(), "evalStep", false, std::move(marks), [logits, y, k] { return evalTotals(logits.detach(), y, k); }, evalResult);
+    return queuePromise(info.Env(), "evalStep", false, std::move(marks), [logits, y, k] { return evalTotals(logits.detach(), y, k); }, evalResult, &trainingThread());
   });
 }
 

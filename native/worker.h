@@ -10,7 +10,12 @@
 //                       [](Napi::Env env, at::Tensor& y) { return TensorHandle::Wrap(env, y); });  // JS thread
 #pragma once
 #include <ATen/ATen.h>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include "errors.h"
@@ -24,16 +29,76 @@ namespace ictorch {
 // (runtime.cc: at::set_num_threads also rebuilds a thread pool, so it is not called on every task).
 void applyIntraOpThreads();
 
+// One thread that runs jobs in order; runAndWait blocks the caller until its job is done and rethrows its
+// exception. Why: the training and evaluation steps of a run follow one another, and on libuv's pool each
+// landed on whichever of its threads was free. Every such thread keeps its own OpenMP team and its own warm
+// per-thread allocations, so hopping between four of them cost a CPU ResNet-20 training step (batch 128)
+// 1.75x its time with UV_THREADPOOL_SIZE=1 and 12,000-15,000 page faults per step (bench/RESULTS.md). Steps
+// queued here always run on the same thread; the libuv thread that queued one waits for it (one per step in
+// flight). forwardAsync and data() stay on libuv's pool, so a service's concurrent requests run in parallel.
+class SerialExecutor {
+ public:
+  void runAndWait(const std::function<void()>& job) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool finished = false;
+    std::exception_ptr error;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+      jobs_.push_back([&] {
+        try {
+          job();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        std::lock_guard<std::mutex> l(m);
+        finished = true;
+        cv.notify_one();
+      });
+    }
+    cv_.notify_one();
+    std::unique_lock<std::mutex> l(m);
+    cv.wait(l, [&] { return finished; });
+    if (error) std::rethrow_exception(error);
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return !jobs_.empty(); });
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::thread thread_;
+};
+
+// The process's training thread (trainStep, evalStep). Never destroyed: the process may exit while it waits.
+inline SerialExecutor& trainingThread() {
+  static SerialExecutor* executor = new SerialExecutor();
+  return *executor;
+}
+
 template <class Result>
 class PromiseWorker final : public Napi::AsyncWorker {
  public:
   using Work = std::function<Result()>;
   using Resolve = std::function<Napi::Value(Napi::Env, Result&)>;
 
-  PromiseWorker(Napi::Env env, std::string op, bool grad, InUse marks, Work work, Resolve resolve)
+  PromiseWorker(Napi::Env env, std::string op, bool grad, InUse marks, Work work, Resolve resolve, SerialExecutor* on)
       : Napi::AsyncWorker(env, ("ictorch." + op).c_str()),
         op_(std::move(op)),
         grad_(grad),
+        on_(on),
         marks_(std::move(marks)),
         work_(std::move(work)),
         resolve_(std::move(resolve)),
@@ -42,11 +107,13 @@ class PromiseWorker final : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    error_ = capture([&] {
+    // Grad mode and the intra-op thread count are thread-local: set on the thread that runs the work.
+    auto body = [&] {
       applyIntraOpThreads();
       at::AutoGradMode mode(grad_);
       result_ = work_();
-    });
+    };
+    error_ = capture([&] { on_ ? on_->runAndWait(body) : body(); });
     work_ = nullptr;  // the inputs it captured are freed here, off the JS thread
   }
 
@@ -71,6 +138,7 @@ class PromiseWorker final : public Napi::AsyncWorker {
  private:
   std::string op_;
   bool grad_;
+  SerialExecutor* on_;
   InUse marks_;
   Work work_;
   Resolve resolve_;
@@ -80,12 +148,13 @@ class PromiseWorker final : public Napi::AsyncWorker {
 };
 
 // Marks what the call uses (marks.take() throws, synchronously, if something is busy), queues `work` on a
-// worker thread and returns the promise that `resolve` (run on the JS thread) settles.
+// worker thread (on the executor `on` when given) and returns the promise that `resolve` (run on the JS
+// thread) settles.
 template <class WorkFn, class ResolveFn>
-Napi::Promise queuePromise(Napi::Env env, std::string op, bool grad, InUse marks, WorkFn&& work, ResolveFn&& resolve) {
+Napi::Promise queuePromise(Napi::Env env, std::string op, bool grad, InUse marks, WorkFn&& work, ResolveFn&& resolve, SerialExecutor* on = nullptr) {
   using Result = std::decay_t<std::invoke_result_t<WorkFn>>;
   marks.take();
-  auto* w = new PromiseWorker<Result>(env, std::move(op), grad, std::move(marks), std::forward<WorkFn>(work), std::forward<ResolveFn>(resolve));
+  auto* w = new PromiseWorker<Result>(env, std::move(op), grad, std::move(marks), std::forward<WorkFn>(work), std::forward<ResolveFn>(resolve), on);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

@@ -198,4 +198,29 @@ describe('worker_threads', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ added: 4, numThreads: 1 });
   });
+
+  // Training steps run on one thread of their own, not on whichever libuv thread is free: each of those keeps an
+  // OpenMP team and warm allocations of its own, and hopping between them cost a CPU step 1.75x its time
+  // (bench/RESULTS.md). Observed as threads: 12 steps add libuv's 4, the training thread and its one OpenMP
+  // worker (2 intra-op threads), not an OpenMP worker per libuv thread.
+  it.skipIf(process.platform !== 'linux' || require('os').availableParallelism() < 2)('training steps run on one thread: 12 steps add one OpenMP team, not one per libuv thread', () => {
+    const dist = path.resolve(__dirname, '..', 'dist', 'index.js');
+    const script = `
+      const fs = require('fs');
+      const torch = require(${JSON.stringify(dist)});
+      const threads = () => fs.readdirSync('/proc/self/task').length;
+      const m = torch.resnetCifar({ depth: 8, layout: 'baseline' });
+      const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.01 }));
+      const x = torch.randn([16, 3, 16, 16]);
+      const y = torch.randint(0, 10, [16]);
+      (async () => {
+        const before = threads();
+        for (let i = 0; i < 12; i++) { const r = await t.step(x, y); r.loss.dispose(); r.correct.dispose(); }
+        console.log(JSON.stringify({ added: threads() - before }));
+      })().catch((e) => { console.error(e); process.exit(3); });
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, UV_THREADPOOL_SIZE: '4', ICTORCH_NUM_THREADS: '2' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ added: 4 + 1 + 1 });
+  });
 });
