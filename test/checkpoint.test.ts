@@ -10,6 +10,7 @@ import type { DType } from '../lib/dtype';
 import { cuda, manualSeed, memory, rngState, setRngState } from '../lib/runtime';
 import { loadStateDict } from '../lib/serialize';
 import { Tensor } from '../lib/tensor';
+import { tensorsIn } from './helpers/torchfile';
 import { disposeCheckpoint, exportWeights, loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT_VERSION, type Checkpoint } from '../lib/train/io';
 import { load, save } from '../lib/io/torchfile';
 import * as py from '../lib/io/pyvalue';
@@ -101,14 +102,6 @@ function dispose(c: Checkpoint): void {
   disposeCheckpoint(c);
 }
 
-/** Every tensor in a loaded value. */
-function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {
-  if (v instanceof Tensor) out.push(v);
-  else if (Array.isArray(v)) v.forEach((x) => tensorsIn(x, out));
-  else if (v instanceof Map) v.forEach((x) => tensorsIn(x, out));
-  else if (v !== null && typeof v === 'object') Object.values(v).forEach((x) => tensorsIn(x, out));
-  return out;
-}
 
 /** Loads the file's dict, lets `edit` change it and writes it back, as another (Python) writer could. */
 function rewrite(file: string, edit: (ck: Record<string, any>) => void): void {

@@ -15,21 +15,13 @@ import { crc32, crc32Js, ZipReader, zipStream } from '../lib/io/zip';
 import { memory } from '../lib/runtime';
 import { loadStateDict, saveStateDict } from '../lib/serialize';
 import { Tensor } from '../lib/tensor';
-import { bytes, dict, f32, global, hasTorch, int, OP, pkl, pyAsync as python, str, tensorCall, torchZip, tup } from './helpers/torchfile';
+import { bytes, dict, f32, global, hasTorch, int, OP, pkl, pyAsync as python, str, tensorCall, tensorsIn, torchZip, tup } from './helpers/torchfile';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-torchfile-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let counter = 0;
 const fresh = (name = 'f.pt'): string => path.join(tmp, `${counter++}-${name}`);
 
-/** Every tensor in a loaded value. */
-function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {
-  if (v instanceof Tensor) out.push(v);
-  else if (Array.isArray(v)) v.forEach((x) => tensorsIn(x, out));
-  else if (v instanceof Map) v.forEach((x) => tensorsIn(x, out));
-  else if (v !== null && typeof v === 'object') Object.values(v).forEach((x) => tensorsIn(x, out));
-  return out;
-}
 const disposeAll = (v: unknown): void => tensorsIn(v).forEach((t) => t.dispose());
 
 /** A tensor's dtype, shape and bytes (float16/bfloat16 widened to float32, bool as 0/1 bytes), as Python's `desc` below. */

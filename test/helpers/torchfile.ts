@@ -1,9 +1,19 @@
 // Helpers for the PyTorch-file tests: a tiny pickle assembler for crafted files, a torch.save-shaped zip
 // around it; Python (/usr/bin/python3 with torch) runs through test/helpers/torchpy.ts.
 import { zipStream } from '../../lib/io/zip';
+import { Tensor } from '../../lib/tensor';
 
 // Python runs through the one helper of the PyTorch comparison tests.
 export { hasTorch, PYTHON, py as pyAsync } from './torchpy';
+
+/** Every tensor in a loaded value. */
+export function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {
+  if (v instanceof Tensor) out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => tensorsIn(x, out));
+  else if (v instanceof Map) v.forEach((x) => tensorsIn(x, out));
+  else if (v !== null && typeof v === 'object') Object.values(v).forEach((x) => tensorsIn(x, out));
+  return out;
+}
 
 type Part = number | number[] | Uint8Array | string;
 
