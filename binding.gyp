@@ -17,7 +17,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1", "<!@(node scripts/find-libjpeg.js --gyp-defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fopenmp-simd", "-Wno-unused-parameter"]
+      "cflags_cc": ["<!(node scripts/find-libtorch.js --gyp-cxx-std)", "-fexceptions", "-frtti", "-O3", "-fopenmp-simd", "-Wno-unused-parameter"]
     }
   ]
 }

@@ -77,19 +77,25 @@ incs=(-Inative -I"$addon_inc" -I"$node_inc" -I"$work/stubs" -I"$prefix/include" 
 defs=(-DICTORCH_WITH_CUDA=1 -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED)
 
 status=0
+# nvcc at the standard of the build (17 with LibTorch up to 2.11: 1.13's headers are not C++20 code for nvcc's
+# front end); the host files at both standards the build can use (20 for LibTorch 2.12 and later).
+nvcc_std=$(node -p "require('./$info').cxxStandard || 17")
 for cu in $(grep '\.cu$' native/sources.txt); do
-  if "$nvcc" -std=c++17 -arch=sm_90 --expt-relaxed-constexpr "${defs[@]}" "${incs[@]}" -c "$cu" -o "$work/out.o" 2>"$work/log"; then
-    echo "check-cuda: $cu compiles (nvcc, sm_90)"
-    grep -v 'Wdeprecated' "$work/log" | grep -iE 'warning|remark' | head -20 || true
+  if "$nvcc" -std=c++"$nvcc_std" -arch=sm_90 --expt-relaxed-constexpr "${defs[@]}" "${incs[@]}" -c "$cu" -o "$work/out.o" 2>"$work/log"; then
+    echo "check-cuda: $cu compiles (nvcc, sm_90, C++$nvcc_std)"
+    { grep -v 'Wdeprecated' "$work/log" | grep -iE 'warning|remark' | head -20; } || true
   else
-    grep -v 'Wdeprecated' "$work/log" | head -40; echo "check-cuda: $cu failed to compile" >&2; status=1
+    { grep -v 'Wdeprecated' "$work/log" | head -40; } || true
+    echo "check-cuda: $cu failed to compile (C++$nvcc_std)" >&2; status=1
   fi
 done
-for cc in $(grep -l 'ICTORCH_WITH_CUDA' $(grep '\.cc$' native/sources.txt)); do
-  if "${CXX:-g++}" -std=c++17 -fsyntax-only "${defs[@]}" "${incs[@]}" "$cc" 2>"$work/log"; then
-    echo "check-cuda: $cc compiles with ICTORCH_WITH_CUDA"
-  else
-    head -40 "$work/log"; echo "check-cuda: $cc failed to compile with ICTORCH_WITH_CUDA" >&2; status=1
-  fi
+for std in 17 20; do
+  for cc in $(grep -l 'ICTORCH_WITH_CUDA' $(grep '\.cc$' native/sources.txt)); do
+    if "${CXX:-g++}" -std=c++"$std" -fsyntax-only "${defs[@]}" "${incs[@]}" "$cc" 2>"$work/log"; then
+      echo "check-cuda: $cc compiles with ICTORCH_WITH_CUDA (C++$std)"
+    else
+      head -40 "$work/log"; echo "check-cuda: $cc failed to compile with ICTORCH_WITH_CUDA (C++$std)" >&2; status=1
+    fi
+  done
 done
 exit $status

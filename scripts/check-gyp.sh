@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proves binding.gyp still builds the addon: node-gyp builds it in a scratch copy of the sources (node-gyp
+# Proves binding.gyp still builds the addon, as C++20: node-gyp builds it in a scratch copy of the sources (node-gyp
 # always writes ./build, which cmake-js owns here), then a smoke test loads that binary via ICTORCH_ADDON.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,9 @@ gyp="$root/node_modules/node-gyp/bin/node-gyp.js"
 nodedir=${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}
 args=()
 [ -n "$nodedir" ] && [ "$nodedir" != "undefined" ] && [ -d "$nodedir/include/node" ] && args+=("--nodedir=$nodedir")
-(cd "$work" && CXX="${CXX:-g++}" node "$gyp" rebuild "${args[@]}" -j "$(nproc)" >"$work/gyp.log" 2>&1) || { tail -40 "$work/gyp.log"; echo "check-gyp: node-gyp build failed" >&2; exit 1; }
+# As C++20 (what LibTorch 2.12 and later need; the cmake-js build uses the standard of the LibTorch it finds,
+# C++17 for 1.13): so CI builds the same sources both ways.
+(cd "$work" && CXX="${CXX:-g++}" ICTORCH_CXX_STANDARD=${ICTORCH_CXX_STANDARD:-20} node "$gyp" rebuild "${args[@]}" -j "$(nproc)" >"$work/gyp.log" 2>&1) || { tail -40 "$work/gyp.log"; echo "check-gyp: node-gyp build failed" >&2; exit 1; }
 ICTORCH_ADDON="$work/build/Release/ictorch.node" node -e "
 const t = require('$root/dist');
 const x = t.tensor([[1, 2], [3, 4]]);

@@ -13,7 +13,7 @@
 // Library use:  const { findLibTorch } = require('./find-libtorch');
 //               const info = await findLibTorch({ allowDownload: true, log: console.log });
 // CLI use:      node scripts/find-libtorch.js [--download] [--verbose]
-//                 [--field NAME | --gyp-include-dirs | --gyp-libraries]
+//                 [--field NAME | --gyp-include-dirs | --gyp-libraries | --gyp-cxx-std]
 // Download settings: ICTORCH_NO_DOWNLOAD (never download), ICTORCH_CACHE (default ~/.cache/ictorch),
 // ICTORCH_CUDA (cpu | 1 | a CUDA version such as 12.8 or 13.0; unset: CUDA if nvidia-smi shows a
 // GPU), ICTORCH_LIBTORCH_VERSION (pick among the pinned versions), ICTORCH_LIBTORCH_URL together
@@ -155,6 +155,25 @@ function detectCxx11Abi(torchDir) {
   return m ? m[1] === '1' : null;
 }
 
+// The C++ standard this LibTorch's headers need: 17 through 2.11; from 2.12 on they are C++20 code and
+// refuse older standards (`#error C++20 or later compatible compiler is required to use ATen.`). Read from
+// the headers' own guard where it is there (a nightly is judged by what it says), else from the version.
+// ICTORCH_CXX_STANDARD (17 or 20) overrides it (CI builds the sources as C++20 against 1.13 that way).
+function detectCxxStandard(info, env) {
+  const override = env.ICTORCH_CXX_STANDARD;
+  if (override !== undefined && override !== '') {
+    if (override !== '17' && override !== '20') throw new Error(`ICTORCH_CXX_STANDARD is "${override}"; expected 17 or 20.`);
+    return Number(override);
+  }
+  const includeDir = info.includeDirs[0];
+  for (const header of [['ATen', 'ATen.h'], ['c10', 'util', 'C++17.h']]) {
+    const text = readText(path.join(includeDir, ...header));
+    if (text && /__cplusplus\s*<\s*202002L/.test(text)) return 20;
+  }
+  const m = /^(\d+)\.(\d+)/.exec(info.version || '');
+  return m && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 12)) ? 20 : 17;
+}
+
 // Given the directory holding TorchConfig.cmake, works out the install layout:
 // <root>/share/cmake/Torch (official archive, pip wheel), <root>/lib/<triplet>/cmake/Torch
 // (Debian), <root>/lib(64)/cmake/Torch. Returns { root, libDir }.
@@ -201,6 +220,7 @@ function describe(source, torchDir, extra = {}) {
   const libDir = extra.libDir || layout.libDir;
   const version = extra.version !== undefined ? extra.version : detectVersion(root, torchDir);
   const cuda = extra.cuda !== undefined ? extra.cuda : detectCuda(libDir, version);
+  const includeDir = path.join(root, 'include');
   return {
     source,
     cmakePrefixPath: extra.cmakePrefixPath || path.dirname(torchDir),
@@ -210,7 +230,7 @@ function describe(source, torchDir, extra = {}) {
     version: version || null,
     cuda,
     cxx11Abi: detectCxx11Abi(torchDir),
-    includeDirs: [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')],
+    includeDirs: [includeDir, path.join(includeDir, 'torch', 'csrc', 'api', 'include')],
   };
 }
 
@@ -608,11 +628,18 @@ function waysToProvide() {
 
 /**
  * Finds LibTorch. Resolves to { source, cmakePrefixPath, libDir, root, version, cuda, torchDir,
- * cxx11Abi, includeDirs, attempts }, or rejects with an Error listing every attempt.
- * options: env (default process.env), log (function), allowDownload (default false), cacheDir,
+ * cxx11Abi, cxxStandard, includeDirs, attempts }, or rejects with an Error listing every attempt.
+ * options: env (default process.env: LIBTORCH, Torch_DIR, ..., ICTORCH_CXX_STANDARD), log (function),
+ * allowDownload (default false), cacheDir,
  * and for tests: pythonCandidates, systemCandidates, pythonTimeoutMs, detectDriver.
  */
 async function findLibTorch(options = {}) {
+  const info = await search(options);
+  info.cxxStandard = detectCxxStandard(info, options.env || process.env);
+  return info;
+}
+
+async function search(options) {
   const env = options.env || process.env;
   const log = options.log || (() => {});
   const allowDownload = Boolean(options.allowDownload);
@@ -707,6 +734,8 @@ async function cli(argv) {
       process.stdout.write(gypIncludeDirs(info) + '\n');
     } else if (has('--gyp-libraries')) {
       process.stdout.write(gypLibraries(info) + '\n');
+    } else if (has('--gyp-cxx-std')) {
+      process.stdout.write(`-std=c++${info.cxxStandard}\n`);
     } else if (fieldIndex !== -1) {
       const name = args[fieldIndex + 1];
       if (!name || !(name in info)) {

@@ -6,7 +6,7 @@
 // 2. Finds LibTorch with scripts/find-libtorch.js (downloading a pinned archive if need be).
 // 3. Builds the addon with the cmake-js from node_modules:
 //      cmake-js compile --out build --CDCMAKE_PREFIX_PATH=<prefix> --CDTorch_DIR=<dir>
-//        --CDICTORCH_LIBTORCH_LIB_DIR=<libDir> [--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache]
+//        --CDICTORCH_LIBTORCH_LIB_DIR=<libDir> --CDICTORCH_CXX_STANDARD=<17|20> [--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache]
 //        --parallel <cores> [--debug]
 //    streaming its output; when it fails, repeats the last 40 lines and explains the likely causes.
 // Environment: ICTORCH_SKIP_BUILD, ICTORCH_DEBUG, plus everything find-libtorch.js reads
@@ -39,6 +39,7 @@ function cmakeJsArgs(info, env = process.env) {
     `--CDCMAKE_PREFIX_PATH=${info.cmakePrefixPath}`,
     `--CDTorch_DIR=${info.torchDir}`,
     `--CDICTORCH_LIBTORCH_LIB_DIR=${info.libDir}`,
+    `--CDICTORCH_CXX_STANDARD=${info.cxxStandard}`,
   ];
   if (findOnPath('ccache', env)) args.push('--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache');
   const jobs = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;

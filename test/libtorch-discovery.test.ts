@@ -141,6 +141,40 @@ describe('search order', () => {
   });
 });
 
+describe('C++ standard', () => {
+  // LibTorch 2.12 and later are C++20 code whose ATen.h refuses older standards with an #error.
+  const guard = (std: string) => `#pragma once\n#if !defined(_MSC_VER) && __cplusplus < ${std}\n#error C++ too old\n#endif\n`;
+
+  it('is 17 up to LibTorch 2.11 and 20 from 2.12 on, by version', async () => {
+    const expected: Record<string, number> = { '1.13.1': 17, '2.11.0+cu130': 17, '2.12.0+cpu': 20, '2.15.0+cu130': 20, '3.0.0': 20 };
+    for (const [version, std] of Object.entries(expected)) {
+      const root = path.join(tmp, 'std', version);
+      fakeLibTorch(root, { version });
+      const info = await finder.findLibTorch(isolated({ LIBTORCH: root }));
+      expect([version, info.cxxStandard]).toEqual([version, std]);
+    }
+  });
+
+  it("follows the guard in the headers over the version (a nightly says what it needs)", async () => {
+    const root = path.join(tmp, 'std', 'nightly');
+    fakeLibTorch(root, { version: '2.11.0.dev20260801+cpu' });
+    fs.mkdirSync(path.join(root, 'include', 'ATen'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'include', 'ATen', 'ATen.h'), guard('201703L'));
+    expect((await finder.findLibTorch(isolated({ LIBTORCH: root }))).cxxStandard).toBe(17);
+    fs.writeFileSync(path.join(root, 'include', 'ATen', 'ATen.h'), guard('202002L'));
+    expect((await finder.findLibTorch(isolated({ LIBTORCH: root }))).cxxStandard).toBe(20);
+  });
+
+  it('takes ICTORCH_CXX_STANDARD as 17 or 20 and refuses anything else', async () => {
+    const root = path.join(tmp, 'std', 'override');
+    fakeLibTorch(root, { version: '2.11.0+cpu' });
+    expect((await finder.findLibTorch(isolated({ LIBTORCH: root, ICTORCH_CXX_STANDARD: '20' }))).cxxStandard).toBe(20);
+    await expect(finder.findLibTorch(isolated({ LIBTORCH: root, ICTORCH_CXX_STANDARD: '14' }))).rejects.toThrow(
+      'ICTORCH_CXX_STANDARD is "14"; expected 17 or 20.'
+    );
+  });
+});
+
 describe('failure message', () => {
   it('lists every attempt with its reason, then the ways to provide LibTorch', async () => {
     const missing = path.join(tmp, 'nowhere');
@@ -196,6 +230,7 @@ describe('this machine', () => {
       expect(info.root).toBe('/usr');
       expect(info.libDir).toBe('/usr/lib/x86_64-linux-gnu');
       expect(info.cuda).toBe(false);
+      expect(info.cxxStandard).toBe(17);
       expect(finder.gypIncludeDirs(info)).toBe('/usr/include /usr/include/torch/csrc/api/include');
       expect(finder.gypLibraries(info)).toBe(
         '-L/usr/lib/x86_64-linux-gnu -Wl,-rpath,/usr/lib/x86_64-linux-gnu -ltorch -ltorch_cpu -lc10'
