@@ -20,16 +20,16 @@ Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value RequiresGrad(const Napi::CallbackInfo& info) {
-  return guard(info, "requiresGrad", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argTensor(info, 0, "self").requires_grad()); });
+  return guard(info, "requiresGrad", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argTensorMeta(info, 0, "self").requires_grad()); });
 }
 
 Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
-  return guard(info, "isLeaf", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argTensor(info, 0, "self").is_leaf()); });
+  return guard(info, "isLeaf", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argTensorMeta(info, 0, "self").is_leaf()); });
 }
 
 Napi::Value GradFn(const Napi::CallbackInfo& info) {
   return guard(info, "gradFn", [&]() -> Napi::Value {
-    const auto& fn = argTensor(info, 0, "self").grad_fn();
+    const auto& fn = argTensorMeta(info, 0, "self").grad_fn();
     if (!fn) return info.Env().Null();
     return Napi::String::New(info.Env(), fn->name());
   });

@@ -60,6 +60,11 @@ TensorHandle::~TensorHandle() {
 }
 
 const at::Tensor& TensorHandle::tensor(const char* argName) const {
+  checkIdle(std::string("tensor '") + argName + "'", false);
+  return tensor_;
+}
+
+const at::Tensor& TensorHandle::meta(const char* argName) const {
   checkLive(std::string("tensor '") + argName + "'");
   return tensor_;
 }
@@ -99,6 +104,8 @@ TensorHandle* argTensorHandle(const Napi::CallbackInfo& info, size_t i, const ch
 }
 
 const at::Tensor& argTensor(const Napi::CallbackInfo& info, size_t i, const char* name) { return argTensorHandle(info, i, name)->tensor(name); }
+
+const at::Tensor& argTensorMeta(const Napi::CallbackInfo& info, size_t i, const char* name) { return argTensorHandle(info, i, name)->meta(name); }
 
 const at::Tensor& argMutableTensor(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return argTensorHandle(info, i, name)->mutableTensor(name);

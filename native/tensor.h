@@ -23,8 +23,13 @@ class TensorHandle : public Handle<TensorHandle> {
   explicit TensorHandle(const Napi::CallbackInfo& info);
   ~TensorHandle() override;
 
-  // The tensor, for reading; throws if disposed.
+  // The tensor, for reading its values; throws if disposed, and an InUseError while a native call in flight
+  // writes its storage (a training step updating a parameter: the values would be a mix of old and new, and
+  // the step may be replacing the parameter's .grad under the reader).
   const at::Tensor& tensor(const char* argName) const;
+  // The tensor, for its metadata only (shape, dtype, device, requiresGrad, ...), which no call in flight
+  // changes; throws if disposed.
+  const at::Tensor& meta(const char* argName) const;
   // The tensor, for changing in place; also throws an InUseError while a native call in flight uses its storage.
   const at::Tensor& mutableTensor(const char* argName) const;
   // Re-counts the handle after its tensor's storage was replaced in place (set_data: to(), channelsLast()).
@@ -45,7 +50,10 @@ class TensorHandle : public Handle<TensorHandle> {
 };
 
 // ---- argument conversion (throw ArgTypeError / ArgRangeError naming the argument) ----
+// The tensor argument i, to read its values (refused while a call in flight writes it: TensorHandle::tensor).
 const at::Tensor& argTensor(const Napi::CallbackInfo& info, size_t i, const char* name);
+// The tensor argument i, for its metadata only (TensorHandle::meta).
+const at::Tensor& argTensorMeta(const Napi::CallbackInfo& info, size_t i, const char* name);
 // argTensor for an argument the call changes in place: refused while a native call in flight uses it.
 const at::Tensor& argMutableTensor(const Napi::CallbackInfo& info, size_t i, const char* name);
 TensorHandle* argTensorHandle(const Napi::CallbackInfo& info, size_t i, const char* name);

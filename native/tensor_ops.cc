@@ -307,7 +307,7 @@ Napi::Value To(const Napi::CallbackInfo& info) {
 
 // A new handle to the same tensor (shares storage and autograd identity), for keeping a value past a tidy scope.
 Napi::Value Alias(const Napi::CallbackInfo& info) {
-  return guard(info, "alias", [&]() -> Napi::Value { return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self")); });
+  return guard(info, "alias", [&]() -> Napi::Value { return TensorHandle::Wrap(info.Env(), argTensorMeta(info, 0, "self")); });
 }
 
 }  // namespace

@@ -47,9 +47,7 @@ void copyToHost(const at::Tensor& t, void* dst) {
 
 Napi::Value ToArray(const Napi::CallbackInfo& info) {
   return guard(info, "toArray", [&]() -> Napi::Value {
-    const at::Tensor& t = argTensor(info, 0, "self");
-    // A training step in flight may be writing it: a copy now would mix old and new values.
-    checkNotInFlight(info.Env(), storageKey(t), "tensor 'self'", false);
+    const at::Tensor& t = argTensor(info, 0, "self");  // refused while a training step in flight writes it
     Napi::ArrayBuffer ab = hostBuffer(info.Env(), t);
     copyToHost(t, ab.Data());
     return typedArrayOver(info.Env(), ab, static_cast<size_t>(t.numel()), hostType(t));
@@ -83,7 +81,6 @@ Napi::Value Data(const Napi::CallbackInfo& info) {
 Napi::Value Item(const Napi::CallbackInfo& info) {
   return guard(info, "item", [&]() -> Napi::Value {
     const at::Tensor& t = argTensor(info, 0, "self");
-    checkNotInFlight(info.Env(), storageKey(t), "tensor 'self'", false);
     if (t.numel() != 1)
       throw ArgRangeError("item() needs a tensor with exactly one element, got shape [" + c10::Join(", ", t.sizes()) + "] (" + std::to_string(t.numel()) + " elements)");
     at::Scalar s = t.item();
@@ -96,7 +93,7 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
 // Metadata: shape, strides, dtype, device, contiguity and memory format.
 Napi::Value Shape(const Napi::CallbackInfo& info) {
   return guard(info, "shape", [&]() -> Napi::Value {
-    const at::Tensor& t = argTensor(info, 0, "self");
+    const at::Tensor& t = argTensorMeta(info, 0, "self");
     Napi::Array a = Napi::Array::New(info.Env(), t.dim());
     for (int64_t k = 0; k < t.dim(); ++k) a.Set(static_cast<uint32_t>(k), Napi::Number::New(info.Env(), static_cast<double>(t.size(k))));
     return a;
@@ -104,28 +101,28 @@ Napi::Value Shape(const Napi::CallbackInfo& info) {
 }
 Napi::Value Strides(const Napi::CallbackInfo& info) {
   return guard(info, "strides", [&]() -> Napi::Value {
-    const at::Tensor& t = argTensor(info, 0, "self");
+    const at::Tensor& t = argTensorMeta(info, 0, "self");
     Napi::Array a = Napi::Array::New(info.Env(), t.dim());
     for (int64_t k = 0; k < t.dim(); ++k) a.Set(static_cast<uint32_t>(k), Napi::Number::New(info.Env(), static_cast<double>(t.stride(k))));
     return a;
   });
 }
 Napi::Value DType(const Napi::CallbackInfo& info) {
-  return guard(info, "dtype", [&]() -> Napi::Value { return Napi::String::New(info.Env(), dtypeName(argTensor(info, 0, "self").scalar_type())); });
+  return guard(info, "dtype", [&]() -> Napi::Value { return Napi::String::New(info.Env(), dtypeName(argTensorMeta(info, 0, "self").scalar_type())); });
 }
 Napi::Value Device(const Napi::CallbackInfo& info) {
-  return guard(info, "device", [&]() -> Napi::Value { return Napi::String::New(info.Env(), deviceName(argTensor(info, 0, "self").device())); });
+  return guard(info, "device", [&]() -> Napi::Value { return Napi::String::New(info.Env(), deviceName(argTensorMeta(info, 0, "self").device())); });
 }
 Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
   return guard(info, "isContiguous", [&]() -> Napi::Value {
-    const at::Tensor& t = argTensor(info, 0, "self");
+    const at::Tensor& t = argTensorMeta(info, 0, "self");
     auto fmt = isNullish(info[1]) ? at::MemoryFormat::Contiguous : parseMemoryFormat(argString(info, 1, "memoryFormat"));
     return Napi::Boolean::New(info.Env(), t.is_contiguous(fmt));
   });
 }
 Napi::Value MemoryFormatOf(const Napi::CallbackInfo& info) {
   return guard(info, "memoryFormat", [&]() -> Napi::Value {
-    const at::Tensor& t = argTensor(info, 0, "self");
+    const at::Tensor& t = argTensorMeta(info, 0, "self");
     bool cl = t.dim() == 4 && t.is_contiguous(at::MemoryFormat::ChannelsLast) && !t.is_contiguous();
     return Napi::String::New(info.Env(), cl ? "channelsLast" : "contiguous");
   });

@@ -541,6 +541,7 @@ describe('a module used by a native call in flight (issue 9)', () => {
       const trainer = new Trainer(m, opt);
       const x = randn([16, 3, 16, 16]);
       const y = tensor(Array.from({ length: 16 }, (_, i) => BigInt(i % 10)));
+      const shape0 = tidy(() => m.parameters()[0].shape);
       try {
         for (let i = 0; i < 5; i++) {
           const p = trainer.step(x, y);
@@ -554,6 +555,14 @@ describe('a module used by a native call in flight (issue 9)', () => {
           expect(() => tidy(() => m.parameters()[0].toArray())).toThrow(/tensor 'self' is in use by trainStep in flight/);
           expect(() => tidy(() => m.parameters()[0].toNested())).toThrow(/tensor 'self' is in use by trainStep in flight/);
           expect(() => tidy(() => m.parameters()[0].data())).toThrow(/in use by trainStep in flight/);
+          // so are ops that read its values (as self or as another argument), and its .grad, which the step
+          // replaces under the reader
+          expect(() => tidy(() => m.parameters()[0].mul(2))).toThrow(/tensor 'self' is in use by trainStep in flight/);
+          expect(() => tidy(() => { const w = m.parameters()[0]; return ones(w.shape).add(w); })).toThrow(/tensor 'other' is in use by trainStep in flight/);
+          expect(() => tidy(() => m.parameters()[0].grad)).toThrow(/tensor 'self' is in use by trainStep in flight/);
+          // its metadata, which no step changes, stays readable
+          expect(tidy(() => m.parameters()[0].shape)).toEqual(shape0);
+          expect(tidy(() => [m.parameters()[0].dtype, m.parameters()[0].device, m.parameters()[0].requiresGrad])).toEqual(['float32', 'cpu', true]);
           expect(() => trainer.dispose()).toThrow(/in use by trainStep in flight/);
           const r = await p;
           r.loss.dispose();
@@ -561,6 +570,8 @@ describe('a module used by a native call in flight (issue 9)', () => {
         }
         tidy(() => m.forward(x)); // usable again
         expect(tidy(() => m.parameters()[0].toArray()).length).toBeGreaterThan(0);
+        expect(tidy(() => m.parameters()[0].mul(2).shape)).toEqual(shape0);
+        expect(tidy(() => m.parameters()[0].grad !== null)).toBe(true);
       } finally {
         x.dispose();
         y.dispose();
