@@ -67,7 +67,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     else if (t.numel() != 1)
       throw ArgRangeError("backward() without a gradient needs a tensor with one element, got shape [" + c10::Join(", ", t.sizes()) + "]");
     bool create = argBool(info, 3, "createGraph", false);
-    c10::optional<bool> retain;
+    compat::optional<bool> retain;
     if (!isNullish(info[2])) retain = argBool(info, 2, "retainGraph", false);
     torch::autograd::backward({t}, g.defined() ? torch::autograd::variable_list{g} : torch::autograd::variable_list{}, retain, create);
     return info.Env().Undefined();
@@ -83,7 +83,7 @@ Napi::Value AutogradGrad(const Napi::CallbackInfo& info) {
     if (!isNullish(info[2])) gradOutputs = argTensorList(info, 2, "gradOutputs");
     if (!gradOutputs.empty() && gradOutputs.size() != outputs.size())
       throw ArgRangeError("'gradOutputs' has " + std::to_string(gradOutputs.size()) + " tensors but 'outputs' has " + std::to_string(outputs.size()));
-    c10::optional<bool> retain;
+    compat::optional<bool> retain;
     if (!isNullish(info[3])) retain = argBool(info, 3, "retainGraph", false);
     bool create = argBool(info, 4, "createGraph", false);
     bool allowUnused = argBool(info, 5, "allowUnused", false);

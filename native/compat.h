@@ -22,10 +22,22 @@ inline std::string errorMessage(const c10::Error& e) {
   return msg;
 }
 
-// std::optional (our argument helpers) to c10::optional (a distinct type before LibTorch 2.x, an alias after).
+// The optional that LibTorch's functions take: c10::optional, a class of its own up to 2.x's first releases,
+// then an alias of std::optional that is deprecated and slated for removal; so std::optional itself from 2.4.
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 4)
 template <typename T>
-c10::optional<T> opt(const std::optional<T>& o) {
-  return o ? c10::optional<T>(*o) : c10::optional<T>();
+using optional = std::optional<T>;
+inline constexpr std::nullopt_t nullopt = std::nullopt;
+#else
+template <typename T>
+using optional = c10::optional<T>;
+inline constexpr c10::nullopt_t nullopt = c10::nullopt;
+#endif
+
+// std::optional (our argument helpers) to compat::optional.
+template <typename T>
+optional<T> opt(const std::optional<T>& o) {
+  return o ? optional<T>(*o) : optional<T>();
 }
 
 // Standard deviation / variance with an explicit Bessel correction (the 1.13 overloads take `unbiased`).
@@ -57,7 +69,7 @@ inline void setAutocast(at::DeviceType device, bool enabled, at::ScalarType dtyp
 // that clears it, as Python's `with autocast()` does) feeds later forwards stale weights.
 class AutocastScope {
  public:
-  AutocastScope(at::DeviceType device, c10::optional<at::ScalarType> dtype) : device_(device), on_(dtype.has_value()) {
+  AutocastScope(at::DeviceType device, optional<at::ScalarType> dtype) : device_(device), on_(dtype.has_value()) {
     if (on_) setAutocast(device_, true, *dtype);
   }
   ~AutocastScope() {

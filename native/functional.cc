@@ -4,6 +4,7 @@
 // mismatch; here arguments are converted, and what TS cannot see (class indices out of range) is checked.
 #include <ATen/ATen.h>
 #include <ATen/core/Reduction.h>
+#include "compat.h"
 #include "tensor.h"
 
 namespace ictorch {
@@ -13,7 +14,7 @@ at::Tensor optTensor(const Napi::CallbackInfo& info, size_t i, const char* name)
   return isNullish(info[i]) ? at::Tensor() : argTensor(info, i, name);
 }
 
-c10::optional<at::Tensor> opt(const at::Tensor& t) { return t.defined() ? c10::optional<at::Tensor>(t) : c10::nullopt; }
+compat::optional<at::Tensor> opt(const at::Tensor& t) { return t.defined() ? compat::optional<at::Tensor>(t) : compat::nullopt; }
 
 Napi::Value wrap(const Napi::CallbackInfo& info, const at::Tensor& t) { return TensorHandle::Wrap(info.Env(), t); }
 
@@ -108,7 +109,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return guard(info, log ? "logSoftmax" : "softmax", [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "input");
     int64_t dim = argInt(info, 1, "dim");
-    c10::optional<at::ScalarType> dtype = compat::opt(argOptDType(info, 2, "dtype"));
+    compat::optional<at::ScalarType> dtype = compat::opt(argOptDType(info, 2, "dtype"));
     return wrap(info, log ? at::log_softmax(x, dim, dtype) : at::softmax(x, dim, dtype));
   });
 }
@@ -131,7 +132,7 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
 Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
   return guard(info, "avgPool2d", [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "input");
-    c10::optional<int64_t> div = compat::opt(argOptInt(info, 6, "divisorOverride"));
+    compat::optional<int64_t> div = compat::opt(argOptInt(info, 6, "divisorOverride"));
     return wrap(info, at::avg_pool2d(x, argIntList(info, 1, "kernelSize"), argIntList(info, 2, "stride"), argIntList(info, 3, "padding"),
                                      argBool(info, 4, "ceilMode", false), argBool(info, 5, "countIncludePad", true), div));
   });

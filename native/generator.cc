@@ -71,8 +71,8 @@ Napi::Value GeneratorHandle::Device(const Napi::CallbackInfo& info) {
   return guard(info, "Generator.device", [&]() -> Napi::Value { return Napi::String::New(info.Env(), deviceName(generator("self").device())); });
 }
 
-c10::optional<at::Generator> optGenerator(Napi::Env env, const Napi::Value& v, const std::string& name) {
-  if (isNullish(v)) return c10::nullopt;
+compat::optional<at::Generator> optGenerator(Napi::Env env, const Napi::Value& v, const std::string& name) {
+  if (isNullish(v)) return compat::nullopt;
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(env).generatorCtor.Value()))
     throw ArgTypeError("'" + name + "' must be a Generator");
   return Napi::ObjectWrap<GeneratorHandle>::Unwrap(v.As<Napi::Object>())->generator(name.c_str());

@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
+#include "compat.h"
 #include "handle.h"
 
 namespace ictorch {
@@ -31,6 +32,6 @@ class GeneratorHandle : public Handle<GeneratorHandle> {
 };
 
 // The generator passed as `v` (a GeneratorHandle), or nullopt for null/undefined.
-c10::optional<at::Generator> optGenerator(Napi::Env env, const Napi::Value& v, const std::string& name);
+compat::optional<at::Generator> optGenerator(Napi::Env env, const Napi::Value& v, const std::string& name);
 
 }  // namespace ictorch

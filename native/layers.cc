@@ -50,7 +50,7 @@ struct JsOptions {
     if (!v.IsBoolean()) throw ArgTypeError(std::string("option '") + k + "' must be a boolean");
     return v.As<Napi::Boolean>().Value();
   }
-  c10::optional<at::Generator> generator() const { return optGenerator(o.Env(), get("generator"), "option 'generator'"); }
+  compat::optional<at::Generator> generator() const { return optGenerator(o.Env(), get("generator"), "option 'generator'"); }
 };
 
 nn::BatchNormOptions batchNormOptions(const JsOptions& o) {

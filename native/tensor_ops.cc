@@ -110,8 +110,8 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
     else if (name == "min") r = dims ? x.amin(*dims, keepdim) : x.min();
     else if (name == "argmax") r = dims ? x.argmax(single("argmax"), keepdim) : x.argmax();
     else if (name == "argmin") r = dims ? x.argmin(single("argmin"), keepdim) : x.argmin();
-    else if (name == "std") r = compat::stdDim(x, dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt, unbiased, keepdim);
-    else if (name == "var") r = compat::varDim(x, dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt, unbiased, keepdim);
+    else if (name == "std") r = compat::stdDim(x, dims ? at::OptionalIntArrayRef(*dims) : compat::nullopt, unbiased, keepdim);
+    else if (name == "var") r = compat::varDim(x, dims ? at::OptionalIntArrayRef(*dims) : compat::nullopt, unbiased, keepdim);
     else if (name == "all") r = dims ? x.all(single("all"), keepdim) : x.all();
     else if (name == "any") r = dims ? x.any(single("any"), keepdim) : x.any();
     else if (name == "norm") r = dims ? at::norm(x, 2, *dims, keepdim) : x.norm();
@@ -173,9 +173,9 @@ std::vector<at::indexing::TensorIndex> argIndices(const Napi::CallbackInfo& info
       out.emplace_back(Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>())->tensor(name.c_str()));
     } else if (v.IsObject()) {
       Napi::Object o = v.As<Napi::Object>();
-      auto field = [&](const char* f) -> c10::optional<int64_t> {  // 2.x converts to optional<SymInt>
+      auto field = [&](const char* f) -> compat::optional<int64_t> {  // 2.x converts to optional<SymInt>
         Napi::Value fv = o.Get(f);
-        if (fv.IsUndefined() || fv.IsNull()) return c10::nullopt;
+        if (fv.IsUndefined() || fv.IsNull()) return compat::nullopt;
         const double d = fv.IsNumber() ? fv.As<Napi::Number>().DoubleValue() : NAN;
         if (!std::isfinite(d) || std::floor(d) != d) throw ArgTypeError("argument '" + name + "." + f + "' must be an integer");
         if (std::fabs(d) > 9007199254740991.0) throw ArgRangeError("argument '" + name + "." + f + "' is out of range: " + std::to_string(d));
@@ -279,7 +279,7 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
 Napi::Value Clamp(const Napi::CallbackInfo& info) {
   return guard(info, "clamp", [&]() -> Napi::Value {
     at::Tensor x = argTensor(info, 0, "self");
-    c10::optional<at::Scalar> lo, hi;
+    compat::optional<at::Scalar> lo, hi;
     if (!isNullish(info[1])) lo = argScalar(info, 1, "min");
     if (!isNullish(info[2])) hi = argScalar(info, 2, "max");
     if (!lo && !hi) throw ArgTypeError("at least one of 'min' and 'max' must be given");
@@ -299,7 +299,7 @@ Napi::Value To(const Napi::CallbackInfo& info) {
     auto device = argOptDevice(info, 2, "device").value_or(x.device());
     bool nonBlocking = argBool(info, 3, "nonBlocking", false);
     bool copy = argBool(info, 4, "copy", false);
-    c10::optional<at::MemoryFormat> fmt;
+    compat::optional<at::MemoryFormat> fmt;
     if (!isNullish(info[5])) fmt = parseMemoryFormat(argString(info, 5, "memoryFormat"));
     return TensorHandle::Wrap(info.Env(), x.to(device, dtype, nonBlocking, copy, fmt));
   });

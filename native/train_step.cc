@@ -29,7 +29,7 @@ namespace {
 
 struct StepOptions {
   at::Device device = at::kCPU;
-  c10::optional<at::ScalarType> amp;  // kBFloat16 or kHalf
+  compat::optional<at::ScalarType> amp;  // kBFloat16 or kHalf
   double labelSmoothing = 0;
   bool cudaGraph = true;
   bool channelsLast = false;   // 4-d inputs in channels-last memory order (the model's weights are converted by the caller)
@@ -254,7 +254,7 @@ class TrainStep {
   }
 
   std::unique_ptr<at::cuda::CUDAGraph> graph_;
-  c10::optional<c10::cuda::CUDAStream> side_;
+  compat::optional<c10::cuda::CUDAStream> side_;
   at::Tensor staticX_, staticY_, staticLoss_, staticCorrect_, lrScale_;
   double lrAtCapture_ = 1;
   std::vector<GroupOptions> captured_;  // every group's hyper-parameters at capture
@@ -455,7 +455,7 @@ Napi::Value Eval(const Napi::CallbackInfo& info) {
     at::Tensor y = argTensor(info, 2, "target");
     int64_t k = argK(info, 3);
     at::Device dev = argOptDevice(info, 4, "device").value_or(x.device());
-    c10::optional<at::ScalarType> amp;
+    compat::optional<at::ScalarType> amp;
     if (info[5].IsString()) amp = info[5].As<Napi::String>().Utf8Value() == "fp16" ? at::kHalf : at::kBFloat16;
     InUse marks(info.Env(), "evalStep");
     markModule(marks, *m, false);

@@ -7,6 +7,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <cmath>
 #include <cstring>
+#include "compat.h"
 #include "errors.h"
 #include "ic/ic_math.h"
 
@@ -186,9 +187,9 @@ bool cudaFusable(const at::Tensor& x) {
 // ---------------------------------------------------------------- autograd function for the fused paths
 
 struct ICFunction : public torch::autograd::Function<ICFunction> {
-  // Optional tensors are passed as c10::optional: Function::apply cannot record an undefined tensor.
-  static at::Tensor forward(AutogradContext* ctx, at::Tensor x, c10::optional<at::Tensor> weightOpt, c10::optional<at::Tensor> biasOpt,
-                            c10::optional<at::Tensor> runningMeanOpt, c10::optional<at::Tensor> runningVarOpt, double momentum, double eps,
+  // Optional tensors are passed as optionals: Function::apply cannot record an undefined tensor.
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor x, compat::optional<at::Tensor> weightOpt, compat::optional<at::Tensor> biasOpt,
+                            compat::optional<at::Tensor> runningMeanOpt, compat::optional<at::Tensor> runningVarOpt, double momentum, double eps,
                             double dropRate) {
     const at::Tensor weight = weightOpt.value_or(at::Tensor()), bias = biasOpt.value_or(at::Tensor());
     const at::Tensor runningMean = runningMeanOpt.value_or(at::Tensor()), runningVar = runningVarOpt.value_or(at::Tensor());
@@ -263,7 +264,7 @@ struct ICFunction : public torch::autograd::Function<ICFunction> {
                               static_cast<scalar_t>(1.0 / (1.0 - dropRate)));
       });
     }
-    auto r = at::native_batch_norm_backward(gy, x, affine ? c10::optional<at::Tensor>(weight) : c10::nullopt, c10::nullopt, c10::nullopt, mean,
+    auto r = at::native_batch_norm_backward(gy, x, affine ? compat::optional<at::Tensor>(weight) : compat::nullopt, compat::nullopt, compat::nullopt, mean,
                                             invstd, /*train=*/true, eps, {true, affine, affine});
     return {std::get<0>(r), affine ? std::get<1>(r) : at::Tensor(), affine ? std::get<2>(r) : at::Tensor(), at::Tensor(), at::Tensor(),
             at::Tensor(), at::Tensor(), at::Tensor()};
@@ -310,7 +311,7 @@ at::Tensor icLayer(const at::Tensor& x, const at::Tensor& weight, const at::Tens
                          (x.device().is_cpu() ? " (the CPU kernel takes contiguous float32/float64)" : ""));
     return icComposite(x, weight, bias, runningMean, runningVar, o);
   }
-  auto opt = [](const at::Tensor& t) { return t.defined() ? c10::optional<at::Tensor>(t) : c10::optional<at::Tensor>(); };
+  auto opt = [](const at::Tensor& t) { return t.defined() ? compat::optional<at::Tensor>(t) : compat::optional<at::Tensor>(); };
   return ICFunction::apply(x, opt(weight), opt(bias), opt(runningMean), opt(runningVar), o.momentum, o.eps, o.dropRate);
 }
 

@@ -24,6 +24,7 @@
 #else
 #include <ATen/cuda/detail/UnpackRaw.cuh>
 #endif
+#include "compat.h"
 #include "ic/ic.h"
 #include "ic/ic_fused.h"
 #include "ic/ic_math.h"
@@ -325,7 +326,7 @@ CudaForward cudaForward(const at::Tensor& x, const at::Tensor& weight, const at:
   at::Tensor w = asAcc(weight, acc), b = asAcc(bias, acc), rm = asAcc(runningMean, acc), rv = asAcc(runningVar, acc);
   at::PhiloxCudaState rng;
   {
-    auto gen = at::get_generator_or_default<at::CUDAGeneratorImpl>(c10::nullopt, at::cuda::detail::getDefaultCUDAGenerator());
+    auto gen = at::get_generator_or_default<at::CUDAGeneratorImpl>(compat::nullopt, at::cuda::detail::getDefaultCUDAGenerator());
     std::lock_guard<std::mutex> lock(gen->mutex_);
     rng = gen->philox_cuda_state(4);  // offsets of successive calls stay 4 apart, as PyTorch counts them
   }

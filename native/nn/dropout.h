@@ -1,5 +1,6 @@
 // dropout.h: Dropout, as torch::nn::Dropout; with a generator of its own when one is given.
 #pragma once
+#include "compat.h"
 #include "layer.h"
 
 namespace ictorch::nn {
@@ -21,7 +22,7 @@ struct DropoutOptions {
   explicit DropoutOptions(double p = 0.5) : p_(p) {}
   TORCH_ARG(double, p);
   // Draw masks from this generator instead of the default one (per-thread or per-model random streams).
-  TORCH_ARG(c10::optional<at::Generator>, generator) = c10::nullopt;
+  TORCH_ARG(compat::optional<at::Generator>, generator) = compat::nullopt;
 };
 
 class DropoutImpl : public Layer {

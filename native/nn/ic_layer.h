@@ -3,6 +3,7 @@
 // names them, so state dicts load into a PyTorch BatchNorm2d + Dropout pair. The op is native/ic (fused on
 // CPU and CUDA where possible).
 #pragma once
+#include "compat.h"
 #include "dropout.h"
 #include "ic/ic.h"
 #include "layer.h"
@@ -21,7 +22,7 @@ struct ICOptions {
   TORCH_ARG(int, dims) = 2;
   TORCH_ARG(ic::Impl, impl) = ic::Impl::Auto;
   // Draw dropout masks from this generator (then the composite path runs: batch_norm, then dropout).
-  TORCH_ARG(c10::optional<at::Generator>, generator) = c10::nullopt;
+  TORCH_ARG(compat::optional<at::Generator>, generator) = compat::nullopt;
 };
 
 class ICImpl : public Layer {

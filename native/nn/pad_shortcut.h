@@ -1,6 +1,7 @@
 // pad_shortcut.h: the parameter-free "option A" shortcut of He et al.'s CIFAR ResNets: subsample by `stride`
 // and pad the channels with zeros up to `outChannels`.
 #pragma once
+#include "compat.h"
 #include "layer.h"
 
 namespace ictorch::nn {
@@ -18,7 +19,7 @@ class PadShortcutImpl : public Layer {
   at::Tensor forward(const at::Tensor& x) override {
     TORCH_CHECK_VALUE(x.dim() == 4, "the padding shortcut expects (N, C, H, W), got shape ", shapeOf(x));
     const int64_t stride = options.stride();
-    at::Tensor y = stride > 1 ? x.slice(2, 0, c10::nullopt, stride).slice(3, 0, c10::nullopt, stride) : x;
+    at::Tensor y = stride > 1 ? x.slice(2, 0, compat::nullopt, stride).slice(3, 0, compat::nullopt, stride) : x;
     const int64_t extra = options.outChannels() - x.size(1);
     TORCH_CHECK_VALUE(extra >= 0, "the padding shortcut cannot shrink ", x.size(1), " channels to ", options.outChannels());
     return extra == 0 ? y : at::constant_pad_nd(y, {0, 0, 0, 0, 0, extra}, 0);

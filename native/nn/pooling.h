@@ -1,5 +1,6 @@
 // pooling.h: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d, as torch::nn's (square windows, no ceil mode).
 #pragma once
+#include "compat.h"
 #include "layer.h"
 
 namespace ictorch::nn {
@@ -32,7 +33,7 @@ class AvgPool2dImpl : public Layer {
   void reset() override {}
   at::Tensor forward(const at::Tensor& x) override {
     const auto& o = options;
-    return at::avg_pool2d(x, {o.kernelSize(), o.kernelSize()}, {o.stride(), o.stride()}, {o.padding(), o.padding()}, false, true, c10::nullopt);
+    return at::avg_pool2d(x, {o.kernelSize(), o.kernelSize()}, {o.stride(), o.stride()}, {o.padding(), o.padding()}, false, true, compat::nullopt);
   }
   const char* kind() const override { return "avgPool2d"; }
 
