@@ -99,7 +99,7 @@ inline void foreachMulTensor_(at::TensorList list, const at::Tensor& scalar) {
 // calls that CUDA deems "potentially unsafe" (cudaMalloc for a new pool segment, attribute queries in cuDNN)
 // stay legal while the step is being recorded.
 inline void beginCapture(at::cuda::CUDAGraph& graph) {
-#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 1)  // the capture-mode argument arrived in 2.1
   graph.capture_begin({0, 0}, cudaStreamCaptureModeRelaxed);
 #else
   graph.capture_begin();

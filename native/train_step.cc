@@ -223,6 +223,8 @@ class TrainStep {
       at::autocast::set_autocast_cache_enabled(false);
       try {
         compat::beginCapture(*graph_);
+        // Fault injection for the GPU test of the fall-back below (a capture that fails half-way).
+        if (const char* f = std::getenv("ICTORCH_TEST_CAPTURE_FAULT"); f && *f == '1') throw std::runtime_error("fault injected by ICTORCH_TEST_CAPTURE_FAULT");
         StepResult s = eager(staticX_, staticY_, lrScale_);
         graph_->capture_end();
         staticLoss_ = s.loss;
@@ -239,14 +241,19 @@ class TrainStep {
   // After a failure inside capture: end the capture (the stream would otherwise stay in capture mode and
   // every later launch on it fail), drop the partial graph and clear CUDA's sticky launch error.
   void abortCapture() {
-    if (graph_ && side_) {
+    auto capturing = [this] {
       cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
-      cudaStreamIsCapturing(side_->stream(), &status);
-      if (status != cudaStreamCaptureStatusNone) {
-        try {
-          graph_->capture_end();  // ends the capture and returns the allocator's pool; throws for an invalidated capture
-        } catch (const std::exception&) {
-        }
+      return cudaStreamIsCapturing(side_->stream(), &status) == cudaSuccess && status != cudaStreamCaptureStatusNone;
+    };
+    if (graph_ && side_ && capturing()) {
+      // capture_end checks that it runs on the stream the capture began on; capture()'s guard is gone by now.
+      c10::cuda::CUDAStreamGuard sg(*side_);
+      try {
+        graph_->capture_end();  // ends the capture and returns the allocator's pool
+      } catch (const std::exception&) {
+        // an invalidated capture: LibTorch threw before ending it, so end it here and drop what was recorded
+        cudaGraph_t partial = nullptr;
+        if (capturing() && cudaStreamEndCapture(side_->stream(), &partial) == cudaSuccess && partial) cudaGraphDestroy(partial);
       }
     }
     graph_.reset();

@@ -113,6 +113,37 @@ describe.skipIf(!hasCuda)('CUDA tensors', () => {
     t.dispose();
   });
 
+  it('a capture that fails half-way falls back to eager, says why once, and leaves the device able to capture again', async () => {
+    torch.manualSeed(0);
+    const m = torch.resnetCifar({ depth: 8 }).to('cuda');
+    const x = torch.randn([16, 3, 32, 32], { device: 'cuda' });
+    const y = torch.randint(0, 10, [16], { device: 'cuda' });
+    const modes: string[] = [], notes: string[] = [], losses: number[] = [];
+    process.env.ICTORCH_TEST_CAPTURE_FAULT = '1'; // read by the native step when it begins a capture
+    const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05 }), { device: 'cuda' });
+    try {
+      for (let i = 0; i < 8; i++) {
+        const r = await t.step(x, y);
+        modes.push(r.mode);
+        if (r.note) notes.push(r.note);
+        losses.push(r.loss.item());
+      }
+    } finally {
+      delete process.env.ICTORCH_TEST_CAPTURE_FAULT;
+      t.dispose();
+    }
+    expect(modes).not.toContain('graph');
+    expect(modes[modes.length - 1]).toBe('eager');
+    expect(notes).toEqual([expect.stringMatching(/CUDA graph capture failed \(.*fault injected.*\); running eager/)]);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    // The aborted capture ended on its own stream: a new step captures and replays on the same device.
+    const t2 = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05 }), { device: 'cuda' });
+    const later: string[] = [];
+    for (let i = 0; i < 8; i++) later.push((await t2.step(x, y)).mode);
+    expect(later[later.length - 1]).toBe('graph');
+    t2.dispose();
+  });
+
   it('the CUDA-graph step can be turned off: every step then runs eager', async () => {
     const m = torch.resnetCifar({ depth: 8 }).to('cuda');
     const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05 }), { device: 'cuda', cudaGraph: false });
