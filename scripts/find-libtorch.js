@@ -155,9 +155,10 @@ function detectCxx11Abi(torchDir) {
   return m ? m[1] === '1' : null;
 }
 
-// The C++ standard this LibTorch's headers need: 17 through 2.11; from 2.12 on they are C++20 code and
-// refuse older standards (`#error C++20 or later compatible compiler is required to use ATen.`). Read from
-// the headers' own guard where it is there (a nightly is judged by what it says), else from the version.
+// The C++ standard for this LibTorch's headers: 17 through 2.11, 20 from 2.12 on. PyTorch moved to C++20 in
+// 2026 and its headers now refuse older standards (`#error C++20 or later compatible compiler is required to
+// use ATen.`; reports place the first such release between 2.12 and 2.14, and the sources build as either).
+// Read from the headers' own guard where it is there (a nightly is judged by what it says), else the version.
 // ICTORCH_CXX_STANDARD (17 or 20) overrides it (CI builds the sources as C++20 against 1.13 that way).
 function detectCxxStandard(info, env) {
   const override = env.ICTORCH_CXX_STANDARD;
