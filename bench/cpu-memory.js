@@ -9,6 +9,7 @@
 //
 //   node bench/cpu-memory.js <baseline|relu-ic-conv>
 //   BENCH_STEPS=20 BENCH_WARMUP=3 BENCH_BATCH=128 BENCH_DEPTH=20 BENCH_MODE=trainer node bench/cpu-memory.js baseline
+// BENCH_AMP=bf16: the step under bf16 autocast (bench/cpu-memory.py does the same with torch.autocast).
 'use strict';
 const { PerformanceObserver } = require('perf_hooks');
 const torch = require('../dist');
@@ -26,6 +27,9 @@ const WARMUP = int('BENCH_WARMUP', 3);
 const BATCH = int('BENCH_BATCH', 128);
 const DEPTH = int('BENCH_DEPTH', 20);
 const MODE = process.env.BENCH_MODE || 'trainer';
+const AMP = process.env.BENCH_AMP || null;
+if (AMP !== null && AMP !== 'bf16') throw new Error(`BENCH_AMP must be bf16 or unset, got ${AMP}`);
+if (AMP && MODE !== 'trainer') throw new Error('BENCH_AMP needs BENCH_MODE=trainer');
 if (!['trainer', 'js'].includes(MODE)) throw new Error(`BENCH_MODE must be trainer or js, got ${MODE}`);
 if (!['baseline', 'relu-ic-conv'].includes(layout)) throw new Error(`layout must be baseline or relu-ic-conv, got ${layout}`);
 
@@ -39,7 +43,7 @@ async function main() {
   model.train();
   const groups = torch.paramGroups(model);
   const opt = new torch.SGD(groups, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
-  const trainer = MODE === 'trainer' ? new torch.Trainer(model, opt, { device: 'cpu' }) : null;
+  const trainer = MODE === 'trainer' ? new torch.Trainer(model, opt, { device: 'cpu', amp: AMP }) : null;
   torch.manualSeed(1);
   const x = torch.randn([BATCH, 3, 32, 32]);
   const y = torch.randint(0, 10, [BATCH]);
@@ -83,6 +87,7 @@ async function main() {
   const out = {
     framework: 'ictorch',
     mode: MODE,
+    amp: AMP,
     layout,
     depth: DEPTH,
     batch: BATCH,

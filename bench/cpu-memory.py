@@ -2,7 +2,7 @@
 """bench/cpu-memory.py: one PyTorch process of the paired CPU benchmark (bench/cpu-memory.sh runs it alternately
 with bench/cpu-memory.js). The same ResNet-20 as ictorch's (bench/resnets.py), batch 128 of random 3x32x32
 images, torch.optim.SGD(lr 0.1, momentum 0.9, nesterov, weight decay 1e-4 on weights only), BENCH_STEPS timed
-steps after BENCH_WARMUP. One JSON line: per-step milliseconds, peak RSS (getrusage), page faults, CPU seconds.
+steps after BENCH_WARMUP (BENCH_AMP=bf16: forward under torch.autocast("cpu", bfloat16)). One JSON line: per-step milliseconds, peak RSS (getrusage), page faults, CPU seconds.
 
   /usr/bin/python3 bench/cpu-memory.py <baseline|relu-ic-conv>
 """
@@ -42,9 +42,14 @@ def main():
     x = torch.randn(batch, 3, 32, 32)
     y = torch.randint(0, 10, (batch,))
 
+    amp = os.environ.get("BENCH_AMP", "")
+    if amp not in ("", "bf16"):
+        raise SystemExit(f"BENCH_AMP must be bf16 or unset, got {amp}")
+
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp == "bf16"):
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
 
@@ -59,7 +64,7 @@ def main():
         ms.append((time.perf_counter() - t0) * 1000)
     u1 = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
-        "framework": "pytorch", "mode": "eager", "layout": layout, "depth": depth, "batch": batch, "steps": steps,
+        "framework": "pytorch", "mode": "eager", "amp": amp or None, "layout": layout, "depth": depth, "batch": batch, "steps": steps,
         "threads": torch.get_num_threads(), "numParameters": resnets.num_parameters(model),
         "medianStepMs": round(sorted(ms)[len(ms) // 2], 2), "stepMs": [round(v, 2) for v in ms],
         "peakRssMiB": round(u1.ru_maxrss / 1024),
