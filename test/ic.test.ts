@@ -4,7 +4,9 @@
 // normalised value is never exactly 0, which each test checks).
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  SGD,
   Tensor,
+  Trainer,
   cuda,
   getNumThreads,
   icLayer,
@@ -14,6 +16,7 @@ import {
   noGrad,
   ones,
   randn,
+  resnetCifar,
   setNumThreads,
   tensor,
   tidy,
@@ -459,6 +462,66 @@ describe('fused backward equals the composite reference with the same mask', () 
       });
     }
   }
+});
+
+describe('fused CPU kernel on a bfloat16 input with float32 parameters (as under autocast)', () => {
+  // Shapes: NCHW with short planes, (N, C), and a ResNet stage-1 shape whose planes fill vector registers.
+  for (const shape of [[6, 4, 3, 3], [30, 4], [8, 16, 32, 32]]) {
+    it(`shape [${shape}]: output, gradients and running statistics match a float32 reference with the same mask`, () => {
+      tidy(() => {
+        const C = shape[1], p = 0.3, eps = 1e-5, n = prod(shape);
+        const x = T(inputValues(shape, 81), shape, 'bfloat16', true);
+        const w = T(normals(C, 82, 0.5, 1), [C], 'float32', true);
+        const b = T(normals(C, 83, 0.5, 0), [C], 'float32', true);
+        const g = T(normals(n, 84), shape, 'bfloat16');
+        const rm = zeros([C]), rv = ones([C]);
+        const y = icLayer(x, { impl: 'fused', dropRate: p, eps, weight: w, bias: b, runningMean: rm, runningVar: rv });
+        expect(y.dtype).toBe('bfloat16');
+        y.mul(g).sum().backward();
+        expect([x.grad!.dtype, w.grad!.dtype, b.grad!.dtype]).toEqual(['bfloat16', 'float32', 'float32']);
+        const mask = y.ne(0).to('float32');
+        const kept = vals(mask.sum())[0];
+        expect(Math.abs(kept - n * (1 - p))).toBeLessThan(5 * Math.sqrt(n * p * (1 - p)) + 1);
+        // The reference sees the same (rounded) input in float32; the fused kernel computes in float and rounds
+        // its outputs to bfloat16 (relative step 2^-8).
+        const r = referenceGrads(x.to('float32'), w, b, mask, g.to('float32'), p, eps);
+        const scale = (t: Tensor) => vals(t).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        expectClose(vals(y.to('float32')), vals(r.y), 1e-2, 1e-2 * scale(r.y), 'y');
+        expectClose(vals(x.grad!.to('float32')), vals(r.dx), 1e-2, 1e-2 * scale(r.dx), 'dx');
+        expectClose(vals(w.grad!), vals(r.dw), 1e-4, 1e-4 * scale(r.dw), 'dweight');
+        expectClose(vals(b.grad!), vals(r.db), 1e-4, 1e-4 * scale(r.db), 'dbias');
+        // Running statistics: as the composite path updates them from the same bfloat16 input.
+        const rmC = zeros([C]), rvC = ones([C]);
+        icLayer(x.detach(), { impl: 'composite', dropRate: p, eps, weight: w.detach(), bias: b.detach(), runningMean: rmC, runningVar: rvC });
+        expectClose([...vals(rm), ...vals(rv)], [...vals(rmC), ...vals(rvC)], 1e-3, 1e-3, 'running statistics');
+      });
+    });
+  }
+
+  it('a ResNet trains under bf16 autocast with its IC layers on the fused kernel (fits one batch)', async () => {
+    const m = resnetCifar({ depth: 8, layout: 'relu-ic-conv', dropRate: 0.1 });
+    const opt = new SGD(m.parameters(), { lr: 0.05, momentum: 0.9 });
+    const t = new Trainer(m, opt, { amp: 'bf16' });
+    const x = randn([16, 3, 32, 32]);
+    const y = tensor(Array.from({ length: 16 }, (_, i) => BigInt(i % 10)));
+    try {
+      const losses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await t.step(x, y);
+        losses.push(r.loss.item());
+        r.loss.dispose();
+        r.correct.dispose();
+      }
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[losses.length - 1]).toBeLessThan(losses[0]); // one batch, eight steps: it fits
+    } finally {
+      t.dispose();
+      opt.dispose();
+      x.dispose();
+      y.dispose();
+      m.dispose();
+    }
+  });
 });
 
 describe('fused backward of sum(y) (an expanded, non-contiguous output gradient)', () => {
