@@ -114,6 +114,8 @@ export interface NativeBinding {
   device(t: H): string;
   isContiguous(t: H, memoryFormat: Opt<string>): boolean;
   memoryFormat(t: H): 'contiguous' | 'channelsLast';
+  /** [storage offset, storage size in elements, storage identity]. */
+  storageInfo(t: H): [number, number, number];
 
   unary(op: string, t: H): H;
   binary(op: string, a: H, b: H | Scalar): H;

@@ -450,6 +450,17 @@ export class Tensor {
   }
   /** The slice at `index` of dimension `dim`, with that dimension removed. */
   select(dim: number, index: number): Tensor { return this.shapeOp('select', dim, index); }
+  /**
+   * A view of this tensor's storage with the given sizes, strides and storage offset (default: this tensor's),
+   * as PyTorch's `as_strided`; it must lie inside the storage.
+   */
+  asStrided(size: number[], stride: number[], storageOffset?: number): Tensor {
+    return this.shapeOp('asStrided', size, stride, storageOffset);
+  }
+  /** The offset of this tensor's first element in its storage, in elements (PyTorch's `storage_offset()`). */
+  storageOffset(): number {
+    return N.storageInfo(this.handle)[0];
+  }
   /** `length` elements of `dim` from `start` (a view). */
   narrow(dim: number, start: number, length: number): Tensor { return this.shapeOp('narrow', dim, start, length); }
   /** Elements start..end (exclusive) by `step` along `dim` (a view). */

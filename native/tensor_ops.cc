@@ -144,6 +144,7 @@ Napi::Value ShapeOp(const Napi::CallbackInfo& info) {
     else if (name == "pad") r = at::constant_pad_nd(x, argIntList(info, 2, "pad"), isNullish(info[3]) ? at::Scalar(0) : argScalar(info, 3, "value"));
     else if (name == "flip") r = x.flip(argIntList(info, 2, "dims"));
     else if (name == "roll") r = x.roll(argIntList(info, 2, "shifts"), argIntList(info, 3, "dims"));
+    else if (name == "asStrided") r = x.as_strided(argIntList(info, 2, "size"), argIntList(info, 3, "stride"), compat::opt(argOptInt(info, 4, "storageOffset")));
     else if (name == "contiguous") r = x.contiguous(isNullish(info[2]) ? at::MemoryFormat::Contiguous : parseMemoryFormat(argString(info, 2, "memoryFormat")));
     else throw ArgTypeError("unknown shape operation \"" + name + "\"");
     return TensorHandle::Wrap(info.Env(), r);

@@ -120,6 +120,19 @@ Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), t.is_contiguous(fmt));
   });
 }
+// storageInfo(t): [offset into its storage, the storage's size in elements of t's dtype, an identity of the storage
+// (a number, equal for tensors that share it while they live)]. Metadata only.
+Napi::Value StorageInfo(const Napi::CallbackInfo& info) {
+  return guard(info, "storageInfo", [&]() -> Napi::Value {
+    const at::Tensor& t = argTensorMeta(info, 0, "self");
+    Napi::Env env = info.Env();
+    Napi::Array a = Napi::Array::New(env, 3);
+    a.Set(0u, Napi::Number::New(env, static_cast<double>(t.has_storage() ? t.storage_offset() : 0)));
+    a.Set(1u, Napi::Number::New(env, static_cast<double>(t.has_storage() ? t.storage().nbytes() / t.element_size() : 0)));
+    a.Set(2u, Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(storageKey(t)))));
+    return a;
+  });
+}
 Napi::Value MemoryFormatOf(const Napi::CallbackInfo& info) {
   return guard(info, "memoryFormat", [&]() -> Napi::Value {
     const at::Tensor& t = argTensorMeta(info, 0, "self");
@@ -140,6 +153,7 @@ void InitTensorRead(Napi::Env env, Napi::Object exports) {
   exports.Set("device", Napi::Function::New<Device>(env, "device"));
   exports.Set("isContiguous", Napi::Function::New<IsContiguous>(env, "isContiguous"));
   exports.Set("memoryFormat", Napi::Function::New<MemoryFormatOf>(env, "memoryFormat"));
+  exports.Set("storageInfo", Napi::Function::New<StorageInfo>(env, "storageInfo"));
 }
 
 }  // namespace ictorch

@@ -421,7 +421,7 @@ const NO_ARGUMENT_EXPORTS = new Set(['isGradEnabled', 'getNumThreads', 'memory',
 const NO_ARGS = new Set([
   ...'abs neg exp log log1p sqrt rsqrt square reciprocal sigmoid tanh relu sin cos floor ceil round sign isnan isfinite logicalNot'.split(' '),
   ...'abs_ neg_ exp_ log_ sqrt_ sigmoid_ tanh_ relu_ zero_ detach_ t clone detach cpu float double half int long bool'.split(' '),
-  ...'dispose keep toArray data toNested item toString numel'.split(' '),
+  ...'dispose keep toArray data toNested item toString numel storageOffset'.split(' '),
 ]);
 /** Implementation helpers on the prototype (TypeScript-private): they must not crash, message names are theirs. */
 const INTERNAL = new Set(['constructor', 'unary', 'inplace', 'reduce', 'shapeOp']);
@@ -429,6 +429,7 @@ const INTERNAL = new Set(['constructor', 'unary', 'inplace', 'reduce', 'shapeOp'
 const ALIASES: Record<string, string[]> = {
   toNested: ['toArray'],
   numel: ['shape'],
+  storageOffset: ['storageInfo'],
   size: ['shape'],
   ndim: ['shape'],
   cpu: ['to'],

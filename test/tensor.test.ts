@@ -870,6 +870,21 @@ describe('indexing', () => {
     });
   });
 
+  it('asStrided is a view of the storage with the given sizes, strides and offset; storageOffset reports it; a view past the storage is an error', () => {
+    tidy(() => {
+      const x = grid(); // 3 x 4, values 0..11
+      const col = x.asStrided([3], [4], 1); // column 1
+      expect(col.toNested()).toEqual([1, 5, 9]);
+      expect([col.strides, col.storageOffset(), x.select(0, 2).storageOffset(), x.storageOffset()]).toEqual([[4], 1, 8, 0]);
+      expect(x.asStrided([2, 2], [1, 4]).toNested()).toEqual([[0, 4], [1, 5]]); // offset defaults to x's own
+      col.fill_(-1);
+      expect(x.select(1, 1).toNested()).toEqual([-1, -1, -1]);
+      expect(() => x.asStrided([3], [4], 2).add(0).asStrided([13], [1], 0)).toThrow(/^asStrided: .*out of bounds for storage/);
+      expect(() => x.asStrided([2], [-1], 3)).toThrow(/^asStrided: /);
+      expect(() => x.asStrided([2], [1, 1])).toThrow(/^asStrided: /);
+    });
+  });
+
   it('indexSelect, maskedSelect, gather', () => {
     tidy(() => {
       const x = grid();

@@ -97,6 +97,9 @@ views = {'x': x, 't': x.transpose(0, 2), 'slice': x[:, 1:, ::2], 'col': x[1, :, 
 views['tied_a'] = views['tied_b'] = torch.randn(3)
 torch.save(views, d + '/views.pt')
 out['views'] = {k: desc(v) for k, v in views.items()}
+out['views_layout'] = {k: [list(v.stride()), v.storage_offset()] for k, v in views.items()}
+xs = torch.arange(2**20, dtype=torch.float32)
+torch.save({'x': xs, 'views': [xs[i:] for i in range(40)]}, d + '/manyviews.pt')
 special = {
     'f32': torch.tensor([0., -0., 1.5, float('nan'), float('inf'), -float('inf'), 1e-45, 3.4e38]),
     'f64': torch.tensor([1/3, -0., float('nan'), 5e-324, 1.7e308], dtype=torch.float64),
@@ -189,18 +192,36 @@ json.dump(out, open(d + '/expected.json', 'w'))
     expect(() => loadStateDict(f('nested.pt'), { bogus: 1 } as never)).toThrow(/loadStateDict: expected only the option "key" for options but received "bogus"/);
   });
 
-  it('views, shared storages and non-contiguous tensors give the right values as independent contiguous tensors; a tied tensor stays one object', () => {
+  it('views of one storage come back as views of one buffer, with the right values, strides and offsets; a tensor alone on its storage comes back contiguous; a tied tensor stays one object', () => {
     const v = load(f('views.pt')) as Record<string, Tensor>;
     try {
-      for (const [k, t] of Object.entries(v)) {
-        expect([k, desc(t)]).toEqual([k, expected.views[k]]);
-        expect([k, t.isContiguous()]).toEqual([k, true]);
+      for (const [k, t] of Object.entries(v)) expect([k, desc(t)]).toEqual([k, expected.views[k]]);
+      // x and its views share x's storage in Python: here too, with Python's strides and offsets
+      for (const k of ['x', 't', 'slice', 'col', 'narrow', 'perm', 'scalar']) {
+        expect([k, v[k].strides, v[k].storageOffset()]).toEqual([k, ...expected.views_layout[k]]);
       }
+      // alone on its storage: a contiguous copy (the stride-0 expansion is materialised)
+      expect([v.expand.isContiguous(), v.expand.strides]).toEqual([true, [3, 1]]);
       expect(v.tied_a).toBe(v.tied_b);
-      // independent: changing one view does not change another that shared its storage in Python
+      // shared: writing through x shows in every view of it
       v.x.indexPut_([0, 0, 0], 100);
-      expect(v.t.toNested()).toEqual(JSON.parse(JSON.stringify(v.t.toNested())));
-      expect((v.perm.toNested() as number[][][])[0][0][0]).toBe(0);
+      v.x.indexPut_([0, 1, 1], 50); // flat index 5: narrow's first element
+      expect((v.t.toNested() as number[][][])[0][0][0]).toBe(100);
+      expect((v.perm.toNested() as number[][][])[0][0][0]).toBe(100);
+      expect((v.narrow.toNested() as number[])[0]).toBe(50);
+      expect(v.tied_a.storageOffset()).toBe(0);
+    } finally {
+      disposeAll(v);
+    }
+  });
+
+  it('forty overlapping views of a 4 MiB storage are made once, not refused as 160 MiB of tensors (the expansion bound counts a shared storage once)', () => {
+    const v = load(f('manyviews.pt')) as { x: Tensor; views: Tensor[] };
+    try {
+      expect(v.views.length).toBe(40);
+      expect([v.views[39].shape, v.views[39].storageOffset(), v.views[39].toArray()[0]]).toEqual([[2 ** 20 - 39], 39, 39]);
+      v.x.indexPut_([100], -1);
+      expect(v.views[39].toArray()[100 - 39]).toBe(-1);
     } finally {
       disposeAll(v);
     }
@@ -273,8 +294,9 @@ json.dump(out, open(d + '/expected.json', 'w'))
 describe.skipIf(!hasTorch)('files ictorch writes load in Python (needs /usr/bin/python3 with torch)', () => {
   // The files are written first, then read by one Python process (importing torch takes seconds).
   const dir = path.join(tmp, 'to-python');
-  const files = { sd: path.join(dir, 'sd.pt'), value: path.join(dir, 'value.pt'), plain: path.join(dir, 'plain.pt'), zip64: path.join(dir, 'zip64.pt'), ckpt: path.join(dir, 'run.ckpt') };
+  const files = { sd: path.join(dir, 'sd.pt'), value: path.join(dir, 'value.pt'), plain: path.join(dir, 'plain.pt'), zip64: path.join(dir, 'zip64.pt'), ckpt: path.join(dir, 'run.ckpt'), views: path.join(dir, 'views.pt') };
   let want: Record<string, ReturnType<typeof desc>>;
+  let wantViews: Record<string, unknown>;
   let got: Record<string, any>;
   const halfBits = (bits: number[], dtype: 'float16' | 'bfloat16'): Tensor => {
     const view = fromBuffer(new Uint8Array(new Uint16Array(bits).buffer), [bits.length], dtype);
@@ -323,6 +345,14 @@ describe.skipIf(!hasTorch)('files ictorch writes load in Python (needs /usr/bin/
     rng.cpu.dispose();
     fc.dispose();
     w.dispose();
+    // views of one storage (and a parameter among them), and a slice alone on a larger storage
+    const x = arange(0, 24, 1, { dtype: 'float32' }).reshape(2, 3, 4);
+    const big = arange(0, 1000, 1, { dtype: 'float32' });
+    const views = { x, t: x.transpose(0, 2), row: x.select(0, 1), narrow: x.reshape(-1).narrow(0, 5, 7), p: x.select(1, 2).detach().requiresGrad_(), alone: big.narrow(0, 10, 3) };
+    save(views, files.views);
+    wantViews = Object.fromEntries(Object.entries(views).map(([k, t]) => [k, [desc(t), ...(k === 'alone' ? [[1], 0] : [t.strides, t.storageOffset()])]]));
+    disposeAll(views);
+    big.dispose();
     got = JSON.parse(await python(`${PY_DESC}
 import math
 f = json.loads(${JSON.stringify(JSON.stringify(files))})
@@ -348,6 +378,11 @@ m = torch.nn.Linear(2, 1, bias=False)
 m.load_state_dict({'weight': ck['model']['fc.weight'].reshape(1, 2)})
 out['ckpt'] = [type(ck['model']).__name__, ck['epoch'], ck['step'], ck['config'], ck['model_spec'], repr(ck['best_acc']),
                math.isnan(ck['history'][0]['loss']), ck['rng']['cpu'].dtype == torch.uint8, m.weight.tolist()]
+for wo in (True, False):
+    v = torch.load(f['views'], weights_only=wo)
+    out['views_' + str(wo)] = {k: [desc(t), list(t.stride()), t.storage_offset()] for k, t in v.items()}
+    ptr = lambda t: t.untyped_storage().data_ptr() if hasattr(t, 'untyped_storage') else t.storage().data_ptr()
+    out['views_shared_' + str(wo)] = [ptr(v[k]) == ptr(v['x']) for k in ('t', 'row', 'narrow', 'p')] + [v['p'].requires_grad, v['alone'].storage().size()]
 print(json.dumps(out))
 `));
     // and back: the same bytes in ictorch
@@ -376,6 +411,13 @@ print(json.dumps(out))
     const back = load(files.zip64) as { t: Tensor; n: number };
     expect([back.t.toNested(), back.n]).toEqual([[4, 5, 6], 7]);
     disposeAll(back);
+  });
+
+  it('views of one storage are written once and load in Python as views of one storage, with their strides and offsets; a slice alone is written compactly', () => {
+    for (const wo of ['True', 'False']) {
+      expect(got['views_' + wo]).toEqual(wantViews);
+      expect(got['views_shared_' + wo]).toEqual([true, true, true, true, true, 3]);
+    }
   });
 
   it('a saveCheckpoint file is what a Python user expects: ck["model"], ck["epoch"], ck["config"], ck["model_spec"]', () => {

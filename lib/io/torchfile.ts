@@ -16,29 +16,34 @@
  * tensor is made, each one's dtype, sizes, strides and storage offset are checked against its storage
  * (the furthest element it reaches must lie inside), the storage's declared element count against its
  * entry, and the total bytes of the tensors against the file's size (a stride-0 tensor could otherwise
- * describe any amount of memory: at most 4 × the file + 64 MiB are made). Every tensor comes out as an
- * independent, contiguous CPU tensor; tensors that shared a storage in Python (views) get the right
- * values but no longer share memory. Dtypes ictorch has: float32, float64, float16, bfloat16, int32,
+ * describe any amount of memory: at most 4 × the file + 64 MiB are made). Tensors come out on the CPU;
+ * tensors that share a storage in the file (views, tied weights) share memory, as views of one buffer with
+ * the file's sizes, strides and offsets, as `torch.load` gives them; a tensor alone on its storage comes out
+ * contiguous and independent. Dtypes ictorch has: float32, float64, float16, bfloat16, int32,
  * int64, uint8 and bool; others are an error naming the value's path. The CRC-32 of every entry is
  * verified, also of entries no value uses. The legacy format of PyTorch < 1.6
  * (`_use_new_zipfile_serialization=False`) is recognised and refused with a sentence saying so.
  *
  * Saving writes what PyTorch 2.x writes (protocol-2 `data.pkl`, `byteorder`, `data/0`, `data/1`, ...,
- * `version` 3), which `torch.load` reads with `weights_only` True or False; each tensor gets its own
- * storage (copied to the CPU, one at a time, straight into the file's chunks), the file is replaced
- * atomically. `torch.load(weights_only=True)` of PyTorch 1.13 cannot read floats (its opcode list lacks
+ * `version` 3), which `torch.load` reads with `weights_only` True or False; a tensor alone on its storage gets
+ * a storage of its own elements, and a storage that several tensors of the value share (views, tied weights)
+ * is written once, whole, each tensor keeping its offset and strides (copied to the CPU, one storage at a
+ * time, straight into the file's chunks); the file is replaced atomically. `torch.load(weights_only=True)` of PyTorch 1.13 cannot read floats (its opcode list lacks
  * BINFLOAT); 2.x can.
  */
 import * as os from 'os';
 import { noGrad } from '../autograd';
 import { empty, fromBuffer } from '../creation';
 import { elementSize, isFloatingDType, type DType } from '../dtype';
+import { native } from '../native';
 import { Tensor } from '../tensor';
 import { writeFileAtomic } from '../util/atomic';
 import { Global, Persistent, pickle, PickleError, PyContainer, PyDict, PyList, PyTuple, Reduce, toJs, unpickle, type PyCallable } from './pickle';
 import { orderedDict, tuple, type PyFloat } from './pyvalue';
 import { openRegularFile, type ByteSource } from './source';
 import { ZipError, ZipReader, zipStream, type ZipEntry } from './zip';
+
+const N = native();
 
 /** A dict key read from or written to a PyTorch file. */
 export type TorchKey = string | number | bigint | boolean | null;
@@ -343,31 +348,49 @@ export class TorchFile {
       }
     };
     walk(node, path);
-    // 2. dtypes and the total size, before anything is made
-    let total = 0;
+    // 2. dtypes and the total size, before anything is made: a storage that several tensors share is made once
+    // (they become views of it), a tensor alone on its storage is made as a copy of its own elements
+    const byStorage = new Map<StorageRef, TensorRef[]>();
     for (const [r, p] of refs) {
       const t = r.storage.type;
       if (!t.dtype) {
         throw fileError(this.op, this.file, `cannot be loaded: ${p} is a tensor of dtype ${t.torchDtype} (${t.qualname}), which ictorch does not have (it has float32, float64, float16, bfloat16, int32, int64, uint8 and bool).`);
       }
       if (r.requiresGrad && !isFloatingDType(t.dtype)) throw fileError(this.op, this.file, `cannot be loaded: ${p} is a ${t.dtype} tensor that requires grad (only floating-point tensors can).`);
-      total += r.numel * t.itemsize;
+      const list = byStorage.get(r.storage) ?? [];
+      list.push(r);
+      byStorage.set(r.storage, list);
+    }
+    const shared = (list: TensorRef[]): boolean => list.filter((r) => r.numel > 0).length > 1;
+    let total = 0;
+    for (const [s, list] of byStorage) {
+      total += shared(list) ? s.numel * s.type.itemsize : list.reduce((n, r) => n + r.numel * s.type.itemsize, 0);
     }
     const budget = EXPANSION * this.src.size + EXPANSION_SLACK;
     if (total > budget) {
       throw fileError(this.op, this.file, `cannot be loaded: its tensors would take ${total} bytes, more than ${EXPANSION} × its ${this.src.size} bytes + 64 MiB (damaged sizes, or tensors expanded with stride 0).`);
     }
     // 3. the tensors, storage by storage (each storage's bytes read and verified once, then dropped)
-    const byStorage = new Map<StorageRef, TensorRef[]>();
-    for (const r of refs.keys()) {
-      const list = byStorage.get(r.storage) ?? [];
-      list.push(r);
-      byStorage.set(r.storage, list);
-    }
     const made = new Map<TensorRef, Tensor>();
     for (const [s, list] of byStorage) {
       const needed = list.some((r) => r.numel > 0);
       const bytes = needed ? this.entry(s.entry) : null;
+      if (bytes && shared(list)) {
+        // Tensors that share a storage in the file share memory here too, views of one buffer with their own
+        // offsets and strides (checked above against the storage), as torch.load gives them.
+        const base = this.storageTensor(s, bytes);
+        try {
+          for (const r of list) {
+            const t = r.numel === 0 ? this.make(r, null, false) : noGrad(() => base.asStrided(r.shape, r.stride, r.offset));
+            if (r.requiresGrad) t.requiresGrad = true;
+            this.created.push(t);
+            made.set(r, t);
+          }
+        } finally {
+          base.dispose();
+        }
+        continue;
+      }
       for (const r of list) {
         const t = this.make(r, bytes, list.length === 1);
         this.created.push(t);
@@ -375,6 +398,13 @@ export class TorchFile {
       }
     }
     return toJs(node, (leaf) => made.get(leaf as TensorRef)) as TorchValue;
+  }
+
+  // A storage's whole bytes as one 1-d tensor (the entry's own buffer where it is exactly that).
+  private storageTensor(s: StorageRef, storage: Uint8Array): Tensor {
+    const bytes = storage.byteOffset === 0 && storage.byteLength === storage.buffer.byteLength ? storage : storage.slice();
+    if (s.type.dtype === 'bool') for (let i = 0; i < bytes.length; i++) if (bytes[i] > 1) bytes[i] = 1;
+    return fromBuffer(bytes, [s.numel], s.type.dtype!);
   }
 
   // One tensor from its storage's bytes: contiguous copies (or the entry's own buffer when this tensor is
@@ -550,8 +580,10 @@ function gather(src: Uint8Array, es: number, shape: number[], stride: number[], 
  * Reads a file written by `torch.save` (or `save`), like `torch.load(file, weights_only=True)`: dicts,
  * OrderedDicts (a state dict), lists, tuples, str, int, float, bool, None and tensors, nested in any way
  * (a training script's `{'model': ..., 'optimizer': ..., 'epoch': 3}`). See pyvalue.ts for how each
- * appears in JS. Tensors come out on the CPU, contiguous and owned by the caller (dispose them, or load
- * inside `tidy`). Damaged or crafted files are errors naming the file and what is wrong.
+ * appears in JS. Tensors come out on the CPU and owned by the caller (dispose them, or load inside `tidy`);
+ * tensors that share a storage in the file share memory, views with the file's strides, as `torch.load` gives
+ * them, and a tensor alone on its storage comes out contiguous. Damaged or crafted files are errors naming
+ * the file and what is wrong.
  */
 export function load(file: string): TorchValue {
   if (typeof file !== 'string' || !file) throw new TypeError(`load: expected a file path (a non-empty string) for file but received ${file === '' ? 'an empty string' : typeof file}`);
@@ -602,20 +634,56 @@ function tensorBytes(t: Tensor): Uint8Array {
  */
 export function saveTorchFile(op: string, file: string, value: unknown, root = 'value'): void {
   if (os.endianness() !== 'LE') throw new Error(`${op}: PyTorch files are written little-endian, and this machine is big-endian, which ictorch does not support.`);
-  const tensors: [Tensor, string][] = [];
+  // Storages that two or more tensors of the value share (views, tied weights) are written once, whole, and each
+  // tensor refers to it with its own offset and strides, so torch.load gives views of one storage again. A tensor
+  // alone on its storage is written compactly (its own elements only, contiguous).
+  const storageOf = (t: Tensor): { id: string; offset: number; numel: number } => {
+    const [offset, numel, id] = N.storageInfo(t.handle);
+    return { id: `${id}/${t.dtype}/${t.device}`, offset, numel };
+  };
+  const users = new Map<string, Set<Tensor>>();
+  const tensors: { t: Tensor; path: string; whole: boolean }[] = [];
+  const written = new Map<string, { key: string; numel: number }>();
   let pkl: Uint8Array;
   try {
+    // 1. which storages are shared (a pass that only looks at the tensors)
+    pickle(value, {
+      replace(o) {
+        if (!(o instanceof Tensor)) return undefined;
+        if (!o.isDisposed && o.numel() > 0) {
+          const id = storageOf(o).id;
+          users.set(id, (users.get(id) ?? new Set()).add(o));
+        }
+        return null;
+      },
+    }, root);
+    // 2. the file's pickle
     pkl = pickle(value, {
       replace(o, path) {
         if (!(o instanceof Tensor)) return undefined;
         if (o.isDisposed) throw new PickleError(`${path} is a Tensor that has been disposed`, -1);
         const shape = o.shape;
         const numel = shape.reduce((a, b) => a * b, 1);
-        const key = String(tensors.length);
-        tensors.push([o, path]);
-        const storage = new Persistent(tuple(['storage', new Global('torch', STORAGE_OF[o.dtype]), key, 'cpu', numel]));
+        const st = numel > 0 ? storageOf(o) : null;
+        let key: string, storageNumel: number, offset = 0, strides = contiguousStrides(shape);
+        if (st && (users.get(st.id)?.size ?? 0) > 1) {
+          let w = written.get(st.id);
+          if (!w) {
+            w = { key: String(tensors.length), numel: st.numel };
+            written.set(st.id, w);
+            tensors.push({ t: o, path, whole: true });
+          }
+          ({ key, numel: storageNumel } = w);
+          offset = st.offset;
+          strides = o.strides;
+        } else {
+          key = String(tensors.length);
+          storageNumel = numel;
+          tensors.push({ t: o, path, whole: false });
+        }
+        const storage = new Persistent(tuple(['storage', new Global('torch', STORAGE_OF[o.dtype]), key, 'cpu', storageNumel]));
         const hooks = new Reduce(new Global('collections', 'OrderedDict'), []);
-        return new Reduce(new Global('torch._utils', '_rebuild_tensor_v2'), [storage, 0, tuple(shape), tuple(contiguousStrides(shape)), o.requiresGrad, hooks]);
+        return new Reduce(new Global('torch._utils', '_rebuild_tensor_v2'), [storage, offset, tuple(shape), tuple(strides), o.requiresGrad, hooks]);
       },
     }, root);
   } catch (e) {
@@ -626,10 +694,19 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
     yield { name: 'archive/data.pkl', data: pkl };
     yield { name: 'archive/byteorder', data: Buffer.from('little') };
     for (let i = 0; i < tensors.length; i++) {
-      const [t, path] = tensors[i];
+      const { t, path, whole } = tensors[i];
       let data: Uint8Array;
       try {
-        data = tensorBytes(t);
+        if (whole) {
+          const all = noGrad(() => t.asStrided([written.get(storageOf(t).id)!.numel], [1], 0));
+          try {
+            data = tensorBytes(all);
+          } finally {
+            all.dispose();
+          }
+        } else {
+          data = tensorBytes(t);
+        }
       } catch (e) {
         throw new Error(`${op}: cannot save ${file}: reading ${path} failed (${(e as Error).message}).`);
       }
