@@ -241,21 +241,11 @@ int fixedTaps(const Coeffs& c, int outW, int lo, int hi, std::vector<int>& start
   return K;
 }
 
-template <int K>
-void horizontalRow(const uint8_t* in, const int* start, const int32_t* k, int outW, uint8_t* t) {
-  for (int xx = 0; xx < outW; ++xx, k += K, t += 3) {
-    const uint8_t* p = in + 3 * start[xx];
-    int32_t s0 = kHalf, s1 = kHalf, s2 = kHalf;
-    for (int x = 0; x < K; ++x) {
-      s0 += p[3 * x] * k[x];
-      s1 += p[3 * x + 1] * k[x];
-      s2 += p[3 * x + 2] * k[x];
-    }
-    t[0] = clip8(s0), t[1] = clip8(s1), t[2] = clip8(s2);
-  }
-}
-
-void horizontalRowAny(int K, const uint8_t* in, const int* start, const int32_t* k, int outW, uint8_t* t) {
+// One row of the horizontal pass: each output is K taps from `start`, in 3 channels. KC > 0 fixes K at compile
+// time (the common small kernels, unrolled); KC = 0 takes it from `taps`.
+template <int KC>
+void horizontalRow(int taps, const uint8_t* in, const int* start, const int32_t* k, int outW, uint8_t* t) {
+  const int K = KC > 0 ? KC : taps;
   for (int xx = 0; xx < outW; ++xx, k += K, t += 3) {
     const uint8_t* p = in + 3 * start[xx];
     int32_t s0 = kHalf, s1 = kHalf, s2 = kHalf;
@@ -340,18 +330,18 @@ void resample(const uint8_t* region, size_t stride, int regionX0, bool padded, c
 #ifdef ICTORCH_X86_AVX2
     if (simd) {
       horizontalAvx2(in, start, s.hkp.data(), K, outW / 2, t);
-      if (outW & 1) horizontalRowAny(K, in, start + outW - 1, kh + size_t(outW - 1) * K, 1, t + 3 * size_t(outW - 1));
+      if (outW & 1) horizontalRow<0>(K, in, start + outW - 1, kh + size_t(outW - 1) * K, 1, t + 3 * size_t(outW - 1));
       continue;
     }
 #endif
     switch (K) {
-      case 1: horizontalRow<1>(in, start, kh, outW, t); break;
-      case 2: horizontalRow<2>(in, start, kh, outW, t); break;
-      case 3: horizontalRow<3>(in, start, kh, outW, t); break;
-      case 4: horizontalRow<4>(in, start, kh, outW, t); break;
-      case 5: horizontalRow<5>(in, start, kh, outW, t); break;
-      case 6: horizontalRow<6>(in, start, kh, outW, t); break;
-      default: horizontalRowAny(K, in, start, kh, outW, t); break;
+      case 1: horizontalRow<1>(K, in, start, kh, outW, t); break;
+      case 2: horizontalRow<2>(K, in, start, kh, outW, t); break;
+      case 3: horizontalRow<3>(K, in, start, kh, outW, t); break;
+      case 4: horizontalRow<4>(K, in, start, kh, outW, t); break;
+      case 5: horizontalRow<5>(K, in, start, kh, outW, t); break;
+      case 6: horizontalRow<6>(K, in, start, kh, outW, t); break;
+      default: horizontalRow<0>(K, in, start, kh, outW, t); break;
     }
   }
   const int ksV = s.cv.ksize;
