@@ -314,10 +314,10 @@ IC_HOST_DEVICE void finalizeBackwardChannel(const acc_t* partials, int64_t P, in
 
 // ---------------------------------------------------------------- elementwise passes (one mask group each)
 
-// y = keep ? (x - mean) * scale + shift : 0 for the elements of mask group `grp` (bits: its Philox output).
-template <typename scalar_t, typename acc_t>
-IC_HOST_DEVICE void forwardApplyGroup(const scalar_t* x, scalar_t* y, const Shape& sh, const acc_t* mean, const acc_t* scale, const acc_t* shift,
-                                      const Bits4& bits, int64_t grp, uint32_t threshold) {
+// Calls f(e, c, keep) for each element e of mask group `grp` (up to 4; bits: the group's Philox output), with its
+// channel c and whether the mask keeps it.
+template <typename F>
+IC_HOST_DEVICE void forEachInGroup(const Shape& sh, const Bits4& bits, int64_t grp, uint32_t threshold, F&& f) {
   const int64_t numel = sh.numel();
   const int64_t e0 = grp * 4;
   int64_t c = channelAt(sh, e0);
@@ -328,28 +328,28 @@ IC_HOST_DEVICE void forwardApplyGroup(const scalar_t* x, scalar_t* y, const Shap
     const int64_t e = e0 + k;
     if (e >= numel) break;
     if (k > 0) c = nextChannel(sh, c, e);
-    const acc_t v = (static_cast<acc_t>(x[e]) - mean[c]) * scale[c] + shift[c];
-    y[e] = static_cast<scalar_t>(bits.v[k] < threshold ? v : acc_t(0));
+    f(e, c, bits.v[k] < threshold);
   }
+}
+
+// y = keep ? (x - mean) * scale + shift : 0 for the elements of mask group `grp`.
+template <typename scalar_t, typename acc_t>
+IC_HOST_DEVICE void forwardApplyGroup(const scalar_t* x, scalar_t* y, const Shape& sh, const acc_t* mean, const acc_t* scale, const acc_t* shift,
+                                      const Bits4& bits, int64_t grp, uint32_t threshold) {
+  forEachInGroup(sh, bits, grp, threshold, [&](int64_t e, int64_t c, bool keep) {
+    const acc_t v = (static_cast<acc_t>(x[e]) - mean[c]) * scale[c] + shift[c];
+    y[e] = static_cast<scalar_t>(keep ? v : acc_t(0));
+  });
 }
 
 // dx = (keep ? g * gscale : 0) + xscale * (x - mean) + shift for the elements of mask group `grp`.
 template <typename scalar_t, typename acc_t>
 IC_HOST_DEVICE void backwardApplyGroup(const scalar_t* g, const scalar_t* x, scalar_t* dx, const Shape& sh, const acc_t* mean, const acc_t* gscale,
                                        const acc_t* xscale, const acc_t* shift, const Bits4& bits, int64_t grp, uint32_t threshold) {
-  const int64_t numel = sh.numel();
-  const int64_t e0 = grp * 4;
-  int64_t c = channelAt(sh, e0);
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-  for (int k = 0; k < 4; ++k) {
-    const int64_t e = e0 + k;
-    if (e >= numel) break;
-    if (k > 0) c = nextChannel(sh, c, e);
-    const acc_t gy = bits.v[k] < threshold ? static_cast<acc_t>(g[e]) * gscale[c] : acc_t(0);
+  forEachInGroup(sh, bits, grp, threshold, [&](int64_t e, int64_t c, bool keep) {
+    const acc_t gy = keep ? static_cast<acc_t>(g[e]) * gscale[c] : acc_t(0);
     dx[e] = static_cast<scalar_t>(gy + xscale[c] * (static_cast<acc_t>(x[e]) - mean[c]) + shift[c]);
-  }
+  });
 }
 
 }  // namespace ictorch::ic::fused
