@@ -642,7 +642,7 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
     return { id: `${id}/${t.dtype}/${t.device}`, offset, numel };
   };
   const users = new Map<string, Set<Tensor>>();
-  const tensors: { t: Tensor; path: string; whole: boolean }[] = [];
+  const tensors: { t: Tensor; path: string; whole: number | null }[] = []; // whole: the storage's size, when written whole
   const written = new Map<string, { key: string; numel: number }>();
   let pkl: Uint8Array;
   try {
@@ -671,7 +671,7 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
           if (!w) {
             w = { key: String(tensors.length), numel: st.numel };
             written.set(st.id, w);
-            tensors.push({ t: o, path, whole: true });
+            tensors.push({ t: o, path, whole: st.numel });
           }
           ({ key, numel: storageNumel } = w);
           offset = st.offset;
@@ -679,7 +679,7 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
         } else {
           key = String(tensors.length);
           storageNumel = numel;
-          tensors.push({ t: o, path, whole: false });
+          tensors.push({ t: o, path, whole: null });
         }
         const storage = new Persistent(tuple(['storage', new Global('torch', STORAGE_OF[o.dtype]), key, 'cpu', storageNumel]));
         const hooks = new Reduce(new Global('collections', 'OrderedDict'), []);
@@ -697,8 +697,8 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
       const { t, path, whole } = tensors[i];
       let data: Uint8Array;
       try {
-        if (whole) {
-          const all = noGrad(() => t.asStrided([written.get(storageOf(t).id)!.numel], [1], 0));
+        if (whole !== null) {
+          const all = noGrad(() => t.asStrided([whole], [1], 0));
           try {
             data = tensorBytes(all);
           } finally {
