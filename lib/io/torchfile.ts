@@ -378,7 +378,7 @@ export class TorchFile {
       if (bytes && shared(list)) {
         // Tensors that share a storage in the file share memory here too, views of one buffer with their own
         // offsets and strides (checked above against the storage), as torch.load gives them.
-        const base = this.storageTensor(s, bytes);
+        const base = this.make(new TensorRef(s, 0, [s.numel], [1], s.numel, false), bytes, true); // the whole storage
         try {
           for (const r of list) {
             const t = r.numel === 0 ? this.make(r, null, false) : noGrad(() => base.asStrided(r.shape, r.stride, r.offset));
@@ -398,13 +398,6 @@ export class TorchFile {
       }
     }
     return toJs(node, (leaf) => made.get(leaf as TensorRef)) as TorchValue;
-  }
-
-  // A storage's whole bytes as one 1-d tensor (the entry's own buffer where it is exactly that).
-  private storageTensor(s: StorageRef, storage: Uint8Array): Tensor {
-    const bytes = storage.byteOffset === 0 && storage.byteLength === storage.buffer.byteLength ? storage : storage.slice();
-    if (s.type.dtype === 'bool') for (let i = 0; i < bytes.length; i++) if (bytes[i] > 1) bytes[i] = 1;
-    return fromBuffer(bytes, [s.numel], s.type.dtype!);
   }
 
   // One tensor from its storage's bytes: contiguous copies (or the entry's own buffer when this tensor is
