@@ -103,9 +103,6 @@ inline double keepOrZero(bool keep, double v) {
       y[k] = storeM(keepOrZero(IC_KEEP(k), v), y);                                                                    \
     }                                                                                                               \
   }                                                                                                                 \
-  IC_CLONES void affinePlane(const T* x, T* y, int64_t n, M a, M b) {                                               \
-    _Pragma("omp simd") for (int64_t k = 0; k < n; ++k) y[k] = storeM(loadM(x[k]) * a + b, y);                    \
-  }                                                                                                                 \
   /* statistics: sum and sum of squares of (x - shift) */                                                          \
   IC_CLONES void planeSums(const T* p, int64_t n, M shift, double* s, double* s2) {                                 \
     M a = 0, b = 0;                                                                                                 \
@@ -184,20 +181,17 @@ void cpuStats(const scalar_t* x, int64_t N, int64_t C, int64_t S, double* mean, 
   });
 }
 
-// y = keep ? x*scale[c] + shift[c] : 0, one pass over (N, C, S); the key makes the mask reproducible.
+// y = keep ? x*scale[c] + shift[c] : 0, one pass over (N, C, S); the key makes the mask reproducible. (The fused op
+// runs only with dropRate > 0: icLayer sends dropRate 0 to the composite, which is exactly BatchNorm.)
 template <typename scalar_t, typename M = at::opmath_type<scalar_t>>
 void cpuApply(const scalar_t* x, scalar_t* y, int64_t N, int64_t C, int64_t S, const M* scale, const M* shift, CpuKey key,
-              uint32_t threshold, bool dropout) {
+              uint32_t threshold) {
   at::parallel_for(0, N * C, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t plane = p0; plane < p1; ++plane) {
       const int64_t c = plane % C;
       const M a = scale[c], b = shift[c];
       const scalar_t* xp = x + plane * S;
       scalar_t* yp = y + plane * S;
-      if (!dropout) {
-        affinePlane(bits(xp), bits(yp), S, a, b);
-        continue;
-      }
       bySegments(static_cast<uint64_t>(plane * S), S, key.hi, [&](int64_t off, int64_t len, uint32_t lo0, uint32_t hiKey) {
         applyPlane(bits(xp + off), bits(yp + off), len, a, b, lo0, key.lo, hiKey, threshold);
       });
@@ -313,7 +307,7 @@ struct ICFunction : public torch::autograd::Function<ICFunction> {
         at::Tensor scale = (w * invstdD * invKeep).to(mType);
         at::Tensor shift = ((b - meanD * w * invstdD) * invKeep).to(mType);
         cpuApply<scalar_t>(x.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), N, C, S, scale.data_ptr<M>(), shift.data_ptr<M>(), key,
-                           keepThreshold(dropRate), dropRate > 0);
+                           keepThreshold(dropRate));
         mean = meanD;  // per channel, in double: only this op's backward reads them
         invstd = invstdD;
       });
