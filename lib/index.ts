@@ -36,6 +36,8 @@ export { imageToTensor } from './image';
 export type { ImageToTensorOptions } from './image';
 export * from './data';
 export * from './train';
+/** Data-parallel training across processes and machines (PyTorch's torch.distributed): process groups, collectives, the launcher. */
+export * as distributed from './distributed';
 /** Analysing activations: the paper's independence theory and gradient-sign argument measured on a model. */
 export * as analysis from './analysis';
 /** `ictorch reproduce` as a library: plan a grid of the paper's experiments, run it resumably, report it. */

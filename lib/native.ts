@@ -41,6 +41,12 @@ export type OptimizerHandle = NativeHandle;
 export type TrainStepHandle = NativeHandle;
 /** An opaque native handle that owns one native layer (native/nn: a layer or a container of layers). */
 export type ModuleHandle = NativeHandle;
+/** A c10d process group (native/distributed.cc). */
+export interface ProcessGroupHandle extends NativeHandle {
+  rank(): number;
+  size(): number;
+  backend(): string;
+}
 /** A native random generator of one's own. */
 export interface GeneratorHandle extends NativeHandle {
   manualSeed(seed: number): void;
@@ -192,12 +198,19 @@ export interface NativeBinding {
   bceWithLogits(x: H, target: H, weight: H | null, posWeight: H | null, reduction: string): H;
   klDiv(x: H, target: H, reduction: string, logTarget: boolean): H;
   TrainStepHandle: new () => TrainStepHandle;
-  trainStepCreate(m: ModuleHandle | null, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean; channelsLast: boolean; cudnnBenchmark: boolean }): TrainStepHandle;
-  trainStepRun(s: TrainStepHandle, x: H, y: H): Promise<{ loss: H; correct: H; mode: 'eager' | 'warmup' | 'graph'; note: string | null }>;
-  trainStepBackward(s: TrainStepHandle, logits: H, y: H): Promise<{ loss: H; correct: H; mode: 'eager'; note: string | null }>;
+  trainStepCreate(m: ModuleHandle | null, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean; channelsLast: boolean; cudnnBenchmark: boolean; processGroup: ProcessGroupHandle | null }): TrainStepHandle;
+  trainStepRun(s: TrainStepHandle, x: H, y: H, stop: boolean): Promise<{ loss: H; correct: H; mode: 'eager' | 'warmup' | 'graph'; note: string | null; stop: boolean }>;
+  trainStepBackward(s: TrainStepHandle, logits: H, y: H, stop: boolean): Promise<{ loss: H; correct: H; mode: 'eager'; note: string | null; stop: boolean }>;
   trainStepDispose(s: TrainStepHandle): void;
   evalStep(m: ModuleHandle, x: H, y: H, k: number, device: Opt<string>, amp: Opt<string>): Promise<{ lossSum: H; correct1: H; correctK: H }>;
   evalLogits(logits: H, y: H, k: number): Promise<{ lossSum: H; correct1: H; correctK: H }>;
+  ProcessGroupHandle: new () => ProcessGroupHandle;
+  processGroupCreate(options: { backend: 'gloo'; rank: number; worldSize: number; host: string; port: number; timeoutMs: number }): Promise<ProcessGroupHandle>;
+  processGroupBackends(): string[];
+  allReduce(g: ProcessGroupHandle, tensors: H[], op: 'sum' | 'avg' | 'product' | 'min' | 'max'): Promise<void>;
+  broadcast(g: ProcessGroupHandle, tensors: H[], src: number): Promise<void>;
+  allGather(g: ProcessGroupHandle, tensor: H): Promise<H[]>;
+  barrier(g: ProcessGroupHandle): Promise<void>;
   GeneratorHandle: new () => GeneratorHandle;
   generatorCreate(device: Opt<string>): GeneratorHandle;
   randomWith(kind: 'rand' | 'randn' | 'randint', g: GeneratorHandle, shape: number[], dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean, low?: number, high?: number): H;

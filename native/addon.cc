@@ -15,6 +15,7 @@ void InitFunctional(Napi::Env env, Napi::Object exports);
 void InitTrainStep(Napi::Env env, Napi::Object exports);
 void InitDecoder(Napi::Env env, Napi::Object exports);
 void InitGenerator(Napi::Env env, Napi::Object exports);
+void InitDistributed(Napi::Env env, Napi::Object exports);
 }  // namespace ictorch
 
 #include "tensor.h"
@@ -34,6 +35,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitTrainStep(env, exports);
   ictorch::InitDecoder(env, exports);
   ictorch::InitGenerator(env, exports);
+  ictorch::InitDistributed(env, exports);
   return exports;
 }
 

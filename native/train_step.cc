@@ -14,6 +14,7 @@
 // step reports why once.
 #include <torch/torch.h>
 #include "compat.h"
+#include "distributed.h"
 #include "module.h"
 #include "optim.h"
 #include "tensor.h"
@@ -34,11 +35,13 @@ struct StepOptions {
   bool cudaGraph = true;
   bool channelsLast = false;   // 4-d inputs in channels-last memory order (the model's weights are converted by the caller)
   bool cudnnBenchmark = true;  // let cuDNN time its algorithms for each new shape (CUDA)
+  std::shared_ptr<Group> group;  // data parallel: gradients are averaged over this process group
 };
 
 struct StepResult {
   at::Tensor loss, correct;
   std::string mode, note;
+  bool stop = false;  // data parallel: some process of the group asked to stop (the same answer on every one)
 };
 
 class TrainStep {
@@ -50,8 +53,9 @@ class TrainStep {
   const StepOptions& options() const { return opt_; }
 
   // The step after a forward that ran elsewhere (in JS): loss, backward and update from `logits`.
-  StepResult backward(const at::Tensor& logits, const at::Tensor& yIn) {
+  StepResult backward(const at::Tensor& logits, const at::Tensor& yIn, bool stop) {
     std::lock_guard<std::mutex> lock(mu_);
+    stopVote_ = stop;
     at::AutoGradMode grad(true);
     at::Tensor y = yIn.to(logits.device(), /*non_blocking=*/true);
     if (y.scalar_type() != at::kLong) y = y.to(at::kLong);
@@ -61,8 +65,9 @@ class TrainStep {
     return r;
   }
 
-  StepResult run(const at::Tensor& xIn, const at::Tensor& yIn) {
+  StepResult run(const at::Tensor& xIn, const at::Tensor& yIn, bool stop) {
     std::lock_guard<std::mutex> lock(mu_);
+    stopVote_ = stop;
     at::AutoGradMode grad(true);
     at::Tensor x = xIn.to(opt_.device, /*non_blocking=*/true), y = yIn.to(opt_.device, true);
     if (y.scalar_type() != at::kLong) y = y.to(at::kLong);
@@ -112,6 +117,7 @@ class TrainStep {
         growth_ = at::zeros({}, at::TensorOptions().dtype(at::kInt).device(opt_.device));
       }
       loss.mul(scale_).backward();
+      bool stop = exchangeGradients();  // the scaled gradients, so every process finds the same inf/NaN
       std::vector<at::Tensor> grads;
       for (auto& g : sgd_->groups)
         for (auto& p : g.params)
@@ -120,11 +126,19 @@ class TrainStep {
       at::_amp_foreach_non_finite_check_and_unscale_(grads, foundInf, scale_.reciprocal());
       if (foundInf.item<float>() == 0.0f) sgd_->step(lrScale);
       at::_amp_update_scale_(scale_, growth_, foundInf, 2.0, 0.5, 2000);
-    } else {
-      loss.backward();
-      sgd_->step(lrScale);
+      return {loss.detach(), correct, "", "", stop};
     }
-    return {loss.detach(), correct, "", ""};
+    loss.backward();
+    bool stop = exchangeGradients();
+    sgd_->step(lrScale);
+    return {loss.detach(), correct, "", "", stop};
+  }
+
+  // Data parallel: every gradient becomes the mean over the group (and the processes agree on stopping).
+  // Alone: the stop vote is this process's own.
+  bool exchangeGradients() {
+    if (!opt_.group) return stopVote_;
+    return averageGradients(*opt_.group, sgd_->parameters(), stopVote_);
   }
 
   std::string takeNote(const std::string& why) {
@@ -137,6 +151,7 @@ class TrainStep {
   // Why this step cannot use the graph ("" when it can).
   std::string graphBlocker(const at::Tensor& x, const at::Tensor& y) {
     if (failed_.size()) return failed_;
+    if (opt_.group) return "gradients are averaged across processes by Gloo, on the host, which a CUDA graph cannot hold: the step runs eager";
     if (opt_.amp && *opt_.amp == at::kHalf) return "fp16 loss scaling skips steps on the host, so the step runs eager (bf16 is captured)";
     if (sgd_->groups.empty() || sgd_->lr(0) <= 0) return "a learning rate of 0 cannot be rescaled inside a graph; running eager";
     if (graph_) {
@@ -202,6 +217,7 @@ class TrainStep {
     r.loss = staticLoss_.clone();
     r.correct = staticCorrect_.clone();
     r.mode = "graph";
+    r.stop = stopVote_;
     return r;
   }
 
@@ -273,6 +289,7 @@ class TrainStep {
   std::shared_ptr<Optimizer> sgd_;
   StepOptions opt_;
   at::Tensor scale_, growth_;
+  bool stopVote_ = false;
   std::set<std::string> noted_;
   std::mutex mu_;
 };
@@ -324,6 +341,8 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       if (cl.IsBoolean()) o.channelsLast = cl.As<Napi::Boolean>().Value();
       Napi::Value cb = opts.Get("cudnnBenchmark");
       if (cb.IsBoolean()) o.cudnnBenchmark = cb.As<Napi::Boolean>().Value();
+      Napi::Value pg = opts.Get("processGroup");
+      if (!isNullish(pg)) o.group = groupOf(info.Env(), pg, "processGroup");
     }
     if (o.device.is_cuda() && !at::hasCUDA()) throw ArgTypeError("device " + o.device.str() + " requested but LibTorch sees no CUDA device");
     if (o.device.is_cuda() && o.cudnnBenchmark) at::globalContext().setBenchmarkCuDNN(true);
@@ -358,6 +377,7 @@ Napi::Value stepResult(Napi::Env env, StepResult& r) {
   o.Set("correct", TensorHandle::Wrap(env, r.correct));
   o.Set("mode", r.mode);
   o.Set("note", r.note.empty() ? env.Null() : Napi::Value(Napi::String::New(env, r.note)));
+  o.Set("stop", r.stop);
   return o;
 }
 
@@ -365,6 +385,7 @@ Napi::Value stepResult(Napi::Env env, StepResult& r) {
 void markStep(InUse& marks, const TrainStep& s) {
   marks.add(&s, "the training step", true);
   marks.add(s.optimizer().get(), "the optimizer", true);
+  if (s.options().group) marks.add(s.options().group.get(), "the process group", true);
   for (const auto& g : s.optimizer()->groups)
     for (const auto& p : g.params) marks.add(storageKey(p), "a parameter being trained", true);
 }
@@ -375,14 +396,16 @@ void checkBatch(const at::Tensor& x, const at::Tensor& y, const char* what) {
   if (at::isFloatingType(y.scalar_type())) throw ArgTypeError("target must hold integer class labels, got " + std::string(dtypeName(y.scalar_type())));
 }
 
-// trainStepRun(step, x, y) -> Promise<{loss, correct, mode, note}>: the whole step on a worker thread. The
-// model, the optimiser and the parameters are written by it: mutations, forwards and other steps on them are
-// refused until it settles.
+// trainStepRun(step, x, y, stop) -> Promise<{loss, correct, mode, note, stop}>: the whole step on a worker
+// thread. The model, the optimiser and the parameters are written by it: mutations, forwards and other steps on
+// them are refused until it settles. `stop` is this process's vote to end the run; the result's `stop` is
+// whether any process of the step's group voted so (alone: the vote itself).
 Napi::Value Run(const Napi::CallbackInfo& info) {
   return guard(info, "trainStep", [&]() -> Napi::Value {
     auto s = argStep(info);
     at::Tensor x = argTensor(info, 1, "input");
     at::Tensor y = argTensor(info, 2, "target");
+    bool stop = argBool(info, 3, "stop", false);
     checkBatch(x, y, "input");
     if (!s->module()) throw ArgTypeError("this training step was made for a model whose forward runs in JS; use trainStepBackward");
     InUse marks(info.Env(), "trainStep");
@@ -390,24 +413,25 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     markModule(marks, *s->module(), true);
     marks.add(storageKey(x), "tensor 'input'", false);
     marks.add(storageKey(y), "tensor 'target'", false);
-    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, x, y] { return s->run(x, y); }, stepResult, &trainingThread());
+    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, x, y, stop] { return s->run(x, y, stop); }, stepResult, &trainingThread());
   });
 }
 
-// trainStepBackward(step, logits, y) -> Promise<{loss, correct, mode, note}>: cross-entropy, backward and the
+// trainStepBackward(step, logits, y, stop) -> Promise<{loss, correct, mode, note, stop}>: cross-entropy, backward and the
 // update on a worker thread, from logits whose forward (with autograd) ran in JS.
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guard(info, "trainStep", [&]() -> Napi::Value {
     auto s = argStep(info);
     at::Tensor logits = argTensor(info, 1, "logits");
     at::Tensor y = argTensor(info, 2, "target");
+    bool stop = argBool(info, 3, "stop", false);
     checkBatch(logits, y, "logits");
     if (!logits.requires_grad()) throw ArgTypeError("the logits do not require grad: run the forward with gradients enabled");
     InUse marks(info.Env(), "trainStep");
     markStep(marks, *s);
     marks.add(storageKey(logits), "tensor 'logits'", false);
     marks.add(storageKey(y), "tensor 'target'", false);
-    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, logits, y] { return s->backward(logits, y); }, stepResult, &trainingThread());
+    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, logits, y, stop] { return s->backward(logits, y, stop); }, stepResult, &trainingThread());
   });
 }
 

@@ -191,6 +191,9 @@ function named(op: string, children: Children, firstIndex = 0): [string, Module]
   let pairs: [string, Module][];
   if (Array.isArray(children)) {
     pairs = children.map((c, i) => (Array.isArray(c) ? c : [String(firstIndex + i), c]));
+  } else if (children instanceof Module) {
+    // PyTorch's nn.Sequential(a, b) spelled without the array: it took the module's own fields as children.
+    throw typeError(op, 'children', 'an array of modules ([a, b], not a, b), [name, module] pairs or an object', children);
   } else if (children && typeof children === 'object') {
     pairs = Object.entries(children);
   } else {

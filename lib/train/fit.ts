@@ -30,6 +30,9 @@ import { Adam, AdamW } from '../optim/adam';
 import type { Optimizer } from '../optim/optimizer';
 import { paramGroups, SGD } from '../optim/sgd';
 import { evalBatch, Trainer } from './trainer';
+import { allReduce } from '../distributed/collectives';
+import { defaultProcessGroup, ProcessGroup } from '../distributed/process-group';
+import { shardLength } from '../data/order';
 
 /** Every setting of a run, with units. Defaults follow the paper's CIFAR recipe. */
 export interface TrainConfig {
@@ -143,7 +146,7 @@ export interface FitHooks {
   resume?: string;
   /** Called after each epoch. */
   onEpoch?: (r: EpochRecord) => void;
-  /** Human-readable lines (setup, notes); default: none. */
+  /** Human-readable lines (setup, notes); default: none. Data parallel: rank 0's only. */
   log?: (line: string) => void;
   /** Where the progress bar goes (default: none). */
   progressStream?: NodeJS.WritableStream;
@@ -155,6 +158,18 @@ export interface FitHooks {
    * `FitInterrupted` naming it. Resuming from it continues as if the run had not stopped.
    */
   signal?: AbortSignal;
+  /**
+   * Data-parallel training over this process group (default: the default group, when `initProcessGroup` made
+   * one; null: this process alone). Every process of the group calls `fit` with the same config. `batchSize`
+   * stays the batch of one step for the whole group: each process trains on its `1/worldSize` share of it
+   * (every `worldSize`-th image of the batch, so the group's steps take the batches one process would) and the
+   * gradients are averaged over the group. BatchNorm normalises each share with its own statistics (as
+   * PyTorch's DistributedDataParallel); rank 0's running statistics are copied to the others before each
+   * evaluation. The test split is shared out the same way and its totals summed. Rank 0 alone logs and writes
+   * the run directory (metrics, curves, checkpoints, weights); every process returns the same history. An
+   * abort on any process stops all of them at the same step.
+   */
+  processGroup?: ProcessGroup | null;
 }
 
 /** The error `fit` rejects with when its `signal` aborts it; the run was saved to `checkpoint` first. */
@@ -287,6 +302,12 @@ export interface EvaluateOptions extends NormalizeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops the evaluation early (it then rejects with an AbortError). */
   signal?: AbortSignal;
+  /**
+   * Evaluate with every process of this group: each takes every `worldSize`-th image of the split and the
+   * totals are summed over the group (every process calls it and gets the same result; `onProgress` counts
+   * this process's images of its share).
+   */
+  processGroup?: ProcessGroup | null;
 }
 
 /**
@@ -296,7 +317,10 @@ export interface EvaluateOptions extends NormalizeOptions {
  * `{images, labels}` without them get `normalizeBatch`'s defaults (CIFAR-10's).
  */
 export async function evaluate(model: Module, split: DataSplit | Split, options: EvaluateOptions = {}): Promise<{ loss: number; acc: number; top5: number }> {
-  checkKeys('evaluate', 'options', options, ['batchSize', 'device', 'amp', 'onProgress', 'signal', 'mean', 'std']);
+  checkKeys('evaluate', 'options', options, ['batchSize', 'device', 'amp', 'onProgress', 'signal', 'mean', 'std', 'processGroup']);
+  const group = options.processGroup ?? null;
+  if (group !== null && !(group instanceof ProcessGroup)) throw typeError('evaluate', 'processGroup', 'a ProcessGroup', group);
+  const [rank, worldSize] = group ? [group.rank(), group.size()] : [0, 1];
   const batchSize = checkInt('evaluate', 'batchSize', options.batchSize ?? 500, 1);
   const device = options.device ?? 'cpu';
   let data: DataSplit;
@@ -311,10 +335,12 @@ export async function evaluate(model: Module, split: DataSplit | Split, options:
   }
   model.eval();
   const n = data.length;
+  const share = shardLength(n, rank, worldSize);
+  // Summed over the group on the CPU (Gloo's CUDA path copies through the host anyway).
   const totals = keep(zeros([3], { dtype: 'float64', device }));
   let done = 0;
   try {
-    for await (const batch of data.batches({ batchSize, augment: false, shuffle: false, dropLast: false, device, signal: options.signal })) {
+    for await (const batch of data.batches({ batchSize, augment: false, shuffle: false, dropLast: false, device, signal: options.signal, ...(worldSize > 1 ? { rank, worldSize } : {}) })) {
       await tidy(async () => {
         const x = noGrad(() => normalizeBatch(batch.images, norm));
         const r = await evalBatch(model, x, batch.labels, { device, amp: options.amp });
@@ -323,13 +349,36 @@ export async function evaluate(model: Module, split: DataSplit | Split, options:
       batch.images.dispose();
       batch.labels.dispose();
       done += batch.indices.length;
-      options.onProgress?.(done, n);
+      options.onProgress?.(done, share);
     }
-    if (done < n) throw Object.assign(new Error(`evaluate: stopped after ${done} of ${n} images`), { name: 'AbortError' });
-    const [loss, c1, c5] = Array.from(totals.toArray() as Float64Array);
+    if (done < share) throw Object.assign(new Error(`evaluate: stopped after ${done} of ${share} images`), { name: 'AbortError' });
+    const [loss, c1, c5] = await sumOver(group, totals);
     return { loss: loss / n, acc: c1 / n, top5: c5 / n };
   } finally {
     totals.dispose();
+  }
+}
+
+/** The values of a small 1-d device tensor summed over `group` (alone: as they are). */
+async function sumOver(group: ProcessGroup | null, t: Tensor): Promise<number[]> {
+  if (!group || group.size() === 1) return Array.from(t.toArray() as Float64Array);
+  const host = t.to({ device: 'cpu' });
+  try {
+    await allReduce(host, 'sum', group);
+    return Array.from(host.toArray() as Float64Array);
+  } finally {
+    host.dispose();
+  }
+}
+
+/** Whether any process of `group` passes true (alone: `vote`). */
+async function anyOver(group: ProcessGroup | null, vote: boolean): Promise<boolean> {
+  if (!group || group.size() === 1) return vote;
+  const t = tensor([vote ? 1 : 0], { dtype: 'float64' });
+  try {
+    return (await sumOver(group, t))[0] > 0;
+  } finally {
+    t.dispose();
   }
 }
 
@@ -338,8 +387,15 @@ export async function fit(config: Partial<TrainConfig> & { model: ModelSpec }, h
 /** Continues the run saved in `hooks.resume`; `config` may change only `epochs`, `outDir` and `device`. */
 export async function fit(config: Partial<Pick<TrainConfig, 'epochs' | 'outDir' | 'device'>>, hooks: FitHooks & { resume: string }): Promise<FitResult>;
 export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): Promise<FitResult> {
-  const log = hooks.log ?? (() => {});
-  checkKeys('fit', 'hooks', hooks, ['dataset', 'resume', 'onEpoch', 'log', 'progressStream', 'stopAfterEpochs', 'signal']);
+  checkKeys('fit', 'hooks', hooks, ['dataset', 'resume', 'onEpoch', 'log', 'progressStream', 'stopAfterEpochs', 'signal', 'processGroup']);
+  const givenGroup = hooks.processGroup === undefined ? defaultProcessGroup() : hooks.processGroup;
+  if (givenGroup !== null && (!(givenGroup instanceof ProcessGroup) || givenGroup.isDestroyed())) throw typeError('fit', 'processGroup', 'a live ProcessGroup or null', givenGroup);
+  // A group of one process trains alone.
+  const group = givenGroup && givenGroup.size() > 1 ? givenGroup : null;
+  const [rank, world] = group ? [group.rank(), group.size()] : [0, 1];
+  // Rank 0 leads: it alone logs and writes the run directory.
+  const lead = rank === 0;
+  const log = (lead && hooks.log) || (() => {});
   let resumed: Checkpoint | null = null;
   let cfg: TrainConfig;
   let runDir: string;
@@ -372,6 +428,14 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     cfg = validate({ ...DEFAULT_CONFIG, ...config } as TrainConfig);
     runDir = path.resolve(cfg.outDir);
   }
+  if (group && cfg.batchSize % world !== 0) {
+    if (resumed) disposeCheckpoint(resumed);
+    throw rangeError('fit', 'batchSize', `a multiple of the ${world} processes of the group (each trains on an equal share of every batch)`, cfg.batchSize);
+  }
+  if (group && !cfg.dropLast) {
+    if (resumed) disposeCheckpoint(resumed);
+    throw rangeError('fit', 'dropLast', `true when training with ${world} processes (a last partial batch cannot be shared out evenly)`, cfg.dropLast);
+  }
   const ckptFile = path.join(runDir, 'checkpoint.ckpt');
   const weightsFile = path.join(runDir, 'model.pt');
 
@@ -401,7 +465,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       cfg.optimizer === 'sgd'
         ? new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov })
         : new (cfg.optimizer === 'adam' ? Adam : AdamW)(groups, { lr: cfg.lr, weightDecay: cfg.weightDecay });
-    trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph });
+    trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph, processGroup: group });
   };
   const release = () => {
     releaseModel();
@@ -472,17 +536,18 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       disposeCheckpoint(ck);
       resumed = null;
     }
-    makeDirSync(runDir, 'fit');
+    if (lead) makeDirSync(runDir, 'fit');
     const metrics = new MetricsLog(runDir, logged);
     const notes: string[] = [];
     const m = model!;
     const opt = optimizer!;
     const stepper = trainer!;
-    log(`model ${cfg.model.name} ${JSON.stringify(cfg.model.args)}: ${m.numParameters().toLocaleString('en-US')} parameters; ${nTrain} training images, ${data.classes.length} classes, ${stepsPerEpoch} steps/epoch; ${cfg.device}${cfg.device === 'cpu' ? ` (${getNumThreads()} threads)` : ''}`);
+    log(`model ${cfg.model.name} ${JSON.stringify(cfg.model.args)}: ${m.numParameters().toLocaleString('en-US')} parameters; ${nTrain} training images, ${data.classes.length} classes, ${stepsPerEpoch} steps/epoch; ${cfg.device}${cfg.device === 'cpu' ? ` (${getNumThreads()} threads)` : ''}${group ? `; data parallel over ${world} processes (${group.backend()}), ${cfg.batchSize / world} images each per step` : ''}`);
 
     // The sampler state is (seed, epoch, position): each epoch's order and augmentation are pure functions
     // of the seed and the epoch, so this is all a resumed run needs to continue with the same batches.
     const saveAll = (epoch: number, position: number, epochProgress?: EpochProgress) => {
+      if (!lead) return;
       tidy(() => {
         saveCheckpoint(ckptFile, {
           model: cfg.model, config: cfg as unknown as Record<string, unknown>, epoch, step, bestAcc,
@@ -503,24 +568,36 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       // ---- phase 1: train one epoch
       m.train();
       // A run resumed from a mid-epoch checkpoint starts with that epoch's totals so far.
-      const sums = keep(carried ? tensor([carried.lossSum, carried.correct], { dtype: 'float64', device: cfg.device }) : zeros([2], { dtype: 'float64', device: cfg.device }));
+      // Data parallel: each process sums its own share (rank 0's starts with the carried totals); `seen` counts the group's images.
+      const carriedHere = carried && lead ? carried : null;
+      const sums = keep(carriedHere ? tensor([carriedHere.lossSum, carriedHere.correct], { dtype: 'float64', device: cfg.device }) : zeros([2], { dtype: 'float64', device: cfg.device }));
       let seen = carried?.seen ?? 0;
+      let seenHere = carriedHere?.seen ?? 0;
       let batchIndex = carried?.batches ?? 0;
       const secondsBefore = carried?.seconds ?? 0;
       carried = null;
-      const progress = hooks.progressStream ? new Progress({ total: stepsPerEpoch, label: `epoch ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
+      const progress = hooks.progressStream && lead ? new Progress({ total: stepsPerEpoch, label: `epoch ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
       const t0 = performance.now();
       const seenBefore = seen;
       let lastBar = t0;
       let interrupted = false;
       try {
-        for await (const batch of train.batches({ ...order, seed: cfg.seed, epoch, start: batchIndex, augment: cfg.augment, device: cfg.device })) {
+        const shard = group ? { batchSize: cfg.batchSize / world, rank, worldSize: world } : {};
+        for await (const batch of train.batches({ ...order, ...shard, seed: cfg.seed, epoch, start: batchIndex, augment: cfg.augment, device: cfg.device })) {
+          if (batchIndex >= stepsPerEpoch) {
+            // A share one image longer than the others can hold one batch more than the group's epoch has.
+            batch.images.dispose();
+            batch.labels.dispose();
+            break;
+          }
           opt.lr = lrAt(schedule, step);
           const size = batch.indices.length;
+          let stopVoted = false;
           try {
             await tidy(async () => {
               const x = noGrad(() => normalizeBatch(batch.images, norm));
-              const out = await stepper.step(x, batch.labels);
+              const out = await stepper.step(x, batch.labels, { stop: hooks.signal?.aborted ?? false });
+              stopVoted = out.stop;
               if (out.note) {
                 notes.push(out.note);
                 log(`note: ${out.note}`);
@@ -532,23 +609,27 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
             batch.images.dispose();
             batch.labels.dispose();
           }
-          seen += size;
+          seen += size * world;
+          seenHere += size;
           step++;
           batchIndex++;
           // The bar reads the device totals (a host sync on a GPU) at most once a second, at each tenth of the
           // epoch (the plain log lines) and at its end.
           const tenth = Math.floor((batchIndex * 10) / stepsPerEpoch) !== Math.floor(((batchIndex - 1) * 10) / stepsPerEpoch);
+          // Data parallel: the bar shows rank 0's share (reading the group's totals would be a collective).
           if (progress && (tenth || batchIndex === stepsPerEpoch || performance.now() - lastBar >= 1000)) {
             lastBar = performance.now();
             const [l, c] = Array.from(sums.toArray() as Float64Array);
-            progress.update(batchIndex, { loss: l / seen, acc: c / seen, imagesPerSec: (seen - seenBefore) / ((performance.now() - t0) / 1000) });
+            progress.update(batchIndex, { loss: l / seenHere, acc: c / seenHere, imagesPerSec: (seen - seenBefore) / ((performance.now() - t0) / 1000) });
           }
           if (cfg.logEvery > 0 && step % cfg.logEvery === 0) {
-            const [l, c] = Array.from(sums.toArray() as Float64Array);
-            metrics.append({ kind: 'step', epoch: epoch + 1, step, lr: opt.lr, trainLoss: l / seen, trainAcc: c / seen });
+            const [l, c] = await sumOver(group, sums);
+            if (lead) metrics.append({ kind: 'step', epoch: epoch + 1, step, lr: opt.lr, trainLoss: l / seen, trainAcc: c / seen });
           }
           // Interrupted: save this exact point and stop (after the epoch's last batch, the epoch ends first).
-          if (hooks.signal?.aborted && batchIndex < stepsPerEpoch) {
+          // Data parallel: the step's vote, which every process of the group sees the same.
+          const stopNow = group ? stopVoted : !!hooks.signal?.aborted;
+          if (stopNow && batchIndex < stepsPerEpoch) {
             interrupted = true;
             break;
           }
@@ -559,21 +640,27 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
         throw e;
       }
       if (interrupted) {
-        const [l, c] = Array.from(sums.toArray() as Float64Array);
+        const [l, c] = await sumOver(group, sums);
         sums.dispose();
         progress?.finish();
         saveAll(epoch, batchIndex, { batches: batchIndex, seen, lossSum: l, correct: c, seconds: secondsBefore + (performance.now() - t0) / 1000 });
         throw new FitInterrupted(ckptFile, epoch, step);
       }
       const seconds = secondsBefore + (performance.now() - t0) / 1000;
-      const [lossSum, correct] = Array.from(sums.toArray() as Float64Array);
-      sums.dispose();
-      progress?.finish();
+      let lossSum: number, correct: number;
+      try {
+        [lossSum, correct] = await sumOver(group, sums);
+      } finally {
+        sums.dispose();
+        progress?.finish();
+      }
+      // Rank 0's running statistics for every replica: evaluation and the checkpoint see one model.
+      await stepper.syncBuffers();
 
       // ---- phase 2: evaluate
       // Evaluation shows a bar on a terminal only: in logs the epoch's summary line follows right after.
-      const testBar = (hooks.progressStream as NodeJS.WriteStream | undefined)?.isTTY ? new Progress({ total: data.test.length, label: `test  ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
-      const test = await evaluate(m, data.test, { device: cfg.device, amp: cfg.amp, mean: norm.mean, std: norm.std, onProgress: testBar ? (done) => testBar.update(done) : undefined });
+      const testBar = lead && (hooks.progressStream as NodeJS.WriteStream | undefined)?.isTTY ? new Progress({ total: shardLength(data.test.length, rank, world), label: `test  ${epoch + 1}/${cfg.epochs}`, stream: hooks.progressStream }) : null;
+      const test = await evaluate(m, data.test, { device: cfg.device, amp: cfg.amp, mean: norm.mean, std: norm.std, onProgress: testBar ? (done) => testBar.update(done) : undefined, processGroup: group });
       testBar?.finish();
       const rec: EpochRecord = { epoch: epoch + 1, epochs: cfg.epochs, step, lr: opt.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, testLoss: test.loss, testAcc: test.acc, testTop5: test.top5, imagesPerSec: seen / seconds, seconds };
       history.push(rec);
@@ -582,23 +669,24 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
       // ---- phase 3: log, plot, checkpoint
       const skipped = (train as { skippedCorrupt?: number }).skippedCorrupt ?? 0;
       if (skipped > 0) log(`note: ${skipped} corrupt or unreadable training image${skipped > 1 ? 's' : ''} skipped so far (skipCorrupt)`);
-      metrics.append({ kind: 'epoch', ...rec });
+      if (lead) metrics.append({ kind: 'epoch', ...rec });
       try {
-        await writePlots(runDir, history);
+        if (lead) await writePlots(runDir, history);
       } catch (e) {
         // A plot is a convenience: a failure to draw it (e.g. no PNG encoder) must not end a long run.
         log(`note: could not write the training curves: ${(e as Error).message.split('\n')[0]}`);
       }
       const due = (epoch + 1) % cfg.checkpointEvery === 0 || epoch + 1 === cfg.epochs;
-      if (due || hooks.signal?.aborted) saveAll(epoch + 1, 0);
+      const aborted = await anyOver(group, hooks.signal?.aborted ?? false);
+      if (due || aborted) saveAll(epoch + 1, 0);
       hooks.onEpoch?.(rec);
-      if (hooks.signal?.aborted && epoch + 1 < cfg.epochs) throw new FitInterrupted(ckptFile, epoch + 1, step);
+      if (aborted && epoch + 1 < cfg.epochs) throw new FitInterrupted(ckptFile, epoch + 1, step);
 
       // ---- phase 4: stop
       epochsThisCall++;
       if (hooks.stopAfterEpochs !== undefined && epochsThisCall >= hooks.stopAfterEpochs) break;
     }
-    tidy(() => exportWeights(weightsFile, m.stateDict()));
+    if (lead) tidy(() => exportWeights(weightsFile, m.stateDict()));
     const final = history[history.length - 1];
     return { history, final, runDir, checkpoint: ckptFile, weights: weightsFile, notes };
   } finally {

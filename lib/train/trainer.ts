@@ -6,6 +6,12 @@
  * CUDA that step is captured as a CUDA graph by default (see native/train_step.cc); `cudaGraph: false` turns
  * that off. Where a step cannot be captured it runs eager and `note` says why, once.
  *
+ * Data parallel (`processGroup`): every process of the group runs a Trainer on its own share of each batch;
+ * the first step copies rank 0's parameters and buffers to every process, and each step averages the
+ * gradients over the group (in the native step, between backward and the update, in flat buckets), so the
+ * update is that of the whole batch and the replicas stay equal. `syncBuffers()` copies rank 0's buffers
+ * (BatchNorm's running statistics) to the others, e.g. before evaluating or saving.
+ *
  * A model with a forward written in JavaScript cannot run on a worker thread: its forward runs on the JS
  * thread with autograd (and autocast when `amp` is set), then the cross-entropy, backward and update run in
  * one native call off the event loop. It keeps the event loop busy for the forward and is never captured as
@@ -18,6 +24,9 @@ import { inFlight, runsNatively, type Module } from '../nn/module';
 import { Tensor } from '../tensor';
 import { checkKeys, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 import type { Optimizer } from '../optim/optimizer';
+import { broadcast } from '../distributed/collectives';
+import { ProcessGroup } from '../distributed/process-group';
+import { tidy } from '../scope';
 
 const N = native();
 
@@ -53,6 +62,17 @@ export interface TrainerOptions {
   channelsLast?: boolean;
   /** Let cuDNN time its convolution algorithms for each new shape and keep the fastest (CUDA; default true). */
   cudnnBenchmark?: boolean;
+  /**
+   * Data-parallel training over this process group (`distributed.initProcessGroup`): gradients are averaged
+   * over its processes at every step. Default: none (this process alone). A group of one process is allowed.
+   */
+  processGroup?: ProcessGroup | null;
+}
+
+/** Options of one `Trainer.step`. */
+export interface StepOptions {
+  /** This process's vote to stop the run after this step (data parallel: the processes agree through `stop`). */
+  stop?: boolean;
 }
 
 /** What one step returns: device tensors (read them when needed, to avoid a sync per step). */
@@ -65,6 +85,8 @@ export interface StepOutput {
   mode: 'eager' | 'warmup' | 'graph';
   /** Why the step could not use the CUDA graph, reported once per reason; null otherwise. */
   note: string | null;
+  /** Whether any process of the group voted to stop with this step (alone: this step's own `stop` option). */
+  stop: boolean;
 }
 
 /** Evaluation totals over one batch (device tensors). */
@@ -80,12 +102,18 @@ export class Trainer {
   private readonly native: ModuleHandle | null;
   private readonly amp: 'bf16' | 'fp16' | null;
   private notedJsForward = false;
+  private synced = false;
   readonly device: string;
+  /** The process group gradients are averaged over (null: this process alone). */
+  readonly processGroup: ProcessGroup | null;
   /** Whether the step runs in channels-last memory order. */
   readonly channelsLast: boolean;
 
   constructor(readonly model: Module, readonly optimizer: Optimizer, options: TrainerOptions = {}) {
-    checkKeys('Trainer', 'options', options, ['device', 'amp', 'labelSmoothing', 'cudaGraph', 'channelsLast', 'cudnnBenchmark']);
+    checkKeys('Trainer', 'options', options, ['device', 'amp', 'labelSmoothing', 'cudaGraph', 'channelsLast', 'cudnnBenchmark', 'processGroup']);
+    const group = options.processGroup ?? null;
+    if (group !== null && (!(group instanceof ProcessGroup) || group.isDestroyed())) throw typeError('Trainer', 'processGroup', 'a live ProcessGroup', group);
+    this.processGroup = group;
     this.device = options.device ?? 'cpu';
     const amp = options.amp ?? null;
     if (amp !== null) checkOneOf('Trainer', 'amp', amp, ['bf16', 'fp16']);
@@ -98,7 +126,7 @@ export class Trainer {
     this.channelsLast = options.channelsLast ?? this.device.startsWith('cuda');
     const cudnnBenchmark = options.cudnnBenchmark ?? true;
     this.native = runsNatively(model);
-    this.handle = N.trainStepCreate(this.native, optimizer.handle, { device: this.device, amp, labelSmoothing, cudaGraph: options.cudaGraph ?? true, channelsLast: this.channelsLast, cudnnBenchmark });
+    this.handle = N.trainStepCreate(this.native, optimizer.handle, { device: this.device, amp, labelSmoothing, cudaGraph: options.cudaGraph ?? true, channelsLast: this.channelsLast, cudnnBenchmark, processGroup: group?.handle ?? null });
     if (this.channelsLast) model.channelsLast();
   }
 
@@ -106,15 +134,23 @@ export class Trainer {
    * One training step on a batch (inputs float [N, ...], targets int64 [N]); resolves when it is done. While it
    * runs, the model and the optimiser cannot be changed or used (their methods are refused until it settles).
    */
-  async step(input: Tensor, target: Tensor): Promise<StepOutput> {
+  async step(input: Tensor, target: Tensor, options: StepOptions = {}): Promise<StepOutput> {
     const handle = this.handle;
     if (!handle) throw new Error('trainStep: the trainer has been disposed');
     if (!(input instanceof Tensor)) throw typeError('trainStep', 'input', 'a Tensor', input);
     if (!(target instanceof Tensor)) throw typeError('trainStep', 'target', 'an int64 Tensor', target);
+    checkKeys('trainStep', 'options', options, ['stop']);
+    const stop = options.stop ?? false;
+    if (typeof stop !== 'boolean') throw typeError('trainStep', 'stop', 'a boolean', stop);
+    if (this.processGroup && !this.synced) {
+      // Every replica starts from rank 0's weights and buffers (as DistributedDataParallel's constructor).
+      await tidy(() => broadcast([...this.model.parameters(), ...this.model.buffers()], 0, this.processGroup!));
+      this.synced = true;
+    }
     const whole = runsNatively(this.model);
     if (whole && whole === this.native) {
-      const r = await inFlight(this.model, 'trainStep', true, () => N.trainStepRun(handle, input.handle, target.handle));
-      return { loss: new Tensor(r.loss), correct: new Tensor(r.correct), mode: r.mode, note: r.note };
+      const r = await inFlight(this.model, 'trainStep', true, () => N.trainStepRun(handle, input.handle, target.handle, stop));
+      return { loss: new Tensor(r.loss), correct: new Tensor(r.correct), mode: r.mode, note: r.note, stop: r.stop };
     }
     // The forward runs here, in JS, with autograd; the rest of the step off the event loop.
     const x = input.device === this.device ? null : input.to({ device: this.device });
@@ -123,14 +159,23 @@ export class Trainer {
       logits = enableGrad(() => withAutocast(this.device, this.amp, () => this.model.forward(x ?? input) as Tensor));
       if (!(logits instanceof Tensor)) throw typeError('trainStep', "the model's output", 'a Tensor of logits [N, classes]', logits);
       const l = logits;
-      const r = await inFlight(this.model, 'trainStep', true, () => N.trainStepBackward(handle, l.handle, target.handle));
+      const r = await inFlight(this.model, 'trainStep', true, () => N.trainStepBackward(handle, l.handle, target.handle, stop));
       const note = this.notedJsForward ? r.note : (r.note ?? JS_FORWARD_NOTE);
       this.notedJsForward = true;
-      return { loss: new Tensor(r.loss), correct: new Tensor(r.correct), mode: r.mode, note };
+      return { loss: new Tensor(r.loss), correct: new Tensor(r.correct), mode: r.mode, note, stop: r.stop };
     } finally {
       logits?.dispose();
       x?.dispose();
     }
+  }
+
+  /**
+   * Data parallel: copies rank 0's buffers (BatchNorm's running statistics, which each process updates from its
+   * own share of the batches) to every process of the group; every process calls it. Alone: nothing to do.
+   */
+  async syncBuffers(): Promise<void> {
+    if (!this.processGroup || this.processGroup.size() === 1) return;
+    await tidy(() => broadcast(this.model.buffers(), 0, this.processGroup!));
   }
 
   /** Frees the native step (and its CUDA graph). Idempotent; refused while a step is in flight. */

@@ -1,0 +1,181 @@
+// Data-parallel training across processes (lib/distributed, native/distributed.cc): process groups over Gloo,
+// the collectives, the Trainer's gradient averaging, `fit` over a group and the `--nproc-per-node` launcher.
+// Every test starts real processes on this machine (rendezvous on a free local port).
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as torch from '../lib';
+import { launch } from '../lib/distributed/launch';
+import { runNode } from './helpers/run';
+
+const worker = path.join(__dirname, 'helpers', 'distributed-worker.js');
+const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { models, batch } = require('./helpers/distributed-models.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-dist-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// Runs a worker scenario in `n` processes; resolves with each rank's report and the launcher's result.
+async function scenario(name: string, n: number, env: NodeJS.ProcessEnv = {}) {
+  const out = fs.mkdtempSync(path.join(tmp, `${name}-`));
+  const lines: string[] = [];
+  const sink = { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream;
+  const result = await launch({ script: worker, args: [name, out], nprocPerNode: n, env: { ...process.env, ...env }, stdout: sink, stderr: sink, forwardSignals: false, graceMs: 20_000 });
+  const reports = Array.from({ length: n }, (_, r) => {
+    const f = path.join(out, `rank${r}.json`);
+    return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : null;
+  });
+  return { result, reports, output: lines.join(''), out };
+}
+
+const available = torch.distributed.isGlooAvailable();
+
+describe.runIf(available)('process groups and collectives (3 processes)', () => {
+  it('all-reduce (sum, avg, min, max, product), lists of mixed tensors, broadcast, all-gather, barrier, and clear errors', async () => {
+    const { result, reports, output, out } = await scenario('collectives', 3);
+    expect(result.exitCode, output).toBe(0);
+    expect(fs.existsSync(path.join(out, 'never'))).toBe(false); // the refused fit made no run directory
+    reports.forEach((r, rank) => {
+      expect(r.rank).toBe(rank);
+      expect(r.worldSize).toBe(3);
+      expect(r.env).toEqual({ LOCAL_RANK: String(rank), LOCAL_WORLD_SIZE: '3' });
+      expect(r.sum).toEqual([6, 60]); // (1 + 2 + 3), 10 × that
+      expect(r.avg).toEqual([1, 2]);
+      expect(r.max).toEqual([2, 0]);
+      expect(r.min).toEqual([1]);
+      expect(r.product).toEqual([24]); // 2 × 3 × 4
+      // arange(6) + rank summed over ranks 0..2, through a transposed view of it; an int32 and an empty tensor between.
+      expect(r.list).toEqual({ base: [[3, 6, 9], [12, 15, 18]], ints: [3, 3], f: [3, 3, 3, 3], empty: [0] });
+      expect(r.broadcast).toEqual([[107, 1], [1]]); // rank 1's
+      expect(r.allGather).toEqual([[0, 0], [1, 2], [2, 4]]);
+      expect(r.errors.avgInt).toEqual(['TypeError', expect.stringMatching(/avg.*floating-point.*int64/)]);
+      expect(r.errors.badOp).toEqual(['TypeError', expect.stringMatching(/op.*"mean"/)]);
+      expect(r.errors.badSrc).toEqual(['RangeError', expect.stringMatching(/src must be a rank in \[0, 3\), got 7/)]);
+      expect(r.errors.notTensor).toEqual(['TypeError', expect.stringMatching(/tensor\[1\]/)]);
+      expect(r.errors.twice).toEqual(['Error', expect.stringMatching(/already initialised/)]);
+      expect(r.errors.fitBatch).toEqual(['RangeError', expect.stringMatching(/multiple of the 3 processes.*batchSize.*32/)]);
+      expect(r.errors.concurrent).toEqual(['Error', expect.stringMatching(/process group is in use by allReduce in flight/)]);
+    });
+  });
+
+  it('a collective whose peer has died fails with an error instead of hanging; the launcher reports the failure', async () => {
+    const { result, reports } = await scenario('peerDies', 2, { TEST_PG_TIMEOUT_MS: '20000' });
+    expect(result.exitCode).toBe(3); // rank 1's exit code
+    expect(result.ranks[1]).toEqual({ rank: 1, code: 3, signal: null });
+    expect(reports[0].err[0]).toBe('Error');
+    expect(reports[0].err[1]).toMatch(/^allReduce: /);
+    expect(reports[0].ms).toBeLessThan(20_000);
+  });
+});
+
+describe.runIf(available)('data-parallel training steps', () => {
+  it('two processes on halves of each batch train exactly as one process on the whole batches (native and JS forwards)', async () => {
+    const { result, reports, output } = await scenario('dataParallel', 2);
+    expect(result.exitCode, output).toBe(0);
+    for (const kind of ['native', 'js'] as const) {
+      // The reference: one process, the whole batches, rank 0's initial weights.
+      torch.manualSeed(1);
+      const m = models[kind](torch) as torch.nn.Module;
+      const init = torch.tidy(() => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.toArray() as Float32Array)])));
+      const opt = new torch.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 });
+      const trainer = new torch.Trainer(m, opt);
+      for (let k = 0; k < 4; k++) {
+        const [x, y] = batch(torch, k);
+        await torch.tidy(() => trainer.step(x, y));
+      }
+      const ref = torch.tidy(() => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.toArray() as Float32Array)])));
+      trainer.dispose();
+      opt.dispose();
+      m.dispose();
+      let moved = 0;
+      for (const [name, values] of Object.entries(ref)) {
+        values.forEach((v, i) => {
+          moved = Math.max(moved, Math.abs(v - init[name][i]));
+          expect(reports[0][kind].params[name][i]).toBeCloseTo(v, 5);
+          // The replicas are equal, although rank 1 was built from another seed (the first step copies rank 0's).
+          expect(reports[1][kind].params[name][i]).toBe(reports[0][kind].params[name][i]);
+        });
+      }
+      expect(moved).toBeGreaterThan(1e-2); // the steps did train
+      // Rank 1 voted to stop at the third step: both processes saw it there, and only there.
+      expect(reports[0][kind].stops).toEqual([false, false, true, false]);
+      expect(reports[1][kind].stops).toEqual([false, false, true, false]);
+    }
+  });
+});
+
+describe.runIf(available)('ictorch train --nproc-per-node', () => {
+  const trainArgs = (out: string) => ['train', '--nproc-per-node', '2', '--epochs', '2', '--train-size', '256', '--test-size', '100', '--batch-size', '32', '--depth', '8', '--out', out, '--json'];
+
+  it('trains with two processes: rank 0 alone logs and writes the run; its checkpoint resumes in one process', async () => {
+    const out = path.join(tmp, 'cli-run');
+    const r = await runNode([cli, ...trainArgs(out)], { timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/data parallel over 2 processes \(gloo\), 16 images each per step/);
+    expect(r.stderr).not.toMatch(/\[rank 1\]/); // the other process is silent
+    expect(r.stderr.match(/^epoch 2\/2 .*test loss/gm)?.length).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0]);
+    expect(summary.epochs).toBe(2);
+    const metrics = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.step)).toEqual([8, 16]); // 256 images / 32 per step (16 on each process)
+    expect(metrics[1].testAcc).toBe(summary.testAcc);
+    expect(metrics[1].trainLoss).toBeLessThan(metrics[0].trainLoss);
+    for (const f of ['checkpoint.ckpt', 'model.pt', 'curves.svg']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    // The sampler position is the group's: one process continues the run where the two stopped.
+    const more = await runNode([cli, 'train', '--resume', path.join(out, 'checkpoint.ckpt'), '--epochs', '3', '--out', path.join(tmp, 'cli-resumed'), '--json'], { timeout: 300_000 });
+    expect(more.status, more.stderr).toBe(0);
+    expect(JSON.parse(more.stdout.trim()).epochs).toBe(3);
+  });
+
+  it('bad launcher flags are usage errors (exit code 2)', async () => {
+    for (const args of [['--nnodes', '2'], ['--nproc-per-node', '0'], ['--nproc-per-node', '2', '--nnodes', '2'], ['--nproc-per-node', '2', '--node-rank', '1']]) {
+      const r = await runNode([cli, 'train', ...args], { timeout: 60_000 });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^ictorch: --/);
+    }
+  });
+});
+
+describe('process-group errors in one process', () => {
+  it('initProcessGroup names what is missing or wrong; collectives need a group', async () => {
+    const env = { ...process.env };
+    try {
+      delete process.env.MASTER_ADDR;
+      await expect(torch.distributed.initProcessGroup({ rank: 0, worldSize: 2 })).rejects.toThrow(available ? /MASTER_ADDR/ : /no Gloo backend/);
+      if (available) {
+        process.env.MASTER_ADDR = '127.0.0.1';
+        process.env.MASTER_PORT = '29999';
+        delete process.env.WORLD_SIZE;
+        await expect(torch.distributed.initProcessGroup({ rank: 0 })).rejects.toThrow(/WORLD_SIZE/);
+        await expect(torch.distributed.initProcessGroup({ initMethod: 'udp://x:1', rank: 0, worldSize: 1 })).rejects.toThrow(TypeError);
+        await expect(torch.distributed.initProcessGroup({ initMethod: 'tcp://127.0.0.1:29999', rank: 2, worldSize: 2 })).rejects.toThrow(RangeError);
+        await expect(torch.distributed.initProcessGroup({ initMethod: 'tcp://127.0.0.1:29999', rank: 0, worldSize: 1, retries: 3 } as never)).rejects.toThrow(/retries/);
+      }
+    } finally {
+      process.env = env;
+    }
+    expect(torch.distributed.isInitialized()).toBe(false);
+    await expect(torch.distributed.allReduce(torch.tensor([1]))).rejects.toThrow(/not initialised; call initProcessGroup/);
+    expect(() => torch.distributed.getRank()).toThrow(/not initialised/);
+  });
+
+  it('a group of one process: collectives are the identity, and a Trainer or fit over it trains as alone', async () => {
+    if (!available) return;
+    const port = await torch.distributed.freePort();
+    const g = await torch.distributed.initProcessGroup({ initMethod: `tcp://127.0.0.1:${port}`, rank: 0, worldSize: 1, timeout: 20_000 });
+    try {
+      expect([torch.distributed.getRank(), torch.distributed.getWorldSize(), g.backend()]).toEqual([0, 1, 'gloo']);
+      const t = torch.tensor([1.5, 2]);
+      await torch.distributed.allReduce(t, 'avg');
+      expect(Array.from(t.toArray() as Float32Array)).toEqual([1.5, 2]);
+      const r = await torch.fit({ model: { name: 'resnet', args: { depth: 8 } }, data: 'synthetic', syntheticTrainSize: 64, syntheticTestSize: 16, batchSize: 32, epochs: 1, outDir: path.join(tmp, 'one') });
+      expect(r.history).toHaveLength(1);
+    } finally {
+      torch.distributed.destroyProcessGroup();
+    }
+    expect(() => new torch.Trainer(new torch.nn.Linear(2, 2), new torch.optim.SGD(new torch.nn.Linear(2, 2).parameters(), { lr: 0.1 }), { processGroup: g })).toThrow(/processGroup/);
+  });
+});

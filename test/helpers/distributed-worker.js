@@ -1,0 +1,114 @@
+// One process of a data-parallel test (test/distributed.test.ts), started by `launch` with RANK, WORLD_SIZE,
+// MASTER_ADDR and MASTER_PORT set. argv: <scenario> <out dir>. Writes <out dir>/rank<R>.json with what it saw.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const torch = require(path.join(__dirname, '..', '..', 'dist', 'index.js'));
+const dist = torch.distributed;
+const [scenario, outDir] = process.argv.slice(2);
+const rank = Number(process.env.RANK);
+
+// What an async call rejected with: [name, message] (null when it resolved).
+async function failure(fn) {
+  try {
+    await fn();
+    return null;
+  } catch (e) {
+    return [e.name, e.message];
+  }
+}
+
+const scenarios = {
+  // Every collective, each checked by the test against the values every rank contributes.
+  async collectives() {
+    const r = rank;
+    const out = { rank: dist.getRank(), worldSize: dist.getWorldSize(), env: { LOCAL_RANK: process.env.LOCAL_RANK, LOCAL_WORLD_SIZE: process.env.LOCAL_WORLD_SIZE } };
+    const s = torch.tensor([r + 1, 10 * (r + 1)]);
+    await dist.allReduce(s);
+    out.sum = Array.from(s.toArray());
+    const a = torch.tensor([r, 2 * r], { dtype: 'float64' });
+    await dist.allReduce(a, 'avg');
+    out.avg = Array.from(a.toArray());
+    const mx = torch.tensor([r, -r], { dtype: 'int64' });
+    await dist.allReduce(mx, 'max');
+    out.max = Array.from(mx.toArray(), Number);
+    const mn = torch.tensor([r + 1], { dtype: 'int32' });
+    await dist.allReduce(mn, 'min');
+    out.min = Array.from(mn.toArray());
+    const pr = torch.tensor([r + 2]);
+    await dist.allReduce(pr, 'product');
+    out.product = Array.from(pr.toArray());
+    // A list: a transposed (non-contiguous) view, an int32 tensor between two float32 ones, an empty tensor.
+    const base = torch.arange(0, 6, 1, { dtype: 'float32' }).reshape([2, 3]).add(r);
+    const tr = base.t();
+    const ints = torch.tensor([r, 1], { dtype: 'int32' });
+    const f = torch.full([4], r);
+    const empty = torch.zeros([0]);
+    await dist.allReduce([tr, ints, f, empty]);
+    out.list = { base: base.toNested(), ints: Array.from(ints.toArray()), f: Array.from(f.toArray()), empty: empty.shape };
+    const b = torch.tensor([r * 100 + 7, r], { dtype: 'float64' });
+    const b2 = torch.tensor([r], { dtype: 'int64' });
+    await dist.broadcast([b, b2], 1);
+    out.broadcast = [Array.from(b.toArray()), Array.from(b2.toArray(), Number)];
+    const g = await dist.allGather(torch.tensor([r, r * 2]));
+    out.allGather = g.map((t) => Array.from(t.toArray()));
+    await dist.barrier();
+    out.errors = {
+      avgInt: await failure(() => dist.allReduce(torch.tensor([1], { dtype: 'int64' }), 'avg')),
+      badOp: await failure(() => dist.allReduce(torch.tensor([1]), 'mean')),
+      badSrc: await failure(() => dist.broadcast(torch.tensor([1]), 7)),
+      notTensor: await failure(() => dist.allReduce([torch.tensor([1]), 3])),
+      twice: await failure(() => dist.initProcessGroup()),
+      fitBatch: await failure(() => torch.fit({ model: { name: 'resnet', args: { depth: 8 } }, data: 'synthetic', batchSize: 32, syntheticTrainSize: 64, syntheticTestSize: 8, epochs: 1, outDir: path.join(outDir, 'never') })),
+    };
+    // Concurrent collectives on one group are refused (their order across processes would be undefined).
+    const first = dist.allReduce(torch.tensor([1]));
+    out.errors.concurrent = await failure(() => dist.allReduce(torch.tensor([2])));
+    await first;
+    return out;
+  },
+
+  // Data-parallel steps on this rank's half of fixed batches; the test compares the weights with one process
+  // training on the whole batches. Rank 1 starts from other weights (the first step must copy rank 0's) and
+  // votes to stop at step 2; steps run on a native model and on one with a forward written in JS.
+  async dataParallel() {
+    const { models } = require('./distributed-models.js');
+    const out = {};
+    for (const kind of ['native', 'js']) {
+      torch.manualSeed(rank === 0 ? 1 : 99);
+      const model = models[kind](torch);
+      const opt = new torch.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 });
+      const trainer = new torch.Trainer(model, opt, { processGroup: dist.defaultProcessGroup() });
+      const stops = [];
+      for (let k = 0; k < 4; k++) {
+        const [x, y] = require('./distributed-models.js').batch(torch, k);
+        const idx = torch.tensor([...Array(x.shape[0]).keys()].filter((i) => i % 2 === rank), { dtype: 'int64' });
+        const res = await trainer.step(x.indexSelect(0, idx), y.indexSelect(0, idx), { stop: rank === 1 && k === 2 });
+        stops.push(res.stop);
+      }
+      out[kind] = { stops, params: Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, Array.from(t.toArray(), Number)])) };
+      trainer.dispose();
+    }
+    return out;
+  },
+
+  // Rank 1 leaves right after joining: rank 0's collective must fail with an error, not hang or crash.
+  async peerDies() {
+    if (rank === 1) process.exit(3);
+    process.on('SIGTERM', () => {}); // the launcher's stop after rank 1 failed: finish and report first
+    const t0 = Date.now();
+    const err = await failure(() => dist.allReduce(torch.tensor([1])));
+    return { err, ms: Date.now() - t0 };
+  },
+};
+
+(async () => {
+  const timeout = Number(process.env.TEST_PG_TIMEOUT_MS || 60000);
+  await dist.initProcessGroup({ backend: 'gloo', timeout });
+  const result = await scenarios[scenario]();
+  fs.writeFileSync(path.join(outDir, `rank${rank}.json`), JSON.stringify(result));
+  dist.destroyProcessGroup();
+})().catch((e) => {
+  process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});
