@@ -21,5 +21,8 @@ const t = require('$root/dist');
 const x = t.tensor([[1, 2], [3, 4]]);
 const s = x.matmul(x).sum().item();
 if (s !== 54) throw new Error('check-gyp: wrong result ' + s);
-console.log('check-gyp: node-gyp build loads and computes (' + t.info().torchVersion + ')');
+// Both builds find Gloo alike (the cmake-js build is dist's default addon, read from its build record).
+const cmakeGloo = require('$root/build/ictorch-build.json').gloo === 'ON';
+if (t.distributed.isGlooAvailable() !== cmakeGloo) throw new Error('check-gyp: Gloo ' + t.distributed.isGlooAvailable() + ' in the node-gyp build, ' + cmakeGloo + ' in the cmake-js build');
+console.log('check-gyp: node-gyp build loads and computes (' + t.info().torchVersion + '; Gloo ' + cmakeGloo + ')');
 "

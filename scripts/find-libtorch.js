@@ -712,6 +712,18 @@ function gypIncludeDirs(info) {
   return info.includeDirs.join(' ');
 }
 
+// Process groups (native/distributed.cc) need c10d's headers (LibTorch's) and Gloo's (LibTorch's own copy, or
+// the system's: Debian's libgloo-dev); CMakeLists.txt makes the same check.
+function glooAvailable(info) {
+  const dirs = [...info.includeDirs, '/usr/include', '/usr/local/include'];
+  const has = (rel) => dirs.some((d) => fs.existsSync(path.join(d, rel)));
+  return has('gloo/algorithm.h') && has('torch/csrc/distributed/c10d/ProcessGroupGloo.hpp');
+}
+
+function gypDefines(info, env = process.env) {
+  return env.ICTORCH_GLOO !== '0' && glooAvailable(info) ? 'ICTORCH_WITH_GLOO=1 USE_C10D_GLOO=1' : '';
+}
+
 function gypLibraries(info) {
   const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
   if (info.cuda) libs.push('-ltorch_cuda', '-lc10_cuda');
@@ -735,6 +747,8 @@ async function cli(argv) {
       process.stdout.write(gypIncludeDirs(info) + '\n');
     } else if (has('--gyp-libraries')) {
       process.stdout.write(gypLibraries(info) + '\n');
+    } else if (has('--gyp-defines')) {
+      process.stdout.write(gypDefines(info) + '\n');
     } else if (has('--gyp-cxx-std')) {
       process.stdout.write(`-std=c++${info.cxxStandard}\n`);
     } else if (fieldIndex !== -1) {
@@ -759,6 +773,7 @@ module.exports = {
   findLibTorch,
   gypIncludeDirs,
   gypLibraries,
+  gypDefines,
   sha256File,
   verifySha256,
   chooseArchive,

@@ -41,6 +41,11 @@ function cmakeJsArgs(info, env = process.env) {
     `--CDICTORCH_LIBTORCH_LIB_DIR=${info.libDir}`,
     `--CDICTORCH_CXX_STANDARD=${info.cxxStandard}`,
   ];
+  // ICTORCH_GLOO=0 builds without process groups even where Gloo's headers are found.
+  if (env.ICTORCH_GLOO !== undefined) {
+    if (env.ICTORCH_GLOO !== '0' && env.ICTORCH_GLOO !== '1') throw new Error(`ICTORCH_GLOO must be 0 or 1, got "${env.ICTORCH_GLOO}"`);
+    args.push(`--CDICTORCH_GLOO=${env.ICTORCH_GLOO === '1' ? 'ON' : 'OFF'}`);
+  }
   if (findOnPath('ccache', env)) args.push('--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache');
   const jobs = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   args.push('--parallel', String(jobs));

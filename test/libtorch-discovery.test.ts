@@ -235,6 +235,10 @@ describe('this machine', () => {
       expect(finder.gypLibraries(info)).toBe(
         '-L/usr/lib/x86_64-linux-gnu -Wl,-rpath,/usr/lib/x86_64-linux-gnu -ltorch -ltorch_cpu -lc10'
       );
+      // Gloo's headers (Debian's libgloo-dev, as CI installs) turn process groups on for node-gyp too, unless ICTORCH_GLOO=0.
+      const gloo = fs.existsSync('/usr/include/gloo/algorithm.h');
+      expect(finder.gypDefines(info, {})).toBe(gloo ? 'ICTORCH_WITH_GLOO=1 USE_C10D_GLOO=1' : '');
+      expect(finder.gypDefines(info, { ICTORCH_GLOO: '0' })).toBe('');
       // The python candidates were tried (and rejected) before the system install.
       const steps = info.attempts.map((a: { step: string }) => a.step);
       expect(steps.indexOf('python')).toBeGreaterThan(-1);
@@ -294,5 +298,17 @@ describe('download', () => {
       expect(pinned.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(pinned.url).toContain(`${pinned.version}%2B${pinned.variant}.zip`);
     }
+  });
+});
+
+describe('install.js build switches', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { cmakeJsArgs } = require('../scripts/install.js');
+  const info = { cmakePrefixPath: '/p', torchDir: '/p/share/cmake/Torch', libDir: '/p/lib', cxxStandard: 17 };
+  it('ICTORCH_GLOO=0|1 reaches CMake; anything else is an error', () => {
+    expect(cmakeJsArgs(info, { PATH: '' })).not.toContain('--CDICTORCH_GLOO=OFF');
+    expect(cmakeJsArgs(info, { PATH: '', ICTORCH_GLOO: '0' })).toContain('--CDICTORCH_GLOO=OFF');
+    expect(cmakeJsArgs(info, { PATH: '', ICTORCH_GLOO: '1' })).toContain('--CDICTORCH_GLOO=ON');
+    expect(() => cmakeJsArgs(info, { PATH: '', ICTORCH_GLOO: 'yes' })).toThrow(/ICTORCH_GLOO must be 0 or 1, got "yes"/);
   });
 });

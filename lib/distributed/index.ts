@@ -7,4 +7,4 @@ export type { Backend, InitProcessGroupOptions } from './process-group';
 export { allReduce, broadcast, allGather, barrier } from './collectives';
 export type { ReduceOp } from './collectives';
 export { launch, freePort } from './launch';
-export type { LaunchOptions } from './launch';
+export type { LaunchOptions, LaunchResult, RankExit } from './launch';

@@ -44,7 +44,11 @@ export interface InitProcessGroupOptions {
 /** A group of processes that run collectives together (PyTorch's `ProcessGroup`). */
 export class ProcessGroup {
   /** @internal */
-  constructor(readonly handle: ProcessGroupHandle) {}
+  readonly handle: ProcessGroupHandle;
+  /** @internal */
+  constructor(handle: ProcessGroupHandle) {
+    this.handle = handle;
+  }
   /** This process's rank in the group. */
   rank(): number {
     return this.handle.rank();
