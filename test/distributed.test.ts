@@ -7,7 +7,8 @@ import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { launch } from '../lib/distributed/launch';
-import { runNode } from './helpers/run';
+import { run, runNode } from './helpers/run';
+import { hasTorch, PYTHON } from './helpers/torchpy';
 
 const worker = path.join(__dirname, 'helpers', 'distributed-worker.js');
 const cli = path.join(__dirname, '..', 'dist', 'cli.js');
@@ -103,6 +104,64 @@ describe.runIf(available)('data-parallel training steps', () => {
       expect(reports[1][kind].stops).toEqual([false, false, true, false]);
     }
   });
+});
+
+// PyTorch's DistributedDataParallel over Gloo, two processes, from the files the ictorch run wrote.
+const DDP_PY = `
+import os, sys, torch, torch.distributed as dist
+sys.path.insert(0, os.environ['ICTORCH_PY'])
+from ictorch_models import resnet_cifar
+out = os.environ['OUT']
+dist.init_process_group('gloo')
+rank = dist.get_rank()
+model = resnet_cifar(8, layout='baseline', classes=5)
+model.load_state_dict(torch.load(os.path.join(out, 'init.pt')), strict=True)
+ddp = torch.nn.parallel.DistributedDataParallel(model)
+opt = torch.optim.SGD(ddp.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+b = torch.load(os.path.join(out, 'batches.pt'))
+for k in range(3):
+    x, y = b[2 * k][rank::2], b[2 * k + 1][rank::2]
+    opt.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(ddp(x), y).backward()
+    opt.step()
+if rank == 0:
+    torch.save(model.state_dict(), os.path.join(out, 'pytorch0.pt'))
+dist.destroy_process_group()
+`;
+
+describe.runIf(available && hasTorch)('data parallel against PyTorch (needs python3 with torch)', () => {
+  it("a BatchNorm ResNet trained on two processes matches PyTorch's DistributedDataParallel on the same weights and batches", async () => {
+    const { result, output, out } = await scenario('resnetBatchNorm', 2);
+    expect(result.exitCode, output).toBe(0);
+    const port = await torch.distributed.freePort();
+    const env = { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: '2', OUT: out, ICTORCH_PY: path.join(__dirname, '..', 'python'), OMP_NUM_THREADS: '1' };
+    const ranks = await Promise.all([0, 1].map((r) => run(PYTHON, ['-c', DDP_PY], { env: { ...env, RANK: String(r) }, timeout: 180_000 })));
+    ranks.forEach((r, i) => expect(r.status, `python rank ${i}: ${r.stderr}`).toBe(0));
+    torch.tidy(() => {
+      const ours = torch.loadStateDict(path.join(out, 'final0.pt'));
+      const theirs = torch.loadStateDict(path.join(out, 'pytorch0.pt'));
+      const init = torch.loadStateDict(path.join(out, 'init.pt'));
+      expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
+      let moved = 0;
+      for (const [k, t] of Object.entries(theirs)) {
+        const a = Array.from(ours[k].toArray() as ArrayLike<number | bigint>, Number);
+        const b = Array.from(t.toArray() as ArrayLike<number | bigint>, Number);
+        const a0 = Array.from(init[k].toArray() as ArrayLike<number | bigint>, Number);
+        // Weights, and rank 0's BatchNorm running statistics (DDP copies rank 0's buffers to the others).
+        b.forEach((v, i) => {
+          expect(Math.abs(a[i] - v), `${k}[${i}]`).toBeLessThan(1e-5 + 1e-4 * Math.abs(v));
+          moved = Math.max(moved, Math.abs(v - a0[i]));
+        });
+      }
+      expect(moved).toBeGreaterThan(1e-2);
+    });
+    // Rank 1's weights are rank 0's.
+    torch.tidy(() => {
+      const w0 = torch.loadStateDict(path.join(out, 'final0.pt'));
+      const w1 = torch.loadStateDict(path.join(out, 'final1.pt'));
+      for (const k of Object.keys(w0)) if (!k.includes("running") && !k.includes("num_batches")) expect(Array.from(w1[k].toArray() as Float32Array), k).toEqual(Array.from(w0[k].toArray() as Float32Array));
+    });
+  }, 300_000);
 });
 
 describe.runIf(available)('ictorch train --nproc-per-node', () => {

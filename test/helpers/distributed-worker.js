@@ -92,6 +92,27 @@ const scenarios = {
     return out;
   },
 
+  // A BatchNorm ResNet trained data parallel on halves of fixed batches, for the comparison with PyTorch's
+  // DistributedDataParallel on the same weights and batches (the test runs that). Rank 0 writes the initial
+  // weights, the batches and its final state dict; rank 1 starts from other weights.
+  async resnetBatchNorm() {
+    torch.manualSeed(rank === 0 ? 3 : 77);
+    const model = torch.resnetCifar({ depth: 8, layout: 'baseline', classes: 5 });
+    if (rank === 0) torch.saveStateDict(path.join(outDir, 'init.pt'), model.stateDict());
+    const opt = new torch.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+    const trainer = new torch.Trainer(model, opt, { processGroup: dist.defaultProcessGroup() });
+    const batches = [];
+    for (let k = 0; k < 3; k++) {
+      torch.manualSeed(1000 + k); // the same batches on both processes
+      batches.push(torch.randn([16, 3, 16, 16]), torch.randint(0, 5, [16]));
+    }
+    if (rank === 0) torch.save(batches, path.join(outDir, 'batches.pt'));
+    const idx = torch.arange(rank, 16, 2, { dtype: 'int64' });
+    for (let k = 0; k < 3; k++) await trainer.step(batches[2 * k].indexSelect(0, idx), batches[2 * k + 1].indexSelect(0, idx));
+    torch.saveStateDict(path.join(outDir, `final${rank}.pt`), model.stateDict());
+    return { ok: true };
+  },
+
   // Rank 1 leaves right after joining: rank 0's collective must fail with an error, not hang or crash.
   async peerDies() {
     if (rank === 1) process.exit(3);
