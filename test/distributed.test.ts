@@ -189,6 +189,41 @@ describe.runIf(available)('ictorch train --nproc-per-node', () => {
     expect(JSON.parse(more.stdout.trim()).epochs).toBe(3);
   });
 
+  it('Ctrl-C stops both processes at one step; resuming ends with the weights of an uninterrupted run', async () => {
+    const args = (out: string) => ['train', '--nproc-per-node', '2', '--epochs', '2', '--train-size', '2048', '--test-size', '64', '--batch-size', '32', '--depth', '8', '--seed', '5', '--out', out];
+    const whole = path.join(tmp, 'whole');
+    const a = await runNode([cli, ...args(whole)], { timeout: 300_000 });
+    expect(a.status, a.stderr).toBe(0);
+    // The same run, interrupted in its first epoch (SIGINT to the launcher, as Ctrl-C in a terminal).
+    const cut = path.join(tmp, 'cut');
+    const { spawn } = await import('child_process');
+    const p = spawn(process.execPath, [cli, ...args(cut)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let sent = false;
+    p.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (!sent && /epoch 1\/2 .*%/.test(err)) {
+        sent = true;
+        p.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => p.on('close', (c) => resolve(c)));
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/stopped at step (\d+)/);
+    const ck = torch.loadCheckpoint(path.join(cut, 'checkpoint.ckpt'));
+    const stoppedAt = ck.step;
+    torch.disposeCheckpoint(ck);
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(stoppedAt).toBeLessThan(64); // in the first epoch (64 steps), so mid-epoch: the epoch's totals were saved too
+    const b = await runNode([cli, 'train', '--nproc-per-node', '2', '--resume', path.join(cut, 'checkpoint.ckpt')], { timeout: 300_000 });
+    expect(b.status, b.stderr).toBe(0);
+    torch.tidy(() => {
+      const w = torch.loadStateDict(path.join(whole, 'model.pt'));
+      const r = torch.loadStateDict(path.join(cut, 'model.pt'));
+      for (const k of Object.keys(w)) expect(Array.from(r[k].toArray() as ArrayLike<number | bigint>, Number), k).toEqual(Array.from(w[k].toArray() as ArrayLike<number | bigint>, Number));
+    });
+  }, 600_000);
+
   it('bad launcher flags are usage errors (exit code 2)', async () => {
     for (const args of [['--nnodes', '2'], ['--nproc-per-node', '0'], ['--nproc-per-node', '2', '--nnodes', '2'], ['--nproc-per-node', '2', '--node-rank', '1']]) {
       const r = await runNode([cli, 'train', ...args], { timeout: 60_000 });
