@@ -65,6 +65,7 @@ function cmdInfo(argv: string[]): void {
     ...i.cudaDevices.map((d) => `  cuda:${d.index} ${d.name} (sm ${d.capability}, ${formatBytes(d.totalMemory)})`),
     `cuDNN: ${i.cudnnAvailable ? `version ${i.cudnnVersion}` : 'not available'}`,
     `CPU threads: ${i.numThreads}`,
+    `Process groups: ${i.processGroupBackends.length ? i.processGroupBackends.join(', ') : 'none (built without Gloo; see README, "Training on several processes")'}`,
     `Addon: ${i.addon}`,
     i.build ? `Build: ${i.build.compiler}, ${i.build.buildType}, ${i.build.cxxFlags}` : 'Build: (no build record)',
   ];

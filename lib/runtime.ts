@@ -94,6 +94,8 @@ export interface Info extends Omit<NativeInfo, 'dtypes'> {
   addon: string;
   /** What CMake recorded at build time (LibTorch location, compiler, flags), or null. */
   build: Record<string, string> | null;
+  /** The process-group backends of this build (`['gloo']`, or none: no data-parallel training). */
+  processGroupBackends: string[];
 }
 
 /** Package and LibTorch versions, CUDA/cuDNN and devices, threads and build flags. */
@@ -112,6 +114,7 @@ export function info(): Info {
     numThreads: n.numThreads,
     addon: path.join(packageRoot, 'build', 'Release', 'ictorch.node'),
     build: buildInfo(),
+    processGroupBackends: N.processGroupBackends(),
     parallelInfo: n.parallelInfo,
     buildConfig: n.buildConfig,
   };

@@ -21,6 +21,8 @@ describe('ictorch CLI', () => {
     expect(typeof info.cudaAvailable).toBe('boolean');
     expect(info.numThreads).toBeGreaterThanOrEqual(1);
     expect(info.build?.torchPrefix).toBeTruthy();
+    expect(info.processGroupBackends).toEqual(info.build.gloo === 'ON' ? ['gloo'] : []);
+    expect(plain.stdout).toMatch(/^Process groups: /m);
   });
 
   it('--help prints the usage text, for the program and for each command', async () => {

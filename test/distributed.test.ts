@@ -165,7 +165,7 @@ describe.runIf(available && hasTorch)('data parallel against PyTorch (needs pyth
 });
 
 describe.runIf(available)('ictorch train --nproc-per-node', () => {
-  const trainArgs = (out: string) => ['train', '--nproc-per-node', '2', '--epochs', '2', '--train-size', '256', '--test-size', '100', '--batch-size', '32', '--depth', '8', '--out', out, '--json'];
+  const trainArgs = (out: string) => ['train', '--nproc-per-node', '2', '--epochs', '2', '--train-size', '256', '--test-size', '100', '--batch-size', '32', '--depth', '8', '--log-every', '4', '--out', out, '--json'];
 
   it('trains with two processes: rank 0 alone logs and writes the run; its checkpoint resumes in one process', async () => {
     const out = path.join(tmp, 'cli-run');
@@ -179,9 +179,16 @@ describe.runIf(available)('ictorch train --nproc-per-node', () => {
     const summary = JSON.parse(lines[0]);
     expect(summary.epochs).toBe(2);
     const metrics = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(metrics.map((m) => m.step)).toEqual([8, 16]); // 256 images / 32 per step (16 on each process)
-    expect(metrics[1].testAcc).toBe(summary.testAcc);
-    expect(metrics[1].trainLoss).toBeLessThan(metrics[0].trainLoss);
+    const epochs = metrics.filter((m) => m.kind === 'epoch');
+    expect(epochs.map((m) => m.step)).toEqual([8, 16]); // 256 images / 32 per step (16 on each process)
+    expect(epochs[1].testAcc).toBe(summary.testAcc);
+    expect(epochs[1].trainLoss).toBeLessThan(epochs[0].trainLoss);
+    // Step records every 4 steps, from the group's totals; the one at an epoch's end equals the epoch's.
+    const steps = metrics.filter((m) => m.kind === 'step');
+    expect(steps.map((m) => m.step)).toEqual([4, 8, 12, 16]);
+    for (const m of steps) expect(m.trainAcc).toBeLessThanOrEqual(1);
+    expect(steps[1].trainLoss).toBeCloseTo(epochs[0].trainLoss, 12);
+    expect(steps[3].trainAcc).toBeCloseTo(epochs[1].trainAcc, 12);
     for (const f of ['checkpoint.ckpt', 'model.pt', 'curves.svg']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     // The sampler position is the group's: one process continues the run where the two stopped.
     const more = await runNode([cli, 'train', '--resume', path.join(out, 'checkpoint.ckpt'), '--epochs', '3', '--out', path.join(tmp, 'cli-resumed'), '--json'], { timeout: 300_000 });

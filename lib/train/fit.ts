@@ -362,7 +362,8 @@ export async function evaluate(model: Module, split: DataSplit | Split, options:
 /** The values of a small 1-d device tensor summed over `group` (alone: as they are). */
 async function sumOver(group: ProcessGroup | null, t: Tensor): Promise<number[]> {
   if (!group || group.size() === 1) return Array.from(t.toArray() as Float64Array);
-  const host = t.to({ device: 'cpu' });
+  // A copy: `to` returns the tensor itself when it is already on the CPU, and the running totals must stay this process's.
+  const host = t.device === 'cpu' ? t.clone() : t.to({ device: 'cpu' });
   try {
     await allReduce(host, 'sum', group);
     return Array.from(host.toArray() as Float64Array);
