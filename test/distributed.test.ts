@@ -231,6 +231,20 @@ describe.runIf(available)('ictorch train --nproc-per-node', () => {
     });
   }, 600_000);
 
+  it('two "machines" (two launchers, --nnodes 2 with their own --node-rank) form one group of four processes', async () => {
+    const port = await torch.distributed.freePort();
+    const out = path.join(tmp, 'two-nodes');
+    const node = (rank: number) =>
+      runNode([cli, 'train', '--nproc-per-node', '2', '--nnodes', '2', '--node-rank', String(rank), '--master-addr', '127.0.0.1', '--master-port', String(port),
+        '--epochs', '1', '--train-size', '256', '--test-size', '64', '--batch-size', '32', '--depth', '8', '--out', out, '--json'], { timeout: 300_000 });
+    const [a, b] = await Promise.all([node(0), node(1)]);
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    expect(a.stderr).toMatch(/data parallel over 4 processes \(gloo\), 8 images each per step/);
+    expect(JSON.parse(a.stdout.trim()).epochs).toBe(1); // rank 0 is on the first machine
+    expect(b.stdout.trim()).toBe(''); // the second machine's processes (ranks 2 and 3) are silent
+  });
+
   it('bad launcher flags are usage errors (exit code 2)', async () => {
     for (const args of [['--nnodes', '2'], ['--nproc-per-node', '0'], ['--nproc-per-node', '2', '--nnodes', '2'], ['--nproc-per-node', '2', '--node-rank', '1']]) {
       const r = await runNode([cli, 'train', ...args], { timeout: 60_000 });
