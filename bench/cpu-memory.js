@@ -13,15 +13,9 @@
 'use strict';
 const { PerformanceObserver } = require('perf_hooks');
 const torch = require('../dist');
+const { intEnv: int } = require('./common');
 
 const layout = process.argv[2] ?? 'baseline';
-const int = (name, d) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return d;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
 const STEPS = int('BENCH_STEPS', 20);
 const WARMUP = int('BENCH_WARMUP', 3);
 const BATCH = int('BENCH_BATCH', 128);

@@ -10,27 +10,16 @@
 //   BENCH_NPROC=2 node bench/ddp-cpu.js <baseline|relu-ic-conv>      two processes (this script launches them)
 'use strict';
 const torch = require('../dist');
+const { intEnv: int, median } = require('./common');
 const dist = torch.distributed;
 
 const layout = process.argv[2] ?? 'baseline';
-const int = (name, d) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return d;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
 const STEPS = int('BENCH_STEPS', 20);
 const WARMUP = int('BENCH_WARMUP', 3);
 const BATCH = int('BENCH_BATCH', 128);
 const DEPTH = int('BENCH_DEPTH', 20);
 const NPROC = int('BENCH_NPROC', 1);
 if (!['baseline', 'relu-ic-conv'].includes(layout)) throw new Error(`layout must be baseline or relu-ic-conv, got ${layout}`);
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function main() {
   const launched = process.env.RANK !== undefined;

@@ -22,16 +22,13 @@ if [ "${BENCH_SMALL:-0}" = 1 ]; then
   export BENCH_DEPTH=8 BENCH_BATCH=16 BENCH_STEPS=2 BENCH_WARMUP=1
   ROUNDS=1
 fi
-[ -f dist/index.js ] || { echo "dist/ is missing: run npx tsc -p . first" >&2; exit 1; }
-"$PYTHON" -c 'import torch' 2>/dev/null || { echo "$PYTHON cannot import torch (install Debian's python3-torch)" >&2; exit 1; }
+source bench/cpu-header.sh
+bench_require
 node -e "process.exit(require('./dist').distributed.isGlooAvailable() ? 0 : 1)" || { echo "this ictorch build has no Gloo (install libgloo-dev and rebuild)" >&2; exit 1; }
 raw=${BENCH_JSON:-$(mktemp)}
 : >"$raw"
 
-echo "CPU:      $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores available"
-echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "addon:    sha256 $(sha256sum build/Release/ictorch.node | cut -c1-12); node $(node --version); LibTorch $(node -p "require('./dist').info().torchVersion")"
-echo "python:   $("$PYTHON" -c 'import platform, torch; print(f"Python {platform.python_version()}, torch {torch.__version__}")')"
+bench_header
 echo "settings: rounds=$ROUNDS nproc=$NPROC steps=${BENCH_STEPS:-20} warmup=${BENCH_WARMUP:-3} batch=${BENCH_BATCH:-128} (global) depth=${BENCH_DEPTH:-20}"
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (before)"
 
