@@ -129,6 +129,21 @@ if rank == 0:
 dist.destroy_process_group()
 `;
 
+describe.runIf(available)('fit over a group: random draws', () => {
+  it('each process draws its own numbers at each step (independent dropout masks), the same again in a second run', async () => {
+    const first = await scenario('fitDraws', 2);
+    expect(first.result.exitCode, first.output).toBe(0);
+    const [r0, r1] = first.reports.map((r) => r.draws as number[][]);
+    expect(r0).toHaveLength(4); // 64 images, 16 per step
+    expect(r1).toHaveLength(4);
+    r0.forEach((d, step) => expect(d, `step ${step}`).not.toEqual(r1[step]));
+    expect(new Set(r0.map((d) => d.join())).size).toBe(4); // and from step to step
+    const second = await scenario('fitDraws', 2);
+    expect(second.result.exitCode, second.output).toBe(0);
+    expect(second.reports.map((r) => r.draws)).toEqual([r0, r1]);
+  });
+});
+
 describe.runIf(available && hasTorch)('data parallel against PyTorch (needs python3 with torch)', () => {
   it("a BatchNorm ResNet trained on two processes matches PyTorch's DistributedDataParallel on the same weights and batches", async () => {
     const { result, output, out } = await scenario('resnetBatchNorm', 2);

@@ -33,6 +33,7 @@ import { evalBatch, Trainer } from './trainer';
 import { allReduce } from '../distributed/collectives';
 import { defaultProcessGroup, ProcessGroup } from '../distributed/process-group';
 import { shardLength } from '../data/order';
+import { hash32 } from '../util/prng';
 
 /** Every setting of a run, with units. Defaults follow the paper's CIFAR recipe. */
 export interface TrainConfig {
@@ -167,7 +168,10 @@ export interface FitHooks {
    * PyTorch's DistributedDataParallel); rank 0's running statistics are copied to the others before each
    * evaluation. The test split is shared out the same way and its totals summed. Rank 0 alone logs and writes
    * the run directory (metrics, curves, checkpoints, weights); every process returns the same history. An
-   * abort on any process stops all of them at the same step.
+   * abort on any process stops all of them at the same step. Before each step every process seeds its random
+   * generators from (seed, rank, step): dropout draws independent masks on each share, as one process does
+   * over the whole batch (processes seeded alike would repeat one another's masks), and a resumed run draws
+   * the masks of the uninterrupted one whatever the number of processes.
    */
   processGroup?: ProcessGroup | null;
 }
@@ -592,6 +596,8 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
             break;
           }
           opt.lr = lrAt(schedule, step);
+          // Data parallel: this process's masks for this step, unlike the other processes' (see FitHooks.processGroup).
+          if (group) manualSeed(hash32(cfg.seed, rank, step));
           const size = batch.indices.length;
           let stopVoted = false;
           try {

@@ -113,6 +113,27 @@ const scenarios = {
     return { ok: true };
   },
 
+  // fit over the group with a model whose forward records a random draw per training step (as a dropout mask
+  // is drawn): the test checks the processes draw differently and a second run draws the same.
+  async fitDraws() {
+    const draws = [];
+    torch.registerModel('probe', (args) => {
+      class Probe extends torch.nn.Module {
+        constructor() {
+          super();
+          this.fc = new torch.nn.Linear(3 * 32 * 32, args.classes ?? 10); // fit builds once before it knows the classes
+        }
+        forward(x) {
+          if (this.training) draws.push(Array.from(torch.rand([3]).toArray()));
+          return this.fc.forward(x.flatten(1));
+        }
+      }
+      return new Probe();
+    });
+    await torch.fit({ model: { name: 'probe', args: {} }, data: 'synthetic', syntheticTrainSize: 64, syntheticTestSize: 16, batchSize: 16, epochs: 1, outDir: path.join(outDir, 'run') });
+    return { draws };
+  },
+
   // Rank 1 leaves right after joining: rank 0's collective must fail with an error, not hang or crash.
   async peerDies() {
     if (rank === 1) process.exit(3);
