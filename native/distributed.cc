@@ -188,6 +188,38 @@ void forEachBucket(const std::vector<at::Tensor>& ts, bool copyBack, F&& fn) {
   }
 }
 
+// What every process must agree on before a collective moves data: which collective, with which options,
+// on how many tensors of which dtypes, shapes and device types. Gloo aborts the whole process (an exception
+// on its I/O thread, std::terminate) when processes send buffers of different sizes, so a mismatch is found
+// first by all-reducing this 32-byte signature (the max of [n, h, -n, -h] is [n, h, -n, -h] on every process
+// only when they all hold the same n and h) and thrown on every process alike.
+void checkSameCall(Group& g, int64_t opCode, int64_t arg, const std::vector<at::Tensor>& ts) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the call's description
+  auto mix = [&h](int64_t v) {
+    h ^= static_cast<uint64_t>(v);
+    h *= 1099511628211ull;
+  };
+  mix(opCode);
+  mix(arg);
+  for (const auto& t : ts) {
+    mix(static_cast<int64_t>(t.scalar_type()));
+    mix(static_cast<int64_t>(t.device().type()));
+    mix(t.dim());
+    for (int64_t d : t.sizes()) mix(d);
+  }
+  const int64_t n = static_cast<int64_t>(ts.size()), hv = static_cast<int64_t>(h >> 2);  // 62 bits: -hv fits
+  at::Tensor sig = at::empty({4}, at::kLong);
+  int64_t* v = sig.data_ptr<int64_t>();
+  v[0] = n, v[1] = hv, v[2] = -n, v[3] = -hv;
+  g.allReduce(sig, ReduceKind::Max);
+  if (v[0] != -v[2] || v[1] != -v[3])
+    throw ArgRangeError("the processes of the group made different calls (another collective, other options, or tensors of other "
+                               "counts, dtypes, shapes or devices); every process must make the same calls in the same order");
+}
+
+// Signature op codes (with an argument: the reduce op, the source rank).
+enum : int64_t { kOpAllReduce = 1, kOpBroadcast, kOpAllGather, kOpBarrier, kOpGradients };
+
 ReduceKind parseReduce(const std::string& s, bool& average) {
   average = s == "avg";
   if (s == "sum" || s == "avg") return ReduceKind::Sum;
@@ -275,6 +307,7 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
     markCollective(marks, g, ts);
     return queuePromise(info.Env(), "allReduce", false, std::move(marks),
                         [g, ts, op, average] {
+                          checkSameCall(*g, kOpAllReduce, static_cast<int64_t>(op) * 2 + average, ts);
                           forEachBucket(ts, true, [&](at::Tensor& flat) {
                             g->allReduce(flat, op);
                             if (average) flat.div_(g->size());
@@ -296,6 +329,7 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
     markCollective(marks, g, ts);
     return queuePromise(info.Env(), "broadcast", false, std::move(marks),
                         [g, ts, src] {
+                          checkSameCall(*g, kOpBroadcast, src, ts);
                           forEachBucket(ts, true, [&](at::Tensor& flat) { g->broadcast(flat, static_cast<int>(src)); });
                           return true;
                         },
@@ -314,6 +348,7 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
     marks.add(storageKey(t), "tensor 'tensor'", false);
     return queuePromise(info.Env(), "allGather", false, std::move(marks),
                         [g, t] {
+                          checkSameCall(*g, kOpAllGather, 0, {t});
                           at::Tensor in = t.contiguous();
                           std::vector<at::Tensor> out;
                           for (int r = 0; r < g->size(); ++r) out.push_back(at::empty_like(in, at::MemoryFormat::Contiguous));
@@ -332,6 +367,7 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
     marks.add(g.get(), "the process group", true);
     return queuePromise(info.Env(), "barrier", false, std::move(marks),
                         [g] {
+                          checkSameCall(*g, kOpBarrier, 0, {});
                           g->barrier();
                           return true;
                         },
@@ -350,7 +386,9 @@ std::shared_ptr<Group> groupOf(Napi::Env env, const Napi::Value& v, const char* 
 }
 
 bool averageGradients(Group& g, const std::vector<at::Tensor>& params, bool stop) {
-  // One small all-reduce first: which parameters have a gradient on some process, and the stop votes.
+  // The processes train the same parameters (a different model or optimiser on one of them is an error here,
+  // not a Gloo abort); then one small all-reduce: which parameters have a gradient somewhere, and the stop votes.
+  checkSameCall(g, kOpGradients, 0, params);
   const int64_t n = static_cast<int64_t>(params.size());
   at::Tensor votes = at::empty({n + 1}, at::kFloat);
   float* v = votes.data_ptr<float>();

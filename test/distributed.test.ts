@@ -57,6 +57,11 @@ describe.runIf(available)('process groups and collectives (3 processes)', () => 
       expect(r.errors.twice).toEqual(['Error', expect.stringMatching(/already initialised/)]);
       expect(r.errors.fitBatch).toEqual(['RangeError', expect.stringMatching(/multiple of the 3 processes.*batchSize.*32/)]);
       expect(r.errors.concurrent).toEqual(['Error', expect.stringMatching(/process group is in use by allReduce in flight/)]);
+      const differ = /^(allReduce|broadcast|barrier|allGather): the processes of the group made different calls/;
+      for (const k of ['shape', 'dtype', 'op', 'src', 'gather']) expect(r.mismatch[k], k).toEqual(['RangeError', expect.stringMatching(differ)]);
+      expect(r.mismatch.after).toEqual([3]);
+      expect(r.mismatch.trainer).toEqual(['RangeError', expect.stringMatching(/^broadcast: the processes of the group made different calls/)]);
+      expect(r.mismatch.optimizer).toEqual(['RangeError', expect.stringMatching(/^trainStep: the processes of the group made different calls/)]);
     });
   });
 

@@ -61,6 +61,33 @@ const scenarios = {
       twice: await failure(() => dist.initProcessGroup()),
       fitBatch: await failure(() => torch.fit({ model: { name: 'resnet', args: { depth: 8 } }, data: 'synthetic', batchSize: 32, syntheticTrainSize: 64, syntheticTestSize: 8, epochs: 1, outDir: path.join(outDir, 'never') })),
     };
+    // Processes that make different calls (another shape, dtype, collective or source) all get an error, and the
+    // group still works afterwards. (Gloo itself aborts the process when the buffers' sizes differ.)
+    out.mismatch = {
+      shape: await failure(() => dist.allReduce(torch.ones([r === 2 ? 5 : 2]))),
+      dtype: await failure(() => dist.allReduce(torch.ones([2], { dtype: r === 1 ? 'float64' : 'float32' }))),
+      op: await failure(() => (r === 0 ? dist.barrier() : dist.allReduce(torch.ones([2])))),
+      src: await failure(() => dist.broadcast(torch.ones([2]), r === 0 ? 1 : 0)),
+      gather: await failure(() => dist.allGather(torch.ones([r + 1]))),
+    };
+    const after = torch.tensor([1]);
+    await dist.allReduce(after);
+    out.mismatch.after = Array.from(after.toArray());
+    // A Trainer over a model that differs on one process fails at its first step, on every process.
+    {
+      const model = new torch.nn.Linear(4, r === 1 ? 3 : 2);
+      const trainer = new torch.Trainer(model, new torch.optim.SGD(model.parameters(), { lr: 0.1 }), { processGroup: dist.defaultProcessGroup() });
+      out.mismatch.trainer = await failure(() => trainer.step(torch.ones([2, 4]), torch.tensor([0, 1], { dtype: 'int64' })));
+      trainer.dispose();
+    }
+    // The same model but an optimiser over other parameters on one process: the step's gradient exchange refuses.
+    {
+      const model = new torch.nn.Linear(4, 2);
+      const params = model.parameters();
+      const trainer = new torch.Trainer(model, new torch.optim.SGD(r === 1 ? params.slice(0, 1) : params, { lr: 0.1 }), { processGroup: dist.defaultProcessGroup() });
+      out.mismatch.optimizer = await failure(() => trainer.step(torch.ones([2, 4]), torch.tensor([0, 1], { dtype: 'int64' })));
+      trainer.dispose();
+    }
     // Concurrent collectives on one group are refused (their order across processes would be undefined).
     const first = dist.allReduce(torch.tensor([1]));
     out.errors.concurrent = await failure(() => dist.allReduce(torch.tensor([2])));
