@@ -152,7 +152,12 @@ async function cmdTrain(argv: string[]): Promise<void> {
     seed: num('seed', values.seed, 0, true), outDir: values.out ?? path.join('runs', `${model}-${layout}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   };
   // One GPU per process of a launched run: `--device cuda` means this process's cuda:LOCAL_RANK.
-  if (launched && cfg.device === 'cuda' && process.env.LOCAL_RANK !== undefined) cfg.device = `cuda:${process.env.LOCAL_RANK}`;
+  if (launched && cfg.device === 'cuda' && process.env.LOCAL_RANK !== undefined) {
+    const local = Number(process.env.LOCAL_RANK);
+    const gpus = torch.cuda.deviceCount();
+    if (local >= gpus) throw new UsageError(`--device cuda: this process (LOCAL_RANK ${local}) would train on cuda:${local}, but ${gpus} GPU(s) are visible; start at most ${gpus} processes per machine (--nproc-per-node)`);
+    cfg.device = `cuda:${local}`;
+  }
   // Rank 0 speaks for a launched run; the others print only their errors.
   const log = rank === 0 ? (line: string) => process.stderr.write(`${line}\n`) : () => {};
   const t0 = Date.now();
