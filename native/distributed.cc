@@ -229,20 +229,12 @@ ReduceKind parseReduce(const std::string& s, bool& average) {
   throw ArgRangeError("op must be \"sum\", \"avg\", \"product\", \"min\" or \"max\", got \"" + s + "\"");
 }
 
-// The tensor-list argument of a collective: dense, and each written in place (refused while a call uses it).
+// The tensor-list argument of a collective: dense tensors, each written in place (markCollective's write marks
+// refuse the call while anything else uses one).
 std::vector<at::Tensor> argCollectiveTensors(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsArray()) throw ArgTypeError("argument 'tensors' must be an array of Tensors");
-  Napi::Array a = info[i].As<Napi::Array>();
-  std::vector<at::Tensor> out;
-  for (uint32_t k = 0; k < a.Length(); ++k) {
-    Napi::Value v = a.Get(k);
-    if (!isTensor(info.Env(), v)) throw ArgTypeError("argument 'tensors' must hold only Tensors (item " + std::to_string(k) + " is not one)");
-    TensorHandle* h = Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>());
-    h->checkIdle("tensor " + std::to_string(k) + " of 'tensors'", true);
-    const at::Tensor& t = h->tensor("tensors");
-    if (t.layout() != at::kStrided) throw ArgTypeError("collectives take dense tensors (item " + std::to_string(k) + " is not)");
-    out.push_back(t);
-  }
+  std::vector<at::Tensor> out = argTensorList(info, i, "tensors");
+  for (size_t k = 0; k < out.size(); ++k)
+    if (out[k].layout() != at::kStrided) throw ArgTypeError("collectives take dense tensors (item " + std::to_string(k) + " is not)");
   return out;
 }
 
