@@ -3,6 +3,7 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { ANALYZE_HELP, cmdAnalyze } from './analysis/cli';
+import { joinLaunchedRun, LAUNCH_FLAGS, LAUNCH_HELP, launchCommand, wantsLaunch } from './cli-launch';
 import { REPRODUCE_HELP } from './reproduce/help';
 import { asUsage, num, parseTrainFlags, TRAIN_FLAGS, UsageError } from './train-flags';
 import { stopOnSignals } from './util/stop-signals';
@@ -32,9 +33,7 @@ Commands:
       --resume FILE           continue from a checkpoint    --checkpoint-every N (epochs, default 1)
       --log-every N (steps)   --no-augment  --keep-last  --limit-per-class N  --train-size/--test-size N (synthetic)
       --json                  last line of stdout: {testAcc, testTop5, testLoss, epochs, imagesPerSec, runDir}
-      --nproc-per-node N      data parallel: train with N processes on this machine (Gloo), --batch-size shared out
-      --nnodes M --node-rank R --master-addr HOST --master-port P
-                              several machines: the same command on each, with its own --node-rank
+${LAUNCH_HELP}
   eval --checkpoint FILE [--data SPEC] [--device D] [--json]
                     top-1/top-5 accuracy and loss of a checkpoint on a test split
 ${ANALYZE_HELP}
@@ -74,61 +73,22 @@ function cmdInfo(argv: string[]): void {
 
 const MODELS = ['resnet', 'resnet-b', 'resnet18', 'resnet34', 'resnet50'] as const;
 
-// The launcher's flags of `ictorch train` (removed from the command line each process gets).
-const LAUNCH_FLAGS = ['nproc-per-node', 'nnodes', 'node-rank', 'master-addr', 'master-port'] as const;
-
-// `ictorch train --nproc-per-node N ...`: the same command in N processes with the rank variables set.
-async function launchTrain(argv: string[], values: Record<string, unknown>): Promise<void> {
-  const { launch } = require('./distributed/launch') as typeof import('./distributed/launch');
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].replace(/^--/, '').split('=')[0];
-    if ((LAUNCH_FLAGS as readonly string[]).includes(name)) {
-      if (!argv[i].includes('=')) i++; // its value
-      continue;
-    }
-    rest.push(argv[i]);
-  }
-  const flag = (k: string) => values[k] as string | undefined;
-  const nproc = num('nproc-per-node', flag('nproc-per-node'), 1, true);
-  const nnodes = num('nnodes', flag('nnodes'), 1, true);
-  const nodeRank = num('node-rank', flag('node-rank'), 0, true);
-  if (nproc < 1) throw new UsageError(`--nproc-per-node must be at least 1, got ${nproc}`);
-  if (nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes) throw new UsageError(`--node-rank must be in [0, --nnodes = ${nnodes}), got ${nodeRank}`);
-  if (nnodes > 1 && flag('master-addr') === undefined) throw new UsageError('--nnodes above 1 needs --master-addr (the address of the machine with --node-rank 0)');
-  const result = await launch({
-    script: __filename, args: ['train', ...rest], nprocPerNode: nproc, nnodes, nodeRank,
-    masterAddr: flag('master-addr'), masterPort: flag('master-port') === undefined ? undefined : num('master-port', flag('master-port'), 0, true),
-  });
-  if (result.exitCode !== 0) {
-    const failed = result.ranks.filter((r) => r.code !== 0).map((r) => `rank ${r.rank}: ${r.code ?? r.signal}`);
-    process.stderr.write(`ictorch: ${failed.length} of ${result.ranks.length} processes failed (${failed.join(', ')})\n`);
-  }
-  process.exit(result.exitCode);
-}
-
 async function cmdTrain(argv: string[]): Promise<void> {
   const s = { type: 'string' } as const;
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { ...TRAIN_FLAGS, data: s, model: s, depth: s, layout: s, seed: s, out: s, resume: s, 'nproc-per-node': s, nnodes: s, 'node-rank': s, 'master-addr': s, 'master-port': s },
+    options: { ...TRAIN_FLAGS, ...LAUNCH_FLAGS, data: s, model: s, depth: s, layout: s, seed: s, out: s, resume: s },
   });
-  if (LAUNCH_FLAGS.some((k) => (values as Record<string, unknown>)[k] !== undefined)) {
-    if (process.env.RANK !== undefined) throw new UsageError(`${LAUNCH_FLAGS.map((k) => `--${k}`).join(', ')} start processes; this process is already rank ${process.env.RANK} of a launched run`);
-    if (values['nproc-per-node'] === undefined) throw new UsageError('--nnodes, --node-rank, --master-addr and --master-port go with --nproc-per-node');
-    return launchTrain(argv, values as Record<string, unknown>);
-  }
+  if (wantsLaunch(values)) return launchCommand('train', argv, values);
   const torch = require('./index') as typeof import('./index');
-  // A process of a launched run (ours or torchrun's environment): join its group first.
-  const launched = process.env.WORLD_SIZE !== undefined && process.env.RANK !== undefined;
-  const rank = launched ? Number(process.env.RANK) : 0;
-  if (launched) await asUsage(() => torch.distributed.initProcessGroup({ backend: 'gloo' }));
+  const flags = parseTrainFlags(values);
+  // A process of a launched run (ours or torchrun's environment): join its group first; --device cuda is its own GPU.
+  const { rank, device } = await joinLaunchedRun(flags.config.device ?? 'cpu');
   const model = values.model ?? 'resnet';
   if (!(MODELS as readonly string[]).includes(model)) throw new UsageError(`--model must be one of ${MODELS.join(', ')}, got "${model}"`);
   const layout = values.layout ?? 'relu-ic-conv';
   if (!(torch.LAYOUTS as readonly string[]).includes(layout)) throw new UsageError(`--layout must be one of ${torch.LAYOUTS.join(', ')}, got "${layout}"`);
-  const flags = parseTrainFlags(values);
   const data = values.data ?? 'synthetic';
   const cifar = model === 'resnet' || model === 'resnet-b';
   const args: Record<string, unknown> = { layout, dropRate: flags.dropRate ?? (layout === 'baseline' ? 0 : 0.05) };
@@ -145,19 +105,12 @@ async function cmdTrain(argv: string[]): Promise<void> {
   const cfg = {
     ...torch.DEFAULT_CONFIG,
     ...flags.config,
-    model: { name: model, args }, data, device: flags.config.device ?? 'cpu', batchSize,
+    model: { name: model, args }, data, device, batchSize,
     lr: flags.config.lr ?? (cifar ? 0.1 : (0.1 * batchSize) / 256),
     lrStepEpochs: flags.config.lrStepEpochs ?? (!cifar && schedule === 'step' ? 30 : 0),
     epochs: flags.config.epochs ?? (data === 'synthetic' ? 3 : cifar ? 164 : 90),
     seed: num('seed', values.seed, 0, true), outDir: values.out ?? path.join('runs', `${model}-${layout}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   };
-  // One GPU per process of a launched run: `--device cuda` means this process's cuda:LOCAL_RANK.
-  if (launched && cfg.device === 'cuda' && process.env.LOCAL_RANK !== undefined) {
-    const local = Number(process.env.LOCAL_RANK);
-    const gpus = torch.cuda.deviceCount();
-    if (local >= gpus) throw new UsageError(`--device cuda: this process (LOCAL_RANK ${local}) would train on cuda:${local}, but ${gpus} GPU(s) are visible; start at most ${gpus} processes per machine (--nproc-per-node)`);
-    cfg.device = `cuda:${local}`;
-  }
   // Rank 0 speaks for a launched run; the others print only their errors.
   const log = rank === 0 ? (line: string) => process.stderr.write(`${line}\n`) : () => {};
   const t0 = Date.now();

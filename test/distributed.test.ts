@@ -33,7 +33,7 @@ async function scenario(name: string, n: number, env: NodeJS.ProcessEnv = {}) {
 const available = torch.distributed.isGlooAvailable();
 
 describe.runIf(available)('process groups and collectives (3 processes)', () => {
-  it('all-reduce (sum, avg, min, max, product), lists of mixed tensors, broadcast, all-gather, barrier, and clear errors', async () => {
+  it('all-reduce (sum, avg, min, max, product), lists of mixed tensors, broadcast, all-gather, barrier, JS objects, and clear errors', async () => {
     const { result, reports, output, out } = await scenario('collectives', 3);
     expect(result.exitCode, output).toBe(0);
     expect(fs.existsSync(path.join(out, 'never'))).toBe(false); // the refused fit made no run directory
@@ -61,6 +61,15 @@ describe.runIf(available)('process groups and collectives (3 processes)', () => 
       for (const k of ['shape', 'dtype', 'op', 'src', 'gather']) expect(r.mismatch[k], k).toEqual(['RangeError', expect.stringMatching(differ)]);
       expect(r.mismatch.after).toEqual([3]);
       expect(r.mismatch.trainer).toEqual(['RangeError', expect.stringMatching(/^broadcast: the processes of the group made different calls/)]);
+      expect(r.objects.broadcast).toEqual([1, [1, 2], 'two', [1.5, -2], true]);
+      expect(r.objects.gather).toEqual([[0, 0], [1, 5000], [2, 10000]]);
+      expect(r.objects.errors.length).toEqual(['RangeError', expect.stringMatching(/same length on every process.*from 1 to 3/)]);
+      // The process whose value cannot be sent names it; the others name that process.
+      expect(r.objects.errors.unsendable).toEqual(['TypeError', rank === 2 ? expect.stringMatching(/^allGatherObject: expected plain data .* for obj/) : expect.stringMatching(/^allGatherObject: rank 2's value cannot be sent/)]);
+      expect(r.objects.errors.unsendableSrc).toEqual(['TypeError', rank === 0 ? expect.stringMatching(/^broadcastObjectList: expected plain data .* for objectList/) : expect.stringMatching(/^broadcastObjectList: rank 0's value cannot be sent/)]);
+      expect(r.objects.errors.notArray).toEqual(['TypeError', expect.stringMatching(/expected an array for objectList/)]);
+      expect(r.objects.errors.badSrc).toEqual(['RangeError', expect.stringMatching(/rank of the group, in \[0, 3\) for src but received 3/)]);
+      expect(r.objects.after).toEqual(['ok']);
       expect(r.mismatch.optimizer).toEqual(['RangeError', expect.stringMatching(/^trainStep: the processes of the group made different calls/)]);
     });
   });

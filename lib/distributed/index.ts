@@ -4,7 +4,7 @@ export {
   defaultProcessGroup, DEFAULT_TIMEOUT_MS,
 } from './process-group';
 export type { Backend, InitProcessGroupOptions } from './process-group';
-export { allReduce, broadcast, allGather, barrier } from './collectives';
+export { allReduce, broadcast, allGather, barrier, broadcastObjectList, allGatherObject } from './collectives';
 export type { ReduceOp } from './collectives';
 export { launch, freePort } from './launch';
 export type { LaunchOptions, LaunchResult, RankExit } from './launch';

@@ -88,6 +88,26 @@ const scenarios = {
       out.mismatch.optimizer = await failure(() => trainer.step(torch.ones([2, 4]), torch.tensor([0, 1], { dtype: 'int64' })));
       trainer.dispose();
     }
+    // Plain JS values: rank 1's list to every process (a Map of bigints, a string, a typed array), and every
+    // rank's object, of a different size on each, to every process; then the errors, after which the group works.
+    {
+      const list = r === 1 ? [{ a: 1, m: new Map([['k', [1n, 2n]]]) }, 'two', new Float32Array([1.5, -2])] : [null, null, null];
+      await dist.broadcastObjectList(list, 1);
+      out.objects = { broadcast: [list[0].a, list[0].m.get('k').map(Number), list[1], Array.from(list[2]), list[2] instanceof Float32Array] };
+      const gathered = ['stale'];
+      await dist.allGatherObject(gathered, { rank: r, text: 'x'.repeat(r * 5000) });
+      out.objects.gather = gathered.map((o) => [o.rank, o.text.length]);
+      out.objects.errors = {
+        length: await failure(() => dist.broadcastObjectList(new Array(r + 1).fill(0), 0)),
+        unsendable: await failure(() => dist.allGatherObject([], r === 2 ? () => 1 : 1)),
+        unsendableSrc: await failure(() => dist.broadcastObjectList([r === 0 ? Symbol('x') : 0], 0)),
+        notArray: await failure(() => dist.broadcastObjectList('x', 0)),
+        badSrc: await failure(() => dist.broadcastObjectList([0], 3)),
+      };
+      const after = [r === 0 ? 'ok' : null];
+      await dist.broadcastObjectList(after);
+      out.objects.after = after;
+    }
     // Concurrent collectives on one group are refused (their order across processes would be undefined).
     const first = dist.allReduce(torch.tensor([1]));
     out.errors.concurrent = await failure(() => dist.allReduce(torch.tensor([2])));
