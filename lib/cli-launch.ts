@@ -31,9 +31,10 @@ export function wantsLaunch(values: Record<string, unknown>): boolean {
 
 /**
  * `ictorch <command> --nproc-per-node N ...`: the same command in N processes with the rank variables set;
- * exits with the first failure's code (or 0), after saying which processes failed.
+ * exits with the first failure's code (or 0), after saying which processes failed. `check(worldSize)` runs
+ * before any process starts, for the usage errors the command can tell from the group's size alone.
  */
-export async function launchCommand(command: string, argv: string[], values: Record<string, unknown>): Promise<never> {
+export async function launchCommand(command: string, argv: string[], values: Record<string, unknown>, check?: (worldSize: number) => void | Promise<void>): Promise<never> {
   const { launch } = require('./distributed/launch') as typeof import('./distributed/launch');
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -51,6 +52,7 @@ export async function launchCommand(command: string, argv: string[], values: Rec
   if (nproc < 1) throw new UsageError(`--nproc-per-node must be at least 1, got ${nproc}`);
   if (nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes) throw new UsageError(`--node-rank must be in [0, --nnodes = ${nnodes}), got ${nodeRank}`);
   if (nnodes > 1 && flag('master-addr') === undefined) throw new UsageError('--nnodes above 1 needs --master-addr (the address of the machine with --node-rank 0)');
+  await check?.(nproc * nnodes);
   const result = await launch({
     script: path.join(__dirname, 'cli.js'), args: [command, ...rest], nprocPerNode: nproc, nnodes, nodeRank,
     masterAddr: flag('master-addr'), masterPort: flag('master-port') === undefined ? undefined : num('master-port', flag('master-port'), 0, true),

@@ -283,6 +283,70 @@ describe.runIf(available)('ictorch train --nproc-per-node', () => {
   });
 });
 
+describe.runIf(available)('ictorch reproduce --nproc-per-node', () => {
+  // Two synthetic cells; the second is interrupted, then the grid is run again.
+  const grid = (out: string, layouts = 'baseline,relu-ic-conv') => [
+    'reproduce', '--nproc-per-node', '2', '--datasets', 'synthetic', '--models', 'resnet', '--depths', '8', '--layouts', layouts, '--epochs', '2',
+    '--train-size', '1024', '--test-size', '64', '--batch-size', '32', '--log-every', '1', '--out', out,
+  ];
+  const ids = ['synthetic-resnet-8-baseline-seed0', 'synthetic-resnet-8-relu-ic-conv-seed0'];
+  const weights = (file: string) =>
+    torch.tidy(() => Object.fromEntries(Object.entries(torch.loadStateDict(file)).map(([k, t]) => [k, Array.from(t.toArray() as ArrayLike<number | bigint>, Number)])));
+
+  it('trains every cell over two processes; Ctrl-C stops the grid, and running it again skips the done cell and resumes exactly', async () => {
+    const out = path.join(tmp, 'grid');
+    const victim = path.join(out, ids[1]);
+    const { spawn } = await import('child_process');
+    const p = spawn(process.execPath, [cli, ...grid(out)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let stdout = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const timer = setInterval(() => fs.existsSync(path.join(victim, 'metrics.jsonl')) && (clearInterval(timer), p.kill('SIGINT')), 5);
+    const code = await new Promise<number | null>((resolve) => p.on('close', (c) => resolve(c)));
+    clearInterval(timer);
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/data parallel over 2 processes \(gloo\), 16 images each per step/);
+    expect(err).not.toMatch(/\[rank 1\]/); // the other process is silent
+    expect(err).toMatch(/\[1\/2\] synthetic-resnet-8-baseline-seed0: finished/);
+    expect(err).toMatch(/synthetic-resnet-8-relu-ic-conv-seed0: stopped at step \d+/);
+    expect(stdout.trim().split('\n')).toHaveLength(2); // rank 0's two group lines only
+    const before = fs.readdirSync(path.join(out, ids[0])).map((f) => [f, fs.statSync(path.join(out, ids[0], f)).mtimeMs]);
+
+    const again = await runNode([cli, ...grid(out), '--json'], { timeout: 300_000 });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/\[1\/2\] synthetic-resnet-8-baseline-seed0: done .* skipped/);
+    expect(again.stderr).toMatch(/\[2\/2\] synthetic-resnet-8-relu-ic-conv-seed0: resumes in epoch \d \(step \d+\) of 2/);
+    expect(fs.readdirSync(path.join(out, ids[0])).map((f) => [f, fs.statSync(path.join(out, ids[0], f)).mtimeMs])).toEqual(before);
+    const lines = again.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3); // printed once, by rank 0
+    const summary = JSON.parse(lines[2]);
+    expect(summary.complete).toBe(true);
+    expect(summary.trained).toEqual([ids[1]]);
+    const prov = JSON.parse(fs.readFileSync(path.join(victim, 'reproduce.json'), 'utf8'));
+    expect(prov.sessions.map((x: { status: string; processes: number }) => [x.status, x.processes])).toEqual([['interrupted', 2], ['finished', 2]]);
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(new RegExp(`\\| ${ids[1]} \\| done .*epochs 0→\\d on 2 processes, interrupted.*on 2 processes, finished`));
+
+    // The interrupted and resumed cell ends with the weights of the same cell trained without a stop.
+    const ref = path.join(tmp, 'grid-ref');
+    const whole = await runNode([cli, ...grid(ref, 'relu-ic-conv')], { timeout: 300_000 });
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(weights(path.join(victim, 'model.pt'))).toEqual(weights(path.join(ref, ids[1], 'model.pt')));
+  }, 600_000);
+
+  it('a batch that does not share out, and --dry-run, are usage errors that leave nothing behind', async () => {
+    const out = path.join(tmp, 'grid-bad');
+    const odd = await runNode([cli, ...grid(out).map((a) => (a === '32' ? '33' : a))], { timeout: 120_000 });
+    expect(odd.status, odd.stderr).toBe(2);
+    expect(odd.stderr).toMatch(/^ictorch: reproduce: expected a multiple of the 2 processes .* for the batchSize of cell synthetic-resnet-8-baseline-seed0 but received 33/);
+    expect(odd.stderr.trim().split('\n')).toHaveLength(1); // told before any process starts
+    const dry = await runNode([cli, ...grid(out), '--dry-run'], { timeout: 60_000 });
+    expect(dry.status, dry.stderr).toBe(2);
+    expect(dry.stderr).toMatch(/^ictorch: --dry-run .* without --nproc-per-node/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
 describe('process-group errors in one process', () => {
   it('initProcessGroup names what is missing or wrong; collectives need a group', async () => {
     const env = { ...process.env };

@@ -7,6 +7,7 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import type { Layout } from '../models/resnet';
+import { joinLaunchedRun, LAUNCH_FLAGS, launchCommand, wantsLaunch } from '../cli-launch';
 import { asUsage, num, parseTrainFlags, TRAIN_FLAGS, UsageError } from '../train-flags';
 import type { ReproduceDataset } from './data-root';
 import type { Throughput } from './estimate';
@@ -35,8 +36,11 @@ function oneOf<T extends string>(flag: string, items: string[], allowed: readonl
   return items as T[];
 }
 
-/** Parses the command line into grid options (usage errors for anything unknown or out of range). */
-export function parseReproduceArgs(argv: string[]): { options: ReproduceOptions; dryRun: boolean; json: boolean; estimateSteps: number } {
+/**
+ * Parses the command line into grid options (usage errors for anything unknown or out of range); `launch`
+ * holds the launcher's flags (`--nproc-per-node`, ...) as given.
+ */
+export function parseReproduceArgs(argv: string[]): { options: ReproduceOptions; dryRun: boolean; json: boolean; estimateSteps: number; launch: Record<string, string | undefined> } {
   const s = { type: 'string' } as const;
   const b = { type: 'boolean' } as const;
   const { values, positionals } = parseArgs({
@@ -44,7 +48,7 @@ export function parseReproduceArgs(argv: string[]): { options: ReproduceOptions;
     strict: true,
     allowPositionals: true,
     options: {
-      ...TRAIN_FLAGS, table: s, datasets: s, models: s, depths: s, layouts: s, seeds: s, 'data-root': s, out: s,
+      ...TRAIN_FLAGS, ...LAUNCH_FLAGS, table: s, datasets: s, models: s, depths: s, layouts: s, seeds: s, 'data-root': s, out: s,
       'dry-run': b, 'estimate-steps': s, 'baseline-warmup-epochs': s,
     },
   });
@@ -88,6 +92,7 @@ export function parseReproduceArgs(argv: string[]): { options: ReproduceOptions;
     dryRun: values['dry-run'] ?? false,
     json: values.json ?? false,
     estimateSteps,
+    launch: Object.fromEntries(Object.keys(LAUNCH_FLAGS).map((k) => [k, (values as Record<string, string | undefined>)[k]])),
   };
 }
 
@@ -169,9 +174,21 @@ async function dryRun(plan: ReproducePlan, estimateSteps: number, json: boolean,
 
 /** `ictorch reproduce [options]`: see `REPRODUCE_HELP`. */
 export async function cmdReproduce(argv: string[]): Promise<void> {
-  const { options, dryRun: dry, json, estimateSteps } = parseReproduceArgs(argv);
+  const { options, dryRun: dry, json, estimateSteps, launch } = parseReproduceArgs(argv);
+  if (wantsLaunch(launch)) {
+    if (dry) throw new UsageError('--dry-run plans and times the grid in this process; give it without --nproc-per-node');
+    const { planReproduce, checkShares } = heavy();
+    return launchCommand('reproduce', argv, launch, (worldSize) => asUsage(() => checkShares(planReproduce(options), worldSize)));
+  }
   const { planReproduce, runReproduce, CellConflict, formatDuration } = heavy();
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // A process of a launched run joins its group (every cell then trains data parallel); rank 0 alone speaks.
+  const joined = await joinLaunchedRun(options.overrides.device ?? 'cpu');
+  if (joined.launched) {
+    if (dry) throw new UsageError('--dry-run plans and times the grid in one process, not in a launched run');
+    options.overrides.device = joined.device;
+  }
+  const lead = joined.rank === 0;
+  const log = lead ? (line: string) => process.stderr.write(`${line}\n`) : () => {};
   const plan = await asUsage(() => planReproduce(options));
   if (dry) return dryRun(plan, estimateSteps, json, log);
 
@@ -196,6 +213,11 @@ export async function cmdReproduce(argv: string[]): Promise<void> {
     });
   } finally {
     stop.dispose();
+  }
+  (require('../distributed/process-group') as typeof import('../distributed/process-group')).destroyProcessGroup();
+  if (!lead) {
+    if (result.interrupted) process.exit(stop.exitCode());
+    return;
   }
   const secs = (Date.now() - t0) / 1000;
   const lines = result.groups.map((g) => {

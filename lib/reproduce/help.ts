@@ -11,5 +11,6 @@ export const REPRODUCE_HELP = `  reproduce [options]  the paper's experiment gri
       --dry-run               print the plan with the published figures and a time estimate; train nothing
       --estimate-steps N      training steps timed per network for the estimate (default 2; 0: no estimate)
       the training flags of \`train\` (--epochs, --batch-size, --lr, --device, --limit-per-class, ...) apply to every cell
+      --nproc-per-node N (--nnodes ...)   as for train: every cell trains data parallel over N processes
       --json                  last line of stdout: {cells, groups, report} (or the plan with --dry-run)`;
 

@@ -170,6 +170,8 @@ export interface Session {
   toStep: number | null;
   /** Wall time of the session in seconds, data loading included. */
   seconds: number | null;
+  /** Processes that trained the cell data parallel in this session (absent: one). */
+  processes?: number;
   error?: string;
 }
 

@@ -270,7 +270,7 @@ export async function writeReport(ctx: ReportContext): Promise<ReportFiles> {
     const prov = ctx.provenance.get(s.id);
     const sessions = prov?.sessions.length
       ? prov.sessions
-          .map((x) => `code ${codeL.label(x.code)}, machine ${machL.label(x.machine)}, data ${dataL.label(x.data)}: epochs ${x.fromEpoch}→${x.toEpoch ?? '?'}, ${x.status === 'running' ? 'ended without a record (killed?)' : x.status}${x.seconds !== null ? ` in ${Math.round(x.seconds)} s` : ''}`)
+          .map((x) => `code ${codeL.label(x.code)}, machine ${machL.label(x.machine)}, data ${dataL.label(x.data)}: epochs ${x.fromEpoch}→${x.toEpoch ?? '?'}${x.processes && x.processes > 1 ? ` on ${x.processes} processes` : ''}, ${x.status === 'running' ? 'ended without a record (killed?)' : x.status}${x.seconds !== null ? ` in ${Math.round(x.seconds)} s` : ''}`)
           .join('; ')
       : 'no reproduce.json (not run by `ictorch reproduce`)';
     md.push(`| ${s.id} | ${s.status} | ${s.epoch}/${s.epochs} | ${pct(s.testAcc)} | ${pct(s.testTop5)} | ${pct(s.bestAcc)} | ${Math.round(s.trainSeconds)} s | ${sessions} |`);
