@@ -6,31 +6,16 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
-import { launch } from '../lib/distributed/launch';
 import { run, runNode } from './helpers/run';
 import { hasTorch, PYTHON } from './helpers/torchpy';
+import { oneProcessReference, scenario as runScenario } from './helpers/distributed';
 
-const worker = path.join(__dirname, 'helpers', 'distributed-worker.js');
 const cli = path.join(__dirname, '..', 'dist', 'cli.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { models, batch } = require('./helpers/distributed-models.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-dist-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-// Runs a worker scenario in `n` processes; resolves with each rank's report and the launcher's result.
-async function scenario(name: string, n: number, env: NodeJS.ProcessEnv = {}) {
-  const out = fs.mkdtempSync(path.join(tmp, `${name}-`));
-  const lines: string[] = [];
-  const sink = { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream;
-  const result = await launch({ script: worker, args: [name, out], nprocPerNode: n, env: { ...process.env, ...env }, stdout: sink, stderr: sink, forwardSignals: false, graceMs: 20_000 });
-  const reports = Array.from({ length: n }, (_, r) => {
-    const f = path.join(out, `rank${r}.json`);
-    return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : null;
-  });
-  return { result, reports, output: lines.join(''), out };
-}
-
 const available = torch.distributed.isGlooAvailable();
+const scenario = (name: string, n: number, env: NodeJS.ProcessEnv = {}) => runScenario(name, n, tmp, env);
 
 describe.runIf(available)('process groups and collectives (3 processes)', () => {
   it('all-reduce (sum, avg, min, max, product), lists of mixed tensors, broadcast, all-gather, barrier, JS objects, and clear errors', async () => {
@@ -89,20 +74,7 @@ describe.runIf(available)('data-parallel training steps', () => {
     const { result, reports, output } = await scenario('dataParallel', 2);
     expect(result.exitCode, output).toBe(0);
     for (const kind of ['native', 'js'] as const) {
-      // The reference: one process, the whole batches, rank 0's initial weights.
-      torch.manualSeed(1);
-      const m = models[kind](torch) as torch.nn.Module;
-      const init = torch.tidy(() => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.toArray() as Float32Array)])));
-      const opt = new torch.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 });
-      const trainer = new torch.Trainer(m, opt);
-      for (let k = 0; k < 4; k++) {
-        const [x, y] = batch(torch, k);
-        await torch.tidy(() => trainer.step(x, y));
-      }
-      const ref = torch.tidy(() => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.toArray() as Float32Array)])));
-      trainer.dispose();
-      opt.dispose();
-      m.dispose();
+      const { init, ref } = await oneProcessReference(kind);
       let moved = 0;
       for (const [name, values] of Object.entries(ref)) {
         values.forEach((v, i) => {

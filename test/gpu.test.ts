@@ -1,6 +1,11 @@
 // Foundation checks on a CUDA device; skipped cleanly where LibTorch sees no GPU.
-import { describe, expect, it } from 'vitest';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
+import { oneProcessReference, scenario } from './helpers/distributed';
+import { runNode } from './helpers/run';
 
 const hasCuda = torch.cuda.isAvailable();
 
@@ -202,4 +207,37 @@ describe.skipIf(!hasCuda)('CUDA tensors', () => {
     const b = torch.ones([2]);
     expect(() => a.add(b)).toThrow(/^add: .*device/);
   });
+});
+
+// Data parallel with CUDA tensors: Gloo copies them through the host. Two processes share the one GPU here.
+describe.skipIf(!hasCuda || !torch.distributed.isGlooAvailable())('data parallel on the GPU (Gloo with CUDA tensors)', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-gpu-dist-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('two processes on cuda:0, each on half of every batch, end with equal replicas close to one process on the whole batches', async () => {
+    const { result, reports, output } = await scenario('dataParallel', 2, tmp, { DIST_TEST_DEVICE: 'cuda:0' });
+    expect(result.exitCode, output).toBe(0);
+    for (const kind of ['native', 'js'] as const) {
+      const { init, ref } = await oneProcessReference(kind);
+      let moved = 0;
+      for (const [name, values] of Object.entries(ref)) {
+        values.forEach((v, i) => {
+          moved = Math.max(moved, Math.abs(v - init[name][i]));
+          // The GPU's convolutions (TF32 by default) against the CPU's: close, not equal.
+          expect(Math.abs(reports[0][kind].params[name][i] - v), `${kind} ${name}[${i}]`).toBeLessThan(2e-3);
+          expect(reports[1][kind].params[name][i]).toBe(reports[0][kind].params[name][i]);
+        });
+      }
+      expect(moved).toBeGreaterThan(1e-2);
+      expect(reports[1][kind].stops).toEqual([false, false, true, false]);
+    }
+  }, 120_000);
+
+  it('ictorch train --nproc-per-node 2 --device cuda with one GPU visible is a usage error naming both counts', async () => {
+    const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+    const r = await runNode([cli, 'train', '--nproc-per-node', '2', '--device', 'cuda', '--epochs', '1', '--out', path.join(tmp, 'never')], { timeout: 120_000, env: { ...process.env, CUDA_VISIBLE_DEVICES: '0' } });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/LOCAL_RANK 1\) would train on cuda:1, but 1 GPU\(s\) are visible/);
+    expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
+  }, 120_000);
 });

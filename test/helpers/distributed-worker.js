@@ -118,22 +118,24 @@ const scenarios = {
   // Data-parallel steps on this rank's half of fixed batches; the test compares the weights with one process
   // training on the whole batches. Rank 1 starts from other weights (the first step must copy rank 0's) and
   // votes to stop at step 2; steps run on a native model and on one with a forward written in JS.
+  // DIST_TEST_DEVICE: the device of the model and batches (default cpu; cuda:0 for Gloo with CUDA tensors).
   async dataParallel() {
     const { models } = require('./distributed-models.js');
+    const device = process.env.DIST_TEST_DEVICE || 'cpu';
     const out = {};
     for (const kind of ['native', 'js']) {
       torch.manualSeed(rank === 0 ? 1 : 99);
-      const model = models[kind](torch);
+      const model = models[kind](torch).to({ device });
       const opt = new torch.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 });
-      const trainer = new torch.Trainer(model, opt, { processGroup: dist.defaultProcessGroup() });
+      const trainer = new torch.Trainer(model, opt, { device, processGroup: dist.defaultProcessGroup() });
       const stops = [];
       for (let k = 0; k < 4; k++) {
         const [x, y] = require('./distributed-models.js').batch(torch, k);
         const idx = torch.tensor([...Array(x.shape[0]).keys()].filter((i) => i % 2 === rank), { dtype: 'int64' });
-        const res = await trainer.step(x.indexSelect(0, idx), y.indexSelect(0, idx), { stop: rank === 1 && k === 2 });
+        const res = await trainer.step(x.indexSelect(0, idx).to(device), y.indexSelect(0, idx).to(device), { stop: rank === 1 && k === 2 });
         stops.push(res.stop);
       }
-      out[kind] = { stops, params: Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, Array.from(t.toArray(), Number)])) };
+      out[kind] = { stops, params: Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, Array.from(t.cpu().toArray(), Number)])) };
       trainer.dispose();
     }
     return out;

@@ -1,0 +1,49 @@
+// Runs a scenario of test/helpers/distributed-worker.js in several processes with `launch` (the data-parallel
+// tests of test/distributed.test.ts, and on a GPU those of test/gpu.test.ts).
+import * as fs from 'fs';
+import * as path from 'path';
+import * as torch from '../../lib';
+import { launch } from '../../lib/distributed/launch';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { models, batch } = require('./distributed-models.js');
+
+const worker = path.join(__dirname, 'distributed-worker.js');
+
+/**
+ * Runs worker scenario `name` in `n` processes, in a new directory under `dir`; resolves with each rank's
+ * report (null where a rank wrote none), the launcher's result, all output, and the directory.
+ */
+export async function scenario(name: string, n: number, dir: string, env: NodeJS.ProcessEnv = {}) {
+  const out = fs.mkdtempSync(path.join(dir, `${name}-`));
+  const lines: string[] = [];
+  const sink = { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream;
+  const result = await launch({ script: worker, args: [name, out], nprocPerNode: n, env: { ...process.env, ...env }, stdout: sink, stderr: sink, forwardSignals: false, graceMs: 20_000 });
+  const reports = Array.from({ length: n }, (_, r) => {
+    const f = path.join(out, `rank${r}.json`);
+    return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : null;
+  });
+  return { result, reports, output: lines.join(''), out };
+}
+
+/**
+ * The reference of the `dataParallel` scenario: one process (this one, on the CPU) training model `kind` of
+ * distributed-models.js on the whole batches from rank 0's initial weights. Resolves with the initial and
+ * final state dicts as arrays.
+ */
+export async function oneProcessReference(kind: 'native' | 'js'): Promise<{ init: Record<string, number[]>; ref: Record<string, number[]> }> {
+  const values = (m: torch.nn.Module) => torch.tidy(() => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.toArray() as Float32Array)])));
+  torch.manualSeed(1);
+  const m = models[kind](torch) as torch.nn.Module;
+  const init = values(m);
+  const opt = new torch.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 });
+  const trainer = new torch.Trainer(m, opt);
+  for (let k = 0; k < 4; k++) {
+    const [x, y] = batch(torch, k);
+    await torch.tidy(() => trainer.step(x, y));
+  }
+  const ref = values(m);
+  trainer.dispose();
+  opt.dispose();
+  m.dispose();
+  return { init, ref };
+}
