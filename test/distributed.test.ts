@@ -7,6 +7,7 @@ import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { run, runNode } from './helpers/run';
+import { launch } from '../lib/distributed/launch';
 import { hasTorch, PYTHON } from './helpers/torchpy';
 import { oneProcessReference, scenario as runScenario } from './helpers/distributed';
 
@@ -316,6 +317,20 @@ describe.runIf(available)('ictorch reproduce --nproc-per-node', () => {
     expect(dry.status, dry.stderr).toBe(2);
     expect(dry.stderr).toMatch(/^ictorch: --dry-run .* without --nproc-per-node/);
     expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
+describe('launch', () => {
+  it('an aborted signal stops the processes: SIGTERM, then SIGKILL for one that ignores it', async () => {
+    const script = path.join(tmp, 'wait.js');
+    fs.writeFileSync(script, "if (process.env.RANK === '1') process.on('SIGTERM', () => {});\nsetInterval(() => {}, 1000);\nconsole.log('up');\n");
+    const stop = new AbortController();
+    let up = 0;
+    const sink = { write: (s: string) => ((up += s.split('up').length - 1) === 2 && stop.abort(), true) } as unknown as NodeJS.WritableStream;
+    const r = await launch({ script, nprocPerNode: 2, signal: stop.signal, graceMs: 300, stdout: sink, stderr: sink, forwardSignals: false });
+    expect(r.ranks).toEqual([{ rank: 0, code: null, signal: 'SIGTERM' }, { rank: 1, code: null, signal: 'SIGKILL' }]);
+    expect(r.exitCode).toBe(143);
+    await expect(launch({ script, nprocPerNode: 1, signal: 5 as never })).rejects.toThrow(/an AbortSignal for signal/);
   });
 });
 

@@ -215,7 +215,7 @@ describe.skipIf(!hasCuda || !torch.distributed.isGlooAvailable())('data parallel
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('two processes on cuda:0, each on half of every batch, end with equal replicas close to one process on the whole batches', async () => {
-    const { result, reports, output } = await scenario('dataParallel', 2, tmp, { DIST_TEST_DEVICE: 'cuda:0' });
+    const { result, reports, output } = await scenario('dataParallel', 2, tmp, { DIST_TEST_DEVICE: 'cuda:0' }, 60_000);
     expect(result.exitCode, output).toBe(0);
     for (const kind of ['native', 'js'] as const) {
       const { init, ref } = await oneProcessReference(kind);
@@ -231,13 +231,13 @@ describe.skipIf(!hasCuda || !torch.distributed.isGlooAvailable())('data parallel
       expect(moved).toBeGreaterThan(1e-2);
       expect(reports[1][kind].stops).toEqual([false, false, true, false]);
     }
-  }, 120_000);
+  }, 90_000);
 
   it('ictorch train --nproc-per-node 2 --device cuda with one GPU visible is a usage error naming both counts', async () => {
     const cli = path.join(__dirname, '..', 'dist', 'cli.js');
-    const r = await runNode([cli, 'train', '--nproc-per-node', '2', '--device', 'cuda', '--epochs', '1', '--out', path.join(tmp, 'never')], { timeout: 120_000, env: { ...process.env, CUDA_VISIBLE_DEVICES: '0' } });
+    const r = await runNode([cli, 'train', '--nproc-per-node', '2', '--device', 'cuda', '--epochs', '1', '--out', path.join(tmp, 'never')], { timeout: 60_000, env: { ...process.env, CUDA_VISIBLE_DEVICES: '0' } });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/LOCAL_RANK 1\) would train on cuda:1, but 1 GPU\(s\) are visible/);
     expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
-  }, 120_000);
+  }, 90_000);
 });

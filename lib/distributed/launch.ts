@@ -46,6 +46,12 @@ export interface LaunchOptions {
   forwardSignals?: boolean;
   /** Milliseconds the others get to exit after one process failed, before they are killed (default 30 s). */
   graceMs?: number;
+  /**
+   * Stops the run when aborted (a deadline: `AbortSignal.timeout(ms)`): SIGTERM to every process (each stops
+   * as after Ctrl-C), then SIGKILL to those still running `graceMs` later. `launch` still resolves when all
+   * have exited.
+   */
+  signal?: AbortSignal;
 }
 
 /** How a launched process ended. */
@@ -91,7 +97,7 @@ function prefixLines(from: NodeJS.ReadableStream, out: NodeJS.WritableStream, pr
 /** Starts the processes of this machine and resolves when all have exited. */
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const op = 'launch';
-  checkKeys(op, 'options', options, ['script', 'args', 'nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'env', 'execArgv', 'stdout', 'stderr', 'forwardSignals', 'graceMs']);
+  checkKeys(op, 'options', options, ['script', 'args', 'nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'env', 'execArgv', 'stdout', 'stderr', 'forwardSignals', 'graceMs', 'signal']);
   if (typeof options.script !== 'string' || !options.script) throw typeError(op, 'script', 'a script path', options.script);
   const args = options.args ?? [];
   if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw typeError(op, 'args', 'an array of strings', args);
@@ -102,6 +108,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   if (typeof masterAddr !== 'string' || !masterAddr) throw typeError(op, 'masterAddr', 'a host name or address', masterAddr);
   const masterPort = checkInt(op, 'masterPort', options.masterPort ?? (nnodes === 1 ? await freePort(masterAddr) : 29500), 1, 65535);
   const graceMs = checkInt(op, 'graceMs', options.graceMs ?? 30_000, 0);
+  const abort = options.signal;
+  if (abort !== undefined && !(abort instanceof AbortSignal)) throw typeError(op, 'signal', 'an AbortSignal', abort);
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const worldSize = nnodes * nproc;
@@ -125,6 +133,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
+  let abortTimer: NodeJS.Timeout | null = null;
+  const onAbort = () => {
+    killAll('SIGTERM');
+    abortTimer = setTimeout(() => killAll('SIGKILL'), graceMs);
+  };
   try {
     const done = Array.from({ length: nproc }, (_, local) => {
       const rank = nodeRank * nproc + local;
@@ -160,8 +173,12 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         });
       });
     });
+    if (abort?.aborted) onAbort();
+    else abort?.addEventListener('abort', onAbort, { once: true });
     await Promise.all(done);
   } finally {
+    abort?.removeEventListener('abort', onAbort);
+    if (abortTimer) clearTimeout(abortTimer);
     if (killTimer) clearTimeout(killTimer);
     if (forward) {
       process.off('SIGINT', onSignal);

@@ -11,13 +11,15 @@ const worker = path.join(__dirname, 'distributed-worker.js');
 
 /**
  * Runs worker scenario `name` in `n` processes, in a new directory under `dir`; resolves with each rank's
- * report (null where a rank wrote none), the launcher's result, all output, and the directory.
+ * report (null where a rank wrote none), the launcher's result, all output, and the directory. Processes still
+ * running after `timeoutMs` are stopped (the result then shows the signal).
  */
-export async function scenario(name: string, n: number, dir: string, env: NodeJS.ProcessEnv = {}) {
+export async function scenario(name: string, n: number, dir: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000) {
   const out = fs.mkdtempSync(path.join(dir, `${name}-`));
   const lines: string[] = [];
   const sink = { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream;
-  const result = await launch({ script: worker, args: [name, out], nprocPerNode: n, env: { ...process.env, ...env }, stdout: sink, stderr: sink, forwardSignals: false, graceMs: 20_000 });
+  const result = await launch({ script: worker, args: [name, out], nprocPerNode: n, env: { ...process.env, ...env }, stdout: sink, stderr: sink, forwardSignals: false, graceMs: 20_000,
+    signal: AbortSignal.timeout(timeoutMs) }); // a hung scenario is stopped, not left running after its test
   const reports = Array.from({ length: n }, (_, r) => {
     const f = path.join(out, `rank${r}.json`);
     return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : null;
