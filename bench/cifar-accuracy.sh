@@ -79,5 +79,5 @@ for (const layout of ['relu-ic-conv', 'baseline']) {
 fs.writeFileSync(`${out}/accuracy.json`, JSON.stringify({ epochs, runs }, null, 1));
 EOF
 for layout in relu-ic-conv baseline; do
-  grep -h -iE "error|note:" "$out/ictorch-$layout.log" "$out/pytorch-$layout.log" 2>/dev/null | head -5
+  grep -h -iE "error|note:" "$out/ictorch-$layout.log" "$out/pytorch-$layout.log" 2>/dev/null | head -5 || true  # none is the usual case
 done
