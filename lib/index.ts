@@ -36,6 +36,8 @@ export { imageToTensor } from './image';
 export type { ImageToTensorOptions } from './image';
 export * from './data';
 export * from './train';
+/** TorchScript (PyTorch's torch.jit): load and run models exported from Python, save them back. */
+export * as jit from './jit';
 /** Data-parallel training across processes and machines (PyTorch's torch.distributed): process groups, collectives, the launcher. */
 export * as distributed from './distributed';
 /** Analysing activations: the paper's independence theory and gradient-sign argument measured on a model. */

@@ -16,6 +16,7 @@ void InitTrainStep(Napi::Env env, Napi::Object exports);
 void InitDecoder(Napi::Env env, Napi::Object exports);
 void InitGenerator(Napi::Env env, Napi::Object exports);
 void InitDistributed(Napi::Env env, Napi::Object exports);
+void InitJit(Napi::Env env, Napi::Object exports);
 }  // namespace ictorch
 
 #include "tensor.h"
@@ -36,6 +37,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitDecoder(env, exports);
   ictorch::InitGenerator(env, exports);
   ictorch::InitDistributed(env, exports);
+  ictorch::InitJit(env, exports);
   return exports;
 }
 

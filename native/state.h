@@ -100,6 +100,7 @@ struct AddonState {
   Napi::FunctionReference trainStepCtor;
   Napi::FunctionReference generatorCtor;
   Napi::FunctionReference processGroupCtor;
+  Napi::FunctionReference scriptModuleCtor;
   std::shared_ptr<LiveCounters> live = std::make_shared<LiveCounters>();
   std::shared_ptr<PendingReleases> pending = std::make_shared<PendingReleases>();
   std::shared_ptr<InFlight> inFlight = std::make_shared<InFlight>();

@@ -10,6 +10,7 @@ import { createRequire } from 'module';
 import type * as TS from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { run } from './helpers/run';
+import { hasTorch, PYTHON } from './helpers/torchpy';
 
 // The GPU machine's staged node_modules leave TypeScript out (dist/ travels compiled): skip there.
 const ts: typeof TS | null = (() => {
@@ -69,14 +70,18 @@ describe.skipIf(!ts)('README examples (needs the typescript devDependency)', () 
   });
 
   for (const [i, p] of progs.entries()) {
-    it(`the example at README.md line ${p.line} runs`, async () => {
+    // An example whose first line says it needs python3 with torch runs where /usr/bin/python3 has it (as the
+    // tests that compare with PyTorch), with that python3 first on the PATH.
+    const needsTorch = /^\/\/ needs python3 with torch/.test(p.code);
+    it.runIf(!needsTorch || hasTorch)(`the example at README.md line ${p.line} runs`, async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-readme-'));
       try {
         const js = t.transpileModule(p.code, { compilerOptions: { module: t.ModuleKind.CommonJS, target: t.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
         const body = js.replace(/require\("ictorch"\)/g, `require(${JSON.stringify(path.join(root, 'dist', 'index.js'))})`);
         const file = path.join(dir, `example${i}.js`);
         fs.writeFileSync(file, `(async () => {\n${body}\n})().catch((e) => { console.error(e); process.exit(1); });\n`);
-        const r = await run(process.execPath, [file], { cwd: dir, timeout: 600_000 });
+        const env = needsTorch ? { ...process.env, PATH: `${path.dirname(PYTHON)}${path.delimiter}${process.env.PATH ?? ''}` } : process.env;
+        const r = await run(process.execPath, [file], { cwd: dir, timeout: 600_000, env });
         expect(r.status, `README.md line ${p.line}: ${r.error?.message ?? ''}\n${r.stderr}`).toBe(0);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });

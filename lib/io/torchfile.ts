@@ -209,6 +209,48 @@ function fileError(op: string, file: string, why: string): Error {
 }
 
 /**
+ * Unpickles `pkl` (the entry `pklName` of an archive: a torch.save file's data.pkl, or a TorchScript archive's
+ * data.pkl or constants.pkl) with the GLOBALs `globals` allows. Every storage it names must be an entry of
+ * `tensorDir` holding exactly its declared bytes, and every tensor's sizes, strides and offset must stay inside
+ * its storage (`tensorRef`), so nothing built from it reads outside the archive. Errors name `op` and `file`.
+ */
+function unpickleArchive(op: string, file: string, zip: ZipReader, pkl: Uint8Array, pklName: string, tensorDir: string, globals: (qualname: string) => PyCallable | object | undefined): unknown {
+  const storages = new Map<string, StorageRef>();
+  try {
+    return unpickle(pkl, {
+      resolveGlobal: (module, name) => globals(`${module}.${name}`),
+      // A TorchScript object's attributes (its state dict or __getstate__ result), set once.
+      build: (inst) => inst instanceof ScriptObjectRef && !inst.built && (inst.built = true),
+      persistentLoad: (pid, fail) => {
+        if (!(pid instanceof PyTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage') {
+          return fail(`a persistent id is ${show(pid)}; expected ('storage', <storage type>, key, location, numel)`);
+        }
+        const [, type, key, location, numel] = pid.items;
+        if (!(type instanceof StorageType)) return fail(`a storage has the type ${show(type)}; expected a torch.*Storage class`);
+        if (typeof key !== 'string' || typeof location !== 'string') return fail(`a storage has key ${show(key)} and location ${show(location)}; expected two strings`);
+        if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return fail(`storage "${key}" declares ${show(numel)} elements`);
+        const known = storages.get(key);
+        if (known) {
+          if (known.type !== type || known.numel !== numel) return fail(`storage "${key}" is declared twice, as ${known.numel} × ${known.type.qualname} and as ${numel} × ${type.qualname}`);
+          return known;
+        }
+        const entry = zip.find(`${tensorDir}${key}`);
+        if (!entry) return fail(`storage "${key}" has no entry ${tensorDir}${key} in the archive`);
+        if (entry.size !== numel * type.itemsize) {
+          return fail(`storage "${key}" declares ${numel} elements of ${type.torchDtype} (${numel * type.itemsize} bytes), but its entry holds ${entry.size} bytes`);
+        }
+        const s = new StorageRef(key, type, numel, entry);
+        storages.set(key, s);
+        return s;
+      },
+    }, { maxNodes: Math.min(10_000_000, 1000 + 64 * pkl.byteLength) });
+  } catch (e) {
+    if (e instanceof PickleError) throw fileError(op, file, `cannot be loaded: ${pklName} ${e.message}.`);
+    throw e;
+  }
+}
+
+/**
  * @internal An opened PyTorch file: its pickle read into a raw tree (`root`) with tensors not made yet;
  * `materialize` makes the tensors of a part of it. Used by `load`, `loadStateDict` and `loadCheckpoint`.
  */
@@ -268,40 +310,7 @@ export class TorchFile {
         const text = Buffer.from(tf.entry(order)).toString('latin1');
         if (text !== 'little') throw fileError(op, file, `was written on a ${text === 'big' ? 'big-endian' : `"${text.slice(0, 16)}"-endian`} machine; ictorch reads little-endian files only.`);
       }
-      const pkl = tf.entry(pkls[0]);
-      const storages = new Map<string, StorageRef>();
-      let root: unknown;
-      try {
-        root = unpickle(pkl, {
-          resolveGlobal: (module, name) => resolveGlobal(`${module}.${name}`),
-          persistentLoad: (pid, fail) => {
-            if (!(pid instanceof PyTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage') {
-              return fail(`a persistent id is ${show(pid)}; expected ('storage', <storage type>, key, location, numel)`);
-            }
-            const [, type, key, location, numel] = pid.items;
-            if (!(type instanceof StorageType)) return fail(`a storage has the type ${show(type)}; expected a torch.*Storage class`);
-            if (typeof key !== 'string' || typeof location !== 'string') return fail(`a storage has key ${show(key)} and location ${show(location)}; expected two strings`);
-            if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return fail(`storage "${key}" declares ${show(numel)} elements`);
-            const known = storages.get(key);
-            if (known) {
-              if (known.type !== type || known.numel !== numel) return fail(`storage "${key}" is declared twice, as ${known.numel} × ${known.type.qualname} and as ${numel} × ${type.qualname}`);
-              return known;
-            }
-            const entry = zip.find(`${prefix}data/${key}`);
-            if (!entry) return fail(`storage "${key}" has no entry ${prefix}data/${key} in the archive`);
-            if (entry.size !== numel * type.itemsize) {
-              return fail(`storage "${key}" declares ${numel} elements of ${type.torchDtype} (${numel * type.itemsize} bytes), but its entry holds ${entry.size} bytes`);
-            }
-            const s = new StorageRef(key, type, numel, entry);
-            storages.set(key, s);
-            return s;
-          },
-        }, { maxNodes: Math.min(10_000_000, 1000 + 64 * pkl.byteLength) });
-      } catch (e) {
-        if (e instanceof PickleError) throw fileError(op, file, `cannot be loaded: ${pkls[0].name} ${e.message}.`);
-        throw e;
-      }
-      tf.root = root;
+      tf.root = unpickleArchive(op, file, zip, tf.entry(pkls[0]), pkls[0].name, `${prefix}data/`, resolveGlobal);
       return tf;
     } catch (e) {
       src.close();
@@ -534,6 +543,74 @@ const GLOBALS = new Map<string, PyCallable | StorageType>([
 
 function resolveGlobal(qualname: string): PyCallable | StorageType | undefined {
   return GLOBALS.get(qualname);
+}
+
+/** An object of a TorchScript class (`__torch__.*`) in a TorchScript archive's pickle: only its name is kept. */
+class ScriptObjectRef {
+  built = false;
+  constructor(readonly qualname: string) {}
+}
+
+// The helpers TorchScript's pickler names (torch/jit/_pickle.py), each the identity on its first argument.
+const JIT_PICKLE = new Set(['build_intlist', 'build_doublelist', 'build_boollist', 'build_tensorlist', 'build_genericlist', 'restore_type_tag']);
+
+// What a TorchScript archive's pickles may name: torch.save's tensors and storages, objects of the archive's
+// own TorchScript classes (their code is in the archive, run by LibTorch, not here), TorchScript's typed-list
+// helpers and torch.device.
+function resolveJitGlobal(qualname: string): PyCallable | StorageType | undefined {
+  const known = resolveGlobal(qualname);
+  if (known) return known;
+  const dot = qualname.lastIndexOf('.');
+  const [module, name] = [qualname.slice(0, dot), qualname.slice(dot + 1)];
+  if (module === '__torch__' || module.startsWith('__torch__.')) {
+    return {
+      qualname,
+      construct(args, fail) {
+        if (args.length !== 0) fail(`the TorchScript object ${qualname} is made with arguments; expected none`);
+        return new ScriptObjectRef(qualname);
+      },
+    };
+  }
+  if ((module === 'torch.jit._pickle' && JIT_PICKLE.has(name)) || qualname === 'torch.device') {
+    return {
+      qualname,
+      call(args, fail) {
+        if (args.length < 1 || args.length > 2) fail(`${qualname} takes 1 or 2 arguments but is called with ${args.length}`);
+        return args[0];
+      },
+    };
+  }
+  return undefined;
+}
+
+/**
+ * @internal Checks a TorchScript archive (`torch.jit.save`) before LibTorch loads it: a zip archive whose every
+ * entry matches its CRC-32, with `<archive>/data.pkl` and `constants.pkl` or `code/` (a torch.save file is
+ * named as such), whose pickles are read as `torch.load` reads (no code run; see `unpickleArchive`) so that
+ * every tensor stays inside a storage entry of the right size. Throws an error naming `op` and `name`.
+ */
+export function checkTorchScriptArchive(op: string, name: string, src: ByteSource): void {
+  if (os.endianness() !== 'LE') throw new Error(`${op}: TorchScript archives are read as little-endian, and this machine is big-endian, which ictorch does not support.`);
+  if (src.size < 4 || !Buffer.from(src.read(0, 4)).equals(ZIP_MAGIC)) {
+    throw fileError(op, name, 'is not a TorchScript archive: it does not start with the zip signature torch.jit.save files have.');
+  }
+  let zip: ZipReader;
+  try {
+    zip = ZipReader.open(src);
+    for (const e of zip.entries) zip.verify(e);
+  } catch (e) {
+    if (e instanceof ZipError) throw fileError(op, name, `is corrupt (${e.message}).`);
+    throw e;
+  }
+  const pkls = zip.entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
+  if (pkls.length !== 1) throw fileError(op, name, pkls.length ? 'holds more than one data.pkl.' : 'is a zip archive without <archive>/data.pkl: not a TorchScript archive.');
+  const prefix = pkls[0].name.slice(0, -'data.pkl'.length);
+  const constants = zip.find(`${prefix}constants.pkl`);
+  if (!constants && !zip.entries.some((e) => e.name.startsWith(`${prefix}code/`))) {
+    throw fileError(op, name, 'is a torch.save file, not a TorchScript archive: read it with torch.load() or loadStateDict().');
+  }
+  unpickleArchive(op, name, zip, zip.read(pkls[0]), pkls[0].name, `${prefix}data/`, resolveJitGlobal);
+  if (constants) unpickleArchive(op, name, zip, zip.read(constants), constants.name, `${prefix}constants/`, resolveJitGlobal);
 }
 
 function isContiguous(shape: number[], stride: number[]): boolean {

@@ -3,7 +3,7 @@
  * @module
  */
 export { Module, Parameter } from './module';
-export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, RemovableHandle } from './module';
+export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, RemovableHandle, ToTarget } from './module';
 export * from './layers';
 /** `torch.nn.functional`: conv2d, linear, batchNorm, pooling, activations, embedding, icLayer and the losses. */
 export * as functional from './functional';

@@ -321,6 +321,44 @@ function forwardThroughHooks(module: Module, inputs: unknown[]): unknown {
   return out;
 }
 
+/** What `to()` takes: a device, a floating dtype, or both. */
+export type ToTarget = Device | DType | string | { device?: Device | string; dtype?: DType };
+
+/** A `to()` target as {device, dtype} (either may be absent). */
+export function parseToTarget(op: string, target: ToTarget): { device?: string; dtype?: DType } {
+  if (typeof target === 'string') return (DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target };
+  if (target && typeof target === 'object') return { device: target.device, dtype: target.dtype };
+  throw typeError(op, 'target', 'a device, a dtype or {device, dtype}', target);
+}
+
+/**
+ * loadStateDict's copy: checks every key (with `strict`, a missing or unexpected key is an error) and shape of
+ * `dict` against `own` (a module's state dict) before copying anything, then copies without gradients.
+ */
+export function copyStateDict(own: StateDict, dict: StateDict, strict: boolean): LoadResult {
+  const missingKeys = Object.keys(own).filter((k) => !(k in dict));
+  const unexpectedKeys = Object.keys(dict).filter((k) => !(k in own));
+  if (strict && (missingKeys.length || unexpectedKeys.length)) {
+    const parts = [];
+    if (missingKeys.length) parts.push(`missing keys: ${missingKeys.join(', ')}`);
+    if (unexpectedKeys.length) parts.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+    throw new Error(`loadStateDict: the state dict does not match the module (${parts.join('; ')})`);
+  }
+  for (const [k, t] of Object.entries(own)) {
+    if (!(k in dict)) continue;
+    const v = dict[k];
+    if (!(v instanceof Tensor)) throw typeError('loadStateDict', k, 'a Tensor', v);
+    const a = v.shape, b = t.shape;
+    if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
+      throw new RangeError(`loadStateDict: size mismatch for ${k}: the state dict has shape [${a.join(', ')}] but the module has [${b.join(', ')}]`);
+    }
+  }
+  noGrad(() => {
+    for (const [k, t] of Object.entries(own)) if (k in dict) t.copy_(dict[k]);
+  });
+  return { missingKeys, unexpectedKeys };
+}
+
 /** Base class of every ictorch module (see the file comment for writing your own). */
 export class Module {
   constructor() {
@@ -530,30 +568,7 @@ export class Module {
     assertLive(this, 'loadStateDict');
     assertIdle(this, 'loadStateDict');
     const strict = options.strict ?? true;
-    return tidy(() => {
-      const own = this.stateDict();
-      const missingKeys = Object.keys(own).filter((k) => !(k in dict));
-      const unexpectedKeys = Object.keys(dict).filter((k) => !(k in own));
-      if (strict && (missingKeys.length || unexpectedKeys.length)) {
-        const parts = [];
-        if (missingKeys.length) parts.push(`missing keys: ${missingKeys.join(', ')}`);
-        if (unexpectedKeys.length) parts.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
-        throw new Error(`loadStateDict: the state dict does not match the module (${parts.join('; ')})`);
-      }
-      for (const [k, t] of Object.entries(own)) {
-        if (!(k in dict)) continue;
-        const v = dict[k];
-        if (!(v instanceof Tensor)) throw typeError('loadStateDict', k, 'a Tensor', v);
-        const a = v.shape, b = t.shape;
-        if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
-          throw new RangeError(`loadStateDict: size mismatch for ${k}: the state dict has shape [${a.join(', ')}] but the module has [${b.join(', ')}]`);
-        }
-      }
-      noGrad(() => {
-        for (const [k, t] of Object.entries(own)) if (k in dict) t.copy_(dict[k]);
-      });
-      return { missingKeys, unexpectedKeys };
-    });
+    return tidy(() => copyStateDict(this.stateDict(), dict, strict));
   }
 
   /** Number of learnable parameter elements. */
@@ -592,17 +607,8 @@ export class Module {
   }
 
   /** Moves parameters and buffers to a device and/or floating dtype, in place (tensor handles stay valid). */
-  to(target: Device | DType | string | { device?: Device | string; dtype?: DType }): this {
-    let device: string | undefined;
-    let dtype: DType | undefined;
-    if (typeof target === 'string') {
-      if ((DTYPES as readonly string[]).includes(target)) dtype = target as DType;
-      else device = target;
-    } else if (target && typeof target === 'object') {
-      ({ device, dtype } = target);
-    } else {
-      throw typeError('module.to', 'target', 'a device, a dtype or {device, dtype}', target);
-    }
+  to(target: ToTarget): this {
+    const { device, dtype } = parseToTarget('module.to', target);
     assertLive(this, 'module.to');
     assertIdle(this, 'module.to');
     tidy(() => N.tensorsTo_(this.ownedTensors().map((t) => t.handle), device, dtype));
