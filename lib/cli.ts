@@ -65,6 +65,7 @@ function cmdInfo(argv: string[]): void {
     `cuDNN: ${i.cudnnAvailable ? `version ${i.cudnnVersion}` : 'not available'}`,
     `CPU threads: ${i.numThreads}`,
     `Process groups: ${i.processGroupBackends.length ? i.processGroupBackends.join(', ') : 'none (built without Gloo; see README, "Training on several processes")'}`,
+    `TorchScript: ${i.torchScript ? 'yes (torch.jit.load)' : 'no (built with ICTORCH_JIT=0)'}`,
     `Addon: ${i.addon}`,
     i.build ? `Build: ${i.build.compiler}, ${i.build.buildType}, ${i.build.cxxFlags}` : 'Build: (no build record)',
   ];

@@ -249,6 +249,7 @@ function checkedArchive(src: ByteSource, name: string): Buffer {
  * runs off the event loop. Archives written by a newer PyTorch than this LibTorch may be refused by it.
  */
 export async function load(file: string | Uint8Array, options: JitLoadOptions = {}): Promise<ScriptModule> {
+  if (!isAvailable()) throw new Error('jit.load: this build of ictorch has no TorchScript (it was built with ICTORCH_JIT=0); rebuild it without that setting (npm rebuild ictorch)');
   checkKeys('jit.load', 'options', options, ['mapLocation']);
   if (options.mapLocation !== undefined && typeof options.mapLocation !== 'string') throw typeError('jit.load', 'mapLocation', 'a device name', options.mapLocation);
   let bytes: Buffer;
@@ -272,6 +273,11 @@ export async function load(file: string | Uint8Array, options: JitLoadOptions = 
   } catch (e) {
     throw withFile(e as Error, name);
   }
+}
+
+/** Whether this build has TorchScript (false when it was built with `ICTORCH_JIT=0`). */
+export function isAvailable(): boolean {
+  return typeof (N as { jitLoad?: unknown }).jitLoad === 'function';
 }
 
 /** Writes `module` to `file` as a TorchScript archive (`torch.jit.save`), atomically. */

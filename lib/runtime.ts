@@ -1,6 +1,7 @@
 /** Process-level facts and settings: versions and devices, threads, seeding, memory. */
 import * as fs from 'fs';
 import * as path from 'path';
+import { isAvailable as jitAvailable } from './jit';
 import { buildInfo, native, packageRoot, type NativeInfo, type NativeMemoryStats } from './native';
 import { Tensor } from './tensor';
 import { checkInt, typeError } from './validate';
@@ -96,6 +97,8 @@ export interface Info extends Omit<NativeInfo, 'dtypes'> {
   build: Record<string, string> | null;
   /** The process-group backends of this build (`['gloo']`, or none: no data-parallel training). */
   processGroupBackends: string[];
+  /** Whether this build runs TorchScript (`torch.jit.load`; false when built with `ICTORCH_JIT=0`). */
+  torchScript: boolean;
 }
 
 /** Package and LibTorch versions, CUDA/cuDNN and devices, threads and build flags. */
@@ -115,6 +118,7 @@ export function info(): Info {
     addon: path.join(packageRoot, 'build', 'Release', 'ictorch.node'),
     build: buildInfo(),
     processGroupBackends: N.processGroupBackends(),
+    torchScript: jitAvailable(),
     parallelInfo: n.parallelInfo,
     buildConfig: n.buildConfig,
   };

@@ -2,6 +2,7 @@
 // already checked (lib/jit.ts), calling its methods with arguments converted by each method's schema (sync, or
 // on a libuv thread), its parameters and buffers, train/eval, moving it to a device or dtype, and saving it.
 // The only translation unit that includes torch/script.h.
+#ifndef ICTORCH_NO_JIT  // built without TorchScript (ICTORCH_JIT=0): InitJit at the end exports nothing
 #include <torch/script.h>
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <cmath>
@@ -512,3 +513,9 @@ void InitJit(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace ictorch
+#else
+#include <napi.h>
+namespace ictorch {
+void InitJit(Napi::Env, Napi::Object) {}
+}  // namespace ictorch
+#endif

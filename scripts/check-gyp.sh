@@ -24,5 +24,7 @@ if (s !== 54) throw new Error('check-gyp: wrong result ' + s);
 // Both builds find Gloo alike (the cmake-js build is dist's default addon, read from its build record).
 const cmakeGloo = require('$root/build/ictorch-build.json').gloo === 'ON';
 if (t.distributed.isGlooAvailable() !== cmakeGloo) throw new Error('check-gyp: Gloo ' + t.distributed.isGlooAvailable() + ' in the node-gyp build, ' + cmakeGloo + ' in the cmake-js build');
-console.log('check-gyp: node-gyp build loads and computes (' + t.info().torchVersion + '; Gloo ' + cmakeGloo + ')');
+// TorchScript is compiled in (native/jit.cc).
+if (!t.jit.isAvailable()) throw new Error('check-gyp: the node-gyp build has no TorchScript');
+console.log('check-gyp: node-gyp build loads and computes (' + t.info().torchVersion + '; Gloo ' + cmakeGloo + '; TorchScript)');
 "

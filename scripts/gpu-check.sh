@@ -59,14 +59,21 @@ if [ "${GPU_SKIP_BUILD:-0}" = 1 ] && [ -f build/Release/ictorch.node ]; then
 else
   timeout $(( $(left) - 60 )) node scripts/install.js --build >"$out/build.log" 2>&1
   rc=$?
-  # Process groups are not what this run measures, and their c10d/Gloo code has only been compiled against
-  # LibTorch 1.13: if that file is what broke the build, build once more without it rather than lose the run.
-  if [ $rc -ne 0 ] && grep -q "distributed.cc" "$out/build.log"; then
-    log "build failed in native/distributed.cc (see build-gloo.log); building again with ICTORCH_GLOO=0"
-    cp "$out/build.log" "$out/build-gloo.log"
-    ICTORCH_GLOO=0 timeout $(( $(left) - 60 )) node scripts/install.js --build >"$out/build.log" 2>&1
+  # Process groups and TorchScript are not what this run measures, and their files (c10d/Gloo, torch/script.h)
+  # have only been compiled against LibTorch 1.13: if one of them is what broke the build, build once more
+  # without it rather than lose the run (each failed log is kept as build-failed-N.log).
+  # (ninja's "FAILED: ...native/<file>.cc.o" or the compiler's "native/<file>.cc:L:C: error").
+  failed_in() { grep -qE "(FAILED: .*native/$1\.cc|native/$1\.cc:[0-9]+(:[0-9]+)?: (fatal )?error)" "$out/build.log"; }
+  # Twice at most: the build stops at its first failed file, so the other may fail on the second try.
+  for attempt in 1 2; do
+    [ $rc -ne 0 ] && { failed_in distributed || failed_in jit; } || break
+    failed_in distributed && export ICTORCH_GLOO=0
+    failed_in jit && export ICTORCH_JIT=0
+    log "build failed in native/distributed.cc or native/jit.cc (see build-failed-$attempt.log); building again with ICTORCH_GLOO=${ICTORCH_GLOO:-1} ICTORCH_JIT=${ICTORCH_JIT:-1}"
+    cp "$out/build.log" "$out/build-failed-$attempt.log"
+    timeout $(( $(left) - 60 )) node scripts/install.js --build >"$out/build.log" 2>&1
     rc=$?
-  fi
+  done
 fi
 log "build rc=$rc in $(( $(date +%s) - t0 )) s"
 if [ $rc -ne 0 ]; then

@@ -41,10 +41,12 @@ function cmakeJsArgs(info, env = process.env) {
     `--CDICTORCH_LIBTORCH_LIB_DIR=${info.libDir}`,
     `--CDICTORCH_CXX_STANDARD=${info.cxxStandard}`,
   ];
-  // ICTORCH_GLOO=0 builds without process groups even where Gloo's headers are found.
-  if (env.ICTORCH_GLOO !== undefined) {
-    if (env.ICTORCH_GLOO !== '0' && env.ICTORCH_GLOO !== '1') throw new Error(`ICTORCH_GLOO must be 0 or 1, got "${env.ICTORCH_GLOO}"`);
-    args.push(`--CDICTORCH_GLOO=${env.ICTORCH_GLOO === '1' ? 'ON' : 'OFF'}`);
+  // ICTORCH_GLOO=0 builds without process groups even where Gloo's headers are found; ICTORCH_JIT=0 without
+  // TorchScript (native/jit.cc), for a LibTorch whose TorchScript headers that file does not compile against.
+  for (const name of ['ICTORCH_GLOO', 'ICTORCH_JIT']) {
+    if (env[name] === undefined) continue;
+    if (env[name] !== '0' && env[name] !== '1') throw new Error(`${name} must be 0 or 1, got "${env[name]}"`);
+    args.push(`--CD${name}=${env[name] === '1' ? 'ON' : 'OFF'}`);
   }
   if (findOnPath('ccache', env)) args.push('--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache');
   const jobs = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -55,8 +57,7 @@ function cmakeJsArgs(info, env = process.env) {
 
 // A configured build/ remembers Torch_DIR and the build type, and cmake-js `compile` does not
 // reconfigure it. When either changed, drop CMakeCache.txt so that the next configure uses the new ones.
-function dropStaleCache(info, env) {
-  const cachePath = path.join(ROOT, BUILD_DIR, 'CMakeCache.txt');
+function dropStaleCache(info, env, cachePath = path.join(ROOT, BUILD_DIR, 'CMakeCache.txt')) {
   let text;
   try {
     text = fs.readFileSync(cachePath, 'utf8');
@@ -80,6 +81,12 @@ function dropStaleCache(info, env) {
   const buildType = cached('CMAKE_BUILD_TYPE');
   const wanted = env.ICTORCH_DEBUG ? 'Debug' : 'Release';
   if (buildType && buildType !== wanted) reasons.push(`it was configured as ${buildType}`);
+  // `cmake-js compile` configures only a new build directory, so options that changed need a new cache.
+  for (const name of ['ICTORCH_GLOO', 'ICTORCH_JIT']) {
+    const was = cached(name);
+    const want = env[name] === '0' ? 'OFF' : 'ON';
+    if (was && was !== want) reasons.push(`it was configured with ${name}=${was}`);
+  }
   if (reasons.length) {
     log(`Reconfiguring ${BUILD_DIR}/ because ${reasons.join(' and ')}.`);
     fs.rmSync(cachePath, { force: true });
@@ -203,7 +210,7 @@ async function main({ argv = process.argv.slice(2), env = process.env } = {}) {
   return code || 1;
 }
 
-module.exports = { main, cmakeJsArgs, failureSummary };
+module.exports = { main, cmakeJsArgs, failureSummary, dropStaleCache };
 
 if (require.main === module) {
   main().then(

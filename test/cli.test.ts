@@ -22,6 +22,7 @@ describe('ictorch CLI', () => {
     expect(info.numThreads).toBeGreaterThanOrEqual(1);
     expect(info.build?.torchPrefix).toBeTruthy();
     expect(info.processGroupBackends).toEqual(info.build.gloo === 'ON' ? ['gloo'] : []);
+    expect(info.torchScript).toBe(info.build.jit !== 'OFF');
     expect(plain.stdout).toMatch(/^Process groups: /m);
   });
 

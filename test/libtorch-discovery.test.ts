@@ -305,10 +305,31 @@ describe('install.js build switches', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { cmakeJsArgs } = require('../scripts/install.js');
   const info = { cmakePrefixPath: '/p', torchDir: '/p/share/cmake/Torch', libDir: '/p/lib', cxxStandard: 17 };
-  it('ICTORCH_GLOO=0|1 reaches CMake; anything else is an error', () => {
+  it('a build directory configured with other ICTORCH_GLOO/ICTORCH_JIT settings is configured again', () => {
+    const { dropStaleCache } = require('../scripts/install.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-cache-'));
+    const cache = path.join(dir, 'CMakeCache.txt');
+    const write = (jit: string) => fs.writeFileSync(cache, `ICTORCH_GLOO:BOOL=ON\nICTORCH_JIT:BOOL=${jit}\n`);
+    try {
+      write('ON');
+      dropStaleCache(info, { ICTORCH_JIT: '1' }, cache);
+      expect(fs.existsSync(cache)).toBe(true); // as configured
+      dropStaleCache(info, { ICTORCH_JIT: '0' }, cache);
+      expect(fs.existsSync(cache)).toBe(false); // turned off: reconfigure
+      write('OFF');
+      dropStaleCache(info, {}, cache);
+      expect(fs.existsSync(cache)).toBe(false); // the default (on) again after a build without it
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ICTORCH_GLOO=0|1 and ICTORCH_JIT=0|1 reach CMake; anything else is an error', () => {
     expect(cmakeJsArgs(info, { PATH: '' })).not.toContain('--CDICTORCH_GLOO=OFF');
     expect(cmakeJsArgs(info, { PATH: '', ICTORCH_GLOO: '0' })).toContain('--CDICTORCH_GLOO=OFF');
     expect(cmakeJsArgs(info, { PATH: '', ICTORCH_GLOO: '1' })).toContain('--CDICTORCH_GLOO=ON');
     expect(() => cmakeJsArgs(info, { PATH: '', ICTORCH_GLOO: 'yes' })).toThrow(/ICTORCH_GLOO must be 0 or 1, got "yes"/);
+    expect(cmakeJsArgs(info, { PATH: '', ICTORCH_JIT: '0' })).toContain('--CDICTORCH_JIT=OFF');
+    expect(() => cmakeJsArgs(info, { PATH: '', ICTORCH_JIT: 'off' })).toThrow(/ICTORCH_JIT must be 0 or 1, got "off"/);
   });
 });
