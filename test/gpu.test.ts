@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { oneProcessReference, scenario } from './helpers/distributed';
 import { runNode } from './helpers/run';
+import { hasTorch, py } from './helpers/torchpy';
 
 const hasCuda = torch.cuda.isAvailable();
 
@@ -240,4 +241,34 @@ describe.skipIf(!hasCuda || !torch.distributed.isGlooAvailable())('data parallel
     expect(r.stderr).toMatch(/LOCAL_RANK 1\) would train on cuda:1, but 1 GPU\(s\) are visible/);
     expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
   }, 90_000);
+});
+
+// TorchScript on the GPU: an archive Python saved, loaded onto cuda:0 with mapLocation.
+describe.skipIf(!hasCuda || !hasTorch || !torch.jit.isAvailable())('TorchScript on the GPU (needs python3 with torch)', () => {
+  it('loads a scripted module onto cuda:0 and computes what it computes on the CPU', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-gpu-jit-'));
+    try {
+      await py(`import torch\ntorch.manual_seed(0)\nm = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3)).eval()\ntorch.jit.save(torch.jit.script(m), '${dir}/m.pt')`);
+      const gpu = await torch.jit.load(path.join(dir, 'm.pt'), { mapLocation: 'cuda:0' });
+      const cpu = await torch.jit.load(path.join(dir, 'm.pt'));
+      try {
+        expect(torch.tidy(() => Object.values(gpu.stateDict()).every((t) => t.device === 'cuda:0'))).toBe(true);
+        torch.tidy(() => {
+          const x = torch.randn([5, 8]);
+          const yg = torch.noGrad(() => gpu.forward(x.to('cuda:0'))) as torch.Tensor;
+          const yc = torch.noGrad(() => cpu.forward(x)) as torch.Tensor;
+          expect(yg.device).toBe('cuda:0');
+          const a = Array.from(yg.cpu().toArray() as Float32Array), b = Array.from(yc.toArray() as Float32Array);
+          a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-2)); // TF32 matmuls on the GPU
+        });
+        gpu.to('cpu');
+        expect(torch.tidy(() => Object.values(gpu.stateDict()).every((t) => t.device === 'cpu'))).toBe(true);
+      } finally {
+        gpu.dispose();
+        cpu.dispose();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
