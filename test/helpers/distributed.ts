@@ -2,6 +2,7 @@
 // tests of test/distributed.test.ts, and on a GPU those of test/gpu.test.ts).
 import * as fs from 'fs';
 import * as path from 'path';
+import { expect } from 'vitest';
 import * as torch from '../../lib';
 import { launch } from '../../lib/distributed/launch';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -48,4 +49,26 @@ export async function oneProcessReference(kind: 'native' | 'js'): Promise<{ init
   opt.dispose();
   m.dispose();
   return { init, ref };
+}
+
+/**
+ * Checks the reports of the `dataParallel` scenario for both model kinds: rank 0's weights within `tolerance`
+ * of one process on the whole batches, rank 1's equal to rank 0's (although rank 1 was built from another
+ * seed: the first step copies rank 0's), the weights moved, and rank 1's stop vote at the third step seen by
+ * both processes there and only there.
+ */
+export async function expectMatchesOneProcess(reports: { [kind: string]: { params: Record<string, number[]>; stops: boolean[] } }[], tolerance: number): Promise<void> {
+  for (const kind of ['native', 'js'] as const) {
+    const { init, ref } = await oneProcessReference(kind);
+    let moved = 0;
+    for (const [name, values] of Object.entries(ref)) {
+      values.forEach((v, i) => {
+        moved = Math.max(moved, Math.abs(v - init[name][i]));
+        expect(Math.abs(reports[0][kind].params[name][i] - v), `${kind} ${name}[${i}]`).toBeLessThan(tolerance);
+        expect(reports[1][kind].params[name][i]).toBe(reports[0][kind].params[name][i]);
+      });
+    }
+    expect(moved).toBeGreaterThan(1e-2); // the steps did train
+    for (const r of reports) expect(r[kind].stops).toEqual([false, false, true, false]);
+  }
 }
