@@ -55,17 +55,17 @@ export interface JitLoadOptions {
   mapLocation?: string;
 }
 
-// JS arguments as the addon takes them: Tensors as their handles, containers copied.
-function toNative(v: unknown, what: string, depth = 0): unknown {
-  if (depth > 64) throw new RangeError(`${what} is nested more than 64 levels deep`);
+// JS arguments as the addon takes them: Tensors as their handles, containers copied; `op` and `what` name them.
+function toNative(op: string, v: unknown, what: string, depth = 0): unknown {
+  if (depth > 64) throw new RangeError(`${op}: ${what} is nested more than 64 levels deep`);
   if (v instanceof Tensor) return v.handle;
-  if (Array.isArray(v)) return v.map((x, i) => toNative(x, `${what}[${i}]`, depth + 1));
-  if (v instanceof Map) throw new TypeError(`${what} is a Map: pass a Dict[str, ...] as a plain object`);
+  if (Array.isArray(v)) return v.map((x, i) => toNative(op, x, `${what}[${i}]`, depth + 1));
+  if (v instanceof Map) throw new TypeError(`${op}: ${what} is a Map: pass a Dict[str, ...] as a plain object`);
   if (v !== null && typeof v === 'object') {
     if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
-      throw typeError('ScriptModule', what, 'a Tensor, number, bigint, boolean, string, null, array or plain object', v);
+      throw typeError(op, what, 'a Tensor, number, bigint, boolean, string, null, array or plain object', v);
     }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toNative(x, `${what}.${k}`, depth + 1)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toNative(op, x, `${what}.${k}`, depth + 1)]));
   }
   return v;
 }
@@ -117,13 +117,13 @@ export class ScriptModule {
   /** Runs method `name` (LibTorch's `run_method`; in Python, `m.<name>(...)`) on the JS thread. */
   runMethod(name: string, ...args: ScriptValue[]): ScriptValue {
     if (typeof name !== 'string') throw typeError('ScriptModule.runMethod', 'name', 'a method name', name);
-    return fromNative(N.scriptCall(this.handle, name, toNative(args, 'args') as unknown[], isGradEnabled()));
+    return fromNative(N.scriptCall(this.handle, name, toNative(`ScriptModule.${name}`, args, 'args') as unknown[], isGradEnabled()));
   }
 
   /** Runs method `name` off the event loop (see `forwardAsync`). */
   async runMethodAsync(name: string, ...args: ScriptValue[]): Promise<ScriptValue> {
     if (typeof name !== 'string') throw typeError('ScriptModule.runMethodAsync', 'name', 'a method name', name);
-    return fromNative(await N.scriptCallAsync(this.handle, name, toNative(args, 'args') as unknown[], isGradEnabled()));
+    return fromNative(await N.scriptCallAsync(this.handle, name, toNative(`ScriptModule.${name}`, args, 'args') as unknown[], isGradEnabled()));
   }
 
   /** The names of the module's methods (`forward` and any other exported ones). */

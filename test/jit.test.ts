@@ -129,7 +129,7 @@ describe.runIf(hasTorch)('TorchScript archives from Python (needs python3 with t
       expect(() => m.forward(x, 1, 1, ['a', 3])).toThrow(/argument 'names\[1\]' has TorchScript type str/);
       expect(() => m.forward(x, 1, 1, null, null, 7)).toThrow(RangeError);
       expect(() => m.forward(x, 1, 1, null, null, 7)).toThrow(/forward\(\) takes 5 argument\(s\) \(x, scale, n, names, extra\), got 6/);
-      expect(() => m.runMethod('describe', new Map() as never, [])).toThrow(/a Map: pass a Dict\[str, \.\.\.\] as a plain object/);
+      expect(() => m.runMethod('describe', new Map() as never, [])).toThrow(/^ScriptModule\.describe: args\[0\] is a Map: pass a Dict\[str, \.\.\.\] as a plain object/);
       expect(() => m.runMethod('nope')).toThrow(/the module has no method 'nope'; it has: .*describe/);
       // LibTorch's own error, its cause first, then the TorchScript traceback.
       expect(() => m.forward(torch.zeros([5, 7]))).toThrow(/^ScriptModule\.forward: mat1 and mat2 shapes cannot be multiplied \(5x7 and 4x3\) \(raised in the TorchScript interpreter; its traceback:\)\n[\s\S]*Traceback of TorchScript/);
@@ -169,6 +169,15 @@ describe.runIf(hasTorch)('TorchScript archives from Python (needs python3 with t
       const again = await torch.jit.load(f('resaved.pt'));
       const back = torch.tidy(() => values(torch.noGrad(() => again.forward(io.xt)) as torch.Tensor));
       expect(back).toEqual(mine);
+      // to(dtype) casts the floating-point parameters in place, on their device.
+      again.to('float64');
+      torch.tidy(() => {
+        expect(Object.values(again.stateDict()).map((t) => [t.dtype, t.device])).toEqual(Object.keys(again.stateDict()).map(() => ['float64', 'cpu']));
+        const y = torch.noGrad(() => again.forward(io.xt.to('float64'))) as torch.Tensor;
+        expect(y.dtype).toBe('float64');
+        values(y).forEach((v, i) => expect(Math.abs(v - mine[i])).toBeLessThan(1e-5));
+      });
+      expect(() => again.to('int64')).toThrow(/floating-point dtype/);
       again.dispose();
     } finally {
       opt.dispose();
