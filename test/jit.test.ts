@@ -186,6 +186,17 @@ describe.runIf(hasTorch)('TorchScript archives from Python (needs python3 with t
     }
   });
 
+  it('reads tensor constants (constants.pkl, constants/), and refuses one cut short', async () => {
+    const m = await torch.jit.load(f('const.pt'));
+    const y = torch.tidy(() => Array.from((m.forward(torch.ones([4])) as torch.Tensor).toArray() as Float32Array));
+    expect(y).toEqual([1, 2, 3, 4]);
+    m.dispose();
+    const zip = ZipReader.open(bufferSource(fs.readFileSync(f('const.pt'))));
+    expect(zip.entries.map((e) => e.name)).toContain('const/constants/0');
+    const cut = zip.entries.map((e) => ({ name: e.name, data: e.name === 'const/constants/0' ? zip.read(e).subarray(0, 8) : zip.read(e) }));
+    await expect(torch.jit.load(Buffer.concat([...zipStream(cut)]))).rejects.toThrow(/cannot be loaded: const\/constants\.pkl .*storage "0" declares 4 elements of float32 \(16 bytes\), but its entry holds 8 bytes/);
+  });
+
   it('loads from bytes, onto a mapLocation; refuses files that are not TorchScript archives with a clear error', async () => {
     const m = await torch.jit.load(fs.readFileSync(f('traced.pt')), { mapLocation: 'cpu' });
     m.dispose();

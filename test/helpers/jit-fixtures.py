@@ -4,6 +4,7 @@
 #   multi.pt      a scripted module with defaults, optional and container arguments, tuple/dict results,
 #                 exported methods and BatchNorm + Dropout
 #   traced.pt     a traced two-layer network
+#   const.pt      a traced function with a tensor constant (stored under constants/)
 #   io.pt         the inputs and Python's outputs (torch.save; ictorch reads it with torch.load)
 #   weights.pt    other weights for resnet18 (torch.save of a state dict) and io's outputs with them
 #   keys.json     resnet18's state_dict keys in order
@@ -64,6 +65,18 @@ multi.save(f'{out}/multi.pt')
 net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 5)).eval()
 traced = torch.jit.trace(net, torch.randn(1, 3, 8, 8))
 traced.save(f'{out}/traced.pt')
+
+
+
+class Scale(torch.nn.Module):
+    def forward(self, x):
+        return x * torch.tensor([1.0, 2.0, 3.0, 4.0])  # a constant of the trace
+
+
+import warnings
+with warnings.catch_warnings():
+    warnings.simplefilter('ignore')  # the tracer's note that torch.tensor becomes a constant
+    torch.jit.trace(Scale(), torch.zeros(4)).save(f'{out}/const.pt')
 
 x = torch.randn(2, 3, 64, 64)
 xm = torch.randn(5, 4)
