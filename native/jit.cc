@@ -190,7 +190,8 @@ c10::IValue toIValue(Napi::Env env, const Napi::Value& v, const c10::TypePtr& ty
         }
         return out;
       }
-      badArg(what, type, v, stringKeys ? "a plain object" : "(nothing: ictorch passes dicts with string keys only)");
+      if (!stringKeys) throw ArgTypeError(label(what) + " has TorchScript type " + type->annotation_str() + ", which ictorch cannot pass from JS (it passes Dict[str, ...] only)");
+      badArg(what, type, v, "a plain object");
     }
     default:
       throw ArgTypeError(label(what) + " has TorchScript type " + type->annotation_str() +
