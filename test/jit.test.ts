@@ -164,7 +164,8 @@ describe.runIf(hasTorch)('TorchScript archives from Python (needs python3 with t
       // Python reads what ictorch wrote and gets ictorch's outputs.
       const mine = torch.tidy(() => values(torch.noGrad(() => m.forward(io.xt)) as torch.Tensor));
       const theirs = JSON.parse(await py(`import torch, json\nm = torch.jit.load('${f('resaved.pt')}')\nx = torch.load('${f('io.pt')}')['xt']\nprint(json.dumps(m(x).detach().flatten().tolist()))`));
-      mine.forEach((v, i) => expect(Math.abs(v - theirs[i])).toBeLessThan(1e-6));
+      // Relative: python3's LibTorch may be another version than the addon's (1.13 against 2.13 differ by ~1e-7 relative).
+      mine.forEach((v, i) => expect(Math.abs(v - theirs[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(theirs[i]))));
       // And ictorch reads it back.
       const again = await torch.jit.load(f('resaved.pt'));
       const back = torch.tidy(() => values(torch.noGrad(() => again.forward(io.xt)) as torch.Tensor));
