@@ -306,9 +306,10 @@ print(json.dumps({k: [str(b[k].dtype), raw(b[k]) == raw(t)] for k, t in a.items(
 describe.skipIf(!hasTorch)('files ictorch writes load in Python (needs /usr/bin/python3 with torch)', () => {
   // The files are written first, then read by one Python process (importing torch takes seconds).
   const dir = path.join(tmp, 'to-python');
-  const files = { sd: path.join(dir, 'sd.pt'), value: path.join(dir, 'value.pt'), plain: path.join(dir, 'plain.pt'), zip64: path.join(dir, 'zip64.pt'), ckpt: path.join(dir, 'run.ckpt'), views: path.join(dir, 'views.pt') };
+  const files = { sd: path.join(dir, 'sd.pt'), value: path.join(dir, 'value.pt'), plain: path.join(dir, 'plain.pt'), zip64: path.join(dir, 'zip64.pt'), ckpt: path.join(dir, 'run.ckpt'), views: path.join(dir, 'views.pt'), layouts: path.join(dir, 'layouts.pt') };
   let want: Record<string, ReturnType<typeof desc>>;
   let wantViews: Record<string, unknown>;
+  let wantLayouts: Record<string, unknown>;
   let got: Record<string, any>;
   const halfBits = (bits: number[], dtype: 'float16' | 'bfloat16'): Tensor => {
     const view = fromBuffer(new Uint8Array(new Uint16Array(bits).buffer), [bits.length], dtype);
@@ -365,6 +366,15 @@ describe.skipIf(!hasTorch)('files ictorch writes load in Python (needs /usr/bin/
     wantViews = Object.fromEntries(Object.entries(views).map(([k, t]) => [k, [desc(t), ...(k === 'alone' ? [[1], 0] : [t.strides, t.storageOffset()])]]));
     disposeAll(views);
     big.dispose();
+    // dense layouts alone on their storage: channels-last and a permutation keep their strides, as torch.save does
+    const layouts = {
+      cl: arange(0, 96, 1, { dtype: 'float32' }).reshape(2, 3, 4, 4).contiguous('channelsLast'),
+      perm: arange(0, 24, 1, { dtype: 'float64' }).reshape(2, 3, 4).permute(2, 0, 1),
+      half: arange(0, 24, 1, { dtype: 'float32' }).reshape(1, 2, 3, 4).contiguous('channelsLast').to('bfloat16'),
+    };
+    save(layouts, files.layouts);
+    wantLayouts = Object.fromEntries(Object.entries(layouts).map(([k, t]) => [k, [desc(t), t.strides, t.numel()]]));
+    disposeAll(layouts);
     got = JSON.parse(await python(`${PY_DESC}
 import math
 f = json.loads(${JSON.stringify(JSON.stringify(files))})
@@ -395,8 +405,14 @@ for wo in (True, False):
     out['views_' + str(wo)] = {k: [desc(t), list(t.stride()), t.storage_offset()] for k, t in v.items()}
     ptr = lambda t: t.untyped_storage().data_ptr() if hasattr(t, 'untyped_storage') else t.storage().data_ptr()
     out['views_shared_' + str(wo)] = [ptr(v[k]) == ptr(v['x']) for k in ('t', 'row', 'narrow', 'p')] + [v['p'].requires_grad, v['alone'].storage().size()]
+v = torch.load(f['layouts'])
+out['layouts'] = {k: [desc(t), list(t.stride()), t.storage().size()] for k, t in v.items()}
+out['channels_last'] = v['cl'].is_contiguous(memory_format=torch.channels_last)
 print(json.dumps(out))
 `));
+    const l = load(files.layouts) as Record<string, Tensor>;
+    got.layoutsBack = Object.fromEntries(Object.entries(l).map(([k, t]) => [k, [desc(t), t.strides, t.numel()]]));
+    disposeAll(l);
     // and back: the same bytes in ictorch
     const back = loadStateDict(files.sd);
     got.back = Object.fromEntries(Object.entries(back).map(([k, t]) => [k, desc(t)]));
@@ -430,6 +446,13 @@ print(json.dumps(out))
       expect(got['views_' + wo]).toEqual(wantViews);
       expect(got['views_shared_' + wo]).toEqual([true, true, true, true, true, 3]);
     }
+  });
+
+  it('dense layouts (channels-last, a permutation) keep their strides in Python and back in ictorch, on a storage of their own elements', () => {
+    expect(wantLayouts.cl).toEqual([expect.anything(), [48, 1, 12, 3], 96]);
+    expect(got.layouts).toEqual(wantLayouts); // the storage's size is the tensor's own element count
+    expect(got.channels_last).toBe(true);
+    expect(got.layoutsBack).toEqual(wantLayouts);
   });
 
   it('a saveCheckpoint file is what a Python user expects: ck["model"], ck["epoch"], ck["config"], ck["model_spec"]', () => {

@@ -19,14 +19,17 @@
  * describe any amount of memory: at most 4 × the file + 64 MiB are made). Tensors come out on the CPU;
  * tensors that share a storage in the file (views, tied weights) share memory, as views of one buffer with
  * the file's sizes, strides and offsets, as `torch.load` gives them; a tensor alone on its storage comes out
- * contiguous and independent. Dtypes ictorch has: float32, float64, float16, bfloat16, int32,
+ * independent, with its own strides where they are dense (contiguous, channels-last or another order of
+ * the dimensions, as `torch.load` gives them) and contiguous otherwise (a slice of a larger storage, a stride-0
+ * expansion). Dtypes ictorch has: float32, float64, float16, bfloat16, int32,
  * int64, uint8 and bool; others are an error naming the value's path. The CRC-32 of every entry is
  * verified, also of entries no value uses. The legacy format of PyTorch < 1.6
  * (`_use_new_zipfile_serialization=False`) is recognised and refused with a sentence saying so.
  *
  * Saving writes what PyTorch 2.x writes (protocol-2 `data.pkl`, `byteorder`, `data/0`, `data/1`, ...,
  * `version` 3), which `torch.load` reads with `weights_only` True or False; a tensor alone on its storage gets
- * a storage of its own elements, and a storage that several tensors of the value share (views, tied weights)
+ * a storage of its own elements (in its own order where its strides are dense, such as channels-last, else
+ * contiguous), and a storage that several tensors of the value share (views, tied weights)
  * is written once, whole, each tensor keeping its offset and strides (copied to the CPU, one storage at a
  * time, straight into the file's chunks); the file is replaced atomically. `torch.load(weights_only=True)` of PyTorch 1.13 cannot read floats (its opcode list lacks
  * BINFLOAT); 2.x can.
@@ -420,12 +423,24 @@ export class TorchFile {
     } else {
       let bytes: Uint8Array;
       const contiguous = isContiguous(r.shape, r.stride);
-      const whole = contiguous && r.offset === 0 && r.numel === r.storage.numel;
+      // Dense strides (contiguous, channels-last, any order of the dimensions) cover the elements' span
+      // exactly, so that span is the tensor's memory as it is; other strides are gathered into row-major order.
+      const dense = contiguous || isDense(r.shape, r.stride);
+      const whole = dense && r.offset === 0 && r.numel === r.storage.numel;
       if (whole && soleUser && storage.byteOffset === 0 && storage.byteLength === storage.buffer.byteLength) bytes = storage;
-      else if (contiguous) bytes = storage.slice(r.offset * es, (r.offset + r.numel) * es);
+      else if (dense) bytes = storage.slice(r.offset * es, (r.offset + r.numel) * es);
       else bytes = gather(storage, es, r.shape, r.stride, r.offset, r.numel);
       if (dtype === 'bool') for (let i = 0; i < bytes.length; i++) if (bytes[i] > 1) bytes[i] = 1;
-      t = fromBuffer(bytes, r.shape, dtype);
+      if (contiguous || !dense) {
+        t = fromBuffer(bytes, r.shape, dtype);
+      } else {
+        const flat = fromBuffer(bytes, [r.numel], dtype);
+        try {
+          t = noGrad(() => flat.asStrided(r.shape, r.stride, 0));
+        } finally {
+          flat.dispose();
+        }
+      }
     }
     if (r.requiresGrad) t.requiresGrad = true;
     return t;
@@ -613,6 +628,20 @@ export function checkTorchScriptArchive(op: string, name: string, src: ByteSourc
   if (constants) unpickleArchive(op, name, zip, zip.read(constants), constants.name, `${prefix}constants/`, resolveJitGlobal);
 }
 
+/**
+ * True when the strides are those of a contiguous tensor with its dimensions in some order (channels-last is
+ * one): non-overlapping and dense, so the elements fill [offset, offset + numel) of the storage exactly.
+ */
+function isDense(shape: number[], stride: number[]): boolean {
+  const dims = shape.map((n, i) => [n, stride[i]]).filter(([n]) => n !== 1).sort((a, b) => a[1] - b[1]);
+  let expected = 1;
+  for (const [n, st] of dims) {
+    if (st !== expected) return false;
+    expected *= n;
+  }
+  return true;
+}
+
 function isContiguous(shape: number[], stride: number[]): boolean {
   let expected = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -652,7 +681,8 @@ function gather(src: Uint8Array, es: number, shape: number[], stride: number[], 
  * (a training script's `{'model': ..., 'optimizer': ..., 'epoch': 3}`). See pyvalue.ts for how each
  * appears in JS. Tensors come out on the CPU and owned by the caller (dispose them, or load inside `tidy`);
  * tensors that share a storage in the file share memory, views with the file's strides, as `torch.load` gives
- * them, and a tensor alone on its storage comes out contiguous. Damaged or crafted files are errors naming
+ * them, and a tensor alone on its storage comes out with its own strides where they are dense (such as
+ * channels-last), else contiguous. Damaged or crafted files are errors naming
  * the file and what is wrong.
  */
 export function load(file: string): TorchValue {
@@ -706,13 +736,15 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
   if (os.endianness() !== 'LE') throw new Error(`${op}: PyTorch files are written little-endian, and this machine is big-endian, which ictorch does not support.`);
   // Storages that two or more tensors of the value share (views, tied weights) are written once, whole, and each
   // tensor refers to it with its own offset and strides, so torch.load gives views of one storage again. A tensor
-  // alone on its storage is written compactly (its own elements only, contiguous).
+  // alone on its storage is written compactly (its own elements only): in its own memory order with its strides
+  // where they are dense (channels-last stays channels-last), else contiguous.
   const storageOf = (t: Tensor): { id: string; offset: number; numel: number } => {
     const [offset, numel, id] = N.storageInfo(t.handle);
     return { id: `${id}/${t.dtype}/${t.device}`, offset, numel };
   };
   const users = new Map<string, Set<Tensor>>();
-  const tensors: { t: Tensor; path: string; whole: number | null }[] = []; // whole: the storage's size, when written whole
+  // whole: the storage's size, when it is written whole; span: the storage offset of a dense tensor written in its memory order
+  const tensors: { t: Tensor; path: string; whole: number | null; span?: number }[] = [];
   const written = new Map<string, { key: string; numel: number }>();
   let pkl: Uint8Array;
   try {
@@ -749,7 +781,13 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
         } else {
           key = String(tensors.length);
           storageNumel = numel;
-          tensors.push({ t: o, path, whole: null });
+          const own = o.strides;
+          if (st && !isContiguous(shape, own) && isDense(shape, own)) {
+            strides = own;
+            tensors.push({ t: o, path, whole: null, span: st.offset });
+          } else {
+            tensors.push({ t: o, path, whole: null });
+          }
         }
         const storage = new Persistent(tuple(['storage', new Global('torch', STORAGE_OF[o.dtype]), key, 'cpu', storageNumel]));
         const hooks = new Reduce(new Global('collections', 'OrderedDict'), []);
@@ -764,11 +802,11 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
     yield { name: 'archive/data.pkl', data: pkl };
     yield { name: 'archive/byteorder', data: Buffer.from('little') };
     for (let i = 0; i < tensors.length; i++) {
-      const { t, path, whole } = tensors[i];
+      const { t, path, whole, span } = tensors[i];
       let data: Uint8Array;
       try {
-        if (whole !== null) {
-          const all = noGrad(() => t.asStrided([whole], [1], 0));
+        if (whole !== null || span !== undefined) {
+          const all = whole !== null ? noGrad(() => t.asStrided([whole], [1], 0)) : noGrad(() => t.asStrided([t.numel()], [1], span!));
           try {
             data = tensorBytes(all);
           } finally {
