@@ -334,7 +334,11 @@ describe('Sequential and Residual', () => {
     const a = new nn.Sequential([new nn.ReLU(), new nn.Identity(), new nn.Linear(2, 2)]);
     const b = new nn.Sequential([['act', new nn.ReLU()], ['fc', new nn.Linear(2, 2)]]);
     const c = new nn.Sequential({ first: new nn.Identity(), second: new nn.Linear(2, 2) });
+    const d = new nn.Sequential(new nn.ReLU(), new nn.Linear(2, 2)); // PyTorch's nn.Sequential(a, b)
     try {
+      expect(d.namedParameters().map(([k]) => k)).toEqual(['1.weight', '1.bias']);
+      expect(() => new nn.Sequential(new nn.ReLU(), 3 as never)).toThrow(/Sequential: expected a Module for children\[1\]/);
+      expect(() => new nn.Sequential([new nn.ReLU()], [new nn.ReLU()] as never)).toThrow(/Sequential: expected modules \(Sequential\(a, b\)\) or one array/);
       expect(a.namedChildren().map(([k]) => k)).toEqual(['0', '1', '2']);
       expect(a.namedParameters().map(([k]) => k)).toEqual(['2.weight', '2.bias']);
       expect(b.namedChildren().map(([k]) => k)).toEqual(['act', 'fc']);
@@ -346,6 +350,7 @@ describe('Sequential and Residual', () => {
       a.dispose();
       b.dispose();
       c.dispose();
+      d.dispose();
     }
   });
 

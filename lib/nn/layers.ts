@@ -192,7 +192,7 @@ function named(op: string, children: Children, firstIndex = 0): [string, Module]
   if (Array.isArray(children)) {
     pairs = children.map((c, i) => (Array.isArray(c) ? c : [String(firstIndex + i), c]));
   } else if (children instanceof Module) {
-    // PyTorch's nn.Sequential(a, b) spelled without the array: it took the module's own fields as children.
+    // A single module where a list is meant (Residual(a, ...)): it would take the module's own fields as children.
     throw typeError(op, 'children', 'an array of modules ([a, b], not a, b), [name, module] pairs or an object', children);
   } else if (children && typeof children === 'object') {
     pairs = Object.entries(children);
@@ -210,11 +210,20 @@ function named(op: string, children: Children, firstIndex = 0): [string, Module]
   return pairs;
 }
 
-/** Runs its children in order. */
+/**
+ * Runs its children in order. As in PyTorch, `new Sequential(a, b, c)` numbers them "0", "1", "2"; one array
+ * (`[a, b]`), [name, module] pairs or an object (PyTorch's OrderedDict form) may be given instead.
+ */
 export class Sequential extends Module {
-  constructor(children: Children = []) {
+  constructor(...modules: Module[]);
+  constructor(children?: Children);
+  constructor(...args: unknown[]) {
     super();
     this.setKind('sequential');
+    const children = args[0] instanceof Module ? (args as Module[]) : (args[0] as Children | undefined) ?? [];
+    if (!(args[0] instanceof Module) && args.length > 1) {
+      throw typeError('Sequential', 'arguments', 'modules (Sequential(a, b)) or one array, [name, module] pairs or object', args);
+    }
     for (const [k, m] of named('Sequential', children)) this.registerModule(k, m);
   }
 
