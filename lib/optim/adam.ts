@@ -57,6 +57,13 @@ export class Adam extends Optimizer<Required<AdamOptions>> {
   protected torchExtras(): Record<string, unknown> {
     return { foreach: null, capturable: false, differentiable: false, fused: false };
   }
+
+  protected torchFixed(): { keys: Record<string, unknown>; hint: string } {
+    return {
+      keys: { decoupled_weight_decay: false },
+      hint: "a group with decoupled weight decay is AdamW's (PyTorch 2.x writes it for AdamW and Adam(decoupled_weight_decay=True)): load it into torch.optim.AdamW",
+    };
+  }
 }
 
 /** AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, default 1e-2 (`torch.optim.AdamW`). */
@@ -68,5 +75,9 @@ export class AdamW extends Optimizer<Required<AdamOptions>> {
 
   protected torchExtras(): Record<string, unknown> {
     return { foreach: null, capturable: false };
+  }
+
+  protected torchFixed(): { keys: Record<string, unknown>; hint: string } {
+    return { keys: { decoupled_weight_decay: true }, hint: "a group with L2 weight decay is Adam's: load it into torch.optim.Adam" };
   }
 }

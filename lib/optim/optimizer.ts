@@ -49,7 +49,7 @@ export interface OptimizerStateDictInput {
 }
 
 /** Keys PyTorch writes in param_groups that have no effect here (accepted on load, then ignored). */
-const TORCH_ONLY_KEYS = new Set(['foreach', 'differentiable', 'capturable', 'fused', 'params', 'decoupled_weight_decay']);
+const TORCH_ONLY_KEYS = new Set(['foreach', 'differentiable', 'capturable', 'fused', 'params']);
 
 /** Base class of the optimisers: the interface of `torch.optim.Optimizer`. */
 export abstract class Optimizer<O extends object = object> {
@@ -224,6 +224,15 @@ export abstract class Optimizer<O extends object = object> {
   protected abstract torchExtras(): Record<string, unknown>;
 
   /**
+   * Keys whose value in PyTorch selects another algorithm (Adam's `decoupled_weight_decay`, which PyTorch 2.x
+   * writes true for AdamW): a group that has one with another value is refused on load, with `hint` saying
+   * where it belongs, rather than loaded into the wrong update rule.
+   */
+  protected torchFixed(): { keys: Record<string, unknown>; hint: string } {
+    return { keys: {}, hint: '' };
+  }
+
+  /**
    * Restores a state from `stateDict()` (or from PyTorch's `optimizer.state_dict()` loaded from a file):
    * the groups must have the same numbers of parameters; hyper-parameters and state tensors are copied in.
    */
@@ -236,6 +245,7 @@ export abstract class Optimizer<O extends object = object> {
       throw rangeError(op, 'stateDict.param_groups', `${this.paramGroups.length} parameter groups (as this optimizer has)`, sd.param_groups.length);
     }
     const byTorchName = new Map(Object.entries(this.spec).map(([k, s]) => [s.torchName, k]));
+    const fixed = this.torchFixed();
     const updates: Record<string, unknown>[] = sd.param_groups.map((g, gi) => {
       const where = `stateDict.param_groups[${gi}]`;
       if (!g || !Array.isArray(g.params)) throw typeError(op, where, 'a group {params: number[], ...}', g);
@@ -249,6 +259,10 @@ export abstract class Optimizer<O extends object = object> {
         } else if (byTorchName.has(name)) {
           const key = byTorchName.get(name)!;
           u[key] = this.checkOption(`${where}.${name}`, key, value);
+        } else if (Object.hasOwn(fixed.keys, name)) {
+          if (value !== fixed.keys[name]) {
+            throw new TypeError(`${op}: ${where}.${name} is ${String(value)}, where ${this.op} has ${String(fixed.keys[name])}: ${fixed.hint}`);
+          }
         } else if (!TORCH_ONLY_KEYS.has(name)) {
           throw typeError(op, `${where}.${name}`, `a key ${this.op} knows (${[...byTorchName.keys()].join(', ')})`, name);
         }
