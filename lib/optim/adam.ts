@@ -55,7 +55,7 @@ export class Adam extends Optimizer<Required<AdamOptions>> {
   }
 
   protected torchExtras(): Record<string, unknown> {
-    return { foreach: null, capturable: false, differentiable: false, fused: false };
+    return { foreach: null, capturable: false, differentiable: false, fused: false, decoupled_weight_decay: false };
   }
 
   protected torchFixed(): { keys: Record<string, unknown>; hint: string } {
@@ -74,7 +74,7 @@ export class AdamW extends Optimizer<Required<AdamOptions>> {
   }
 
   protected torchExtras(): Record<string, unknown> {
-    return { foreach: null, capturable: false };
+    return { foreach: null, capturable: false, differentiable: false, fused: null, decoupled_weight_decay: true };
   }
 
   protected torchFixed(): { keys: Record<string, unknown>; hint: string } {

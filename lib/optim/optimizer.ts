@@ -220,7 +220,10 @@ export abstract class Optimizer<O extends object = object> {
     return { ...out, ...this.torchExtras() };
   }
 
-  /** Keys PyTorch writes in each group that this optimiser has no use for (foreach, differentiable ...). */
+  /**
+   * Keys PyTorch writes in each group that this optimiser has no use for (foreach, differentiable ...): those of
+   * PyTorch 1.13 and 2.x together, so a file has every key either writes (each ignores the ones it lacks).
+   */
   protected abstract torchExtras(): Record<string, unknown>;
 
   /**

@@ -91,6 +91,7 @@ export abstract class LRScheduler {
       verbose: false,
       _step_count: this.stepCount,
       _get_lr_called_within_step: false,
+      _is_initial: false, // PyTorch 2.x's; 1.13 has no such attribute and ignores it
       _last_lr: this.lastLr.slice(),
     };
   }

@@ -56,6 +56,6 @@ export class SGD extends Optimizer<Required<SGDOptions>> {
   }
 
   protected torchExtras(): Record<string, unknown> {
-    return { foreach: null, differentiable: false };
+    return { foreach: null, differentiable: false, fused: null };
   }
 }
