@@ -9,7 +9,7 @@ import * as torch from '../lib';
 import { zipStream, ZipReader } from '../lib/io/zip';
 import { bufferSource } from '../lib/io/source';
 import { runNode } from './helpers/run';
-import { hasTorch, PYTHON, py } from './helpers/torchpy';
+import { hasTorchvision, PYTHON, py } from './helpers/torchpy';
 import { run } from './helpers/run';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-jit-'));
@@ -40,7 +40,7 @@ function loader(): string {
   return script;
 }
 
-describe.runIf(hasTorch)('TorchScript archives from Python (needs python3 with torch and torchvision)', () => {
+describe.runIf(hasTorchvision)('TorchScript archives from Python (needs python3 with torch and torchvision)', () => {
   let io: Record<string, torch.Tensor>;
   beforeAll(async () => {
     const r = await run(PYTHON, [path.join(__dirname, 'helpers', 'jit-fixtures.py'), tmp], { timeout: 120_000 });

@@ -4,7 +4,7 @@ import { zipStream } from '../../lib/io/zip';
 import { Tensor } from '../../lib/tensor';
 
 // Python runs through the one helper of the PyTorch comparison tests.
-export { hasTorch, PYTHON, py as pyAsync } from './torchpy';
+export { hasTorch, hasTorchvision, PYTHON, py as pyAsync } from './torchpy';
 
 /** Every tensor in a loaded value. */
 export function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {

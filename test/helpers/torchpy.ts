@@ -9,6 +9,12 @@ export const PYTHON = '/usr/bin/python3';
 export const hasTorch = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
 /**
+ * True when python3 imports torchvision along with its torch: imported, not looked up, since Debian's torchvision
+ * aborts the interpreter under another torch (scripts/check-libtorch2.sh runs python3 with a torch 2.x).
+ */
+export const hasTorchvision = hasTorch && spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
+
+/**
  * Runs `code` in python3 with `input` on stdin; resolves to stdout, rejects with stderr on failure. Async so
  * that the test worker's event loop stays free while torch imports (vitest's RPC times out otherwise).
  */
