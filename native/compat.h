@@ -94,6 +94,19 @@ inline void foreachMulTensor_(at::TensorList list, const at::Tensor& scalar) {
 #endif
 }
 
+// Switches NNPACK off in LibTorch's global context where the context has that switch (2.x; 1.13 has none):
+// detected by overload resolution rather than by a version number, since the release that added it is not
+// one we build against. Returns whether it could.
+template <class Context>
+auto disableNnpack(Context& context, int) -> decltype(context.setUserEnabledNNPACK(false), bool()) {
+  context.setUserEnabledNNPACK(false);
+  return true;
+}
+template <class Context>
+bool disableNnpack(Context&, long) {
+  return false;
+}
+
 #ifdef ICTORCH_WITH_CUDA
 // Begins a CUDA-graph capture on the current stream. Relaxed mode where LibTorch lets us choose it: library
 // calls that CUDA deems "potentially unsafe" (cudaMalloc for a new pool segment, attribute queries in cuDNN)

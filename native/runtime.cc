@@ -1,7 +1,9 @@
 // runtime.cc: process-level facts and settings: versions, CUDA/cuDNN, threads, seeding, memory statistics.
 #include <ATen/Parallel.h>
+#include <c10/util/Logging.h>
 #include <malloc.h>
 #include <sched.h>
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <cstdlib>
@@ -269,6 +271,31 @@ void tuneAllocator() {
 #endif
 }
 
+// LibTorch 2.x (seen with 2.13 on this project's AMD EPYC machines) retries NNPACK's initialisation on every
+// convolution that could use NNPACK (float64, or float32 that oneDNN declines) and, where the hardware is
+// unsupported, logs "Could not initialize NNPACK! Reason: Unsupported hardware." on each such call: one line per
+// convolution of every forward, in a training log or a service's. Where NNPACK cannot start, it is switched off
+// here once; the convolution then takes the path it took anyway. LibTorch's logging is raised to errors around
+// the one check, which would print the same line.
+void quietUnavailableNnpack() {
+#ifdef C10_USE_GLOG
+  int& level = FLAGS_minloglevel;
+  const int quiet = google::GLOG_ERROR;
+#else
+  int& level = FLAGS_caffe2_log_level;
+  const int quiet = c10::GLOG_ERROR;
+#endif
+  const int saved = level;
+  level = std::max(saved, quiet);
+  bool available = true;
+  try {
+    available = at::_nnpack_available();
+  } catch (...) {
+  }
+  level = saved;
+  if (!available) compat::disableNnpack(at::globalContext(), 0);
+}
+
 }  // namespace
 
 void InitRuntime(Napi::Env env, Napi::Object exports) {
@@ -277,6 +304,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
     intraOpThreads.store(defaultThreads());
     at::set_num_threads(intraOpThreads.load());
     tuneAllocator();
+    quietUnavailableNnpack();
   });
   exports.Set("info", Napi::Function::New<Info>(env, "info"));
   exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));

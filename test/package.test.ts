@@ -18,6 +18,20 @@ describe('package', () => {
     expect(r.stdout.trim()).toBe('6');
   });
 
+  it('computes float64 convolutions without warnings on stderr (NNPACK where it cannot start, LibTorch 2.x)', () => {
+    // LibTorch 2.13 logged "Could not initialize NNPACK! Reason: Unsupported hardware." once per such
+    // convolution on machines where NNPACK cannot start: float64 takes that path, at a batch of 16 or more.
+    const r = node(
+      "const t = require('ictorch'); const F = t.nn.functional; const x = t.ones([32, 3, 8, 8], { dtype: 'float64' }); const w = t.ones([4, 3, 3, 3], { dtype: 'float64' });" +
+        " const sums = []; for (let i = 0; i < 3; i++) t.noGrad(() => sums.push(F.conv2d(x, w, null, { padding: 1 }).sum().item()));" +
+        " const g = t.ones([16, 3, 8, 8], { dtype: 'float64', requiresGrad: true }); F.conv2d(g, w).sum().backward(); console.log(JSON.stringify({ sums, grad: g.grad.sum().item() }));",
+    );
+    expect(r.stderr).toBe('');
+    // all-ones 3x3x3 kernels, padding 1 on 8x8: per map 36 interior x 27 + 24 edges x 18 + 4 corners x 12 = 1452
+    // per output channel; without padding, each input pixel's gradient counts its 3x3 windows (6x6 outputs).
+    expect(JSON.parse(r.stdout)).toEqual({ sums: [1452 * 4 * 32, 1452 * 4 * 32, 1452 * 4 * 32], grad: 16 * 3 * 4 * 36 * 9 });
+  });
+
   it('loads with ESM import * as torch and exposes the same names', () => {
     const r = node("import * as torch from 'ictorch'; import { createRequire } from 'module'; const cjs = createRequire(import.meta.url)('ictorch'); const missing = Object.keys(cjs).filter((k) => !(k in torch)); console.log(JSON.stringify({ missing, sum: torch.ones([4]).sum().item() }));", {}, true);
     expect(r.stderr).toBe('');
