@@ -8,22 +8,48 @@ import { typeError } from './validate';
 
 const N = native();
 
+// Grad mode belongs to the JS thread (LibTorch's is thread-local), not to an async context: while an async fn's
+// promise is pending its mode stays set, for its own continuations (and for any other code that runs in that
+// window, as with torch.no_grad() around an await in Python). Each scope restoring the mode it saw at its start
+// goes wrong once scopes overlap: two noGrad calls that settled in the order they began left "off" for good.
+// So the mode is restored from a record: the async scopes still pending (the innermost one's mode applies), the
+// mode outside all of them (`baseMode`), and the modes seen by the synchronous scopes now running (a
+// call stack, so the outermost one's is the mode outside everything when an async scope opens inside it).
+const openScopes: { enabled: boolean }[] = [];
+const syncPrev: boolean[] = [];
+let baseMode = true;
+
+function modeAfterScope(fallback: boolean): boolean {
+  return openScopes.length > 0 ? openScopes[openScopes.length - 1].enabled : fallback;
+}
+
 function withGradMode<T>(op: string, enabled: boolean, fn: () => T): T {
   if (typeof fn !== 'function') throw typeError(op, 'fn', 'a function', fn);
   const prev = N.isGradEnabled();
   N.setGradEnabled(enabled);
+  syncPrev.push(prev);
+  const openBefore = openScopes.length;
   let result: T;
   try {
     result = fn();
   } catch (e) {
-    N.setGradEnabled(prev);
+    syncPrev.pop();
+    N.setGradEnabled(modeAfterScope(prev));
     throw e;
   }
+  syncPrev.pop();
   if (result instanceof Promise) {
-    // The mode stays set until the promise settles: keep other async work out of the window.
-    return result.finally(() => N.setGradEnabled(prev)) as T;
+    if (openScopes.length === 0) baseMode = syncPrev.length > 0 ? syncPrev[0] : prev;
+    // Below the scopes fn itself opened (they are nested in this one, so their modes take precedence).
+    const scope = { enabled };
+    openScopes.splice(openBefore, 0, scope);
+    N.setGradEnabled(modeAfterScope(enabled));
+    return result.finally(() => {
+      openScopes.splice(openScopes.indexOf(scope), 1);
+      N.setGradEnabled(modeAfterScope(baseMode));
+    }) as T;
   }
-  N.setGradEnabled(prev);
+  N.setGradEnabled(modeAfterScope(prev));
   return result;
 }
 

@@ -274,6 +274,40 @@ describe('grad mode', () => {
     expect(isGradEnabled()).toBe(true);
   });
 
+  it('overlapping async noGrad / enableGrad scopes leave the mode as it was outside them, whatever order they settle in', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const scope = (wrap: typeof noGrad, ms: number) =>
+      wrap(async () => {
+        await sleep(ms);
+        return isGradEnabled();
+      });
+    // settling in the order they began (this once left grad mode off for good), and in the reverse order
+    expect(await Promise.all([scope(noGrad, 5), scope(noGrad, 25)])).toEqual([false, false]);
+    expect(isGradEnabled()).toBe(true);
+    expect(await Promise.all([scope(noGrad, 25), scope(noGrad, 5)])).toEqual([false, false]);
+    expect(isGradEnabled()).toBe(true);
+    // an async scope opened inside other scopes: the outer ones' modes do not outlive them
+    const nested = await noGrad(() => enableGrad(async () => {
+      await sleep(5);
+      return isGradEnabled();
+    }));
+    expect(nested).toBe(true);
+    expect(isGradEnabled()).toBe(true);
+    const inSync = noGrad(() => scope(enableGrad, 5));
+    expect(await inSync).toBe(true);
+    expect(isGradEnabled()).toBe(true);
+    // the same under noGrad outside: the base mode is what comes back
+    await noGrad(async () => {
+      await Promise.all([scope(enableGrad, 5), scope(enableGrad, 15)]);
+      expect(isGradEnabled()).toBe(false);
+    });
+    expect(isGradEnabled()).toBe(true);
+    // and recording works afterwards
+    const x = tensor([1, 2], { requiresGrad: true });
+    expect(x.mul(x).requiresGrad).toBe(true);
+    x.dispose();
+  });
+
   it('in-place updates of a leaf are allowed under noGrad (the optimizer pattern)', () => {
     tidy(() => {
       const w = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
