@@ -4,7 +4,7 @@
  */
 import { native } from './native';
 import { Tensor } from './tensor';
-import { typeError } from './validate';
+import { knownOptions, typeError } from './validate';
 
 const N = native();
 
@@ -91,7 +91,7 @@ export const autograd = {
         if (!(t instanceof Tensor)) throw typeError('autograd.grad', `${name}[${k}]`, 'a Tensor', t);
       });
     }
-    if (typeof options !== 'object' || options === null) throw typeError('autograd.grad', 'options', '{gradOutputs, retainGraph, createGraph, allowUnused}', options);
+    knownOptions('autograd.grad', options, ['gradOutputs', 'retainGraph', 'createGraph', 'allowUnused']);
     if (options.gradOutputs !== undefined && !Array.isArray(options.gradOutputs)) {
       throw typeError('autograd.grad', 'gradOutputs', 'an array of Tensors', options.gradOutputs);
     }

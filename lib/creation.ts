@@ -5,7 +5,7 @@ import { markAsUntransferable } from 'worker_threads';
 import { generatorHandle, type Generator } from './generator';
 import { native } from './native';
 import { Tensor, type Scalar } from './tensor';
-import { checkInt, checkNumber, checkOneOf, checkScalar, checkShape, typeError, rangeError } from './validate';
+import { checkInt, checkNumber, checkOneOf, checkScalar, checkShape, typeError, rangeError, knownOptions } from './validate';
 
 const N = native();
 
@@ -19,9 +19,10 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
-function opts(op: string, o: TensorOptions | undefined): { dtype?: DType; device?: string; requiresGrad: boolean } {
+// The options every factory takes, and the few more some take (`extra`); `requiresGrad` is left out for integers.
+function opts(op: string, o: TensorOptions | undefined, extra: string[] = [], base = ['dtype', 'device', 'requiresGrad']): { dtype?: DType; device?: string; requiresGrad: boolean } {
   if (o === undefined) return { requiresGrad: false };
-  if (typeof o !== 'object' || o === null) throw typeError(op, 'options', '{dtype, device, requiresGrad}', o);
+  knownOptions(op, o, [...base, ...extra]);
   if (o.dtype !== undefined) checkOneOf(op, 'dtype', o.dtype, DTYPES);
   if (o.device !== undefined && typeof o.device !== 'string') throw typeError(op, 'device', '"cpu", "cuda" or "cuda:N"', o.device);
   return { dtype: o.dtype, device: o.device, requiresGrad: o.requiresGrad ?? false };
@@ -100,7 +101,7 @@ function checkIntRange(dtype: DType, arr: AnyTypedArray): void {
  * BigInt64Array int64, Uint8Array uint8). `shape` reshapes a flat TypedArray.
  */
 export function tensor(data: TensorData | AnyTypedArray, options: TensorOptions & { shape?: number[] } = {}): Tensor {
-  const o = opts('tensor', options);
+  const o = opts('tensor', options, ['shape']);
   if (ArrayBuffer.isView(data)) {
     const ta = data as AnyTypedArray;
     const shape = options.shape !== undefined ? checkShape('tensor', 'shape', options.shape) : [ta.length];
@@ -178,7 +179,7 @@ export function ones(shape: number | number[], options?: TensorOptions): Tensor 
 }
 /** An uninitialised tensor (contents are whatever memory held). */
 export function empty(shape: number | number[], options?: TensorOptions & { memoryFormat?: MemoryFormat }): Tensor {
-  const o = opts('empty', options);
+  const o = opts('empty', options, ['memoryFormat']);
   return new Tensor(N.empty(sizes('empty', shape), o.dtype, o.device, o.requiresGrad, options?.memoryFormat));
 }
 function likeOf(op: string, t: unknown, options: TensorOptions | undefined): { shape: number[]; o: ReturnType<typeof opts> } {
@@ -237,21 +238,21 @@ export interface RandomOptions extends TensorOptions {
 }
 /** Uniform samples in [0, 1). Seeded by `manualSeed`, or drawn from `generator`. */
 export function rand(shape: number | number[], options?: RandomOptions): Tensor {
-  const o = opts('rand', options);
+  const o = opts('rand', options, ['generator']);
   const g = generatorHandle('rand', options?.generator);
   if (g) return new Tensor(N.randomWith('rand', g, sizes('rand', shape), o.dtype, o.device, o.requiresGrad));
   return new Tensor(N.rand(sizes('rand', shape), o.dtype, o.device, o.requiresGrad));
 }
 /** Standard normal samples. Seeded by `manualSeed`, or drawn from `generator`. */
 export function randn(shape: number | number[], options?: RandomOptions): Tensor {
-  const o = opts('randn', options);
+  const o = opts('randn', options, ['generator']);
   const g = generatorHandle('randn', options?.generator);
   if (g) return new Tensor(N.randomWith('randn', g, sizes('randn', shape), o.dtype, o.device, o.requiresGrad));
   return new Tensor(N.randn(sizes('randn', shape), o.dtype, o.device, o.requiresGrad));
 }
 /** Uniform integers in [low, high), int64 unless `dtype` says otherwise; drawn from `generator` if given. */
 export function randint(low: number, high: number, shape: number | number[], options?: Omit<RandomOptions, 'requiresGrad'>): Tensor {
-  const o = opts('randint', options);
+  const o = opts('randint', options, ['generator'], ['dtype', 'device']);
   checkInt('randint', 'low', low);
   checkInt('randint', 'high', high);
   if (high <= low) throw rangeError('randint', 'high', `an integer greater than low (${low})`, high);

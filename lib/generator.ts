@@ -7,7 +7,7 @@
  */
 import { native, type GeneratorHandle } from './native';
 import { Tensor } from './tensor';
-import { checkInt, typeError } from './validate';
+import { checkInt, knownOptions, typeError } from './validate';
 
 const N = native();
 
@@ -17,9 +17,7 @@ export class Generator {
   readonly handle: GeneratorHandle;
 
   constructor(options: { device?: string } = {}) {
-    if (options === null || typeof options !== 'object') throw typeError('Generator', 'options', '{device}', options);
-    const unknown = Object.keys(options).find((k) => k !== 'device');
-    if (unknown !== undefined) throw typeError('Generator', 'options', `{device} (unknown option "${unknown}")`, options);
+    knownOptions('Generator', options, ['device']);
     if (options.device !== undefined && typeof options.device !== 'string') throw typeError('Generator', 'device', '"cpu", "cuda" or "cuda:N"', options.device);
     this.handle = N.generatorCreate(options.device);
   }

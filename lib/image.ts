@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import { tensor } from './creation';
 import type { Tensor } from './tensor';
-import { checkInt, checkNumber, checkOneOf, rangeError, typeError } from './validate';
+import { checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from './validate';
 
 /** Options of `imageToTensor`. */
 export interface ImageToTensorOptions {
@@ -59,9 +59,7 @@ function roundHalfEven(x: number): number {
 export async function imageToTensor(image: Buffer | Uint8Array | string, options: ImageToTensorOptions = {}): Promise<Tensor> {
   const op = 'imageToTensor';
   if (typeof image !== 'string' && !(image instanceof Uint8Array)) throw typeError(op, 'image', 'a Buffer or a file path', image);
-  if (!options || typeof options !== 'object') throw typeError(op, 'options', `an object {${KNOWN.join(', ')}}`, options);
-  const extra = Object.keys(options).find((k) => !KNOWN.includes(k));
-  if (extra !== undefined) throw typeError(op, `options.${extra}`, `one of the options ${KNOWN.join(', ')}`, extra);
+  knownOptions(op, options, KNOWN);
   const mode = checkOneOf(op, 'resize', options.resize ?? 'shorter', ['shorter', 'exact'] as const);
   if (mode === 'shorter' && options.size !== undefined && typeof options.size !== 'number') {
     throw typeError(op, 'size', "a number with resize: 'shorter' (use resize: 'exact' for [height, width])", options.size);

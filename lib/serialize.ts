@@ -8,7 +8,7 @@
 import { asStateDict, isTensorEntry, saveTorchFile, TorchFile } from './io/torchfile';
 import { PyDict, PyList, PyTuple } from './io/pickle';
 import { Tensor } from './tensor';
-import { typeError } from './validate';
+import { knownOptions, typeError } from './validate';
 
 /** Saves a dict of tensors (e.g. `model.stateDict()`) to `file` in torch.save's format. */
 export function saveStateDict(file: string, dict: Record<string, Tensor>): void {
@@ -55,8 +55,7 @@ function kindOf(v: unknown): { text: string; stateDict: boolean } {
  */
 export function loadStateDict(file: string, options: LoadStateDictOptions = {}): Record<string, Tensor> {
   if (typeof file !== 'string' || !file) throw typeError('loadStateDict', 'file', 'a file path', file);
-  if (options === null || typeof options !== 'object') throw typeError('loadStateDict', 'options', 'an object like {key: "model"}', options);
-  for (const k of Object.keys(options)) if (k !== 'key') throw typeError('loadStateDict', 'options', 'only the option "key"', k);
+  knownOptions('loadStateDict', options, ['key']);
   if (options.key !== undefined && typeof options.key !== 'string') throw typeError('loadStateDict', 'options.key', 'a string', options.key);
   const tf = TorchFile.open('loadStateDict', file);
   try {

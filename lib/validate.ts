@@ -34,6 +34,12 @@ export function checkInt(op: string, arg: string, value: unknown, min = -Number.
   return value;
 }
 
+/** Checks a boolean. */
+export function checkBool(op: string, arg: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw typeError(op, arg, 'a boolean', value);
+  return value;
+}
+
 /** Checks a finite number. */
 export function checkNumber(op: string, arg: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw typeError(op, arg, 'a finite number', value);
@@ -104,4 +110,14 @@ export function checkKeys(op: string, what: string, options: unknown, allowed: r
     const near = closestName(k, allowed);
     throw new TypeError(`${op}: unknown ${what === 'options' ? 'option' : `key in ${what}`} '${k}'${near ? `; did you mean '${near}'?` : ''} (known: ${allowed.join(', ')})`);
   }
+}
+
+/**
+ * An options argument: undefined (no options) or a plain object whose keys are all in `known` (unknown options
+ * are errors, not ignored: `checkKeys`' TypeError, with the closest known name). Returns the options.
+ */
+export function knownOptions(op: string, options: unknown, known: readonly string[]): Record<string, unknown> {
+  if (options === undefined) return {};
+  checkKeys(op, 'options', options, known);
+  return options as Record<string, unknown>;
 }

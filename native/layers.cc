@@ -65,7 +65,7 @@ nn::LayerPtr makeIC(const JsOptions& o, int dims) {
 
 nn::Pool2dOptions poolOptions(const JsOptions& o) {
   int64_t k = o.i("kernelSize", {}, 1);
-  return nn::Pool2dOptions(k).stride(o.i("stride", k, 1)).padding(o.i("padding", 0));
+  return nn::Pool2dOptions(k).stride(o.i("stride", k, 1)).padding(o.i("padding", 0)).ceilMode(o.b("ceilMode", false));
 }
 
 // The layer kinds JS can create: one entry per layer.
@@ -86,8 +86,9 @@ const std::map<std::string, Factory>& factories() {
       {"maxPool2d", [](const JsOptions& o) -> nn::LayerPtr { return nn::MaxPool2d(poolOptions(o)).ptr(); }},
       {"avgPool2d", [](const JsOptions& o) -> nn::LayerPtr { return nn::AvgPool2d(poolOptions(o)).ptr(); }},
       {"adaptiveAvgPool2d", [](const JsOptions& o) -> nn::LayerPtr {
-         int64_t h = o.i("outputHeight", 1, 1);
-         return nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(h, o.i("outputWidth", h, 1))).ptr();
+         // 0: the input's size (None in PyTorch)
+         int64_t h = o.i("outputHeight", 1, 0);
+         return nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(h, o.i("outputWidth", h, 0))).ptr();
        }},
       {"flatten", [](const JsOptions& o) -> nn::LayerPtr { return nn::Flatten(nn::FlattenOptions().startDim(o.i("startDim", 1, -64)).endDim(o.i("endDim", -1, -64))).ptr(); }},
       {"identity", [](const JsOptions&) -> nn::LayerPtr { return nn::Identity().ptr(); }},
@@ -113,14 +114,16 @@ nn::NamedLayers namedLayers(const Napi::CallbackInfo& info, size_t i, const char
   nn::NamedLayers out;
   for (uint32_t k = 0; k < arr.Length(); ++k) {
     Napi::Value e = arr.Get(k);
-    if (!e.IsArray() || e.As<Napi::Array>().Length() != 2 || !e.As<Napi::Array>().Get(0u).IsString() || !isModule(info.Env(), e.As<Napi::Array>().Get(1u)))
+    // Each element read once: a getter could return something else the second time.
+    Napi::Value first = e.IsArray() && e.As<Napi::Array>().Length() == 2 ? e.As<Napi::Array>().Get(0u) : Napi::Value();
+    Napi::Value second = first.IsEmpty() ? Napi::Value() : e.As<Napi::Array>().Get(1u);
+    if (first.IsEmpty() || !first.IsString() || !isModule(info.Env(), second))
       throw ArgTypeError(std::string("argument '") + name + "[" + std::to_string(k) + "]' must be a [name, Module] pair");
-    Napi::Array pair = e.As<Napi::Array>();
-    std::string childName = pair.Get(0u).As<Napi::String>().Utf8Value();
+    std::string childName = first.As<Napi::String>().Utf8Value();
     if (childName.empty() || childName.find('.') != std::string::npos) throw ArgTypeError("child name \"" + childName + "\" must be non-empty and contain no '.'");
     for (const auto& [n, _] : out)
       if (n == childName) throw ArgTypeError("child name \"" + childName + "\" is used twice");
-    out.emplace_back(childName, Napi::ObjectWrap<ModuleHandle>::Unwrap(pair.Get(1u).As<Napi::Object>())->peek(childName.c_str()));
+    out.emplace_back(childName, Napi::ObjectWrap<ModuleHandle>::Unwrap(second.As<Napi::Object>())->peek(childName.c_str()));
   }
   return out;
 }

@@ -200,7 +200,7 @@ describe('functional errors name the op and the mismatch', () => {
       expect(() => F.conv2d(x4(), torch.randn([4, 3, 3, 3]), torch.randn([5]))).toThrow('conv2d: expected shape [4] (one per output channel of weight [4, 3, 3, 3]) for bias but received shape [5]');
       expect(() => F.conv2d(x4(), torch.randn([4, 3, 3, 3]), null, { stride: 2, padding: 'same' })).toThrow(/conv2d: expected a number when stride is not 1/);
       expect(() => F.conv2d(x4(), torch.randn([4, 3, 9, 9]))).toThrow(/conv2d: expected spatial size at least \[9, 9\]/);
-      expect(() => F.conv2d(x4(), torch.randn([4, 3, 3, 3]), null, { strides: 2 } as never)).toThrow('conv2d: expected one of the options stride, padding, dilation, groups for options.strides');
+      expect(() => F.conv2d(x4(), torch.randn([4, 3, 3, 3]), null, { strides: 2 } as never)).toThrow("conv2d: unknown option 'strides'; did you mean 'stride'? (known: stride, padding, dilation, groups)");
       expect(() => F.conv2d(torch.zeros([1, 3, 4, 4], { dtype: 'int64' }), torch.randn([4, 3, 3, 3]))).toThrow('conv2d: expected a floating-point tensor for input but received int64');
     }));
   it('linear, batchNorm, layerNorm, pooling, embedding', () =>
@@ -229,7 +229,7 @@ describe('functional errors name the op and the mismatch', () => {
       expect(() => F.crossEntropy(logits, torch.tensor([1, -1, 2, 4], { dtype: 'int64' }))).toThrow('crossEntropy: target holds class -1, outside [0, 10)');
       expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' }), { weight: torch.ones([9]) })).toThrow(/crossEntropy: expected shape \[10\] \(one per class of input \[4, 10\]\) for weight/);
       expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' }), { reduction: 'avg' as never })).toThrow(/crossEntropy: expected one of "mean", "sum", "none" for reduction/);
-      expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' }), { smoothing: 0.1 } as never)).toThrow(/crossEntropy: expected one of the options weight, ignoreIndex, reduction, labelSmoothing for options.smoothing/);
+      expect(() => F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' }), { smoothing: 0.1 } as never)).toThrow(/crossEntropy: unknown option 'smoothing'.* \(known: weight, ignoreIndex, reduction, labelSmoothing\)/);
       expect(() => F.nllLoss(logits, torch.randn([4, 10]))).toThrow(/nllLoss: expected int64 class indices of shape \[4\] for target but received float32 of shape \[4, 10\]/);
       expect(() => F.mseLoss(logits, torch.randn([4, 1]))).toThrow("mseLoss: expected the input's shape [4, 10] for target but received shape [4, 1]");
       // ignoreIndex marks targets outside [0, C) as fine; int32 labels are widened.

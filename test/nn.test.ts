@@ -244,6 +244,46 @@ describe('BatchNorm2d', () => {
   });
 });
 
+describe("layers' PyTorch attributes: weight, bias, running statistics", () => {
+  it('are the parameters and buffers themselves (writes through them change the layer; gradients arrive on them)', () => {
+    tidy(() => {
+      const lin = new nn.Linear(2, 3);
+      expect(lin.weight!.shape).toEqual([3, 2]);
+      expect(lin.bias!.shape).toEqual([3]);
+      noGrad(() => {
+        lin.weight!.copy_(T([1, 2, 3, 4, 5, 6], [3, 2]));
+        lin.bias!.fill_(0.5);
+      });
+      const y = lin.forward(T([1, -1], [1, 2]));
+      expect(vals(y)).toEqual([-0.5, -0.5, -0.5]);
+      y.sum().backward();
+      expect(vals(lin.weight!.grad!)).toEqual([1, -1, 1, -1, 1, -1]);
+      expect(vals(lin.bias!.grad!)).toEqual([1, 1, 1]);
+      expect(vals(lin.stateDict().weight)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(new nn.Conv2d(1, 2, 3, { bias: false }).bias).toBeNull();
+      expect(new nn.Conv2d(1, 2, 3).weight!.shape).toEqual([2, 1, 3, 3]);
+    });
+  });
+
+  it('normalisation layers expose runningMean, runningVar and numBatchesTracked (null where not kept)', () => {
+    tidy(() => {
+      for (const m of [new nn.BatchNorm2d(2), new nn.IC(2, { dropRate: 0.1 })]) {
+        m.forward(T([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 1, 2]));
+        // channel 0 holds 1, 2, 5, 6 (mean 3.5), channel 1 holds 3, 4, 7, 8 (mean 5.5): 0.1 of each after one batch
+        expectClose(vals(m.runningMean!), [0.35, 0.55], 1e-6, 'runningMean');
+        expect(m.runningVar!.shape).toEqual([2]);
+        expect(m.numBatchesTracked!.item()).toBe(1);
+        expect(m.weight!.shape).toEqual([2]);
+      }
+      const bare = new nn.BatchNorm1d(3, { affine: false, trackRunningStats: false });
+      expect([bare.weight, bare.bias, bare.runningMean, bare.runningVar, bare.numBatchesTracked]).toEqual([null, null, null, null, null]);
+      const d = new nn.Linear(1, 1);
+      d.dispose();
+      expect(() => d.weight).toThrow(/^Linear.weight: the module has been disposed/);
+    });
+  });
+});
+
 describe('Dropout, ReLU, pooling, Flatten, Identity', () => {
   it('Dropout zeroes elements and scales the rest by 1/(1-p) in training, and is the identity in evaluation', () => {
     const m = new nn.Dropout(0.25);
@@ -307,6 +347,17 @@ describe('Dropout, ReLU, pooling, Flatten, Identity', () => {
     const two = [...grid, ...grid.map((v) => 2 * v)];
     expect(run(new nn.AdaptiveAvgPool2d(1), two, [1, 2, 4, 4])).toEqual({ shape: [1, 2, 1, 1], y: [7.5, 15] });
     expect(run(new nn.AdaptiveAvgPool2d([2, 1]), grid, [1, 1, 4, 4])).toEqual({ shape: [1, 1, 2, 1], y: [3.5, 11.5] });
+    // null keeps that input size (PyTorch's None): row means
+    expect(run(new nn.AdaptiveAvgPool2d([null, 1]), grid, [1, 1, 4, 4])).toEqual({ shape: [1, 1, 4, 1], y: [1.5, 5.5, 9.5, 13.5] });
+    expect(run(new nn.AdaptiveAvgPool2d([1, null]), grid, [1, 1, 4, 4])).toEqual({ shape: [1, 1, 1, 4], y: [6, 7, 8, 9] });
+  });
+
+  it('ceilMode rounds the output size up: a 5x5 input under kernel 2 gives 3x3 (the last window is partial)', () => {
+    const g5 = Array.from({ length: 25 }, (_, i) => i);
+    expect(run(new nn.MaxPool2d(2, { ceilMode: true }), g5, [1, 1, 5, 5])).toEqual({ shape: [1, 1, 3, 3], y: [6, 8, 9, 16, 18, 19, 21, 23, 24] });
+    expect(run(new nn.MaxPool2d(2), g5, [1, 1, 5, 5]).shape).toEqual([1, 1, 2, 2]);
+    // average over the part of each window inside the input (padding 0)
+    expect(run(new nn.AvgPool2d(2, { ceilMode: true }), g5, [1, 1, 5, 5])).toEqual({ shape: [1, 1, 3, 3], y: [3, 5, 6.5, 13, 15, 16.5, 20.5, 22.5, 24] });
   });
 
   it('Flatten keeps the element order; default dims 1..-1', () => {

@@ -685,8 +685,10 @@ function gather(src: Uint8Array, es: number, shape: number[], stride: number[], 
  * channels-last), else contiguous. Damaged or crafted files are errors naming
  * the file and what is wrong.
  */
-export function load(file: string): TorchValue {
+export function load(file: string, ...rest: never[]): TorchValue {
   if (typeof file !== 'string' || !file) throw new TypeError(`load: expected a file path (a non-empty string) for file but received ${file === '' ? 'an empty string' : typeof file}`);
+  // torch.load's map_location / weights_only have no counterpart to ignore silently: say what happens instead.
+  if (rest.length > 0) throw new TypeError('load: takes the file only (tensors load on the CPU: move them with .to(device); reading runs no code, as weights_only=True)');
   const tf = TorchFile.open('load', file);
   try {
     const value = tf.materialize(tf.root, 'the value');
@@ -833,8 +835,9 @@ export function saveTorchFile(op: string, file: string, value: unknown, root = '
  * bfloat16 bit for bit). A value shared in `value` is shared in the file. The file is replaced atomically.
  * Unsupported values (undefined, functions, class instances, cycles) are a TypeError naming their path.
  */
-export function save(value: unknown, file: string): void {
+export function save(value: unknown, file: string, ...rest: never[]): void {
   if (typeof file !== 'string' || !file) throw new TypeError(`save: expected a file path (a non-empty string) for file but received ${file === '' ? 'an empty string' : typeof file}`);
+  if (rest.length > 0) throw new TypeError('save: takes the value and the file only (the format is always the zip format of PyTorch 1.6 and later)');
   saveTorchFile('save', file, value);
 }
 

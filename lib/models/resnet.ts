@@ -18,7 +18,7 @@ import { Conv2d, BatchNorm2d, IC, ReLU, Residual, Sequential, PadShortcut, Adapt
 import { kaimingNormal_ } from '../nn/init';
 import type { Module } from '../nn/module';
 import { tidy } from '../scope';
-import { checkInt, checkNumber, checkOneOf, rangeError } from '../validate';
+import { checkInt, checkNumber, checkOneOf, knownOptions, rangeError } from '../validate';
 
 /** The residual unit layouts: the classic baseline and the paper's IC layouts ①②③. */
 export const LAYOUTS = ['baseline', 'relu-ic-conv', 'ic-conv-relu', 'conv-relu-ic'] as const;
@@ -183,7 +183,8 @@ export function resnetCifarParameterCount(options: ResNetCifarOptions): number {
 }
 
 /** The validated shape of a CIFAR ResNet: n units per stage, c0 stem channels. */
-function cifarShape(op: string, options: ResNetCifarOptions) {
+function cifarShape(op: string, opts: ResNetCifarOptions) {
+  const options = knownOptions(op, opts, ['depth', 'layout', 'bottleneck', 'classes', 'dropRate', 'width']) as Partial<ResNetCifarOptions>;
   const bottleneck = options.bottleneck ?? false;
   const classes = checkInt(op, 'classes', options.classes ?? 10, 1);
   const width = checkInt(op, 'width', options.width ?? 1, 1, 64);
@@ -224,10 +225,10 @@ function validDepths(bottleneck: boolean): string {
  * linear classifier; parameter-free shortcuts (option A), so ResNet-110 has about 1.7M parameters.
  */
 export function resnetCifar(options: ResNetCifarOptions): Sequential {
+  const { depth, bottleneck, classes, width, n, c0 } = cifarShape('resnetCifar', options);
   const layout = checkOneOf('resnetCifar', 'layout', options.layout ?? 'relu-ic-conv', LAYOUTS);
   const dropRate = checkNumber('resnetCifar', 'dropRate', options.dropRate ?? (layout === 'baseline' ? 0 : 0.05));
   if (dropRate < 0 || dropRate >= 1) throw rangeError('resnetCifar', 'dropRate', 'a number in [0, 1)', dropRate);
-  const { depth, bottleneck, classes, width, n, c0 } = cifarShape('resnetCifar', options);
   // Count before building: a network whose weights alone exceed this machine's memory is an error at once.
   const count = cifarParameterCount(n, c0, bottleneck, classes);
   if (count * 4 > os.totalmem()) {
@@ -268,6 +269,7 @@ const IMAGENET_UNITS: Record<number, [number[], boolean]> = {
  * four stages of 64-128-256-512 planes, projection shortcuts (1x1 conv + BN) where stride or width changes.
  */
 export function resnetImageNet(options: ResNetImageNetOptions): Sequential {
+  knownOptions('resnetImageNet', options, ['depth', 'layout', 'classes', 'dropRate']);
   const spec = IMAGENET_UNITS[options.depth];
   if (!spec) throw rangeError('resnetImageNet', 'depth', 'one of 18, 34, 50, 101, 152', options.depth);
   const [units, bottleneck] = spec;

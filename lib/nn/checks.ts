@@ -1,7 +1,8 @@
 /** Argument checks shared by the functional ops and the losses: tensors, dtypes, devices and shapes. */
 import type { DType } from '../dtype';
 import { Tensor } from '../tensor';
-import { checkInt, rangeError, typeError } from '../validate';
+import { checkBool, checkInt, rangeError, typeError } from '../validate';
+export { knownOptions } from '../validate';
 
 /** Floating-point dtypes. */
 export const FLOATS: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16'];
@@ -53,20 +54,9 @@ export function pair(op: string, arg: string, v: unknown, min: number): [number,
   throw typeError(op, arg, 'an integer or a pair of integers', v);
 }
 
-/** Throws for option keys not in `known` (unknown options are errors, not ignored). */
-export function knownOptions(op: string, options: unknown, known: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw typeError(op, 'options', `an object {${known.join(', ')}}`, options);
-  const extra = Object.keys(options).find((k) => !known.includes(k));
-  if (extra !== undefined) throw typeError(op, `options.${extra}`, `one of the options ${known.join(', ')}`, extra);
-  return options as Record<string, unknown>;
-}
-
 /** Checks a boolean option with a default. */
 export function boolOpt(op: string, arg: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw typeError(op, arg, 'a boolean', v);
-  return v;
+  return v === undefined ? dflt : checkBool(op, arg, v);
 }
 
 /** Checks a 2-d spatial input: (N, C, H, W) or unbatched (C, H, W). */

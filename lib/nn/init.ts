@@ -3,7 +3,7 @@ import { noGrad } from '../autograd';
 import { randn } from '../creation';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
-import { checkOneOf, typeError } from '../validate';
+import { checkOneOf, knownOptions, typeError } from '../validate';
 
 /** Options of `kaimingNormal_`. */
 export interface KaimingOptions {
@@ -20,6 +20,7 @@ export interface KaimingOptions {
  */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
   if (!(t instanceof Tensor)) throw typeError('kaimingNormal_', 't', 'a Tensor', t);
+  knownOptions('kaimingNormal_', options, ['mode', 'nonlinearity']);
   const shape = t.shape;
   if (shape.length < 2) throw new RangeError(`kaimingNormal_: expected a weight of at least 2 dimensions [out, in, ...] but received shape [${shape.join(', ')}].`);
   const mode = checkOneOf('kaimingNormal_', 'mode', options.mode ?? 'fanIn', ['fanIn', 'fanOut'] as const);

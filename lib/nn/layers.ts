@@ -6,7 +6,7 @@
 import { generatorHandle, type Generator } from '../generator';
 import { native, type ModuleHandle } from '../native';
 import { Tensor } from '../tensor';
-import { checkInt, checkNumber, rangeError, typeError } from '../validate';
+import { checkInt, checkNumber, knownOptions, rangeError, typeError } from '../validate';
 import { Module, markNativeForward } from './module';
 
 const N = native();
@@ -15,6 +15,13 @@ const N = native();
 abstract class NativeLayer extends Module {
   constructor(kind: string, options: Record<string, unknown>) {
     super();
+    // The native side reads undefined and null alike as "the default": null is refused here, since in PyTorch
+    // None means something of its own for some of these options (BatchNorm's momentum: a cumulative average).
+    for (const [k, v] of Object.entries(options)) {
+      if (v !== null || k === 'generator') continue;
+      const why = k === 'momentum' ? "a number in [0, 1] (null, PyTorch's cumulative moving average, is not supported)" : 'a value or no option at all';
+      throw typeError(new.target.name, k, why, v);
+    }
     this.bindNative(N.moduleCreate(kind, options));
   }
 
@@ -23,8 +30,54 @@ abstract class NativeLayer extends Module {
     if (!(input instanceof Tensor)) throw typeError('forward', 'input', 'a Tensor', input);
     return new Tensor(N.moduleForward(this.nativeLeaf(), input.handle));
   }
+
+  /**
+   * @internal One of the layer's own parameters or buffers by its state-dict name (`conv.weight`), as a new
+   * handle sharing its memory and gradient (like `namedParameters()`), or null when the layer has none.
+   */
+  protected ownTensor(name: string): Tensor | null {
+    if (this.isDisposed) throw new TypeError(`${this.constructor.name}.${name}: the module has been disposed`);
+    const leaf = this.nativeLeaf();
+    let found: Tensor | null = null;
+    for (const [k, h] of [...N.moduleNamedParameters(leaf), ...N.moduleNamedBuffers(leaf)]) {
+      if (k === name && found === null) found = new Tensor(h);
+      else h.dispose();
+    }
+    return found;
+  }
 }
 markNativeForward(NativeLayer.prototype.forward);
+
+/**
+ * A layer with PyTorch's `weight` and `bias` attributes (each a new handle sharing the parameter's memory and
+ * gradient: read it inside `tidy`, or dispose it).
+ */
+abstract class WeightedLayer extends NativeLayer {
+  /** The learnable weight (null for a normalisation layer without `affine`). */
+  get weight(): Tensor | null {
+    return this.ownTensor('weight');
+  }
+  /** The learnable bias, or null (`bias: false`, or no `affine`). */
+  get bias(): Tensor | null {
+    return this.ownTensor('bias');
+  }
+}
+
+/** A normalisation layer: `weight`, `bias` and the running statistics under PyTorch's attribute names. */
+abstract class NormLayer extends WeightedLayer {
+  /** The running mean (null without `trackRunningStats`). */
+  get runningMean(): Tensor | null {
+    return this.ownTensor('running_mean');
+  }
+  /** The running (unbiased) variance (null without `trackRunningStats`). */
+  get runningVar(): Tensor | null {
+    return this.ownTensor('running_var');
+  }
+  /** How many training batches updated the running statistics (an int64 scalar). */
+  get numBatchesTracked(): Tensor | null {
+    return this.ownTensor('num_batches_tracked');
+  }
+}
 
 /** Options of Conv2d. */
 export interface Conv2dOptions {
@@ -41,20 +94,22 @@ export interface Conv2dOptions {
  * ±1/√fan_in (kaiming-uniform with a = √5). The ResNet builders re-initialise their convolutions with He
  * normal (fan-out), as torchvision does; `nn.kaimingNormal_` does that for your own networks.
  */
-export class Conv2d extends NativeLayer {
+export class Conv2d extends WeightedLayer {
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv2dOptions = {}) {
     checkInt('Conv2d', 'inChannels', inChannels, 1);
     checkInt('Conv2d', 'outChannels', outChannels, 1);
     checkInt('Conv2d', 'kernelSize', kernelSize, 1);
+    knownOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias']);
     super('conv2d', { inChannels, outChannels, kernelSize, ...options });
   }
 }
 
 /** Fully connected layer y = x Wᵀ + b (PyTorch's default initialisation, uniform in ±1/√inFeatures). */
-export class Linear extends NativeLayer {
+export class Linear extends WeightedLayer {
   constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } = {}) {
     checkInt('Linear', 'inFeatures', inFeatures, 1);
     checkInt('Linear', 'outFeatures', outFeatures, 1);
+    knownOptions('Linear', options, ['bias']);
     super('linear', { inFeatures, outFeatures, ...options });
   }
 }
@@ -69,18 +124,22 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
 }
 
+const BATCHNORM_OPTIONS = ['momentum', 'eps', 'affine', 'trackRunningStats'];
+
 /** Batch normalisation over (N, C). */
-export class BatchNorm1d extends NativeLayer {
+export class BatchNorm1d extends NormLayer {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     checkInt('BatchNorm1d', 'numFeatures', numFeatures, 1);
+    knownOptions('BatchNorm1d', options, BATCHNORM_OPTIONS);
     super('batchNorm1d', { numFeatures, ...options });
   }
 }
 
 /** Batch normalisation over (N, C, H, W). */
-export class BatchNorm2d extends NativeLayer {
+export class BatchNorm2d extends NormLayer {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     checkInt('BatchNorm2d', 'numFeatures', numFeatures, 1);
+    knownOptions('BatchNorm2d', options, BATCHNORM_OPTIONS);
     super('batchNorm2d', { numFeatures, ...options });
   }
 }
@@ -108,9 +167,10 @@ export interface ICOptions {
  * layer. Training: batch statistics, affine, running statistics, then dropout scaled by 1/(1 - dropRate).
  * Evaluation: running statistics, no dropout. Runs as one fused op (CPU and CUDA) where possible.
  */
-export class IC extends NativeLayer {
+export class IC extends NormLayer {
   constructor(channels: number, options: ICOptions = {}) {
     checkInt('IC', 'channels', channels, 1);
+    knownOptions('IC', options, ['dropRate', 'momentum', 'eps', 'affine', 'dims', 'generator']);
     const dropRate = options.dropRate ?? 0;
     checkNumber('IC', 'dropRate', dropRate);
     if (dropRate < 0 || dropRate >= 1) throw rangeError('IC', 'dropRate', 'a number in [0, 1)', dropRate);
@@ -126,6 +186,7 @@ export class Dropout extends NativeLayer {
   constructor(p = 0.5, options: { generator?: Generator } = {}) {
     checkNumber('Dropout', 'p', p);
     if (p < 0 || p > 1) throw rangeError('Dropout', 'p', 'a number in [0, 1]', p);
+    knownOptions('Dropout', options, ['generator']);
     super('dropout', { p, generator: generatorHandle('Dropout', options.generator) });
   }
 }
@@ -133,30 +194,35 @@ export class Dropout extends NativeLayer {
 /** max(x, 0). */
 export class ReLU extends NativeLayer {
   constructor(options: { inplace?: boolean } = {}) {
+    knownOptions('ReLU', options, ['inplace']);
     super('relu', options);
   }
 }
 
 /** 2-d max pooling (stride defaults to the kernel size). */
 export class MaxPool2d extends NativeLayer {
-  constructor(kernelSize: number, options: { stride?: number; padding?: number } = {}) {
+  constructor(kernelSize: number, options: { stride?: number; padding?: number; ceilMode?: boolean } = {}) {
     checkInt('MaxPool2d', 'kernelSize', kernelSize, 1);
+    knownOptions('MaxPool2d', options, ['stride', 'padding', 'ceilMode']);
     super('maxPool2d', { kernelSize, ...options });
   }
 }
 
 /** 2-d average pooling (stride defaults to the kernel size). */
 export class AvgPool2d extends NativeLayer {
-  constructor(kernelSize: number, options: { stride?: number; padding?: number } = {}) {
+  constructor(kernelSize: number, options: { stride?: number; padding?: number; ceilMode?: boolean } = {}) {
     checkInt('AvgPool2d', 'kernelSize', kernelSize, 1);
+    knownOptions('AvgPool2d', options, ['stride', 'padding', 'ceilMode']);
     super('avgPool2d', { kernelSize, ...options });
   }
 }
 
-/** Average pooling to a fixed output size (1 gives global average pooling). */
+/** Average pooling to a fixed output size (1 gives global average pooling; `null` in a pair keeps that input size). */
 export class AdaptiveAvgPool2d extends NativeLayer {
-  constructor(outputSize: number | [number, number] = 1) {
-    const [h, w] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  constructor(outputSize: number | [number | null, number | null] = 1) {
+    const pair = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+    if (!Array.isArray(pair) || pair.length !== 2) throw typeError('AdaptiveAvgPool2d', 'outputSize', 'an integer or a pair of integers (or null)', outputSize);
+    const [h, w] = pair.map((s, i) => (s === null ? 0 : checkInt('AdaptiveAvgPool2d', `outputSize[${i}]`, s, 1)));
     super('adaptiveAvgPool2d', { outputHeight: h, outputWidth: w });
   }
 }

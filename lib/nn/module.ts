@@ -33,7 +33,8 @@ import { native, type ModuleHandle } from '../native';
 import { keep, tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { zeros } from '../creation';
-import { typeError } from '../validate';
+import { knownOptions, typeError } from '../validate';
+import { boolOpt } from './checks';
 
 const N = native();
 
@@ -327,7 +328,10 @@ export type ToTarget = Device | DType | string | { device?: Device | string; dty
 /** A `to()` target as {device, dtype} (either may be absent). */
 export function parseToTarget(op: string, target: ToTarget): { device?: string; dtype?: DType } {
   if (typeof target === 'string') return (DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target };
-  if (target && typeof target === 'object') return { device: target.device, dtype: target.dtype };
+  if (target && typeof target === 'object' && !Array.isArray(target)) {
+    knownOptions(op, target, ['device', 'dtype']);
+    return { device: target.device, dtype: target.dtype };
+  }
   throw typeError(op, 'target', 'a device, a dtype or {device, dtype}', target);
 }
 
@@ -567,7 +571,7 @@ export class Module {
     if (dict === null || typeof dict !== 'object') throw typeError('loadStateDict', 'dict', 'an object of name → Tensor', dict);
     assertLive(this, 'loadStateDict');
     assertIdle(this, 'loadStateDict');
-    const strict = options.strict ?? true;
+    const strict = boolOpt('loadStateDict', 'strict', knownOptions('loadStateDict', options, ['strict']).strict, true);
     return tidy(() => copyStateDict(this.stateDict(), dict, strict));
   }
 

@@ -6,7 +6,7 @@
  * the native training step can capture it in a CUDA graph.
  */
 import { Tensor } from '../tensor';
-import { typeError } from '../validate';
+import { knownOptions, typeError } from '../validate';
 import { Optimizer, type OptionSpec, type ParamGroupInput } from './optimizer';
 import { definedOnly } from './options';
 
@@ -40,9 +40,8 @@ const SPEC: Record<keyof AdamOptions, OptionSpec> = {
 
 function resolve(op: string, options: AdamOptions & { foreach?: boolean }, weightDecay: number): [Required<AdamOptions>, boolean] {
   if (!options || typeof options !== 'object') throw typeError(op, 'options', '{lr, betas, eps, weightDecay, amsgrad, maximize, foreach}', options);
+  knownOptions(op, options, [...Object.keys(SPEC), 'foreach']);
   const { foreach = true, ...rest } = options;
-  const unknown = Object.keys(rest).find((k) => !(k in SPEC));
-  if (unknown !== undefined) throw typeError(op, `options.${unknown}`, `one of the options ${Object.keys(SPEC).join(', ')}, foreach`, unknown);
   if (typeof foreach !== 'boolean') throw typeError(op, 'options.foreach', 'a boolean', foreach);
   return [{ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay, amsgrad: false, maximize: false, ...definedOnly(rest) }, foreach];
 }

@@ -1,7 +1,7 @@
 /** Gradient clipping, as `torch.nn.utils.clip_grad_norm_` and `clip_grad_value_`. */
 import { native } from '../native';
 import { Tensor } from '../tensor';
-import { checkNumber, rangeError, typeError } from '../validate';
+import { checkNumber, knownOptions, rangeError, typeError } from '../validate';
 
 const N = native();
 
@@ -34,8 +34,7 @@ export function clipGradNorm_(parameters: Tensor | Tensor[], maxNorm: number, op
   const op = 'clipGradNorm_';
   const ps = params(op, parameters);
   checkNumber(op, 'maxNorm', maxNorm);
-  const extra = Object.keys(options).find((k) => !['normType', 'errorIfNonfinite', 'foreach'].includes(k));
-  if (extra !== undefined) throw typeError(op, `options.${extra}`, 'one of the options normType, errorIfNonfinite, foreach', extra);
+  knownOptions(op, options, ['normType', 'errorIfNonfinite', 'foreach']);
   const normType = options.normType ?? 2;
   if (typeof normType !== 'number' || Number.isNaN(normType) || normType <= 0) throw rangeError(op, 'normType', 'a positive number or Infinity', normType);
   return new Tensor(N.clipGradNorm(ps.map((p) => p.handle), maxNorm, normType, options.errorIfNonfinite ?? false, options.foreach ?? true));

@@ -7,7 +7,7 @@
 import { enableGrad } from '../autograd';
 import { native, type NativeParamGroup, type OptimizerHandle } from '../native';
 import { Tensor } from '../tensor';
-import { checkNumber, rangeError, typeError } from '../validate';
+import { checkKeys, checkNumber, rangeError, typeError } from '../validate';
 
 const N = native();
 
@@ -96,7 +96,7 @@ export abstract class Optimizer<O extends object = object> {
     const out: Record<string, unknown> = { params: g.params.slice() };
     for (const [key, value] of Object.entries(g)) {
       if (key === 'params' || value === undefined) continue;
-      if (!(key in this.spec)) throw typeError(this.op, `${where}.${key}`, `one of the options ${Object.keys(this.spec).join(', ')}`, key);
+      if (!(key in this.spec)) checkKeys(this.op, where, { [key]: value }, Object.keys(this.spec));
       out[key] = this.checkOption(`${where}.${key}`, key, value);
     }
     for (const [key, value] of Object.entries(this.defaults)) if (!(key in out)) out[key] = value;

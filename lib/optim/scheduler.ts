@@ -5,7 +5,7 @@
  * equal PyTorch's step by step. `fit()` uses the pure functions of `lrAt` (lib/train/schedule.ts) instead.
  * @module
  */
-import { checkInt, checkNumber, rangeError, typeError } from '../validate';
+import { checkInt, checkNumber, knownOptions, rangeError, typeError } from '../validate';
 import type { Optimizer } from './optimizer';
 
 type Groups = { lr: number; initialLr?: number }[];
@@ -13,10 +13,6 @@ type Groups = { lr: number; initialLr?: number }[];
 /** A scheduler's state, under PyTorch's names (`last_epoch`, `base_lrs`, `_last_lr`, ... and its options). */
 export type SchedulerStateDict = Record<string, unknown> & { last_epoch: number; base_lrs: number[]; _step_count: number; _last_lr: number[] };
 
-function unknownOption(op: string, options: object, known: string[]): void {
-  const extra = Object.keys(options).find((k) => !known.includes(k));
-  if (extra !== undefined) throw typeError(op, `options.${extra}`, `one of the options ${known.join(', ')}`, extra);
-}
 
 /** Base class: PyTorch's `_LRScheduler` (`step`, `getLastLr`, `stateDict`, `loadStateDict`). */
 export abstract class LRScheduler {
@@ -137,7 +133,7 @@ export class StepLR extends LRScheduler {
   gamma: number;
   constructor(optimizer: Optimizer<object>, options: StepLROptions) {
     if (!options || typeof options !== 'object') throw typeError('StepLR', 'options', '{stepSize, gamma}', options);
-    unknownOption('StepLR', options, ['stepSize', 'gamma', 'lastEpoch']);
+    knownOptions('StepLR', options, ['stepSize', 'gamma', 'lastEpoch']);
     super('StepLR', optimizer, options.lastEpoch);
     this.stepSize = checkInt('StepLR', 'stepSize', options.stepSize, 1);
     this.gamma = checkNumber('StepLR', 'gamma', options.gamma ?? 0.1);
@@ -171,7 +167,7 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
   constructor(optimizer: Optimizer<object>, options: CosineAnnealingLROptions) {
     if (!options || typeof options !== 'object') throw typeError('CosineAnnealingLR', 'options', '{tMax, etaMin}', options);
-    unknownOption('CosineAnnealingLR', options, ['tMax', 'etaMin', 'lastEpoch']);
+    knownOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'lastEpoch']);
     super('CosineAnnealingLR', optimizer, options.lastEpoch);
     this.tMax = checkInt('CosineAnnealingLR', 'tMax', options.tMax, 1);
     this.etaMin = checkNumber('CosineAnnealingLR', 'etaMin', options.etaMin ?? 0);
@@ -211,7 +207,7 @@ export class LinearLR extends LRScheduler {
   totalIters: number;
   constructor(optimizer: Optimizer<object>, options: LinearLROptions = {}) {
     if (!options || typeof options !== 'object') throw typeError('LinearLR', 'options', '{startFactor, endFactor, totalIters}', options);
-    unknownOption('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
+    knownOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
     super('LinearLR', optimizer, options.lastEpoch);
     this.startFactor = checkNumber('LinearLR', 'startFactor', options.startFactor ?? 1 / 3);
     this.endFactor = checkNumber('LinearLR', 'endFactor', options.endFactor ?? 1);
@@ -248,7 +244,7 @@ export class LambdaLR extends LRScheduler {
   private readonly lambdas: ((epoch: number) => number)[];
   constructor(optimizer: Optimizer<object>, options: LambdaLROptions) {
     if (!options || typeof options !== 'object') throw typeError('LambdaLR', 'options', '{lrLambda}', options);
-    unknownOption('LambdaLR', options, ['lrLambda', 'lastEpoch']);
+    knownOptions('LambdaLR', options, ['lrLambda', 'lastEpoch']);
     const n = optimizer?.paramGroups?.length ?? 0;
     const fns = Array.isArray(options.lrLambda) ? options.lrLambda : Array.from({ length: n }, () => options.lrLambda as (e: number) => number);
     if (fns.length !== n) throw rangeError('LambdaLR', 'lrLambda', `one function per parameter group (${n})`, fns);

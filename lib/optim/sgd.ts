@@ -5,7 +5,7 @@
  */
 import type { Module } from '../nn/module';
 import { Tensor } from '../tensor';
-import { rangeError, typeError } from '../validate';
+import { knownOptions, rangeError, typeError } from '../validate';
 import { definedOnly } from './options';
 import { Optimizer, type OptionSpec, type ParamGroupInput } from './optimizer';
 
@@ -43,9 +43,8 @@ export function paramGroups(model: Module, options: { noDecayForNormAndBias?: bo
 export class SGD extends Optimizer<Required<SGDOptions>> {
   constructor(params: Tensor[] | ParamGroup[], options: SGDOptions & { foreach?: boolean }) {
     if (!options || typeof options !== 'object') throw typeError('SGD', 'options', '{lr, momentum, dampening, weightDecay, nesterov, maximize, foreach}', options);
+    knownOptions('SGD', options, [...Object.keys(SPEC), 'foreach']);
     const { foreach = true, ...rest } = options;
-    const unknown = Object.keys(rest).find((k) => !(k in SPEC));
-    if (unknown !== undefined) throw typeError('SGD', `options.${unknown}`, `one of the options ${Object.keys(SPEC).join(', ')}, foreach`, unknown);
     if (typeof foreach !== 'boolean') throw typeError('SGD', 'options.foreach', 'a boolean', foreach);
     const defaults = { lr: options.lr, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...definedOnly(rest) };
     if (typeof defaults.lr !== 'number') throw typeError('SGD', 'options.lr', 'a finite number (SGD has no default learning rate)', defaults.lr);

@@ -47,6 +47,7 @@ import { TorchFile, saveTorchFile } from '../io/torchfile';
 import { float, orderedDict } from '../io/pyvalue';
 import { saveStateDict } from '../serialize';
 import { Tensor } from '../tensor';
+import { knownOptions } from '../validate';
 
 /** Everything needed to continue a training run exactly (see the file header for the on-disk format). */
 export interface Checkpoint {
@@ -288,8 +289,7 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
  */
 export function loadCheckpoint(file: string, options: { device?: string } = {}): Checkpoint {
   if (typeof file !== 'string' || !file) throw new TypeError(`loadCheckpoint: expected a file path but received ${String(file)}.`);
-  if (options === null || typeof options !== 'object') throw new TypeError('loadCheckpoint: options must be an object like {device: "cuda"}.');
-  for (const k of Object.keys(options)) if (k !== 'device') throw new TypeError(`loadCheckpoint: unknown option "${k}"; the only option is device.`);
+  knownOptions('loadCheckpoint', options, ['device']);
   const device = options.device ?? 'cpu';
   if (typeof device !== 'string' || !device) throw new TypeError(`loadCheckpoint: options.device must be a device name such as "cpu" or "cuda:0", not ${String(device)}.`);
   const tf = TorchFile.open('loadCheckpoint', file);

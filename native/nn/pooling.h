@@ -1,4 +1,4 @@
-// pooling.h: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d, as torch::nn's (square windows, no ceil mode).
+// pooling.h: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d, as torch::nn's (square windows).
 #pragma once
 #include "compat.h"
 #include "layer.h"
@@ -11,6 +11,8 @@ struct Pool2dOptions {
   // Defaults to the kernel size.
   TORCH_ARG(int64_t, stride);
   TORCH_ARG(int64_t, padding) = 0;
+  // Output sizes rounded up rather than down (PyTorch's ceil_mode).
+  TORCH_ARG(bool, ceilMode) = false;
 };
 
 class MaxPool2dImpl : public Layer {
@@ -19,7 +21,7 @@ class MaxPool2dImpl : public Layer {
   void reset() override {}
   at::Tensor forward(const at::Tensor& x) override {
     const auto& o = options;
-    return at::max_pool2d(x, {o.kernelSize(), o.kernelSize()}, {o.stride(), o.stride()}, {o.padding(), o.padding()}, {1, 1}, false);
+    return at::max_pool2d(x, {o.kernelSize(), o.kernelSize()}, {o.stride(), o.stride()}, {o.padding(), o.padding()}, {1, 1}, o.ceilMode());
   }
   const char* kind() const override { return "maxPool2d"; }
 
@@ -33,7 +35,7 @@ class AvgPool2dImpl : public Layer {
   void reset() override {}
   at::Tensor forward(const at::Tensor& x) override {
     const auto& o = options;
-    return at::avg_pool2d(x, {o.kernelSize(), o.kernelSize()}, {o.stride(), o.stride()}, {o.padding(), o.padding()}, false, true, compat::nullopt);
+    return at::avg_pool2d(x, {o.kernelSize(), o.kernelSize()}, {o.stride(), o.stride()}, {o.padding(), o.padding()}, o.ceilMode(), true, compat::nullopt);
   }
   const char* kind() const override { return "avgPool2d"; }
 
@@ -41,6 +43,7 @@ class AvgPool2dImpl : public Layer {
 };
 TORCH_MODULE(AvgPool2d);
 
+// An output size of 0 keeps the input's size in that dimension (PyTorch's None).
 struct AdaptiveAvgPool2dOptions {
   AdaptiveAvgPool2dOptions(int64_t height, int64_t width) : outputHeight_(height), outputWidth_(width) {}
   TORCH_ARG(int64_t, outputHeight);
@@ -51,7 +54,12 @@ class AdaptiveAvgPool2dImpl : public Layer {
  public:
   explicit AdaptiveAvgPool2dImpl(AdaptiveAvgPool2dOptions options) : options(options) {}
   void reset() override {}
-  at::Tensor forward(const at::Tensor& x) override { return at::adaptive_avg_pool2d(x, {options.outputHeight(), options.outputWidth()}); }
+  at::Tensor forward(const at::Tensor& x) override {
+    TORCH_CHECK_VALUE(x.dim() == 3 || x.dim() == 4, "AdaptiveAvgPool2d: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got shape ", shapeOf(x));
+    const int64_t h = options.outputHeight() > 0 ? options.outputHeight() : x.size(-2);
+    const int64_t w = options.outputWidth() > 0 ? options.outputWidth() : x.size(-1);
+    return at::adaptive_avg_pool2d(x, {h, w});
+  }
   const char* kind() const override { return "adaptiveAvgPool2d"; }
 
   AdaptiveAvgPool2dOptions options;
