@@ -125,7 +125,9 @@ export interface NativeBinding {
 
   unary(op: string, t: H): H;
   binary(op: string, a: H, b: H | Scalar): H;
-  reduce(op: string, t: H, dim: Opt<number | number[]>, keepdim: boolean, unbiased: boolean): H;
+  reduce(op: string, t: H, dim: Opt<number | number[]>, keepdim: boolean, unbiased: boolean, p?: number): H;
+  sortOp(op: 'topk', t: H, dim: number, k: number, largest: boolean, sorted: boolean): [H, H];
+  sortOp(op: 'sort' | 'argsort', t: H, dim: number, descending: boolean, stable: boolean): [H, H];
   shapeOp(op: string, t: H, ...args: unknown[]): H;
   index(t: H, indices: NativeIndex[]): H;
   indexPut_(t: H, indices: NativeIndex[], value: H | Scalar): void;

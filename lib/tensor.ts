@@ -7,7 +7,7 @@ import type { AnyTypedArray, DType, Device, MemoryFormat, TypedArrayFor } from '
 import { DTYPES } from './dtype';
 import { native, type NativeIndex, type TensorHandle } from './native';
 import { keep, track } from './scope';
-import { checkInt, checkOneOf, checkScalar, rangeError, typeError } from './validate';
+import { checkBool, checkInt, checkOneOf, checkScalar, rangeError, typeError, knownOptions } from './validate';
 
 /** A number, boolean or bigint used where PyTorch takes a Python scalar. */
 export type Scalar = number | boolean | bigint;
@@ -182,9 +182,24 @@ export class Tensor {
   /** A short description: shape, dtype, device and up to 20 values. */
   toString(): string {
     if (this.isDisposed) return 'Tensor(disposed)';
-    const head = `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}`;
+    const grad = this.requiresGrad ? ', requiresGrad=true' : '';
+    const head = `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}${grad}`;
     if (this.numel() > 20) return `${head})`;
-    return `${head}, ${JSON.stringify(this.toNested())})`;
+    // NaN and ±Infinity as themselves (JSON would print null and hide a diverged loss); int64 values exactly.
+    const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(',')}]` : String(v));
+    if (this.dtype !== 'int64') return `${head}, ${show(this.toNested())})`;
+    const flat = Array.from(this.toArray() as BigInt64Array);
+    const nest = (d: number, at: number): string => {
+      if (d === this.ndim) return String(flat[at]);
+      const stride = this.shape.slice(d + 1).reduce((a, b) => a * b, 1);
+      return `[${Array.from({ length: this.shape[d] }, (_, k) => nest(d + 1, at + k * stride)).join(',')}]`;
+    };
+    return `${head}, ${nest(0, 0)})`;
+  }
+
+  /** What console.log and util.inspect print: toString(). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   // ---------------------------------------------------------------- elementwise
@@ -377,16 +392,45 @@ export class Tensor {
   argmax(dim?: number, keepdim = false): Tensor { return this.reduce('argmax', dim, keepdim); }
   /** Index of the minimum, int64. */
   argmin(dim?: number, keepdim = false): Tensor { return this.reduce('argmin', dim, keepdim); }
-  /** Standard deviation (Bessel-corrected unless `unbiased` is false). */
-  std(dim?: number | number[], keepdim = false, unbiased = true): Tensor { return this.reduce('std', dim, keepdim, unbiased); }
-  /** Variance (Bessel-corrected unless `unbiased` is false). */
-  var(dim?: number | number[], keepdim = false, unbiased = true): Tensor { return this.reduce('var', dim, keepdim, unbiased); }
+  /** Standard deviation over all elements or `dim`, Bessel-corrected unless `unbiased` is false (PyTorch's order: dim, unbiased, keepdim). */
+  std(dim?: number | number[], unbiased = true, keepdim = false): Tensor { return this.reduce('std', dim, keepdim, unbiased); }
+  /** Variance over all elements or `dim`, Bessel-corrected unless `unbiased` is false (PyTorch's order: dim, unbiased, keepdim). */
+  var(dim?: number | number[], unbiased = true, keepdim = false): Tensor { return this.reduce('var', dim, keepdim, unbiased); }
   /** True where all elements (along `dim`) are nonzero. */
   all(dim?: number, keepdim = false): Tensor { return this.reduce('all', dim, keepdim); }
   /** True where any element (along `dim`) is nonzero. */
   any(dim?: number, keepdim = false): Tensor { return this.reduce('any', dim, keepdim); }
-  /** Euclidean norm over all elements or `dim`. */
-  norm(dim?: number | number[], keepdim = false): Tensor { return this.reduce('norm', dim, keepdim); }
+  /**
+   * The p-norm over all elements or `dim` (PyTorch's order: p, dim, keepdim): `'fro'` (default) and 2 are the
+   * Euclidean norm, 1 the sum of magnitudes, Infinity the largest magnitude.
+   */
+  norm(p: number | 'fro' = 'fro', dim?: number | number[], keepdim = false): Tensor {
+    if (p !== 'fro' && (typeof p !== 'number' || Number.isNaN(p))) throw typeError('norm', 'p', "a number (Infinity included) or 'fro'", p);
+    return new Tensor(N.reduce('norm', this.handle, dims('norm', dim), keepdim, true, p === 'fro' ? 2 : p));
+  }
+  /**
+   * The k largest (or, with `largest` false, smallest) elements along `dim` (default the last) and their int64
+   * indices, as `[values, indices]` (PyTorch's namedtuple): `const [top5, idx] = logits.topk(5)`.
+   */
+  topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] {
+    checkInt('topk', 'k', k, 0);
+    checkInt('topk', 'dim', dim);
+    const [v, i] = N.sortOp('topk', this.handle, dim, k, checkBool('topk', 'largest', largest), checkBool('topk', 'sorted', sorted));
+    return [new Tensor(v), new Tensor(i)];
+  }
+  /** The elements sorted along `dim` (default the last) and the int64 indices that sort them, as `[values, indices]`. */
+  sort(dim = -1, descending = false, stable = false): [Tensor, Tensor] {
+    checkInt('sort', 'dim', dim);
+    const [v, i] = N.sortOp('sort', this.handle, dim, checkBool('sort', 'descending', descending), checkBool('sort', 'stable', stable));
+    return [new Tensor(v), new Tensor(i)];
+  }
+  /** The int64 indices that sort the elements along `dim` (default the last). */
+  argsort(dim = -1, descending = false, stable = false): Tensor {
+    checkInt('argsort', 'dim', dim);
+    const [v, i] = N.sortOp('argsort', this.handle, dim, checkBool('argsort', 'descending', descending), checkBool('argsort', 'stable', stable));
+    v.dispose();
+    return new Tensor(i);
+  }
   /** Softmax along `dim`. */
   softmax(dim: number): Tensor { return this.reduce('softmax', checkInt('softmax', 'dim', dim), false); }
   /** Log-softmax along `dim`. */
@@ -506,7 +550,7 @@ export class Tensor {
   to(target: DType | Device | string | ToOptions): Tensor {
     let o: ToOptions;
     if (typeof target === 'string') o = (DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target };
-    else if (target && typeof target === 'object' && Object.getPrototypeOf(target) === Object.prototype) o = target;
+    else if (target && typeof target === 'object' && Object.getPrototypeOf(target) === Object.prototype) o = knownOptions('to', target, ['dtype', 'device', 'nonBlocking', 'copy', 'memoryFormat']) as ToOptions;
     else throw typeError('to', 'target', 'a dtype, a device or {dtype, device, nonBlocking, copy, memoryFormat}', target);
     return new Tensor(N.to(this.handle, o.dtype, o.device, o.nonBlocking ?? false, o.copy ?? false, o.memoryFormat));
   }
@@ -574,7 +618,7 @@ export class Tensor {
    */
   backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
     if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) throw typeError('backward', 'gradient', 'a Tensor', gradient);
-    if (typeof options !== 'object' || options === null) throw typeError('backward', 'options', '{retainGraph, createGraph}', options);
+    knownOptions('backward', options, ['retainGraph', 'createGraph']);
     N.backward(this.handle, gradient?.handle, options.retainGraph, options.createGraph ?? false);
   }
 }

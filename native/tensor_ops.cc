@@ -1,5 +1,6 @@
 // tensor_ops.cc: the tensor operations, as small tables from a name to the ATen call.
 // Each table entry is one line; TypeScript (lib/tensor.ts) gives every name its typed method.
+#include <cmath>
 #include <unordered_map>
 #include "compat.h"
 #include "tensor.h"
@@ -89,6 +90,27 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
   });
 }
 
+// sortOp('topk', self, dim, k, largest, sorted) | sortOp('sort' | 'argsort', self, dim, descending, stable) -> [values, indices]
+Napi::Value SortOp(const Napi::CallbackInfo& info) {
+  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "sort";
+  return guard(info, name.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "self");
+    const int64_t dim = argInt(info, 2, "dim");
+    if (name == "topk") {
+      const int64_t k = argInt(info, 3, "k");
+      const int64_t n = x.dim() == 0 ? 1 : x.size(at::maybe_wrap_dim(dim, x.dim()));
+      if (k < 0 || k > n) throw ArgRangeError("k must be between 0 and " + std::to_string(n) + " (the size of dimension " + std::to_string(dim) + "), got " + std::to_string(k));
+      auto [values, indices] = at::topk(x, k, dim, argBool(info, 4, "largest", true), argBool(info, 5, "sorted", true));
+      return wrapList(info.Env(), {values, indices});
+    }
+    if (name == "sort" || name == "argsort") {
+      auto [values, indices] = at::sort(x, argBool(info, 4, "stable", false), dim, argBool(info, 3, "descending", false));
+      return wrapList(info.Env(), {values, indices});
+    }
+    throw ArgTypeError("unknown sorting op \"" + name + "\"");
+  });
+}
+
 // reduce(name, self, dims|null, keepdim, unbiased)
 Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
   std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "reduce";
@@ -114,7 +136,12 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
     else if (name == "var") r = compat::varDim(x, dims ? at::OptionalIntArrayRef(*dims) : compat::nullopt, unbiased, keepdim);
     else if (name == "all") r = dims ? x.all(single("all"), keepdim) : x.all();
     else if (name == "any") r = dims ? x.any(single("any"), keepdim) : x.any();
-    else if (name == "norm") r = dims ? at::norm(x, 2, *dims, keepdim) : x.norm();
+    else if (name == "norm") {
+      // the order of the norm (6th argument, default 2; Infinity allowed)
+      double p = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : 2.0;
+      if (std::isnan(p)) throw ArgTypeError("p must be a number, got NaN");
+      r = dims ? at::norm(x, p, *dims, keepdim) : at::norm(x, p);
+    }
     else if (name == "softmax") r = x.softmax(single("softmax"));
     else if (name == "logSoftmax") r = x.log_softmax(single("logSoftmax"));
     else if (name == "cumsum") r = x.cumsum(single("cumsum"));
@@ -317,6 +344,7 @@ void InitTensorOps(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New<UnaryOp>(env, "unary"));
   exports.Set("binary", Napi::Function::New<BinaryOp>(env, "binary"));
   exports.Set("reduce", Napi::Function::New<ReduceOp>(env, "reduce"));
+  exports.Set("sortOp", Napi::Function::New<SortOp>(env, "sortOp"));
   exports.Set("shapeOp", Napi::Function::New<ShapeOp>(env, "shapeOp"));
   exports.Set("index", Napi::Function::New<Index>(env, "index"));
   exports.Set("indexPut_", Napi::Function::New<IndexPut>(env, "indexPut_"));

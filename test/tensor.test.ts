@@ -2,6 +2,7 @@
 // Expected values are hand-computed or computed here in float64 JS, never by ictorch itself.
 import { spawnSync } from 'child_process';
 import * as path from 'path';
+import { inspect } from 'util';
 import * as v8 from 'v8';
 import * as vm from 'vm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -449,6 +450,11 @@ describe('reading back', () => {
     tidy(() => {
       expect(tensor([1, 2]).toString()).toBe('Tensor(shape=[2], dtype=float32, device=cpu, [1,2])');
       expect(zeros([30]).toString()).toBe('Tensor(shape=[30], dtype=float32, device=cpu)');
+      // non-finite values as themselves (JSON.stringify printed null), int64 exactly, and the autograd flag
+      expect(tensor([NaN, Infinity, -Infinity, 0.5]).toString()).toBe('Tensor(shape=[4], dtype=float32, device=cpu, [NaN,Infinity,-Infinity,0.5])');
+      expect(tensor([2n ** 60n + 1n], { dtype: 'int64' }).toString()).toBe('Tensor(shape=[1], dtype=int64, device=cpu, [1152921504606846977])');
+      expect(tensor([[1], [2]], { requiresGrad: true }).toString()).toBe('Tensor(shape=[2, 1], dtype=float32, device=cpu, requiresGrad=true, [[1],[2]])');
+      expect(inspect(tensor([1, 2]))).toBe('Tensor(shape=[2], dtype=float32, device=cpu, [1,2])');
     });
   });
 
@@ -650,14 +656,34 @@ describe('reductions', () => {
       expectClose(flat(x.var(1, false, false)), rows.map((r) => varOf(r, false)), 1e-12);
       expectClose(flat(x.std(1)), rows.map((r) => Math.sqrt(varOf(r, true))), 1e-12);
       const cols = rows[0].map((_, j) => rows.map((r) => r[j]));
-      const s0 = x.std(0, true, false);
+      const s0 = x.std(0, false, true);
       expect(s0.shape).toEqual([1, 7]);
       expectClose(flat(s0), cols.map((c) => Math.sqrt(varOf(c, false))), 1e-12);
+      // PyTorch's argument order (dim, unbiased, keepdim): tensor([[1, 2], [3, 5]]).std(0, False) is [1, 1.5]
+      expect(tensor([[1, 2], [3, 5]], { dtype: 'float64' }).std(0, false).toNested()).toEqual([1, 1.5]);
       // A hand-computed case: [2, 4, 4, 4, 5, 5, 7, 9] has mean 5, biased variance 4, unbiased 32/7.
       const h = tensor([2, 4, 4, 4, 5, 5, 7, 9], { dtype: 'float64' });
       expect(h.var(0, false, false).item()).toBe(4);
       expect(h.std(0, false, false).item()).toBe(2);
       expect(h.var().item()).toBeCloseTo(32 / 7, 14);
+    });
+  });
+
+  it("topk, sort and argsort give PyTorch's [values, indices]", () => {
+    tidy(() => {
+      const x = tensor([[3, 1, 2], [0, 5, 4]], { dtype: 'float64' });
+      const pair = ([v, i]: [Tensor, Tensor]) => [v.toNested(), i.toNested()];
+      expect(pair(x.topk(2))).toEqual([[[3, 2], [5, 4]], [[0, 2], [1, 2]]]);
+      expect(pair(x.topk(1, 0))).toEqual([[[3, 5, 4]], [[0, 1, 1]]]);
+      expect(pair(x.topk(2, -1, false))).toEqual([[[1, 2], [0, 4]], [[1, 2], [0, 2]]]);
+      expect(pair(x.sort())).toEqual([[[1, 2, 3], [0, 4, 5]], [[1, 2, 0], [0, 2, 1]]]);
+      expect(pair(x.sort(0, true))).toEqual([[[3, 5, 4], [0, 1, 2]], [[0, 1, 1], [1, 0, 0]]]);
+      expect(x.argsort(-1, true).toNested()).toEqual([[0, 2, 1], [1, 2, 0]]);
+      // ties keep their order with stable
+      expect(tensor([1, 0, 1, 0]).sort(0, false, true)[1].toNested()).toEqual([1, 3, 0, 2]);
+      expect(() => x.topk(4)).toThrow(/^topk: k must be between 0 and 3/);
+      expect(() => x.topk(1, 2)).toThrow(RangeError);
+      expect(() => x.sort(0, 'yes' as never)).toThrow(/^sort: expected a boolean for descending/);
     });
   });
 
@@ -668,6 +694,14 @@ describe('reductions', () => {
       expect(b.all(1).toNested()).toEqual([false, true]);
       expect(b.any(0).toNested()).toEqual([true, true]);
       expect(tensor([3, 4]).norm().item()).toBe(5);
+      // PyTorch's argument order: p, dim, keepdim
+      const m = tensor([[1, -2], [3, 5]], { dtype: 'float64' });
+      expect(m.norm(1).item()).toBe(11);
+      expect(m.norm(Infinity).item()).toBe(5);
+      expect(m.norm(1, 1).toNested()).toEqual([3, 8]);
+      expect(m.norm('fro', 0, true).shape).toEqual([1, 2]);
+      expectClose(flat(m.norm(2, 0)), [Math.sqrt(10), Math.sqrt(29)], 1e-12);
+      expect(() => m.norm('nuc' as never)).toThrow(/^norm: expected a number \(Infinity included\) or 'fro' for p/);
       const xs = [1, 2, 3];
       const e = xs.map(Math.exp);
       const z = e.reduce((a, v) => a + v, 0);
