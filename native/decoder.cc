@@ -26,7 +26,10 @@ struct BatchJob {
   std::vector<int64_t> slots;
   std::vector<uint32_t> seeds;
   J::Transform transform;
-  at::Tensor out;  // keeps the memory alive whatever JS does with its handle meanwhile
+  at::Tensor out;
+  // The memory `base` points into, kept alive whatever JS does meanwhile: holding `out` alone is not enough, since
+  // an in-place layout change (channelsLast_, set_data) gives its TensorImpl another storage and frees this one.
+  c10::Storage storage;
   uint8_t* base = nullptr;
   size_t sampleBytes = 0;
   std::vector<J::Result> results;
@@ -272,13 +275,18 @@ Napi::Value DecodeBatch(const Napi::CallbackInfo& info) {
     const uint32_t n = files.Length();
     if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) throw ArgTypeError("argument 'slots' must be an Int32Array");
     if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) throw ArgTypeError("argument 'seeds' must be a Uint32Array");
-    Napi::Int32Array slots = info[2].As<Napi::Int32Array>();
-    Napi::Uint32Array seeds = info[3].As<Napi::Uint32Array>();
-    if (slots.ElementLength() != n || seeds.ElementLength() != n) throw ArgRangeError("files, slots and seeds must have the same length");
+    // Copied before anything else is read: a getter (a files[i] element, a transform field) could shrink or
+    // detach their buffers, and node-addon-api keeps the address it first read.
+    Napi::Int32Array slotsArr = info[2].As<Napi::Int32Array>();
+    Napi::Uint32Array seedsArr = info[3].As<Napi::Uint32Array>();
+    if (slotsArr.ElementLength() != n || seedsArr.ElementLength() != n) throw ArgRangeError("files, slots and seeds must have the same length");
+    const std::vector<int32_t> slots(slotsArr.Data(), slotsArr.Data() + n);
+    const std::vector<uint32_t> seeds(seedsArr.Data(), seedsArr.Data() + n);
     auto job = std::make_shared<BatchJob>(env);
     job->transform = argTransform(info, 4);
     job->out = argTensor(info, 5, "out");
     const int64_t batch = checkOutput(job->out, job->transform);
+    job->storage = job->out.storage();
     job->base = static_cast<uint8_t*>(job->out.data_ptr());
     job->sampleBytes = size_t(3) * job->transform.outH * job->transform.outW;
     job->files.reserve(n);
@@ -324,7 +332,8 @@ Napi::Value SampleCrop(const Napi::CallbackInfo& info) {
   return guard(info, "jpegSampleCrop", [&]() -> Napi::Value {
     Napi::Env env = info.Env();
     int64_t w = argInt(info, 0, "width"), h = argInt(info, 1, "height");
-    if (w < 1 || h < 1 || w * h > J::kMaxPixels) throw ArgRangeError("width and height must be positive with width * height <= 2^28");
+    // each bounded first, so that the product cannot overflow (2^52 + 1 times 4096 wraps to 4096)
+    if (w < 1 || h < 1 || w > J::kMaxPixels || h > J::kMaxPixels || w * h > J::kMaxPixels) throw ArgRangeError("width and height must be positive with width * height <= 2^28");
     double scaleLo, scaleHi, ratioLo, ratioHi;
     argPair(info[2], "scale", scaleLo, scaleHi);
     argPair(info[3], "ratio", ratioLo, ratioHi);
@@ -345,17 +354,21 @@ Napi::Value SampleCrop(const Napi::CallbackInfo& info) {
 Napi::Value TransformRgb(const Napi::CallbackInfo& info) {
   return guard(info, "jpegTransformRgb", [&]() -> Napi::Value {
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) throw ArgTypeError("argument 'rgb' must be a Uint8Array");
-    Napi::Uint8Array rgb = info[0].As<Napi::Uint8Array>();
     int64_t w = argInt(info, 1, "width"), h = argInt(info, 2, "height");
-    if (w < 1 || h < 1 || w * h > J::kMaxPixels) throw ArgRangeError("width and height must be positive with width * height <= 2^28");
-    if (rgb.ByteLength() != size_t(w * h * 3)) throw ArgRangeError("rgb holds " + std::to_string(rgb.ByteLength()) + " bytes, not width * height * 3 = " + std::to_string(w * h * 3));
+    // each bounded first, so that the product cannot overflow (2^52 + 1 times 4096 wraps to 4096)
+    if (w < 1 || h < 1 || w > J::kMaxPixels || h > J::kMaxPixels || w * h > J::kMaxPixels) throw ArgRangeError("width and height must be positive with width * height <= 2^28");
+    // The transform first: reading its fields can run JS (a getter), which could detach or shrink the buffers;
+    // the buffers' lengths and addresses are read after it.
     J::Transform t = argTransform(info, 3);
+    Napi::Uint8Array rgb = info[0].As<Napi::Uint8Array>();
+    if (rgb.ByteLength() != size_t(w * h * 3) || rgb.ArrayBuffer().Data() == nullptr)
+      throw ArgRangeError("rgb holds " + std::to_string(rgb.ByteLength()) + " bytes, not width * height * 3 = " + std::to_string(w * h * 3));
     uint32_t seed = argSeed(info, 4);
     uint8_t* dst;
     const size_t sampleBytes = size_t(3) * t.outH * t.outW;
     if (info[5].IsTypedArray()) {
       Napi::TypedArray ta = info[5].As<Napi::TypedArray>();
-      if (ta.TypedArrayType() != napi_uint8_array || ta.ByteLength() != sampleBytes) throw ArgRangeError("out must be a Uint8Array of 3 * height * width bytes");
+      if (ta.TypedArrayType() != napi_uint8_array || ta.ByteLength() != sampleBytes || ta.ArrayBuffer().Data() == nullptr) throw ArgRangeError("out must be a Uint8Array of 3 * height * width bytes");
       dst = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
     } else {
       const at::Tensor& out = argTensor(info, 5, "out");
@@ -447,7 +460,8 @@ Napi::Value DecodeImage(const Napi::CallbackInfo& info) {
     int outH = 0, outW = 0;
     if (!isNullish(info[1]) || !isNullish(info[2])) {
       int64_t h = argInt(info, 1, "height"), w = argInt(info, 2, "width");
-      if (h < 1 || w < 1 || h > (1 << 16) || w > (1 << 16)) throw ArgRangeError("height and width must be in [1, 65536]");
+      if (h < 1 || w < 1 || h > (1 << 16) || w > (1 << 16) || h * w > J::kMaxPixels)
+        throw ArgRangeError("height and width must be in [1, 65536] with height * width <= 2^28");
       outH = int(h), outW = int(w);
     }
     auto* worker = new DecodeImageWorker(info.Env(), std::move(path), outH, outW);

@@ -370,7 +370,7 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
 }  // namespace
 
 std::shared_ptr<Group> groupOf(Napi::Env env, const Napi::Value& v, const char* name) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(env).processGroupCtor.Value()))
+  if (!ProcessGroupHandle::isHandle(v))
     throw ArgTypeError(std::string("argument '") + name + "' must be a ProcessGroup");
   ProcessGroupHandle* h = Napi::ObjectWrap<ProcessGroupHandle>::Unwrap(v.As<Napi::Object>());
   h->checkIdle(std::string("the process group"), false);

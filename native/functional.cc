@@ -4,6 +4,7 @@
 // mismatch; here arguments are converted, and what TS cannot see (class indices out of range) is checked.
 #include <ATen/ATen.h>
 #include <ATen/core/Reduction.h>
+#include <limits>
 #include "compat.h"
 #include "tensor.h"
 
@@ -35,6 +36,8 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
     auto stride = argIntList(info, 3, "stride");
     auto dilation = argIntList(info, 5, "dilation");
     int64_t groups = argInt(info, 6, "groups");
+    // LibTorch keeps groups in an int: 2^32 would wrap to 0 (a division by zero) and 2^32 + 1 to 1.
+    if (groups < 1 || groups > std::numeric_limits<int32_t>::max()) throw ArgRangeError("groups must be between 1 and 2^31 - 1, got " + std::to_string(groups));
     if (info[4].IsString()) return wrap(info, at::conv2d(x, w, opt(b), stride, argString(info, 4, "padding"), dilation, groups));
     return wrap(info, at::conv2d(x, w, opt(b), stride, argIntList(info, 4, "padding"), dilation, groups));
   });
@@ -133,6 +136,7 @@ Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
   return guard(info, "avgPool2d", [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "input");
     compat::optional<int64_t> div = compat::opt(argOptInt(info, 6, "divisorOverride"));
+    if (div && (*div < 1 || *div > std::numeric_limits<int32_t>::max())) throw ArgRangeError("divisorOverride must be between 1 and 2^31 - 1, got " + std::to_string(*div));
     return wrap(info, at::avg_pool2d(x, argIntList(info, 1, "kernelSize"), argIntList(info, 2, "stride"), argIntList(info, 3, "padding"),
                                      argBool(info, 4, "ceilMode", false), argBool(info, 5, "countIncludePad", true), div));
   });

@@ -73,7 +73,7 @@ Napi::Value GeneratorHandle::Device(const Napi::CallbackInfo& info) {
 
 compat::optional<at::Generator> optGenerator(Napi::Env env, const Napi::Value& v, const std::string& name) {
   if (isNullish(v)) return compat::nullopt;
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(env).generatorCtor.Value()))
+  if (!GeneratorHandle::isHandle(v))
     throw ArgTypeError("'" + name + "' must be a Generator");
   return Napi::ObjectWrap<GeneratorHandle>::Unwrap(v.As<Napi::Object>())->generator(name.c_str());
 }

@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <memory>
 #include <string>
+#include <typeinfo>
 #include <vector>
 #include "errors.h"
 #include "state.h"
@@ -64,8 +65,15 @@ class InUse {
 template <class Derived>
 class Handle : public Napi::ObjectWrap<Derived> {
  public:
-  explicit Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info), env_(info.Env()) {}
+  explicit Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info), env_(info.Env()) {
+    info.This().As<Napi::Object>().TypeTag(&typeTag());
+  }
   bool disposed() const { return disposed_; }
+
+  // Whether v is an object this class made. Argument checks use this, not instanceof: JS can make any object
+  // pass instanceof (Object.setPrototypeOf, Symbol.hasInstance, a Proxy), and Unwrap would then read another
+  // class's memory as this one. A type tag is set once, by the constructor, and no JS runs to check it.
+  static bool isHandle(const Napi::Value& v) { return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&typeTag()); }
 
   // Throws a TypeError naming `what` when the handle has been disposed.
   void checkLive(const std::string& what) const {
@@ -100,6 +108,11 @@ class Handle : public Napi::ObjectWrap<Derived> {
   bool disposed_ = true;  // handles made with `new` from JS are empty; the Wrap functions fill them
 
  private:
+  // Unique per class within the process: the address of its type_info.
+  static const napi_type_tag& typeTag() {
+    static const napi_type_tag tag{reinterpret_cast<uint64_t>(&typeid(Derived)), 0x6963746f72636800ull};
+    return tag;
+  }
   Napi::Value DisposeMethod(const Napi::CallbackInfo& info) {
     return guard(info, (std::string(noun()) + ".dispose").c_str(), [&]() -> Napi::Value {
       if (!disposed_ && !disposableInFlight()) checkNotInFlight(info.Env(), inFlightKey(), noun(), true);

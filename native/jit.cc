@@ -78,7 +78,7 @@ class ScriptModuleHandle : public Handle<ScriptModuleHandle> {
 
 ScriptModuleHandle* argScriptModule(const Napi::CallbackInfo& info, size_t i) {
   const Napi::Value& v = info[i];
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(info.Env()).scriptModuleCtor.Value())) {
+  if (!ScriptModuleHandle::isHandle(v)) {
     throw ArgTypeError("argument 'module' must be a ScriptModule");
   }
   return Napi::ObjectWrap<ScriptModuleHandle>::Unwrap(v.As<Napi::Object>());
@@ -316,6 +316,55 @@ std::string callOp(const Napi::CallbackInfo& info) {
   return "ScriptModule." + (info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string("call"));
 }
 
+// Every tensor a loaded module holds must lie inside its storage. LibTorch 1.13 builds the archive's tensors
+// from its pickle without comparing their sizes, strides and offsets with the storage record it read, so a
+// crafted archive gave a [255, 255] weight over a 48-byte storage (reads and writes past the block). The
+// TypeScript check (checkTorchScriptArchive) refuses such archives before they get here; this is the same
+// rule where the bytes reach LibTorch, for callers of the binding itself.
+void checkInStorage(const at::Tensor& t, const std::string& where) {
+  if (!t.defined() || !t.has_storage() || t.numel() == 0) return;
+  int64_t last = t.storage_offset();
+  bool ok = last >= 0;
+  for (int64_t d = 0; ok && d < t.dim(); ++d) {
+    int64_t span = 0;
+    ok = t.stride(d) >= 0 && !__builtin_mul_overflow(t.size(d) - 1, t.stride(d), &span) && !__builtin_add_overflow(last, span, &last);
+  }
+  int64_t bytes = 0;
+  ok = ok && !__builtin_mul_overflow(last + 1, static_cast<int64_t>(t.element_size()), &bytes) && bytes <= static_cast<int64_t>(t.storage().nbytes());
+  if (!ok)
+    throw std::runtime_error("the archive's tensor " + where + " (shape [" + c10::Join(", ", t.sizes()) + "], strides [" + c10::Join(", ", t.strides()) +
+                             "], offset " + std::to_string(t.storage_offset()) + ") reaches past its storage of " + std::to_string(t.storage().nbytes()) + " bytes");
+}
+
+void checkInStorage(const c10::IValue& v, const std::string& where, int depth = 0) {
+  if (depth > 64) return;
+  if (v.isTensor()) return checkInStorage(v.toTensor(), where);
+  if (v.isTensorList()) {
+    for (const at::Tensor& t : v.toTensorVector()) checkInStorage(t, where);
+  } else if (v.isList()) {
+    for (const c10::IValue& e : v.toListRef()) checkInStorage(e, where, depth + 1);
+  } else if (v.isTuple()) {
+    for (const c10::IValue& e : v.toTupleRef().elements()) checkInStorage(e, where, depth + 1);
+  } else if (v.isGenericDict()) {
+    for (const auto& kv : v.toGenericDict()) checkInStorage(kv.value(), where, depth + 1);
+  }
+}
+
+void checkBlock(torch::jit::Block* b, const std::string& where) {
+  for (torch::jit::Node* n : b->nodes()) {
+    if (n->kind() == c10::prim::Constant && n->outputs().size() == 1) {
+      if (auto v = torch::jit::toIValue(n->output())) checkInStorage(*v, "constant in " + where);
+    }
+    for (torch::jit::Block* inner : n->blocks()) checkBlock(inner, where);
+  }
+}
+
+void checkLoadedTensors(const torch::jit::Module& root) {
+  for (const auto& a : root.named_attributes(/*recurse=*/true)) checkInStorage(a.value, "'" + a.name + "'");
+  for (const auto& m : root.modules())
+    for (const auto& method : m.get_methods()) checkBlock(method.graph()->block(), method.name() + "()");
+}
+
 // jitLoad(bytes: Buffer, mapLocation: string | null): Promise<ScriptModuleHandle>, off the event loop.
 Napi::Value Load(const Napi::CallbackInfo& info) {
   return guard(info, "jit.load", [&]() -> Napi::Value {
@@ -327,6 +376,7 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
         info.Env(), "jit.load", false, InUse(info.Env(), "jit.load"),
         [bytes, device] {
           auto m = torch::jit::load(std::make_shared<BytesReadAdapter>(bytes), compat::opt(device));
+          checkLoadedTensors(m);
           return std::make_shared<torch::jit::Module>(std::move(m));
         },
         [](Napi::Env env, std::shared_ptr<torch::jit::Module>& m) -> Napi::Value { return ScriptModuleHandle::Wrap(env, std::move(*m)); });

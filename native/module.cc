@@ -38,7 +38,7 @@ const nn::LayerPtr& ModuleHandle::mutableLayer(const char* argName) const {
 }
 
 bool isModule(Napi::Env env, const Napi::Value& v) {
-  return v.IsObject() && v.As<Napi::Object>().InstanceOf(state(env).moduleCtor.Value());
+  return ModuleHandle::isHandle(v);
 }
 
 ModuleHandle* argModuleHandle(const Napi::CallbackInfo& info, size_t i, const char* name) {

@@ -275,7 +275,7 @@ OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Handle<Optimi
 
 OptimizerHandle* argOptimizerHandle(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(ctorRef(info.Env()).Value()))
+  if (!OptimizerHandle::isHandle(v))
     throw ArgTypeError(std::string("argument '") + name + "' must be an optimizer");
   return Napi::ObjectWrap<OptimizerHandle>::Unwrap(v.As<Napi::Object>());
 }
@@ -332,9 +332,11 @@ ParamGroup readGroup(Napi::Env env, const Napi::Value& v, const std::string& whe
   if (!ps.IsArray()) throw ArgTypeError(where + ": 'params' must be an array of Tensors");
   Napi::Array pa = ps.As<Napi::Array>();
   for (uint32_t j = 0; j < pa.Length(); ++j) {
-    if (!isTensor(env, pa.Get(j))) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] must be a Tensor");
-    const at::Tensor& p = Napi::ObjectWrap<TensorHandle>::Unwrap(pa.Get(j).As<Napi::Object>())->tensor("params");
-    if (!p.requires_grad()) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] does not require grad");
+    Napi::Value pj = pa.Get(j);
+    if (!isTensor(env, pj)) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] must be a Tensor");
+    // Frozen parameters (requiresGrad false) are accepted, as PyTorch does: they get no gradient and every
+    // step skips them, so model.parameters() with some layers frozen can be handed over whole.
+    const at::Tensor& p = Napi::ObjectWrap<TensorHandle>::Unwrap(pj.As<Napi::Object>())->tensor("params");
     if (!p.is_leaf()) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] is not a leaf tensor (optimisers update leaves)");
     if (!at::isFloatingType(p.scalar_type())) throw ArgTypeError(where + ": params[" + std::to_string(j) + "] is " + dtypeName(p.scalar_type()) + ", not floating point");
     for (const auto& q : g.params)
@@ -374,6 +376,23 @@ Napi::Value AddGroup(const Napi::CallbackInfo& info) {
   });
 }
 
+// A synchronous update writes every parameter and gradient of the optimiser: refused while a call in flight
+// uses one of them (a training step of another optimiser over the same parameters, a forwardAsync reading
+// them). The optimiser's own in-flight check covers only steps of this optimiser: two optimisers over shared
+// parameters, one stepping on the training thread and one here, corrupted the heap.
+void checkParamsIdle(Napi::Env env, const char* op, const Optimizer& o) {
+  InUse marks(env, op);
+  for (size_t g = 0; g < o.groups.size(); ++g) {
+    const auto& ps = o.groups[g].params;
+    for (size_t k = 0; k < ps.size(); ++k) {
+      const std::string what = "parameter " + std::to_string(k) + " of group " + std::to_string(g);
+      marks.add(storageKey(ps[k]), what, true);
+      if (ps[k].grad().defined()) marks.add(storageKey(ps[k].grad()), "the gradient of " + what, true);
+    }
+  }
+  marks.take();  // throws InUseError; released when `marks` goes
+}
+
 // optimStep(optimizer, lrScale: Tensor | null)
 Napi::Value Step(const Napi::CallbackInfo& info) {
   return guard(info, "optimizer.step", [&]() -> Napi::Value {
@@ -383,6 +402,7 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
       scale = argTensor(info, 1, "lrScale");
       if (scale.dim() != 0) throw ArgRangeError("lrScale must be a 0-d tensor");
     }
+    checkParamsIdle(info.Env(), "optimizer.step", *o);
     o->step(scale);
     return info.Env().Undefined();
   });
@@ -390,7 +410,9 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
 
 Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
   return guard(info, "zeroGrad", [&]() -> Napi::Value {
-    argOptimizer(info, 0, "optimizer")->zeroGrad(argBool(info, 1, "setToNone", true));
+    auto o = argOptimizer(info, 0, "optimizer");
+    checkParamsIdle(info.Env(), "zeroGrad", *o);
+    o->zeroGrad(argBool(info, 1, "setToNone", true));
     return info.Env().Undefined();
   });
 }

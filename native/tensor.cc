@@ -77,7 +77,7 @@ const at::Tensor& TensorHandle::mutableTensor(const char* argName) const {
 // ---------------------------------------------------------------- conversions
 
 bool isTensor(Napi::Env env, const Napi::Value& v) {
-  return v.IsObject() && v.As<Napi::Object>().InstanceOf(state(env).tensorCtor.Value());
+  return TensorHandle::isHandle(v);
 }
 
 static std::string describe(const Napi::Value& v) {

@@ -47,19 +47,34 @@ at::ScalarType typedArrayScalarType(const Napi::TypedArray& ta) {
 Napi::Value FromTypedArray(const Napi::CallbackInfo& info) {
   return guard(info, "tensor", [&]() -> Napi::Value {
     if (!info[0].IsTypedArray()) throw ArgTypeError("argument 'data' must be a TypedArray");
-    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    // The shape first (an element's getter could detach the data's buffer), then the data, read once.
     auto sizes = argSizes(info, 1, "shape");
+    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
     auto src = typedArrayScalarType(ta);
+    auto opts = factoryOptions(info, 2, 3, src);
+    ta = info[0].As<Napi::TypedArray>();
     int64_t n = 1;
     for (auto s : sizes) n *= s;
-    if (n != static_cast<int64_t>(ta.ElementLength()))
+    if (n != static_cast<int64_t>(ta.ElementLength()) || (n > 0 && ta.ArrayBuffer().Data() == nullptr))
       throw ArgRangeError("shape holds " + std::to_string(n) + " elements but the data has " + std::to_string(ta.ElementLength()));
-    auto opts = factoryOptions(info, 2, 3, src);
     at::Tensor host = at::empty(sizes, at::TensorOptions().dtype(src));
     if (n > 0) std::memcpy(host.data_ptr(), static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), ta.ByteLength());
     at::Tensor t = host.to(opts.device(), opts.dtype().toScalarType());
     return TensorHandle::Wrap(info.Env(), finish(std::move(t), info, 4));
   });
+}
+
+// Whether the ArrayBuffer is resizable, asked of ArrayBuffer.prototype's own `resizable` getter: reading
+// ab.resizable would find an own property that JS can define on the buffer to say false.
+bool isResizable(Napi::Env env, const Napi::ArrayBuffer& ab) {
+  Napi::Object global = env.Global();
+  Napi::Value proto = global.Get("ArrayBuffer").As<Napi::Object>().Get("prototype");
+  Napi::Value desc = global.Get("Object").As<Napi::Object>().Get("getOwnPropertyDescriptor").As<Napi::Function>().Call({proto, Napi::String::New(env, "resizable")});
+  if (!desc.IsObject()) return false;  // no resizable buffers in this V8
+  Napi::Value get = desc.As<Napi::Object>().Get("get");
+  if (!get.IsFunction()) return false;
+  Napi::Value r = get.As<Napi::Function>().Call(ab, {});
+  return r.IsBoolean() && r.As<Napi::Boolean>().Value();
 }
 
 // fromBuffer(bufferOrTypedArray, shape, dtype): a CPU tensor over the same memory (no copy).
@@ -69,14 +84,15 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   return guard(info, "fromBuffer", [&]() -> Napi::Value {
     Napi::Env env = info.Env();
     if (!info[0].IsTypedArray()) throw ArgTypeError("argument 'buffer' must be a Buffer or TypedArray");
+    // The other arguments first: converting them can run JS (an array element's getter), which could detach or
+    // shrink the buffer; its length and address are read after that, once.
+    auto sizes = argSizes(info, 1, "shape");
+    auto dtype = argDType(info, 2, "dtype");
     Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
     // A resizable ArrayBuffer can shrink (or be detached) while the tensor still points into it: V8 then
     // decommits the memory and a read faults. Only fixed-length buffers can be shared.
-    Napi::Value resizable = ta.ArrayBuffer().Get("resizable");
-    if (resizable.IsBoolean() && resizable.As<Napi::Boolean>().Value())
+    if (isResizable(env, ta.ArrayBuffer()))
       throw ArgTypeError("argument 'buffer' is a view of a resizable ArrayBuffer, which could shrink under the tensor; copy it with tensor() instead");
-    auto sizes = argSizes(info, 1, "shape");
-    auto dtype = argDType(info, 2, "dtype");
     int64_t n = 1;
     for (auto s : sizes) n *= s;
     size_t itemsize = c10::elementSize(dtype);

@@ -34,6 +34,12 @@ Napi::Value typedArrayOver(Napi::Env env, Napi::ArrayBuffer ab, size_t n, at::Sc
 // then holds every copy it made (6,000 toArray() of a 64x64 float tensor: +100 MiB).
 Napi::ArrayBuffer hostBuffer(Napi::Env env, const at::Tensor& t) {
   const size_t bytes = static_cast<size_t>(t.numel()) * c10::elementSize(hostType(t));
+  // V8 aborts the process when it cannot allocate an ArrayBuffer, so a read that cannot fit one (an expanded
+  // view of 2^40 elements, say) is an error here: Node's limit for one buffer (buffer.constants.MAX_LENGTH).
+  constexpr size_t kMaxBytes = size_t(1) << 32;
+  if (bytes > kMaxBytes)
+    throw ArgRangeError("the tensor holds " + std::to_string(bytes) + " bytes (shape [" + c10::Join(", ", t.sizes()) +
+                        "]), more than one JavaScript ArrayBuffer can (4 GiB): read it in slices");
   return Napi::ArrayBuffer::New(env, bytes);
 }
 

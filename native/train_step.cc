@@ -365,7 +365,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 
 std::shared_ptr<TrainStep> argStep(const Napi::CallbackInfo& info) {
   Napi::Value v = info[0];
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(info.Env()).trainStepCtor.Value())) throw ArgTypeError("argument 'step' must be a TrainStep");
+  if (!TrainStepHandle::isHandle(v)) throw ArgTypeError("argument 'step' must be a TrainStep");
   TrainStepHandle* h = Napi::ObjectWrap<TrainStepHandle>::Unwrap(v.As<Napi::Object>());
   h->checkIdle("the training step", true);
   return h->step;
@@ -439,7 +439,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 Napi::Value DisposeStep(const Napi::CallbackInfo& info) {
   return guard(info, "TrainStep.dispose", [&]() -> Napi::Value {
     Napi::Value v = info[0];
-    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(state(info.Env()).trainStepCtor.Value())) throw ArgTypeError("argument 'step' must be a TrainStep");
+    if (!TrainStepHandle::isHandle(v)) throw ArgTypeError("argument 'step' must be a TrainStep");
     Napi::Object handle = v.As<Napi::Object>();
     return handle.Get("dispose").As<Napi::Function>().Call(handle, {});
   });
@@ -487,7 +487,13 @@ Napi::Value Eval(const Napi::CallbackInfo& info) {
     int64_t k = argK(info, 3);
     at::Device dev = argOptDevice(info, 4, "device").value_or(x.device());
     compat::optional<at::ScalarType> amp;
-    if (info[5].IsString()) amp = info[5].As<Napi::String>().Utf8Value() == "fp16" ? at::kHalf : at::kBFloat16;
+    if (info[5].IsString()) {
+      const std::string s = info[5].As<Napi::String>().Utf8Value();
+      if (s != "bf16" && s != "fp16") throw ArgTypeError("amp must be \"bf16\", \"fp16\" or null, got \"" + s + "\"");
+      amp = s == "fp16" ? at::kHalf : at::kBFloat16;
+    } else if (!isNullish(info[5])) {
+      throw ArgTypeError("amp must be \"bf16\", \"fp16\" or null");
+    }
     InUse marks(info.Env(), "evalStep");
     markModule(marks, *m, false);
     marks.add(storageKey(x), "tensor 'input'", false);

@@ -35,7 +35,12 @@ import {
   zeros,
   zerosLike,
 } from '../lib';
+import * as fs from 'fs';
+import * as path from 'path';
+import { bufferSource } from '../lib/io/source';
+import { zipStream, ZipReader } from '../lib/io/zip';
 import { native } from '../lib/native';
+import { cifarJpegDir } from './helpers/data';
 
 const PID = process.pid;
 
@@ -491,7 +496,12 @@ const METHOD_CASES: Record<string, MethodCase[]> = {
   ...Object.fromEntries('add_ sub_ mul_ div_ pow_'.split(' ').map((n) => [n, inplaceBinaryCases])),
   fill_: [[(f) => [f.V4], 'any'], [() => ['x'], 'type'], [(f) => [f.D], 'type'], [() => [2n ** 64n], 'range']],
   copy_: [[(f) => [f.V4], 'any'], [() => [1], 'type'], [() => ['x'], 'type'], [(f) => [f.D], 'type']],
-  ...Object.fromEntries('sum mean max min norm'.split(' ').map((n) => [n, dimReductionCases])),
+  ...Object.fromEntries('sum mean max min'.split(' ').map((n) => [n, dimReductionCases])),
+  // norm(p, dim, keepdim), as PyTorch orders them
+  norm: [[() => ['x'], 'type'], [() => [NaN], 'type'], [() => [2, 5], 'range'], [() => [2, 'x'], 'type'], [() => [2, [0, 5]], 'range'], [() => [2, 0, 'x'], 'type']],
+  topk: [[() => [], 'type'], [() => [-1], 'range'], [() => [99], 'range'], [() => [1, 5], 'range'], [() => [1.5], 'type'], [() => [1, 0, 'x'], 'type']],
+  sort: [[() => [5], 'range'], [() => ['x'], 'type'], [() => [0, 1], 'type'], [() => [0, false, 'x'], 'type']],
+  argsort: [[() => [5], 'range'], [() => [NaN], 'type'], [() => [0, 'x'], 'type']],
   ...Object.fromEntries('prod argmax argmin all any'.split(' ').map((n) => [n, singleDimCases])),
   std: [...dimReductionCases, [() => [0, false, 'x'], 'type']],
   var: [...dimReductionCases, [() => [0, false, 7], 'type']],
@@ -580,6 +590,7 @@ const VALID_ARGS: Record<string, (f: Fx) => unknown[]> = {
   clamp: () => [0, 1],
   clamp_: () => [0, 1],
   softmax: () => [0],
+  topk: () => [1],
   logSoftmax: () => [0],
   cumsum: () => [0],
   reshape: () => [6],
@@ -900,6 +911,187 @@ describe('native binding (below the TypeScript validation)', () => {
     }
     expect(outcome).toBe('RangeError');
     alive();
+  });
+});
+
+describe('native binding: inputs that once crashed the process or read outside a buffer (an audit of the raw binding)', () => {
+  const N = native();
+  const T = (shape: number[]) => N.randn(shape, null, null, false);
+  const outcome = (f: () => unknown): string => {
+    try {
+      const r = f();
+      return `no error (${typeof r})`;
+    } catch (e) {
+      return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    }
+  };
+
+  it('the IC layer with no channels (was SIGFPE) and conv2d with groups beyond int32 (was SIGFPE, or groups 1)', () => {
+    expect(outcome(() => N.icLayer(N.empty([4, 0], null, null, false, null), null, null, null, null, true, 0.1, 1e-5, 0, null))).toMatch(/^RangeError: icLayer: input has no channels/);
+    for (const g of [2 ** 32, 2 ** 32 + 1]) {
+      expect(outcome(() => N.conv2d(T([1, 2, 5, 5]), T([3, 2, 3, 3]), null, [1, 1], [0, 0], [1, 1], g))).toMatch(/^RangeError: conv2d: groups must be between 1 and 2\^31 - 1/);
+    }
+    expect(outcome(() => N.avgPool2d(T([1, 1, 4, 4]), [2, 2], [2, 2], [0, 0], false, true, 2 ** 32))).toMatch(/^RangeError: avgPool2d: divisorOverride/);
+    alive();
+  });
+
+  it('reading a tensor too large for one ArrayBuffer is a RangeError (V8 aborted the process)', () => {
+    const big = N.shapeOp('expand', N.full([1], 1, null, null, false), [2 ** 40]);
+    expect(outcome(() => N.toArray(big))).toMatch(/^RangeError: toArray: the tensor holds 4398046511104 bytes .* more than one JavaScript ArrayBuffer can/);
+    big.dispose();
+    alive();
+  });
+
+  it('image sizes whose product overflows int64 are refused (a wild read in jpegTransformRgb)', () => {
+    const t = { mode: 'resize', height: 2, width: 2 } as never;
+    expect(outcome(() => N.jpegTransformRgb(new Uint8Array(12288), 2 ** 52 + 1, 4096, t, 0, new Uint8Array(12), 0))).toMatch(/^RangeError: jpegTransformRgb: width and height must be positive/);
+    expect(outcome(() => N.jpegSampleCrop(2 ** 52 + 1, 4096, [0.08, 1], [0.75, 4 / 3], 0, true))).toMatch(/^RangeError: jpegSampleCrop: width and height must be positive/);
+    alive();
+  });
+
+  it('handles are recognised by a type tag: re-prototyped objects and Symbol.hasInstance no longer pass (they reached Unwrap)', () => {
+    const g = N.generatorCreate(null);
+    Object.setPrototypeOf(g, Object.getPrototypeOf(T([1])));
+    expect(outcome(() => N.shape(g as never))).toMatch(/^TypeError: shape: /);
+    const t = T([2]);
+    const ctor = t.constructor as unknown as Record<symbol, unknown>;
+    const lin = N.moduleCreate('linear', { inFeatures: 2, outFeatures: 2 });
+    Object.defineProperty(ctor, Symbol.hasInstance, { value: () => true, configurable: true });
+    try {
+      expect(outcome(() => N.shape(lin as never))).toMatch(/^TypeError: shape: /);
+    } finally {
+      delete ctor[Symbol.hasInstance];
+    }
+    const fake = Object.create(Object.getPrototypeOf(t));
+    expect(outcome(() => N.shape(fake))).toMatch(/^TypeError: shape: /);
+    // a [name, module] pair whose getter answers differently the second time
+    let reads = 0;
+    const pair = ['a', lin];
+    Object.defineProperty(pair, 1, { get: () => (reads++ === 0 ? lin : t) });
+    const seq = outcome(() => N.sequential([pair as never]));
+    expect(seq === 'no error (object)' || seq.startsWith('TypeError: sequential: '), seq).toBe(true);
+    expect(reads).toBe(1);
+    alive();
+  });
+
+  it("fromBuffer asks ArrayBuffer.prototype whether a buffer is resizable (an own 'resizable' property lied), and reads the buffer after the shape", () => {
+    const ab = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(16, { maxByteLength: 64 });
+    Object.defineProperty(ab, 'resizable', { value: false });
+    expect(outcome(() => N.fromBuffer(new Float32Array(ab), [4], 'float32'))).toMatch(/^TypeError: fromBuffer: argument 'buffer' is a view of a resizable ArrayBuffer/);
+    // a shape element's getter that transfers (detaches) the buffer while the shape is read
+    for (const make of ['fromBuffer', 'fromTypedArray'] as const) {
+      const data = new Float32Array(new ArrayBuffer(1 << 20));
+      const shape: number[] = [];
+      Object.defineProperty(shape, 0, { get: () => (structuredClone(data.buffer, { transfer: [data.buffer] }), 1 << 18), enumerable: true });
+      Object.defineProperty(shape, 'length', { value: 1 });
+      const r = outcome(() => (make === 'fromBuffer' ? N.fromBuffer(data, shape, 'float32') : N.fromTypedArray(data, shape, null, null, false)));
+      expect(r, `${make}: ${r}`).toMatch(/^RangeError: (fromBuffer|tensor): /);
+    }
+    alive();
+  });
+
+  it('the image transforms read their buffers after every getter has run (a getter detached them mid-call)', () => {
+    const rgb = new Uint8Array(4 * 4 * 3);
+    const t = { height: 2, width: 2 } as Record<string, unknown>;
+    Object.defineProperty(t, 'mode', { get: () => (structuredClone(rgb.buffer, { transfer: [rgb.buffer] }), 'resize'), enumerable: true });
+    expect(outcome(() => N.jpegTransformRgb(rgb, 4, 4, t as never, 0, new Uint8Array(12), 0))).toMatch(/^RangeError: jpegTransformRgb: rgb holds 0 bytes/);
+    alive();
+  });
+
+  it('a batch being decoded keeps its memory when its tensor changes layout meanwhile (the decoder wrote into freed memory)', async () => {
+    // 2,048 decodes into a 256-image batch of 38 MB (above the size glibc maps on its own, so freed memory is
+    // unmapped at once): the layout change replaces the tensor's storage long before the decoder is done, and
+    // the decoder used to write on into the unmapped block (SIGSEGV).
+    const dir = path.join(cifarJpegDir(), 'test', 'airplane');
+    const some = fs.readdirSync(dir).slice(0, 256).map((f) => path.join(dir, f));
+    const files = Array.from({ length: 2048 }, (_, i) => some[i % 256]);
+    const d = N.jpegDecoderCreate(1);
+    const out = N.empty([256, 3, 224, 224], 'uint8', null, false, null);
+    try {
+      const { promise } = N.jpegDecodeBatch(d, files, Int32Array.from(files, (_, i) => i % 256), new Uint32Array(files.length), { mode: 'val', height: 224, width: 224, resizeSize: 256 } as never, out);
+      N.tensorsChannelsLast_([out]);
+      expect(await promise).toEqual([]);
+    } finally {
+      N.jpegDecoderDispose(d);
+      out.dispose();
+    }
+    alive();
+  });
+
+  it('evalStep refuses an amp other than bf16 / fp16 / null (any other string meant bf16)', async () => {
+    const lin = N.moduleCreate('linear', { inFeatures: 2, outFeatures: 3 });
+    await expect((async () => N.evalStep(lin, T([4, 2]), N.full([4], 0, 'int64', null, false), 1, 'cpu', 'abc'))()).rejects.toThrow(/^evalStep: amp must be "bf16", "fp16" or null, got "abc"/);
+    alive();
+  });
+
+  it('a TorchScript archive whose tensor reaches past its storage is refused by the binding itself, not only by torch.jit.load', async () => {
+    const src = fs.readFileSync(path.join(__dirname, 'fixtures', 'pytorch-2.13', 'script.pt'));
+    const zip = ZipReader.open(bufferSource(src));
+    const entries = zip.entries.map((e) => {
+      const data = Buffer.from(zip.read(e));
+      // the first parameter, [3, 4] over its 48-byte storage, becomes [255, 255] (as the audit crafted it)
+      if (e.name.endsWith('/data.pkl')) (data[267] = 255), (data[269] = 255), (data[273] = 255), (data[275] = 1);
+      return { name: e.name, data };
+    });
+    const crafted = Buffer.concat([...zipStream(entries)]);
+    await expect(N.jitLoad(crafted, null)).rejects.toThrow(/^jit\.load: the archive's tensor '.*' \(shape \[255, 255\].* reaches past its storage of 48 bytes/);
+    await expect(lib.jit.load(crafted)).rejects.toThrow(/^jit\.load: /);
+    alive();
+  });
+});
+
+describe('unknown options are errors, naming the closest known option', () => {
+  // PyTorch's snake_case names are the likeliest slip; each of these was once silently ignored.
+  const w = () => lib.tensor([1], { requiresGrad: true });
+  const cases: [string, () => unknown, string, string | null][] = [
+    ['tensor', () => lib.tensor([1], { requires_grad: true } as never), 'requires_grad', 'requiresGrad'],
+    ['zeros', () => zeros([1], { dtyp: 'float64' } as never), 'dtyp', 'dtype'],
+    ['randn', () => randn([1], { generater: null } as never), 'generater', 'generator'],
+    ['randint', () => randint(0, 2, [1], { requiresGrad: true } as never), 'requiresGrad', null],
+    ['to', () => ones([1]).to({ dtyp: 'float64' } as never), 'dtyp', 'dtype'],
+    ['backward', () => w().sum().backward(undefined, { retain_graph: true } as never), 'retain_graph', 'retainGraph'],
+    ['autograd.grad', () => { const x = w(); return autograd.grad(x.sum(), x, { create_graph: true } as never); }, 'create_graph', 'createGraph'],
+    ['Conv2d', () => new lib.nn.Conv2d(1, 1, 3, { paddingMode: 'reflect' } as never), 'paddingMode', null],
+    ['Linear', () => new lib.nn.Linear(2, 2, { bais: false } as never), 'bais', 'bias'],
+    ['BatchNorm2d', () => new lib.nn.BatchNorm2d(2, { momentun: 0.2 } as never), 'momentun', 'momentum'],
+    ['Dropout', () => new lib.nn.Dropout(0.5, { p: 0.2 } as never), 'p', null],
+    ['IC', () => new lib.nn.IC(2, { drop_rate: 0.1 } as never), 'drop_rate', 'dropRate'],
+    ['MaxPool2d', () => new lib.nn.MaxPool2d(2, { ceil_mode: true } as never), 'ceil_mode', 'ceilMode'],
+    ['module.to', () => new lib.nn.Linear(2, 2).to({ dtyp: 'float64' } as never), 'dtyp', 'dtype'],
+    ['loadStateDict', () => { const m = new lib.nn.Linear(2, 2); return m.loadStateDict(m.stateDict(), { stict: false } as never); }, 'stict', 'strict'],
+    ['kaimingNormal_', () => lib.nn.kaimingNormal_(zeros([2, 2]), { mod: 'fanOut' } as never), 'mod', 'mode'],
+    ['resnetCifar', () => lib.resnetCifar({ depth: 8, drop_rate: 0.1 } as never), 'drop_rate', 'dropRate'],
+    ['resnetImageNet', () => lib.resnetImageNet({ depth: 18, layot: 'baseline' } as never), 'layot', 'layout'],
+    ['SGD', () => new lib.optim.SGD([w()], { lr: 0.1, weight_decay: 1e-4 } as never), 'weight_decay', 'weightDecay'],
+    ['Generator', () => new lib.Generator({ devise: 'cpu' } as never), 'devise', 'device'],
+  ];
+  for (const [op, call, key, near] of cases) {
+    it(op, () => {
+      tidy(() => {
+        let err: unknown;
+        try {
+          call();
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${op} accepted an unknown option`).toBeInstanceOf(TypeError);
+        const msg = (err as Error).message;
+        expect(msg.startsWith(`${op}: unknown option '${key}'`), msg).toBe(true);
+        if (near) expect(msg).toContain(`did you mean '${near}'?`);
+        expect(msg).toMatch(/\(known: .+\)$/);
+      });
+    });
+  }
+
+  it("torch.load and torch.save take no options (torch.load's map_location would be silently ignored)", () => {
+    expect(() => lib.load('x.pt', { mapLocation: 'cpu' } as never)).toThrow(/^load: takes the file only \(tensors load on the CPU/);
+    expect(() => lib.save({}, 'x.pt', { pickleProtocol: 2 } as never)).toThrow(/^save: takes the value and the file only/);
+  });
+
+  it('null in a layer option is refused (the native side would read it as the default)', () => {
+    expect(() => new lib.nn.BatchNorm2d(2, { momentum: null } as never)).toThrow(/^BatchNorm2d: expected a number in \[0, 1\] \(null, PyTorch's cumulative moving average, is not supported\) for momentum but received null/);
+    expect(() => new lib.nn.IC(2, { momentum: null } as never)).toThrow(/^IC: .*for momentum but received null/);
+    expect(() => new lib.nn.Conv2d(1, 1, 3, { stride: null } as never)).toThrow(/^Conv2d: .* for stride but received null/);
   });
 });
 

@@ -481,6 +481,9 @@ describe('a module used by a native call in flight (issue 9)', () => {
     const other = net();
     const B = other.stateDict();
     const x = randn([32, 3, 24, 24]);
+    // an optimiser over the same parameters: its step and zeroGrad write them (once this went unchecked)
+    const params = m.parameters();
+    const opt = new SGD(params, { lr: 0.1 });
     try {
       const yA = tidy(() => vals(noGrad(() => m.forward(x))));
       let mixed = 0;
@@ -495,6 +498,8 @@ describe('a module used by a native call in flight (issue 9)', () => {
         ['child train', () => m.children()[1].train()],
         ['fill_ of a parameter', () => tidy(() => m.parameters()[0].fill_(0))],
         ['copy_ into a buffer', () => tidy(() => m.buffers()[0].copy_(zeros([16])))],
+        ['optimizer.step', () => opt.step()],
+        ['optimizer.zeroGrad', () => opt.zeroGrad()],
       ];
       for (let i = 0; i < 30; i++) {
         const p = noGrad(() => m.forwardAsync(x));
@@ -523,6 +528,7 @@ describe('a module used by a native call in flight (issue 9)', () => {
       tidy(() => void expect(maxDiff(vals(noGrad(() => m.forward(x))), yB)).toBeLessThan(1e-5));
     } finally {
       for (const t of Object.values(B)) t.dispose();
+      for (const t of params) t.dispose();
       x.dispose();
       m.dispose();
       other.dispose();

@@ -332,7 +332,7 @@ describe('optimiser interface', () => {
       expect(flat(a.grad!)).toEqual([0, 0]);
       opt.zeroGrad();
       expect(a.grad).toBeNull();
-      expect(() => new optim.Adam([a], { lr: 0.1, beta1: 0.9 } as never)).toThrow('Adam: expected one of the options lr, betas, eps, weightDecay, amsgrad, maximize, foreach for options.beta1');
+      expect(() => new optim.Adam([a], { lr: 0.1, beta1: 0.9 } as never)).toThrow("Adam: unknown option 'beta1'; did you mean 'betas'? (known: lr, betas, eps, weightDecay, amsgrad, maximize, foreach)");
       expect(() => new optim.Adam([a], { betas: [0.9, 1] })).toThrow('Adam: expected a number in [0, 1) for options.betas[1] but received 1 (number)');
       expect(() => new optim.SGD([a], {} as never)).toThrow(/SGD: expected a finite number \(SGD has no default learning rate\)/);
       expect(() => new optim.AdamW([], {})).toThrow(/AdamW: expected at least one parameter/);
@@ -340,6 +340,20 @@ describe('optimiser interface', () => {
       expect(new optim.AdamW([b]).paramGroups[0].weightDecay).toBe(0.01);
       opt.dispose();
       expect(() => opt.step()).toThrow('Adam: the optimizer has been disposed');
+    }));
+
+  it('frozen parameters (requiresGrad false) are accepted and left alone, as in PyTorch (model.parameters() with a frozen layer)', () =>
+    tidy(() => {
+      const frozen = torch.ones([2]);
+      const w = torch.ones([2], { requiresGrad: true });
+      for (const opt of [new optim.SGD([frozen, w], { lr: 0.5, momentum: 0.9, weightDecay: 0.1 }), new optim.AdamW([frozen, w], { lr: 0.5 })]) {
+        w.mul(frozen).sum().backward();
+        opt.step();
+        opt.zeroGrad();
+        expect(flat(frozen)).toEqual([1, 1]);
+        expect(flat(w)[0]).toBeLessThan(1);
+        opt.dispose();
+      }
     }));
 
   it('loadStateDict checks group sizes, shapes and keys', () =>

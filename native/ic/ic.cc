@@ -394,6 +394,7 @@ void checkInputs(const at::Tensor& x, const at::Tensor& weight, const at::Tensor
     throw ArgRangeError("input must be (N, C) or (N, C, H, W), got shape [" + c10::Join(", ", x.sizes()) + "]");
   if (!at::isFloatingType(x.scalar_type())) throw ArgTypeError(std::string("input must be floating point, got ") + c10::toString(x.scalar_type()));
   const int64_t C = x.size(1);
+  if (C < 1) throw ArgRangeError("input has no channels (shape [" + c10::Join(", ", x.sizes()) + "]): expected at least one");
   auto checkVec = [&](const at::Tensor& t, const char* name) {
     if (!t.defined()) return;
     if (t.dim() != 1 || t.size(0) != C)
