@@ -1,7 +1,11 @@
 // Modules (lib/nn): layer values against hand-computed references (JS loops in float64), containers,
 // modes, dtype/layout conversion, parameters and state dicts, initialisation, async forward, disposal.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Tensor, manualSeed, nn, noGrad, randn, tensor, tidy, zeros, type DType } from '../lib';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Generator, Tensor, manualSeed, nn, noGrad, randn, saveStateDict, tensor, tidy, zeros, type DType } from '../lib';
+import { hasTorch, py } from './helpers/torchpy';
 import { rng } from './helpers/random';
 
 // ---------------------------------------------------------------- helpers
@@ -737,5 +741,153 @@ describe('seeding, async forward and disposal', () => {
     } finally {
       m.dispose();
     }
+  });
+});
+
+describe('ModuleList and ModuleDict', () => {
+  // A network written in TypeScript whose forward loops over blocks and picks a head by name, the pattern
+  // these containers exist for; Python's nn.ModuleList / nn.ModuleDict twin loads its state dict strictly.
+  class Blocks extends nn.Module {
+    blocks = new nn.ModuleList([new nn.Linear(4, 4), new nn.Linear(4, 4)]);
+    heads = new nn.ModuleDict({ small: new nn.Linear(4, 2), big: new nn.Linear(4, 3) });
+    forward(x: Tensor, head: string): Tensor {
+      for (const b of this.blocks) x = b.forward(x).relu();
+      return this.heads.get(head).forward(x);
+    }
+  }
+
+  it("register their modules under PyTorch's state-dict keys, and Python's twin gives the same outputs", async () => {
+    manualSeed(3);
+    const net = new Blocks();
+    const x = T(uniform(8, 5), [2, 4]);
+    try {
+      expect(Object.keys(net.stateDict())).toEqual(['blocks.0.weight', 'blocks.0.bias', 'blocks.1.weight', 'blocks.1.bias', 'heads.small.weight', 'heads.small.bias', 'heads.big.weight', 'heads.big.bias']);
+      const y = tidy(() => vals(net.forward(x, 'big')));
+      expect(y.length).toBe(6);
+      if (!hasTorch) return;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-modulelist-'));
+      saveStateDict(path.join(dir, 'sd.pt'), tidy(() => net.stateDict()));
+      const out = await py(`
+import json, sys, torch, torch.nn as nn
+class Blocks(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.blocks = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+        s.heads = nn.ModuleDict({'small': nn.Linear(4, 2), 'big': nn.Linear(4, 3)})
+    def forward(s, x, head):
+        for b in s.blocks: x = torch.relu(b(x))
+        return s.heads[head](x)
+m = Blocks(); m.load_state_dict(torch.load(sys.argv[1] if len(sys.argv) > 1 else ${JSON.stringify(path.join(dir, 'sd.pt'))}), strict=True)
+x = torch.tensor(json.loads(sys.stdin.read()), dtype=torch.float32).reshape(2, 4)
+print(json.dumps(m(x, 'big').flatten().tolist()))
+`, JSON.stringify(vals(x)));
+      expectClose(y, JSON.parse(out), 1e-6, 'python');
+      fs.rmSync(dir, { recursive: true, force: true });
+    } finally {
+      x.dispose();
+      net.dispose();
+    }
+  });
+
+  it('ModuleList: get (negative from the end), [i], length, append, extend, insert (keys move up), iteration; no forward', () => {
+    const a = new nn.Linear(1, 1), b = new nn.Linear(1, 2), c = new nn.Linear(1, 3);
+    const list = new nn.ModuleList([a]);
+    list.append(b);
+    expect(list.length).toBe(2);
+    expect(list.get(-1)).toBe(b);
+    expect((list as unknown as Record<number, nn.Module>)[0]).toBe(a);
+    list.insert(0, c);
+    expect([...list]).toEqual([c, a, b]);
+    expect(tidy(() => Object.entries(list.stateDict()).map(([k, t]) => `${k}:${t.shape.join('x')}`))).toEqual(['0.weight:3x1', '0.bias:3', '1.weight:1x1', '1.bias:1', '2.weight:2x1', '2.bias:2']);
+    list.extend([new nn.ReLU()]);
+    expect(list.length).toBe(4);
+    expect(() => list.get(4)).toThrow(/^ModuleList.get: expected an index in \[-4, 4\) for index but received 4/);
+    expect(() => list.append(tensor([1]) as never)).toThrow(/^ModuleList.append: expected a Module/);
+    expect(() => list.forward()).toThrow(/^ModuleList.forward: a ModuleList has no forward of its own/);
+    list.eval();
+    expect(list.get(3).training).toBe(false);
+    list.dispose();
+    expect(a.isDisposed).toBe(true);
+  });
+
+  it('ModuleDict: get, set (replaces), has, delete, keys/values/entries in insertion order, size; errors name the keys', () => {
+    const d = new nn.ModuleDict([['enc', new nn.Linear(2, 2)], ['dec', new nn.Linear(2, 2)]]);
+    expect(d.keys()).toEqual(['enc', 'dec']);
+    const r = new nn.ReLU();
+    d.set('enc', r);
+    expect(d.get('enc')).toBe(r);
+    expect(d.keys()).toEqual(['enc', 'dec']);
+    expect(d.has('dec') && !d.has('x')).toBe(true);
+    expect(d.delete('dec')).toBe(true);
+    expect(d.delete('dec')).toBe(false);
+    expect([d.size, d.entries().map(([k]) => k)]).toEqual([1, ['enc']]);
+    expect(() => d.get('dec')).toThrow(/^ModuleDict.get: expected one of the keys enc for key but received "dec"/);
+    expect(() => d.set('a.b', new nn.ReLU())).toThrow(/registerModule: expected a non-empty string without "\."/);
+    expect(() => d.set('keys', new nn.ReLU())).toThrow(/"keys" is a method or property of ModuleDict/);
+    d.dispose();
+  });
+});
+
+describe('nn.init', () => {
+  const stats = (t: Tensor) => {
+    const v = vals(t);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+    return { mean, sd, min: Math.min(...v), max: Math.max(...v) };
+  };
+
+  it("calculateGain gives PyTorch's gains", () => {
+    expect(['linear', 'conv2d', 'sigmoid', 'tanh', 'relu', 'selu'].map((n) => nn.init.calculateGain(n as nn.Nonlinearity))).toEqual([1, 1, 1, 5 / 3, Math.SQRT2, 3 / 4]);
+    expect(nn.init.calculateGain('leakyRelu')).toBeCloseTo(Math.sqrt(2 / (1 + 0.01 ** 2)), 15);
+    expect(nn.init.calculateGain('leakyRelu', 0.2)).toBeCloseTo(Math.sqrt(2 / 1.04), 15);
+    expect(() => nn.init.calculateGain('leaky_relu' as never)).toThrow(/^calculateGain: /);
+  });
+
+  it('the random initialisers draw from the stated distribution (bounds exact, moments within 3%), in place, without gradients', () => {
+    tidy(() => {
+      manualSeed(0);
+      // fan_in 64 * 9 = 576, fan_out 128 * 9 = 1152
+      const w = randn([128, 64, 3, 3]).requiresGrad_();
+      const a = Math.sqrt(6 / (576 + 1152));
+      let s = stats(nn.init.xavierUniform_(w));
+      expect(s.max).toBeLessThanOrEqual(a);
+      expect(s.min).toBeGreaterThanOrEqual(-a);
+      expect(Math.abs(s.sd / (a / Math.sqrt(3)) - 1)).toBeLessThan(0.03);
+      expect(w.gradFn).toBeNull();
+      s = stats(nn.init.xavierNormal_(w, { gain: 2 }));
+      expect(Math.abs(s.sd / (2 * Math.sqrt(2 / 1728)) - 1)).toBeLessThan(0.03);
+      s = stats(nn.init.kaimingNormal_(w, { mode: 'fanOut' }));
+      expect(Math.abs(s.sd / (Math.SQRT2 / Math.sqrt(1152)) - 1)).toBeLessThan(0.03);
+      const bound = Math.sqrt(3) * calc(0.1) / Math.sqrt(576);
+      s = stats(nn.init.kaimingUniform_(w, { a: 0.1, nonlinearity: 'leakyRelu' }));
+      expect(s.max).toBeLessThanOrEqual(bound);
+      expect(Math.abs(s.max / bound - 1)).toBeLessThan(0.01);
+      s = stats(nn.init.uniform_(w, -2, 3));
+      expect([s.min >= -2, s.max <= 3, Math.abs(s.mean - 0.5) < 0.05]).toEqual([true, true, true]);
+      s = stats(nn.init.normal_(w, 1, 0.5));
+      expect(Math.abs(s.mean - 1) < 0.01 && Math.abs(s.sd / 0.5 - 1) < 0.03).toBe(true);
+      expect(stats(nn.init.constant_(w, 0.25))).toEqual({ mean: 0.25, sd: 0, min: 0.25, max: 0.25 });
+      expect(stats(nn.init.zeros_(w)).max).toBe(0);
+      expect(stats(nn.init.ones_(w)).min).toBe(1);
+      // a generator of its own gives a reproducible stream
+      const g1 = new Generator(), g2 = new Generator();
+      g1.manualSeed(5);
+      g2.manualSeed(5);
+      expect(vals(nn.init.xavierUniform_(zeros([3, 4]), { generator: g1 }))).toEqual(vals(nn.init.xavierUniform_(zeros([3, 4]), { generator: g2 })));
+    });
+    function calc(slope: number) {
+      return Math.sqrt(2 / (1 + slope * slope));
+    }
+  });
+
+  it('errors: 1-d weights for the fan-based ones, unknown options, bad ranges', () => {
+    tidy(() => {
+      expect(() => nn.init.xavierUniform_(zeros([3]))).toThrow(/^xavierUniform_: expected a weight of at least 2 dimensions/);
+      expect(() => nn.init.kaimingUniform_(zeros([3, 3]), { mode: 'fan_in' } as never)).toThrow(/^kaimingUniform_: /);
+      expect(() => nn.init.xavierNormal_(zeros([3, 3]), { gian: 2 } as never)).toThrow("xavierNormal_: unknown option 'gian'; did you mean 'gain'? (known: gain, generator)");
+      expect(() => nn.init.uniform_(zeros([3]), 1, 0)).toThrow(/^uniform_: expected a number >= a/);
+      expect(() => nn.init.normal_(zeros([3]), 0, -1)).toThrow(/^normal_: expected a number >= 0 for std/);
+      expect(() => nn.init.constant_('x' as never, 1)).toThrow(/^constant_: expected a Tensor/);
+    });
   });
 });
