@@ -59,8 +59,35 @@ TensorHandle::~TensorHandle() {
   disposeNow();
 }
 
+void releaseExternalBuffer(void* ctx) {
+  auto* e = static_cast<ExternalBuffer*>(ctx);
+  if (auto p = e->pending.lock()) p->push(e->ref);
+  delete e;
+}
+
+namespace {
+
+// A fromBuffer tensor keeps its Buffer alive, but JS can still detach the buffer's ArrayBuffer (transfer it to a
+// worker, structuredClone with transfer): the memory then belongs to another ArrayBuffer and is freed with it.
+// Every use that reads or writes values checks first (a pointer comparison for every other tensor).
+void checkExternalMemory(napi_env env, const at::Tensor& t, const char* argName) {
+  if (!t.defined() || !t.has_storage()) return;
+  const c10::DataPtr& dp = t.storage().data_ptr();
+  if (dp.get_deleter() != &releaseExternalBuffer) return;
+  const auto* e = static_cast<const ExternalBuffer*>(dp.get_context());
+  napi_value view = nullptr, buffer = nullptr;
+  bool detached = false;
+  if (napi_get_reference_value(env, e->ref, &view) != napi_ok || view == nullptr) return;
+  if (napi_get_typedarray_info(env, view, nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok) return;
+  if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached)
+    throw ArgTypeError(std::string("tensor '") + argName + "' shares the memory of a Buffer whose ArrayBuffer has since been detached (transferred): that memory is gone, and the tensor cannot be used");
+}
+
+}  // namespace
+
 const at::Tensor& TensorHandle::tensor(const char* argName) const {
   checkIdle(std::string("tensor '") + argName + "'", false);
+  checkExternalMemory(env_, tensor_, argName);
   return tensor_;
 }
 
@@ -71,6 +98,7 @@ const at::Tensor& TensorHandle::meta(const char* argName) const {
 
 const at::Tensor& TensorHandle::mutableTensor(const char* argName) const {
   checkIdle(std::string("tensor '") + argName + "'", true);
+  checkExternalMemory(env_, tensor_, argName);
   return tensor_;
 }
 

@@ -16,6 +16,15 @@ inline const void* storageKey(const at::Tensor& t) {
   return t.defined() && t.has_storage() ? static_cast<const void*>(t.storage().unsafeGetStorageImpl()) : nullptr;
 }
 
+// The memory of a fromBuffer tensor belongs to a JS Buffer or TypedArray: its storage's DataPtr carries one of
+// these as context, with releaseExternalBuffer as deleter, so every tensor on that storage (views included)
+// leads back to the buffer.
+struct ExternalBuffer {
+  napi_ref ref;                             // the Buffer / TypedArray, kept alive while the storage lives
+  std::weak_ptr<PendingReleases> pending;  // where the deleter (any thread) queues the reference's release
+};
+void releaseExternalBuffer(void* ctx);
+
 class TensorHandle : public Handle<TensorHandle> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);

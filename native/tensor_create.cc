@@ -104,10 +104,11 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
       throw ArgRangeError("buffer memory is not aligned to " + std::to_string(itemsize) + " bytes, as " + dtypeName(dtype) + " needs; copy it with tensor() instead");
     napi_ref ref;
     NAPI_THROW_IF_FAILED(env, napi_create_reference(env, info[0], 1, &ref), Napi::Value());
-    std::weak_ptr<PendingReleases> pending = state(env).pending;
-    at::Tensor t = at::from_blob(data, sizes, [ref, pending](void*) {
-      if (auto p = pending.lock()) p->push(ref);
-    }, at::TensorOptions().dtype(dtype));
+    // The context marks the storage as the buffer's (ExternalBuffer): uses check that it is still attached.
+    at::Tensor t = at::for_blob(data, sizes)
+                       .context(new ExternalBuffer{ref, state(env).pending}, &releaseExternalBuffer)
+                       .options(at::TensorOptions().dtype(dtype))
+                       .make_tensor();
     return TensorHandle::Wrap(env, std::move(t));
   });
 }

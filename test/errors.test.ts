@@ -990,6 +990,22 @@ describe('native binding: inputs that once crashed the process or read outside a
     alive();
   });
 
+  it("a fromBuffer tensor whose ArrayBuffer is detached afterwards is refused at its next use, views included (its memory was freed under it)", async () => {
+    const ab = new ArrayBuffer(64 << 20);
+    const t = N.fromBuffer(new Float32Array(ab), [16 << 20], 'float32');
+    const v = N.shapeOp('view', t, [4, -1]);
+    structuredClone(ab, { transfer: [ab] });
+    expect(ab.byteLength).toBe(0);
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 20));
+    for (const [op, f] of [['sum', () => N.reduce('sum', t, null, false, true)], ['toArray', () => N.toArray(v)], ['fill_', () => N.binary('fill_', v, 1)]] as const) {
+      expect(outcome(f)).toBe(`TypeError: ${op}: tensor 'self' shares the memory of a Buffer whose ArrayBuffer has since been detached (transferred): that memory is gone, and the tensor cannot be used`);
+    }
+    t.dispose();
+    v.dispose();
+    alive();
+  });
+
   it('the image transforms read their buffers after every getter has run (a getter detached them mid-call)', () => {
     const rgb = new Uint8Array(4 * 4 * 3);
     const t = { height: 2, width: 2 } as Record<string, unknown>;
