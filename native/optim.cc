@@ -380,17 +380,22 @@ Napi::Value AddGroup(const Napi::CallbackInfo& info) {
 // uses one of them (a training step of another optimiser over the same parameters, a forwardAsync reading
 // them). The optimiser's own in-flight check covers only steps of this optimiser: two optimisers over shared
 // parameters, one stepping on the training thread and one here, corrupted the heap.
-void checkParamsIdle(Napi::Env env, const char* op, const Optimizer& o) {
-  InUse marks(env, op);
+// (Nothing in flight, the usual case, costs one test; the message is built only for a conflict.)
+void checkParamsIdle(Napi::Env env, const Optimizer& o) {
+  const InFlight& inFlight = *state(env).inFlight;
+  if (inFlight.uses.empty()) return;
   for (size_t g = 0; g < o.groups.size(); ++g) {
     const auto& ps = o.groups[g].params;
     for (size_t k = 0; k < ps.size(); ++k) {
-      const std::string what = "parameter " + std::to_string(k) + " of group " + std::to_string(g);
-      marks.add(storageKey(ps[k]), what, true);
-      if (ps[k].grad().defined()) marks.add(storageKey(ps[k].grad()), "the gradient of " + what, true);
+      const at::Tensor grad = ps[k].grad();
+      for (int j = 0; j < 2; ++j) {
+        if (const InFlight::Use* u = inFlight.find(storageKey(j == 0 ? ps[k] : grad))) {
+          const std::string what = std::string(j == 0 ? "" : "the gradient of ") + "parameter " + std::to_string(k) + " of group " + std::to_string(g);
+          throw InUseError(what + " is in use by " + u->op + " in flight; await it first");
+        }
+      }
     }
   }
-  marks.take();  // throws InUseError; released when `marks` goes
 }
 
 // optimStep(optimizer, lrScale: Tensor | null)
@@ -402,7 +407,7 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
       scale = argTensor(info, 1, "lrScale");
       if (scale.dim() != 0) throw ArgRangeError("lrScale must be a 0-d tensor");
     }
-    checkParamsIdle(info.Env(), "optimizer.step", *o);
+    checkParamsIdle(info.Env(), *o);
     o->step(scale);
     return info.Env().Undefined();
   });
@@ -411,7 +416,7 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
 Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
   return guard(info, "zeroGrad", [&]() -> Napi::Value {
     auto o = argOptimizer(info, 0, "optimizer");
-    checkParamsIdle(info.Env(), "zeroGrad", *o);
+    checkParamsIdle(info.Env(), *o);
     o->zeroGrad(argBool(info, 1, "setToNone", true));
     return info.Env().Undefined();
   });
