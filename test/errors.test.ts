@@ -1050,7 +1050,8 @@ describe('native binding: inputs that once crashed the process or read outside a
       return { name: e.name, data };
     });
     const crafted = Buffer.concat([...zipStream(entries)]);
-    await expect(N.jitLoad(crafted, null)).rejects.toThrow(/^jit\.load: the archive's tensor '.*' \(shape \[255, 255\].* reaches past its storage of 48 bytes/);
+    // ictorch's check (LibTorch 1.13 builds the tensor as the pickle says), or LibTorch 2.x's own refusal
+    await expect(N.jitLoad(crafted, null)).rejects.toThrow(/^jit\.load: (the archive's tensor '.*' \(shape \[255, 255\].* reaches past its storage of 48 bytes|.*sizes 255 255.* storage only has 48 bytes)/);
     await expect(lib.jit.load(crafted)).rejects.toThrow(/^jit\.load: /);
     alive();
   });
