@@ -240,7 +240,7 @@ std::vector<at::Tensor> argCollectiveTensors(const Napi::CallbackInfo& info, siz
 
 void markCollective(InUse& marks, const std::shared_ptr<Group>& g, const std::vector<at::Tensor>& ts) {
   marks.add(g.get(), "the process group", true);
-  for (const auto& t : ts) marks.add(storageKey(t), "a tensor of the collective", true);
+  for (const auto& t : ts) markTensor(marks, t, "a tensor of the collective", true);
 }
 
 Napi::Value resolveUndefined(Napi::Env env, bool&) { return env.Undefined(); }
@@ -337,7 +337,7 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
     if (t.layout() != at::kStrided) throw ArgTypeError("collectives take dense tensors");
     InUse marks(info.Env(), "allGather");
     marks.add(g.get(), "the process group", true);
-    marks.add(storageKey(t), "tensor 'tensor'", false);
+    markTensor(marks, t, "tensor 'tensor'", false);
     return queuePromise(info.Env(), "allGather", false, std::move(marks),
                         [g, t] {
                           checkSameCall(*g, kOpAllGather, 0, {t});

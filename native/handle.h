@@ -31,8 +31,11 @@ class InUse {
   InUse(const InUse&) = delete;
   InUse& operator=(const InUse&) = delete;
 
-  void add(const void* key, std::string what, bool write) {
-    if (key) items_.push_back({key, std::move(what), write});
+  // `keep`, when given, holds what `key` points at until the marks are released. Why: the work's own references
+  // are dropped on the worker thread before the promise settles; a storage freed then leaves its address marked,
+  // and a new tensor allocated at that address would be refused as "in flight" (see markTensor in tensor.h).
+  void add(const void* key, std::string what, bool write, std::shared_ptr<const void> keep = nullptr) {
+    if (key) items_.push_back({key, std::move(what), write, std::move(keep)});
   }
   void take() {
     for (const auto& it : items_) {
@@ -46,6 +49,7 @@ class InUse {
     if (!taken_) return;
     taken_ = false;
     for (const auto& it : items_) inFlight_->release(it.key, it.write);
+    items_.clear();  // and what they kept alive
   }
 
  private:
@@ -53,6 +57,7 @@ class InUse {
     const void* key;
     std::string what;
     bool write;
+    std::shared_ptr<const void> keep;
   };
   std::shared_ptr<InFlight> inFlight_;
   std::string op_;

@@ -280,10 +280,10 @@ std::vector<c10::IValue> methodArgs(Napi::Env env, const Napi::Value& argsV, con
 // What a call in flight uses: the module (its parameters and buffers) and the tensors among the arguments.
 void markCall(InUse& marks, const torch::jit::Module& m, const std::vector<c10::IValue>& stack) {
   marks.add(m._ivalue().get(), "script module", false);
-  for (const auto& p : m.parameters(true)) marks.add(storageKey(p), "a parameter of the script module", false);
-  for (const auto& b : m.buffers(true)) marks.add(storageKey(b), "a buffer of the script module", false);
+  for (const auto& p : m.parameters(true)) markTensor(marks, p, "a parameter of the script module", false);
+  for (const auto& b : m.buffers(true)) markTensor(marks, b, "a buffer of the script module", false);
   std::function<void(const c10::IValue&)> visit = [&](const c10::IValue& v) {
-    if (v.isTensor()) marks.add(storageKey(v.toTensor()), "an argument tensor", false);
+    if (v.isTensor()) markTensor(marks, v.toTensor(), "an argument tensor", false);
     else if (v.isList()) for (const auto& x : v.toListRef()) visit(x);
     else if (v.isTuple()) for (const auto& x : v.toTupleRef().elements()) visit(x);
     else if (v.isGenericDict()) for (const auto& x : v.toGenericDict()) visit(x.value());

@@ -50,8 +50,8 @@ const nn::LayerPtr& argModule(const Napi::CallbackInfo& info, size_t i, const ch
 
 void markModule(InUse& marks, const nn::Layer& m, bool write) {
   for (const auto& sub : m.modules(/*include_self=*/true)) marks.add(sub.get(), "module", write);
-  for (const auto& p : m.parameters(true)) marks.add(storageKey(p), "a parameter of the module", write);
-  for (const auto& b : m.buffers(true)) marks.add(storageKey(b), "a buffer of the module", write);
+  for (const auto& p : m.parameters(true)) markTensor(marks, p, "a parameter of the module", write);
+  for (const auto& b : m.buffers(true)) markTensor(marks, b, "a buffer of the module", write);
 }
 
 namespace {
@@ -71,7 +71,7 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
     at::Tensor x = argTensor(info, 1, "input");
     InUse marks(info.Env(), "forwardAsync");
     markModule(marks, *m, false);
-    marks.add(storageKey(x), "tensor 'input'", false);
+    markTensor(marks, x, "tensor 'input'", false);
     return queuePromise(info.Env(), "forwardAsync", argBool(info, 2, "gradEnabled", true), std::move(marks),
                         [m, x] { return m->forward(x); }, [](Napi::Env env, at::Tensor& y) -> Napi::Value { return TensorHandle::Wrap(env, y); });
   });

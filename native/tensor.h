@@ -16,6 +16,11 @@ inline const void* storageKey(const at::Tensor& t) {
   return t.defined() && t.has_storage() ? static_cast<const void*>(t.storage().unsafeGetStorageImpl()) : nullptr;
 }
 
+// Marks t's storage as used by a call in flight, and keeps that storage alive until the marks are released.
+inline void markTensor(InUse& marks, const at::Tensor& t, std::string what, bool write) {
+  if (const void* key = storageKey(t)) marks.add(key, std::move(what), write, std::make_shared<c10::Storage>(t.storage()));
+}
+
 // The memory of a fromBuffer tensor belongs to a JS Buffer or TypedArray: its storage's DataPtr carries one of
 // these as context, with releaseExternalBuffer as deleter, so every tensor on that storage (views included)
 // leads back to the buffer.

@@ -74,7 +74,7 @@ Napi::Value Data(const Napi::CallbackInfo& info) {
     void* dst = ab.Data();
     size_t n = static_cast<size_t>(t.numel());
     InUse marks(env, "data()");
-    marks.add(storageKey(t), "tensor 'self'", false);
+    markTensor(marks, t, "tensor 'self'", false);
     return queuePromise(env, "data", false, std::move(marks),
                         [t, dst] {
                           copyToHost(t, dst);

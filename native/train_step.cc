@@ -387,7 +387,7 @@ void markStep(InUse& marks, const TrainStep& s) {
   marks.add(s.optimizer().get(), "the optimizer", true);
   if (s.options().group) marks.add(s.options().group.get(), "the process group", true);
   for (const auto& g : s.optimizer()->groups)
-    for (const auto& p : g.params) marks.add(storageKey(p), "a parameter being trained", true);
+    for (const auto& p : g.params) markTensor(marks, p, "a parameter being trained", true);
 }
 
 void checkBatch(const at::Tensor& x, const at::Tensor& y, const char* what) {
@@ -411,8 +411,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     InUse marks(info.Env(), "trainStep");
     markStep(marks, *s);
     markModule(marks, *s->module(), true);
-    marks.add(storageKey(x), "tensor 'input'", false);
-    marks.add(storageKey(y), "tensor 'target'", false);
+    markTensor(marks, x, "tensor 'input'", false);
+    markTensor(marks, y, "tensor 'target'", false);
     return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, x, y, stop] { return s->run(x, y, stop); }, stepResult, &trainingThread());
   });
 }
@@ -429,8 +429,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     if (!logits.requires_grad()) throw ArgTypeError("the logits do not require grad: run the forward with gradients enabled");
     InUse marks(info.Env(), "trainStep");
     markStep(marks, *s);
-    marks.add(storageKey(logits), "tensor 'logits'", false);
-    marks.add(storageKey(y), "tensor 'target'", false);
+    markTensor(marks, logits, "tensor 'logits'", false);
+    markTensor(marks, y, "tensor 'target'", false);
     return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, logits, y, stop] { return s->backward(logits, y, stop); }, stepResult, &trainingThread());
   });
 }
@@ -496,8 +496,8 @@ Napi::Value Eval(const Napi::CallbackInfo& info) {
     }
     InUse marks(info.Env(), "evalStep");
     markModule(marks, *m, false);
-    marks.add(storageKey(x), "tensor 'input'", false);
-    marks.add(storageKey(y), "tensor 'target'", false);
+    markTensor(marks, x, "tensor 'input'", false);
+    markTensor(marks, y, "tensor 'target'", false);
     return queuePromise(info.Env(), "evalStep", false, std::move(marks),
                         [m, x, y, k, dev, amp] {
                           at::Tensor logits;
@@ -518,8 +518,8 @@ Napi::Value EvalLogits(const Napi::CallbackInfo& info) {
     at::Tensor y = argTensor(info, 1, "target");
     int64_t k = argK(info, 2);
     InUse marks(info.Env(), "evalStep");
-    marks.add(storageKey(logits), "tensor 'logits'", false);
-    marks.add(storageKey(y), "tensor 'target'", false);
+    markTensor(marks, logits, "tensor 'logits'", false);
+    markTensor(marks, y, "tensor 'target'", false);
     return queuePromise(info.Env(), "evalStep", false, std::move(marks), [logits, y, k] { return evalTotals(logits.detach(), y, k); }, evalResult, &trainingThread());
   });
 }

@@ -114,7 +114,7 @@ class PromiseWorker final : public Napi::AsyncWorker {
       result_ = work_();
     };
     error_ = capture([&] { on_ ? on_->runAndWait(body) : body(); });
-    work_ = nullptr;  // the inputs it captured are freed here, off the JS thread
+    work_ = nullptr;  // the inputs it captured are released here, off the JS thread (marked storages: at OnOK)
   }
 
   void OnOK() override {

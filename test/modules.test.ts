@@ -615,4 +615,34 @@ describe('a module used by a native call in flight (issue 9)', () => {
       for (const m of [ic, conv, noFlatten]) m.dispose();
     }
   });
+  it('a tensor disposed while data() or forwardAsync reads it leaves no in-flight mark on the tensors made after it', async () => {
+    // The call's own reference to its input is dropped on the worker thread, before the promise settles on the
+    // JS thread. Once the storage was freed then while still marked, a new tensor allocated at its address was
+    // refused as "in use by data() in flight" (seen in CI: zero_ on a fresh tensor).
+    const blockJs = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    const m = new nn.Linear(3, 2);
+    const pending: Promise<unknown>[] = [];
+    const refused: string[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const t = tensor([[1, 2, 3], [4, 5, 6]]);
+        pending.push(i % 2 ? t.data() : m.forwardAsync(t));
+        t.dispose();
+        blockJs(25); // the worker finishes meanwhile; no promise settles while this loop runs
+        for (let k = 0; k < 5; k++) {
+          const u = tensor([[1, 2, 3], [4, 5, 6]]);
+          try {
+            u.zero_();
+          } catch (e) {
+            refused.push((e as Error).message);
+          }
+          u.dispose();
+        }
+      }
+    } finally {
+      for (const r of await Promise.all(pending)) if (r instanceof Tensor) r.dispose();
+      m.dispose();
+    }
+    expect(refused).toEqual([]);
+  });
 });
