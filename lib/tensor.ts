@@ -74,6 +74,17 @@ function dims(op: string, dim: number | number[] | undefined): number | number[]
   return checkInt(op, 'dim', dim);
 }
 
+/** `max` / `min`: all elements, `[values, indices]` along one dim, or the elementwise extreme with a tensor. */
+function extreme(self: Tensor, op: 'max' | 'min', dim: number | Tensor | undefined, keepdim: boolean): Tensor | [Tensor, Tensor] {
+  if (dim === undefined) return new Tensor(N.reduce(op, self.handle, undefined, false, true));
+  if (isTensor(dim)) return op === 'max' ? self.maximum(dim) : self.minimum(dim);
+  if (Array.isArray(dim)) throw typeError(op, 'dim', `one integer (a${op} reduces several dims, values only)`, dim);
+  checkInt(op, 'dim', dim);
+  checkBool(op, 'keepdim', keepdim);
+  const values = new Tensor(N.reduce(op, self.handle, dim, keepdim, true));
+  return [values, op === 'max' ? self.argmax(dim, keepdim) : self.argmin(dim, keepdim)];
+}
+
 /** A tensor. Create one with `tensor()`, `zeros()`, `randn()` ...; free it with `dispose()` or a `tidy()` scope. */
 export class Tensor {
   /** @internal the native handle; use the methods instead. */
@@ -384,10 +395,24 @@ export class Tensor {
   mean(dim?: number | number[], keepdim = false): Tensor { return this.reduce('mean', dim, keepdim); }
   /** Product over all elements, or over one `dim`. */
   prod(dim?: number, keepdim = false): Tensor { return this.reduce('prod', dim, keepdim); }
-  /** Maximum value over all elements, or over `dim` (values only; see argmax for indices). */
-  max(dim?: number | number[], keepdim = false): Tensor { return this.reduce('max', dim, keepdim); }
-  /** Minimum value over all elements, or over `dim`. */
-  min(dim?: number | number[], keepdim = false): Tensor { return this.reduce('min', dim, keepdim); }
+  /**
+   * As PyTorch's `max`: the largest element (`t.max()`, a 0-d tensor); along one `dim`, `[values, indices]`
+   * (PyTorch's namedtuple: `const [best, idx] = logits.max(1)`); with a tensor, the elementwise `maximum`.
+   * `amax` takes several dims and gives the values only.
+   */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  max(other: Tensor): Tensor;
+  max(dim?: number | Tensor, keepdim = false): Tensor | [Tensor, Tensor] { return extreme(this, 'max', dim, keepdim); }
+  /** As PyTorch's `min`: the smallest element, `[values, indices]` along one `dim`, or the elementwise `minimum` with a tensor. */
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  min(other: Tensor): Tensor;
+  min(dim?: number | Tensor, keepdim = false): Tensor | [Tensor, Tensor] { return extreme(this, 'min', dim, keepdim); }
+  /** Largest value over all elements or over `dim` (one or several), values only: PyTorch's `amax`. */
+  amax(dim?: number | number[], keepdim = false): Tensor { return this.reduce('amax', dim, keepdim); }
+  /** Smallest value over all elements or over `dim` (one or several), values only: PyTorch's `amin`. */
+  amin(dim?: number | number[], keepdim = false): Tensor { return this.reduce('amin', dim, keepdim); }
   /** Index of the maximum (flattened, or along one `dim`), int64. */
   argmax(dim?: number, keepdim = false): Tensor { return this.reduce('argmax', dim, keepdim); }
   /** Index of the minimum, int64. */

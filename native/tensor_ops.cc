@@ -128,8 +128,8 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
     if (name == "sum") r = dims ? x.sum(*dims, keepdim) : x.sum();
     else if (name == "mean") r = dims ? x.mean(*dims, keepdim) : x.mean();
     else if (name == "prod") r = dims ? x.prod(single("prod"), keepdim) : x.prod();
-    else if (name == "max") r = dims ? x.amax(*dims, keepdim) : x.max();
-    else if (name == "min") r = dims ? x.amin(*dims, keepdim) : x.min();
+    else if (name == "max" || name == "amax") r = dims ? x.amax(*dims, keepdim) : x.max();
+    else if (name == "min" || name == "amin") r = dims ? x.amin(*dims, keepdim) : x.min();
     else if (name == "argmax") r = dims ? x.argmax(single("argmax"), keepdim) : x.argmax();
     else if (name == "argmin") r = dims ? x.argmin(single("argmin"), keepdim) : x.argmin();
     else if (name == "std") r = compat::stdDim(x, dims ? at::OptionalIntArrayRef(*dims) : compat::nullopt, unbiased, keepdim);

@@ -433,6 +433,8 @@ const INTERNAL = new Set(['constructor', 'unary', 'inplace', 'reduce', 'shapeOp'
 /** Methods whose errors come from the operation they delegate to (documented shorthands). */
 const ALIASES: Record<string, string[]> = {
   toNested: ['toArray'],
+  max: ['max', 'maximum'], // max(tensor) is maximum
+  min: ['min', 'minimum'],
   numel: ['shape'],
   storageOffset: ['storageInfo'],
   size: ['shape'],
@@ -496,7 +498,8 @@ const METHOD_CASES: Record<string, MethodCase[]> = {
   ...Object.fromEntries('add_ sub_ mul_ div_ pow_'.split(' ').map((n) => [n, inplaceBinaryCases])),
   fill_: [[(f) => [f.V4], 'any'], [() => ['x'], 'type'], [(f) => [f.D], 'type'], [() => [2n ** 64n], 'range']],
   copy_: [[(f) => [f.V4], 'any'], [() => [1], 'type'], [() => ['x'], 'type'], [(f) => [f.D], 'type']],
-  ...Object.fromEntries('sum mean max min'.split(' ').map((n) => [n, dimReductionCases])),
+  ...Object.fromEntries('sum mean amax amin'.split(' ').map((n) => [n, dimReductionCases])),
+  ...Object.fromEntries('max min'.split(' ').map((n) => [n, [...singleDimCases, [() => [0, 'x'], 'type'], [(f) => [f.V4], 'any'], [(f) => [f.D], 'type']] as MethodCase[]])),
   // norm(p, dim, keepdim), as PyTorch orders them
   norm: [[() => ['x'], 'type'], [() => [NaN], 'type'], [() => [2, 5], 'range'], [() => [2, 'x'], 'type'], [() => [2, [0, 5]], 'range'], [() => [2, 0, 'x'], 'type']],
   topk: [[() => [], 'type'], [() => [-1], 'range'], [() => [99], 'range'], [() => [1, 5], 'range'], [() => [1.5], 'type'], [() => [1, 0, 'x'], 'type']],

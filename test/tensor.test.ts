@@ -618,11 +618,36 @@ describe('reductions', () => {
       expect(x.mean(0).toNested()).toEqual([4.5, 2, 2.5]);
       expect(x.mean(1, true).shape).toEqual([2, 1]);
       expect(x.max().item()).toBe(8);
-      expect(x.max(1).toNested()).toEqual([5, 8]);
-      expect(x.max(0, true).toNested()).toEqual([[8, 5, 3]]);
+      expect(x.amax(1).toNested()).toEqual([5, 8]);
+      expect(x.amax(0, true).toNested()).toEqual([[8, 5, 3]]);
+      expect(x.amax([0, 1]).item()).toBe(8);
       expect(x.min().item()).toBe(-1);
-      expect(x.min(0).toNested()).toEqual([1, -1, 2]);
+      expect(x.amin(0).toNested()).toEqual([1, -1, 2]);
       expect(x.prod(1).toNested()).toEqual([10, -24]);
+    });
+  });
+
+  it('max(dim) and min(dim) give [values, indices] as PyTorch; max(tensor) is maximum', () => {
+    tidy(() => {
+      const x = tensor([[1, 5, 3], [8, -1, 8]]);
+      const [v, i] = x.max(1);
+      expect(v.toNested()).toEqual([5, 8]);
+      expect(i.dtype).toBe('int64');
+      expect(i.toNested()).toEqual([1, 0]); // the first of tied maxima
+      const [vk, ik] = x.min(0, true);
+      expect(vk.toNested()).toEqual([[1, -1, 3]]);
+      expect(ik.toNested()).toEqual([[0, 1, 0]]);
+      const [vn, in_] = x.max(-1);
+      expect(vn.toNested()).toEqual([5, 8]);
+      expect(in_.toNested()).toEqual([1, 0]);
+      expect(x.max(tensor([2, 2, 2])).toNested()).toEqual([[2, 5, 3], [8, 2, 8]]);
+      expect(x.min(tensor(0)).toNested()).toEqual([[0, 0, 0], [0, -1, 0]]);
+      expect(() => x.max([0, 1] as never)).toThrow(/^max: expected one integer \(amax reduces several dims, values only\) for dim/);
+      expect(() => x.min(2)).toThrow(RangeError);
+      // a NaN is the maximum and the minimum, as in PyTorch
+      const [nv, ni] = tensor([1, NaN, 3]).max(0);
+      expect(Number.isNaN(nv.item())).toBe(true);
+      expect(ni.item()).toBe(1);
     });
   });
 

@@ -107,7 +107,7 @@ export function gradientSigns(model: Module, x: Tensor, labels: Tensor, options:
       tidy(() => {
         for (const g of l.perSample) {
           const rows = g.reshape(g.shape[0], -1);
-          const mn = rows.min(1), mx = rows.max(1);
+          const mn = rows.amin(1), mx = rows.amax(1);
           const live = mn.ne(0).logicalOr(mx.ne(0));
           single += mn.ge(0).logicalOr(mx.le(0)).logicalAnd(live).sum().item() as number;
           nonzero += live.sum().item() as number;
