@@ -194,16 +194,17 @@ export class Tensor {
   toString(): string {
     if (this.isDisposed) return 'Tensor(disposed)';
     const grad = this.requiresGrad ? ', requiresGrad=true' : '';
-    const head = `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}${grad}`;
-    if (this.numel() > 20) return `${head})`;
+    const shape = this.shape;
+    const head = `Tensor(shape=[${shape.join(', ')}], dtype=${this.dtype}, device=${this.device}${grad}`;
+    if (shape.reduce((a, b) => a * b, 1) > 20) return `${head})`;
     // NaN and ±Infinity as themselves (JSON would print null and hide a diverged loss); int64 values exactly.
     const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(',')}]` : String(v));
     if (this.dtype !== 'int64') return `${head}, ${show(this.toNested())})`;
     const flat = Array.from(this.toArray() as BigInt64Array);
     const nest = (d: number, at: number): string => {
-      if (d === this.ndim) return String(flat[at]);
-      const stride = this.shape.slice(d + 1).reduce((a, b) => a * b, 1);
-      return `[${Array.from({ length: this.shape[d] }, (_, k) => nest(d + 1, at + k * stride)).join(',')}]`;
+      if (d === shape.length) return String(flat[at]);
+      const stride = shape.slice(d + 1).reduce((a, b) => a * b, 1);
+      return `[${Array.from({ length: shape[d] }, (_, k) => nest(d + 1, at + k * stride)).join(',')}]`;
     };
     return `${head}, ${nest(0, 0)})`;
   }

@@ -47,12 +47,12 @@ at::ScalarType typedArrayScalarType(const Napi::TypedArray& ta) {
 Napi::Value FromTypedArray(const Napi::CallbackInfo& info) {
   return guard(info, "tensor", [&]() -> Napi::Value {
     if (!info[0].IsTypedArray()) throw ArgTypeError("argument 'data' must be a TypedArray");
-    // The shape first (an element's getter could detach the data's buffer), then the data, read once.
+    // The shape and the options first (an element's getter could detach the data's buffer), then the data's
+    // length and bytes, with no JS run in between.
     auto sizes = argSizes(info, 1, "shape");
     Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
-    auto src = typedArrayScalarType(ta);
+    auto src = typedArrayScalarType(ta);  // the kind of a TypedArray never changes
     auto opts = factoryOptions(info, 2, 3, src);
-    ta = info[0].As<Napi::TypedArray>();
     int64_t n = 1;
     for (auto s : sizes) n *= s;
     if (n != static_cast<int64_t>(ta.ElementLength()) || (n > 0 && ta.ArrayBuffer().Data() == nullptr))
