@@ -2,11 +2,36 @@
 // and autograd.grad(outputs, inputs).
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/accumulate_grad.h>
+#include <unordered_set>
 #include "compat.h"
 #include "tensor.h"
 
 namespace ictorch {
 namespace {
+
+// Refuses a backward or autograd.grad whose graph reaches a leaf that a call in flight writes (a parameter a
+// training step is updating): the engine would accumulate into its .grad and read its values while the step's
+// thread replaces both. The graph is walked only while something is in flight.
+void checkGraphIdle(Napi::Env env, const std::vector<at::Tensor>& roots) {
+  if (state(env).inFlight->uses.empty()) return;
+  auto check = [&](const at::Tensor& v) { checkNotInFlight(env, storageKey(v), "a leaf tensor of the graph", false); };
+  std::vector<torch::autograd::Node*> todo;
+  std::unordered_set<torch::autograd::Node*> seen;
+  for (const auto& t : roots) {
+    if (!t.defined()) continue;
+    if (torch::autograd::Node* fn = t.grad_fn().get()) todo.push_back(fn);
+    else check(t);
+  }
+  while (!todo.empty()) {
+    torch::autograd::Node* n = todo.back();
+    todo.pop_back();
+    if (!seen.insert(n).second) continue;
+    if (auto* acc = dynamic_cast<torch::autograd::AccumulateGrad*>(n)) check(acc->variable);
+    for (const auto& e : n->next_edges())
+      if (e.function) todo.push_back(e.function.get());
+  }
+}
 
 Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
   return guard(info, "requiresGrad_", [&]() -> Napi::Value {
@@ -69,6 +94,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     bool create = argBool(info, 3, "createGraph", false);
     compat::optional<bool> retain;
     if (!isNullish(info[2])) retain = argBool(info, 2, "retainGraph", false);
+    checkGraphIdle(info.Env(), {t});
     torch::autograd::backward({t}, g.defined() ? torch::autograd::variable_list{g} : torch::autograd::variable_list{}, retain, create);
     return info.Env().Undefined();
   });
@@ -87,6 +113,7 @@ Napi::Value AutogradGrad(const Napi::CallbackInfo& info) {
     if (!isNullish(info[3])) retain = argBool(info, 3, "retainGraph", false);
     bool create = argBool(info, 4, "createGraph", false);
     bool allowUnused = argBool(info, 5, "allowUnused", false);
+    checkGraphIdle(info.Env(), outputs);
     auto grads = torch::autograd::grad(outputs, inputs, gradOutputs, retain, create, allowUnused);
     Napi::Array arr = Napi::Array::New(info.Env(), grads.size());
     for (size_t k = 0; k < grads.size(); ++k)

@@ -550,7 +550,12 @@ describe('a module used by a native call in flight (issue 9)', () => {
       const shape0 = tidy(() => m.parameters()[0].shape);
       try {
         for (let i = 0; i < 5; i++) {
+          const xg = x.detach().requiresGrad_();
+          const earlier = m.forward(xg).sum(); // a graph over the parameters, built before the step
           const p = trainer.step(x, y);
+          // its backward would accumulate into the .grad the step is replacing
+          expect(() => earlier.backward()).toThrow(/^backward: a leaf tensor of the graph is in use by trainStep in flight/);
+          expect(() => torch.autograd.grad([earlier], [xg])).toThrow(/^autograd.grad: a leaf tensor of the graph is in use by trainStep in flight/);
           expect(() => m.loadStateDict(tidy(() => m.stateDict()))).toThrow(/in use by trainStep in flight/);
           expect(() => tidy(() => m.forward(x))).toThrow(/in use by trainStep in flight/);
           await expect(m.forwardAsync(x)).rejects.toThrow(/in use by trainStep in flight/);
@@ -573,8 +578,11 @@ describe('a module used by a native call in flight (issue 9)', () => {
           const r = await p;
           r.loss.dispose();
           r.correct.dispose();
+          earlier.dispose();
+          xg.dispose();
         }
         tidy(() => m.forward(x)); // usable again
+        tidy(() => m.forward(x).sum().backward());
         expect(tidy(() => m.parameters()[0].toArray()).length).toBeGreaterThan(0);
         expect(tidy(() => m.parameters()[0].mul(2).shape)).toEqual(shape0);
         expect(tidy(() => m.parameters()[0].grad !== null)).toBe(true);
