@@ -6,6 +6,7 @@ export { Module, Parameter } from './module';
 export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, RemovableHandle, ToTarget } from './module';
 export * from './layers';
 export { ModuleList, ModuleDict } from './module-list';
+export * from './functional-layers';
 /** `torch.nn.functional`: conv2d, linear, batchNorm, pooling, activations, embedding, icLayer and the losses. */
 export * as functional from './functional';
 export { crossEntropy } from './functional';

@@ -207,6 +207,24 @@ function walk(root: Module, prefix = '', out: [string, Module][] = [], seen = ne
   return out;
 }
 
+// Module.resetParameters below `m`: a built-in layer resets natively; a submodule with its own
+// resetParameters (a TypeScript layer such as LayerNorm, or a user's) is asked to reset its whole subtree.
+function resetTree(m: Module, seen: Set<Module>): void {
+  if (seen.has(m)) return;
+  seen.add(m);
+  const s = internals(m);
+  if (s.leaf) N.moduleResetParameters(s.leaf);
+  for (const [, c] of s.modules) {
+    if (!c || seen.has(c)) continue;
+    if (c.resetParameters !== Module.prototype.resetParameters) {
+      seen.add(c);
+      c.resetParameters();
+    } else {
+      resetTree(c, seen);
+    }
+  }
+}
+
 function assertLive(m: Module, op: string): void {
   if (internals(m).disposed) throw new TypeError(`${op}: module has been disposed; a disposed module cannot be used again`);
 }
@@ -627,14 +645,14 @@ export class Module {
     return this;
   }
 
-  /** Gives every parameter and buffer its initial value again (each built-in layer's `resetParameters`). */
+  /**
+   * Gives every parameter and buffer its initial value again: each built-in layer's, and each submodule that
+   * defines its own `resetParameters` (as PyTorch's `reset_parameters`) has it called for its part of the tree.
+   */
   resetParameters(): this {
     assertLive(this, 'resetParameters');
     assertIdle(this, 'resetParameters');
-    for (const [, m] of walk(this)) {
-      const s = internals(m);
-      if (s.leaf) N.moduleResetParameters(s.leaf);
-    }
+    resetTree(this, new Set());
     return this;
   }
 

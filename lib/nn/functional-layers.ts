@@ -1,0 +1,349 @@
+/**
+ * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `Embedding` and the activations `GELU`,
+ * `SiLU`, `Sigmoid`, `Tanh`, `Softmax` and `LogSoftmax`. Each is an `nn.Module` with PyTorch's constructor
+ * arguments (in camelCase) and PyTorch's parameter names, shapes and initialisation, so a state dict goes to the
+ * PyTorch module of the same name and back (strict loading both ways). Their forward is written in JavaScript,
+ * so it runs on the main thread (see `nn.Module`); the work itself is one ATen call each.
+ */
+import { noGrad } from '../autograd';
+import { ones, randn, zeros } from '../creation';
+import type { Device, DType } from '../dtype';
+import { tidy } from '../scope';
+import { Tensor } from '../tensor';
+import { checkBool, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
+import { FLOATS, numberOpt } from './checks';
+import { embedding, gelu, layerNorm, logSoftmax, silu, softmax } from './functional';
+import { Module, Parameter } from './module';
+
+// ---------------------------------------------------------------- argument checks
+
+// A size: a positive integer ("LayerNorm: expected a positive integer for normalizedShape but received 2.5 (number)").
+function checkSize(op: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(op, arg, 'a positive integer', v);
+  if (v < 1) throw rangeError(op, arg, 'a positive integer', v);
+  return v;
+}
+
+// PyTorch's `device` and `dtype` factory arguments (null, as Python's None, means the default).
+function factoryOptions(op: string, o: Record<string, unknown>): { device?: string; dtype?: DType } {
+  const out: { device?: string; dtype?: DType } = {};
+  if (o.dtype !== undefined && o.dtype !== null) out.dtype = checkOneOf(op, 'dtype', o.dtype, FLOATS);
+  if (o.device !== undefined && o.device !== null) {
+    if (typeof o.device !== 'string') throw typeError(op, 'device', "a device name ('cpu', 'cuda', 'cuda:1')", o.device);
+    out.device = o.device;
+  }
+  return out;
+}
+
+// A module's forward input must be a Tensor (named as `Sigmoid.forward`).
+function inputArg(op: string, v: unknown): Tensor {
+  if (!(v instanceof Tensor)) throw typeError(op, 'input', 'a Tensor', v);
+  return v;
+}
+
+// ---------------------------------------------------------------- LayerNorm
+
+/** Options of `nn.LayerNorm`. */
+export interface LayerNormOptions {
+  /** Added to the variance before its square root is taken (default 1e-5). */
+  eps?: number;
+  /** Learn a per-element `weight` (initialised to ones) and `bias` (zeros) of shape `normalizedShape` (default true). */
+  elementwiseAffine?: boolean;
+  /** With `elementwiseAffine`, learn the `bias` too (default true; false leaves it out, as PyTorch 2.1's `bias=False`). */
+  bias?: boolean;
+  /** Device of the parameters (default `cpu`). */
+  device?: Device | string | null;
+  /** Floating dtype of the parameters (default float32). */
+  dtype?: DType | null;
+}
+
+/**
+ * Layer normalisation over the trailing `normalizedShape` dimensions (`torch.nn.LayerNorm`): each sample's
+ * last dimensions are normalised to mean 0 and variance 1 (biased variance, `eps` added), then scaled by
+ * `weight` and shifted by `bias`. State-dict keys `weight` and `bias`, of shape `normalizedShape`, as PyTorch's.
+ *
+ * ```ts
+ * const ln = new nn.LayerNorm(64);              // over the last dimension of (batch, tokens, 64)
+ * const ln2 = new nn.LayerNorm([8, 8], { elementwiseAffine: false, eps: 1e-6 });
+ * ```
+ */
+export class LayerNorm extends Module {
+  /** The trailing dimensions normalised over. */
+  readonly normalizedShape: number[];
+  /** Added to the variance for numerical stability. */
+  readonly eps: number;
+  /** Whether the layer has a learnable `weight` (and `bias`). */
+  readonly elementwiseAffine: boolean;
+  /** The learnable scale, of shape `normalizedShape` (ones initially); null without `elementwiseAffine`. */
+  declare weight: Parameter | null;
+  /** The learnable shift, of shape `normalizedShape` (zeros initially); null without `elementwiseAffine` or with `bias: false`. */
+  declare bias: Parameter | null;
+
+  constructor(normalizedShape: number | number[], options: LayerNormOptions = {}) {
+    const op = 'LayerNorm';
+    const o = knownOptions(op, options, ['eps', 'elementwiseAffine', 'bias', 'device', 'dtype']);
+    let shape: number[];
+    if (typeof normalizedShape === 'number') shape = [checkSize(op, 'normalizedShape', normalizedShape)];
+    else if (Array.isArray(normalizedShape) && normalizedShape.length > 0) shape = normalizedShape.map((s, i) => checkSize(op, `normalizedShape[${i}]`, s));
+    else throw typeError(op, 'normalizedShape', 'a positive integer or a non-empty array of positive integers', normalizedShape);
+    const eps = checkNumber(op, 'eps', o.eps ?? 1e-5);
+    if (eps < 0) throw rangeError(op, 'eps', 'a number >= 0', eps);
+    const affine = o.elementwiseAffine === undefined ? true : checkBool(op, 'elementwiseAffine', o.elementwiseAffine);
+    const withBias = o.bias === undefined ? true : checkBool(op, 'bias', o.bias);
+    const factory = factoryOptions(op, o);
+    super();
+    this.normalizedShape = shape;
+    this.eps = eps;
+    this.elementwiseAffine = affine;
+    this.registerParameter('weight', affine ? tidy(() => new Parameter(ones(shape, factory))) : null);
+    this.registerParameter('bias', affine && withBias ? tidy(() => new Parameter(zeros(shape, factory))) : null);
+  }
+
+  /** Normalises `input` (…, ...normalizedShape) over its trailing `normalizedShape` dimensions. */
+  forward(input: Tensor): Tensor {
+    return layerNorm(inputArg('LayerNorm.forward', input), this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  /**
+   * PyTorch's initial values again: `weight` ones, `bias` zeros (also called by a container's `resetParameters()`).
+   */
+  resetParameters(): this {
+    noGrad(() => {
+      this.weight?.fill_(1);
+      this.bias?.fill_(0);
+    });
+    return this;
+  }
+}
+
+// ---------------------------------------------------------------- Embedding
+
+/** Options of `nn.Embedding` (and of `nn.Embedding.fromPretrained`, which adds `freeze`). */
+export interface EmbeddingOptions {
+  /**
+   * The padding token's row: zero after initialisation and never given a gradient, so it stays what it is.
+   * Negative counts from the end and is stored non-negative (`paddingIdx` -1 of 10 rows is 9), as PyTorch.
+   */
+  paddingIdx?: number | null;
+  /** Each row looked up whose `normType`-norm exceeds this is rescaled to it, in `weight` itself (as PyTorch). */
+  maxNorm?: number | null;
+  /** The p of the p-norm `maxNorm` bounds (default 2). */
+  normType?: number;
+  /** Scale each row's gradient by the inverse frequency of its index in the batch (default false). */
+  scaleGradByFreq?: boolean;
+  /** Sparse gradients are not supported: only false (the default) is accepted. */
+  sparse?: boolean;
+  /** Device of the weight (default `cpu`). */
+  device?: Device | string | null;
+  /** Floating dtype of the weight (default float32). */
+  dtype?: DType | null;
+}
+
+/** Options of `nn.Embedding.fromPretrained`. */
+export interface EmbeddingFromPretrainedOptions extends Omit<EmbeddingOptions, 'device' | 'dtype'> {
+  /** Keep the weight fixed: it does not require grad (default true, as PyTorch). */
+  freeze?: boolean;
+}
+
+// The weight handed from `fromPretrained` to the constructor (PyTorch's private `_weight` argument).
+let pretrained: { weight: Tensor; freeze: boolean } | null = null;
+
+/**
+ * A lookup table of `numEmbeddings` vectors of size `embeddingDim` (`torch.nn.Embedding`): the forward takes
+ * int64 (or int32) indices of any shape and returns their rows, of shape (...indices, embeddingDim). The
+ * state-dict key is `weight` (numEmbeddings, embeddingDim), drawn from N(0, 1) as PyTorch draws it (the same
+ * seed gives the same table), with the `paddingIdx` row zeroed.
+ *
+ * ```ts
+ * const emb = new nn.Embedding(1000, 64, { paddingIdx: 0 });
+ * const vectors = emb.forward(torch.tensor([[5n, 7n, 0n]])); // [1, 3, 64]; row 0 is zeros
+ * ```
+ */
+export class Embedding extends Module {
+  /** Number of rows of the table. */
+  readonly numEmbeddings: number;
+  /** Size of each row. */
+  readonly embeddingDim: number;
+  /** The padding row (non-negative), or null. */
+  readonly paddingIdx: number | null;
+  /** The norm rows looked up are limited to, or null. */
+  readonly maxNorm: number | null;
+  /** The p of the p-norm of `maxNorm`. */
+  readonly normType: number;
+  /** Whether gradients are scaled by the inverse frequency of the indices in the batch. */
+  readonly scaleGradByFreq: boolean;
+  /** Always false: sparse gradients are not supported. */
+  readonly sparse: boolean;
+  /** The table, (numEmbeddings, embeddingDim). */
+  declare weight: Parameter;
+
+  constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
+    const op = pretrained ? 'Embedding.fromPretrained' : 'Embedding';
+    const o = knownOptions(op, options, ['paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse', 'device', 'dtype']);
+    const n = checkSize(op, 'numEmbeddings', numEmbeddings);
+    const d = checkSize(op, 'embeddingDim', embeddingDim);
+    let paddingIdx: number | null = null;
+    if (o.paddingIdx !== undefined && o.paddingIdx !== null) {
+      if (typeof o.paddingIdx !== 'number' || !Number.isInteger(o.paddingIdx)) throw typeError(op, 'paddingIdx', 'an integer row index (or null)', o.paddingIdx);
+      if (o.paddingIdx < -n || o.paddingIdx >= n) throw rangeError(op, 'paddingIdx', `a row index in [${-n}, ${n}) (numEmbeddings ${n}; negative counts from the end)`, o.paddingIdx);
+      paddingIdx = o.paddingIdx < 0 ? o.paddingIdx + n : o.paddingIdx;
+    }
+    const maxNorm = o.maxNorm === undefined || o.maxNorm === null ? null : numberOpt(op, 'maxNorm', o.maxNorm, 0, { min: 0 });
+    const normType = numberOpt(op, 'normType', o.normType, 2, { min: 0 });
+    const scaleGradByFreq = o.scaleGradByFreq === undefined ? false : checkBool(op, 'scaleGradByFreq', o.scaleGradByFreq);
+    const sparse = o.sparse === undefined ? false : checkBool(op, 'sparse', o.sparse);
+    if (sparse) throw rangeError(op, 'sparse', 'false (sparse gradients are not supported; the gradient of weight is dense)', sparse);
+    const factory = factoryOptions(op, o);
+    const given = pretrained;
+    super();
+    this.numEmbeddings = n;
+    this.embeddingDim = d;
+    this.paddingIdx = paddingIdx;
+    this.maxNorm = maxNorm;
+    this.normType = normType;
+    this.scaleGradByFreq = scaleGradByFreq;
+    this.sparse = false;
+    if (given) {
+      // As PyTorch's from_pretrained: the weight shares the given tensor's memory and its padding row is kept.
+      this.registerParameter('weight', new Parameter(given.weight, !given.freeze));
+    } else {
+      this.registerParameter('weight', tidy(() => new Parameter(randn([n, d], factory))));
+      this.zeroPaddingRow();
+    }
+  }
+
+  /**
+   * An embedding whose table is `embeddings` (numEmbeddings, embeddingDim), as PyTorch's
+   * `Embedding.from_pretrained`: the weight shares `embeddings`' memory, does not require grad unless `freeze`
+   * is false, and its `paddingIdx` row is kept as given (it still gets no gradient).
+   */
+  static fromPretrained(embeddings: Tensor, options: EmbeddingFromPretrainedOptions = {}): Embedding {
+    const op = 'Embedding.fromPretrained';
+    const o = knownOptions(op, options, ['freeze', 'paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse']);
+    if (!(embeddings instanceof Tensor)) throw typeError(op, 'embeddings', 'a Tensor (numEmbeddings, embeddingDim)', embeddings);
+    if (embeddings.ndim !== 2) throw new RangeError(`${op}: expected a 2-d tensor (numEmbeddings, embeddingDim) for embeddings but received shape [${embeddings.shape.join(', ')}]`);
+    if (!FLOATS.includes(embeddings.dtype)) throw new TypeError(`${op}: expected a floating-point tensor for embeddings but received ${embeddings.dtype}`);
+    const freeze = o.freeze === undefined ? true : checkBool(op, 'freeze', o.freeze);
+    const rest: Record<string, unknown> = { ...o };
+    delete rest.freeze;
+    pretrained = { weight: embeddings, freeze };
+    try {
+      return new Embedding(embeddings.shape[0], embeddings.shape[1], rest as EmbeddingOptions);
+    } finally {
+      pretrained = null;
+    }
+  }
+
+  /** Looks up the rows at `input` (int64 or int32 indices of any shape): (...input.shape, embeddingDim). */
+  forward(input: Tensor): Tensor {
+    return embedding(inputArg('Embedding.forward', input), this.weight, {
+      paddingIdx: this.paddingIdx ?? undefined, maxNorm: this.maxNorm ?? undefined, normType: this.normType, scaleGradByFreq: this.scaleGradByFreq,
+    });
+  }
+
+  /**
+   * PyTorch's initial values again: `weight` from N(0, 1) with the `paddingIdx` row zeroed (also called by a
+   * container's `resetParameters()`).
+   */
+  resetParameters(): this {
+    tidy(() => noGrad(() => void this.weight.copy_(randn(this.weight.shape, { dtype: this.weight.dtype, device: this.weight.device }))));
+    this.zeroPaddingRow();
+    return this;
+  }
+
+  private zeroPaddingRow(): void {
+    const p = this.paddingIdx;
+    if (p !== null) tidy(() => noGrad(() => void this.weight.narrow(0, p, 1).zero_()));
+  }
+}
+
+// ---------------------------------------------------------------- activations
+
+/** Options of `nn.GELU`. */
+export interface GELUOptions {
+  /** `'none'` (default): x·Φ(x) exactly; `'tanh'`: its tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/** Gaussian error linear unit, x·Φ(x) (`torch.nn.GELU`), exact or with `approximate: 'tanh'`. */
+export class GELU extends Module {
+  /** `'none'` (exact) or `'tanh'`. */
+  readonly approximate: 'none' | 'tanh';
+
+  constructor(options: GELUOptions = {}) {
+    const o = knownOptions('GELU', options, ['approximate']);
+    const approximate = checkOneOf('GELU', 'approximate', o.approximate ?? 'none', ['none', 'tanh'] as const);
+    super();
+    this.approximate = approximate;
+  }
+
+  /** GELU of each element. */
+  forward(input: Tensor): Tensor {
+    return gelu(inputArg('GELU.forward', input), { approximate: this.approximate });
+  }
+}
+
+/** x·sigmoid(x), the sigmoid-weighted linear unit or swish (`torch.nn.SiLU`). */
+export class SiLU extends Module {
+  /** SiLU of each element. */
+  forward(input: Tensor): Tensor {
+    return silu(inputArg('SiLU.forward', input));
+  }
+}
+
+/** 1 / (1 + e^(−x)) (`torch.nn.Sigmoid`). */
+export class Sigmoid extends Module {
+  /** The sigmoid of each element. */
+  forward(input: Tensor): Tensor {
+    return inputArg('Sigmoid.forward', input).sigmoid();
+  }
+}
+
+/** The hyperbolic tangent (`torch.nn.Tanh`). */
+export class Tanh extends Module {
+  /** tanh of each element. */
+  forward(input: Tensor): Tensor {
+    return inputArg('Tanh.forward', input).tanh();
+  }
+}
+
+function checkDim(op: string, dim: unknown): number {
+  if (typeof dim !== 'number' || !Number.isInteger(dim)) {
+    throw typeError(op, 'dim', "an integer, the dimension to normalise over (PyTorch's implicit choice for dim=None is not supported)", dim);
+  }
+  return dim;
+}
+
+/** Softmax along `dim` (`torch.nn.Softmax`): the values along it are positive and sum to 1. */
+export class Softmax extends Module {
+  /** The dimension normalised over (negative counts from the end). */
+  readonly dim: number;
+
+  constructor(dim: number) {
+    const d = checkDim('Softmax', dim);
+    super();
+    this.dim = d;
+  }
+
+  /** Softmax of `input` along `dim`. */
+  forward(input: Tensor): Tensor {
+    return softmax(inputArg('Softmax.forward', input), this.dim);
+  }
+}
+
+/** log(softmax(x)) along `dim`, computed stably (`torch.nn.LogSoftmax`); pairs with `nllLoss`. */
+export class LogSoftmax extends Module {
+  /** The dimension normalised over (negative counts from the end). */
+  readonly dim: number;
+
+  constructor(dim: number) {
+    const d = checkDim('LogSoftmax', dim);
+    super();
+    this.dim = d;
+  }
+
+  /** Log-softmax of `input` along `dim`. */
+  forward(input: Tensor): Tensor {
+    return logSoftmax(inputArg('LogSoftmax.forward', input), this.dim);
+  }
+}

@@ -1,0 +1,464 @@
+// The layers written in TypeScript over nn.functional (lib/nn/functional-layers.ts): LayerNorm, Embedding, GELU,
+// SiLU, Sigmoid, Tanh, Softmax, LogSoftmax. Against python3-torch: state-dict keys and shapes, strict loading
+// both ways, forward values and gradients on the same weights and inputs (float64), Embedding's initial draw;
+// then paddingIdx, fromPretrained, resetParameters, training inside nn.Sequential, and the argument errors.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, noGrad, randn, saveStateDict, tensor, tidy } from '../lib';
+import { hasTorch, py } from './helpers/torchpy';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-modules-ts-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+afterEach(() => manualSeed(0));
+
+const vals = (t: Tensor): number[] => Array.from(t.toArray() as ArrayLike<number | bigint>, Number);
+const maxDiff = (a: number[], b: number[]): number => {
+  expect(a.length).toBe(b.length);
+  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+};
+const shapes = (sd: Record<string, Tensor>): [string, number[]][] => Object.entries(sd).map(([k, t]) => [k, t.shape]);
+/** The weighting of an output in the test losses, also computed in Python: sum(out * w). */
+const weighting = (n: number): number[] => Array.from({ length: n }, (_, i) => ((i % 7) - 3) / 3);
+const PY_WEIGHTING = 'def weighting(o): return torch.tensor([((i % 7) - 3) / 3 for i in range(o.numel())], dtype=o.dtype).reshape(o.shape)';
+
+/** Every new layer, float64, under the names the Python twin uses. */
+class Net extends nn.Module {
+  ln = new nn.LayerNorm([3, 4], { dtype: 'float64' });
+  lnPlain = new nn.LayerNorm(4, { elementwiseAffine: false, eps: 1e-3, dtype: 'float64' });
+  emb = new nn.Embedding(10, 4, { paddingIdx: 2, dtype: 'float64' });
+  embFreq = new nn.Embedding(6, 4, { scaleGradByFreq: true, dtype: 'float64' });
+  embMax = new nn.Embedding(10, 4, { maxNorm: 1, normType: 2, dtype: 'float64' });
+  gelu = new nn.GELU();
+  geluTanh = new nn.GELU({ approximate: 'tanh' });
+  silu = new nn.SiLU();
+  sigmoid = new nn.Sigmoid();
+  tanh = new nn.Tanh();
+  softmax = new nn.Softmax(1);
+  logSoftmax = new nn.LogSoftmax(-1);
+}
+
+const PY_NET = `
+import json, sys, torch, torch.nn as nn
+class Net(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.ln = nn.LayerNorm([3, 4], dtype=torch.float64)
+        s.lnPlain = nn.LayerNorm(4, elementwise_affine=False, eps=1e-3, dtype=torch.float64)
+        s.emb = nn.Embedding(10, 4, padding_idx=2, dtype=torch.float64)
+        s.embFreq = nn.Embedding(6, 4, scale_grad_by_freq=True, dtype=torch.float64)
+        s.embMax = nn.Embedding(10, 4, max_norm=1.0, norm_type=2.0, dtype=torch.float64)
+        s.gelu = nn.GELU()
+        s.geluTanh = nn.GELU(approximate='tanh')
+        s.silu = nn.SiLU()
+        s.sigmoid = nn.Sigmoid()
+        s.tanh = nn.Tanh()
+        s.softmax = nn.Softmax(1)
+        s.logSoftmax = nn.LogSoftmax(-1)
+${PY_WEIGHTING}
+`;
+
+// Which input each layer takes: x (2, 3, 4) float64, or int64 indices (with repeats, and the padding row 2).
+const X_LAYERS = ['ln', 'lnPlain', 'gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh', 'softmax', 'logSoftmax'] as const;
+const IDX_LAYERS = { emb: 'idx', embFreq: 'idxFreq', embMax: 'idx' } as const;
+const X = { data: Array.from({ length: 24 }, (_, i) => Math.sin(1.7 * i + 0.3) * 2), shape: [2, 3, 4] };
+const IDX = { idx: [[1, 2, 2, 9], [0, 5, 1, 2]], idxFreq: [[0, 0, 0, 3], [5, 3, 1, 0]] };
+
+interface Run {
+  out: number[];
+  shape: number[];
+  /** Gradients of sum(out * weighting) for the input x (when it takes x) and the layer's parameters. */
+  grads: Record<string, number[]>;
+  /** Embedding with maxNorm: its weight after the forward (renormalised in place). */
+  weightAfter?: number[];
+}
+
+/** Runs every layer of `net` on the shared inputs, one forward and backward each. */
+function runAll(net: Net): Record<string, Run> {
+  const res: Record<string, Run> = {};
+  const layers = Object.fromEntries(net.namedChildren());
+  for (const name of [...X_LAYERS, ...Object.keys(IDX_LAYERS)]) {
+    tidy(() => {
+      const m = layers[name];
+      const takesX = (X_LAYERS as readonly string[]).includes(name);
+      const x = takesX
+        ? tensor(Float64Array.from(X.data), { shape: X.shape, requiresGrad: true })
+        : tensor(IDX[IDX_LAYERS[name as keyof typeof IDX_LAYERS]].flat().map(BigInt));
+      const out = m.forward(x);
+      out.mul(tensor(Float64Array.from(weighting(out.numel())), { shape: out.shape })).sum().backward();
+      const grads: Record<string, number[]> = {};
+      if (takesX) grads.input = vals(x.grad as Tensor);
+      for (const [k, p] of m.namedParameters()) grads[k] = vals(p.grad as Tensor);
+      res[name] = { out: vals(out), shape: out.shape, grads };
+      if (name === 'embMax') res[name].weightAfter = vals(net.embMax.weight);
+    });
+  }
+  net.zeroGrad();
+  return res;
+}
+
+const PY_RUN_ALL = `
+def run_all(net):
+    res = {}
+    x_layers = ${JSON.stringify(X_LAYERS)}
+    idx_layers = ${JSON.stringify(IDX_LAYERS)}
+    idx = {k: torch.tensor(v, dtype=torch.int64).flatten() for k, v in ${JSON.stringify(IDX)}.items()}
+    for name in x_layers + list(idx_layers):
+        m = getattr(net, name)
+        takes_x = name in x_layers
+        x = torch.tensor(${JSON.stringify(X.data)}, dtype=torch.float64).reshape(${JSON.stringify(X.shape)}).requires_grad_(True) if takes_x else idx[idx_layers[name]]
+        out = m(x)
+        (out * weighting(out)).sum().backward()
+        grads = {}
+        if takes_x: grads['input'] = x.grad.flatten().tolist()
+        for k, p in m.named_parameters(): grads[k] = p.grad.flatten().tolist()
+        res[name] = {'out': out.detach().flatten().tolist(), 'shape': list(out.shape), 'grads': grads}
+        if name == 'embMax': res[name]['weightAfter'] = net.embMax.weight.detach().flatten().tolist()
+    net.zero_grad()
+    return res
+`;
+
+function expectRunsEqual(ours: Record<string, Run>, theirs: Record<string, Run>, tol: number): void {
+  expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
+  for (const [name, r] of Object.entries(theirs)) {
+    const o = ours[name];
+    expect(o.shape, `${name} output shape`).toEqual(r.shape);
+    expect(maxDiff(o.out, r.out), `${name} output`).toBeLessThan(tol);
+    expect(Object.keys(o.grads).sort(), `${name} gradients`).toEqual(Object.keys(r.grads).sort());
+    for (const k of Object.keys(r.grads)) expect(maxDiff(o.grads[k], r.grads[k]), `${name} gradient of ${k}`).toBeLessThan(tol);
+    if (r.weightAfter) expect(maxDiff(o.weightAfter as number[], r.weightAfter), `${name} weight after the forward`).toBeLessThan(tol);
+  }
+}
+
+// ---------------------------------------------------------------- without Python
+
+describe('LayerNorm, Embedding and the activations: parameters, state dicts, initialisation', () => {
+  it("have PyTorch's state-dict keys, shapes and initial values; options change them as in PyTorch", () => {
+    const before = memory().tensors;
+    const ln = new nn.LayerNorm(8);
+    const ln2 = new nn.LayerNorm([2, 3], { elementwiseAffine: false });
+    const ln3 = new nn.LayerNorm(5, { bias: false, eps: 1e-6 });
+    const emb = new nn.Embedding(10, 4, { paddingIdx: -1 });
+    const acts = [new nn.GELU(), new nn.SiLU(), new nn.Sigmoid(), new nn.Tanh(), new nn.Softmax(0), new nn.LogSoftmax(1)];
+    try {
+      tidy(() => {
+        expect(shapes(ln.stateDict())).toEqual([['weight', [8]], ['bias', [8]]]);
+        expect(vals(ln.stateDict().weight)).toEqual(new Array(8).fill(1));
+        expect(vals(ln.stateDict().bias)).toEqual(new Array(8).fill(0));
+        expect([ln.normalizedShape, ln.eps, ln.elementwiseAffine, ln.weight?.requiresGrad, ln.kind, ln.isNative]).toEqual([[8], 1e-5, true, true, 'LayerNorm', false]);
+        expect(shapes(ln2.stateDict())).toEqual([]);
+        expect([ln2.weight, ln2.bias, ln2.numParameters()]).toEqual([null, null, 0]);
+        expect(shapes(ln3.stateDict())).toEqual([['weight', [5]]]);
+        expect(ln3.eps).toBe(1e-6);
+        expect(shapes(emb.stateDict())).toEqual([['weight', [10, 4]]]);
+        expect(emb.paddingIdx).toBe(9); // stored non-negative, as PyTorch
+        const w = vals(emb.weight);
+        expect(w.slice(36)).toEqual([0, 0, 0, 0]);
+        expect(w.slice(0, 36).every((v) => v !== 0)).toBe(true);
+        expect(emb.weight.dtype).toBe('float32');
+        for (const a of acts) expect(shapes(a.stateDict())).toEqual([]);
+        expect(acts.map((a) => a.kind)).toEqual(['GELU', 'SiLU', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax']);
+        const e64 = new nn.Embedding(3, 2, { dtype: 'float64', device: 'cpu' });
+        expect([e64.weight.dtype, e64.weight.device]).toEqual(['float64', 'cpu']);
+        e64.dispose();
+      });
+    } finally {
+      for (const m of [ln, ln2, ln3, emb, ...acts]) m.dispose();
+    }
+    expect(memory().tensors).toBe(before); // nothing left behind
+  });
+
+  it('forward shapes; Module.to moves the parameters; resetParameters gives the initial values again', () => {
+    const ln = new nn.LayerNorm([3, 4]);
+    const emb = new nn.Embedding(6, 5, { paddingIdx: 1 });
+    try {
+      tidy(() => {
+        expect(ln.forward(randn([2, 3, 4])).shape).toEqual([2, 3, 4]);
+        expect(emb.forward(tensor([[0n, 1n, 5n]])).shape).toEqual([1, 3, 5]);
+        expect(emb.forward(tensor([0, 1], { dtype: 'int32' })).shape).toEqual([2, 5]);
+        noGrad(() => {
+          ln.weight?.fill_(3);
+          ln.bias?.fill_(2);
+          emb.weight.fill_(7);
+        });
+        ln.resetParameters();
+        emb.resetParameters();
+        expect(vals(ln.weight as Tensor)).toEqual(new Array(12).fill(1));
+        expect(vals(ln.bias as Tensor)).toEqual(new Array(12).fill(0));
+        const w = vals(emb.weight);
+        expect(w.slice(5, 10)).toEqual([0, 0, 0, 0, 0]);
+        expect(w.some((v) => v === 7)).toBe(false);
+        ln.to('float64');
+        emb.to('float64');
+        expect([ln.weight?.dtype, emb.weight.dtype]).toEqual(['float64', 'float64']);
+        expect(ln.forward(randn([2, 3, 4], { dtype: 'float64' })).dtype).toBe('float64');
+      });
+    } finally {
+      ln.dispose();
+      emb.dispose();
+    }
+    // a container's resetParameters reaches them too (and the built-in layers beside them)
+    const net = new nn.Sequential([['emb', new nn.Embedding(6, 4, { paddingIdx: 0 })], ['ln', new nn.LayerNorm(4)], ['fc', new nn.Linear(4, 2)]]);
+    try {
+      tidy(() => {
+        noGrad(() => {
+          for (const p of net.parameters()) p.fill_(7);
+        });
+        net.resetParameters();
+        const sd = net.stateDict();
+        expect(vals(sd['ln.weight'])).toEqual([1, 1, 1, 1]);
+        expect(vals(sd['ln.bias'])).toEqual([0, 0, 0, 0]);
+        expect(vals(sd['emb.weight']).slice(0, 4)).toEqual([0, 0, 0, 0]);
+        for (const k of ['emb.weight', 'fc.weight', 'fc.bias']) expect(vals(sd[k]).includes(7), k).toBe(false);
+      });
+    } finally {
+      net.dispose();
+    }
+  });
+
+  it("Embedding's paddingIdx row gets no gradient and stays zero through SGD steps", () => {
+    const emb = new nn.Embedding(5, 3, { paddingIdx: 0 });
+    const params = emb.parameters();
+    const opt = new SGD(params, { lr: 0.5 });
+    try {
+      for (let step = 0; step < 3; step++) {
+        tidy(() => {
+          opt.zeroGrad();
+          emb.forward(tensor([[0n, 1n, 0n], [3n, 0n, 1n]])).sum().backward(); // linear: a zero row would still get a gradient
+          const g = vals(emb.weight.grad as Tensor);
+          expect(g.slice(0, 3)).toEqual([0, 0, 0]); // the padding row: no gradient
+          expect(g.slice(3, 6).every((v) => v !== 0)).toBe(true); // row 1 was looked up
+          expect(g.slice(6, 9)).toEqual([0, 0, 0]); // row 2 was not
+          opt.step();
+        });
+      }
+      tidy(() => void expect(vals(emb.weight).slice(0, 3)).toEqual([0, 0, 0]));
+    } finally {
+      for (const p of params) p.dispose();
+      opt.dispose();
+      emb.dispose();
+    }
+  });
+
+  it('Embedding.fromPretrained shares the given table, is frozen by default and keeps the padding row as given', () => {
+    const table = tensor(Float32Array.from([1, 2, 3, 4, 5, 6]), { shape: [3, 2] });
+    const frozen = nn.Embedding.fromPretrained(table, { paddingIdx: 1 });
+    const trained = nn.Embedding.fromPretrained(table, { freeze: false });
+    try {
+      tidy(() => {
+        expect([frozen.numEmbeddings, frozen.embeddingDim, frozen.paddingIdx]).toEqual([3, 2, 1]);
+        expect([frozen.weight.requiresGrad, trained.weight.requiresGrad]).toEqual([false, true]);
+        expect(vals(frozen.forward(tensor([2n, 1n])))).toEqual([5, 6, 3, 4]);
+        noGrad(() => table.narrow(0, 0, 1).fill_(9)); // shares memory, as PyTorch's from_pretrained
+        expect(vals(frozen.weight).slice(0, 2)).toEqual([9, 9]);
+        expect(shapes(trained.stateDict())).toEqual([['weight', [3, 2]]]);
+      });
+      expect(() => nn.Embedding.fromPretrained(tensor([1, 2]))).toThrow(/^Embedding\.fromPretrained: expected a 2-d tensor .* but received shape \[2\]/);
+      expect(() => nn.Embedding.fromPretrained(table, { freez: true } as never)).toThrow(/^Embedding\.fromPretrained: unknown option 'freez'; did you mean 'freeze'\?/);
+      expect(() => nn.Embedding.fromPretrained(table, { paddingIdx: 3 })).toThrow(/^Embedding\.fromPretrained: expected a row index in \[-3, 3\)/);
+      expect(() => nn.Embedding.fromPretrained(table, { dtype: 'float64' } as never)).toThrow(/unknown option 'dtype'/);
+    } finally {
+      frozen.dispose();
+      trained.dispose();
+      table.dispose();
+    }
+  });
+
+  it('bad arguments and options are errors naming the layer, the argument and what was expected', () => {
+    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      [() => new nn.LayerNorm(2.5), TypeError, /^LayerNorm: expected a positive integer for normalizedShape but received 2\.5/],
+      [() => new nn.LayerNorm(0), RangeError, /^LayerNorm: expected a positive integer for normalizedShape but received 0/],
+      [() => new nn.LayerNorm([4, -1]), RangeError, /^LayerNorm: expected a positive integer for normalizedShape\[1\] but received -1/],
+      [() => new nn.LayerNorm([]), TypeError, /^LayerNorm: expected a positive integer or a non-empty array of positive integers for normalizedShape/],
+      [() => new nn.LayerNorm('4' as never), TypeError, /^LayerNorm: expected .* for normalizedShape but received "4" \(string\)/],
+      [() => new nn.LayerNorm(4, { elementwise_affine: false } as never), TypeError, /^LayerNorm: unknown option 'elementwise_affine'; did you mean 'elementwiseAffine'\?/],
+      [() => new nn.LayerNorm(4, { eps: -1 }), RangeError, /^LayerNorm: expected a number >= 0 for eps but received -1/],
+      [() => new nn.LayerNorm(4, { eps: '1e-5' as never }), TypeError, /^LayerNorm: expected a finite number for eps/],
+      [() => new nn.LayerNorm(4, { elementwiseAffine: 1 as never }), TypeError, /^LayerNorm: expected a boolean for elementwiseAffine but received 1/],
+      [() => new nn.LayerNorm(4, { dtype: 'int64' }), TypeError, /^LayerNorm: expected one of "float32", .* for dtype but received "int64"/],
+      [() => new nn.Embedding(10.5, 4), TypeError, /^Embedding: expected a positive integer for numEmbeddings but received 10\.5/],
+      [() => new nn.Embedding(10, -4), RangeError, /^Embedding: expected a positive integer for embeddingDim but received -4/],
+      [() => new nn.Embedding(10, 4, { paddingIdx: 10 }), RangeError, /^Embedding: expected a row index in \[-10, 10\) \(numEmbeddings 10; negative counts from the end\) for paddingIdx but received 10/],
+      [() => new nn.Embedding(10, 4, { paddingIdx: -11 }), RangeError, /^Embedding: expected a row index in \[-10, 10\)/],
+      [() => new nn.Embedding(10, 4, { paddingIdx: 1.5 }), TypeError, /^Embedding: expected an integer row index \(or null\) for paddingIdx/],
+      [() => new nn.Embedding(10, 4, { padding_idx: 0 } as never), TypeError, /^Embedding: unknown option 'padding_idx'; did you mean 'paddingIdx'\?/],
+      [() => new nn.Embedding(10, 4, { maxNorm: -1 }), RangeError, /^Embedding: expected a number in \[0, Infinity\] for maxNorm but received -1/],
+      [() => new nn.Embedding(10, 4, { normType: 'l2' as never }), TypeError, /^Embedding: expected a number for normType/],
+      [() => new nn.Embedding(10, 4, { sparse: true }), RangeError, /^Embedding: expected false \(sparse gradients are not supported/],
+      [() => new nn.Embedding(10, 4, { scaleGradByFreq: 'yes' as never }), TypeError, /^Embedding: expected a boolean for scaleGradByFreq/],
+      [() => new nn.Embedding(10, 4, { device: 0 as never }), TypeError, /^Embedding: expected a device name/],
+      [() => new nn.GELU({ approximate: 'erf' as never }), TypeError, /^GELU: expected one of "none", "tanh" for approximate but received "erf"/],
+      [() => new nn.GELU({ aproximate: 'tanh' } as never), TypeError, /^GELU: unknown option 'aproximate'; did you mean 'approximate'\?/],
+      [() => new nn.GELU('tanh' as never), TypeError, /^GELU: expected an object with keys among approximate for options/],
+      [() => new nn.Softmax(undefined as never), TypeError, /^Softmax: expected an integer, the dimension to normalise over .* for dim but received undefined/],
+      [() => new nn.LogSoftmax(1.5), TypeError, /^LogSoftmax: expected an integer, the dimension to normalise over/],
+    ];
+    for (const [make, type, message] of cases) {
+      let thrown: unknown = null;
+      try {
+        const m = make() as nn.Module;
+        m.dispose();
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, String(message)).toBeInstanceOf(type);
+      expect((thrown as Error).message).toMatch(message);
+    }
+    // Forward errors name the op and what was expected.
+    const ln = new nn.LayerNorm(4);
+    const emb = new nn.Embedding(5, 2);
+    const sm = new nn.Softmax(3);
+    try {
+      tidy(() => {
+        expect(() => ln.forward(randn([2, 5]))).toThrow(/^layerNorm: expected trailing dimensions \[4\] \(normalizedShape\) for input but received shape \[2, 5\]/);
+        expect(() => ln.forward([1, 2, 3, 4] as never)).toThrow(/^LayerNorm\.forward: expected a Tensor for input/);
+        expect(() => emb.forward(tensor([0.5]))).toThrow(/^embedding: expected int64 or int32 indices for input but received float32/);
+        expect(() => emb.forward(tensor([5n]))).toThrow(/index 5 is out of range for a weight of 5 embeddings/);
+        expect(() => sm.forward(randn([2, 3]))).toThrow(/^softmax: expected an integer between -2 and 1 for dim but received 3/);
+        expect(() => new nn.Sigmoid().forward(null as never)).toThrow(/^Sigmoid\.forward: expected a Tensor for input but received null/);
+        expect(() => new nn.GELU().forward(tensor([1n]))).toThrow(/^gelu: expected a floating-point tensor for input but received int64/);
+      });
+    } finally {
+      ln.dispose();
+      emb.dispose();
+      sm.dispose();
+    }
+  });
+});
+
+describe('the new layers inside nn.Sequential', () => {
+  it('train with SGD: the loss goes down; the container runs through JS and keeps PyTorch-style keys', () => {
+    manualSeed(1);
+    const net = new nn.Sequential(
+      new nn.Embedding(12, 8, { paddingIdx: 0 }), new nn.LayerNorm(8), new nn.GELU(), new nn.Flatten(1), new nn.Linear(24, 16),
+      new nn.SiLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 3), new nn.LogSoftmax(1),
+    );
+    const params = net.parameters();
+    const opt = new SGD(params, { lr: 0.2, momentum: 0.9 });
+    // Class = the first token mod 3: learnable from the embedding of the first position.
+    const tokens = tensor(BigInt64Array.from(Array.from({ length: 48 }, (_, i) => BigInt(1 + ((i * 7 + (i >> 2)) % 11)))), { shape: [16, 3] });
+    const labels = tidy(() => tokens.narrow(1, 0, 1).flatten().remainder(3));
+    try {
+      expect(net.isNative).toBe(false);
+      expect(tidy(() => shapes(net.stateDict()))).toEqual([
+        ['0.weight', [12, 8]], ['1.weight', [8]], ['1.bias', [8]], ['4.weight', [16, 24]], ['4.bias', [16]],
+        ['6.weight', [16, 16]], ['6.bias', [16]], ['8.weight', [3, 16]], ['8.bias', [3]],
+      ]);
+      const losses: number[] = [];
+      for (let step = 0; step < 8; step++) {
+        losses.push(tidy(() => {
+          opt.zeroGrad();
+          const loss = nn.functional.nllLoss(net.forward(tokens), labels);
+          loss.backward();
+          opt.step();
+          return loss.item() as number;
+        }));
+      }
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[losses.length - 1]).toBeLessThan(0.7 * losses[0]);
+      // The LayerNorm and Embedding parameters were trained (not only the Linear ones).
+      tidy(() => {
+        const sd = net.stateDict();
+        expect(vals(sd['1.weight']).some((v) => Math.abs(v - 1) > 1e-4)).toBe(true);
+        expect(vals(sd['0.weight']).slice(0, 8)).toEqual(new Array(8).fill(0)); // padding row untouched
+      });
+    } finally {
+      for (const p of params) p.dispose();
+      opt.dispose();
+      net.dispose();
+      tokens.dispose();
+      labels.dispose();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- against PyTorch
+
+describe.skipIf(!hasTorch)('the new layers and their PyTorch counterparts (needs /usr/bin/python3 with torch)', () => {
+  it('same state-dict keys and shapes; our weights load strictly into PyTorch and give its outputs and gradients; its weights load strictly into ours', async () => {
+    manualSeed(3);
+    const net = new Net();
+    const back = new Net();
+    try {
+      // Weights that are not the initial ones, so a mix-up of weight and bias shows.
+      noGrad(() => {
+        nn.init.uniform_(net.ln.weight as Tensor, 0.5, 1.5);
+        nn.init.normal_(net.ln.bias as Tensor);
+      });
+      const ourFile = path.join(tmp, 'net.pt');
+      const theirFile = path.join(tmp, 'net-torch.pt');
+      tidy(() => saveStateDict(ourFile, net.stateDict())); // before the forward (embMax renormalises rows in place)
+      const ours = runAll(net);
+      const weightsAfter = tidy(() => vals(net.embMax.weight));
+      const out = JSON.parse(
+        await py(`${PY_NET}${PY_RUN_ALL}
+files = json.loads(sys.stdin.read())
+m = Net()
+keys = [[k, list(v.shape)] for k, v in m.state_dict().items()]
+m.load_state_dict(torch.load(files['ours']), strict=True)
+mine = run_all(m)
+torch.manual_seed(7)
+t = Net()
+with torch.no_grad():
+    t.ln.weight.uniform_(0.5, 1.5); t.ln.bias.normal_()
+torch.save(dict(t.state_dict()), files['theirs'])  # a plain dict, as torch.save of a state dict is read here
+theirs = run_all(t)
+print(json.dumps({'keys': keys, 'mine': mine, 'theirs': theirs}))
+`, JSON.stringify({ ours: ourFile, theirs: theirFile })),
+      ) as { keys: [string, number[]][]; mine: Record<string, Run>; theirs: Record<string, Run> };
+      expect(tidy(() => shapes(net.stateDict()))).toEqual(out.keys); // same names, order and shapes
+      expectRunsEqual(ours, out.mine, 1e-10);
+      expect(maxDiff(weightsAfter, out.mine.embMax.weightAfter as number[])).toBeLessThan(1e-12);
+      // The padding row: zero, no gradient, in both.
+      expect(ours.emb.grads.weight.slice(8, 12)).toEqual([0, 0, 0, 0]);
+      expect(out.mine.emb.grads.weight.slice(8, 12)).toEqual([0, 0, 0, 0]);
+      // ... and back: PyTorch's state dict loads strictly into ours and gives PyTorch's results.
+      const theirs = loadStateDict(theirFile);
+      try {
+        back.loadStateDict(theirs);
+      } finally {
+        for (const t of Object.values(theirs)) t.dispose();
+      }
+      const backRuns = runAll(back);
+      expectRunsEqual(backRuns, out.theirs, 1e-10);
+      expect(maxDiff(backRuns.ln.out, ours.ln.out)).toBeGreaterThan(1e-3); // other weights, other outputs
+      // A state dict missing a key, or with a wrong shape, is refused.
+      const partial = tidy(() => {
+        const sd = { ...back.stateDict() };
+        delete sd['ln.bias'];
+        return sd;
+      });
+      expect(() => net.loadStateDict(partial)).toThrow(/missing keys: ln\.bias/);
+      for (const t of Object.values(partial)) t.dispose();
+      expect(() => tidy(() => net.loadStateDict({ ...net.stateDict(), 'emb.weight': randn([9, 4], { dtype: 'float64' }) }))).toThrow(/size mismatch for emb\.weight/);
+    } finally {
+      net.dispose();
+      back.dispose();
+    }
+  }, 120_000);
+
+  it("Embedding draws PyTorch's initial weights from the same seed (padding row zeroed); LayerNorm starts at ones and zeros", async () => {
+    manualSeed(5);
+    const emb = new nn.Embedding(10, 4, { paddingIdx: 2 });
+    const ln = new nn.LayerNorm([2, 3]);
+    try {
+      const ours = tidy(() => ({ emb: vals(emb.weight), w: vals(ln.weight as Tensor), b: vals(ln.bias as Tensor) }));
+      const theirs = JSON.parse(
+        await py(`
+import json, torch, torch.nn as nn
+torch.manual_seed(5)
+e = nn.Embedding(10, 4, padding_idx=2)
+l = nn.LayerNorm([2, 3])
+print(json.dumps({'emb': e.weight.flatten().tolist(), 'w': l.weight.flatten().tolist(), 'b': l.bias.flatten().tolist()}))
+`),
+      ) as typeof ours;
+      expect(maxDiff(ours.emb, theirs.emb)).toBeLessThan(1e-6);
+      expect(ours.w).toEqual(theirs.w);
+      expect(ours.b).toEqual(theirs.b);
+    } finally {
+      emb.dispose();
+      ln.dispose();
+    }
+  }, 120_000);
+});
