@@ -314,15 +314,22 @@ function checkDim(op: string, dim: unknown): number {
   return dim;
 }
 
-/** Softmax along `dim` (`torch.nn.Softmax`): the values along it are positive and sum to 1. */
-export class Softmax extends Module {
+// Softmax and LogSoftmax: one function of the input along a dimension fixed at construction.
+abstract class AlongDim extends Module {
   /** The dimension normalised over (negative counts from the end). */
   readonly dim: number;
 
-  constructor(dim: number) {
-    const d = checkDim('Softmax', dim);
+  protected constructor(op: string, dim: number) {
+    const d = checkDim(op, dim);
     super();
     this.dim = d;
+  }
+}
+
+/** Softmax along `dim` (`torch.nn.Softmax`): the values along it are positive and sum to 1. */
+export class Softmax extends AlongDim {
+  constructor(dim: number) {
+    super('Softmax', dim);
   }
 
   /** Softmax of `input` along `dim`. */
@@ -332,14 +339,9 @@ export class Softmax extends Module {
 }
 
 /** log(softmax(x)) along `dim`, computed stably (`torch.nn.LogSoftmax`); pairs with `nllLoss`. */
-export class LogSoftmax extends Module {
-  /** The dimension normalised over (negative counts from the end). */
-  readonly dim: number;
-
+export class LogSoftmax extends AlongDim {
   constructor(dim: number) {
-    const d = checkDim('LogSoftmax', dim);
-    super();
-    this.dim = d;
+    super('LogSoftmax', dim);
   }
 
   /** Log-softmax of `input` along `dim`. */
