@@ -277,6 +277,18 @@ export function where(condition: Tensor, input: Tensor | Scalar, other: Tensor |
   const h = (v: Tensor | Scalar) => (v instanceof Tensor ? v.handle : checkScalar('where', 'input or other', v));
   return new Tensor(N.where(condition.handle, h(input), h(other)));
 }
+/**
+ * Einstein summation, as `torch.einsum`: `einsum('bij,bjk->bik', a, b)` is a batched matrix product,
+ * `einsum('ii', m)` a trace, `einsum('i,j->ij', u, v)` an outer product. The operands may also be one array.
+ */
+export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Tensor {
+  if (typeof equation !== 'string') throw typeError('einsum', 'equation', "a string such as 'ij,jk->ik'", equation);
+  const list = operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : operands;
+  list.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw typeError('einsum', `operands[${i}]`, 'a Tensor', t);
+  });
+  return new Tensor(N.einsum(equation, (list as Tensor[]).map((t) => t.handle)));
+}
 /** Matrix product (see Tensor.matmul). */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (!(a instanceof Tensor)) throw typeError('matmul', 'a', 'a Tensor', a);

@@ -135,6 +135,7 @@ export interface NativeBinding {
   maskedSelect(t: H, mask: H): H;
   gather(t: H, dim: number, index: H): H;
   cat(ts: H[], dim: number): H;
+  einsum(equation: string, operands: H[]): H;
   stack(ts: H[], dim: number): H;
   split(t: H, sizes: number | number[], dim: number): H[];
   chunk(t: H, chunks: number, dim: number): H[];
@@ -184,9 +185,11 @@ export interface NativeBinding {
   clipGradValue(params: H[], clipValue: number): void;
 
   conv2d(x: H, weight: H, bias: H | null, stride: number[], padding: number[] | 'same' | 'valid', dilation: number[], groups: number): H;
+  convTranspose2d(x: H, weight: H, bias: H | null, stride: number[], padding: number[], outputPadding: number[], groups: number, dilation: number[]): H;
   linear(x: H, weight: H, bias: H | null): H;
   batchNorm(x: H, runningMean: H | null, runningVar: H | null, weight: H | null, bias: H | null, training: boolean, momentum: number, eps: number): H;
   layerNorm(x: H, normalizedShape: number[], weight: H | null, bias: H | null, eps: number): H;
+  groupNorm(x: H, numGroups: number, weight: H | null, bias: H | null, eps: number): H;
   embedding(indices: H, weight: H, paddingIdx: number, maxNorm: number | null, normType: number, scaleGradByFreq: boolean): H;
   dropout(x: H, p: number, training: boolean): H;
   activation(op: 'gelu' | 'silu', x: H, approximate: string | null): H;

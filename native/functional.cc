@@ -43,6 +43,22 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   });
 }
 
+// convTranspose2d(x, weight, bias|null, stride[2], padding[2], outputPadding[2], groups, dilation[2])
+Napi::Value ConvTranspose2d(const Napi::CallbackInfo& info) {
+  return guard(info, "convTranspose2d", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    const at::Tensor& w = argTensor(info, 1, "weight");
+    at::Tensor b = optTensor(info, 2, "bias");
+    auto stride = argIntList(info, 3, "stride");
+    auto padding = argIntList(info, 4, "padding");
+    auto outputPadding = argIntList(info, 5, "outputPadding");
+    int64_t groups = argInt(info, 6, "groups");
+    auto dilation = argIntList(info, 7, "dilation");
+    if (groups < 1 || groups > std::numeric_limits<int32_t>::max()) throw ArgRangeError("groups must be between 1 and 2^31 - 1, got " + std::to_string(groups));
+    return wrap(info, at::conv_transpose2d(x, w, opt(b), stride, padding, outputPadding, groups, dilation));
+  });
+}
+
 // linear(x, weight, bias|null)
 Napi::Value Linear(const Napi::CallbackInfo& info) {
   return guard(info, "linear", [&]() -> Napi::Value {
@@ -67,11 +83,20 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   });
 }
 
+// groupNorm(x, numGroups, weight|null, bias|null, eps)
+Napi::Value GroupNorm(const Napi::CallbackInfo& info) {
+  return guard(info, "groupNorm", [&]() -> Napi::Value {
+    return wrap(info, at::group_norm(argTensor(info, 0, "input"), argInt(info, 1, "numGroups"), opt(optTensor(info, 2, "weight")),
+                                     opt(optTensor(info, 3, "bias")), argDouble(info, 4, "eps"), at::globalContext().userEnabledCuDNN()));
+  });
+}
+
 // embedding(indices, weight, paddingIdx (-1: none), maxNorm|null, normType, scaleGradByFreq)
 Napi::Value Embedding(const Napi::CallbackInfo& info) {
   return guard(info, "embedding", [&]() -> Napi::Value {
     at::Tensor idx = argTensor(info, 0, "input").contiguous();
-    const at::Tensor& w = argTensor(info, 1, "weight");
+    // maxNorm renormalises rows of the weight in place: refused, as any in-place change, while a call in flight uses it
+    const at::Tensor& w = isNullish(info[3]) ? argTensor(info, 1, "weight") : argMutableTensor(info, 1, "weight");
     if (idx.numel() > 0) {
       at::NoGradGuard ng;
       const int64_t n = w.size(0);
@@ -225,7 +250,9 @@ Napi::Value KlDiv(const Napi::CallbackInfo& info) {
 
 void InitFunctional(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New<Conv2d>(env, "conv2d"));
+  exports.Set("convTranspose2d", Napi::Function::New<ConvTranspose2d>(env, "convTranspose2d"));
   exports.Set("linear", Napi::Function::New<Linear>(env, "linear"));
+  exports.Set("groupNorm", Napi::Function::New<GroupNorm>(env, "groupNorm"));
   exports.Set("batchNorm", Napi::Function::New<BatchNorm>(env, "batchNorm"));
   exports.Set("layerNorm", Napi::Function::New<LayerNorm>(env, "layerNorm"));
   exports.Set("embedding", Napi::Function::New<Embedding>(env, "embedding"));

@@ -261,6 +261,16 @@ Napi::Value Cat(const Napi::CallbackInfo& info) {
   });
 }
 
+// einsum(equation, tensors)
+Napi::Value Einsum(const Napi::CallbackInfo& info) {
+  return guard(info, "einsum", [&]() -> Napi::Value {
+    std::string equation = argString(info, 0, "equation");
+    auto ts = argTensorList(info, 1, "operands");
+    if (ts.empty()) throw ArgRangeError("expected at least one operand");
+    return TensorHandle::Wrap(info.Env(), at::einsum(equation, ts));
+  });
+}
+
 Napi::Value Stack(const Napi::CallbackInfo& info) {
   return guard(info, "stack", [&]() -> Napi::Value {
     auto ts = argTensorList(info, 0, "tensors");
@@ -352,6 +362,7 @@ void InitTensorOps(Napi::Env env, Napi::Object exports) {
   exports.Set("maskedSelect", Napi::Function::New<MaskedSelect>(env, "maskedSelect"));
   exports.Set("gather", Napi::Function::New<Gather>(env, "gather"));
   exports.Set("cat", Napi::Function::New<Cat>(env, "cat"));
+  exports.Set("einsum", Napi::Function::New<Einsum>(env, "einsum"));
   exports.Set("stack", Napi::Function::New<Stack>(env, "stack"));
   exports.Set("split", Napi::Function::New<Split>(env, "split"));
   exports.Set("chunk", Napi::Function::New<Chunk>(env, "chunk"));

@@ -37,6 +37,10 @@ class Net extends nn.Module {
   tanh = new nn.Tanh();
   softmax = new nn.Softmax(1);
   logSoftmax = new nn.LogSoftmax(-1);
+  gn = new nn.GroupNorm(3, 3, { dtype: 'float64' }); // x (2, 3, 4) as (N, C, L)
+  gnPlain = new nn.GroupNorm(1, 3, { affine: false, eps: 1e-3, dtype: 'float64' });
+  convT = new nn.ConvTranspose2d(2, 4, 3, { stride: 2, padding: 1, outputPadding: 1, dtype: 'float64' }); // x as unbatched (C 2, H 3, W 4)
+  convTGrouped = new nn.ConvTranspose2d(2, 4, [2, 3], { groups: 2, dilation: [2, 1], stride: [1, 2], bias: false, dtype: 'float64' });
 }
 
 const PY_NET = `
@@ -56,11 +60,15 @@ class Net(nn.Module):
         s.tanh = nn.Tanh()
         s.softmax = nn.Softmax(1)
         s.logSoftmax = nn.LogSoftmax(-1)
+        s.gn = nn.GroupNorm(3, 3, dtype=torch.float64)
+        s.gnPlain = nn.GroupNorm(1, 3, affine=False, eps=1e-3, dtype=torch.float64)
+        s.convT = nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, dtype=torch.float64)
+        s.convTGrouped = nn.ConvTranspose2d(2, 4, (2, 3), groups=2, dilation=(2, 1), stride=(1, 2), bias=False, dtype=torch.float64)
 ${PY_WEIGHTING}
 `;
 
 // Which input each layer takes: x (2, 3, 4) float64, or int64 indices (with repeats, and the padding row 2).
-const X_LAYERS = ['ln', 'lnPlain', 'gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh', 'softmax', 'logSoftmax'] as const;
+const X_LAYERS = ['ln', 'lnPlain', 'gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh', 'softmax', 'logSoftmax', 'gn', 'gnPlain', 'convT', 'convTGrouped'] as const;
 const IDX_LAYERS = { emb: 'idx', embFreq: 'idxFreq', embMax: 'idx' } as const;
 const X = { data: Array.from({ length: 24 }, (_, i) => Math.sin(1.7 * i + 0.3) * 2), shape: [2, 3, 4] };
 const IDX = { idx: [[1, 2, 2, 9], [0, 5, 1, 2]], idxFreq: [[0, 0, 0, 3], [5, 3, 1, 0]] };
@@ -217,6 +225,28 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
     }
   });
 
+  it('ConvTranspose2d starts as PyTorch initialises it (weight and bias within ±1/√fanIn, fanIn = outChannels/groups·kH·kW) and upsamples', () => {
+    const up = new nn.ConvTranspose2d(8, 6, [4, 2], { stride: 2, padding: 1, groups: 2 });
+    try {
+      tidy(() => {
+        const bound = 1 / Math.sqrt(3 * 4 * 2);
+        expect(up.weight.shape).toEqual([8, 3, 4, 2]);
+        const w = vals(up.weight);
+        const b = vals(up.bias as Tensor);
+        expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
+        expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.8 * bound); // spread over the range, not a constant
+        expect(Math.max(...b.map(Math.abs))).toBeLessThanOrEqual(bound);
+        expect(new Set(b).size).toBe(6);
+        expect(up.forward(randn([2, 8, 5, 7])).shape).toEqual([2, 6, 10, 12]);
+        noGrad(() => up.weight.fill_(3));
+        up.resetParameters();
+        expect(vals(up.weight).includes(3)).toBe(false);
+      });
+    } finally {
+      up.dispose();
+    }
+  });
+
   it("Embedding's paddingIdx row gets no gradient and stays zero through SGD steps", () => {
     const emb = new nn.Embedding(5, 3, { paddingIdx: 0 });
     const params = emb.parameters();
@@ -293,6 +323,13 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
       [() => new nn.GELU('tanh' as never), TypeError, /^GELU: expected an object with keys among approximate for options/],
       [() => new nn.Softmax(undefined as never), TypeError, /^Softmax: expected an integer, the dimension to normalise over .* for dim but received undefined/],
       [() => new nn.LogSoftmax(1.5), TypeError, /^LogSoftmax: expected an integer, the dimension to normalise over/],
+      [() => new nn.GroupNorm(4, 6), RangeError, /^GroupNorm: expected a multiple of numGroups \(4\) for numChannels but received 6/],
+      [() => new nn.GroupNorm(0, 6), RangeError, /^GroupNorm: expected a positive integer for numGroups but received 0/],
+      [() => new nn.GroupNorm(2, 6, { elementwiseAffine: false } as never), TypeError, /^GroupNorm: unknown option 'elementwiseAffine'/],
+      [() => new nn.ConvTranspose2d(4, 6, 3, { groups: 4 }), RangeError, /^ConvTranspose2d: expected a multiple of groups \(4\) for outChannels but received 6/],
+      [() => new nn.ConvTranspose2d(4, 4, 3, { stride: 2, outputPadding: 2 }), RangeError, /^ConvTranspose2d: expected values smaller than the stride or the dilation .* for outputPadding/],
+      [() => new nn.ConvTranspose2d(4, 4, [3, 0]), RangeError, /^ConvTranspose2d: expected an integer between 1 and \d+ for kernelSize\[1\] but received 0/],
+      [() => new nn.ConvTranspose2d(4, 4, 3, { output_padding: 1 } as never), TypeError, /^ConvTranspose2d: unknown option 'output_padding'; did you mean 'outputPadding'\?/],
     ];
     for (const [make, type, message] of cases) {
       let thrown: unknown = null;
@@ -318,6 +355,18 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
         expect(() => sm.forward(randn([2, 3]))).toThrow(/^softmax: expected an integer between -2 and 1 for dim but received 3/);
         expect(() => new nn.Sigmoid().forward(null as never)).toThrow(/^Sigmoid\.forward: expected a Tensor for input but received null/);
         expect(() => new nn.GELU().forward(tensor([1n]))).toThrow(/^gelu: expected a floating-point tensor for input but received int64/);
+        const gn = new nn.GroupNorm(2, 4);
+        const up = new nn.ConvTranspose2d(4, 2, 3, { padding: 2 });
+        try {
+          expect(() => gn.forward(randn([2, 6, 3]))).toThrow(/^GroupNorm\.forward: expected an input \(N, 4, \.\.\.\) but received shape \[2, 6, 3\]/);
+          expect(() => up.forward(randn([1, 3, 5, 5]))).toThrow(/^convTranspose2d: expected 4 channels in dim 1 \(weight \[4, 2, 3, 3\]\) for input/);
+          expect(() => up.forward(randn([1, 4, 1, 1]))).toThrow(/^convTranspose2d: expected a spatial size that gives a positive output size .* \(dimension 0 would be -1\)/);
+          expect(() => nn.functional.groupNorm(randn([2, 6]), 4)).toThrow(/^groupNorm: expected a channel count \(dim 1\) divisible by numGroups 4/);
+          expect(() => nn.functional.convTranspose2d(randn([1, 4, 3, 3]), up.weight, randn([3]))).toThrow(/^convTranspose2d: expected shape \[2\] \(one per output channel/);
+        } finally {
+          gn.dispose();
+          up.dispose();
+        }
       });
     } finally {
       ln.dispose();

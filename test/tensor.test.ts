@@ -8,6 +8,7 @@ import * as vm from 'vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DTYPES,
+  einsum,
   Tensor,
   arange,
   cat,
@@ -648,6 +649,28 @@ describe('reductions', () => {
       const [nv, ni] = tensor([1, NaN, 3]).max(0);
       expect(Number.isNaN(nv.item())).toBe(true);
       expect(ni.item()).toBe(1);
+    });
+  });
+
+  it('einsum: matrix and batched products, trace, outer product, permutation; bad equations are errors', () => {
+    tidy(() => {
+      const a = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64' });
+      const b = tensor([[1, 0], [2, 1], [0, 3]], { dtype: 'float64' });
+      expect(einsum('ij,jk->ik', a, b).toNested()).toEqual(a.matmul(b).toNested());
+      expect(einsum('ij,jk->ik', [a, b]).toNested()).toEqual([[5, 11], [14, 23]]);
+      const sq = tensor([[1, 2], [3, 4]]);
+      expect(einsum('ii', sq).item()).toBe(5);
+      expect(einsum('i,j->ij', tensor([1, 2]), tensor([3, 4, 5])).toNested()).toEqual([[3, 4, 5], [6, 8, 10]]);
+      const batch = randn([4, 2, 3], { dtype: 'float64' });
+      const other = randn([4, 3, 5], { dtype: 'float64' });
+      const diff = einsum('bij,bjk->bik', batch, other).sub(batch.matmul(other)).abs().max().item() as number;
+      expect(diff).toBeLessThan(1e-12);
+      expect(einsum('bij->bji', batch).shape).toEqual([4, 3, 2]);
+      expect(() => einsum('ij,jk->ik', a, a)).toThrow(/^einsum: /);
+      expect(() => einsum('ij->ik', a)).toThrow(/^einsum: /);
+      expect(() => einsum(3 as never, a)).toThrow(/^einsum: expected a string such as 'ij,jk->ik' for equation/);
+      expect(() => einsum('ij', [1, 2] as never)).toThrow(/^einsum: expected a Tensor for operands\[0\]/);
+      expect(() => einsum('ij')).toThrow(/^einsum: expected at least one operand/);
     });
   });
 

@@ -1,6 +1,6 @@
 /**
- * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `Embedding` and the activations `GELU`,
- * `SiLU`, `Sigmoid`, `Tanh`, `Softmax` and `LogSoftmax`. Each is an `nn.Module` with PyTorch's constructor
+ * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `ConvTranspose2d`, `Embedding`
+ * and the activations `GELU`, `SiLU`, `Sigmoid`, `Tanh`, `Softmax` and `LogSoftmax`. Each is an `nn.Module` with PyTorch's constructor
  * arguments (in camelCase) and PyTorch's parameter names, shapes and initialisation, so a state dict goes to the
  * PyTorch module of the same name and back (strict loading both ways). Their forward is written in JavaScript,
  * so it runs on the main thread (see `nn.Module`); the work itself is one ATen call each.
@@ -11,8 +11,9 @@ import type { Device, DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import { FLOATS, numberOpt } from './checks';
-import { embedding, gelu, layerNorm, logSoftmax, silu, softmax } from './functional';
+import { FLOATS, numberOpt, pair } from './checks';
+import { convTranspose2d, embedding, gelu, groupNorm, layerNorm, logSoftmax, silu, softmax } from './functional';
+import { kaimingUniform_, uniform_ } from './init';
 import { Module, Parameter } from './module';
 
 // ---------------------------------------------------------------- argument checks
@@ -112,6 +113,182 @@ export class LayerNorm extends Module {
       this.weight?.fill_(1);
       this.bias?.fill_(0);
     });
+    return this;
+  }
+}
+
+// ---------------------------------------------------------------- GroupNorm
+
+/** Options of `nn.GroupNorm`. */
+export interface GroupNormOptions {
+  /** Added to the variance before its square root is taken (default 1e-5). */
+  eps?: number;
+  /** Learn a per-channel `weight` (ones initially) and `bias` (zeros) (default true). */
+  affine?: boolean;
+  /** Device of the parameters (default `cpu`). */
+  device?: Device | string | null;
+  /** Floating dtype of the parameters (default float32). */
+  dtype?: DType | null;
+}
+
+/**
+ * Group normalisation (`torch.nn.GroupNorm`): the `numChannels` channels of an (N, C, ...) input are split into
+ * `numGroups` groups, each normalised per sample over its channels and positions, then scaled and shifted per
+ * channel. It does not depend on the batch, so it behaves the same in training and evaluation.
+ * State-dict keys `weight` and `bias` (numChannels), as PyTorch's.
+ */
+export class GroupNorm extends Module {
+  /** The number of channel groups. */
+  readonly numGroups: number;
+  /** The number of channels C the input must have. */
+  readonly numChannels: number;
+  /** Added to the variance for numerical stability. */
+  readonly eps: number;
+  /** Whether the layer has a learnable per-channel `weight` and `bias`. */
+  readonly affine: boolean;
+  /** The per-channel scale (ones initially); null without `affine`. */
+  declare weight: Parameter | null;
+  /** The per-channel shift (zeros initially); null without `affine`. */
+  declare bias: Parameter | null;
+
+  constructor(numGroups: number, numChannels: number, options: GroupNormOptions = {}) {
+    const op = 'GroupNorm';
+    const o = knownOptions(op, options, ['eps', 'affine', 'device', 'dtype']);
+    const g = checkSize(op, 'numGroups', numGroups);
+    const c = checkSize(op, 'numChannels', numChannels);
+    if (c % g !== 0) throw rangeError(op, 'numChannels', `a multiple of numGroups (${g})`, c);
+    const eps = numberOpt(op, 'eps', o.eps, 1e-5, { min: 0 });
+    const affine = o.affine === undefined ? true : checkBool(op, 'affine', o.affine);
+    const factory = factoryOptions(op, o);
+    super();
+    this.numGroups = g;
+    this.numChannels = c;
+    this.eps = eps;
+    this.affine = affine;
+    this.registerParameter('weight', affine ? tidy(() => new Parameter(ones([c], factory))) : null);
+    this.registerParameter('bias', affine ? tidy(() => new Parameter(zeros([c], factory))) : null);
+  }
+
+  /** Normalises `input` (N, numChannels, ...). */
+  forward(input: Tensor): Tensor {
+    const x = inputArg('GroupNorm.forward', input);
+    if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
+      throw new RangeError(`GroupNorm.forward: expected an input (N, ${this.numChannels}, ...) but received shape [${x.shape.join(', ')}]`);
+    }
+    return groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  /** PyTorch's initial values again: `weight` ones, `bias` zeros (also called by a container's `resetParameters()`). */
+  resetParameters(): this {
+    noGrad(() => {
+      this.weight?.fill_(1);
+      this.bias?.fill_(0);
+    });
+    return this;
+  }
+}
+
+// ---------------------------------------------------------------- ConvTranspose2d
+
+/** Options of `nn.ConvTranspose2d` (PyTorch's arguments after `kernel_size`). */
+export interface ConvTranspose2dOptions {
+  /** Stride of the underlying convolution: the upsampling factor (default 1). */
+  stride?: number | [number, number];
+  /** Implicit padding removed from each side of the output (default 0). */
+  padding?: number | [number, number];
+  /** Extra size on one side of each output dimension, to pick among the sizes a stride makes ambiguous (default 0). */
+  outputPadding?: number | [number, number];
+  /** Blocked connections (default 1): both channel counts must be divisible by it. */
+  groups?: number;
+  /** Learn an additive `bias` (default true). */
+  bias?: boolean;
+  /** Spacing between kernel elements (default 1). */
+  dilation?: number | [number, number];
+  /** Device of the parameters (default `cpu`). */
+  device?: Device | string | null;
+  /** Floating dtype of the parameters (default float32). */
+  dtype?: DType | null;
+}
+
+/**
+ * 2-d transposed convolution (`torch.nn.ConvTranspose2d`), the usual learned upsampling of decoders and
+ * generators: `weight` (inChannels, outChannels/groups, kH, kW) and `bias` (outChannels), initialised as
+ * PyTorch does (Kaiming-uniform with a = √5, bias uniform in ±1/√fanIn, fanIn = outChannels/groups·kH·kW).
+ *
+ * ```ts
+ * const up = new nn.ConvTranspose2d(64, 32, 4, { stride: 2, padding: 1 }); // doubles H and W
+ * ```
+ */
+export class ConvTranspose2d extends Module {
+  /** Input channels. */
+  readonly inChannels: number;
+  /** Output channels. */
+  readonly outChannels: number;
+  /** Kernel height and width. */
+  readonly kernelSize: [number, number];
+  /** Stride per dimension. */
+  readonly stride: [number, number];
+  /** Padding per dimension. */
+  readonly padding: [number, number];
+  /** Output padding per dimension. */
+  readonly outputPadding: [number, number];
+  /** Channel groups. */
+  readonly groups: number;
+  /** Dilation per dimension. */
+  readonly dilation: [number, number];
+  /** The kernel, (inChannels, outChannels/groups, kH, kW). */
+  declare weight: Parameter;
+  /** The bias (outChannels), or null with `bias: false`. */
+  declare bias: Parameter | null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: ConvTranspose2dOptions = {}) {
+    const op = 'ConvTranspose2d';
+    const o = knownOptions(op, options, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'device', 'dtype']);
+    const cin = checkSize(op, 'inChannels', inChannels);
+    const cout = checkSize(op, 'outChannels', outChannels);
+    const k = pair(op, 'kernelSize', kernelSize, 1);
+    const stride = pair(op, 'stride', o.stride ?? 1, 1);
+    const padding = pair(op, 'padding', o.padding ?? 0, 0);
+    const outputPadding = pair(op, 'outputPadding', o.outputPadding ?? 0, 0);
+    const dilation = pair(op, 'dilation', o.dilation ?? 1, 1);
+    const groups = checkSize(op, 'groups', o.groups ?? 1);
+    if (cin % groups !== 0) throw rangeError(op, 'inChannels', `a multiple of groups (${groups})`, cin);
+    if (cout % groups !== 0) throw rangeError(op, 'outChannels', `a multiple of groups (${groups})`, cout);
+    for (let d = 0; d < 2; d++) {
+      if (outputPadding[d] >= Math.max(stride[d], dilation[d])) {
+        throw rangeError(op, 'outputPadding', `values smaller than the stride or the dilation (stride [${stride.join(', ')}], dilation [${dilation.join(', ')}])`, outputPadding);
+      }
+    }
+    const withBias = o.bias === undefined ? true : checkBool(op, 'bias', o.bias);
+    const factory = factoryOptions(op, o);
+    super();
+    this.inChannels = cin;
+    this.outChannels = cout;
+    this.kernelSize = k;
+    this.stride = stride;
+    this.padding = padding;
+    this.outputPadding = outputPadding;
+    this.groups = groups;
+    this.dilation = dilation;
+    this.registerParameter('weight', tidy(() => new Parameter(zeros([cin, cout / groups, k[0], k[1]], factory))));
+    this.registerParameter('bias', withBias ? tidy(() => new Parameter(zeros([cout], factory))) : null);
+    this.resetParameters();
+  }
+
+  /** Upsamples `input` (N, inChannels, H, W) or (inChannels, H, W). */
+  forward(input: Tensor): Tensor {
+    return convTranspose2d(inputArg('ConvTranspose2d.forward', input), this.weight, this.bias, {
+      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation,
+    });
+  }
+
+  /** PyTorch's initialisation again (also called by a container's `resetParameters()`). */
+  resetParameters(): this {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5), nonlinearity: 'leakyRelu' });
+    if (this.bias) {
+      const bound = 1 / Math.sqrt((this.outChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1]);
+      uniform_(this.bias, -bound, bound);
+    }
     return this;
   }
 }

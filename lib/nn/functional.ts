@@ -91,6 +91,55 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   return new Tensor(N.conv2d(x.handle, w.handle, h(b), stride, padding, dilation, groups));
 }
 
+/** Options of `convTranspose2d` (PyTorch's `conv_transpose2d` arguments after `bias`). */
+export interface ConvTranspose2dFunctionalOptions {
+  stride?: number | [number, number];
+  /** Removes `dilation * (kernel - 1) - padding` zeros of implicit padding from each side of the output. */
+  padding?: number | [number, number];
+  /** Extra size added to one side of each output dimension (smaller than the stride or the dilation). */
+  outputPadding?: number | [number, number];
+  /** Blocked connections: input and output channels are split into `groups`. */
+  groups?: number;
+  dilation?: number | [number, number];
+}
+
+/**
+ * 2-d transposed convolution ("deconvolution", the gradient of `conv2d` with respect to its input) of `input`
+ * (N, C_in, H, W) or (C_in, H, W) with `weight` (C_in, C_out/groups, kH, kW) and an optional `bias` (C_out),
+ * as `torch.nn.functional.conv_transpose2d`. Output size per dimension:
+ * (in − 1)·stride − 2·padding + dilation·(k − 1) + outputPadding + 1.
+ */
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dFunctionalOptions = {}): Tensor {
+  const op = 'convTranspose2d';
+  const o = knownOptions(op, options, ['stride', 'padding', 'outputPadding', 'groups', 'dilation']);
+  const x = spatialInput(op, input);
+  const w = floatArg(op, 'weight', weight);
+  const b = optTensorArg(op, 'bias', bias);
+  if (w.ndim !== 4) throw shapeError(op, 'weight', 'a 4-d tensor (inChannels, outChannels/groups, kH, kW)', w.shape);
+  sameKind(op, 'weight', w, 'input', x);
+  const groups = checkInt(op, 'groups', o.groups ?? 1, 1);
+  const cin = x.shape[x.ndim - 3];
+  if (w.shape[0] !== cin) throw shapeError(op, 'input', `${w.shape[0]} channels in dim ${x.ndim - 3} (weight ${fmt(w.shape)})`, x.shape);
+  if (cin % groups !== 0) throw shapeError(op, 'weight', `an input channel count divisible by groups ${groups}`, w.shape);
+  const cout = w.shape[1] * groups;
+  if (b) {
+    sameKind(op, 'bias', b, 'input', x);
+    perChannel(op, 'bias', b, cout, `one per output channel: weight ${fmt(w.shape)} with groups ${groups}`);
+  }
+  const stride = pair(op, 'stride', o.stride ?? 1, 1);
+  const padding = pair(op, 'padding', o.padding ?? 0, 0);
+  const outputPadding = pair(op, 'outputPadding', o.outputPadding ?? 0, 0);
+  const dilation = pair(op, 'dilation', o.dilation ?? 1, 1);
+  for (let d = 0; d < 2; d++) {
+    if (outputPadding[d] >= Math.max(stride[d], dilation[d])) {
+      throw rangeError(op, 'outputPadding', `values smaller than the stride or the dilation (stride ${fmt(stride)}, dilation ${fmt(dilation)})`, outputPadding);
+    }
+    const size = (x.shape[x.ndim - 2 + d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (w.shape[2 + d] - 1) + outputPadding[d] + 1;
+    if (size < 1) throw shapeError(op, 'input', `a spatial size that gives a positive output size with padding ${fmt(padding)} (dimension ${d} would be ${size})`, x.shape);
+  }
+  return new Tensor(N.convTranspose2d(x.handle, w.handle, h(b), stride, padding, outputPadding, groups, dilation));
+}
+
 /** y = x Wᵀ + b over the last dimension of `input` (…, inFeatures), `weight` (outFeatures, inFeatures), as `torch.nn.functional.linear`. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const op = 'linear';
@@ -177,6 +226,40 @@ export function layerNorm(input: Tensor, normalizedShape: number | number[], opt
   }
   const eps = numberOpt(op, 'eps', o.eps, 1e-5, { min: 0 });
   return new Tensor(N.layerNorm(x.handle, shape, h(optTensorArg(op, 'weight', o.weight)), h(optTensorArg(op, 'bias', o.bias)), eps));
+}
+
+/** Options of `groupNorm`. */
+export interface GroupNormFunctionalOptions {
+  /** Per-channel scale (C). */
+  weight?: Tensor | null;
+  /** Per-channel shift (C). */
+  bias?: Tensor | null;
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+}
+
+/**
+ * Group normalisation of `input` (N, C, ...), as `torch.nn.functional.group_norm`: the C channels are split
+ * into `numGroups` groups and each sample's group is normalised over its channels and positions (biased
+ * variance), then scaled and shifted per channel. Independent of the batch size.
+ */
+export function groupNorm(input: Tensor, numGroups: number, options: GroupNormFunctionalOptions = {}): Tensor {
+  const op = 'groupNorm';
+  const o = knownOptions(op, options, ['weight', 'bias', 'eps']);
+  const x = floatArg(op, 'input', input);
+  if (x.ndim < 2) throw shapeError(op, 'input', 'at least 2 dimensions (N, C, ...)', x.shape);
+  checkInt(op, 'numGroups', numGroups, 1);
+  const c = x.shape[1];
+  if (c % numGroups !== 0) throw shapeError(op, 'input', `a channel count (dim 1) divisible by numGroups ${numGroups}`, x.shape);
+  const weight = optTensorArg(op, 'weight', o.weight);
+  const bias = optTensorArg(op, 'bias', o.bias);
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (!t) continue;
+    perChannel(op, name, t, c, `one per channel of input ${fmt(x.shape)}`);
+    sameKind(op, name, t, 'input', x);
+  }
+  const eps = numberOpt(op, 'eps', o.eps, 1e-5, { min: 0 });
+  return new Tensor(N.groupNorm(x.handle, numGroups, h(weight), h(bias), eps));
 }
 
 /** Options of the functional IC layer. */
