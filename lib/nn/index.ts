@@ -7,6 +7,7 @@ export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, RemovableHandl
 export * from './layers';
 export { ModuleList, ModuleDict } from './module-list';
 export * from './functional-layers';
+export * from './loss-modules';
 /** `torch.nn.functional`: conv2d, linear, batchNorm, pooling, activations, embedding, icLayer and the losses. */
 export * as functional from './functional';
 export { crossEntropy } from './functional';
