@@ -114,6 +114,96 @@ def dump():
     return {'params': [p.detach().flatten().tolist() for p in ps], 'state': st, 'groups': sd['param_groups']}
 `;
 
+/** A scheduler compared with PyTorch: ictorch's and Python's construction on the same two-group optimiser. */
+interface SchedulerSpec {
+  name: string;
+  opt: 'SGD' | 'Adam';
+  make: (o: torch.optim.Optimizer<object>) => torch.optim.LRScheduler | torch.optim.ReduceLROnPlateau;
+  /** The same in Python, over `opt` (and `L` = torch.optim.lr_scheduler). */
+  py: string;
+  steps: number;
+  /**
+   * After this many steps the state goes across (ictorch → PyTorch and back); chosen where a state not carried
+   * across would show (ReduceLROnPlateau: bad epochs counted or a cooldown running).
+   */
+  at: number;
+  /** ReduceLROnPlateau's metric per step. */
+  metrics?: number[];
+}
+
+const noise = lcg(77);
+/** A validation loss that falls, then wanders on a plateau (with a NaN epoch, which PyTorch counts as bad). */
+const LOSSES = Array.from({ length: 40 }, (_, e) => (e === 27 ? NaN : 1 + 0.5 * Math.exp(-e / 5) + 0.02 * noise()));
+/** An accuracy that rises, then wanders. */
+const ACCURACIES = Array.from({ length: 40 }, (_, e) => 0.9 - 0.5 * Math.exp(-e / 4) + 0.01 * noise());
+/** A loss that falls for 5 epochs, then stays: the default patience (10) reduces at epochs 16, 27 and 38. */
+const PLATEAU = Array.from({ length: 40 }, (_, e) => (e < 5 ? 1 - 0.1 * e : 0.6));
+
+/** JSON across the Python boundary: ±Infinity and NaN as {__float__}, Maps (PyTorch's Counter: int keys) as {__map__}. */
+const toPyJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? { __float__: String(x) } : x instanceof Map ? { __map__: [...x] } : x));
+const PY_FLOATS: Record<string, number> = { inf: Infinity, '-inf': -Infinity, nan: NaN };
+const fromPyJson = (s: string): unknown =>
+  JSON.parse(s, (_k, x: unknown) => {
+    if (x && typeof x === 'object' && '__float__' in x) return PY_FLOATS[(x as { __float__: string }).__float__];
+    if (x && typeof x === 'object' && '__map__' in x) return new Map((x as { __map__: [number, number][] }).__map__);
+    return x;
+  });
+const PY_JSON = `
+import json, math
+def enc(v):
+    if isinstance(v, float) and not math.isfinite(v): return {'__float__': repr(v)}
+    if isinstance(v, dict) and any(not isinstance(k, str) for k in v): return {'__map__': [[k, enc(x)] for k, x in v.items()]}
+    if isinstance(v, dict): return {k: enc(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [enc(x) for x in v]
+    return v
+def dec(v):
+    if isinstance(v, dict):
+        if '__float__' in v: return float(v['__float__'])
+        if '__map__' in v: return {k: dec(x) for k, x in v['__map__']}
+        return {k: dec(x) for k, x in v.items()}
+    if isinstance(v, list): return [dec(x) for x in v]
+    return v
+`;
+
+type MomentumGroup = { lr: number; momentum?: number; betas?: [number, number] };
+
+/**
+ * Runs a spec in ictorch on SGD or Adam with two groups (lr 0.1 and 0.03): the groups' learning rates then momenta
+ * (SGD's momentum, Adam's betas[0]) after construction and after each step, and the state after each step. With
+ * `from`, the scheduler first loads that state and the groups take those values, and it runs the remaining steps.
+ */
+function runScheduler(spec: SchedulerSpec, from?: { state: Record<string, unknown>; groups: number[] }): { rec: number[][]; states: Record<string, unknown>[] } {
+  const a = torch.zeros([2], { requiresGrad: true });
+  const b = torch.zeros([3], { requiresGrad: true });
+  const groups = [{ params: [a] }, { params: [b], lr: 0.03 }];
+  const opt = spec.opt === 'SGD' ? new optim.SGD(groups, { lr: 0.1, momentum: 0.9 }) : new optim.Adam(groups, { lr: 0.1 });
+  const gs = opt.paramGroups as unknown as MomentumGroup[];
+  const s = spec.make(opt);
+  const record = (): number[] => [...gs.map((g) => g.lr), ...gs.map((g) => (g.betas ? g.betas[0] : (g.momentum as number)))];
+  if (from) {
+    s.loadStateDict(from.state as never);
+    gs.forEach((g, i) => {
+      g.lr = from.groups[i];
+      if (g.betas) g.betas = [from.groups[gs.length + i], g.betas[1]];
+      else g.momentum = from.groups[gs.length + i];
+    });
+  }
+  const rec = [record()];
+  const states = [s.stateDict()];
+  for (let e = from ? spec.at : 0; e < spec.steps; e++) {
+    opt.step();
+    if (s instanceof optim.ReduceLROnPlateau) s.step(spec.metrics![e]);
+    else s.step();
+    rec.push(record());
+    expect(s.getLastLr(), `${spec.name}: getLastLr after step ${e + 1}`).toEqual(gs.map((g) => g.lr));
+    states.push(s.stateDict());
+  }
+  opt.dispose();
+  [a, b].forEach((t) => t.dispose());
+  return { rec, states };
+}
+
 describe.skipIf(!hasTorch)('optimisers equal python3-torch step by step (needs python3 with torch)', () => {
   for (const c of CONFIGS) {
     it(c.name, async () => {
@@ -291,9 +381,224 @@ print(json.dumps(out))`)) as Record<string, { lrs: number[][]; state: Record<str
       [a, b, a2, b2].forEach((t) => t.dispose());
     }
   });
+
+  it('MultiStepLR, ExponentialLR, OneCycleLR and ReduceLROnPlateau: learning rates and momentum equal PyTorch\'s, and state dicts load both ways', async () => {
+    const specs: SchedulerSpec[] = [
+      { name: 'multistep', opt: 'SGD', make: (o) => new optim.MultiStepLR(o, { milestones: [12, 5, 20, 12], gamma: 0.5 }), py: 'L.MultiStepLR(opt, milestones=[12, 5, 20, 12], gamma=0.5)', steps: 30, at: 8 },
+      { name: 'multistep CIFAR', opt: 'SGD', make: (o) => new optim.MultiStepLR(o, { milestones: [100, 150] }), py: 'L.MultiStepLR(opt, milestones=[100, 150])', steps: 160, at: 120 },
+      { name: 'multistep Adam milestone 0', opt: 'Adam', make: (o) => new optim.lrScheduler.MultiStepLR(o, { milestones: [0, 3], gamma: 0.3 }), py: 'L.MultiStepLR(opt, milestones=[0, 3], gamma=0.3)', steps: 6, at: 2 },
+      { name: 'exponential', opt: 'SGD', make: (o) => new optim.ExponentialLR(o, { gamma: 0.9 }), py: 'L.ExponentialLR(opt, gamma=0.9)', steps: 30, at: 11 },
+      { name: 'onecycle cos SGD', opt: 'SGD', make: (o) => new optim.OneCycleLR(o, { maxLr: 0.5, totalSteps: 25 }), py: 'L.OneCycleLR(opt, max_lr=0.5, total_steps=25)', steps: 25, at: 9 },
+      {
+        name: 'onecycle linear three-phase Adam, per group',
+        opt: 'Adam',
+        make: (o) =>
+          new optim.OneCycleLR(o, { maxLr: [0.2, 0.05], epochs: 4, stepsPerEpoch: 6, pctStart: 0.25, annealStrategy: 'linear', threePhase: true, baseMomentum: [0.8, 0.7], maxMomentum: 0.9, divFactor: 10, finalDivFactor: 100 }),
+        py: "L.OneCycleLR(opt, max_lr=[0.2, 0.05], epochs=4, steps_per_epoch=6, pct_start=0.25, anneal_strategy='linear', three_phase=True, base_momentum=[0.8, 0.7], max_momentum=0.9, div_factor=10.0, final_div_factor=100.0)",
+        steps: 24,
+        at: 10,
+      },
+      { name: 'onecycle cos three-phase Adam', opt: 'Adam', make: (o) => new optim.OneCycleLR(o, { maxLr: 0.01, totalSteps: 30, threePhase: true }), py: 'L.OneCycleLR(opt, max_lr=0.01, total_steps=30, three_phase=True)', steps: 30, at: 15 },
+      {
+        name: 'onecycle without momentum cycling',
+        opt: 'SGD',
+        make: (o) => new optim.OneCycleLR(o, { maxLr: 1, totalSteps: 20, pctStart: 0.45, cycleMomentum: false }),
+        py: 'L.OneCycleLR(opt, max_lr=1.0, total_steps=20, pct_start=0.45, cycle_momentum=False)',
+        steps: 20,
+        at: 3,
+      },
+      { name: 'plateau min rel', opt: 'SGD', make: (o) => new optim.ReduceLROnPlateau(o, { patience: 2, cooldown: 1, factor: 0.5, minLr: [0.01, 0.02] }), py: 'L.ReduceLROnPlateau(opt, patience=2, cooldown=1, factor=0.5, min_lr=[0.01, 0.02])', steps: 40, at: 21, metrics: LOSSES },
+      {
+        name: 'plateau max abs eps',
+        opt: 'Adam',
+        make: (o) => new optim.ReduceLROnPlateau(o, { mode: 'max', thresholdMode: 'abs', threshold: 0.01, patience: 1, factor: 0.3, eps: 1e-3 }),
+        py: "L.ReduceLROnPlateau(opt, mode='max', threshold_mode='abs', threshold=0.01, patience=1, factor=0.3, eps=1e-3)",
+        steps: 40,
+        at: 13,
+        metrics: ACCURACIES,
+      },
+      { name: 'plateau defaults', opt: 'SGD', make: (o) => new optim.ReduceLROnPlateau(o), py: 'L.ReduceLROnPlateau(opt)', steps: 40, at: 25, metrics: PLATEAU },
+      { name: 'plateau max rel cooldown', opt: 'SGD', make: (o) => new optim.ReduceLROnPlateau(o, { mode: 'max', patience: 0, cooldown: 3, threshold: 0.002 }), py: "L.ReduceLROnPlateau(opt, mode='max', patience=0, cooldown=3, threshold=0.002)", steps: 40, at: 14, metrics: ACCURACIES },
+    ];
+    const runs = specs.map((spec) => runScheduler(spec));
+    const ours = Object.fromEntries(specs.map((spec, i) => [spec.name, { state: runs[i].states[spec.at], groups: runs[i].rec[spec.at] }]));
+    const ref = fromPyJson(
+      await py(
+        `${PY_JSON}
+import torch, warnings
+from torch.optim import lr_scheduler as L
+warnings.simplefilter('ignore')
+ours = dec(json.loads(input()))
+def make_opt(kind):
+    a, b = torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)
+    groups = [{'params': [a]}, {'params': [b], 'lr': 0.03}]
+    return torch.optim.SGD(groups, lr=0.1, momentum=0.9) if kind == 'SGD' else torch.optim.Adam(groups, lr=0.1)
+def record(opt):
+    # OneCycleLR's step past the cycle extrapolates the last phase, with 'linear' below 0: ictorch sets 0 there.
+    return [max(g['lr'], 0.0) for g in opt.param_groups] + [g['betas'][0] if 'betas' in g else g['momentum'] for g in opt.param_groups]
+def advance(opt, s, metrics, e):
+    opt.step()
+    s.step() if metrics is None else s.step(metrics[e])
+def set_groups(opt, v):
+    n = len(opt.param_groups)
+    for i, g in enumerate(opt.param_groups):
+        g['lr'] = v[i]
+        if 'betas' in g: g['betas'] = (v[n + i], g['betas'][1])
+        else: g['momentum'] = v[n + i]
+out = {}
+for name, kind, make, steps, at, metrics in [${specs.map((s) => `(${JSON.stringify(s.name)}, '${s.opt}', lambda opt: ${s.py}, ${s.steps}, ${s.at}, ${s.metrics ? `dec(json.loads(${JSON.stringify(toPyJson(s.metrics))}))` : 'None'})`).join(', ')}]:
+    opt = make_opt(kind)
+    s = make(opt)
+    rec, states = [record(opt)], {}
+    for e in range(steps):
+        advance(opt, s, metrics, e)
+        rec.append(record(opt))
+        if e + 1 == at: states = {k: v for k, v in s.state_dict().items() if k != 'anneal_func'}
+    # ictorch's state after \`at\` steps, loaded into a fresh PyTorch scheduler (and the groups' lr and momentum, which
+    # the optimizer's state carries), continues as PyTorch's own run.
+    opt2 = make_opt(kind)
+    s2 = make(opt2)
+    s2.load_state_dict(ours[name]['state'])
+    set_groups(opt2, ours[name]['groups'])
+    cont = []
+    for e in range(at, steps):
+        advance(opt2, s2, metrics, e)
+        cont.append(record(opt2))
+    out[name] = {'rec': rec, 'state': states, 'cont': cont}
+print(json.dumps(enc(out)))`,
+        `${toPyJson(ours)}\n`,
+      ),
+    ) as Record<string, { rec: number[][]; state: Record<string, unknown>; cont: number[][] }>;
+    const close = (what: string, a: number[][], b: number[][]): void => {
+      expect(a.length, `${what}: steps`).toBe(b.length);
+      a.forEach((row, e) => row.forEach((v, g) => expect(Math.abs(v - b[e][g]), `${what}: step ${e} value ${g} (lrs, then momenta): ${v} vs ${b[e][g]}`).toBeLessThanOrEqual(1e-15 + 1e-12 * Math.abs(v))));
+    };
+    specs.forEach((spec, i) => {
+      const r = ref[spec.name];
+      // Every step's learning rates and momenta.
+      close(spec.name, runs[i].rec, r.rec);
+      // The state after `at` steps has PyTorch's keys and values (plus the keys PyTorch 2.x adds).
+      const sd = runs[i].states[spec.at];
+      expect(Object.keys(r.state).filter((k) => !(k in sd)), `${spec.name}: PyTorch's state keys missing`).toEqual([]);
+      expect(Object.keys(sd).filter((k) => !(k in r.state) && !['_is_initial', '_anneal_func_type'].includes(k)), `${spec.name}: keys PyTorch lacks`).toEqual([]);
+      for (const [k, v] of Object.entries(r.state)) {
+        if (k === '_last_lr') (v as number[]).forEach((x, g) => expect(Math.abs((sd._last_lr as number[])[g] - x), `${spec.name}: _last_lr[${g}]`).toBeLessThanOrEqual(1e-12 * Math.abs(x)));
+        else expect(sd[k], `${spec.name}: state ${k}`).toEqual(v);
+      }
+      // ictorch → PyTorch: PyTorch continued from ours as from its own.
+      close(`${spec.name} (ictorch's state in PyTorch)`, r.cont, r.rec.slice(spec.at + 1));
+      // PyTorch → ictorch: a fresh scheduler loads PyTorch's state and continues as PyTorch did.
+      const cont = runScheduler(spec, { state: r.state, groups: r.rec[spec.at] }).rec.slice(1);
+      close(`${spec.name} (PyTorch's state in ictorch)`, cont, r.rec.slice(spec.at + 1));
+    });
+  });
 });
 
 describe('optimiser interface', () => {
+  it('MultiStepLR, ExponentialLR, OneCycleLR and ReduceLROnPlateau check their options and states', () =>
+    tidy(() => {
+      const a = torch.zeros([2], { requiresGrad: true });
+      const b = torch.zeros([3], { requiresGrad: true });
+      const sgd = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.03 }], { lr: 0.1, momentum: 0.9 });
+      const adam = new optim.Adam([{ params: [a] }, { params: [b] }], { lr: 0.1 });
+
+      // MultiStepLR: milestones in any order (PyTorch keeps a Counter), a repeated one decays twice.
+      const ms = new optim.MultiStepLR(sgd, { milestones: [9, 3, 3] });
+      expect(ms.milestones).toEqual([3, 3, 9]);
+      expect(() => new optim.MultiStepLR(sgd, { milestones: [5], gama: 0.5 } as never)).toThrow("MultiStepLR: unknown option 'gama'; did you mean 'gamma'? (known: milestones, gamma, lastEpoch)");
+      expect(() => new optim.MultiStepLR(sgd, { milestones: 5 } as never)).toThrow('MultiStepLR: expected an array of epochs (integers >= 0) for milestones but received 5 (number)');
+      expect(() => new optim.MultiStepLR(sgd, { milestones: [5, -1] })).toThrow(RangeError);
+      expect(() => new optim.MultiStepLR(sgd, { milestones: [5, -1] })).toThrow('MultiStepLR: expected an integer between 0 and 9007199254740991 for milestones[1] but received -1 (number)');
+      expect(() => new optim.MultiStepLR(sgd, { milestones: [2.5] })).toThrow('MultiStepLR: expected an integer for milestones[0] but received 2.5 (number)');
+      expect(() => new optim.MultiStepLR(sgd, { milestones: [5], gamma: -0.1 })).toThrow('MultiStepLR: expected a number >= 0 (the factor the learning rate is multiplied by) for gamma but received -0.1 (number)');
+      // Its state's Counter reads as a Map (a dict with int keys) or as an object with the epochs as keys (JSON).
+      const msState = ms.stateDict();
+      expect(msState.milestones).toEqual(new Map([[9, 1], [3, 2]]));
+      ms.loadStateDict({ ...msState, milestones: { '4': 1, '8': 2 } });
+      expect(ms.milestones).toEqual([4, 8, 8]);
+      expect(() => ms.loadStateDict({ ...msState, milestones: { x: 1 } })).toThrow('MultiStepLR.loadStateDict: expected an integer for milestones key "x" but received "x" (string)');
+      expect(ms.milestones).toEqual([4, 8, 8]);
+
+      expect(() => new optim.ExponentialLR(sgd, {} as never)).toThrow('ExponentialLR: expected a finite number >= 0 (ExponentialLR has no default gamma) for gamma but received undefined');
+      expect(() => new optim.ExponentialLR(sgd, { gamma: -1 })).toThrow(RangeError);
+      expect(() => new optim.ExponentialLR(sgd, { gamma: NaN })).toThrow('ExponentialLR: expected a finite number for gamma but received NaN (number)');
+      expect(() => new optim.ExponentialLR(sgd, { gamma: 0.9, step_size: 2 } as never)).toThrow(/ExponentialLR: unknown option 'step_size'/);
+
+      // OneCycleLR: a failed construction leaves the groups as they were.
+      const before = sgd.paramGroups.map((g) => [g.lr, g.momentum, g.initialLr]);
+      const bad: [Record<string, unknown>, string | RegExp][] = [
+        [{ maxLr: 0.1 }, 'OneCycleLR: expected totalSteps, or epochs and stepsPerEpoch (the number of steps in the cycle) for options but received an object'],
+        [{ maxLr: 0.1, epochs: 3 }, /expected totalSteps, or epochs and stepsPerEpoch/],
+        [{ maxLr: 0.1, totalSteps: 0 }, 'OneCycleLR: expected an integer between 1 and 9007199254740991 for totalSteps but received 0 (number)'],
+        [{ maxLr: 0.1, epochs: 2, stepsPerEpoch: 1.5 }, 'OneCycleLR: expected an integer for stepsPerEpoch but received 1.5 (number)'],
+        [{ maxLr: 0.1, totalSteps: 10, pctStart: 1.5 }, 'OneCycleLR: expected a number in [0, 1] (the fraction of the cycle spent raising the learning rate) for pctStart but received 1.5 (number)'],
+        [{ maxLr: 0.1, totalSteps: 10, pctStart: -0.1 }, /for pctStart but received -0.1/],
+        [{ maxLr: 0.1, totalSteps: 10, annealStrategy: 'cosine' }, 'OneCycleLR: expected one of "cos", "linear" for annealStrategy but received "cosine" (string)'],
+        [{ maxLr: [0.1], totalSteps: 10 }, 'OneCycleLR: expected a number or an array of one number per parameter group (2) for maxLr but received [0.1] (array of 1)'],
+        [{ maxLr: -0.1, totalSteps: 10 }, 'OneCycleLR: expected a learning rate >= 0 for maxLr but received -0.1 (number)'],
+        [{ max_lr: 0.1, totalSteps: 10 }, "OneCycleLR: unknown option 'max_lr'; did you mean 'maxLr'?"],
+        [{ maxLr: 0.1, totalSteps: 10, divFactor: 0 }, 'OneCycleLR: expected a number > 0 for divFactor but received 0 (number)'],
+        [{ maxLr: 0.1, totalSteps: 10, baseMomentum: [0.8, -0.1] }, 'OneCycleLR: expected a momentum >= 0 for baseMomentum[1] but received -0.1 (number)'],
+        [{ maxLr: 0.1, totalSteps: 10, cycleMomentum: 'yes' }, 'OneCycleLR: expected a boolean for cycleMomentum but received "yes" (string)'],
+      ];
+      for (const [o, message] of bad) expect(() => new optim.OneCycleLR(sgd, o as never), JSON.stringify(o)).toThrow(message);
+      expect(sgd.paramGroups.map((g) => [g.lr, g.momentum, g.initialLr])).toEqual(before);
+      expect(() => new optim.OneCycleLR(adam, { maxLr: 0.1, totalSteps: 10, maxMomentum: 1 })).toThrow('OneCycleLR: expected a momentum in [0, 1) (it becomes betas[0]) for maxMomentum but received 1 (number)');
+      // A first phase of no steps (pctStart · totalSteps = 1): PyTorch divides by zero, here a clear error.
+      expect(() => new optim.OneCycleLR(adam, { maxLr: 0.1, totalSteps: 10, pctStart: 0.1 })).toThrow(/OneCycleLR: step 0 falls in phase 0 of the cycle, which has no steps/);
+      // An optimiser without momentum or betas (PyTorch: "optimizer must support momentum").
+      const plain = { paramGroups: [{ lr: 0.1, initialLr: undefined }], defaults: { lr: 0.1 } } as unknown as torch.optim.Optimizer<object>;
+      expect(() => new optim.OneCycleLR(plain, { maxLr: 1, totalSteps: 10 })).toThrow(/OneCycleLR: expected an optimizer with momentum \(SGD\) or betas \(Adam, AdamW\) when cycleMomentum is true \(pass cycleMomentum: false\)/);
+      expect(new optim.OneCycleLR(plain, { maxLr: 1, totalSteps: 10, cycleMomentum: false }).getLastLr()).toEqual([0.040000000000000036]); // PyTorch's value too
+      // totalSteps + 1 steps in all (PyTorch's limit); one more is refused and changes nothing.
+      const oc = new optim.OneCycleLR(adam, { maxLr: 0.1, totalSteps: 10 });
+      expect(adam.paramGroups[0].betas).toEqual([0.95, 0.999]);
+      for (let k = 0; k < 10; k++) oc.step();
+      const last = oc.getLastLr();
+      expect(() => oc.step()).toThrow('OneCycleLR: tried to step 12 times; the cycle has totalSteps 10 (start a new scheduler for another cycle)');
+      expect([oc.lastEpoch, oc.getLastLr()]).toEqual([10, last]);
+      // Past the cycle, 'linear' extrapolates below lr 0 and above betas[0] 1 (PyTorch sets those): here 0 and maxMomentum.
+      const lin = new optim.OneCycleLR(adam, { maxLr: 0.1, totalSteps: 4, annealStrategy: 'linear', maxMomentum: 0.99 });
+      for (let k = 0; k < 3; k++) lin.step();
+      expect(lin.getLastLr().every((v) => v > 0)).toBe(true);
+      lin.step();
+      expect(lin.getLastLr()).toEqual([0, 0]);
+      expect(adam.paramGroups.map((g) => g.betas[0])).toEqual([0.99, 0.99]);
+      // A state from a scheduler on SGD does not load into one on Adam (momentum vs betas[0]).
+      const ocSgd = new optim.OneCycleLR(sgd, { maxLr: 0.1, totalSteps: 3 });
+      expect(() => oc.loadStateDict(ocSgd.stateDict())).toThrow("OneCycleLR.loadStateDict: expected true (this optimizer has betas; the state is from a scheduler on SGD) for use_beta1 but received false (boolean)");
+      expect(() => oc.loadStateDict({ ...oc.stateDict(), _schedule_phases: [{ end_step: 3, start_lr: 'peak_lr' }] })).toThrow(
+        'OneCycleLR.loadStateDict: expected one of "initial_lr", "max_lr", "min_lr" for _schedule_phases[0].start_lr but received "peak_lr" (string)',
+      );
+
+      // ReduceLROnPlateau.
+      expect(() => new optim.ReduceLROnPlateau(sgd, { mode: 'minimum' } as never)).toThrow('ReduceLROnPlateau: expected one of "min", "max" for mode but received "minimum" (string)');
+      expect(() => new optim.ReduceLROnPlateau(sgd, { factor: 1 })).toThrow('ReduceLROnPlateau: expected a number in [0, 1) (the factor a learning rate is multiplied by when reduced) for factor but received 1 (number)');
+      expect(() => new optim.ReduceLROnPlateau(sgd, { patience: -1 })).toThrow(/ReduceLROnPlateau: expected an integer between 0 and \d+ for patience but received -1/);
+      expect(() => new optim.ReduceLROnPlateau(sgd, { thresholdMode: 'relative' } as never)).toThrow('ReduceLROnPlateau: expected one of "rel", "abs" for thresholdMode but received "relative" (string)');
+      expect(() => new optim.ReduceLROnPlateau(sgd, { minLr: [0] })).toThrow('ReduceLROnPlateau: expected a number or an array of one number per parameter group (2) for minLr but received [0] (array of 1)');
+      expect(() => new optim.ReduceLROnPlateau(sgd, { min_lr: 0 } as never)).toThrow("ReduceLROnPlateau: unknown option 'min_lr'; did you mean 'minLr'?");
+      expect(() => new optim.ReduceLROnPlateau(sgd, { threshold: -1 })).toThrow(RangeError);
+      const rp = new optim.ReduceLROnPlateau(sgd, { patience: 0 });
+      expect(rp.getLastLr()).toEqual(sgd.paramGroups.map((g) => g.lr));
+      expect(() => rp.step('0.5' as never)).toThrow('ReduceLROnPlateau.step: expected a number (the validation loss or accuracy) or a one-element Tensor for metric but received "0.5" (string)');
+      rp.step(torch.tensor(2)); // a 0-d tensor, as PyTorch's float(metrics)
+      expect(rp.best).toBe(2);
+      const lr0 = sgd.paramGroups[0].lr;
+      rp.step(3);
+      expect(sgd.paramGroups[0].lr).toBeCloseTo(lr0 * 0.1, 15);
+      const rpState = rp.stateDict();
+      expect(() => rp.loadStateDict({ ...rpState, mode: 'avg' } as never)).toThrow('ReduceLROnPlateau.loadStateDict: expected one of "min", "max" for mode but received "avg" (string)');
+      expect(() => rp.loadStateDict({ ...rpState, min_lrs: [0] })).toThrow('ReduceLROnPlateau.loadStateDict: expected an array of 2 numbers (one per parameter group) for min_lrs but received [0] (array of 1)');
+      expect(rp.stateDict()).toEqual(rpState);
+      // PyTorch's state before the first step has no _last_lr, and mode_worse follows the mode.
+      const { _last_lr: _, ...noLastLr } = rpState;
+      rp.loadStateDict({ ...noLastLr, mode: 'max', mode_worse: 0 } as never);
+      expect([rp.mode, rp.modeWorse, rp.getLastLr()]).toEqual(['max', -Infinity, rpState._last_lr]);
+      sgd.dispose();
+      adam.dispose();
+    }));
+
   it('paramGroups are live: a changed lr, weight decay or momentum takes effect at the next step', () =>
     tidy(() => {
       const p = torch.ones([2], { requiresGrad: true });

@@ -5,10 +5,28 @@
  * equal PyTorch's step by step. `fit()` uses the pure functions of `lrAt` (lib/train/schedule.ts) instead.
  * @module
  */
-import { checkInt, checkNumber, knownOptions, rangeError, typeError } from '../validate';
+import { Tensor } from '../tensor';
+import { checkBool, checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
 import type { Optimizer } from './optimizer';
 
 type Groups = { lr: number; initialLr?: number }[];
+
+/** The optimiser's groups, checked to be groups with a learning rate (what every scheduler reads and sets). */
+function groupsOf(op: string, optimizer: Optimizer<object>): Groups {
+  const groups = optimizer?.paramGroups as unknown as Groups | undefined;
+  if (!Array.isArray(groups) || groups.some((g) => typeof g.lr !== 'number')) throw typeError(op, 'optimizer', 'an optimizer (torch.optim.SGD, Adam, AdamW)', optimizer);
+  return groups;
+}
+
+/** A number for every group: one number for all, or an array of one per group (PyTorch's `_format_param`). */
+function perGroup(op: string, arg: string, value: unknown, n: number, check: (where: string, v: unknown) => number): number[] {
+  if (Array.isArray(value)) {
+    if (value.length !== n) throw rangeError(op, arg, `a number or an array of one number per parameter group (${n})`, value);
+    return value.map((v, i) => check(`${arg}[${i}]`, v));
+  }
+  const v = check(arg, value);
+  return Array.from({ length: n }, () => v);
+}
 
 /** A scheduler's state, under PyTorch's names (`last_epoch`, `base_lrs`, `_last_lr`, ... and its options). */
 export type SchedulerStateDict = Record<string, unknown> & { last_epoch: number; base_lrs: number[]; _step_count: number; _last_lr: number[] };
@@ -30,8 +48,7 @@ export abstract class LRScheduler {
   /** @internal subclasses check their options first, then call this (which takes the first step). */
   protected constructor(op: string, optimizer: Optimizer<object>, lastEpoch = -1) {
     this.op = op;
-    const groups = optimizer?.paramGroups as unknown as Groups | undefined;
-    if (!Array.isArray(groups) || groups.some((g) => typeof g.lr !== 'number')) throw typeError(op, 'optimizer', 'an optimizer (torch.optim.SGD, Adam, AdamW)', optimizer);
+    const groups = groupsOf(op, optimizer);
     checkInt(op, 'lastEpoch', lastEpoch, -1);
     this.optimizer = optimizer;
     if (lastEpoch === -1) {
@@ -265,4 +282,580 @@ export class LambdaLR extends LRScheduler {
     return { lr_lambdas: this.lambdas.map(() => null) };
   }
   protected setOptions(): void {}
+}
+
+/** Options of `MultiStepLR`. */
+export interface MultiStepLROptions {
+  /**
+   * Epochs at which the learning rate is multiplied by `gamma` (integers >= 0). As in PyTorch (a `Counter`), the
+   * order does not matter and an epoch listed twice decays twice (`gamma²`) there.
+   */
+  milestones: number[];
+  /** Decay factor (default 0.1), >= 0. */
+  gamma?: number;
+  /** The index of the last epoch when resuming (default -1: start; then each group needs `initialLr`). */
+  lastEpoch?: number;
+}
+
+/** Milestones as PyTorch's `Counter`: epoch → how many times it is listed. */
+function countMilestones(op: string, arg: string, value: unknown): Map<number, number> {
+  const counts = new Map<number, number>();
+  const add = (where: string, epoch: unknown, times: unknown): void => {
+    const e = checkInt(op, where, epoch, 0);
+    counts.set(e, (counts.get(e) ?? 0) + checkInt(op, `${where} count`, times, 1));
+  };
+  if (Array.isArray(value)) value.forEach((e, i) => add(`${arg}[${i}]`, e, 1));
+  else if (value instanceof Map) for (const [e, n] of value) add(`${arg} key ${String(e)}`, e, n);
+  else if (value && typeof value === 'object') for (const [e, n] of Object.entries(value)) add(`${arg} key "${e}"`, /^\d+$/.test(e) ? Number(e) : e, n);
+  else throw typeError(op, arg, "an array of epochs (integers >= 0), or a Map or object epoch → count (PyTorch's Counter)", value);
+  return counts;
+}
+
+/**
+ * Multiplies each group's learning rate by `gamma` at each milestone epoch: `milestones: [100, 150]` divides it by
+ * 10 at epochs 100 and 150 (the step schedules of the CIFAR papers). `stateDict().milestones` is PyTorch's
+ * `Counter` as a Map (epoch → count), which `ictorch.save` writes as a dict Python's `load_state_dict` reads.
+ */
+export class MultiStepLR extends LRScheduler {
+  /** Decay factor. */
+  gamma: number;
+  private counts: Map<number, number>;
+  constructor(optimizer: Optimizer<object>, options: MultiStepLROptions) {
+    if (!options || typeof options !== 'object') throw typeError('MultiStepLR', 'options', '{milestones, gamma}', options);
+    knownOptions('MultiStepLR', options, ['milestones', 'gamma', 'lastEpoch']);
+    if (!Array.isArray(options.milestones)) throw typeError('MultiStepLR', 'milestones', 'an array of epochs (integers >= 0)', options.milestones);
+    const counts = countMilestones('MultiStepLR', 'milestones', options.milestones);
+    const gamma = checkGamma('MultiStepLR', 'gamma', options.gamma ?? 0.1);
+    super('MultiStepLR', optimizer, options.lastEpoch);
+    this.counts = counts;
+    this.gamma = gamma;
+    this.initialStep();
+  }
+  /** The milestones in increasing order, an epoch listed twice appearing twice. */
+  get milestones(): number[] {
+    return [...this.counts].flatMap(([e, n]) => Array.from({ length: n }, () => e)).sort((a, b) => a - b);
+  }
+  protected getLr(groups: Groups): number[] {
+    const n = this.counts.get(this.lastEpoch);
+    if (n === undefined) return groups.map((g) => g.lr);
+    return groups.map((g) => g.lr * this.gamma ** n);
+  }
+  protected options(): Record<string, unknown> {
+    return { milestones: new Map(this.counts), gamma: this.gamma };
+  }
+  protected setOptions(s: Record<string, unknown>): void {
+    this.counts = countMilestones('MultiStepLR.loadStateDict', 'milestones', s.milestones);
+    this.gamma = checkGamma('MultiStepLR.loadStateDict', 'gamma', s.gamma);
+  }
+}
+
+/** A decay factor: a finite number >= 0 (a negative one would make the learning rate negative). */
+function checkGamma(op: string, arg: string, value: unknown): number {
+  const g = checkNumber(op, arg, value);
+  if (g < 0) throw rangeError(op, arg, 'a number >= 0 (the factor the learning rate is multiplied by)', g);
+  return g;
+}
+
+/** Options of `ExponentialLR`. */
+export interface ExponentialLROptions {
+  /** Factor the learning rate is multiplied by every epoch, >= 0 (no default, as in PyTorch). */
+  gamma: number;
+  /** The index of the last epoch when resuming (default -1: start; then each group needs `initialLr`). */
+  lastEpoch?: number;
+}
+
+/** Multiplies each group's learning rate by `gamma` every epoch. */
+export class ExponentialLR extends LRScheduler {
+  /** Decay factor per epoch. */
+  gamma: number;
+  constructor(optimizer: Optimizer<object>, options: ExponentialLROptions) {
+    if (!options || typeof options !== 'object') throw typeError('ExponentialLR', 'options', '{gamma}', options);
+    knownOptions('ExponentialLR', options, ['gamma', 'lastEpoch']);
+    if (options.gamma === undefined) throw typeError('ExponentialLR', 'gamma', 'a finite number >= 0 (ExponentialLR has no default gamma)', options.gamma);
+    const gamma = checkGamma('ExponentialLR', 'gamma', options.gamma);
+    super('ExponentialLR', optimizer, options.lastEpoch);
+    this.gamma = gamma;
+    this.initialStep();
+  }
+  protected getLr(groups: Groups): number[] {
+    if (this.lastEpoch === 0) return groups.map((g) => g.lr);
+    return groups.map((g) => g.lr * this.gamma);
+  }
+  protected options(): Record<string, unknown> {
+    return { gamma: this.gamma };
+  }
+  protected setOptions(s: Record<string, unknown>): void {
+    this.gamma = checkGamma('ExponentialLR.loadStateDict', 'gamma', s.gamma);
+  }
+}
+
+/** Options of `OneCycleLR`. */
+export interface OneCycleLROptions {
+  /** The peak learning rate: one for every group, or one per group. */
+  maxLr: number | number[];
+  /** Steps in the cycle (the number of `step()` calls); else `epochs · stepsPerEpoch`. Takes precedence over both. */
+  totalSteps?: number;
+  /** Epochs of training, with `stepsPerEpoch` when `totalSteps` is not given. */
+  epochs?: number;
+  /** Steps (batches) per epoch, with `epochs` when `totalSteps` is not given. */
+  stepsPerEpoch?: number;
+  /** Fraction of the cycle spent raising the learning rate, in [0, 1] (default 0.3). */
+  pctStart?: number;
+  /** How each phase moves between its end points: `'cos'` (default) or `'linear'`. */
+  annealStrategy?: 'cos' | 'linear';
+  /**
+   * Cycle momentum inversely to the learning rate, between `maxMomentum` and `baseMomentum` (default true): SGD's
+   * `momentum`, Adam's and AdamW's `betas[0]`.
+   */
+  cycleMomentum?: boolean;
+  /** Momentum at the peak learning rate (default 0.85): one for every group, or one per group. */
+  baseMomentum?: number | number[];
+  /** Momentum at the start and end of the cycle (default 0.95): one for every group, or one per group. */
+  maxMomentum?: number | number[];
+  /** The cycle starts at `initialLr = maxLr / divFactor` (default 25). */
+  divFactor?: number;
+  /** The cycle ends at `minLr = initialLr / finalDivFactor` (default 1e4). */
+  finalDivFactor?: number;
+  /**
+   * Three phases (up, down to `initialLr` symmetrically, then down to `minLr`), as the paper, instead of two (up,
+   * then down to `minLr`), as fastai (default false).
+   */
+  threePhase?: boolean;
+  /** The index of the last step when resuming (default -1: start; then each group needs `initialLr`). */
+  lastEpoch?: number;
+}
+
+/** One phase of a `OneCycleLR` cycle under PyTorch's names (`_schedule_phases`): where it ends and between which values it moves. */
+interface OneCyclePhase {
+  /** The step at which the phase ends (a float: `pctStart · totalSteps - 1` ...). */
+  end_step: number;
+  /** The learning rate at the start of the phase: which of the group's values. */
+  start_lr: 'initial_lr' | 'max_lr' | 'min_lr';
+  /** The learning rate at the end of the phase. */
+  end_lr: 'initial_lr' | 'max_lr' | 'min_lr';
+  /** The momentum at the start of the phase. */
+  start_momentum: 'max_momentum' | 'base_momentum';
+  /** The momentum at the end of the phase. */
+  end_momentum: 'max_momentum' | 'base_momentum';
+}
+
+const LR_NAMES = ['initial_lr', 'max_lr', 'min_lr'] as const;
+const MOMENTUM_NAMES = ['max_momentum', 'base_momentum'] as const;
+
+function phasesOf(totalSteps: number, pctStart: number, threePhase: boolean): OneCyclePhase[] {
+  const up: OneCyclePhase = { end_step: pctStart * totalSteps - 1, start_lr: 'initial_lr', end_lr: 'max_lr', start_momentum: 'max_momentum', end_momentum: 'base_momentum' };
+  if (!threePhase) return [up, { end_step: totalSteps - 1, start_lr: 'max_lr', end_lr: 'min_lr', start_momentum: 'base_momentum', end_momentum: 'max_momentum' }];
+  return [
+    up,
+    { end_step: 2 * pctStart * totalSteps - 2, start_lr: 'max_lr', end_lr: 'initial_lr', start_momentum: 'base_momentum', end_momentum: 'max_momentum' },
+    { end_step: totalSteps - 1, start_lr: 'initial_lr', end_lr: 'min_lr', start_momentum: 'max_momentum', end_momentum: 'max_momentum' },
+  ];
+}
+
+function checkPhases(op: string, value: unknown): OneCyclePhase[] {
+  if (!Array.isArray(value) || value.length === 0) throw typeError(op, '_schedule_phases', 'a non-empty array of phases {end_step, start_lr, end_lr, start_momentum, end_momentum}', value);
+  return value.map((p: Record<string, unknown>, i) => {
+    const w = `_schedule_phases[${i}]`;
+    if (!p || typeof p !== 'object') throw typeError(op, w, 'a phase {end_step, start_lr, end_lr, start_momentum, end_momentum}', p);
+    return {
+      end_step: checkNumber(op, `${w}.end_step`, p.end_step),
+      start_lr: checkOneOf(op, `${w}.start_lr`, p.start_lr, LR_NAMES),
+      end_lr: checkOneOf(op, `${w}.end_lr`, p.end_lr, LR_NAMES),
+      start_momentum: checkOneOf(op, `${w}.start_momentum`, p.start_momentum, MOMENTUM_NAMES),
+      end_momentum: checkOneOf(op, `${w}.end_momentum`, p.end_momentum, MOMENTUM_NAMES),
+    };
+  });
+}
+
+/**
+ * The 1cycle policy (Smith & Topin, "Super-Convergence"), as `torch.optim.lr_scheduler.OneCycleLR`: the learning
+ * rate rises from `maxLr / divFactor` to `maxLr` over the first `pctStart` of the cycle, then falls to
+ * `initialLr / finalDivFactor`, while the momentum moves the opposite way; `step()` once per batch, `totalSteps`
+ * times (after the last, the values are the last phase extrapolated one step, as in PyTorch, except where the
+ * optimiser would refuse them: a learning rate below 0 becomes 0, Adam's betas[0] >= 1 the phase's end momentum;
+ * a step beyond that is an error).
+ *
+ * PyTorch keeps `max_lr`, `min_lr`, `max_momentum` and `base_momentum` in the optimiser's parameter groups; here
+ * the scheduler keeps them (the groups hold only the optimiser's options and `initialLr`), computed from the
+ * options also when resuming with `lastEpoch >= 0`, where PyTorch reads them from the restored groups.
+ */
+export class OneCycleLR extends LRScheduler {
+  /** Steps in the cycle. */
+  totalSteps: number;
+  /** The annealing between the end points of each phase. */
+  annealStrategy: 'cos' | 'linear';
+  /** Whether the momentum (SGD's `momentum`, Adam's `betas[0]`) is cycled. */
+  cycleMomentum: boolean;
+  /** Each group's peak learning rate. */
+  readonly maxLrs: number[];
+  /** Each group's final learning rate (`initialLr / finalDivFactor`). */
+  readonly minLrs: number[];
+  /** Each group's momentum at the peak learning rate. */
+  readonly baseMomentums: number[];
+  /** Each group's momentum at the start (and end) of the cycle. */
+  readonly maxMomentums: number[];
+  private phases: OneCyclePhase[];
+  private readonly useBeta1: boolean;
+
+  constructor(optimizer: Optimizer<object>, options: OneCycleLROptions) {
+    const op = 'OneCycleLR';
+    if (!options || typeof options !== 'object') throw typeError(op, 'options', '{maxLr, totalSteps | epochs and stepsPerEpoch, ...}', options);
+    knownOptions(op, options, ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch']);
+    const groups = groupsOf(op, optimizer);
+    const n = groups.length;
+    let totalSteps: number;
+    if (options.totalSteps !== undefined) totalSteps = checkInt(op, 'totalSteps', options.totalSteps, 1);
+    else if (options.epochs === undefined || options.stepsPerEpoch === undefined) {
+      throw typeError(op, 'options', 'totalSteps, or epochs and stepsPerEpoch (the number of steps in the cycle)', options);
+    } else totalSteps = checkInt(op, 'epochs', options.epochs, 1) * checkInt(op, 'stepsPerEpoch', options.stepsPerEpoch, 1);
+    const pctStart = checkNumber(op, 'pctStart', options.pctStart ?? 0.3);
+    if (pctStart < 0 || pctStart > 1) throw rangeError(op, 'pctStart', 'a number in [0, 1] (the fraction of the cycle spent raising the learning rate)', pctStart);
+    const annealStrategy = checkOneOf(op, 'annealStrategy', options.annealStrategy ?? 'cos', ['cos', 'linear'] as const);
+    const cycleMomentum = checkBool(op, 'cycleMomentum', options.cycleMomentum ?? true);
+    const threePhase = checkBool(op, 'threePhase', options.threePhase ?? false);
+    const positive = (arg: string, v: unknown): number => {
+      const x = checkNumber(op, arg, v);
+      if (!(x > 0)) throw rangeError(op, arg, 'a number > 0', x);
+      return x;
+    };
+    const divFactor = positive('divFactor', options.divFactor ?? 25);
+    const finalDivFactor = positive('finalDivFactor', options.finalDivFactor ?? 1e4);
+    const maxLrs = perGroup(op, 'maxLr', options.maxLr, n, (w, v) => {
+      const x = checkNumber(op, w, v);
+      if (x < 0) throw rangeError(op, w, 'a learning rate >= 0', x);
+      return x;
+    });
+    const defaults = (optimizer as { defaults?: object }).defaults ?? {};
+    const useBeta1 = 'betas' in defaults;
+    if (cycleMomentum && !useBeta1 && !('momentum' in defaults)) {
+      throw typeError(op, 'optimizer', 'an optimizer with momentum (SGD) or betas (Adam, AdamW) when cycleMomentum is true (pass cycleMomentum: false)', optimizer);
+    }
+    // Adam's betas[0] must stay below 1; SGD's momentum only >= 0 (as the optimisers check their own options).
+    const momentum = (w: string, v: unknown): number => {
+      const x = checkNumber(op, w, v);
+      if (x < 0 || (useBeta1 && x >= 1)) throw rangeError(op, w, useBeta1 ? 'a momentum in [0, 1) (it becomes betas[0])' : 'a momentum >= 0', x);
+      return x;
+    };
+    const maxMomentums = perGroup(op, 'maxMomentum', options.maxMomentum ?? 0.95, n, momentum);
+    const baseMomentums = perGroup(op, 'baseMomentum', options.baseMomentum ?? 0.85, n, momentum);
+    const lastEpoch = checkInt(op, 'lastEpoch', options.lastEpoch ?? -1, -1);
+    let minLrs: number[];
+    if (lastEpoch === -1) {
+      // As PyTorch: every group starts the cycle at maxLr / divFactor (whatever lr it had), momentum at its maximum.
+      groups.forEach((g, i) => (g.initialLr = maxLrs[i] / divFactor));
+      minLrs = groups.map((g) => (g.initialLr as number) / finalDivFactor);
+      if (cycleMomentum) groups.forEach((g, i) => setMomentum(g, useBeta1, maxMomentums[i]));
+    } else {
+      minLrs = groups.map((g, i) => {
+        if (typeof g.initialLr !== 'number') throw rangeError(op, `optimizer.paramGroups[${i}].initialLr`, 'a number when resuming with lastEpoch >= 0', g.initialLr);
+        return g.initialLr / finalDivFactor;
+      });
+    }
+    super(op, optimizer, lastEpoch);
+    this.totalSteps = totalSteps;
+    this.annealStrategy = annealStrategy;
+    this.cycleMomentum = cycleMomentum;
+    this.maxLrs = maxLrs;
+    this.minLrs = minLrs;
+    this.maxMomentums = maxMomentums;
+    this.baseMomentums = baseMomentums;
+    this.phases = phasesOf(totalSteps, pctStart, threePhase);
+    this.useBeta1 = useBeta1;
+    this.initialStep();
+  }
+
+  /** Advances one step; more than `totalSteps` steps after the first (PyTorch's limit) is an error. */
+  step(): void {
+    if (this.lastEpoch + 1 > this.totalSteps) {
+      throw new RangeError(`OneCycleLR: tried to step ${this.lastEpoch + 2} times; the cycle has totalSteps ${this.totalSteps} (start a new scheduler for another cycle)`);
+    }
+    super.step();
+  }
+
+  private anneal(start: number, end: number, pct: number): number {
+    if (this.annealStrategy === 'cos') return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
+    return (end - start) * pct + start;
+  }
+
+  protected getLr(groups: Groups): number[] {
+    const step = this.lastEpoch;
+    const phases = this.phases;
+    return groups.map((g, i) => {
+      const value = (name: string): number =>
+        name === 'initial_lr' ? (g.initialLr as number) : name === 'max_lr' ? this.maxLrs[i] : name === 'min_lr' ? this.minLrs[i] : name === 'max_momentum' ? this.maxMomentums[i] : this.baseMomentums[i];
+      let start = 0;
+      for (let p = 0; p < phases.length; p++) {
+        const phase = phases[p];
+        if (step <= phase.end_step || p === phases.length - 1) {
+          if (phase.end_step === start) {
+            // PyTorch raises ZeroDivisionError here (e.g. pctStart · totalSteps = 1: a first phase of no steps).
+            throw new RangeError(
+              `OneCycleLR: step ${step} falls in phase ${p} of the cycle, which has no steps (it starts and ends at step ${start}); choose pctStart and totalSteps so that every phase spans at least one step (pctStart · totalSteps must not be 1)`,
+            );
+          }
+          const pct = (step - start) / (phase.end_step - start);
+          // Step totalSteps (past the cycle, which PyTorch allows) extrapolates the last phase: with 'linear' the
+          // learning rate goes below minLr, usually below 0, and the momentum above maxMomentum, values PyTorch sets
+          // and the optimisers here refuse (lr < 0, betas[0] >= 1). The learning rate becomes 0 and betas[0] the
+          // phase's end value there (no update uses them in the usual loop: they are set after the last optimizer step).
+          if (this.cycleMomentum) {
+            const m = this.anneal(value(phase.start_momentum), value(phase.end_momentum), pct);
+            setMomentum(g, this.useBeta1, this.useBeta1 && m >= 1 ? value(phase.end_momentum) : m);
+          }
+          return Math.max(this.anneal(value(phase.start_lr), value(phase.end_lr), pct), 0);
+        }
+        start = phase.end_step;
+      }
+      throw new Error('OneCycleLR: unreachable'); // the last phase always matches
+    });
+  }
+
+  protected options(): Record<string, unknown> {
+    return {
+      total_steps: this.totalSteps,
+      _schedule_phases: this.phases.map((p) => ({ ...p })),
+      _anneal_func_type: this.annealStrategy, // PyTorch 2.x's name; 1.13 keeps a bound method (anneal_func) and ignores this
+      cycle_momentum: this.cycleMomentum,
+      ...(this.cycleMomentum ? { use_beta1: this.useBeta1 } : {}),
+    };
+  }
+
+  protected setOptions(s: Record<string, unknown>): void {
+    const op = 'OneCycleLR.loadStateDict';
+    const totalSteps = checkInt(op, 'total_steps', s.total_steps, 1);
+    const phases = checkPhases(op, s._schedule_phases);
+    // PyTorch 1.13 writes the strategy as a bound method (anneal_func) that no file reader can rebuild: without
+    // 2.x's _anneal_func_type the scheduler keeps the strategy it was constructed with.
+    const strategy = s._anneal_func_type === undefined ? this.annealStrategy : checkOneOf(op, '_anneal_func_type', s._anneal_func_type, ['cos', 'linear'] as const);
+    const cycle = checkBool(op, 'cycle_momentum', s.cycle_momentum);
+    if (cycle) {
+      const defaults = (this.optimizer as { defaults?: object }).defaults ?? {};
+      if (!('betas' in defaults) && !('momentum' in defaults)) throw typeError(op, 'cycle_momentum', 'false for an optimizer without momentum or betas', cycle);
+      if (s.use_beta1 !== undefined && checkBool(op, 'use_beta1', s.use_beta1) !== this.useBeta1) {
+        throw typeError(op, 'use_beta1', `${this.useBeta1} (this optimizer has ${this.useBeta1 ? 'betas' : 'momentum'}; the state is from a scheduler on ${this.useBeta1 ? 'SGD' : 'Adam or AdamW'})`, s.use_beta1);
+      }
+    }
+    this.totalSteps = totalSteps;
+    this.phases = phases;
+    this.annealStrategy = strategy;
+    this.cycleMomentum = cycle;
+  }
+}
+
+/** Sets a group's momentum: SGD's `momentum`, or Adam's and AdamW's `betas[0]` (keeping `betas[1]`). */
+function setMomentum(group: Groups[number], useBeta1: boolean, value: number): void {
+  const g = group as unknown as { momentum: number; betas: [number, number] };
+  if (useBeta1) g.betas = [value, g.betas[1]];
+  else g.momentum = value;
+}
+
+/** Options of `ReduceLROnPlateau`. */
+export interface ReduceLROnPlateauOptions {
+  /** `'min'` (default): reduce when the metric stops decreasing (a loss); `'max'`: when it stops increasing (an accuracy). */
+  mode?: 'min' | 'max';
+  /** Factor the learning rate is multiplied by when reduced, in [0, 1) (default 0.1). */
+  factor?: number;
+  /** Epochs without improvement tolerated before reducing: the reduction comes at the `patience + 1`-th (default 10). */
+  patience?: number;
+  /** How much better than the best a metric must be to count as an improvement (default 1e-4), >= 0. */
+  threshold?: number;
+  /** `'rel'` (default): better than `best · (1 ∓ threshold)`; `'abs'`: better than `best ∓ threshold`. */
+  thresholdMode?: 'rel' | 'abs';
+  /** Epochs after a reduction during which bad epochs are not counted (default 0). */
+  cooldown?: number;
+  /** Lower bound of the learning rate (default 0): one for every group, or one per group. */
+  minLr?: number | number[];
+  /** A reduction smaller than this is skipped (default 1e-8). */
+  eps?: number;
+}
+
+/** A `ReduceLROnPlateau` state under PyTorch's attribute names (Python's `load_state_dict` reads it). */
+export type ReduceLROnPlateauStateDict = Record<string, unknown> & {
+  factor: number;
+  min_lrs: number[];
+  patience: number;
+  cooldown: number;
+  cooldown_counter: number;
+  mode: 'min' | 'max';
+  threshold: number;
+  threshold_mode: 'rel' | 'abs';
+  best: number;
+  num_bad_epochs: number;
+  mode_worse: number;
+  eps: number;
+  last_epoch: number;
+};
+
+/**
+ * Reduces each group's learning rate by `factor` when a metric has not improved for `patience` epochs, as
+ * `torch.optim.lr_scheduler.ReduceLROnPlateau`: call `step(metric)` once per epoch with the validation loss (or,
+ * with `mode: 'max'`, accuracy). As in PyTorch 1.13 it is not an `LRScheduler`: it sets no learning rate at
+ * construction and keeps no `base_lrs`.
+ */
+export class ReduceLROnPlateau {
+  /** The optimiser whose groups' learning rates this scheduler reduces. */
+  readonly optimizer: Optimizer<object>;
+  /** Whether a lower (`'min'`) or a higher (`'max'`) metric is better. */
+  mode: 'min' | 'max';
+  /** Factor the learning rate is multiplied by when reduced. */
+  factor: number;
+  /** Epochs without improvement tolerated before reducing. */
+  patience: number;
+  /** How much better than the best a metric must be to count as an improvement. */
+  threshold: number;
+  /** Whether `threshold` is relative (`'rel'`) or absolute (`'abs'`). */
+  thresholdMode: 'rel' | 'abs';
+  /** Epochs after a reduction during which bad epochs are not counted. */
+  cooldown: number;
+  /** Each group's lower bound of the learning rate. */
+  minLrs: number[];
+  /** A reduction smaller than this is skipped. */
+  eps: number;
+  /** The best metric so far (starts at +Infinity in `'min'` mode, -Infinity in `'max'` mode). */
+  best: number;
+  /** Epochs since the best metric (reset by a reduction and during cooldown). */
+  numBadEpochs = 0;
+  /** Epochs of cooldown left. */
+  cooldownCounter = 0;
+  /** Number of `step()` calls so far (PyTorch's `last_epoch`). */
+  lastEpoch = 0;
+  private lastLr: number[];
+
+  constructor(optimizer: Optimizer<object>, options: ReduceLROnPlateauOptions = {}) {
+    const op = 'ReduceLROnPlateau';
+    if (!options || typeof options !== 'object') throw typeError(op, 'options', '{mode, factor, patience, threshold, thresholdMode, cooldown, minLr, eps}', options);
+    knownOptions(op, options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
+    const groups = groupsOf(op, optimizer);
+    this.optimizer = optimizer;
+    this.mode = checkOneOf(op, 'mode', options.mode ?? 'min', ['min', 'max'] as const);
+    this.factor = checkFactor(op, 'factor', options.factor ?? 0.1);
+    this.patience = checkInt(op, 'patience', options.patience ?? 10, 0);
+    this.threshold = checkNonNegative(op, 'threshold', options.threshold ?? 1e-4);
+    this.thresholdMode = checkOneOf(op, 'thresholdMode', options.thresholdMode ?? 'rel', ['rel', 'abs'] as const);
+    this.cooldown = checkInt(op, 'cooldown', options.cooldown ?? 0, 0);
+    this.minLrs = perGroup(op, 'minLr', options.minLr ?? 0, groups.length, (w, v) => checkNonNegative(op, w, v));
+    this.eps = checkNonNegative(op, 'eps', options.eps ?? 1e-8);
+    this.best = this.modeWorse;
+    this.lastLr = groups.map((g) => g.lr);
+  }
+
+  private get groups(): Groups {
+    return this.optimizer.paramGroups as unknown as Groups;
+  }
+
+  /** The worst possible metric for the mode (PyTorch's `mode_worse`): +Infinity for `'min'`, -Infinity for `'max'`. */
+  get modeWorse(): number {
+    return this.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  /** Whether a reduction's cooldown is still running. */
+  get inCooldown(): boolean {
+    return this.cooldownCounter > 0;
+  }
+
+  private isBetter(a: number, best: number): boolean {
+    if (this.mode === 'min' && this.thresholdMode === 'rel') return a < best * (1 - this.threshold);
+    if (this.mode === 'min') return a < best - this.threshold;
+    if (this.thresholdMode === 'rel') return a > best * (this.threshold + 1);
+    return a > best + this.threshold;
+  }
+
+  /**
+   * Takes one epoch's metric (a number, or a one-element Tensor) and reduces the learning rates when it has not
+   * improved for more than `patience` epochs. A NaN metric counts as no improvement, as in PyTorch.
+   */
+  step(metric: number | Tensor): void {
+    const current = metric instanceof Tensor ? Number(metric.item()) : metric;
+    if (typeof current !== 'number') throw typeError('ReduceLROnPlateau.step', 'metric', 'a number (the validation loss or accuracy) or a one-element Tensor', metric);
+    this.lastEpoch += 1;
+    if (this.isBetter(current, this.best)) {
+      this.best = current;
+      this.numBadEpochs = 0;
+    } else this.numBadEpochs += 1;
+    if (this.inCooldown) {
+      this.cooldownCounter -= 1;
+      this.numBadEpochs = 0; // bad epochs in cooldown are ignored
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.groups.forEach((g, i) => {
+        const newLr = Math.max(g.lr * this.factor, this.minLrs[i]);
+        if (g.lr - newLr > this.eps) g.lr = newLr;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this.lastLr = this.groups.map((g) => g.lr);
+  }
+
+  /** The learning rates after the last `step()` (before any: the optimiser's, as PyTorch 2.x), one per group. */
+  getLastLr(): number[] {
+    return this.lastLr.slice();
+  }
+
+  /** The state under PyTorch's attribute names (Python's `scheduler.load_state_dict` reads it). */
+  stateDict(): ReduceLROnPlateauStateDict {
+    return {
+      factor: this.factor,
+      min_lrs: this.minLrs.slice(),
+      patience: this.patience,
+      verbose: false,
+      cooldown: this.cooldown,
+      cooldown_counter: this.cooldownCounter,
+      mode: this.mode,
+      threshold: this.threshold,
+      threshold_mode: this.thresholdMode,
+      best: this.best,
+      num_bad_epochs: this.numBadEpochs,
+      mode_worse: this.modeWorse,
+      eps: this.eps,
+      last_epoch: this.lastEpoch,
+      _last_lr: this.lastLr.slice(),
+    };
+  }
+
+  /**
+   * Restores what `stateDict()` returned (or Python's `scheduler.state_dict()`). `mode_worse` follows from `mode`
+   * (as PyTorch's `_init_is_better` sets it); keys other versions add are ignored.
+   */
+  loadStateDict(state: ReduceLROnPlateauStateDict): void {
+    const op = 'ReduceLROnPlateau.loadStateDict';
+    if (!state || typeof state !== 'object') throw typeError(op, 'state', 'an object from stateDict()', state);
+    const n = this.groups.length;
+    const list = (k: string, check: (w: string, v: unknown) => number): number[] => {
+      const v = state[k];
+      if (!Array.isArray(v) || v.length !== n) throw typeError(op, k, `an array of ${n} numbers (one per parameter group)`, v);
+      return v.map((x, i) => check(`${k}[${i}]`, x));
+    };
+    const best = state.best;
+    if (typeof best !== 'number' || Number.isNaN(best)) throw typeError(op, 'best', 'a number (±Infinity before the first step)', best);
+    // Everything is checked before anything is set: a bad state leaves the scheduler as it was.
+    const factor = checkFactor(op, 'factor', state.factor);
+    const minLrs = list('min_lrs', (w, v) => checkNonNegative(op, w, v));
+    const patience = checkInt(op, 'patience', state.patience, 0);
+    const cooldown = checkInt(op, 'cooldown', state.cooldown, 0);
+    const cooldownCounter = checkInt(op, 'cooldown_counter', state.cooldown_counter, 0);
+    const mode = checkOneOf(op, 'mode', state.mode, ['min', 'max'] as const);
+    const threshold = checkNonNegative(op, 'threshold', state.threshold);
+    const thresholdMode = checkOneOf(op, 'threshold_mode', state.threshold_mode, ['rel', 'abs'] as const);
+    const numBadEpochs = checkInt(op, 'num_bad_epochs', state.num_bad_epochs, 0);
+    const eps = checkNonNegative(op, 'eps', state.eps);
+    const lastEpoch = checkInt(op, 'last_epoch', state.last_epoch, 0);
+    // Python writes _last_lr only after the first step.
+    const lastLr = state._last_lr === undefined ? this.lastLr : list('_last_lr', (w, v) => checkNumber(op, w, v));
+    [this.factor, this.minLrs, this.patience, this.cooldown, this.cooldownCounter] = [factor, minLrs, patience, cooldown, cooldownCounter];
+    [this.mode, this.threshold, this.thresholdMode, this.best, this.numBadEpochs, this.eps, this.lastEpoch] = [mode, threshold, thresholdMode, best, numBadEpochs, eps, lastEpoch];
+    this.lastLr = lastLr;
+  }
+}
+
+function checkFactor(op: string, arg: string, value: unknown): number {
+  const f = checkNumber(op, arg, value);
+  if (f < 0 || f >= 1) throw rangeError(op, arg, 'a number in [0, 1) (the factor a learning rate is multiplied by when reduced)', f);
+  return f;
+}
+
+function checkNonNegative(op: string, arg: string, value: unknown): number {
+  const x = checkNumber(op, arg, value);
+  if (x < 0) throw rangeError(op, arg, 'a number >= 0', x);
+  return x;
 }
