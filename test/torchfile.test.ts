@@ -617,9 +617,13 @@ describe('crafted pickles: every violation is an error naming the file, the entr
 
   it('globals outside the allow-list (code execution) are refused by name', () => {
     for (const [m, n] of [['os', 'system'], ['builtins', 'eval'], ['__builtin__', 'set'], ['torch', 'Tensor'], ['subprocess', 'Popen']]) {
-      expect(loadError(crafted(pkl(global(m, n), str('x'), OP.TUPLE1, OP.REDUCE)))).toMatch(new RegExp(`the global ${m}\\.${n} is not allowed: only tensors, storages, OrderedDict and plain Python values are read`));
+      expect(loadError(crafted(pkl(global(m, n), str('x'), OP.TUPLE1, OP.REDUCE)))).toMatch(new RegExp(`the global ${m}\\.${n} is not allowed: only tensors, storages, OrderedDict, Counter and plain Python values are read`));
     }
     expect(loadError(crafted(pkl(str('os'), str('system'), 0x93)))).toMatch(/the global os\.system is not allowed/);
+    // collections.Counter is read as the dict it counts (a scheduler state's milestones), and only that
+    expect(load(crafted(pkl(global('collections', 'Counter'), dict(int(3), int(2), int(5), int(1)), OP.TUPLE1, OP.REDUCE)))).toEqual(new Map([[3, 2], [5, 1]]));
+    expect(loadError(crafted(pkl(global('collections', 'Counter'), str('abc'), OP.TUPLE1, OP.REDUCE)))).toMatch(/collections\.Counter is called with something other than one dict/);
+    expect(loadError(crafted(pkl(global('collections', 'Counter'), dict(int(3), str('x')), OP.TUPLE1, OP.REDUCE)))).toMatch(/a collections\.Counter holds a string; only integer counts are supported/);
     expect(loadError(crafted(pkl(0x69, 'os\nsystem\n')))).toMatch(/opcode INST is not supported/);
   });
 

@@ -3,7 +3,7 @@
  * pickler, as `torch.save` writes a file's `data.pkl`.
  *
  * The unpickler runs no code. A `GLOBAL` names a function or class; only those the caller allows
- * (`UnpickleHooks.resolveGlobal`) and `collections.OrderedDict` can be used, and only as the data
+ * (`UnpickleHooks.resolveGlobal`), `collections.OrderedDict` and `collections.Counter` can be used, and only as the data
  * calls they stand for. Every stack, memo and mark operation is checked; every length is checked
  * against the bytes left before anything is allocated; values nest at most `maxDepth` levels; and
  * mutable containers can only be filled before they are placed inside another one (as Python's pickler
@@ -152,6 +152,21 @@ const ORDERED_DICT: PyCallable = {
   },
 };
 
+// collections.Counter(dict), as a scheduler's state holds it (MultiStepLR's milestones): read as the dict it counts.
+const COUNTER: PyCallable = {
+  qualname: 'collections.Counter',
+  call(args, fail) {
+    const given = args[0];
+    if (args.length !== 1 || !(given instanceof PyDict) || given.ordered) return fail('collections.Counter is called with something other than one dict; only Counter({...}) is supported');
+    const counts = new PyDict(false);
+    for (const [k, v] of given.entries) {
+      if (typeof v !== 'number' && typeof v !== 'bigint') fail(`a collections.Counter holds ${describe(v)}; only integer counts are supported`);
+      counts.put(k, v, fail);
+    }
+    return counts;
+  },
+};
+
 // Opcodes (pickletools' names).
 const MARK = 0x28, STOP = 0x2e, POP = 0x30, POP_MARK = 0x31, DUP = 0x32, BINFLOAT = 0x47, BININT = 0x4a, BININT1 = 0x4b,
   BININT2 = 0x4d, NONE = 0x4e, BINPERSID = 0x51, REDUCE = 0x52, BINSTRING = 0x54, SHORT_BINSTRING = 0x55, BINUNICODE = 0x58,
@@ -286,8 +301,8 @@ export function unpickle(data: Uint8Array, hooks: UnpickleHooks, limits: Partial
     return latin1 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : decode(bytes);
   };
   const global = (module: string, name: string): unknown => {
-    const c = module === 'collections' && name === 'OrderedDict' ? ORDERED_DICT : hooks.resolveGlobal(module, name);
-    if (!c) fail(`the global ${module}.${name} is not allowed: only tensors, storages, OrderedDict and plain Python values are read (as torch.load with weights_only=True)`);
+    const c = module === 'collections' && name === 'OrderedDict' ? ORDERED_DICT : module === 'collections' && name === 'Counter' ? COUNTER : hooks.resolveGlobal(module, name);
+    if (!c) fail(`the global ${module}.${name} is not allowed: only tensors, storages, OrderedDict, Counter and plain Python values are read (as torch.load with weights_only=True)`);
     const callable = c as PyCallable;
     return typeof callable.call === 'function' || typeof callable.construct === 'function' ? new GlobalRef(callable) : c;
   };
