@@ -1,5 +1,8 @@
 // torch.optim in TypeScript: SGD, Adam, AdamW steps, state dicts, gradient clipping and schedulers against
 // python3-torch 1.13 on the same parameters and gradients; the interface (groups, errors) without Python.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { tensor } from '../lib/creation';
@@ -495,6 +498,122 @@ print(json.dumps(enc(out)))`,
 });
 
 describe('optimiser interface', () => {
+  it("OneCycleLR resumes across PyTorch in Python's order (optimizer, scheduler, then both states): its end points travel in the optimizer's groups", async () => {
+    const AT = 7;
+    const STEPS = 20;
+    const make = (): { opt: optim.SGD; s: optim.OneCycleLR; ps: Tensor[] } => {
+      const ps = [torch.zeros([2], { requiresGrad: true }), torch.zeros([3], { requiresGrad: true })];
+      const opt = new optim.SGD([{ params: [ps[0]] }, { params: [ps[1]], lr: 0.03 }], { lr: 0.1, momentum: 0.9 });
+      return { opt, s: new optim.OneCycleLR(opt, { maxLr: [0.2, 0.05], totalSteps: STEPS, baseMomentum: [0.8, 0.7] }), ps };
+    };
+    const record = (opt: optim.SGD): number[] => [...opt.paramGroups.map((g) => g.lr), ...opt.paramGroups.map((g) => g.momentum)];
+    const a = make();
+    const recA = [record(a.opt)];
+    for (let e = 0; e < AT; e++) {
+      a.opt.step();
+      a.s.step();
+      recA.push(record(a.opt));
+    }
+    const groups = a.opt.stateDict().param_groups;
+    expect(groups.map((g) => [g.max_lr, g.min_lr, g.max_momentum, g.base_momentum])).toEqual([[0.2, 0.2 / 25 / 1e4, 0.95, 0.8], [0.05, 0.05 / 25 / 1e4, 0.95, 0.7]]);
+    const exported = { groups, sched: a.s.stateDict() };
+    const ref = fromPyJson(
+      await py(
+        `${PY_JSON}
+import torch, warnings
+from torch.optim import lr_scheduler as L
+warnings.simplefilter('ignore')
+ours = dec(json.loads(input()))
+def make():
+    ps = [torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)]
+    opt = torch.optim.SGD([{'params': [ps[0]]}, {'params': [ps[1]], 'lr': 0.03}], lr=0.1, momentum=0.9)
+    return opt, L.OneCycleLR(opt, max_lr=[0.2, 0.05], total_steps=${STEPS}, base_momentum=[0.8, 0.7])
+def record(opt): return [g['lr'] for g in opt.param_groups] + [g['momentum'] for g in opt.param_groups]
+opt, s = make()
+rec = [record(opt)]
+for e in range(${STEPS}):
+    opt.step(); s.step(); rec.append(record(opt))
+    if e + 1 == ${AT}:
+        saved_groups = [dict(g, params=list(range(len(g['params'])))) for g in opt.state_dict()['param_groups']]
+        saved_sched = {k: v for k, v in s.state_dict().items() if k != 'anneal_func'}
+# ictorch's states, loaded the way a Python script resumes: a fresh optimizer and scheduler, then both states.
+opt2, s2 = make()
+opt2.load_state_dict({'state': {}, 'param_groups': ours['groups']})
+s2.load_state_dict(ours['sched'])
+cont = []
+for e in range(${AT}, ${STEPS}):
+    opt2.step(); s2.step(); cont.append(record(opt2))
+print(json.dumps(enc({'rec': rec, 'cont': cont, 'groups': saved_groups, 'sched': saved_sched})))`,
+        `${toPyJson(exported)}\n`,
+      ),
+    ) as { rec: number[][]; cont: number[][]; groups: Record<string, unknown>[]; sched: Record<string, unknown> };
+    const close = (what: string, x: number[][], y: number[][]): void => {
+      expect(x.length, what).toBe(y.length);
+      x.forEach((row, e) => row.forEach((v, k) => expect(Math.abs(v - y[e][k]), `${what}: step ${e} value ${k}`).toBeLessThanOrEqual(1e-15 + 1e-12 * Math.abs(v))));
+    };
+    close('ictorch before the cut', recA, ref.rec.slice(0, AT + 1));
+    close("ictorch's states in PyTorch", ref.cont, ref.rec.slice(AT + 1));
+    // And back: PyTorch's optimizer groups (with max_lr ...) and scheduler state load into a fresh ictorch pair.
+    const b = make();
+    b.opt.loadStateDict({ state: new Map(), param_groups: ref.groups as never });
+    b.s.loadStateDict(ref.sched as never);
+    const contB: number[][] = [];
+    for (let e = AT; e < STEPS; e++) {
+      b.opt.step();
+      b.s.step();
+      contB.push(record(b.opt));
+    }
+    close("PyTorch's states in ictorch", contB, ref.rec.slice(AT + 1));
+    // A group's end point changed in the loaded state is used, as PyTorch reads them from the groups.
+    const c = make();
+    c.opt.loadStateDict({ state: new Map(), param_groups: (ref.groups as Record<string, unknown>[]).map((g) => ({ ...g, max_lr: 1 })) as never });
+    c.s.loadStateDict(ref.sched as never);
+    c.opt.step();
+    c.s.step();
+    expect(c.opt.paramGroups[0].lr).toBeGreaterThan(ref.rec[AT + 1][0]);
+    for (const r of [a, b, c]) {
+      r.opt.dispose();
+      r.ps.forEach((p) => p.dispose());
+    }
+  });
+
+  it("a MultiStepLR state saved by Python's torch.save (milestones a collections.Counter) loads with torch.load and continues as PyTorch's", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-optim-'));
+    try {
+      const file = path.join(dir, 'sched.pt');
+      const lrs = JSON.parse(
+        await py(`
+import json, sys, torch
+from torch.optim import lr_scheduler as L
+opt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1)
+s = L.MultiStepLR(opt, milestones=[3, 6, 6], gamma=0.5)
+lrs = []
+for e in range(10):
+    opt.step(); s.step(); lrs.append(opt.param_groups[0]['lr'])
+    if e == 1: torch.save(s.state_dict(), sys.argv[1] if len(sys.argv) > 1 else ${JSON.stringify(file)})
+print(json.dumps(lrs))`),
+      ) as number[];
+      const state = torch.load(file) as Record<string, unknown>;
+      const p = torch.zeros([2], { requiresGrad: true });
+      const opt = new optim.SGD([p], { lr: 0.1 });
+      const s = new optim.MultiStepLR(opt, { milestones: [1] });
+      s.loadStateDict(state as never);
+      expect(s.milestones).toEqual([3, 6, 6]);
+      opt.paramGroups[0].lr = lrs[1];
+      const ours: number[] = [];
+      for (let e = 2; e < 10; e++) {
+        opt.step();
+        s.step();
+        ours.push(opt.paramGroups[0].lr);
+      }
+      expect(ours).toEqual(lrs.slice(2));
+      opt.dispose();
+      p.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('MultiStepLR, ExponentialLR, OneCycleLR and ReduceLROnPlateau check their options and states', () =>
     tidy(() => {
       const a = torch.zeros([2], { requiresGrad: true });

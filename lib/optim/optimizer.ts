@@ -22,11 +22,38 @@ export interface OptionSpec {
 export type ParamGroupInput<O> = { params: Tensor[] } & Partial<O>;
 
 /**
- * A live parameter group: `params`, every hyper-parameter of the optimiser, and `initialLr` (set by the
- * schedulers, as PyTorch's `initial_lr`). Assigning a hyper-parameter checks it and passes it to the
- * native optimiser; adding a key the optimiser does not know throws.
+ * The keys schedulers keep in a parameter group, as PyTorch's do: `initialLr` (every scheduler: PyTorch's
+ * `initial_lr`) and OneCycleLR's `maxLr`, `minLr`, `maxMomentum` and `baseMomentum`. They travel with the
+ * optimiser's state dict under PyTorch's names, so a run resumes on either side.
  */
-export type LiveParamGroup<O> = { readonly params: Tensor[]; initialLr?: number } & O;
+export interface SchedulerGroupKeys {
+  /** The learning rate a scheduler started from (PyTorch's `initial_lr`). */
+  initialLr?: number;
+  /** OneCycleLR's peak learning rate (`max_lr`). */
+  maxLr?: number;
+  /** OneCycleLR's final learning rate (`min_lr`). */
+  minLr?: number;
+  /** OneCycleLR's momentum at the start and end of the cycle (`max_momentum`). */
+  maxMomentum?: number;
+  /** OneCycleLR's momentum at the peak learning rate (`base_momentum`). */
+  baseMomentum?: number;
+}
+
+/** PyTorch's names of the scheduler keys of a group. */
+const SCHEDULER_KEYS: Record<string, keyof SchedulerGroupKeys> = {
+  initial_lr: 'initialLr',
+  max_lr: 'maxLr',
+  min_lr: 'minLr',
+  max_momentum: 'maxMomentum',
+  base_momentum: 'baseMomentum',
+};
+
+/**
+ * A live parameter group: `params`, every hyper-parameter of the optimiser, and the keys schedulers set
+ * (`SchedulerGroupKeys`). Assigning a hyper-parameter checks it and passes it to the native optimiser; adding a
+ * key the optimiser does not know throws.
+ */
+export type LiveParamGroup<O> = { readonly params: Tensor[] } & SchedulerGroupKeys & O;
 
 /** One parameter's state (`momentum_buffer`; `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`). */
 export type ParamState = Record<string, Tensor>;
@@ -143,7 +170,7 @@ export abstract class Optimizer<O extends object = object> {
         },
       });
     }
-    group.initialLr = undefined;
+    for (const key of Object.values(SCHEDULER_KEYS)) group[key] = undefined;
     return Object.seal(group) as LiveParamGroup<O>;
   }
 
@@ -216,7 +243,7 @@ export abstract class Optimizer<O extends object = object> {
   protected torchGroup(g: LiveParamGroup<O>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [key, s] of Object.entries(this.spec)) out[s.torchName] = (g as Record<string, unknown>)[key];
-    if (g.initialLr !== undefined) out.initial_lr = g.initialLr;
+    for (const [torchName, key] of Object.entries(SCHEDULER_KEYS)) if (g[key] !== undefined) out[torchName] = g[key];
     return { ...out, ...this.torchExtras() };
   }
 
@@ -257,8 +284,8 @@ export abstract class Optimizer<O extends object = object> {
       }
       const u: Record<string, unknown> = {};
       for (const [name, value] of Object.entries(g)) {
-        if (name === 'initial_lr') {
-          u.initialLr = checkNumber(op, `${where}.initial_lr`, value);
+        if (Object.hasOwn(SCHEDULER_KEYS, name)) {
+          u[SCHEDULER_KEYS[name]] = checkNumber(op, `${where}.${name}`, value);
         } else if (byTorchName.has(name)) {
           const key = byTorchName.get(name)!;
           u[key] = this.checkOption(`${where}.${name}`, key, value);
@@ -290,11 +317,11 @@ export abstract class Optimizer<O extends object = object> {
       }),
     );
     // Hyper-parameters first (amsgrad decides which state slots exist), then the state tensors.
+    const schedulerKeys = new Set<string>(Object.values(SCHEDULER_KEYS));
     updates.forEach((u, gi) => {
-      const { initialLr, ...options } = u;
       const group = this.paramGroups[gi] as Record<string, unknown>;
-      for (const [k, v] of Object.entries(options)) group[k] = v;
-      if (initialLr !== undefined) group.initialLr = initialLr;
+      for (const [k, v] of Object.entries(u)) if (!schedulerKeys.has(k)) group[k] = v;
+      for (const k of schedulerKeys) if (u[k] !== undefined) group[k] = u[k];
     });
     N.optimLoadState(this.live(), nativeState);
   }

@@ -7,9 +7,9 @@
  */
 import { Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import type { Optimizer } from './optimizer';
+import type { Optimizer, SchedulerGroupKeys } from './optimizer';
 
-type Groups = { lr: number; initialLr?: number }[];
+type Groups = ({ lr: number } & SchedulerGroupKeys)[];
 
 /** The optimiser's groups, checked to be groups with a learning rate (what every scheduler reads and sets). */
 function groupsOf(op: string, optimizer: Optimizer<object>): Groups {
@@ -475,9 +475,9 @@ function checkPhases(op: string, value: unknown): OneCyclePhase[] {
  * optimiser would refuse them: a learning rate below 0 becomes 0, Adam's betas[0] >= 1 the phase's end momentum;
  * a step beyond that is an error).
  *
- * PyTorch keeps `max_lr`, `min_lr`, `max_momentum` and `base_momentum` in the optimiser's parameter groups; here
- * the scheduler keeps them (the groups hold only the optimiser's options and `initialLr`), computed from the
- * options also when resuming with `lastEpoch >= 0`, where PyTorch reads them from the restored groups.
+ * As PyTorch, the cycle's end points are kept in the optimiser's parameter groups (`maxLr`, `minLr`, `maxMomentum`,
+ * `baseMomentum`; `max_lr` ... in its state dict), so an optimiser state saved mid-cycle resumes it on either
+ * side; resuming with `lastEpoch >= 0` reads them from the restored groups.
  */
 export class OneCycleLR extends LRScheduler {
   /** Steps in the cycle. */
@@ -541,14 +541,29 @@ export class OneCycleLR extends LRScheduler {
     const lastEpoch = checkInt(op, 'lastEpoch', options.lastEpoch ?? -1, -1);
     let minLrs: number[];
     if (lastEpoch === -1) {
-      // As PyTorch: every group starts the cycle at maxLr / divFactor (whatever lr it had), momentum at its maximum.
+      // As PyTorch: every group starts the cycle at maxLr / divFactor (whatever lr it had), momentum at its maximum,
+      // and keeps the cycle's end points in the group (saved with the optimiser's state under PyTorch's names).
       groups.forEach((g, i) => (g.initialLr = maxLrs[i] / divFactor));
       minLrs = groups.map((g) => (g.initialLr as number) / finalDivFactor);
+      groups.forEach((g, i) => {
+        g.maxLr = maxLrs[i];
+        g.minLr = minLrs[i];
+        if (cycleMomentum) {
+          g.maxMomentum = maxMomentums[i];
+          g.baseMomentum = baseMomentums[i];
+        }
+      });
       if (cycleMomentum) groups.forEach((g, i) => setMomentum(g, useBeta1, maxMomentums[i]));
     } else {
+      // Resuming: the end points the restored groups hold (PyTorch reads them there), else the options'.
       minLrs = groups.map((g, i) => {
         if (typeof g.initialLr !== 'number') throw rangeError(op, `optimizer.paramGroups[${i}].initialLr`, 'a number when resuming with lastEpoch >= 0', g.initialLr);
-        return g.initialLr / finalDivFactor;
+        return g.minLr ?? g.initialLr / finalDivFactor;
+      });
+      groups.forEach((g, i) => {
+        maxLrs[i] = g.maxLr ?? maxLrs[i];
+        maxMomentums[i] = g.maxMomentum ?? maxMomentums[i];
+        baseMomentums[i] = g.baseMomentum ?? baseMomentums[i];
       });
     }
     super(op, optimizer, lastEpoch);
@@ -581,8 +596,17 @@ export class OneCycleLR extends LRScheduler {
     const step = this.lastEpoch;
     const phases = this.phases;
     return groups.map((g, i) => {
+      // The group's end points (a loaded optimiser state may have changed them, as in PyTorch), else this scheduler's.
       const value = (name: string): number =>
-        name === 'initial_lr' ? (g.initialLr as number) : name === 'max_lr' ? this.maxLrs[i] : name === 'min_lr' ? this.minLrs[i] : name === 'max_momentum' ? this.maxMomentums[i] : this.baseMomentums[i];
+        name === 'initial_lr'
+          ? (g.initialLr as number)
+          : name === 'max_lr'
+            ? (g.maxLr ?? this.maxLrs[i])
+            : name === 'min_lr'
+              ? (g.minLr ?? this.minLrs[i])
+              : name === 'max_momentum'
+                ? (g.maxMomentum ?? this.maxMomentums[i])
+                : (g.baseMomentum ?? this.baseMomentums[i]);
       let start = 0;
       for (let p = 0; p < phases.length; p++) {
         const phase = phases[p];
