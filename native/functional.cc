@@ -27,6 +27,14 @@ int64_t reduction(const Napi::CallbackInfo& info, size_t i) {
   throw ArgTypeError("reduction must be \"mean\", \"sum\" or \"none\", got \"" + r + "\"");
 }
 
+// The groups argument of a convolution. LibTorch keeps groups in an int: 2^32 would wrap to 0 (a division by
+// zero) and 2^32 + 1 to 1.
+int64_t argGroups(const Napi::CallbackInfo& info, size_t i) {
+  int64_t groups = argInt(info, i, "groups");
+  if (groups < 1 || groups > std::numeric_limits<int32_t>::max()) throw ArgRangeError("groups must be between 1 and 2^31 - 1, got " + std::to_string(groups));
+  return groups;
+}
+
 // conv2d(x, weight, bias|null, stride[2], padding[2] | 'same' | 'valid', dilation[2], groups)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   return guard(info, "conv2d", [&]() -> Napi::Value {
@@ -35,9 +43,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
     at::Tensor b = optTensor(info, 2, "bias");
     auto stride = argIntList(info, 3, "stride");
     auto dilation = argIntList(info, 5, "dilation");
-    int64_t groups = argInt(info, 6, "groups");
-    // LibTorch keeps groups in an int: 2^32 would wrap to 0 (a division by zero) and 2^32 + 1 to 1.
-    if (groups < 1 || groups > std::numeric_limits<int32_t>::max()) throw ArgRangeError("groups must be between 1 and 2^31 - 1, got " + std::to_string(groups));
+    int64_t groups = argGroups(info, 6);
     if (info[4].IsString()) return wrap(info, at::conv2d(x, w, opt(b), stride, argString(info, 4, "padding"), dilation, groups));
     return wrap(info, at::conv2d(x, w, opt(b), stride, argIntList(info, 4, "padding"), dilation, groups));
   });
@@ -52,9 +58,8 @@ Napi::Value ConvTranspose2d(const Napi::CallbackInfo& info) {
     auto stride = argIntList(info, 3, "stride");
     auto padding = argIntList(info, 4, "padding");
     auto outputPadding = argIntList(info, 5, "outputPadding");
-    int64_t groups = argInt(info, 6, "groups");
+    int64_t groups = argGroups(info, 6);
     auto dilation = argIntList(info, 7, "dilation");
-    if (groups < 1 || groups > std::numeric_limits<int32_t>::max()) throw ArgRangeError("groups must be between 1 and 2^31 - 1, got " + std::to_string(groups));
     return wrap(info, at::conv_transpose2d(x, w, opt(b), stride, padding, outputPadding, groups, dilation));
   });
 }

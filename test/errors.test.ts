@@ -933,6 +933,7 @@ describe('native binding: inputs that once crashed the process or read outside a
     expect(outcome(() => N.icLayer(N.empty([4, 0], null, null, false, null), null, null, null, null, true, 0.1, 1e-5, 0, null))).toMatch(/^RangeError: icLayer: input has no channels/);
     for (const g of [2 ** 32, 2 ** 32 + 1]) {
       expect(outcome(() => N.conv2d(T([1, 2, 5, 5]), T([3, 2, 3, 3]), null, [1, 1], [0, 0], [1, 1], g))).toMatch(/^RangeError: conv2d: groups must be between 1 and 2\^31 - 1/);
+      expect(outcome(() => N.convTranspose2d(T([1, 2, 5, 5]), T([2, 3, 3, 3]), null, [1, 1], [0, 0], [0, 0], g, [1, 1]))).toMatch(/^RangeError: convTranspose2d: groups must be between 1 and 2\^31 - 1/);
     }
     expect(outcome(() => N.avgPool2d(T([1, 1, 4, 4]), [2, 2], [2, 2], [0, 0], false, true, 2 ** 32))).toMatch(/^RangeError: avgPool2d: divisorOverride/);
     alive();
