@@ -192,7 +192,9 @@ export interface NativeBinding {
   groupNorm(x: H, numGroups: number, weight: H | null, bias: H | null, eps: number): H;
   embedding(indices: H, weight: H, paddingIdx: number, maxNorm: number | null, normType: number, scaleGradByFreq: boolean): H;
   dropout(x: H, p: number, training: boolean): H;
-  activation(op: 'gelu' | 'silu', x: H, approximate: string | null): H;
+  activation(op: 'gelu', x: H, approximate: string | null): H;
+  activation(op: 'silu' | 'mish' | 'hardswish' | 'hardsigmoid', x: H, a?: null): H;
+  activation(op: 'leakyRelu' | 'elu' | 'hardtanh' | 'softplus', x: H, a: number, b?: number): H;
   softmax(x: H, dim: number, dtype: DType | null, log: boolean): H;
   maxPool2d(x: H, kernelSize: number[], stride: number[], padding: number[], dilation: number[], ceilMode: boolean, returnIndices: boolean): H | [H, H];
   avgPool2d(x: H, kernelSize: number[], stride: number[], padding: number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null): H;

@@ -125,13 +125,22 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   });
 }
 
-// activation(op: 'gelu'|'silu', x, approximate)
+// activation(op, x, a, b): gelu (a: approximate), silu, mish, hardswish, hardsigmoid, leakyRelu (a: negativeSlope),
+// elu (a: alpha), hardtanh (a: minVal, b: maxVal), softplus (a: beta, b: threshold)
 Napi::Value Activation(const Napi::CallbackInfo& info) {
   std::string op = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "activation";
   return guard(info, op.c_str(), [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 1, "input");
     if (op == "gelu") return wrap(info, at::gelu(x, isNullish(info[2]) ? std::string("none") : argString(info, 2, "approximate")));
     if (op == "silu") return wrap(info, at::silu(x));
+    if (op == "mish") return wrap(info, at::mish(x));
+    if (op == "hardswish") return wrap(info, at::hardswish(x));
+    if (op == "hardsigmoid") return wrap(info, at::hardsigmoid(x));
+    // the rest take one or two numbers (info[2], info[3])
+    if (op == "leakyRelu") return wrap(info, at::leaky_relu(x, argDouble(info, 2, "negativeSlope")));
+    if (op == "elu") return wrap(info, at::elu(x, argDouble(info, 2, "alpha")));
+    if (op == "hardtanh") return wrap(info, at::hardtanh(x, argDouble(info, 2, "minVal"), argDouble(info, 3, "maxVal")));
+    if (op == "softplus") return wrap(info, at::softplus(x, argDouble(info, 2, "beta"), argDouble(info, 3, "threshold")));
     throw ArgTypeError("unknown activation \"" + op + "\"");
   });
 }

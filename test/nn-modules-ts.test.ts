@@ -41,6 +41,15 @@ class Net extends nn.Module {
   gnPlain = new nn.GroupNorm(1, 3, { affine: false, eps: 1e-3, dtype: 'float64' });
   convT = new nn.ConvTranspose2d(2, 4, 3, { stride: 2, padding: 1, outputPadding: 1, dtype: 'float64' }); // x as unbatched (C 2, H 3, W 4)
   convTGrouped = new nn.ConvTranspose2d(2, 4, [2, 3], { groups: 2, dilation: [2, 1], stride: [1, 2], bias: false, dtype: 'float64' });
+  leaky = new nn.LeakyReLU(0.2);
+  leakyDefault = new nn.LeakyReLU();
+  elu = new nn.ELU(0.7);
+  hardtanh = new nn.Hardtanh(-0.5, 1.5);
+  relu6 = new nn.ReLU6();
+  softplus = new nn.Softplus(2, 1.5); // x up to ±2: both sides of the threshold
+  mish = new nn.Mish();
+  hardswish = new nn.Hardswish();
+  hardsigmoid = new nn.Hardsigmoid();
 }
 
 const PY_NET = `
@@ -64,11 +73,20 @@ class Net(nn.Module):
         s.gnPlain = nn.GroupNorm(1, 3, affine=False, eps=1e-3, dtype=torch.float64)
         s.convT = nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, dtype=torch.float64)
         s.convTGrouped = nn.ConvTranspose2d(2, 4, (2, 3), groups=2, dilation=(2, 1), stride=(1, 2), bias=False, dtype=torch.float64)
+        s.leaky = nn.LeakyReLU(0.2)
+        s.leakyDefault = nn.LeakyReLU()
+        s.elu = nn.ELU(0.7)
+        s.hardtanh = nn.Hardtanh(-0.5, 1.5)
+        s.relu6 = nn.ReLU6()
+        s.softplus = nn.Softplus(2, 1.5)
+        s.mish = nn.Mish()
+        s.hardswish = nn.Hardswish()
+        s.hardsigmoid = nn.Hardsigmoid()
 ${PY_WEIGHTING}
 `;
 
 // Which input each layer takes: x (2, 3, 4) float64, or int64 indices (with repeats, and the padding row 2).
-const X_LAYERS = ['ln', 'lnPlain', 'gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh', 'softmax', 'logSoftmax', 'gn', 'gnPlain', 'convT', 'convTGrouped'] as const;
+const X_LAYERS = ['ln', 'lnPlain', 'gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh', 'softmax', 'logSoftmax', 'gn', 'gnPlain', 'convT', 'convTGrouped', 'leaky', 'leakyDefault', 'elu', 'hardtanh', 'relu6', 'softplus', 'mish', 'hardswish', 'hardsigmoid'] as const;
 const IDX_LAYERS = { emb: 'idx', embFreq: 'idxFreq', embMax: 'idx' } as const;
 const X = { data: Array.from({ length: 24 }, (_, i) => Math.sin(1.7 * i + 0.3) * 2), shape: [2, 3, 4] };
 const IDX = { idx: [[1, 2, 2, 9], [0, 5, 1, 2]], idxFreq: [[0, 0, 0, 3], [5, 3, 1, 0]] };
@@ -323,6 +341,10 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
       [() => new nn.GELU('tanh' as never), TypeError, /^GELU: expected an object with keys among approximate for options/],
       [() => new nn.Softmax(undefined as never), TypeError, /^Softmax: expected an integer, the dimension to normalise over .* for dim but received undefined/],
       [() => new nn.LogSoftmax(1.5), TypeError, /^LogSoftmax: expected an integer, the dimension to normalise over/],
+      [() => new nn.Hardtanh(1, 1), RangeError, /^Hardtanh: expected a number greater than minVal \(1\) for maxVal but received 1/],
+      [() => new nn.LeakyReLU('0.2' as never), TypeError, /^LeakyReLU: expected a finite number for negativeSlope/],
+      [() => new nn.Softplus(0), RangeError, /^Softplus: expected a nonzero number \(the result is divided by it\) for beta but received 0/],
+      [() => new nn.ELU(NaN), TypeError, /^ELU: expected a finite number for alpha/],
       [() => new nn.GroupNorm(4, 6), RangeError, /^GroupNorm: expected a multiple of numGroups \(4\) for numChannels but received 6/],
       [() => new nn.GroupNorm(0, 6), RangeError, /^GroupNorm: expected a positive integer for numGroups but received 0/],
       [() => new nn.GroupNorm(2, 6, { elementwiseAffine: false } as never), TypeError, /^GroupNorm: unknown option 'elementwiseAffine'/],
@@ -361,6 +383,10 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
           expect(() => gn.forward(randn([2, 6, 3]))).toThrow(/^GroupNorm\.forward: expected an input \(N, 4, \.\.\.\) but received shape \[2, 6, 3\]/);
           expect(() => up.forward(randn([1, 3, 5, 5]))).toThrow(/^convTranspose2d: expected 4 channels in dim 1 \(weight \[4, 2, 3, 3\]\) for input/);
           expect(() => up.forward(randn([1, 4, 1, 1]))).toThrow(/^convTranspose2d: expected a spatial size that gives a positive output size .* \(dimension 0 would be -1\)/);
+          expect(() => nn.functional.leakyRelu(tensor([1n]))).toThrow(/^leakyRelu: expected a floating-point tensor for input but received int64/);
+          expect(() => nn.functional.hardtanh(randn([2]), 2, -2)).toThrow(/^hardtanh: expected a number greater than minVal \(2\) for maxVal/);
+          expect(() => nn.functional.softplus(randn([2]), 1, Infinity)).toThrow(/^softplus: expected a finite number for threshold/);
+          expect(() => new nn.Mish().forward('x' as never)).toThrow(/^Mish\.forward: expected a Tensor for input/);
           expect(() => nn.functional.groupNorm(randn([2, 6]), 4)).toThrow(/^groupNorm: expected a channel count \(dim 1\) divisible by numGroups 4/);
           expect(() => nn.functional.convTranspose2d(randn([1, 4, 3, 3]), up.weight, randn([3]))).toThrow(/^convTranspose2d: expected shape \[2\] \(one per output channel/);
         } finally {

@@ -1,6 +1,7 @@
 /**
  * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `ConvTranspose2d`, `Embedding`
- * and the activations `GELU`, `SiLU`, `Sigmoid`, `Tanh`, `Softmax` and `LogSoftmax`. Each is an `nn.Module` with PyTorch's constructor
+ * and the activations (`GELU`, `SiLU`, `Mish`, `LeakyReLU`, `ELU`, `Hardtanh`, `ReLU6`, `Softplus`, `Hardswish`,
+ * `Hardsigmoid`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax`). Each is an `nn.Module` with PyTorch's constructor
  * arguments (in camelCase) and PyTorch's parameter names, shapes and initialisation, so a state dict goes to the
  * PyTorch module of the same name and back (strict loading both ways). Their forward is written in JavaScript,
  * so it runs on the main thread (see `nn.Module`); the work itself is one ATen call each.
@@ -12,7 +13,7 @@ import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
 import { FLOATS, numberOpt, pair } from './checks';
-import { convTranspose2d, embedding, gelu, groupNorm, layerNorm, logSoftmax, silu, softmax } from './functional';
+import { convTranspose2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, layerNorm, leakyRelu, logSoftmax, mish, relu6, silu, softmax, softplus } from './functional';
 import { kaimingUniform_, uniform_ } from './init';
 import { Module, Parameter } from './module';
 
@@ -465,6 +466,116 @@ export class SiLU extends Module {
   /** SiLU of each element. */
   forward(input: Tensor): Tensor {
     return silu(inputArg('SiLU.forward', input));
+  }
+}
+
+/** x · tanh(softplus(x)) (`torch.nn.Mish`). */
+export class Mish extends Module {
+  /** Mish of each element. */
+  forward(input: Tensor): Tensor {
+    return mish(inputArg('Mish.forward', input));
+  }
+}
+
+/** x · relu6(x + 3) / 6 (`torch.nn.Hardswish`, MobileNetV3's activation). */
+export class Hardswish extends Module {
+  /** Hardswish of each element. */
+  forward(input: Tensor): Tensor {
+    return hardswish(inputArg('Hardswish.forward', input));
+  }
+}
+
+/** relu6(x + 3) / 6 (`torch.nn.Hardsigmoid`). */
+export class Hardsigmoid extends Module {
+  /** Hardsigmoid of each element. */
+  forward(input: Tensor): Tensor {
+    return hardsigmoid(inputArg('Hardsigmoid.forward', input));
+  }
+}
+
+/** min(max(0, x), 6) (`torch.nn.ReLU6`). */
+export class ReLU6 extends Module {
+  /** ReLU6 of each element. */
+  forward(input: Tensor): Tensor {
+    return relu6(inputArg('ReLU6.forward', input));
+  }
+}
+
+/** max(0, x) + negativeSlope · min(0, x) (`torch.nn.LeakyReLU`): `new nn.LeakyReLU(0.2)`. */
+export class LeakyReLU extends Module {
+  /** The slope for negative inputs. */
+  readonly negativeSlope: number;
+
+  constructor(negativeSlope = 0.01) {
+    const slope = checkNumber('LeakyReLU', 'negativeSlope', negativeSlope);
+    super();
+    this.negativeSlope = slope;
+  }
+
+  /** Leaky ReLU of each element. */
+  forward(input: Tensor): Tensor {
+    return leakyRelu(inputArg('LeakyReLU.forward', input), this.negativeSlope);
+  }
+}
+
+/** x for x > 0, alpha · (eˣ − 1) otherwise (`torch.nn.ELU`). */
+export class ELU extends Module {
+  /** The scale of the negative branch. */
+  readonly alpha: number;
+
+  constructor(alpha = 1) {
+    const a = checkNumber('ELU', 'alpha', alpha);
+    super();
+    this.alpha = a;
+  }
+
+  /** ELU of each element. */
+  forward(input: Tensor): Tensor {
+    return elu(inputArg('ELU.forward', input), this.alpha);
+  }
+}
+
+/** x clamped to [minVal, maxVal] (`torch.nn.Hardtanh`; default [−1, 1]). */
+export class Hardtanh extends Module {
+  /** The lower bound. */
+  readonly minVal: number;
+  /** The upper bound. */
+  readonly maxVal: number;
+
+  constructor(minVal = -1, maxVal = 1) {
+    const lo = checkNumber('Hardtanh', 'minVal', minVal);
+    const hi = checkNumber('Hardtanh', 'maxVal', maxVal);
+    if (!(hi > lo)) throw rangeError('Hardtanh', 'maxVal', `a number greater than minVal (${lo})`, hi);
+    super();
+    this.minVal = lo;
+    this.maxVal = hi;
+  }
+
+  /** Each element clamped to [minVal, maxVal]. */
+  forward(input: Tensor): Tensor {
+    return hardtanh(inputArg('Hardtanh.forward', input), this.minVal, this.maxVal);
+  }
+}
+
+/** log(1 + e^(beta·x)) / beta, linear where beta·x > threshold (`torch.nn.Softplus`; defaults 1 and 20). */
+export class Softplus extends Module {
+  /** The sharpness. */
+  readonly beta: number;
+  /** Above beta·x > threshold the output is x. */
+  readonly threshold: number;
+
+  constructor(beta = 1, threshold = 20) {
+    const b = checkNumber('Softplus', 'beta', beta);
+    if (b === 0) throw rangeError('Softplus', 'beta', 'a nonzero number (the result is divided by it)', b);
+    const t = checkNumber('Softplus', 'threshold', threshold);
+    super();
+    this.beta = b;
+    this.threshold = t;
+  }
+
+  /** Softplus of each element. */
+  forward(input: Tensor): Tensor {
+    return softplus(inputArg('Softplus.forward', input), this.beta, this.threshold);
   }
 }
 

@@ -324,6 +324,64 @@ export function silu(input: Tensor): Tensor {
   return new Tensor(N.activation('silu', floatArg('silu', 'input', input).handle, null));
 }
 
+// A number argument of an activation ("leakyRelu: expected a finite number for negativeSlope ...").
+function activationNumber(op: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw typeError(op, arg, 'a finite number', v);
+  return v;
+}
+
+/** max(0, x) + negativeSlope · min(0, x) (`torch.nn.functional.leaky_relu`; default slope 0.01). */
+export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
+  const x = floatArg('leakyRelu', 'input', input);
+  return new Tensor(N.activation('leakyRelu', x.handle, activationNumber('leakyRelu', 'negativeSlope', negativeSlope)));
+}
+
+/** x for x > 0, alpha · (eˣ − 1) otherwise (`torch.nn.functional.elu`; default alpha 1). */
+export function elu(input: Tensor, alpha = 1): Tensor {
+  const x = floatArg('elu', 'input', input);
+  return new Tensor(N.activation('elu', x.handle, activationNumber('elu', 'alpha', alpha)));
+}
+
+/** x clamped to [minVal, maxVal] with the gradient zero outside (`torch.nn.functional.hardtanh`; default [−1, 1]). */
+export function hardtanh(input: Tensor, minVal = -1, maxVal = 1): Tensor {
+  const x = floatArg('hardtanh', 'input', input);
+  const lo = activationNumber('hardtanh', 'minVal', minVal);
+  const hi = activationNumber('hardtanh', 'maxVal', maxVal);
+  if (!(hi > lo)) throw rangeError('hardtanh', 'maxVal', `a number greater than minVal (${lo})`, hi);
+  return new Tensor(N.activation('hardtanh', x.handle, lo, hi));
+}
+
+/** min(max(0, x), 6) (`torch.nn.functional.relu6`). */
+export function relu6(input: Tensor): Tensor {
+  return new Tensor(N.activation('hardtanh', floatArg('relu6', 'input', input).handle, 0, 6));
+}
+
+/**
+ * log(1 + e^(beta·x)) / beta, a smooth ReLU, and x itself where beta·x > threshold
+ * (`torch.nn.functional.softplus`; defaults beta 1, threshold 20).
+ */
+export function softplus(input: Tensor, beta = 1, threshold = 20): Tensor {
+  const x = floatArg('softplus', 'input', input);
+  const b = activationNumber('softplus', 'beta', beta);
+  if (b === 0) throw rangeError('softplus', 'beta', 'a nonzero number (the result is divided by it)', b);
+  return new Tensor(N.activation('softplus', x.handle, b, activationNumber('softplus', 'threshold', threshold)));
+}
+
+/** x · tanh(softplus(x)) (`torch.nn.functional.mish`). */
+export function mish(input: Tensor): Tensor {
+  return new Tensor(N.activation('mish', floatArg('mish', 'input', input).handle, null));
+}
+
+/** x · relu6(x + 3) / 6 (`torch.nn.functional.hardswish`, MobileNetV3's). */
+export function hardswish(input: Tensor): Tensor {
+  return new Tensor(N.activation('hardswish', floatArg('hardswish', 'input', input).handle, null));
+}
+
+/** relu6(x + 3) / 6 (`torch.nn.functional.hardsigmoid`). */
+export function hardsigmoid(input: Tensor): Tensor {
+  return new Tensor(N.activation('hardsigmoid', floatArg('hardsigmoid', 'input', input).handle, null));
+}
+
 function softmaxOf(op: string, input: Tensor, dim: number, options: { dtype?: DType }, log: boolean): Tensor {
   const o = knownOptions(op, options, ['dtype']);
   const x = tensorArg(op, 'input', input);
