@@ -147,6 +147,8 @@ export interface NativeBinding {
   setRequiresGrad(t: H, flag: boolean): void;
   requiresGrad(t: H): boolean;
   isLeaf(t: H): boolean;
+  retainGrad(t: H): void;
+  retainsGrad(t: H): boolean;
   gradFn(t: H): string | null;
   grad(t: H): H | null;
   zeroGrad(t: H, setToNone: boolean): void;
@@ -190,6 +192,7 @@ export interface NativeBinding {
   batchNorm(x: H, runningMean: H | null, runningVar: H | null, weight: H | null, bias: H | null, training: boolean, momentum: number, eps: number): H;
   layerNorm(x: H, normalizedShape: number[], weight: H | null, bias: H | null, eps: number): H;
   groupNorm(x: H, numGroups: number, weight: H | null, bias: H | null, eps: number): H;
+  interpolate(x: H, mode: string, size: number[], scaleH: number | null, scaleW: number | null, alignCorners: boolean): H;
   embedding(indices: H, weight: H, paddingIdx: number, maxNorm: number | null, normType: number, scaleGradByFreq: boolean): H;
   dropout(x: H, p: number, training: boolean): H;
   activation(op: 'gelu', x: H, approximate: string | null): H;

@@ -188,6 +188,27 @@ Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info) {
   });
 }
 
+// interpolate(x, mode, size[2], scaleH|null, scaleW|null, alignCorners): 2-d resampling of (N, C, H, W) to `size`;
+// the scales, when given, are what the kernels use to map output to input positions (PyTorch's scale_factor
+// without recompute_scale_factor), otherwise in/out.
+Napi::Value Interpolate(const Napi::CallbackInfo& info) {
+  return guard(info, "interpolate", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    std::string mode = argString(info, 1, "mode");
+    auto size = argIntList(info, 2, "size");
+    compat::optional<double> sh, sw;
+    if (!isNullish(info[3])) sh = argDouble(info, 3, "scaleH");
+    if (!isNullish(info[4])) sw = argDouble(info, 4, "scaleW");
+    bool alignCorners = argBool(info, 5, "alignCorners", false);
+    if (mode == "nearest") return wrap(info, at::upsample_nearest2d(x, size, sh, sw));
+    if (mode == "nearest-exact") return wrap(info, at::_upsample_nearest_exact2d(x, size, sh, sw));
+    if (mode == "bilinear") return wrap(info, at::upsample_bilinear2d(x, size, alignCorners, sh, sw));
+    if (mode == "bicubic") return wrap(info, at::upsample_bicubic2d(x, size, alignCorners, sh, sw));
+    if (mode == "area") return wrap(info, at::adaptive_avg_pool2d(x, size));
+    throw ArgTypeError("mode must be \"nearest\", \"nearest-exact\", \"bilinear\", \"bicubic\" or \"area\", got \"" + mode + "\"");
+  });
+}
+
 // ---------------------------------------------------------------- losses
 
 // Class indices must lie in [0, C) (or equal ignoreIndex): checked here because ATen's message names an
@@ -267,6 +288,7 @@ void InitFunctional(Napi::Env env, Napi::Object exports) {
   exports.Set("convTranspose2d", Napi::Function::New<ConvTranspose2d>(env, "convTranspose2d"));
   exports.Set("linear", Napi::Function::New<Linear>(env, "linear"));
   exports.Set("groupNorm", Napi::Function::New<GroupNorm>(env, "groupNorm"));
+  exports.Set("interpolate", Napi::Function::New<Interpolate>(env, "interpolate"));
   exports.Set("batchNorm", Napi::Function::New<BatchNorm>(env, "batchNorm"));
   exports.Set("layerNorm", Napi::Function::New<LayerNorm>(env, "layerNorm"));
   exports.Set("embedding", Napi::Function::New<Embedding>(env, "embedding"));

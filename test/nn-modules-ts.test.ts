@@ -341,6 +341,11 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
       [() => new nn.GELU('tanh' as never), TypeError, /^GELU: expected an object with keys among approximate for options/],
       [() => new nn.Softmax(undefined as never), TypeError, /^Softmax: expected an integer, the dimension to normalise over .* for dim but received undefined/],
       [() => new nn.LogSoftmax(1.5), TypeError, /^LogSoftmax: expected an integer, the dimension to normalise over/],
+      [() => new nn.Upsample({ scaleFactor: 2, alignCorners: true }), TypeError, /^Upsample: expected no value with mode 'nearest' \(only 'bilinear' and 'bicubic' take it\) for alignCorners/],
+      [() => new nn.Upsample({}), TypeError, /^Upsample: expected exactly one of size and scaleFactor for options/],
+      [() => new nn.Upsample({ size: 4, scale_factor: 2 } as never), TypeError, /^Upsample: unknown option 'scale_factor'; did you mean 'scaleFactor'\?/],
+      [() => new nn.Upsample({ scaleFactor: [2, 0] }), RangeError, /^Upsample: expected a finite number > 0 for scaleFactor\[1\] but received 0/],
+      [() => new nn.Upsample({ size: 4, mode: 'trilinear' as never }), TypeError, /^Upsample: expected one of "nearest", "nearest-exact", "bilinear", "bicubic", "area" for mode/],
       [() => new nn.Hardtanh(1, 1), RangeError, /^Hardtanh: expected a number greater than minVal \(1\) for maxVal but received 1/],
       [() => new nn.LeakyReLU('0.2' as never), TypeError, /^LeakyReLU: expected a finite number for negativeSlope/],
       [() => new nn.Softplus(0), RangeError, /^Softplus: expected a nonzero number \(the result is divided by it\) for beta but received 0/],
@@ -383,6 +388,13 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
           expect(() => gn.forward(randn([2, 6, 3]))).toThrow(/^GroupNorm\.forward: expected an input \(N, 4, \.\.\.\) but received shape \[2, 6, 3\]/);
           expect(() => up.forward(randn([1, 3, 5, 5]))).toThrow(/^convTranspose2d: expected 4 channels in dim 1 \(weight \[4, 2, 3, 3\]\) for input/);
           expect(() => up.forward(randn([1, 4, 1, 1]))).toThrow(/^convTranspose2d: expected a spatial size that gives a positive output size .* \(dimension 0 would be -1\)/);
+          const upsample = new nn.Upsample({ scaleFactor: [2, 1.5], mode: 'bilinear', alignCorners: true });
+          const img = randn([2, 3, 4, 6]);
+          expect(upsample.forward(img).shape).toEqual([2, 3, 8, 9]);
+          expect(vals(upsample.forward(img))).toEqual(vals(nn.functional.interpolate(img, { scaleFactor: [2, 1.5], mode: 'bilinear', alignCorners: true })));
+          expect(() => upsample.forward(randn([3, 4, 6]))).toThrow(/^interpolate: expected a 4-d tensor \(N, C, H, W\)/);
+          expect(() => nn.functional.interpolate(img, { scaleFactor: 0.1 })).toThrow(/^interpolate: expected a spatial size that scaleFactor \[0\.1, 0\.1\] keeps at least 1 \(the output would be \[0, 0\]\)/);
+          upsample.dispose();
           expect(() => nn.functional.leakyRelu(tensor([1n]))).toThrow(/^leakyRelu: expected a floating-point tensor for input but received int64/);
           expect(() => nn.functional.hardtanh(randn([2]), 2, -2)).toThrow(/^hardtanh: expected a number greater than minVal \(2\) for maxVal/);
           expect(() => nn.functional.softplus(randn([2]), 1, Infinity)).toThrow(/^softplus: expected a finite number for threshold/);

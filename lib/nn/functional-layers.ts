@@ -1,5 +1,5 @@
 /**
- * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `ConvTranspose2d`, `Embedding`
+ * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `ConvTranspose2d`, `Upsample`, `Embedding`
  * and the activations (`GELU`, `SiLU`, `Mish`, `LeakyReLU`, `ELU`, `Hardtanh`, `ReLU6`, `Softplus`, `Hardswish`,
  * `Hardsigmoid`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax`). Each is an `nn.Module` with PyTorch's constructor
  * arguments (in camelCase) and PyTorch's parameter names, shapes and initialisation, so a state dict goes to the
@@ -13,7 +13,7 @@ import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
 import { FLOATS, numberOpt, pair } from './checks';
-import { convTranspose2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, layerNorm, leakyRelu, logSoftmax, mish, relu6, silu, softmax, softplus } from './functional';
+import { convTranspose2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, relu6, silu, softmax, softplus, type InterpolateOptions } from './functional';
 import { kaimingUniform_, uniform_ } from './init';
 import { Module, Parameter } from './module';
 
@@ -291,6 +291,33 @@ export class ConvTranspose2d extends Module {
       uniform_(this.bias, -bound, bound);
     }
     return this;
+  }
+}
+
+// ---------------------------------------------------------------- Upsample
+
+/**
+ * Resampling to a size or by a factor (`torch.nn.Upsample`), over `nn.functional.interpolate`: the options are
+ * interpolate's (`size` or `scaleFactor`, `mode` default `'nearest'`, `alignCorners`, `recomputeScaleFactor`),
+ * checked when the module is made.
+ *
+ * ```ts
+ * const up = new nn.Upsample({ scaleFactor: 2, mode: 'bilinear' }); // (N, C, H, W) -> (N, C, 2H, 2W)
+ * ```
+ */
+export class Upsample extends Module {
+  /** The interpolate options this module applies. */
+  readonly options: Readonly<InterpolateOptions>;
+
+  constructor(options: InterpolateOptions) {
+    interpolatePlan('Upsample', options);
+    super();
+    this.options = Object.freeze({ ...options });
+  }
+
+  /** Resamples `input` (N, C, H, W). */
+  forward(input: Tensor): Tensor {
+    return interpolate(inputArg('Upsample.forward', input), this.options);
   }
 }
 

@@ -470,6 +470,68 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | [number | 
   return new Tensor(N.adaptiveAvgPool2d(x.handle, size));
 }
 
+/** How `interpolate` resamples: PyTorch's 2-d modes. */
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic' | 'area';
+
+/** Options of `interpolate` (give `size` or `scaleFactor`). */
+export interface InterpolateOptions {
+  /** The output's height and width (one number for both). */
+  size?: number | [number, number];
+  /** The factor per dimension (one number for both); the output size is floor(in · factor). */
+  scaleFactor?: number | [number, number];
+  /** The resampling (default `'nearest'`). */
+  mode?: InterpolateMode;
+  /** For `bilinear` and `bicubic`: align the corner pixels' centres instead of their edges (default false). */
+  alignCorners?: boolean;
+  /** With `scaleFactor`: map positions by in/out sizes instead of by the factor given (default false). */
+  recomputeScaleFactor?: boolean;
+}
+
+/**
+ * Resamples `input` (N, C, H, W) to a new height and width, as `torch.nn.functional.interpolate`: nearest,
+ * nearest-exact, bilinear, bicubic or area; to `size`, or by `scaleFactor` (then, as PyTorch, the kernels map
+ * positions by the factor given unless `recomputeScaleFactor`). Differentiable.
+ */
+export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
+  const op = 'interpolate';
+  const plan = interpolatePlan(op, options);
+  const x = floatArg(op, 'input', input);
+  if (x.ndim !== 4) throw shapeError(op, 'input', 'a 4-d tensor (N, C, H, W) (the 1-d and 3-d modes are not available)', x.shape);
+  let size: number[];
+  let scales: [number | null, number | null] = [null, null];
+  if (plan.size) {
+    size = plan.size;
+  } else {
+    const f = plan.scaleFactor as [number, number];
+    size = [x.shape[2], x.shape[3]].map((n, i) => Math.floor(n * f[i]));
+    if (size.some((n) => n < 1)) throw shapeError(op, 'input', `a spatial size that scaleFactor ${fmt(f)} keeps at least 1 (the output would be ${fmt(size)})`, x.shape);
+    if (!plan.recomputeScaleFactor && plan.mode !== 'area') scales = f;
+  }
+  return new Tensor(N.interpolate(x.handle, plan.mode, size, scales[0], scales[1], plan.alignCorners));
+}
+
+/** @internal `interpolate`'s options, checked (also by `nn.Upsample` when it is made), under the name `op`. */
+export function interpolatePlan(op: string, options: InterpolateOptions): { mode: InterpolateMode; alignCorners: boolean; size?: [number, number]; scaleFactor?: [number, number]; recomputeScaleFactor: boolean } {
+  const o = knownOptions(op, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor']);
+  const mode = checkOneOf(op, 'mode', o.mode ?? 'nearest', ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'] as const);
+  if (o.alignCorners !== undefined && mode !== 'bilinear' && mode !== 'bicubic') {
+    throw typeError(op, 'alignCorners', `no value with mode '${mode}' (only 'bilinear' and 'bicubic' take it)`, o.alignCorners);
+  }
+  const alignCorners = boolOpt(op, 'alignCorners', o.alignCorners, false);
+  if ((o.size === undefined) === (o.scaleFactor === undefined)) throw typeError(op, 'options', 'exactly one of size and scaleFactor', options);
+  const recomputeScaleFactor = boolOpt(op, 'recomputeScaleFactor', o.recomputeScaleFactor, false);
+  if (o.size !== undefined) {
+    if (o.recomputeScaleFactor !== undefined) throw typeError(op, 'recomputeScaleFactor', 'no value with size (it applies to scaleFactor)', o.recomputeScaleFactor);
+    return { mode, alignCorners, size: pair(op, 'size', o.size, 1), recomputeScaleFactor };
+  }
+  const f = typeof o.scaleFactor === 'number' ? [o.scaleFactor, o.scaleFactor] : o.scaleFactor;
+  if (!Array.isArray(f) || f.length !== 2) throw typeError(op, 'scaleFactor', 'a positive number or a pair of them', o.scaleFactor);
+  f.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw rangeError(op, `scaleFactor[${i}]`, 'a finite number > 0', v);
+  });
+  return { mode, alignCorners, scaleFactor: [f[0], f[1]], recomputeScaleFactor };
+}
+
 // ---------------------------------------------------------------- embedding
 
 /** Options of `embedding`. */
