@@ -626,6 +626,18 @@ export class Tensor {
     const h = N.grad(this.handle);
     return h ? new Tensor(h) : null;
   }
+  /**
+   * Keeps this non-leaf tensor's gradient in `.grad` after `backward()` (as PyTorch's `retain_grad()`: an
+   * activation's gradient, for analysis); a no-op on a leaf. Returns this tensor.
+   */
+  retainGrad(): this {
+    N.retainGrad(this.handle);
+    return this;
+  }
+  /** Whether `retainGrad()` was called on this non-leaf tensor (PyTorch's `retains_grad`). */
+  get retainsGrad(): boolean {
+    return N.retainsGrad(this.handle);
+  }
   /** True for tensors created by the user rather than by a recorded operation. */
   get isLeaf(): boolean {
     return N.isLeaf(this.handle);

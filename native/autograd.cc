@@ -52,6 +52,20 @@ Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
   return guard(info, "isLeaf", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argTensorMeta(info, 0, "self").is_leaf()); });
 }
 
+// retainGrad(self): a non-leaf keeps its .grad after backward, as Tensor.retain_grad().
+Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
+  return guard(info, "retainGrad", [&]() -> Napi::Value {
+    at::Tensor t = argMutableTensor(info, 0, "self");
+    if (!t.requires_grad()) throw ArgTypeError("the tensor does not require grad, so it has no gradient to retain");
+    t.retain_grad();
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value RetainsGrad(const Napi::CallbackInfo& info) {
+  return guard(info, "retainsGrad", [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), argTensorMeta(info, 0, "self").retains_grad()); });
+}
+
 Napi::Value GradFn(const Napi::CallbackInfo& info) {
   return guard(info, "gradFn", [&]() -> Napi::Value {
     const auto& fn = argTensorMeta(info, 0, "self").grad_fn();
@@ -157,6 +171,8 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("setRequiresGrad", Napi::Function::New<SetRequiresGrad>(env, "setRequiresGrad"));
   exports.Set("requiresGrad", Napi::Function::New<RequiresGrad>(env, "requiresGrad"));
   exports.Set("isLeaf", Napi::Function::New<IsLeaf>(env, "isLeaf"));
+  exports.Set("retainGrad", Napi::Function::New<RetainGrad>(env, "retainGrad"));
+  exports.Set("retainsGrad", Napi::Function::New<RetainsGrad>(env, "retainsGrad"));
   exports.Set("gradFn", Napi::Function::New<GradFn>(env, "gradFn"));
   exports.Set("grad", Napi::Function::New<Grad>(env, "grad"));
   exports.Set("zeroGrad", Napi::Function::New<ZeroGrad>(env, "zeroGrad"));

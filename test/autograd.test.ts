@@ -172,6 +172,21 @@ describe('gradient bookkeeping', () => {
     });
   });
 
+  it("retainGrad keeps an intermediate's gradient (d/dy sum(3y) = 3), which is otherwise not kept", () => {
+    tidy(() => {
+      const x = tensor([1, 2, 3], { requiresGrad: true });
+      const y = x.mul(2);
+      const kept = x.mul(2).retainGrad();
+      expect([y.retainsGrad, kept.retainsGrad]).toEqual([false, true]);
+      y.mul(3).sum().add(kept.mul(3).sum()).backward();
+      expect(y.grad).toBeNull();
+      expect(kept.grad?.toNested()).toEqual([3, 3, 3]);
+      expect(x.grad?.toNested()).toEqual([12, 12, 12]);
+      expect(x.retainGrad().grad?.toNested()).toEqual([12, 12, 12]); // a leaf: nothing changes
+      expect(() => tensor([1, 2]).retainGrad()).toThrow(/^retainGrad: the tensor does not require grad/);
+    });
+  });
+
   it('backward on a tensor that does not require grad is a TypeError', () => {
     tidy(() => {
       expect(() => tensor([1]).sum().backward()).toThrow(TypeError);
