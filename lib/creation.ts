@@ -69,7 +69,18 @@ const INT_RANGES: Partial<Record<DType, [bigint, bigint]>> = {
   int32: [-(2n ** 31n), 2n ** 31n - 1n],
   int64: [-(2n ** 63n), 2n ** 63n - 1n],
   uint8: [0n, 255n],
+  int8: [-128n, 127n],
+  int16: [-(2n ** 15n), 2n ** 15n - 1n],
 };
+
+// The range of each integer TypedArray's elements: when it lies inside a dtype's range, no value needs a look.
+function typedArrayRange(arr: AnyTypedArray): [bigint, bigint] | null {
+  if (arr instanceof Uint8Array) return [0n, 255n];
+  if (arr instanceof Int8Array) return [-128n, 127n];
+  if (arr instanceof Int16Array) return [-(2n ** 15n), 2n ** 15n - 1n];
+  if (arr instanceof Int32Array) return [-(2n ** 31n), 2n ** 31n - 1n];
+  return null;
+}
 
 // Checks that every value of `arr` converts to `dtype` without wrapping: finite and, truncated toward
 // zero, inside the dtype's range. Values of a narrower or equal integer type need no look.
@@ -83,7 +94,8 @@ function checkIntRange(dtype: DType, arr: AnyTypedArray): void {
     for (let i = 0; i < arr.length; i++) if (arr[i] < lo || arr[i] > hi) throw rangeError('tensor', `data (element ${i})`, expected, arr[i]);
     return;
   }
-  if (arr instanceof Uint8Array || (dtype !== 'uint8' && (arr instanceof Int8Array || arr instanceof Int16Array || arr instanceof Int32Array))) return;
+  const own = typedArrayRange(arr);
+  if (own && own[0] >= lo && own[1] <= hi) return;
   const nlo = Number(lo);
   const nhi = Number(hi);
   for (let i = 0; i < arr.length; i++) {
@@ -98,7 +110,7 @@ function checkIntRange(dtype: DType, arr: AnyTypedArray): void {
  * A tensor from JS data (copied): a number, boolean, nested arrays, or a TypedArray.
  * dtype is inferred when not given: numbers give float32, booleans bool, bigints int64, and a
  * TypedArray its own type (Float32Array float32, Float64Array float64, Int32Array int32,
- * BigInt64Array int64, Uint8Array uint8). `shape` reshapes a flat TypedArray.
+ * BigInt64Array int64, Uint8Array uint8, Int8Array int8, Int16Array int16). `shape` reshapes a flat TypedArray.
  */
 export function tensor(data: TensorData | AnyTypedArray, options: TensorOptions & { shape?: number[] } = {}): Tensor {
   const o = opts('tensor', options, ['shape']);

@@ -1,8 +1,8 @@
 /** Element types a tensor can hold. Mirrors the table in native/dtype.h (a test checks they agree). */
-export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int32' | 'int64' | 'uint8' | 'bool';
+export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int32' | 'int64' | 'uint8' | 'bool' | 'int8' | 'int16';
 
 /** Every dtype name, in the order of native/dtype.h. */
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int32', 'int64', 'uint8', 'bool'];
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int32', 'int64', 'uint8', 'bool', 'int8', 'int16'];
 
 /** A device name: `cpu`, `cuda` (the current GPU) or `cuda:N`. */
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
@@ -20,6 +20,8 @@ export interface TypedArrayFor {
   int64: BigInt64Array;
   uint8: Uint8Array;
   bool: Uint8Array;
+  int8: Int8Array;
+  int16: Int16Array;
 }
 
 /** Any TypedArray ictorch reads or returns. */
@@ -41,6 +43,7 @@ export function elementSize(d: DType): number {
       return 4;
     case 'float16':
     case 'bfloat16':
+    case 'int16':
       return 2;
     default:
       return 1;

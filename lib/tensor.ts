@@ -594,6 +594,10 @@ export class Tensor {
   int(): Tensor { return this.to({ dtype: 'int32' }); }
   /** As int64. */
   long(): Tensor { return this.to({ dtype: 'int64' }); }
+  /** As int16 (PyTorch's `short()`). */
+  short(): Tensor { return this.to({ dtype: 'int16' }); }
+  /** As int8 (PyTorch's `char()`). */
+  char(): Tensor { return this.to({ dtype: 'int8' }); }
   /** As bool. */
   bool(): Tensor { return this.to({ dtype: 'bool' }); }
   /** A copy with its own memory (gradients flow back to this). */

@@ -53,6 +53,8 @@ const MODEL: Record<string, Spec> = {
   'int64.edges': { dtype: 'int64', shape: [3], data: [-(2n ** 63n), 2n ** 63n - 1n, 0n] },
   'int32.values': { dtype: 'int32', shape: [2], data: [-2147483648, 2147483647] },
   'bytes': { dtype: 'uint8', shape: [4], data: [0, 1, 128, 255] },
+  'int8.values': { dtype: 'int8', shape: [4], data: [-128, 127, 0, -1] },
+  'int16.values': { dtype: 'int16', shape: [3], data: [-32768, 32767, 5] },
   'mask': { dtype: 'bool', shape: [2, 2], data: [1, 0, 0, 1] },
   'scalar': { dtype: 'float32', shape: [], data: [2.5] },
   'empty': { dtype: 'float32', shape: [0, 3], data: [] },

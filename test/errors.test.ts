@@ -425,7 +425,7 @@ const NO_ARGUMENT_EXPORTS = new Set(['isGradEnabled', 'getNumThreads', 'memory',
 /** Methods that take no arguments (extra arguments are ignored). */
 const NO_ARGS = new Set([
   ...'abs neg exp log log1p sqrt rsqrt square reciprocal sigmoid tanh relu sin cos floor ceil round sign isnan isfinite logicalNot'.split(' '),
-  ...'abs_ neg_ exp_ log_ sqrt_ sigmoid_ tanh_ relu_ zero_ detach_ t clone detach cpu float double half int long bool'.split(' '),
+  ...'abs_ neg_ exp_ log_ sqrt_ sigmoid_ tanh_ relu_ zero_ detach_ t clone detach cpu float double half int long short char bool'.split(' '),
   ...'dispose keep toArray data toNested item toString numel storageOffset'.split(' '),
 ]);
 /** Implementation helpers on the prototype (TypeScript-private): they must not crash, message names are theirs. */
@@ -446,6 +446,8 @@ const ALIASES: Record<string, string[]> = {
   half: ['to'],
   int: ['to'],
   long: ['to'],
+  short: ['to'],
+  char: ['to'],
   bool: ['to'],
   clamp_: ['clamp'],
   requiresGrad: ['requiresGrad_'], // the setter

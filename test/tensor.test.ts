@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   DTYPES,
   einsum,
+  nn,
   Tensor,
   arange,
   cat,
@@ -172,7 +173,25 @@ describe('dtypes round-trip', () => {
     { dtype: 'int64', values: [2n ** 53n, -5n, 0n, 9n], array: 'BigInt64Array', read: [2 ** 53, -5, 0, 9] },
     { dtype: 'uint8', values: [0, 1, 128, 255], array: 'Uint8Array', read: [0, 1, 128, 255] },
     { dtype: 'bool', values: [true, false, false, true], array: 'Uint8Array', read: [true, false, false, true] },
+    { dtype: 'int8', values: [-128, 127, 0, -1], array: 'Int8Array', read: [-128, 127, 0, -1] },
+    { dtype: 'int16', values: [-32768, 32767, 0, 300], array: 'Int16Array', read: [-32768, 32767, 0, 300] },
   ];
+
+  it('int8 and int16: from their TypedArrays, range-checked from numbers, cast, and usable as class targets', () => {
+    tidy(() => {
+      expect(tensor(new Int8Array([-3, 4])).dtype).toBe('int8');
+      expect(tensor(new Int16Array([-3, 400])).dtype).toBe('int16');
+      expect(() => tensor([200], { dtype: 'int8' })).toThrow(/^tensor: expected values that fit int8 \(finite, truncated toward zero, within -128 to 127\)/);
+      expect(() => tensor(new Int16Array([300]), { dtype: 'int8' })).toThrow(/values that fit int8/);
+      expect(() => tensor(new Int32Array([40000]), { dtype: 'int16' })).toThrow(/values that fit int16/);
+      expect(tensor(new Int8Array([100, 27])).short().mul(3).toNested()).toEqual([300, 81]);
+      expect(tensor([1.7, -2.2]).char().dtype).toBe('int8');
+      const logits = tensor([[2, 1, 0], [0, 3, 1]]);
+      const want = nn.functional.crossEntropy(logits, tensor([0n, 2n])).item();
+      expect(nn.functional.crossEntropy(logits, tensor(new Int8Array([0, 2]))).item()).toBe(want);
+      expect(nn.functional.crossEntropy(logits, tensor(new Int16Array([0, 2]))).item()).toBe(want);
+    });
+  });
 
   it('covers every dtype', () => {
     expect(cases.map((c) => c.dtype).sort()).toEqual([...DTYPES].sort());

@@ -87,8 +87,8 @@ const STORAGE_TYPES: [string, DType | null, string, number][] = [
   ['LongStorage', 'int64', 'int64', 8],
   ['ByteStorage', 'uint8', 'uint8', 1],
   ['BoolStorage', 'bool', 'bool', 1],
-  ['CharStorage', null, 'int8', 1],
-  ['ShortStorage', null, 'int16', 2],
+  ['CharStorage', 'int8', 'int8', 1],
+  ['ShortStorage', 'int16', 'int16', 2],
   ['ComplexHalfStorage', null, 'complex32', 4],
   ['ComplexFloatStorage', null, 'complex64', 8],
   ['ComplexDoubleStorage', null, 'complex128', 16],
@@ -102,7 +102,7 @@ const STORAGE_TYPES: [string, DType | null, string, number][] = [
 /** The storage class torch.save names for each ictorch dtype. */
 const STORAGE_OF: Record<DType, string> = {
   float32: 'FloatStorage', float64: 'DoubleStorage', float16: 'HalfStorage', bfloat16: 'BFloat16Storage',
-  int32: 'IntStorage', int64: 'LongStorage', uint8: 'ByteStorage', bool: 'BoolStorage',
+  int32: 'IntStorage', int64: 'LongStorage', uint8: 'ByteStorage', bool: 'BoolStorage', int8: 'CharStorage', int16: 'ShortStorage',
 };
 
 const STORAGES = new Map<string, StorageType>();

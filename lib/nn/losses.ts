@@ -14,7 +14,7 @@ export type { Reduction } from './checks';
 
 const N = native();
 const h = (t: Tensor | null): TensorHandle | null => (t ? t.handle : null);
-const INTS = ['int64', 'int32', 'uint8'];
+const INTS = ['int64', 'int32', 'int16', 'int8', 'uint8'];
 
 /** Options of `crossEntropy`. */
 export interface CrossEntropyOptions {
