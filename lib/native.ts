@@ -193,6 +193,8 @@ export interface NativeBinding {
   layerNorm(x: H, normalizedShape: number[], weight: H | null, bias: H | null, eps: number): H;
   groupNorm(x: H, numGroups: number, weight: H | null, bias: H | null, eps: number): H;
   interpolate(x: H, mode: string, size: number[], scaleH: number | null, scaleW: number | null, alignCorners: boolean): H;
+  dropout2d(x: H, p: number, training: boolean): H;
+  pad(x: H, pad: number[], mode: string, value: number | null): H;
   embedding(indices: H, weight: H, paddingIdx: number, maxNorm: number | null, normType: number, scaleGradByFreq: boolean): H;
   dropout(x: H, p: number, training: boolean): H;
   activation(op: 'gelu', x: H, approximate: string | null): H;

@@ -125,6 +125,27 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   });
 }
 
+// dropout2d(x, p, training): whole channels zeroed (at::feature_dropout), as F.dropout2d
+Napi::Value Dropout2d(const Napi::CallbackInfo& info) {
+  return guard(info, "dropout2d", [&]() -> Napi::Value {
+    return wrap(info, at::feature_dropout(argTensor(info, 0, "input"), argDouble(info, 1, "p"), argBool(info, 2, "training", true)));
+  });
+}
+
+// pad(x, pad[], mode, value|null): at::pad, F.pad's modes (constant, reflect, replicate, circular)
+Napi::Value Pad(const Napi::CallbackInfo& info) {
+  return guard(info, "pad", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    auto pad = argIntList(info, 1, "pad");
+    std::string mode = argString(info, 2, "mode");
+    if (mode != "constant" && mode != "reflect" && mode != "replicate" && mode != "circular")
+      throw ArgTypeError("mode must be \"constant\", \"reflect\", \"replicate\" or \"circular\", got \"" + mode + "\"");
+    compat::optional<double> value;
+    if (!isNullish(info[3])) value = argDouble(info, 3, "value");
+    return wrap(info, at::pad(x, pad, mode, value));
+  });
+}
+
 // activation(op, x, a, b): gelu (a: approximate), silu, mish, hardswish, hardsigmoid, leakyRelu (a: negativeSlope),
 // elu (a: alpha), hardtanh (a: minVal, b: maxVal), softplus (a: beta, b: threshold)
 Napi::Value Activation(const Napi::CallbackInfo& info) {
@@ -289,6 +310,8 @@ void InitFunctional(Napi::Env env, Napi::Object exports) {
   exports.Set("linear", Napi::Function::New<Linear>(env, "linear"));
   exports.Set("groupNorm", Napi::Function::New<GroupNorm>(env, "groupNorm"));
   exports.Set("interpolate", Napi::Function::New<Interpolate>(env, "interpolate"));
+  exports.Set("dropout2d", Napi::Function::New<Dropout2d>(env, "dropout2d"));
+  exports.Set("pad", Napi::Function::New<Pad>(env, "pad"));
   exports.Set("batchNorm", Napi::Function::New<BatchNorm>(env, "batchNorm"));
   exports.Set("layerNorm", Napi::Function::New<LayerNorm>(env, "layerNorm"));
   exports.Set("embedding", Napi::Function::New<Embedding>(env, "embedding"));

@@ -126,6 +126,11 @@ const CASES: Case[] = [
   { name: 'mish', inputs: { x: inp([3, 4], 97, { scale: 3 }) }, py: 'F.mish(x)', ts: (t) => F.mish(t.x) },
   { name: 'hardswish', inputs: { x: inp([3, 4], 98, { scale: 5 }) }, py: 'F.hardswish(x)', ts: (t) => F.hardswish(t.x) },
   { name: 'hardsigmoid', inputs: { x: inp([3, 4], 99, { scale: 5 }) }, py: 'F.hardsigmoid(x)', ts: (t) => F.hardsigmoid(t.x) },
+  { name: 'pad constant value, negative (crop)', inputs: { x: inp([2, 3, 4], 102) }, py: 'F.pad(x, [1, -1, 2, 0], value=0.5)', ts: (t) => F.pad(t.x, [1, -1, 2, 0], 'constant', 0.5) },
+  { name: 'pad reflect 2-d', inputs: { x: inp([1, 2, 4, 5], 103) }, py: "F.pad(x, [2, 1, 3, 0], mode='reflect')", ts: (t) => F.pad(t.x, [2, 1, 3, 0], 'reflect') },
+  { name: 'pad replicate 1-d', inputs: { x: inp([2, 3, 4], 104) }, py: "F.pad(x, [3, 1], mode='replicate')", ts: (t) => F.pad(t.x, [3, 1], 'replicate') },
+  { name: 'pad circular 2-d unbatched', inputs: { x: inp([2, 3, 4], 105) }, py: "F.pad(x.unsqueeze(0), [1, 2, 2, 1], mode='circular').squeeze(0)", ts: (t) => F.pad(t.x.unsqueeze(0), [1, 2, 2, 1], 'circular').squeeze(0) },
+  { name: 'dropout2d', inputs: { x: inp([4, 16, 3, 3], 106) }, py: 'F.dropout2d(x, p=0.4)', ts: (t) => F.dropout2d(t.x, { p: 0.4 }), seed: 11 },
   { name: 'einsum batched product', inputs: { a: inp([2, 3, 4], 100), b: inp([2, 4, 5], 101) }, py: "torch.einsum('bij,bjk->bki', a, b)", ts: (t) => torch.einsum('bij,bjk->bki', t.a, t.b) },
   // ---- losses
   { name: 'crossEntropy', inputs: { x: inp([5, 4], 50, { scale: 2 }), y: idx([5], 4, 51) }, py: 'F.cross_entropy(x, y)', ts: (t) => F.crossEntropy(t.x, t.y) },

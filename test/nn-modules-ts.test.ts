@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import * as torch from '../lib';
 import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, noGrad, randn, saveStateDict, tensor, tidy } from '../lib';
 import { hasTorch, py } from './helpers/torchpy';
 
@@ -265,6 +266,35 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
     }
   });
 
+  it('the 2-d paddings equal F.pad with their mode; Dropout2d zeroes whole channels in training and nothing in evaluation', () => {
+    tidy(() => {
+      const x = randn([2, 3, 4, 5]);
+      const same = (m: nn.Module, want: Tensor): void => expect(vals(m.forward(x))).toEqual(vals(want));
+      same(new nn.ZeroPad2d(1), nn.functional.pad(x, [1, 1, 1, 1]));
+      same(new nn.ConstantPad2d([1, 0, 2, 3], -2), nn.functional.pad(x, [1, 0, 2, 3], 'constant', -2));
+      same(new nn.ReflectionPad2d([3, 1, 2, 0]), nn.functional.pad(x, [3, 1, 2, 0], 'reflect'));
+      same(new nn.ReplicationPad2d(2), nn.functional.pad(x, [2, 2, 2, 2], 'replicate'));
+      expect(new nn.ZeroPad2d([1, 2, 3, 4]).forward(x).shape).toEqual([2, 3, 11, 8]);
+      // reflect: row 0 of the padded image is row 2 of the input (mirror without the edge)
+      const r = new nn.ReflectionPad2d([0, 0, 2, 0]).forward(x);
+      expect(vals(r.select(2, 0))).toEqual(vals(x.select(2, 2)));
+
+      const drop = new nn.Dropout2d(0.5);
+      const ones4 = torch.ones([8, 32, 3, 3]);
+      const y = drop.forward(ones4);
+      const perChannel = y.reshape(8 * 32, 9);
+      const rows = perChannel.toNested() as number[][];
+      expect(rows.every((row) => row.every((v) => v === row[0]))).toBe(true); // a channel is kept or dropped whole
+      const kept = rows.filter((row) => row[0] !== 0);
+      expect(kept.every((row) => row[0] === 2)).toBe(true); // scaled by 1/(1-p)
+      expect(kept.length).toBeGreaterThan(64);
+      expect(kept.length).toBeLessThan(192);
+      drop.eval();
+      expect(vals(drop.forward(ones4))).toEqual(vals(ones4));
+      expect(() => drop.forward(torch.ones([3, 4, 4]))).toThrow(/^dropout2d: expected a 4-d tensor \(N, C, H, W\) \(PyTorch reads a 3-d one as \(N, C, L\)/);
+    });
+  });
+
   it("Embedding's paddingIdx row gets no gradient and stays zero through SGD steps", () => {
     const emb = new nn.Embedding(5, 3, { paddingIdx: 0 });
     const params = emb.parameters();
@@ -346,6 +376,10 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
       [() => new nn.Upsample({ size: 4, scale_factor: 2 } as never), TypeError, /^Upsample: unknown option 'scale_factor'; did you mean 'scaleFactor'\?/],
       [() => new nn.Upsample({ scaleFactor: [2, 0] }), RangeError, /^Upsample: expected a finite number > 0 for scaleFactor\[1\] but received 0/],
       [() => new nn.Upsample({ size: 4, mode: 'trilinear' as never }), TypeError, /^Upsample: expected one of "nearest", "nearest-exact", "bilinear", "bicubic", "area" for mode/],
+      [() => new nn.ZeroPad2d([1, 2] as never), TypeError, /^ZeroPad2d: expected an integer or \[left, right, top, bottom\] for padding/],
+      [() => new nn.ReflectionPad2d(1.5), TypeError, /^ReflectionPad2d: expected an integer or \[left, right, top, bottom\] for padding/],
+      [() => new nn.ConstantPad2d(1, 'x' as never), TypeError, /^ConstantPad2d: expected a finite number for value/],
+      [() => new nn.Dropout2d(1.5), RangeError, /^Dropout2d: expected a probability in \[0, 1\] for p but received 1\.5/],
       [() => new nn.Hardtanh(1, 1), RangeError, /^Hardtanh: expected a number greater than minVal \(1\) for maxVal but received 1/],
       [() => new nn.LeakyReLU('0.2' as never), TypeError, /^LeakyReLU: expected a finite number for negativeSlope/],
       [() => new nn.Softplus(0), RangeError, /^Softplus: expected a nonzero number \(the result is divided by it\) for beta but received 0/],
@@ -395,6 +429,11 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
           expect(() => upsample.forward(randn([3, 4, 6]))).toThrow(/^interpolate: expected a 4-d tensor \(N, C, H, W\)/);
           expect(() => nn.functional.interpolate(img, { scaleFactor: 0.1 })).toThrow(/^interpolate: expected a spatial size that scaleFactor \[0\.1, 0\.1\] keeps at least 1 \(the output would be \[0, 0\]\)/);
           upsample.dispose();
+          expect(() => nn.functional.pad(randn([1, 2, 3]), [3, 0], 'reflect')).toThrow(/^pad: expected less than the size 3 of the dimension it pads .* for pad\[0\] but received 3/);
+          expect(() => nn.functional.pad(randn([3, 3]), [1, 1, 1, 1], 'replicate')).toThrow(/^pad: expected a 3-d or 4-d tensor for replicate padding of 2 dimensions \(pad of length 4\) for input/);
+          expect(() => nn.functional.pad(randn([3, 3]), [1, 1, 1])).toThrow(/^pad: expected an array of \(before, after\) pairs of integers for pad/);
+          expect(() => nn.functional.pad(randn([3, 3]), [1, 1], 'reflect', 0)).toThrow(/^pad: expected no value with mode 'reflect'/);
+          expect(() => nn.functional.pad(randn([3, 3]), [1, 1], 'mirror' as never)).toThrow(/^pad: expected one of "constant", "reflect", "replicate", "circular" for mode/);
           expect(() => nn.functional.leakyRelu(tensor([1n]))).toThrow(/^leakyRelu: expected a floating-point tensor for input but received int64/);
           expect(() => nn.functional.hardtanh(randn([2]), 2, -2)).toThrow(/^hardtanh: expected a number greater than minVal \(2\) for maxVal/);
           expect(() => nn.functional.softplus(randn([2]), 1, Infinity)).toThrow(/^softplus: expected a finite number for threshold/);

@@ -1,5 +1,6 @@
 /**
- * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `ConvTranspose2d`, `Upsample`, `Embedding`
+ * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `ConvTranspose2d`, `Upsample`, the 2-d
+ * paddings, `Dropout2d`, `Embedding`
  * and the activations (`GELU`, `SiLU`, `Mish`, `LeakyReLU`, `ELU`, `Hardtanh`, `ReLU6`, `Softplus`, `Hardswish`,
  * `Hardsigmoid`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax`). Each is an `nn.Module` with PyTorch's constructor
  * arguments (in camelCase) and PyTorch's parameter names, shapes and initialisation, so a state dict goes to the
@@ -13,7 +14,7 @@ import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
 import { FLOATS, numberOpt, pair } from './checks';
-import { convTranspose2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, relu6, silu, softmax, softplus, type InterpolateOptions } from './functional';
+import { convTranspose2d, dropout2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, pad, relu6, silu, softmax, softplus, type InterpolateOptions, type PadMode } from './functional';
 import { kaimingUniform_, uniform_ } from './init';
 import { Module, Parameter } from './module';
 
@@ -318,6 +319,93 @@ export class Upsample extends Module {
   /** Resamples `input` (N, C, H, W). */
   forward(input: Tensor): Tensor {
     return interpolate(inputArg('Upsample.forward', input), this.options);
+  }
+}
+
+// ---------------------------------------------------------------- padding and channel dropout
+
+// A 2-d padding: one number for all four sides, or [left, right, top, bottom] (PyTorch's _quadruple).
+function quadruple(op: string, v: unknown): [number, number, number, number] {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw typeError(op, 'padding', 'an integer or [left, right, top, bottom]', v);
+    return [v, v, v, v];
+  }
+  if (!Array.isArray(v) || v.length !== 4 || v.some((x) => typeof x !== 'number' || !Number.isInteger(x))) {
+    throw typeError(op, 'padding', 'an integer or [left, right, top, bottom]', v);
+  }
+  return [v[0], v[1], v[2], v[3]];
+}
+
+// The 2-d paddings: one mode, and the padding (and value) fixed at construction.
+abstract class Pad2d extends Module {
+  /** [left, right, top, bottom]. */
+  readonly padding: [number, number, number, number];
+  private readonly op: string;
+  private readonly mode: PadMode;
+  private readonly fill: number | undefined;
+
+  protected constructor(op: string, mode: PadMode, padding: number | [number, number, number, number], value?: number) {
+    const p = quadruple(op, padding);
+    const fill = value === undefined ? undefined : checkNumber(op, 'value', value);
+    super();
+    this.padding = p;
+    this.op = op;
+    this.mode = mode;
+    this.fill = fill;
+  }
+
+  /** Pads the last two dimensions of `input` ((N, C, H, W) or (C, H, W)). */
+  forward(input: Tensor): Tensor {
+    return pad(inputArg(`${this.op}.forward`, input), this.padding, this.mode, this.fill);
+  }
+}
+
+/** Zero padding of the last two dimensions (`torch.nn.ZeroPad2d`): `padding` one number or [left, right, top, bottom]. */
+export class ZeroPad2d extends Pad2d {
+  constructor(padding: number | [number, number, number, number]) {
+    super('ZeroPad2d', 'constant', padding, 0);
+  }
+}
+
+/** Padding of the last two dimensions with `value` (`torch.nn.ConstantPad2d`). */
+export class ConstantPad2d extends Pad2d {
+  constructor(padding: number | [number, number, number, number], value: number) {
+    super('ConstantPad2d', 'constant', padding, value);
+  }
+}
+
+/** Mirror padding without repeating the edge (`torch.nn.ReflectionPad2d`); each side less than the size it pads. */
+export class ReflectionPad2d extends Pad2d {
+  constructor(padding: number | [number, number, number, number]) {
+    super('ReflectionPad2d', 'reflect', padding);
+  }
+}
+
+/** Padding that repeats the edge values (`torch.nn.ReplicationPad2d`). */
+export class ReplicationPad2d extends Pad2d {
+  constructor(padding: number | [number, number, number, number]) {
+    super('ReplicationPad2d', 'replicate', padding);
+  }
+}
+
+/**
+ * Zeroes whole channels with probability `p` in training, scaling the rest by 1/(1-p) (`torch.nn.Dropout2d`);
+ * the identity in evaluation.
+ */
+export class Dropout2d extends Module {
+  /** The probability of zeroing a channel. */
+  readonly p: number;
+
+  constructor(p = 0.5) {
+    const q = checkNumber('Dropout2d', 'p', p);
+    if (q < 0 || q > 1) throw rangeError('Dropout2d', 'p', 'a probability in [0, 1]', q);
+    super();
+    this.p = q;
+  }
+
+  /** Channel dropout of `input` (N, C, H, W) in training; `input` itself in evaluation. */
+  forward(input: Tensor): Tensor {
+    return dropout2d(inputArg('Dropout2d.forward', input), { p: this.p, training: this.training });
   }
 }
 

@@ -307,6 +307,52 @@ export function dropout(input: Tensor, options: { p?: number; training?: boolean
   return new Tensor(N.dropout(x.handle, p, boolOpt(op, 'training', o.training, true)));
 }
 
+/**
+ * Zeroes whole channels (dim 1 of (N, C, H, W)) with probability `p` and scales the rest by 1/(1-p) when
+ * `training` (default true), as `torch.nn.functional.dropout2d`. A 3-d input is refused: PyTorch reads it as
+ * (N, C, L), not as an unbatched image (`unsqueeze(0)` one).
+ */
+export function dropout2d(input: Tensor, options: { p?: number; training?: boolean } = {}): Tensor {
+  const op = 'dropout2d';
+  const o = knownOptions(op, options, ['p', 'training']);
+  const x = floatArg(op, 'input', input);
+  if (x.ndim !== 4) throw shapeError(op, 'input', "a 4-d tensor (N, C, H, W) (PyTorch reads a 3-d one as (N, C, L), not as an unbatched image: unsqueeze(0) it)", x.shape);
+  const p = numberOpt(op, 'p', o.p, 0.5, { min: 0, max: 1 });
+  return new Tensor(N.dropout2d(x.handle, p, boolOpt(op, 'training', o.training, true)));
+}
+
+/** How `pad` fills: a constant, the mirror image without the edge (`reflect`), the edge repeated, or wrapped around. */
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+
+/**
+ * Pads `input`, as `torch.nn.functional.pad`: `pad` lists (before, after) pairs from the last dimension backwards
+ * (`[left, right, top, bottom]` for an image). `constant` (default, with `value`, default 0) pads any dimensions;
+ * `reflect`, `replicate` and `circular` pad the last 1, 2 or 3 dimensions of a batched or unbatched input.
+ */
+export function pad(input: Tensor, pad: number[], mode: PadMode = 'constant', value?: number): Tensor {
+  const op = 'pad';
+  const x = tensorArg(op, 'input', input);
+  if (!Array.isArray(pad) || pad.length === 0 || pad.length % 2 !== 0) throw typeError(op, 'pad', 'an array of (before, after) pairs of integers', pad);
+  pad.forEach((v, i) => checkInt(op, `pad[${i}]`, v));
+  if (pad.length / 2 > x.ndim) throw shapeError(op, 'input', `at least ${pad.length / 2} dimensions (pad has ${pad.length / 2} pairs)`, x.shape);
+  const m = checkOneOf(op, 'mode', mode, ['constant', 'reflect', 'replicate', 'circular'] as const);
+  if (value !== undefined && m !== 'constant') throw typeError(op, 'value', `no value with mode '${m}' (only 'constant' fills with one)`, value);
+  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) throw typeError(op, 'value', 'a number', value);
+  if (m !== 'constant') {
+    const k = pad.length / 2;
+    if (k > 3 || x.ndim < k + 1 || x.ndim > k + 2) {
+      throw shapeError(op, 'input', `a ${k + 1}-d or ${k + 2}-d tensor for ${m} padding of ${k} dimension${k > 1 ? 's' : ''} (pad of length ${pad.length})`, x.shape);
+    }
+    if (m === 'reflect') {
+      pad.forEach((v, i) => {
+        const size = x.shape[x.ndim - 1 - Math.floor(i / 2)];
+        if (v >= size) throw rangeError(op, `pad[${i}]`, `less than the size ${size} of the dimension it pads (reflect padding mirrors inside it)`, v);
+      });
+    }
+  }
+  return new Tensor(N.pad(x.handle, pad, m, value ?? null));
+}
+
 /** max(x, 0). */
 export function relu(input: Tensor): Tensor {
   return tensorArg('relu', 'input', input).relu();
