@@ -733,6 +733,8 @@ export class ReduceLROnPlateau {
   cooldown: number;
   /** Each group's lower bound of the learning rate. */
   minLrs: number[];
+  /** The one minimum learning rate given for every group, or null when one per group was given (PyTorch 2.x's `default_min_lr`). */
+  defaultMinLr: number | null;
   /** A reduction smaller than this is skipped. */
   eps: number;
   /** The best metric so far (starts at +Infinity in `'min'` mode, -Infinity in `'max'` mode). */
@@ -758,6 +760,7 @@ export class ReduceLROnPlateau {
     this.thresholdMode = checkOneOf(op, 'thresholdMode', options.thresholdMode ?? 'rel', ['rel', 'abs'] as const);
     this.cooldown = checkInt(op, 'cooldown', options.cooldown ?? 0, 0);
     this.minLrs = perGroup(op, 'minLr', options.minLr ?? 0, groups.length, (w, v) => checkNonNegative(op, w, v));
+    this.defaultMinLr = Array.isArray(options.minLr) ? null : this.minLrs[0];
     this.eps = checkNonNegative(op, 'eps', options.eps ?? 1e-8);
     this.best = this.modeWorse;
     this.lastLr = groups.map((g) => g.lr);
@@ -821,8 +824,9 @@ export class ReduceLROnPlateau {
     return {
       factor: this.factor,
       min_lrs: this.minLrs.slice(),
+      default_min_lr: this.defaultMinLr, // PyTorch 2.x's; 1.13 has no such attribute and ignores it
       patience: this.patience,
-      verbose: false,
+      verbose: false, // PyTorch 1.13's; 2.x dropped it and ignores it
       cooldown: this.cooldown,
       cooldown_counter: this.cooldownCounter,
       mode: this.mode,
@@ -866,9 +870,13 @@ export class ReduceLROnPlateau {
     const lastEpoch = checkInt(op, 'last_epoch', state.last_epoch, 0);
     // Python writes _last_lr only after the first step.
     const lastLr = state._last_lr === undefined ? this.lastLr : list('_last_lr', (w, v) => checkNumber(op, w, v));
+    // PyTorch 2.x's; absent from 1.13's states
+    const d = state.default_min_lr;
+    const defaultMinLr = d === undefined ? this.defaultMinLr : d === null ? null : checkNonNegative(op, 'default_min_lr', d);
     [this.factor, this.minLrs, this.patience, this.cooldown, this.cooldownCounter] = [factor, minLrs, patience, cooldown, cooldownCounter];
     [this.mode, this.threshold, this.thresholdMode, this.best, this.numBadEpochs, this.eps, this.lastEpoch] = [mode, threshold, thresholdMode, best, numBadEpochs, eps, lastEpoch];
     this.lastLr = lastLr;
+    this.defaultMinLr = defaultMinLr;
   }
 }
 
