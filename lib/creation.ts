@@ -210,6 +210,12 @@ export function onesLike(t: Tensor, options?: TensorOptions): Tensor {
   const { shape, o } = likeOf('onesLike', t, options);
   return viaFull('onesLike', shape, 1, o);
 }
+/** `value` everywhere, with the shape, dtype and device of `t` (PyTorch's `full_like`). */
+export function fullLike(t: Tensor, value: Scalar, options?: TensorOptions): Tensor {
+  const { shape, o } = likeOf('fullLike', t, options);
+  if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'bigint') throw typeError('fullLike', 'value', 'a number', value);
+  return new Tensor(N.full(shape, checkScalar('fullLike', 'value', value), o.dtype, o.device, o.requiresGrad));
+}
 
 /**
  * Values from `start` (inclusive) to `end` (exclusive) by `step`; `arange(n)` is 0..n-1.
@@ -235,6 +241,62 @@ export function linspace(start: number, end: number, steps: number, options?: Te
   checkNumber('linspace', 'end', end);
   checkInt('linspace', 'steps', steps, 0);
   return new Tensor(N.linspace(start, end, steps, o.dtype, o.device, o.requiresGrad));
+}
+/** `steps` values base^x for x evenly spaced from start to end inclusive (PyTorch's `logspace`; base 10 by default). */
+export function logspace(start: number, end: number, steps: number, base = 10, options?: TensorOptions): Tensor {
+  checkNumber('logspace', 'base', base);
+  const x = linspace(start, end, steps, { ...options, requiresGrad: false, dtype: 'float64' });
+  try {
+    const b = full([], base, { dtype: 'float64', device: x.device });
+    try {
+      const y = b.pow(x);
+      try {
+        const o = opts('logspace', options);
+        return y.to({ dtype: o.dtype ?? 'float32' }).requiresGrad_(o.requiresGrad);
+      } finally {
+        y.dispose();
+      }
+    } finally {
+      b.dispose();
+    }
+  } finally {
+    x.dispose();
+  }
+}
+/**
+ * A random permutation of 0..n-1 (int64 unless `dtype` says otherwise), as PyTorch's `randperm`; drawn from
+ * `generator` if given.
+ */
+export function randperm(n: number, options?: Omit<RandomOptions, 'requiresGrad'>): Tensor {
+  const o = opts('randperm', options, ['generator'], ['dtype', 'device']);
+  return new Tensor(N.sample('randperm', generatorHandle('randperm', options?.generator), checkInt('randperm', 'n', n, 0), o.dtype, o.device));
+}
+/**
+ * Coordinate grids from 1-d tensors, as PyTorch's `meshgrid`: with `indexing` `'ij'` (the default) the i-th
+ * result varies along dimension i; with `'xy'` the first two dimensions are swapped (NumPy's convention).
+ */
+export function meshgrid(tensors: Tensor[], options: { indexing?: 'ij' | 'xy' } = {}): Tensor[] {
+  const op = 'meshgrid';
+  const o = knownOptions(op, options, ['indexing']);
+  const indexing = checkOneOf(op, 'indexing', o.indexing ?? 'ij', ['ij', 'xy'] as const);
+  if (!Array.isArray(tensors) || tensors.length === 0) throw typeError(op, 'tensors', 'a non-empty array of 1-d Tensors', tensors);
+  const lengths = tensors.map((t, i) => {
+    if (!(t instanceof Tensor)) throw typeError(op, `tensors[${i}]`, 'a Tensor', t);
+    if (t.ndim > 1) throw rangeError(op, `tensors[${i}]`, 'a 0-d or 1-d tensor', t.shape);
+    return t.numel();
+  });
+  const swap = indexing === 'xy' && tensors.length >= 2;
+  const shape = swap ? [lengths[1], lengths[0], ...lengths.slice(2)] : lengths;
+  return tensors.map((t, i) => {
+    const at = swap && i < 2 ? 1 - i : i;
+    const view = shape.map((_, k) => (k === at ? -1 : 1));
+    const v = t.reshape(view);
+    try {
+      return v.expand(shape);
+    } finally {
+      v.dispose();
+    }
+  });
 }
 /** The n×m identity matrix (m defaults to n). */
 export function eye(n: number, m?: number, options?: TensorOptions): Tensor {

@@ -10,8 +10,9 @@
  */
 export * from './dtype';
 export { Tensor, isTensor } from './tensor';
-export type { Scalar, NestedArray, IndexItem, ToOptions } from './tensor';
+export type { Scalar, NestedArray, IndexItem, ToOptions, UniqueOptions } from './tensor';
 export * from './creation';
+export * from './ops';
 export { tidy, keep } from './scope';
 export { noGrad, enableGrad, isGradEnabled, autograd } from './autograd';
 export type { GradOptions } from './autograd';

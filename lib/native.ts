@@ -128,12 +128,23 @@ export interface NativeBinding {
   reduce(op: string, t: H, dim: Opt<number | number[]>, keepdim: boolean, unbiased: boolean, p?: number): H;
   sortOp(op: 'topk', t: H, dim: number, k: number, largest: boolean, sorted: boolean): [H, H];
   sortOp(op: 'sort' | 'argsort', t: H, dim: number, descending: boolean, stable: boolean): [H, H];
+  sortOp(op: 'median' | 'nanmedian' | 'mode' | 'cummax' | 'cummin' | 'kthvalue', t: H, dim: number, keepdim: boolean, k?: number): [H, H];
   shapeOp(op: string, t: H, ...args: unknown[]): H;
   index(t: H, indices: NativeIndex[]): H;
   indexPut_(t: H, indices: NativeIndex[], value: H | Scalar): void;
   indexSelect(t: H, dim: number, index: H): H;
   maskedSelect(t: H, mask: H): H;
   gather(t: H, dim: number, index: H): H;
+  indexOp(op: string, t: H, dim: number, index: H, source: H | Scalar, alpha?: Scalar): H | undefined;
+  maskedOp(op: string, t: H, mask: H, value: H | Scalar): H | undefined;
+  nonzero(t: H, asTuple: boolean): H | H[];
+  unique(t: H, sorted: boolean, returnInverse: boolean, returnCounts: boolean, dim: Opt<number>): [H, H, H];
+  bincount(t: H, weights: Opt<H>, minlength: number): H;
+  histc(t: H, bins: number, min: number, max: number): H;
+  searchsorted(sortedSequence: H, values: H | Scalar, right: boolean, outInt32: boolean): H;
+  unbind(t: H, dim: number): H[];
+  isclose(a: H, b: H, rtol: number, atol: number, equalNan: boolean): H;
+  lerp(t: H, end: H, weight: H | Scalar): H;
   cat(ts: H[], dim: number): H;
   einsum(equation: string, operands: H[]): H;
   stack(ts: H[], dim: number): H;
@@ -207,6 +218,12 @@ export interface NativeBinding {
   crossEntropy(x: H, target: H, weight: H | null, reduction: string, ignoreIndex: number, labelSmoothing: number): H;
   nllLoss(x: H, target: H, weight: H | null, reduction: string, ignoreIndex: number): H;
   pointwiseLoss(kind: 'mse' | 'l1', x: H, target: H, reduction: string): H;
+  pointwiseLoss(kind: 'smoothL1' | 'huber', x: H, target: H, reduction: string, a: number): H;
+  pointwiseLoss(kind: 'bce', x: H, target: H, reduction: string, a: null, weight: Opt<H>): H;
+  distance(kind: 'cosineSimilarity', x1: H, x2: H, dim: number, eps: number): H;
+  distance(kind: 'pairwiseDistance', x1: H, x2: H, p: number, eps: number, keepdim: boolean): H;
+  distance(kind: 'cdist', x1: H, x2: H, p: number): H;
+  oneHot(t: H, numClasses: number): H;
   bceWithLogits(x: H, target: H, weight: H | null, posWeight: H | null, reduction: string): H;
   klDiv(x: H, target: H, reduction: string, logTarget: boolean): H;
   TrainStepHandle: new () => TrainStepHandle;
@@ -240,6 +257,10 @@ export interface NativeBinding {
   GeneratorHandle: new () => GeneratorHandle;
   generatorCreate(device: Opt<string>): GeneratorHandle;
   randomWith(kind: 'rand' | 'randn' | 'randint', g: GeneratorHandle, shape: number[], dtype: Opt<DType>, device: Opt<string>, requiresGrad: boolean, low?: number, high?: number): H;
+  sample(kind: 'randperm', g: Opt<GeneratorHandle>, n: number, dtype: Opt<DType>, device: Opt<string>): H;
+  sample(kind: 'multinomial', g: Opt<GeneratorHandle>, t: H, numSamples: number, replacement: boolean): H;
+  sample(kind: 'bernoulli', g: Opt<GeneratorHandle>, t: H): H;
+  sample(kind: 'bernoulliP', g: Opt<GeneratorHandle>, t: H, p: number): H;
   rngState(): { cpu: H; cuda: H[] };
   setRngState(cpu: H, cuda: Opt<H[]>): void;
 

@@ -7,7 +7,8 @@ import type { AnyTypedArray, DType, Device, MemoryFormat, TypedArrayFor } from '
 import { DTYPES } from './dtype';
 import { native, type NativeIndex, type TensorHandle } from './native';
 import { keep, track } from './scope';
-import { checkBool, checkInt, checkOneOf, checkScalar, rangeError, typeError, knownOptions } from './validate';
+import { generatorHandle, type Generator } from './generator';
+import { checkBool, checkInt, checkNumber, checkOneOf, checkScalar, rangeError, typeError, knownOptions } from './validate';
 
 /** A number, boolean or bigint used where PyTorch takes a Python scalar. */
 export type Scalar = number | boolean | bigint;
@@ -66,6 +67,32 @@ function indexItems(op: string, items: IndexItem[]): NativeIndex[] {
 function tensorArg(op: string, arg: string, v: unknown): TensorHandle {
   if (!(v instanceof Tensor)) throw typeError(op, arg, 'a Tensor', v);
   return v.handle;
+}
+
+// The receiver of a bitwise op: an integer or bool tensor (ATen's message for a float one names an internal kernel).
+function intOrBool(t: Tensor, op: string): Tensor {
+  const dtype = t.dtype;
+  if (dtype.startsWith('float') || dtype === 'bfloat16') throw new TypeError(`${op}: expected an integer or bool tensor but received ${dtype}`);
+  return t;
+}
+
+function tensorShape(op: string, v: unknown): number[] {
+  if (!(v instanceof Tensor)) throw typeError(op, 'other', 'a Tensor', v);
+  return v.shape;
+}
+
+const fmtShape = (s: number[]): string => `[${s.join(', ')}]`;
+
+/** Options of `Tensor.unique`. */
+export interface UniqueOptions {
+  /** Sort the values ascending (default true; unsorted order is ATen's). */
+  sorted?: boolean;
+  /** Also return, for each element, the index of its value in the result. */
+  returnInverse?: boolean;
+  /** Also return how often each value occurs. */
+  returnCounts?: boolean;
+  /** Unique slices along this dimension instead of unique elements. */
+  dim?: number | null;
 }
 
 function dims(op: string, dim: number | number[] | undefined): number | number[] | undefined {
@@ -228,9 +255,18 @@ export class Tensor {
   mul(other_: Tensor | Scalar): Tensor {
     return new Tensor(N.binary('mul', this.handle, other('mul', other_)));
   }
-  /** this / other (true division). */
-  div(other_: Tensor | Scalar): Tensor {
-    return new Tensor(N.binary('div', this.handle, other('div', other_)));
+  /**
+   * this / other: true division, or rounded with `roundingMode` `'trunc'` (toward zero) or `'floor'` (toward
+   * −∞), as PyTorch's `div(other, rounding_mode=...)`.
+   */
+  div(other_: Tensor | Scalar, roundingMode: 'trunc' | 'floor' | null = null): Tensor {
+    if (roundingMode === null || roundingMode === undefined) return new Tensor(N.binary('div', this.handle, other('div', other_)));
+    const mode = checkOneOf('div', 'roundingMode', roundingMode, ['trunc', 'floor']);
+    return new Tensor(N.binary(mode === 'floor' ? 'divFloor' : 'divTrunc', this.handle, other('div', other_)));
+  }
+  /** this / other rounded toward −∞ (PyTorch's `floor_divide`, `//`). */
+  floorDivide(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('divFloor', this.handle, other('floorDivide', other_)));
   }
   /** this ** exponent. */
   pow(exponent: Tensor | Scalar): Tensor {
@@ -292,6 +328,78 @@ export class Tensor {
   logicalNot(): Tensor {
     return this.unary('logicalNot');
   }
+  /** Logical exclusive or. */
+  logicalXor(other_: Tensor): Tensor {
+    return new Tensor(N.binary('logicalXor', this.handle, other('logicalXor', other_)));
+  }
+  /** Bitwise and of integer or bool tensors. */
+  bitwiseAnd(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('bitwiseAnd', intOrBool(this, 'bitwiseAnd').handle, other('bitwiseAnd', other_)));
+  }
+  /** Bitwise or. */
+  bitwiseOr(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('bitwiseOr', intOrBool(this, 'bitwiseOr').handle, other('bitwiseOr', other_)));
+  }
+  /** Bitwise exclusive or. */
+  bitwiseXor(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('bitwiseXor', intOrBool(this, 'bitwiseXor').handle, other('bitwiseXor', other_)));
+  }
+  /** Bitwise not (logical not for bool). */
+  bitwiseNot(): Tensor {
+    return new Tensor(N.unary('bitwiseNot', intOrBool(this, 'bitwiseNot').handle));
+  }
+  /** Elementwise atan2(this, other): the angle of the point (other, this), quadrant-aware. */
+  atan2(other_: Tensor): Tensor {
+    return new Tensor(N.binary('atan2', this.handle, other('atan2', other_)));
+  }
+  /** Elementwise sqrt(this² + other²), without overflow. */
+  hypot(other_: Tensor): Tensor {
+    return new Tensor(N.binary('hypot', this.handle, other('hypot', other_)));
+  }
+  /** Product of two 2-d matrices (no broadcasting). */
+  mm(mat2: Tensor): Tensor {
+    return new Tensor(N.binary('mm', this.handle, other('mm', mat2)));
+  }
+  /** Batched product of 3-d tensors: [b, n, m] × [b, m, p] → [b, n, p]. */
+  bmm(mat2: Tensor): Tensor {
+    return new Tensor(N.binary('bmm', this.handle, other('bmm', mat2)));
+  }
+  /** Inner product of two 1-d tensors. */
+  dot(other_: Tensor): Tensor {
+    return new Tensor(N.binary('dot', this.handle, other('dot', other_)));
+  }
+  /** Outer product of two 1-d tensors. */
+  outer(vec2: Tensor): Tensor {
+    return new Tensor(N.binary('outer', this.handle, other('outer', vec2)));
+  }
+  /** Kronecker product. */
+  kron(other_: Tensor): Tensor {
+    return new Tensor(N.binary('kron', this.handle, other('kron', other_)));
+  }
+  /** this + weight · (end − this); `weight` a number or a tensor (broadcast). */
+  lerp(end: Tensor, weight: Tensor | number): Tensor {
+    const w = weight instanceof Tensor ? weight.handle : checkNumber('lerp', 'weight', weight);
+    return new Tensor(N.lerp(this.handle, tensorArg('lerp', 'end', end), w));
+  }
+  /** Elementwise |this − other| ≤ atol + rtol · |other| (bool), as PyTorch's `isclose`. */
+  isclose(other_: Tensor, rtol = 1e-5, atol = 1e-8, equalNan = false): Tensor {
+    return new Tensor(N.isclose(this.handle, tensorArg('isclose', 'other', other_), checkNumber('isclose', 'rtol', rtol), checkNumber('isclose', 'atol', atol), checkBool('isclose', 'equalNan', equalNan)));
+  }
+  /** Whether every element is close to `other`'s (see `isclose`), as PyTorch's `allclose`. */
+  allclose(other_: Tensor, rtol = 1e-5, atol = 1e-8, equalNan = false): boolean {
+    const op = 'allclose';
+    const close = new Tensor(N.isclose(this.handle, tensorArg(op, 'other', other_), checkNumber(op, 'rtol', rtol), checkNumber(op, 'atol', atol), checkBool(op, 'equalNan', equalNan)));
+    try {
+      const all = close.all();
+      try {
+        return all.item() === true;
+      } finally {
+        all.dispose();
+      }
+    } finally {
+      close.dispose();
+    }
+  }
 
   private unary(op: string): Tensor {
     return new Tensor(N.unary(op, this.handle));
@@ -338,6 +446,40 @@ export class Tensor {
   round(): Tensor { return this.unary('round'); }
   /** -1, 0 or 1. */
   sign(): Tensor { return this.unary('sign'); }
+  /** Gauss error function. */
+  erf(): Tensor { return this.unary('erf'); }
+  /** Inverse of erf. */
+  erfinv(): Tensor { return this.unary('erfinv'); }
+  /** e^x − 1, accurate near 0. */
+  expm1(): Tensor { return this.unary('expm1'); }
+  /** Base-2 logarithm. */
+  log2(): Tensor { return this.unary('log2'); }
+  /** Base-10 logarithm. */
+  log10(): Tensor { return this.unary('log10'); }
+  /** Tangent. */
+  tan(): Tensor { return this.unary('tan'); }
+  /** Arcsine. */
+  asin(): Tensor { return this.unary('asin'); }
+  /** Arccosine. */
+  acos(): Tensor { return this.unary('acos'); }
+  /** Arctangent. */
+  atan(): Tensor { return this.unary('atan'); }
+  /** Hyperbolic sine. */
+  sinh(): Tensor { return this.unary('sinh'); }
+  /** Hyperbolic cosine. */
+  cosh(): Tensor { return this.unary('cosh'); }
+  /** Round toward zero. */
+  trunc(): Tensor { return this.unary('trunc'); }
+  /** Fractional part, x − trunc(x). */
+  frac(): Tensor { return this.unary('frac'); }
+  /** log |Γ(x)|. */
+  lgamma(): Tensor { return this.unary('lgamma'); }
+  /** Digamma ψ(x), the derivative of lgamma. */
+  digamma(): Tensor { return this.unary('digamma'); }
+  /** Sum of the diagonal of a 2-d tensor. */
+  trace(): Tensor { return this.unary('trace'); }
+  /** Elementwise ±Infinity test (bool). */
+  isinf(): Tensor { return this.unary('isinf'); }
   /** Elementwise NaN test (bool). */
   isnan(): Tensor { return this.unary('isnan'); }
   /** Elementwise finiteness test (bool). */
@@ -463,6 +605,53 @@ export class Tensor {
   logSoftmax(dim: number): Tensor { return this.reduce('logSoftmax', checkInt('logSoftmax', 'dim', dim), false); }
   /** Cumulative sum along `dim`. */
   cumsum(dim: number): Tensor { return this.reduce('cumsum', checkInt('cumsum', 'dim', dim), false); }
+  /** Cumulative product along `dim`. */
+  cumprod(dim: number): Tensor { return this.reduce('cumprod', checkInt('cumprod', 'dim', dim), false); }
+  /** log of the cumulative sum of exp along `dim`, computed stably. */
+  logcumsumexp(dim: number): Tensor { return this.reduce('logcumsumexp', checkInt('logcumsumexp', 'dim', dim), false); }
+  /** log Σ exp over `dim` (one or several), computed stably, as PyTorch's `logsumexp`. */
+  logsumexp(dim: number | number[], keepdim = false): Tensor {
+    if (dim === undefined) throw typeError('logsumexp', 'dim', 'a dimension or a list of dimensions', dim);
+    return this.reduce('logsumexp', dim, keepdim);
+  }
+  /** Sum treating NaN as zero, over all elements or `dim`. */
+  nansum(dim?: number | number[], keepdim = false): Tensor { return this.reduce('nansum', dim, keepdim); }
+  /** Mean of the non-NaN elements, over all elements or `dim`. */
+  nanmean(dim?: number | number[], keepdim = false): Tensor { return this.reduce('nanmean', dim, keepdim); }
+  /** Number of nonzero elements (int64), over all elements or `dim`. */
+  countNonzero(dim?: number | number[]): Tensor { return this.reduce('countNonzero', dim, false); }
+  /**
+   * The median (the lower of the two middle values for an even count): of all elements as a 0-d tensor, or along
+   * `dim` as `[values, indices]`, as PyTorch's `median`.
+   */
+  median(): Tensor;
+  median(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  median(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+    if (dim === undefined) return this.reduce('median', undefined, false);
+    return this.valuesIndices('median', dim, keepdim);
+  }
+  /** As `median`, ignoring NaN. */
+  nanmedian(): Tensor;
+  nanmedian(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  nanmedian(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+    if (dim === undefined) return this.reduce('nanmedian', undefined, false);
+    return this.valuesIndices('nanmedian', dim, keepdim);
+  }
+  /** The most frequent value along `dim` (default the last; the smallest on ties) and its index, as `[values, indices]`. */
+  mode(dim = -1, keepdim = false): [Tensor, Tensor] { return this.valuesIndices('mode', dim, keepdim); }
+  /** The k-th smallest element along `dim` (default the last) and its index, as `[values, indices]`. */
+  kthvalue(k: number, dim = -1, keepdim = false): [Tensor, Tensor] {
+    return this.valuesIndices('kthvalue', dim, keepdim, checkInt('kthvalue', 'k', k, 1));
+  }
+  /** Running maximum along `dim` and where it was reached, as `[values, indices]`. */
+  cummax(dim: number): [Tensor, Tensor] { return this.valuesIndices('cummax', dim, false); }
+  /** Running minimum along `dim` and where it was reached, as `[values, indices]`. */
+  cummin(dim: number): [Tensor, Tensor] { return this.valuesIndices('cummin', dim, false); }
+  private valuesIndices(op: 'median' | 'nanmedian' | 'mode' | 'cummax' | 'cummin' | 'kthvalue', dim: number, keepdim: boolean, k?: number): [Tensor, Tensor] {
+    checkInt(op, 'dim', dim);
+    const [v, i] = N.sortOp(op, this.handle, dim, checkBool(op, 'keepdim', keepdim), k);
+    return [new Tensor(v), new Tensor(i)];
+  }
 
   // ---------------------------------------------------------------- shape
 
@@ -504,6 +693,51 @@ export class Tensor {
   roll(shifts: number | number[], dims: number | number[]): Tensor {
     return this.shapeOp('roll', Array.isArray(shifts) ? shifts : [shifts], Array.isArray(dims) ? dims : [dims]);
   }
+  /** The lower triangle of the last two dimensions (elements on and below diagonal `diagonal`), the rest zero. */
+  tril(diagonal = 0): Tensor { return this.shapeOp('tril', checkInt('tril', 'diagonal', diagonal)); }
+  /** The upper triangle of the last two dimensions (on and above diagonal `diagonal`), the rest zero. */
+  triu(diagonal = 0): Tensor { return this.shapeOp('triu', checkInt('triu', 'diagonal', diagonal)); }
+  /** A 1-d tensor's values as the `diagonal`-th diagonal of a square matrix, or a 2-d tensor's diagonal as 1-d. */
+  diag(diagonal = 0): Tensor { return this.shapeOp('diag', checkInt('diag', 'diagonal', diagonal)); }
+  /** A view of the diagonal `offset` of the planes (dim1, dim2), appended as the last dimension. */
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor {
+    return this.shapeOp('diagonal', checkInt('diagonal', 'offset', offset), checkInt('diagonal', 'dim1', dim1), checkInt('diagonal', 'dim2', dim2));
+  }
+  /** Moves dimension(s) `source` to position(s) `destination`, keeping the others in order (a view). */
+  movedim(source: number | number[], destination: number | number[]): Tensor {
+    return this.shapeOp('movedim', Array.isArray(source) ? source : [source], Array.isArray(destination) ? destination : [destination]);
+  }
+  /** Rotates by 90° `k` times in the plane `dims` (from the first toward the second). */
+  rot90(k = 1, dims: [number, number] = [0, 1]): Tensor {
+    return this.shapeOp('rot90', checkInt('rot90', 'k', k), dims);
+  }
+  /** Repeats the tensor along each dimension, as `repeat` but padding `dims` with ones on the left (PyTorch's `tile`). */
+  tile(...dims: number[] | [number[]]): Tensor {
+    return this.shapeOp('tile', Array.isArray(dims[0]) ? dims[0] : dims);
+  }
+  /** Splits `dim` into the given sizes (one may be -1), as PyTorch's `unflatten`. */
+  unflatten(dim: number, sizes: number[]): Tensor {
+    const shape = this.shape;
+    const d = checkInt('unflatten', 'dim', dim, -Math.max(shape.length, 1), Math.max(shape.length, 1) - 1);
+    if (!Array.isArray(sizes) || sizes.length === 0) throw typeError('unflatten', 'sizes', 'a non-empty array of sizes', sizes);
+    const at = d < 0 ? d + shape.length : d;
+    const known = sizes.filter((v) => v !== -1).reduce((a, b) => a * checkInt('unflatten', 'sizes', b, 0), 1);
+    const free = sizes.filter((v) => v === -1).length;
+    if (free > 1 || (free === 0 && known !== shape[at]) || (free === 1 && (known === 0 || shape[at] % known !== 0))) {
+      throw rangeError('unflatten', 'sizes', `sizes whose product is ${shape[at]} (dimension ${dim}'s size)`, sizes);
+    }
+    return this.reshape([...shape.slice(0, at), ...sizes, ...shape.slice(at + 1)]);
+  }
+  /** The slices along `dim` (default 0) as separate tensors, that dimension removed (views). */
+  unbind(dim = 0): Tensor[] {
+    return N.unbind(this.handle, checkInt('unbind', 'dim', dim)).map((h) => new Tensor(h));
+  }
+  /** This tensor broadcast to `other`'s shape (a view). */
+  expandAs(other_: Tensor): Tensor { return this.expand(tensorShape('expandAs', other_)); }
+  /** This tensor's data with `other`'s shape (never copying). */
+  viewAs(other_: Tensor): Tensor { return this.view(tensorShape('viewAs', other_)); }
+  /** This tensor's data with `other`'s shape (copying only if it must). */
+  reshapeAs(other_: Tensor): Tensor { return this.reshape(tensorShape('reshapeAs', other_)); }
   /** Swaps two dimensions. */
   transpose(dim0: number, dim1: number): Tensor { return this.shapeOp('transpose', dim0, dim1); }
   /** Transpose of a 2-d tensor. */
@@ -560,6 +794,172 @@ export class Tensor {
   /** Gathers values along `dim` at int64 `index` (same rank as this). */
   gather(dim: number, index: Tensor): Tensor {
     return new Tensor(N.gather(this.handle, dim, tensorArg('gather', 'index', index)));
+  }
+  /**
+   * Values along `dim` picked by `indices` after broadcasting both in the other dimensions (PyTorch's
+   * `take_along_dim`); without `dim`, from the flattened tensor.
+   */
+  takeAlongDim(indices: Tensor, dim?: number): Tensor {
+    const op = 'takeAlongDim';
+    tensorArg(op, 'indices', indices);
+    const idx = indices;
+    if (dim === undefined || dim === null) {
+      const flat = this.reshape([-1]);
+      const i = idx.reshape([-1]);
+      try {
+        return flat.gather(0, i);
+      } catch (e) {
+        if (e instanceof Error && e.message.startsWith('gather: ')) e.message = `${op}: ${e.message.slice('gather: '.length)} (of the flattened tensor)`;
+        throw e;
+      } finally {
+        flat.dispose();
+        i.dispose();
+      }
+    }
+    const self = this.shape;
+    const ishape = idx.shape;
+    if (ishape.length !== self.length) throw rangeError(op, 'indices', `a tensor of ${self.length} dimensions, as self`, ishape);
+    const d = checkInt(op, 'dim', dim, -Math.max(self.length, 1), Math.max(self.length, 1) - 1);
+    const at = d < 0 ? d + self.length : d;
+    const target = self.map((s, k) => {
+      if (k === at) return ishape[k];
+      if (s !== ishape[k] && s !== 1 && ishape[k] !== 1) throw rangeError(op, 'indices', `a shape broadcastable with self's ${fmtShape(self)} outside dimension ${dim}`, ishape);
+      return Math.max(s, ishape[k]);
+    });
+    const i = idx.expand(target);
+    const x = this.expand(target.map((s, k) => (k === at ? self[k] : s)));
+    try {
+      return x.gather(at, i);
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith('gather: ')) e.message = `${op}: ${e.message.slice('gather: '.length)}`;
+      throw e;
+    } finally {
+      i.dispose();
+      x.dispose();
+    }
+  }
+  /** A copy with `src`'s values (a Tensor, or one number) written at `index` along `dim`: `out[i][index[i][j]] = src[i][j]` for dim 1. */
+  scatter(dim: number, index: Tensor, src: Tensor | Scalar): Tensor {
+    return new Tensor(this.indexOp('scatter', dim, index, src) as TensorHandle);
+  }
+  /** In-place `scatter`. */
+  scatter_(dim: number, index: Tensor, src: Tensor | Scalar): this {
+    this.indexOp('scatter_', dim, index, src);
+    return this;
+  }
+  /** A copy with `src`'s values added at `index` along `dim` (repeated indices accumulate). */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return new Tensor(this.indexOp('scatterAdd', dim, index, src) as TensorHandle);
+  }
+  /** In-place `scatterAdd`. */
+  scatterAdd_(dim: number, index: Tensor, src: Tensor): this {
+    this.indexOp('scatterAdd_', dim, index, src);
+    return this;
+  }
+  /** A copy with `alpha · source`'s slices added at the positions `index` (1-d) along `dim`. */
+  indexAdd(dim: number, index: Tensor, source: Tensor, alpha: Scalar = 1): Tensor {
+    return new Tensor(this.indexOp('indexAdd', dim, index, source, alpha) as TensorHandle);
+  }
+  /** In-place `indexAdd`. */
+  indexAdd_(dim: number, index: Tensor, source: Tensor, alpha: Scalar = 1): this {
+    this.indexOp('indexAdd_', dim, index, source, alpha);
+    return this;
+  }
+  /** A copy with the slices at `index` (1-d; negative counts from the end) along `dim` set to `value`. */
+  indexFill(dim: number, index: Tensor, value: Tensor | Scalar): Tensor {
+    return new Tensor(this.indexOp('indexFill', dim, index, value) as TensorHandle);
+  }
+  /** In-place `indexFill`. */
+  indexFill_(dim: number, index: Tensor, value: Tensor | Scalar): this {
+    this.indexOp('indexFill_', dim, index, value);
+    return this;
+  }
+  /** A copy with `source`'s slices copied to the positions `index` (1-d) along `dim`. */
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor {
+    return new Tensor(this.indexOp('indexCopy', dim, index, source) as TensorHandle);
+  }
+  /** In-place `indexCopy`. */
+  indexCopy_(dim: number, index: Tensor, source: Tensor): this {
+    this.indexOp('indexCopy_', dim, index, source);
+    return this;
+  }
+  private indexOp(op: string, dim: number, index: Tensor, src: Tensor | Scalar, alpha?: Scalar): TensorHandle | undefined {
+    const base = op.replace(/_$/, '');
+    const value = src instanceof Tensor ? src.handle : base === 'scatter' || base === 'indexFill' ? checkScalar(op, 'value', src) : tensorArg(op, 'source', src);
+    return N.indexOp(op, this.handle, checkInt(op, 'dim', dim), tensorArg(op, 'index', index), value, alpha === undefined ? undefined : checkScalar(op, 'alpha', alpha));
+  }
+  /** A copy with `value` (a number or a 0-d tensor) where the bool `mask` (broadcast) is true, as `masked_fill`. */
+  maskedFill(mask: Tensor, value: Tensor | Scalar): Tensor {
+    return new Tensor(this.maskedOp('maskedFill', mask, value) as TensorHandle);
+  }
+  /** In-place `maskedFill`. */
+  maskedFill_(mask: Tensor, value: Tensor | Scalar): this {
+    this.maskedOp('maskedFill_', mask, value);
+    return this;
+  }
+  /** A copy with `source`'s elements, in order, written where the bool `mask` is true. */
+  maskedScatter(mask: Tensor, source: Tensor): Tensor {
+    return new Tensor(this.maskedOp('maskedScatter', mask, source) as TensorHandle);
+  }
+  /** In-place `maskedScatter`. */
+  maskedScatter_(mask: Tensor, source: Tensor): this {
+    this.maskedOp('maskedScatter_', mask, source);
+    return this;
+  }
+  private maskedOp(op: string, mask: Tensor, value: Tensor | Scalar): TensorHandle | undefined {
+    const v = value instanceof Tensor ? value.handle : op.startsWith('maskedFill') ? checkScalar(op, 'value', value) : tensorArg(op, 'source', value);
+    return N.maskedOp(op, this.handle, tensorArg(op, 'mask', mask), v);
+  }
+  /**
+   * The indices of the nonzero elements: an int64 `[n, ndim]` tensor, or with `{asTuple: true}` one 1-d
+   * tensor per dimension (usable in `index`).
+   */
+  nonzero(): Tensor;
+  nonzero(options: { asTuple: true }): Tensor[];
+  nonzero(options: { asTuple?: boolean } = {}): Tensor | Tensor[] {
+    const o = knownOptions('nonzero', options, ['asTuple']);
+    const r = N.nonzero(this.handle, checkBool('nonzero', 'asTuple', o.asTuple ?? false));
+    return Array.isArray(r) ? r.map((h) => new Tensor(h)) : new Tensor(r);
+  }
+  /**
+   * The distinct elements (or distinct slices along `dim`), sorted; with `returnInverse` also where each element
+   * went, with `returnCounts` how often each occurs: `[values, inverse?, counts?]`, as PyTorch's `unique`.
+   */
+  unique(options?: UniqueOptions & { returnInverse?: false; returnCounts?: false }): Tensor;
+  unique(options: UniqueOptions & { returnInverse: true; returnCounts: true }): [Tensor, Tensor, Tensor];
+  unique(options: UniqueOptions & ({ returnInverse: true; returnCounts?: false } | { returnInverse?: false; returnCounts: true })): [Tensor, Tensor];
+  unique(options: UniqueOptions = {}): Tensor | Tensor[] {
+    const op = 'unique';
+    const o = knownOptions(op, options, ['sorted', 'returnInverse', 'returnCounts', 'dim']);
+    const inverse = checkBool(op, 'returnInverse', o.returnInverse ?? false);
+    const counts = checkBool(op, 'returnCounts', o.returnCounts ?? false);
+    const dim = o.dim === undefined || o.dim === null ? undefined : checkInt(op, 'dim', o.dim);
+    const [v, i, c] = N.unique(this.handle, checkBool(op, 'sorted', o.sorted ?? true), inverse, counts, dim);
+    const out = [new Tensor(v)];
+    if (inverse) out.push(new Tensor(i));
+    else i.dispose();
+    if (counts) out.push(new Tensor(c));
+    else c.dispose();
+    return out.length === 1 ? out[0] : out;
+  }
+  /** How often each value 0..max occurs in a 1-d non-negative integer tensor (weighted by `weights`), at least `minlength` bins. */
+  bincount(weights: Tensor | null = null, minlength = 0): Tensor {
+    const w = weights === null || weights === undefined ? null : tensorArg('bincount', 'weights', weights);
+    return new Tensor(N.bincount(this.handle, w, checkInt('bincount', 'minlength', minlength, 0)));
+  }
+  /** A histogram of `bins` equal bins over [min, max] (both 0: the data's own range), as PyTorch's `histc`. */
+  histc(bins = 100, min = 0, max = 0): Tensor {
+    return new Tensor(N.histc(this.handle, checkInt('histc', 'bins', bins, 1), checkNumber('histc', 'min', min), checkNumber('histc', 'max', max)));
+  }
+  /** Draws `numSamples` category indices per row from this tensor's non-negative weights, as PyTorch's `multinomial`. */
+  multinomial(numSamples: number, replacement = false, options: { generator?: Generator } = {}): Tensor {
+    const o = knownOptions('multinomial', options, ['generator']);
+    return new Tensor(N.sample('multinomial', generatorHandle('multinomial', o.generator as Generator | undefined), this.handle, checkInt('multinomial', 'numSamples', numSamples, 1), checkBool('multinomial', 'replacement', replacement)));
+  }
+  /** 1 with probability given by each element (in [0, 1]), else 0, as PyTorch's `bernoulli`. */
+  bernoulli(options: { generator?: Generator } = {}): Tensor {
+    const o = knownOptions('bernoulli', options, ['generator']);
+    return new Tensor(N.sample('bernoulli', generatorHandle('bernoulli', o.generator as Generator | undefined), this.handle));
   }
   /** Splits into pieces of `size` (or the given sizes) along `dim`. */
   split(sizeOrSizes: number | number[], dim = 0): Tensor[] {

@@ -104,8 +104,10 @@ export function closestName(name: string, allowed: readonly string[]): string | 
  * naming it and the closest allowed name ("fit: unknown option 'batch_size'; did you mean 'batchSize'?").
  */
 export function checkKeys(op: string, what: string, options: unknown, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw typeError(op, what, `an object with keys among ${allowed.join(', ')}`, options);
-  for (const k of Object.keys(options)) {
+  // A plain object only: a Date, Map or class instance has no own keys and would pass as "no options".
+  const proto = options !== null && typeof options === 'object' ? Object.getPrototypeOf(options) : undefined;
+  if (proto === undefined || (proto !== Object.prototype && proto !== null)) throw typeError(op, what, `an object with keys among ${allowed.join(', ')}`, options);
+  for (const k of Object.keys(options as object)) {
     if (allowed.includes(k)) continue;
     const near = closestName(k, allowed);
     throw new TypeError(`${op}: unknown ${what === 'options' ? 'option' : `key in ${what}`} '${k}'${near ? `; did you mean '${near}'?` : ''} (known: ${allowed.join(', ')})`);

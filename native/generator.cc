@@ -1,5 +1,5 @@
 // generator.cc: generators of one's own (create, manualSeed, initialSeed, getState/setState) and the random
-// creation ops that draw from one.
+// creation and sampling ops that draw from one.
 #include "generator.h"
 #include <ATen/CPUGeneratorImpl.h>
 #include "tensor.h"
@@ -129,12 +129,68 @@ Napi::Value RandomWith(const Napi::CallbackInfo& info) {
   });
 }
 
+// sample(kind, generator|null, ...): the sampling ops, from `generator` or the default one.
+//   multinomial: (self, numSamples, replacement)   bernoulli: (self)   bernoulliP: (self, p)
+//   randperm: (n, dtype|null, device|null)
+Napi::Value Sample(const Napi::CallbackInfo& info) {
+  std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "sample";
+  const char* op = kind == "bernoulliP" ? "bernoulli" : kind.c_str();
+  return guard(info, op, [&]() -> Napi::Value {
+    auto gen = optGenerator(info.Env(), info[1], "generator");
+    at::Tensor t;
+    if (kind == "randperm") {
+      const int64_t n = argInt(info, 2, "n");
+      if (n < 0) throw ArgRangeError("n must be >= 0, got " + std::to_string(n));
+      auto opts = at::TensorOptions().dtype(argOptDType(info, 3, "dtype").value_or(at::kLong)).device(argOptDevice(info, 4, "device").value_or(at::Device(at::kCPU)));
+      t = at::randperm(n, gen, opts);
+    } else if (kind == "multinomial") {
+      const at::Tensor& p = argTensor(info, 2, "self");
+      const int64_t k = argInt(info, 3, "numSamples");
+      const bool replacement = argBool(info, 4, "replacement", false);
+      if (p.dim() < 1 || p.dim() > 2) throw ArgRangeError("self must be a 1-d or 2-d tensor of weights, got shape " + c10::str(p.sizes()));
+      const int64_t categories = p.size(-1);
+      if (k < 1) throw ArgRangeError("numSamples must be >= 1, got " + std::to_string(k));
+      if (!replacement && k > categories)
+        throw ArgRangeError("numSamples (" + std::to_string(k) + ") cannot exceed the " + std::to_string(categories) + " categories without replacement");
+      // Checked here on every device: CUDA's kernel meets a NaN or a negative weight with a device-side assert.
+      if (!at::isFloatingType(p.scalar_type())) throw ArgTypeError(std::string("self must be a floating-point tensor of weights, got ") + dtypeName(p.scalar_type()));
+      if (p.numel() > 0) {
+        at::NoGradGuard ng;
+        const bool finite = p.isfinite().all().item<bool>();
+        const bool nonNegative = finite && p.min().item<double>() >= 0;
+        if (!finite || !nonNegative) throw ArgRangeError("the weights must be finite and >= 0");
+        if (!(p.sum(-1).gt(0).all().item<bool>())) throw ArgRangeError("every row of weights must have a positive sum");
+        if (!replacement && p.gt(0).sum(-1).min().item<int64_t>() < k)
+          throw ArgRangeError("numSamples (" + std::to_string(k) + ") exceeds a row's nonzero weights, which sampling without replacement needs");
+      }
+      t = at::multinomial(p, k, replacement, gen);
+    } else if (kind == "bernoulli") {
+      // probabilities outside [0, 1] meet a device-side assert on CUDA: checked here on every device
+      const at::Tensor& p = argTensor(info, 2, "self");
+      if (!at::isFloatingType(p.scalar_type())) throw ArgTypeError(std::string("self must be a floating-point tensor of probabilities, got ") + dtypeName(p.scalar_type()));
+      if (p.numel() > 0) {
+        at::NoGradGuard ng;
+        if (p.lt(0).logical_or(p.gt(1)).logical_or(p.isnan()).any().item<bool>()) throw ArgRangeError("self must hold probabilities in [0, 1]");
+      }
+      t = at::bernoulli(p, gen);
+    } else if (kind == "bernoulliP") {
+      const double p = argDouble(info, 3, "p");
+      if (!(p >= 0 && p <= 1)) throw ArgRangeError("p must be in [0, 1], got " + std::to_string(p));
+      t = at::bernoulli(argTensor(info, 2, "self"), p, gen);
+    } else {
+      throw ArgTypeError("unknown sampling op \"" + kind + "\"");
+    }
+    return TensorHandle::Wrap(info.Env(), t);
+  });
+}
+
 }  // namespace
 
 void InitGenerator(Napi::Env env, Napi::Object exports) {
   GeneratorHandle::Init(env, exports);
   exports.Set("generatorCreate", Napi::Function::New<createGenerator>(env, "generatorCreate"));
   exports.Set("randomWith", Napi::Function::New<RandomWith>(env, "randomWith"));
+  exports.Set("sample", Napi::Function::New<Sample>(env, "sample"));
 }
 
 }  // namespace ictorch

@@ -36,7 +36,16 @@ const std::unordered_map<std::string, Unary>& unaryOps() {
       {"logicalNot", [](const at::Tensor& x) { return x.logical_not(); }},
       {"isnan", [](const at::Tensor& x) { return x.isnan(); }},   {"isfinite", [](const at::Tensor& x) { return x.isfinite(); }},
       {"clone", [](const at::Tensor& x) { return x.clone(); }},   {"detach", [](const at::Tensor& x) { return x.detach(); }},
-      {"t", [](const at::Tensor& x) { return x.t(); }},
+      {"t", [](const at::Tensor& x) { return x.t(); }},           {"trace", [](const at::Tensor& x) { return x.trace(); }},
+      {"erf", [](const at::Tensor& x) { return x.erf(); }},       {"erfinv", [](const at::Tensor& x) { return x.erfinv(); }},
+      {"expm1", [](const at::Tensor& x) { return x.expm1(); }},   {"log2", [](const at::Tensor& x) { return x.log2(); }},
+      {"log10", [](const at::Tensor& x) { return x.log10(); }},   {"tan", [](const at::Tensor& x) { return x.tan(); }},
+      {"asin", [](const at::Tensor& x) { return x.asin(); }},     {"acos", [](const at::Tensor& x) { return x.acos(); }},
+      {"atan", [](const at::Tensor& x) { return x.atan(); }},     {"sinh", [](const at::Tensor& x) { return x.sinh(); }},
+      {"cosh", [](const at::Tensor& x) { return x.cosh(); }},     {"trunc", [](const at::Tensor& x) { return x.trunc(); }},
+      {"frac", [](const at::Tensor& x) { return x.frac(); }},     {"isinf", [](const at::Tensor& x) { return x.isinf(); }},
+      {"lgamma", [](const at::Tensor& x) { return x.lgamma(); }}, {"digamma", [](const at::Tensor& x) { return x.digamma(); }},
+      {"bitwiseNot", [](const at::Tensor& x) { return x.bitwise_not(); }},
       // (softmax, logSoftmax and cumsum take a dimension: they live in ReduceOp.)
       // in-place forms return the same storage; the wrapper returns `this`
       {"abs_", [](const at::Tensor& x) { return x.abs_(); }},     {"neg_", [](const at::Tensor& x) { return x.neg_(); }},
@@ -65,6 +74,17 @@ const std::unordered_map<std::string, BinaryEntry>& binaryOps() {
       {"logicalOr", {[](const at::Tensor& a, const at::Tensor& b) { return a.logical_or(b); }, nullptr}},
       {"matmul", {[](const at::Tensor& a, const at::Tensor& b) { return a.matmul(b); }, nullptr}},
       {"copy_", {[](const at::Tensor& a, const at::Tensor& b) { return a.copy_(b); }, nullptr}},
+      ICT_BIN("bitwiseAnd", bitwise_and), ICT_BIN("bitwiseOr", bitwise_or), ICT_BIN("bitwiseXor", bitwise_xor),
+      {"divFloor", {[](const at::Tensor& a, const at::Tensor& b) { return a.div(b, "floor"); }, [](const at::Tensor& a, const at::Scalar& b) { return a.div(b, "floor"); }}},
+      {"divTrunc", {[](const at::Tensor& a, const at::Tensor& b) { return a.div(b, "trunc"); }, [](const at::Tensor& a, const at::Scalar& b) { return a.div(b, "trunc"); }}},
+      {"logicalXor", {[](const at::Tensor& a, const at::Tensor& b) { return a.logical_xor(b); }, nullptr}},
+      {"atan2", {[](const at::Tensor& a, const at::Tensor& b) { return a.atan2(b); }, nullptr}},
+      {"hypot", {[](const at::Tensor& a, const at::Tensor& b) { return a.hypot(b); }, nullptr}},
+      {"mm", {[](const at::Tensor& a, const at::Tensor& b) { return a.mm(b); }, nullptr}},
+      {"bmm", {[](const at::Tensor& a, const at::Tensor& b) { return a.bmm(b); }, nullptr}},
+      {"dot", {[](const at::Tensor& a, const at::Tensor& b) { return a.dot(b); }, nullptr}},
+      {"outer", {[](const at::Tensor& a, const at::Tensor& b) { return a.outer(b); }, nullptr}},
+      {"kron", {[](const at::Tensor& a, const at::Tensor& b) { return a.kron(b); }, nullptr}},
   };
 #undef ICT_BIN
   return t;
@@ -73,7 +93,8 @@ const std::unordered_map<std::string, BinaryEntry>& binaryOps() {
 // binary(name, self, other) where other is a Tensor or a number/boolean.
 Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "binary";
-  return guard(info, name.c_str(), [&]() -> Napi::Value {
+  const char* op = name == "divFloor" || name == "divTrunc" ? "div" : name.c_str();  // div with a rounding mode
+  return guard(info, op, [&]() -> Napi::Value {
     const auto& e = lookup(binaryOps(), name, "binary");
     const at::Tensor& a = isInPlace(name) ? argMutableTensor(info, 1, "self") : argTensor(info, 1, "self");
     if (isTensor(info.Env(), info[2])) return TensorHandle::Wrap(info.Env(), e.tensor(a, argTensor(info, 2, "other")));
@@ -90,7 +111,10 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
   });
 }
 
-// sortOp('topk', self, dim, k, largest, sorted) | sortOp('sort' | 'argsort', self, dim, descending, stable) -> [values, indices]
+Napi::Value wrapListTuple(Napi::Env env, const std::tuple<at::Tensor, at::Tensor>& t) { return wrapList(env, {std::get<0>(t), std::get<1>(t)}); }
+
+// sortOp('topk', self, dim, k, largest, sorted) | sortOp('sort' | 'argsort', self, dim, descending, stable) |
+// sortOp('median' | 'nanmedian' | 'mode' | 'cummax' | 'cummin' | 'kthvalue', self, dim, keepdim, k) -> [values, indices]
 Napi::Value SortOp(const Napi::CallbackInfo& info) {
   std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "sort";
   return guard(info, name.c_str(), [&]() -> Napi::Value {
@@ -106,6 +130,19 @@ Napi::Value SortOp(const Napi::CallbackInfo& info) {
     if (name == "sort" || name == "argsort") {
       auto [values, indices] = at::sort(x, argBool(info, 4, "stable", false), dim, argBool(info, 3, "descending", false));
       return wrapList(info.Env(), {values, indices});
+    }
+    // median / mode / kthvalue / cummax / cummin (self, dim, keepdim, k)
+    const bool keepdim = argBool(info, 3, "keepdim", false);
+    if (name == "median") return wrapListTuple(info.Env(), at::median(x, dim, keepdim));
+    if (name == "nanmedian") return wrapListTuple(info.Env(), at::nanmedian(x, dim, keepdim));
+    if (name == "mode") return wrapListTuple(info.Env(), at::mode(x, dim, keepdim));
+    if (name == "cummax") return wrapListTuple(info.Env(), at::cummax(x, dim));
+    if (name == "cummin") return wrapListTuple(info.Env(), at::cummin(x, dim));
+    if (name == "kthvalue") {
+      const int64_t k = argInt(info, 4, "k");
+      const int64_t n = x.dim() == 0 ? 1 : x.size(at::maybe_wrap_dim(dim, x.dim()));
+      if (k < 1 || k > n) throw ArgRangeError("k must be between 1 and " + std::to_string(n) + " (the size of dimension " + std::to_string(dim) + "), got " + std::to_string(k));
+      return wrapListTuple(info.Env(), at::kthvalue(x, k, dim, keepdim));
     }
     throw ArgTypeError("unknown sorting op \"" + name + "\"");
   });
@@ -145,6 +182,17 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
     else if (name == "softmax") r = x.softmax(single("softmax"));
     else if (name == "logSoftmax") r = x.log_softmax(single("logSoftmax"));
     else if (name == "cumsum") r = x.cumsum(single("cumsum"));
+    else if (name == "cumprod") r = x.cumprod(single("cumprod"));
+    else if (name == "logcumsumexp") r = x.logcumsumexp(single("logcumsumexp"));
+    else if (name == "logsumexp") {
+      if (!dims) throw ArgTypeError("logsumexp needs a dimension");
+      r = x.logsumexp(*dims, keepdim);
+    }
+    else if (name == "nansum") r = dims ? x.nansum(*dims, keepdim) : x.nansum();
+    else if (name == "nanmean") r = dims ? x.nanmean(*dims, keepdim) : x.nanmean();
+    else if (name == "countNonzero") r = dims ? at::count_nonzero(x, *dims) : at::count_nonzero(x);
+    else if (name == "median") r = x.median();
+    else if (name == "nanmedian") r = x.nanmedian();
     else throw ArgTypeError("unknown reduction \"" + name + "\"");
     return TensorHandle::Wrap(info.Env(), r);
   });
@@ -171,7 +219,22 @@ Napi::Value ShapeOp(const Napi::CallbackInfo& info) {
     else if (name == "pad") r = at::constant_pad_nd(x, argIntList(info, 2, "pad"), isNullish(info[3]) ? at::Scalar(0) : argScalar(info, 3, "value"));
     else if (name == "flip") r = x.flip(argIntList(info, 2, "dims"));
     else if (name == "roll") r = x.roll(argIntList(info, 2, "shifts"), argIntList(info, 3, "dims"));
-    else if (name == "asStrided") r = x.as_strided(argIntList(info, 2, "size"), argIntList(info, 3, "stride"), compat::opt(argOptInt(info, 4, "storageOffset")));
+    else if (name == "asStrided") {
+      // ATen checks the elements a view reaches against its storage, but a view of no elements reaches none:
+      // its offset is checked here, so that no tensor points past its storage.
+      auto offset = argOptInt(info, 4, "storageOffset");
+      const int64_t storageElems = static_cast<int64_t>(x.storage().nbytes() / x.itemsize());
+      if (offset && (*offset < 0 || *offset > storageElems))
+        throw ArgRangeError("storageOffset must be in [0, " + std::to_string(storageElems) + "] (the storage's elements), got " + std::to_string(*offset));
+      r = x.as_strided(argIntList(info, 2, "size"), argIntList(info, 3, "stride"), compat::opt(offset));
+    }
+    else if (name == "tril") r = x.tril(argOptInt(info, 2, "diagonal").value_or(0));
+    else if (name == "triu") r = x.triu(argOptInt(info, 2, "diagonal").value_or(0));
+    else if (name == "diag") r = x.diag(argOptInt(info, 2, "diagonal").value_or(0));
+    else if (name == "diagonal") r = x.diagonal(argOptInt(info, 2, "offset").value_or(0), argOptInt(info, 3, "dim1").value_or(0), argOptInt(info, 4, "dim2").value_or(1));
+    else if (name == "movedim") r = x.movedim(argIntList(info, 2, "source"), argIntList(info, 3, "destination"));
+    else if (name == "rot90") r = x.rot90(argInt(info, 2, "k"), argIntList(info, 3, "dims"));
+    else if (name == "tile") r = x.tile(argIntList(info, 2, "dims"));
     else if (name == "contiguous") r = x.contiguous(isNullish(info[2]) ? at::MemoryFormat::Contiguous : parseMemoryFormat(argString(info, 2, "memoryFormat")));
     else throw ArgTypeError("unknown shape operation \"" + name + "\"");
     return TensorHandle::Wrap(info.Env(), r);
@@ -217,10 +280,44 @@ std::vector<at::indexing::TensorIndex> argIndices(const Napi::CallbackInfo& info
   return out;
 }
 
+// The integer index tensors among `idx` must lie in [-size, size) of the dimension each indexes: checked before
+// ATen runs, because on CUDA an index out of range stops at a device-side assert, which poisons the context for
+// the rest of the process (one min/max read per index tensor).
+void checkIndexTensors(const at::Tensor& x, const std::vector<at::indexing::TensorIndex>& idx) {
+  auto isMask = [](const at::Tensor& t) { return t.scalar_type() == at::kBool || t.scalar_type() == at::kByte; };
+  auto consumed = [&](const at::indexing::TensorIndex& t) -> int64_t {
+    if (t.is_none() || t.is_ellipsis() || t.is_boolean()) return 0;
+    if (t.is_tensor()) return isMask(t.tensor()) ? t.tensor().dim() : 1;
+    return 1;  // an integer or a slice
+  };
+  size_t ellipsis = idx.size();
+  for (size_t k = 0; k < idx.size(); ++k)
+    if (idx[k].is_ellipsis()) { ellipsis = k; break; }
+  int64_t after = 0;
+  for (size_t k = ellipsis + 1; k < idx.size(); ++k) after += consumed(idx[k]);
+  int64_t dim = 0;
+  for (size_t k = 0; k < idx.size(); ++k) {
+    if (k == ellipsis) { dim = std::max<int64_t>(dim, x.dim() - after); continue; }
+    const auto& t = idx[k];
+    if (t.is_tensor() && !isMask(t.tensor()) && t.tensor().numel() > 0 && dim < x.dim()) {
+      const at::Tensor& i = t.tensor();
+      if (i.scalar_type() != at::kLong) throw ArgTypeError(std::string("indices[") + std::to_string(k) + "] must be an int64 or bool tensor, got " + dtypeName(i.scalar_type()));
+      at::NoGradGuard ng;
+      const int64_t size = x.size(dim), mn = i.min().item<int64_t>(), mx = i.max().item<int64_t>();
+      if (mn < -size || mx >= size)
+        throw ArgRangeError("indices[" + std::to_string(k) + "] holds " + std::to_string(mn < -size ? mn : mx) + ", outside [" + std::to_string(-size) + ", " +
+                            std::to_string(size) + ") for dimension " + std::to_string(dim) + " of size " + std::to_string(size));
+    }
+    dim += consumed(t);
+  }
+}
+
 Napi::Value Index(const Napi::CallbackInfo& info) {
   return guard(info, "index", [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "self");
-    return TensorHandle::Wrap(info.Env(), x.index(argIndices(info, 1)));
+    auto idx = argIndices(info, 1);
+    checkIndexTensors(x, idx);
+    return TensorHandle::Wrap(info.Env(), x.index(idx));
   });
 }
 
@@ -229,27 +326,10 @@ Napi::Value IndexPut(const Napi::CallbackInfo& info) {
   return guard(info, "indexPut_", [&]() -> Napi::Value {
     at::Tensor x = argMutableTensor(info, 0, "self");
     auto idx = argIndices(info, 1);
+    checkIndexTensors(x, idx);
     if (isTensor(info.Env(), info[2])) x.index_put_(idx, argTensor(info, 2, "value"));
     else x.index_put_(idx, argScalar(info, 2, "value"));
     return info.Env().Undefined();
-  });
-}
-
-Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
-  return guard(info, "indexSelect", [&]() -> Napi::Value {
-    return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self").index_select(argInt(info, 1, "dim"), argTensor(info, 2, "index")));
-  });
-}
-
-Napi::Value MaskedSelect(const Napi::CallbackInfo& info) {
-  return guard(info, "maskedSelect", [&]() -> Napi::Value {
-    return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self").masked_select(argTensor(info, 1, "mask")));
-  });
-}
-
-Napi::Value Gather(const Napi::CallbackInfo& info) {
-  return guard(info, "gather", [&]() -> Napi::Value {
-    return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self").gather(argInt(info, 1, "dim"), argTensor(info, 2, "index")));
   });
 }
 
@@ -288,6 +368,29 @@ Napi::Value Split(const Napi::CallbackInfo& info) {
     int64_t size = argInt(info, 1, "splitSize");
     if (size <= 0) throw ArgRangeError("argument 'splitSize' must be > 0, got " + std::to_string(size));
     return wrapList(info.Env(), x.split(size, dim));
+  });
+}
+
+Napi::Value Unbind(const Napi::CallbackInfo& info) {
+  return guard(info, "unbind", [&]() -> Napi::Value { return wrapList(info.Env(), argTensor(info, 0, "self").unbind(argOptInt(info, 1, "dim").value_or(0))); });
+}
+
+// isclose(self, other, rtol, atol, equalNan)
+Napi::Value Isclose(const Napi::CallbackInfo& info) {
+  return guard(info, "isclose", [&]() -> Napi::Value {
+    const double rtol = argDouble(info, 2, "rtol"), atol = argDouble(info, 3, "atol");
+    if (!(rtol >= 0) || !(atol >= 0)) throw ArgRangeError("rtol and atol must be >= 0, got " + std::to_string(rtol) + " and " + std::to_string(atol));
+    return TensorHandle::Wrap(info.Env(), argTensor(info, 0, "self").isclose(argTensor(info, 1, "other"), rtol, atol, argBool(info, 4, "equalNan", false)));
+  });
+}
+
+// lerp(self, end, weight): weight a Tensor or a number
+Napi::Value Lerp(const Napi::CallbackInfo& info) {
+  return guard(info, "lerp", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "self");
+    const at::Tensor& end = argTensor(info, 1, "end");
+    if (isTensor(info.Env(), info[2])) return TensorHandle::Wrap(info.Env(), x.lerp(end, argTensor(info, 2, "weight")));
+    return TensorHandle::Wrap(info.Env(), x.lerp(end, argScalar(info, 2, "weight")));
   });
 }
 
@@ -358,13 +461,13 @@ void InitTensorOps(Napi::Env env, Napi::Object exports) {
   exports.Set("shapeOp", Napi::Function::New<ShapeOp>(env, "shapeOp"));
   exports.Set("index", Napi::Function::New<Index>(env, "index"));
   exports.Set("indexPut_", Napi::Function::New<IndexPut>(env, "indexPut_"));
-  exports.Set("indexSelect", Napi::Function::New<IndexSelect>(env, "indexSelect"));
-  exports.Set("maskedSelect", Napi::Function::New<MaskedSelect>(env, "maskedSelect"));
-  exports.Set("gather", Napi::Function::New<Gather>(env, "gather"));
   exports.Set("cat", Napi::Function::New<Cat>(env, "cat"));
   exports.Set("einsum", Napi::Function::New<Einsum>(env, "einsum"));
   exports.Set("stack", Napi::Function::New<Stack>(env, "stack"));
   exports.Set("split", Napi::Function::New<Split>(env, "split"));
+  exports.Set("unbind", Napi::Function::New<Unbind>(env, "unbind"));
+  exports.Set("isclose", Napi::Function::New<Isclose>(env, "isclose"));
+  exports.Set("lerp", Napi::Function::New<Lerp>(env, "lerp"));
   exports.Set("chunk", Napi::Function::New<Chunk>(env, "chunk"));
   exports.Set("where", Napi::Function::New<Where>(env, "where"));
   exports.Set("clamp", Napi::Function::New<Clamp>(env, "clamp"));

@@ -427,9 +427,10 @@ const NO_ARGS = new Set([
   ...'abs neg exp log log1p sqrt rsqrt square reciprocal sigmoid tanh relu sin cos floor ceil round sign isnan isfinite logicalNot'.split(' '),
   ...'abs_ neg_ exp_ log_ sqrt_ sigmoid_ tanh_ relu_ zero_ detach_ t clone detach cpu float double half int long short char bool'.split(' '),
   ...'dispose keep toArray data toNested item toString numel storageOffset'.split(' '),
+  ...'erf erfinv expm1 log2 log10 tan asin acos atan sinh cosh trunc frac lgamma digamma isinf trace bitwiseNot'.split(' '),
 ]);
 /** Implementation helpers on the prototype (TypeScript-private): they must not crash, message names are theirs. */
-const INTERNAL = new Set(['constructor', 'unary', 'inplace', 'reduce', 'shapeOp']);
+const INTERNAL = new Set(['constructor', 'unary', 'inplace', 'reduce', 'shapeOp', 'valuesIndices', 'indexOp', 'maskedOp']);
 /** Methods whose errors come from the operation they delegate to (documented shorthands). */
 const ALIASES: Record<string, string[]> = {
   toNested: ['toArray'],
@@ -451,6 +452,17 @@ const ALIASES: Record<string, string[]> = {
   bool: ['to'],
   clamp_: ['clamp'],
   requiresGrad: ['requiresGrad_'], // the setter
+  allclose: ['isclose'],
+  unflatten: ['shape'],
+  takeAlongDim: ['shape', 'reshape'], // without dim: the flattened tensor
+  floorDivide: ['div'],
+  bitwiseAnd: ['dtype'],
+  bitwiseOr: ['dtype'],
+  bitwiseXor: ['dtype'],
+  bitwiseNot: ['dtype'],
+  expandAs: ['expand'],
+  viewAs: ['view'],
+  reshapeAs: ['reshape'],
 };
 const opsFor = (name: string) => [name, ...(own(ALIASES, name) ?? [])];
 
@@ -538,7 +550,7 @@ const METHOD_CASES: Record<string, MethodCase[]> = {
     [() => [{ step: 1.5 }], 'type'],
     [() => [[0, 1]], 'type'], // lists are not index items (use an int64 tensor)
     [() => [{ begin: 1 }], 'type'],
-    [(f) => [f.F], 'range'], // float index tensor
+    [(f) => [f.F], 'type'], // float index tensor: int64 or bool only
     [(f) => [f.D], 'type'],
     [(f) => [tensor([5n])], 'range'],
   ],
@@ -617,6 +629,21 @@ const VALID_ARGS: Record<string, (f: Fx) => unknown[]> = {
   chunk: () => [2],
   to: () => ['float64'],
   backward: (f) => [f.F],
+  ...Object.fromEntries('floorDivide bitwiseAnd bitwiseOr bitwiseXor'.split(' ').map((n) => [n, () => [1]])),
+  ...Object.fromEntries('atan2 hypot mm bmm dot outer kron isclose allclose expandAs viewAs reshapeAs'.split(' ').map((n) => [n, (f: Fx) => [f.F]])),
+  logicalXor: (f) => [f.B],
+  lerp: (f) => [f.F, 0.5],
+  ...Object.fromEntries('cumprod logcumsumexp logsumexp cummax cummin'.split(' ').map((n) => [n, () => [0]])),
+  kthvalue: () => [1],
+  unflatten: () => [1, [3, 1]],
+  takeAlongDim: (f) => [f.I],
+  ...Object.fromEntries('scatter scatter_ indexFill indexFill_'.split(' ').map((n) => [n, (f: Fx) => [0, f.IDX, 1]])),
+  ...Object.fromEntries('scatterAdd scatterAdd_ indexAdd indexAdd_ indexCopy indexCopy_'.split(' ').map((n) => [n, (f: Fx) => [0, f.IDX, f.F]])),
+  maskedFill: (f) => [f.B, 1],
+  maskedFill_: (f) => [f.B, 1],
+  maskedScatter: (f) => [f.B, f.F],
+  maskedScatter_: (f) => [f.B, f.F],
+  multinomial: () => [1],
 };
 /** Methods that are fine on a disposed tensor. */
 const OK_WHEN_DISPOSED = new Set(['dispose', 'isDisposed', 'toString', 'keep']);

@@ -983,6 +983,10 @@ describe('indexing', () => {
       expect(() => x.asStrided([3], [4], 2).add(0).asStrided([13], [1], 0)).toThrow(/^asStrided: .*out of bounds for storage/);
       expect(() => x.asStrided([2], [-1], 3)).toThrow(/^asStrided: /);
       expect(() => x.asStrided([2], [1, 1])).toThrow(/^asStrided: /);
+      // a view of no elements reaches no storage, so ATen would take any offset: refused past the storage's end
+      expect(() => x.asStrided([0], [1], 1e6)).toThrow(/^asStrided: storageOffset must be in \[0, 12\].*got 1000000/);
+      expect(() => x.asStrided([0], [1], -1)).toThrow(/^asStrided: storageOffset must be in \[0, 12\]/);
+      expect(x.asStrided([0], [1], 12).shape).toEqual([0]);
     });
   });
 
@@ -1008,6 +1012,22 @@ describe('indexing', () => {
       expect(x.toNested()).toEqual([[0, -5, -5, 3], [0, 5, 6, 7], [8, 9, 10, 0]]);
       x.indexPut_(['...', 1], tensor([1n, 2n, 3n]));
       expect(x.select(1, 1).toNested()).toEqual([1, 2, 3]);
+    });
+  });
+
+  it('an index tensor out of range is a RangeError naming the dimension it indexes, after ..., None and masks too', () => {
+    tidy(() => {
+      const x = grid(); // 3 x 4
+      expect(x.index(tensor([-3n, 2n])).toNested()).toEqual([[0, 1, 2, 3], [8, 9, 10, 11]]); // negative counts from the end, as PyTorch
+      expect(() => x.index(tensor([3n]))).toThrow(/^index: indices\[0\] holds 3, outside \[-3, 3\) for dimension 0 of size 3$/);
+      expect(() => x.index(tensor([-4n]))).toThrow(/^index: indices\[0\] holds -4, outside \[-3, 3\)/);
+      expect(() => x.index('...', tensor([0n, 4n]))).toThrow(/^index: indices\[1\] holds 4, outside \[-4, 4\) for dimension 1 of size 4$/);
+      expect(() => x.index(null, { start: 0 }, tensor([4n]))).toThrow(/indices\[2\] holds 4, outside \[-4, 4\) for dimension 1/);
+      expect(() => x.index(tensor([true, false, true]), tensor([5n]))).toThrow(/indices\[1\] holds 5, outside \[-4, 4\) for dimension 1/);
+      expect(() => x.indexPut_([tensor([0n]), tensor([9n])], 1)).toThrow(/^indexPut_: indices\[1\] holds 9/);
+      expect(() => x.index(tensor([0.5]))).toThrow(TypeError);
+      expect(x.index('...', tensor([-1n])).toNested()).toEqual([[3], [7], [11]]);
+      expect(x.sum().item()).toBe(66); // x is unchanged by the refused indexPut_
     });
   });
 });
