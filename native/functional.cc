@@ -166,6 +166,41 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
   });
 }
 
+// distance(kind, x1, x2, a, b, keepdim): cosineSimilarity (dim, eps), pairwiseDistance (p, eps, keepdim), cdist (p)
+Napi::Value Distance(const Napi::CallbackInfo& info) {
+  std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "distance";
+  return guard(info, kind.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& a = argTensor(info, 1, "x1");
+    const at::Tensor& b = argTensor(info, 2, "x2");
+    if (kind == "cosineSimilarity") return wrap(info, at::cosine_similarity(a, b, argInt(info, 3, "dim"), argDouble(info, 4, "eps")));
+    const double p = argDouble(info, 3, "p");  // Infinity allowed: the largest difference
+    if (!(p >= 0)) throw ArgRangeError("p must be >= 0, got " + std::to_string(p));
+    if (kind == "pairwiseDistance") return wrap(info, at::pairwise_distance(a, b, p, argDouble(info, 4, "eps"), argBool(info, 5, "keepdim", false)));
+    if (kind == "cdist") return wrap(info, at::cdist(a, b, p));
+    throw ArgTypeError("unknown distance \"" + kind + "\"");
+  });
+}
+
+// oneHot(indices, numClasses): int64 [..., numClasses]; numClasses -1 means max + 1. Checked here because CUDA's
+// path meets a class out of range with a device-side assert.
+Napi::Value OneHot(const Napi::CallbackInfo& info) {
+  return guard(info, "oneHot", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "tensor");
+    if (x.scalar_type() != at::kLong) throw ArgTypeError(std::string("tensor must be an int64 tensor of class indices, got ") + dtypeName(x.scalar_type()));
+    int64_t n = argInt(info, 1, "numClasses");
+    if (n < -1) throw ArgRangeError("numClasses must be -1 or >= 0, got " + std::to_string(n));
+    if (x.numel() > 0) {
+      at::NoGradGuard ng;
+      const int64_t mn = x.min().item<int64_t>(), mx = x.max().item<int64_t>();
+      if (mn < 0) throw ArgRangeError("class values must be >= 0, found " + std::to_string(mn));
+      if (n >= 0 && mx >= n) throw ArgRangeError("class values must be smaller than numClasses (" + std::to_string(n) + "), found " + std::to_string(mx));
+    } else if (n < 0) {
+      throw ArgRangeError("numClasses must be given for an empty tensor");
+    }
+    return wrap(info, at::one_hot(x, n));
+  });
+}
+
 // softmax(x, dim, dtype|null, log)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const bool log = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
@@ -268,14 +303,26 @@ Napi::Value NllLoss(const Napi::CallbackInfo& info) {
   });
 }
 
-// pointwiseLoss(kind: 'mse'|'l1', input, target, reduction)
+// pointwiseLoss(kind: 'mse'|'l1'|'smoothL1'|'huber'|'bce', input, target, reduction, a, weight|null): a is smoothL1's
+// beta or huber's delta; weight is bce's.
 Napi::Value PointwiseLoss(const Napi::CallbackInfo& info) {
   std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-  return guard(info, kind == "mse" ? "mseLoss" : "l1Loss", [&]() -> Napi::Value {
+  const std::string op = kind == "bce" ? "binaryCrossEntropy" : kind + "Loss";
+  return guard(info, op.c_str(), [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 1, "input");
     const at::Tensor& t = argTensor(info, 2, "target");
     if (kind == "mse") return wrap(info, at::mse_loss(x, t, reduction(info, 3)));
     if (kind == "l1") return wrap(info, at::l1_loss(x, t, reduction(info, 3)));
+    if (kind == "smoothL1") return wrap(info, at::smooth_l1_loss(x, t, reduction(info, 3), argDouble(info, 4, "beta")));
+    if (kind == "huber") return wrap(info, at::huber_loss(x, t, reduction(info, 3), argDouble(info, 4, "delta")));
+    if (kind == "bce") {
+      // probabilities outside [0, 1] meet a device-side assert on CUDA: checked here on every device
+      if (x.numel() > 0) {
+        at::NoGradGuard ng;
+        if (x.lt(0).logical_or(x.gt(1)).logical_or(x.isnan()).any().item<bool>()) throw ArgRangeError("input must hold probabilities in [0, 1]");
+      }
+      return wrap(info, at::binary_cross_entropy(x, t, opt(optTensor(info, 5, "weight")), reduction(info, 3)));
+    }
     throw ArgTypeError("unknown loss \"" + kind + "\"");
   });
 }
@@ -317,6 +364,8 @@ void InitFunctional(Napi::Env env, Napi::Object exports) {
   exports.Set("embedding", Napi::Function::New<Embedding>(env, "embedding"));
   exports.Set("dropout", Napi::Function::New<Dropout>(env, "dropout"));
   exports.Set("activation", Napi::Function::New<Activation>(env, "activation"));
+  exports.Set("distance", Napi::Function::New<Distance>(env, "distance"));
+  exports.Set("oneHot", Napi::Function::New<OneHot>(env, "oneHot"));
   exports.Set("softmax", Napi::Function::New<Softmax>(env, "softmax"));
   exports.Set("maxPool2d", Napi::Function::New<MaxPool2d>(env, "maxPool2d"));
   exports.Set("avgPool2d", Napi::Function::New<AvgPool2d>(env, "avgPool2d"));

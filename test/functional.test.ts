@@ -1,5 +1,6 @@
 // torch.nn.functional in TypeScript: every op and loss against python3-torch on the same inputs (values
-// and input gradients, float64), and the errors for bad shapes, dtypes and class indices.
+// and input gradients, float64; oneHot's values), and the errors for bad shapes, dtypes, class indices,
+// probabilities and options.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { tensor } from '../lib/creation';
@@ -131,6 +132,31 @@ const CASES: Case[] = [
   { name: 'pad replicate 1-d', inputs: { x: inp([2, 3, 4], 104) }, py: "F.pad(x, [3, 1], mode='replicate')", ts: (t) => F.pad(t.x, [3, 1], 'replicate') },
   { name: 'pad circular 2-d unbatched', inputs: { x: inp([2, 3, 4], 105) }, py: "F.pad(x.unsqueeze(0), [1, 2, 2, 1], mode='circular').squeeze(0)", ts: (t) => F.pad(t.x.unsqueeze(0), [1, 2, 2, 1], 'circular').squeeze(0) },
   { name: 'dropout2d', inputs: { x: inp([4, 16, 3, 3], 106) }, py: 'F.dropout2d(x, p=0.4)', ts: (t) => F.dropout2d(t.x, { p: 0.4 }), seed: 11 },
+  // ---- one-hot, normalisation and distances
+  { name: 'oneHot numClasses -1 (default)', inputs: { i: { data: [2, 0, 3, 3, 1], shape: [5], dtype: 'int64' } }, py: 'F.one_hot(i)', ts: (t) => F.oneHot(t.i) },
+  { name: 'oneHot 2-d numClasses 6', inputs: { i: idx([2, 3], 4, 110) }, py: 'F.one_hot(i, 6)', ts: (t) => F.oneHot(t.i, 6) },
+  { name: 'oneHot 2-d numClasses -1 given', inputs: { i: { data: [1, 4, 0, 2], shape: [2, 2], dtype: 'int64' } }, py: 'F.one_hot(i, -1)', ts: (t) => F.oneHot(t.i, -1) },
+  { name: 'normalize', inputs: { x: inp([3, 4], 111) }, py: 'F.normalize(x)', ts: (t) => F.normalize(t.x) },
+  { name: 'normalize p 1 dim 0', inputs: { x: inp([3, 4], 112) }, py: 'F.normalize(x, p=1, dim=0)', ts: (t) => F.normalize(t.x, { p: 1, dim: 0 }) },
+  { name: 'normalize p 3 dim -1 eps (some norms clamped)', inputs: { x: inp([2, 3, 4], 113, { scale: 0.4 }) }, py: 'F.normalize(x, p=3, dim=-1, eps=0.4)', ts: (t) => F.normalize(t.x, { p: 3, dim: -1, eps: 0.4 }) },
+  { name: 'normalize p inf', inputs: { x: inp([3, 4], 114) }, py: "F.normalize(x, p=float('inf'))", ts: (t) => F.normalize(t.x, { p: Infinity }) },
+  { name: 'cosineSimilarity', inputs: { a: inp([4, 5], 115), b: inp([4, 5], 116) }, py: 'F.cosine_similarity(a, b)', ts: (t) => F.cosineSimilarity(t.a, t.b) },
+  { name: 'cosineSimilarity dim 0 broadcast', inputs: { a: inp([3, 4], 117), b: inp([3, 1], 118) }, py: 'F.cosine_similarity(a, b, dim=0)', ts: (t) => F.cosineSimilarity(t.a, t.b, { dim: 0 }) },
+  {
+    name: 'cosineSimilarity dim -1 eps (some rows clamped)',
+    inputs: { a: inp([2, 3, 4], 119), b: inp([2, 3, 4], 120) },
+    py: 'F.cosine_similarity(a, b, dim=-1, eps=0.8)',
+    ts: (t) => F.cosineSimilarity(t.a, t.b, { dim: -1, eps: 0.8 }),
+  },
+  { name: 'pairwiseDistance', inputs: { a: inp([4, 5], 121), b: inp([4, 5], 122) }, py: 'F.pairwise_distance(a, b)', ts: (t) => F.pairwiseDistance(t.a, t.b) },
+  {
+    name: 'pairwiseDistance p 1 eps keepdim',
+    inputs: { a: inp([3, 4], 123), b: inp([3, 4], 124) },
+    py: 'F.pairwise_distance(a, b, p=1, eps=1e-3, keepdim=True)',
+    ts: (t) => F.pairwiseDistance(t.a, t.b, { p: 1, eps: 1e-3, keepdim: true }),
+  },
+  { name: 'pairwiseDistance p 3 broadcast 3-d', inputs: { a: inp([2, 3, 4], 125), b: inp([4], 126) }, py: 'F.pairwise_distance(a, b, p=3)', ts: (t) => F.pairwiseDistance(t.a, t.b, { p: 3 }) },
+  { name: 'pairwiseDistance 1-d', inputs: { a: inp([5], 127), b: inp([5], 128) }, py: 'F.pairwise_distance(a, b, eps=0)', ts: (t) => F.pairwiseDistance(t.a, t.b, { eps: 0 }) },
   { name: 'einsum batched product', inputs: { a: inp([2, 3, 4], 100), b: inp([2, 4, 5], 101) }, py: "torch.einsum('bij,bjk->bki', a, b)", ts: (t) => torch.einsum('bij,bjk->bki', t.a, t.b) },
   // ---- losses
   { name: 'crossEntropy', inputs: { x: inp([5, 4], 50, { scale: 2 }), y: idx([5], 4, 51) }, py: 'F.cross_entropy(x, y)', ts: (t) => F.crossEntropy(t.x, t.y) },
@@ -151,6 +177,36 @@ const CASES: Case[] = [
   { name: 'mseLoss', inputs: { x: inp([3, 4], 60), y: inp([3, 4], 61) }, py: 'F.mse_loss(x, y)', ts: (t) => F.mseLoss(t.x, t.y) },
   { name: 'mseLoss sum', inputs: { x: inp([3, 4], 62), y: inp([3, 4], 63) }, py: "F.mse_loss(x, y, reduction='sum')", ts: (t) => F.mseLoss(t.x, t.y, { reduction: 'sum' }) },
   { name: 'l1Loss none', inputs: { x: inp([3, 4], 64), y: inp([3, 4], 65) }, py: "F.l1_loss(x, y, reduction='none')", ts: (t) => F.l1Loss(t.x, t.y, { reduction: 'none' }) },
+  { name: 'smoothL1Loss', inputs: { x: inp([3, 4], 130, { scale: 2 }), y: inp([3, 4], 131, { scale: 2 }) }, py: 'F.smooth_l1_loss(x, y)', ts: (t) => F.smoothL1Loss(t.x, t.y) },
+  { name: 'smoothL1Loss beta 0.5 sum', inputs: { x: inp([3, 4], 132), y: inp([3, 4], 133) }, py: "F.smooth_l1_loss(x, y, reduction='sum', beta=0.5)", ts: (t) => F.smoothL1Loss(t.x, t.y, { reduction: 'sum', beta: 0.5 }) },
+  { name: 'smoothL1Loss beta 0 none', inputs: { x: inp([2, 3, 2], 134), y: inp([2, 3, 2], 135) }, py: "F.smooth_l1_loss(x, y, reduction='none', beta=0.0)", ts: (t) => F.smoothL1Loss(t.x, t.y, { reduction: 'none', beta: 0 }) },
+  { name: 'huberLoss', inputs: { x: inp([3, 4], 136, { scale: 2 }), y: inp([3, 4], 137, { scale: 2 }) }, py: 'F.huber_loss(x, y)', ts: (t) => F.huberLoss(t.x, t.y) },
+  { name: 'huberLoss delta 0.3 none', inputs: { x: inp([3, 4], 138), y: inp([3, 4], 139) }, py: "F.huber_loss(x, y, reduction='none', delta=0.3)", ts: (t) => F.huberLoss(t.x, t.y, { reduction: 'none', delta: 0.3 }) },
+  { name: 'huberLoss delta 2 sum', inputs: { x: inp([4, 3], 140, { scale: 3 }), y: inp([4, 3], 141) }, py: "F.huber_loss(x, y, reduction='sum', delta=2.0)", ts: (t) => F.huberLoss(t.x, t.y, { reduction: 'sum', delta: 2 }) },
+  {
+    name: 'binaryCrossEntropy',
+    inputs: { x: inp([3, 4], 142, { positive: true, scale: 0.8 }), y: inp([3, 4], 143, { grad: false, positive: true, scale: 0.8 }) },
+    py: 'F.binary_cross_entropy(x, y)',
+    ts: (t) => F.binaryCrossEntropy(t.x, t.y),
+  },
+  {
+    name: 'binaryCrossEntropy weight sum',
+    inputs: { x: inp([3, 4], 144, { positive: true, scale: 0.8 }), y: inp([3, 4], 145, { grad: false, positive: true, scale: 0.8 }), w: inp([4], 146, { grad: false, positive: true }) },
+    py: "F.binary_cross_entropy(x, y, weight=w, reduction='sum')",
+    ts: (t) => F.binaryCrossEntropy(t.x, t.y, { weight: t.w, reduction: 'sum' }),
+  },
+  {
+    name: 'binaryCrossEntropy weight none',
+    inputs: { x: inp([3, 4], 147, { positive: true, scale: 0.8 }), y: inp([3, 4], 148, { grad: false, positive: true, scale: 0.8 }), w: inp([3, 1], 149, { grad: false, positive: true }) },
+    py: "F.binary_cross_entropy(x, y, weight=w, reduction='none')",
+    ts: (t) => F.binaryCrossEntropy(t.x, t.y, { weight: t.w, reduction: 'none' }),
+  },
+  {
+    name: 'binaryCrossEntropy at 0 and 1 (logs clamped at -100)',
+    inputs: { x: { data: [0, 1, 0.5, 1e-3, 0, 1], shape: [6], dtype: 'float64', grad: true }, y: { data: [0.3, 0.7, 1, 0, 0, 1], shape: [6], dtype: 'float64' } },
+    py: "F.binary_cross_entropy(x, y, reduction='none')",
+    ts: (t) => F.binaryCrossEntropy(t.x, t.y, { reduction: 'none' }),
+  },
   {
     name: 'binaryCrossEntropyWithLogits posWeight weight',
     inputs: { x: inp([4, 3], 66, { scale: 3 }), y: inp([4, 3], 67, { grad: false, positive: true, scale: 0.5 }), pw: inp([3], 68, { grad: false, positive: true }), w: inp([4, 1], 69, { grad: false, positive: true }) },
@@ -248,6 +304,63 @@ describe('functional errors name the op and the mismatch', () => {
       expect(() => F.embedding(torch.tensor([1.5]), torch.randn([5, 2]))).toThrow('embedding: expected int64 or int32 indices for input but received float32');
       expect(() => F.dropout(x4(), { p: 1.5 })).toThrow('dropout: expected a number in [0, 1] for p but received 1.5 (number)');
       expect(() => F.softmax(x4(), 4)).toThrow(/softmax: expected an integer between -4 and 3 for dim/);
+    }));
+  it('oneHot, normalize, the distances and the new losses: class range, dtype, probabilities, shapes, options', () =>
+    tidy(() => {
+      const a = torch.randn([2, 3]);
+      const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+        [() => F.oneHot(torch.tensor([0n, 3n, 1n]), 3), RangeError, /^oneHot: class values must be smaller than numClasses \(3\), found 3/],
+        [() => F.oneHot(torch.tensor([[0n, 1n], [-1n, 2n]])), RangeError, /^oneHot: class values must be >= 0, found -1/],
+        [() => F.oneHot(torch.tensor([-2n]), 4), RangeError, /^oneHot: class values must be >= 0, found -2/],
+        [() => F.oneHot(torch.tensor([0, 1]), 3), TypeError, /^oneHot: tensor must be an int64 tensor of class indices, got float32/],
+        [() => F.oneHot(torch.tensor([0, 1], { dtype: 'float64' })), TypeError, /^oneHot: .*int64.*float64/],
+        [() => F.oneHot(torch.tensor([0n]), -2), RangeError, /^oneHot: expected an integer between -1 and \d+ for numClasses but received -2/],
+        [() => F.oneHot(torch.tensor([0n]), 1.5), TypeError, /^oneHot: expected an integer for numClasses but received 1\.5/],
+        [() => F.oneHot([0, 1] as never, 2), TypeError, /^oneHot: expected a Tensor for tensor/],
+        [() => F.normalize(a, { dims: 1 } as never), TypeError, /^normalize: unknown option 'dims'; did you mean 'dim'\? \(known: p, dim, eps\)/],
+        [() => F.normalize(torch.tensor([[3n, 4n]])), TypeError, /^normalize: expected a floating-point tensor for input but received int64/],
+        [() => F.normalize(a, { eps: -1 }), RangeError, /^normalize: expected a number in \[0, Infinity\] for eps but received -1/],
+        [() => F.cosineSimilarity(a, a, { eps: 1e-8, keepdim: true } as never), TypeError, /^cosineSimilarity: unknown option 'keepdim' \(known: dim, eps\)/],
+        [() => F.cosineSimilarity(a, torch.randn([2, 4])), Error, /^cosineSimilarity: .*size of tensor a \(3\) must match the size of tensor b \(4\)/],
+        [() => F.cosineSimilarity(a, torch.randn([2, 3], { dtype: 'float64' })), TypeError, /^cosineSimilarity: expected x2 of x1's dtype float32 but received float64/],
+        [() => F.cosineSimilarity(a, a, { dim: 2 }), RangeError, /^cosineSimilarity: Dimension out of range/],
+        [() => F.pairwiseDistance(a, a, { keepDim: true } as never), TypeError, /^pairwiseDistance: unknown option 'keepDim'; did you mean 'keepdim'\?/],
+        [() => F.pairwiseDistance(a, torch.randn([3, 3])), Error, /^pairwiseDistance: .*size of tensor a \(2\) must match the size of tensor b \(3\)/],
+        [() => F.pairwiseDistance(a, a, { p: -1 }), RangeError, /^pairwiseDistance: expected a number in \[0, Infinity\] for p but received -1/],
+        [() => F.pairwiseDistance(a, a, { keepdim: 1 as never }), TypeError, /^pairwiseDistance: expected a boolean for keepdim but received 1/],
+        [() => F.smoothL1Loss(a, torch.randn([3])), RangeError, /^smoothL1Loss: expected the input's shape \[2, 3\] for target but received shape \[3\]/],
+        [() => F.smoothL1Loss(a, a, { delta: 1 } as never), TypeError, /^smoothL1Loss: unknown option 'delta'; did you mean 'beta'\? \(known: reduction, beta\)/],
+        [() => F.smoothL1Loss(a, a, { beta: -0.5 }), RangeError, /^smoothL1Loss: expected a number in \[0, Infinity\] for beta but received -0\.5/],
+        [() => F.smoothL1Loss(a, a, { reduction: 'avg' as never }), TypeError, /^smoothL1Loss: expected one of "mean", "sum", "none" for reduction/],
+        [() => F.huberLoss(a, torch.randn([2, 1])), RangeError, /^huberLoss: expected the input's shape \[2, 3\] for target but received shape \[2, 1\]/],
+        [() => F.huberLoss(a, a, { beta: 1 } as never), TypeError, /^huberLoss: unknown option 'beta'; did you mean 'delta'\? \(known: reduction, delta\)/],
+        [() => F.huberLoss(a, a, { delta: 0 }), RangeError, /^huberLoss: expected a number > 0 for delta but received 0/],
+        [() => F.huberLoss(a, a, { delta: -1 }), RangeError, /^huberLoss: expected a number > 0 for delta but received -1/],
+        [() => F.normalize(a, { dim: 2 }), RangeError, /^normalize: .*dim/],
+        [() => F.binaryCrossEntropy(a.sigmoid(), a.sigmoid(), { weight: torch.ones([4]) }), RangeError, /^binaryCrossEntropy: expected a shape that broadcasts to the input's \[2, 3\] for weight but received shape \[4\]/],
+        [() => F.huberLoss(torch.tensor([1n]), torch.tensor([1n])), TypeError, /^huberLoss: expected a floating-point tensor for input but received int64/],
+        [() => F.binaryCrossEntropy(torch.tensor([0.5, 1.5]), torch.tensor([1, 0])), RangeError, /^binaryCrossEntropy: input must hold probabilities in \[0, 1\]/],
+        [() => F.binaryCrossEntropy(torch.tensor([-0.1, 0.5]), torch.tensor([1, 0])), RangeError, /^binaryCrossEntropy: input must hold probabilities in \[0, 1\]/],
+        [() => F.binaryCrossEntropy(torch.tensor([NaN, 0.5]), torch.tensor([1, 0])), RangeError, /^binaryCrossEntropy: input must hold probabilities in \[0, 1\]/],
+        [() => F.binaryCrossEntropy(a.sigmoid(), torch.rand([2, 3, 1])), RangeError, /^binaryCrossEntropy: expected the input's shape \[2, 3\] for target but received shape \[2, 3, 1\]/],
+        [() => F.binaryCrossEntropy(a.sigmoid(), a.sigmoid(), { posWeight: a } as never), TypeError, /^binaryCrossEntropy: unknown option 'posWeight'; did you mean 'weight'\? \(known: weight, reduction\)/],
+        [() => F.binaryCrossEntropy(a.sigmoid(), a.sigmoid(), { weight: torch.ones([3], { dtype: 'float64' }) }), TypeError, /^binaryCrossEntropy: expected weight of input's dtype float32 but received float64/],
+      ];
+      for (const [f, type, message] of cases) {
+        let thrown: unknown = null;
+        try {
+          f();
+        } catch (e) {
+          thrown = e;
+        }
+        expect(thrown, String(message)).toBeInstanceOf(type);
+        expect((thrown as Error).message).toMatch(message);
+      }
+      // what is accepted: an empty tensor with numClasses, probabilities 0 and 1, targets outside [0, 1] (as PyTorch)
+      expect(F.oneHot(torch.zeros([0, 2], { dtype: 'int64' }), 3).shape).toEqual([0, 2, 3]);
+      expect(F.oneHot(torch.tensor([2n, 0n]), -1).dtype).toBe('int64');
+      expect(F.binaryCrossEntropy(torch.tensor([0, 1]), torch.tensor([1, 0])).item()).toBe(100);
+      expect(Number.isFinite(F.binaryCrossEntropy(torch.tensor([0.2, 0.7]), torch.tensor([1.5, -0.5])).item() as number)).toBe(true);
     }));
   it('crossEntropy: batch size, float labels, class range, weight (where it used to return a loss or name gather)', () =>
     tidy(() => {

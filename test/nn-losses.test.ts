@@ -1,8 +1,8 @@
 // The loss modules written in TypeScript over the functional losses (lib/nn/loss-modules.ts): CrossEntropyLoss,
-// NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, KLDivLoss. Each equals its functional form; against python3-torch,
-// each module's value and input gradient equal PyTorch's module on the same inputs (float64, every reduction and
-// option), and the state-dict keys and shapes are PyTorch's (weight / pos_weight buffers, strict loading both
-// ways). Then the buffers under to() and dispose(), the argument errors, and a short training with
+// NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss. Each equals its
+// functional form; against python3-torch, each module's value and input gradient equal PyTorch's module on the
+// same inputs (float64, every reduction and option), and the state-dict keys and shapes are PyTorch's (weight /
+// pos_weight buffers, strict loading both ways). Then the buffers under to() and dispose(), the argument errors, and a short training with
 // nn.CrossEntropyLoss.
 import * as fs from 'fs';
 import * as os from 'os';
@@ -58,7 +58,7 @@ function toTs(t: PyTensor, requiresGrad = false): Tensor {
 
 // ---------------------------------------------------------------- the cases
 
-type LossName = 'CrossEntropyLoss' | 'NLLLoss' | 'MSELoss' | 'L1Loss' | 'BCEWithLogitsLoss' | 'KLDivLoss';
+type LossName = 'CrossEntropyLoss' | 'NLLLoss' | 'MSELoss' | 'L1Loss' | 'SmoothL1Loss' | 'HuberLoss' | 'BCELoss' | 'BCEWithLogitsLoss' | 'KLDivLoss';
 
 /** A module's options with the tensors as data (made into tensors for ictorch and for Python). */
 interface Opts {
@@ -68,6 +68,8 @@ interface Opts {
   reduction?: string;
   labelSmoothing?: number;
   logTarget?: boolean;
+  beta?: number;
+  delta?: number;
 }
 
 interface Case {
@@ -98,6 +100,18 @@ const CASES: Case[] = [
   { name: 'L1 mean', loss: 'L1Loss', opts: {}, x: floats([3, 4], 26), t: floats([3, 4], 27) },
   { name: 'L1 sum', loss: 'L1Loss', opts: { reduction: 'sum' }, x: floats([3, 4], 28), t: floats([3, 4], 29) },
   { name: 'L1 none', loss: 'L1Loss', opts: { reduction: 'none' }, x: floats([2, 3, 2], 30), t: floats([2, 3, 2], 31) },
+  { name: 'SmoothL1 mean', loss: 'SmoothL1Loss', opts: {}, x: floats([3, 4], 32, { scale: 2 }), t: floats([3, 4], 33, { scale: 2 }) },
+  { name: 'SmoothL1 beta 0.5 sum', loss: 'SmoothL1Loss', opts: { beta: 0.5, reduction: 'sum' }, x: floats([3, 4], 34), t: floats([3, 4], 35) },
+  { name: 'SmoothL1 beta 0 none', loss: 'SmoothL1Loss', opts: { beta: 0, reduction: 'none' }, x: floats([2, 3, 2], 36), t: floats([2, 3, 2], 37) },
+  { name: 'Huber mean', loss: 'HuberLoss', opts: {}, x: floats([3, 4], 38, { scale: 2 }), t: floats([3, 4], 39, { scale: 2 }) },
+  { name: 'Huber delta 0.3 none', loss: 'HuberLoss', opts: { delta: 0.3, reduction: 'none' }, x: floats([2, 3, 2], 52), t: floats([2, 3, 2], 53) },
+  { name: 'Huber delta 2 sum', loss: 'HuberLoss', opts: { delta: 2, reduction: 'sum' }, x: floats([3, 4], 54, { scale: 3 }), t: floats([3, 4], 55) },
+  { name: 'BCELoss mean', loss: 'BCELoss', opts: {}, x: floats([3, 4], 56, { positive: true, scale: 0.8 }), t: floats([3, 4], 57, { positive: true, scale: 0.8 }) },
+  { name: 'BCELoss weight sum', loss: 'BCELoss', opts: { weight: floats([4], 58, { positive: true }), reduction: 'sum' }, x: floats([3, 4], 59, { positive: true, scale: 0.8 }), t: floats([3, 4], 72, { positive: true, scale: 0.8 }) },
+  {
+    name: 'BCELoss weight none', loss: 'BCELoss', opts: { weight: floats([3, 1], 73, { positive: true }), reduction: 'none' },
+    x: floats([3, 4], 74, { positive: true, scale: 0.8 }), t: { data: [0, 1, 1, 0, 0.5, 0.2, 1, 0, 0.9, 0, 1, 0.1], shape: [3, 4], dtype: 'float64' },
+  },
   { name: 'BCE mean', loss: 'BCEWithLogitsLoss', opts: {}, x: floats([3, 4], 40, { scale: 3 }), t: floats([3, 4], 41, { positive: true, scale: 0.8 }) },
   { name: 'BCE weight sum', loss: 'BCEWithLogitsLoss', opts: { weight: floats([4], 42, { positive: true }), reduction: 'sum' }, x: floats([3, 4], 43, { scale: 3 }), t: floats([3, 4], 44, { positive: true, scale: 0.8 }) },
   { name: 'BCE posWeight mean', loss: 'BCEWithLogitsLoss', opts: { posWeight: { data: [3, 0.5, 1, 2], shape: [4], dtype: 'float64' } }, x: floats([3, 4], 45, { scale: 3 }), t: floats([3, 4], 46, { positive: true, scale: 0.8 }) },
@@ -124,11 +138,13 @@ function tsOptions(o: Opts): Record<string, unknown> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const MODULES: Record<LossName, new (options?: any) => nn.Module> = {
-  CrossEntropyLoss: nn.CrossEntropyLoss, NLLLoss: nn.NLLLoss, MSELoss: nn.MSELoss, L1Loss: nn.L1Loss, BCEWithLogitsLoss: nn.BCEWithLogitsLoss, KLDivLoss: nn.KLDivLoss,
+  CrossEntropyLoss: nn.CrossEntropyLoss, NLLLoss: nn.NLLLoss, MSELoss: nn.MSELoss, L1Loss: nn.L1Loss, SmoothL1Loss: nn.SmoothL1Loss, HuberLoss: nn.HuberLoss,
+  BCELoss: nn.BCELoss, BCEWithLogitsLoss: nn.BCEWithLogitsLoss, KLDivLoss: nn.KLDivLoss,
 };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const FUNCTIONAL: Record<LossName, (x: Tensor, t: Tensor, options?: any) => Tensor> = {
-  CrossEntropyLoss: F.crossEntropy, NLLLoss: F.nllLoss, MSELoss: F.mseLoss, L1Loss: F.l1Loss, BCEWithLogitsLoss: F.binaryCrossEntropyWithLogits, KLDivLoss: F.klDiv,
+  CrossEntropyLoss: F.crossEntropy, NLLLoss: F.nllLoss, MSELoss: F.mseLoss, L1Loss: F.l1Loss, SmoothL1Loss: F.smoothL1Loss, HuberLoss: F.huberLoss,
+  BCELoss: F.binaryCrossEntropy, BCEWithLogitsLoss: F.binaryCrossEntropyWithLogits, KLDivLoss: F.klDiv,
 };
 
 /** The PyTorch module of a case, as a Python expression over the inputs `w` and `pw`. */
@@ -140,6 +156,8 @@ function pyModule(c: Case): string {
   if (c.opts.reduction !== undefined) args.push(`reduction='${c.opts.reduction}'`);
   if (c.opts.labelSmoothing !== undefined) args.push(`label_smoothing=${c.opts.labelSmoothing}`);
   if (c.opts.logTarget !== undefined) args.push(`log_target=${c.opts.logTarget ? 'True' : 'False'}`);
+  if (c.opts.beta !== undefined) args.push(`beta=${c.opts.beta.toFixed(6)}`);
+  if (c.opts.delta !== undefined) args.push(`delta=${c.opts.delta.toFixed(6)}`);
   return `torch.nn.${c.loss}(${args.join(', ')})`;
 }
 
@@ -249,6 +267,50 @@ describe('the loss modules', () => {
     expect(memory().tensors).toBe(before);
   });
 
+  it("SmoothL1Loss, HuberLoss and BCELoss have PyTorch's attributes and defaults; BCELoss' weight is a buffer in the state dict", () => {
+    const before = memory().tensors;
+    const w = tensor([[1, 2, 3]]);
+    const plain = [new nn.SmoothL1Loss(), new nn.HuberLoss(), new nn.BCELoss()] as const;
+    const sl1 = new nn.SmoothL1Loss({ reduction: 'sum', beta: 0 });
+    const huber = new nn.HuberLoss({ reduction: 'none', delta: 0.3 });
+    const bce = new nn.BCELoss({ weight: w, reduction: 'sum' });
+    try {
+      tidy(() => {
+        const [sl10, huber0, bce0] = plain;
+        expect([sl10.reduction, sl10.beta, huber0.reduction, huber0.delta, bce0.reduction, bce0.weight]).toEqual(['mean', 1, 'mean', 1, 'mean', null]);
+        expect(plain.map((m) => m.kind)).toEqual(['SmoothL1Loss', 'HuberLoss', 'BCELoss']);
+        for (const m of plain) {
+          expect(shapes(m.stateDict()), m.kind).toEqual([]);
+          expect([m.numParameters(), m.isNative, m.training], m.kind).toEqual([0, false, true]);
+        }
+        expect([sl1.reduction, sl1.beta, huber.reduction, huber.delta, bce.reduction]).toEqual(['sum', 0, 'none', 0.3, 'sum']);
+        expect(shapes(bce.stateDict())).toEqual([['weight', [1, 3]]]);
+        expect(bce.namedBuffers().map(([k]) => k)).toEqual(['weight']);
+        // The buffer shares the given tensor's memory, but to() moves only the module's.
+        w.mul_(2);
+        expect(vals(bce.weight as Tensor)).toEqual([2, 4, 6]);
+        const p = tensor([[0.1, 0.5, 0.9], [0.3, 0.2, 0.6]]);
+        const y = tensor([[0, 1, 1], [1, 0, 0]]);
+        expect(bce.forward(p, y).item()).toBeCloseTo(F.binaryCrossEntropy(p, y, { weight: w, reduction: 'sum' }).item() as number, 5);
+        bce.to('float64');
+        expect([bce.weight?.dtype, w.dtype]).toEqual(['float64', 'float32']);
+        expect(() => bce.forward(p, y)).toThrow(/^binaryCrossEntropy: expected weight of input's dtype float32 but received float64/);
+        // beta 0 is the L1 loss; the Huber loss is delta times the smooth L1 loss with beta = delta
+        const x = tensor([0.1, -2, 0.25, 3]);
+        const t = tensor([0, 0, 0, 0]);
+        expect(vals(sl1.forward(x, t))[0]).toBeCloseTo(vals(F.l1Loss(x, t, { reduction: 'sum' }))[0], 6);
+        const smooth = vals(new nn.SmoothL1Loss({ beta: 0.3, reduction: 'none' }).forward(x, t)).map((v) => 0.3 * v);
+        vals(huber.forward(x, t)).forEach((v, i) => expect(v).toBeCloseTo(smooth[i], 6));
+      });
+      bce.dispose();
+      expect(tidy(() => vals(w))).toEqual([2, 4, 6]); // the caller's tensor stays usable
+    } finally {
+      for (const m of [...plain, sl1, huber, bce]) m.dispose();
+      w.dispose();
+    }
+    expect(memory().tensors).toBe(before);
+  });
+
   it('bad options and arguments are errors naming the module, the argument and what was expected', () => {
     const before = memory().tensors;
     const w2d = tensor([[1, 2], [3, 4]]);
@@ -275,6 +337,20 @@ describe('the loss modules', () => {
       [() => new nn.BCEWithLogitsLoss({ posWeight: w2d }), RangeError, /^BCEWithLogitsLoss: expected a 0-d or 1-d tensor \(one weight per class, the input's last dimension\) for posWeight but received shape \[2, 2\]/],
       [() => new nn.BCEWithLogitsLoss({ posWeight: wInt }), TypeError, /^BCEWithLogitsLoss: expected a floating-point tensor for posWeight but received int64/],
       [() => new nn.BCEWithLogitsLoss({ weight: 2 as never }), TypeError, /^BCEWithLogitsLoss: expected a Tensor \(or null\) for weight but received 2 \(number\)/],
+      [() => new nn.SmoothL1Loss({ delta: 1 } as never), TypeError, /^SmoothL1Loss: unknown option 'delta'; did you mean 'beta'\? \(known: reduction, beta\)/],
+      [() => new nn.SmoothL1Loss({ beta: -1 }), RangeError, /^SmoothL1Loss: expected a number in \[0, Infinity\] for beta but received -1/],
+      [() => new nn.SmoothL1Loss({ beta: '1' as never }), TypeError, /^SmoothL1Loss: expected a number for beta but received "1"/],
+      [() => new nn.SmoothL1Loss({ reduction: 'batchmean' } as never), TypeError, /^SmoothL1Loss: expected one of "mean", "sum", "none" for reduction but received "batchmean"/],
+      [() => new nn.HuberLoss({ beta: 1 } as never), TypeError, /^HuberLoss: unknown option 'beta'; did you mean 'delta'\? \(known: reduction, delta\)/],
+      [() => new nn.HuberLoss({ delta: 0 }), RangeError, /^HuberLoss: expected a number > 0 for delta but received 0/],
+      [() => new nn.HuberLoss({ delta: -2 }), RangeError, /^HuberLoss: expected a number > 0 for delta but received -2/],
+      [() => new nn.HuberLoss({ delta: NaN }), TypeError, /^HuberLoss: expected a number for delta but received NaN/],
+      [() => new nn.HuberLoss({ reduction: 'mena' } as never), TypeError, /^HuberLoss: expected one of "mean", "sum", "none" for reduction but received "mena"/],
+      [() => new nn.BCELoss({ posWeight: w2d } as never), TypeError, /^BCELoss: unknown option 'posWeight'; did you mean 'weight'\? \(known: weight, reduction\)/],
+      [() => new nn.BCELoss({ weight: wInt }), TypeError, /^BCELoss: expected a floating-point tensor for weight but received int64/],
+      [() => new nn.BCELoss({ weight: [1, 2] as never }), TypeError, /^BCELoss: expected a Tensor \(or null\) for weight but received \[1, 2\]/],
+      [() => new nn.BCELoss({ reduction: 'avg' } as never), TypeError, /^BCELoss: expected one of "mean", "sum", "none" for reduction but received "avg"/],
+      [() => new nn.BCELoss('mean' as never), TypeError, /^BCELoss: expected an object with keys among weight, reduction for options/],
       [() => new nn.KLDivLoss({ log_target: true } as never), TypeError, /^KLDivLoss: unknown option 'log_target'; did you mean 'logTarget'\?/],
       [() => new nn.KLDivLoss({ logTarget: 1 as never }), TypeError, /^KLDivLoss: expected a boolean for logTarget but received 1 \(number\)/],
       [() => new nn.KLDivLoss({ reduction: 'batch' } as never), TypeError, /^KLDivLoss: expected one of "mean", "sum", "none", "batchmean" for reduction but received "batch"/],
@@ -306,6 +382,13 @@ describe('the loss modules', () => {
           expect(() => bce.forward(x, x)).toThrow(/^binaryCrossEntropyWithLogits: expected shape \[4\] \(one weight per class, the input's last dimension\) for posWeight but received shape \[3\]/);
           expect(() => new nn.NLLLoss().forward(x, tensor([0.5, 1]))).toThrow(/^nllLoss: expected int64 class indices of shape \[2\] for target but received float32/);
           expect(() => new nn.L1Loss().forward(tensor([1n]), tensor([1n]))).toThrow(/^l1Loss: expected a floating-point tensor for input but received int64/);
+          expect(() => new nn.SmoothL1Loss().forward(x, tensor([1, 2]))).toThrow(/^smoothL1Loss: expected the input's shape \[2, 4\] for target but received shape \[2\]/);
+          expect(() => new nn.SmoothL1Loss().forward(x, undefined as never)).toThrow(/^SmoothL1Loss\.forward: expected a Tensor for target but received undefined/);
+          expect(() => new nn.HuberLoss().forward(x, x.reshape([4, 2]))).toThrow(/^huberLoss: expected the input's shape \[2, 4\] for target but received shape \[4, 2\]/);
+          expect(() => new nn.HuberLoss().forward('x' as never, x)).toThrow(/^HuberLoss\.forward: expected a Tensor for input but received "x"/);
+          expect(() => new nn.BCELoss().forward(x.mul(2), x)).toThrow(/^binaryCrossEntropy: input must hold probabilities in \[0, 1\]/);
+          expect(() => new nn.BCELoss().forward(x, x.reshape([8]))).toThrow(/^binaryCrossEntropy: expected the input's shape \[2, 4\] for target but received shape \[8\]/);
+          expect(() => new nn.BCELoss().forward(x, null as never)).toThrow(/^BCELoss\.forward: expected a Tensor for target but received null/);
         });
       } finally {
         ce.dispose();
@@ -392,6 +475,10 @@ describe.skipIf(!hasTorch)('the loss modules and PyTorch\'s (needs /usr/bin/pyth
       { name: 'BCE posWeight', make: () => new nn.BCEWithLogitsLoss({ posWeight: tensor([3, 4]) }), py: 'nn.BCEWithLogitsLoss(pos_weight=torch.tensor([3., 4.]))' },
       { name: 'BCE both', make: () => new nn.BCEWithLogitsLoss({ posWeight: tensor([3, 4]), weight: tensor([5]) }), py: 'nn.BCEWithLogitsLoss(weight=torch.tensor([5.]), pos_weight=torch.tensor([3., 4.]))' },
       { name: 'KLDiv', make: () => new nn.KLDivLoss({ reduction: 'batchmean' }), py: "nn.KLDivLoss(reduction='batchmean')" },
+      { name: 'SmoothL1', make: () => new nn.SmoothL1Loss({ beta: 0.5 }), py: 'nn.SmoothL1Loss(beta=0.5)' },
+      { name: 'Huber', make: () => new nn.HuberLoss({ delta: 0.3 }), py: 'nn.HuberLoss(delta=0.3)' },
+      { name: 'BCELoss', make: () => new nn.BCELoss(), py: 'nn.BCELoss()' },
+      { name: 'BCELoss weight', make: () => new nn.BCELoss({ weight: tensor([[1, 2], [3, 4]]) }), py: 'nn.BCELoss(weight=torch.tensor([[1., 2.], [3., 4.]]))' },
     ];
     const modules = configs.map((c) => tidy(() => c.make()));
     try {
@@ -436,6 +523,8 @@ print(json.dumps(res))
       }
       expect(out['CE weight'].keys).toEqual([['weight', [3]]]);
       expect(out['BCE both'].keys).toEqual([['weight', [1]], ['pos_weight', [2]]]);
+      expect(out['BCELoss weight'].keys).toEqual([['weight', [2, 2]]]);
+      expect(out.BCELoss.keys).toEqual([]);
     } finally {
       for (const m of modules) m.dispose();
     }

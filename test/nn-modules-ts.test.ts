@@ -1,5 +1,6 @@
 // The layers written in TypeScript over nn.functional (lib/nn/functional-layers.ts): LayerNorm, Embedding, GELU,
-// SiLU, Sigmoid, Tanh, Softmax, LogSoftmax. Against python3-torch: state-dict keys and shapes, strict loading
+// SiLU, Sigmoid, Tanh, Softmax, LogSoftmax, ..., and the two-input CosineSimilarity and PairwiseDistance. Against
+// python3-torch: state-dict keys and shapes, strict loading
 // both ways, forward values and gradients on the same weights and inputs (float64), Embedding's initial draw;
 // then paddingIdx, fromPretrained, resetParameters, training inside nn.Sequential, and the argument errors.
 import * as fs from 'fs';
@@ -51,6 +52,11 @@ class Net extends nn.Module {
   mish = new nn.Mish();
   hardswish = new nn.Hardswish();
   hardsigmoid = new nn.Hardsigmoid();
+  cos = new nn.CosineSimilarity();
+  cosLast = new nn.CosineSimilarity({ dim: -1, eps: 7.7 }); // the norm products of 3 rows of 6 are below eps (clamped)
+  pdist = new nn.PairwiseDistance();
+  pdistP1 = new nn.PairwiseDistance({ p: 1, eps: 1e-3, keepdim: true });
+  pdistP3 = new nn.PairwiseDistance({ p: 3, eps: 0 });
 }
 
 const PY_NET = `
@@ -83,19 +89,27 @@ class Net(nn.Module):
         s.mish = nn.Mish()
         s.hardswish = nn.Hardswish()
         s.hardsigmoid = nn.Hardsigmoid()
+        s.cos = nn.CosineSimilarity()
+        s.cosLast = nn.CosineSimilarity(dim=-1, eps=7.7)
+        s.pdist = nn.PairwiseDistance()
+        s.pdistP1 = nn.PairwiseDistance(p=1.0, eps=1e-3, keepdim=True)
+        s.pdistP3 = nn.PairwiseDistance(p=3.0, eps=0.0)
 ${PY_WEIGHTING}
 `;
 
-// Which input each layer takes: x (2, 3, 4) float64, or int64 indices (with repeats, and the padding row 2).
+// Which input each layer takes: x (2, 3, 4) float64, int64 indices (with repeats, and the padding row 2), or the
+// pair x and x2 (2, 3, 4) float64 (the distances).
 const X_LAYERS = ['ln', 'lnPlain', 'gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh', 'softmax', 'logSoftmax', 'gn', 'gnPlain', 'convT', 'convTGrouped', 'leaky', 'leakyDefault', 'elu', 'hardtanh', 'relu6', 'softplus', 'mish', 'hardswish', 'hardsigmoid'] as const;
 const IDX_LAYERS = { emb: 'idx', embFreq: 'idxFreq', embMax: 'idx' } as const;
+const PAIR_LAYERS = ['cos', 'cosLast', 'pdist', 'pdistP1', 'pdistP3'] as const;
 const X = { data: Array.from({ length: 24 }, (_, i) => Math.sin(1.7 * i + 0.3) * 2), shape: [2, 3, 4] };
+const X2 = { data: Array.from({ length: 24 }, (_, i) => Math.cos(1.3 * i + 0.7) * 2), shape: [2, 3, 4] };
 const IDX = { idx: [[1, 2, 2, 9], [0, 5, 1, 2]], idxFreq: [[0, 0, 0, 3], [5, 3, 1, 0]] };
 
 interface Run {
   out: number[];
   shape: number[];
-  /** Gradients of sum(out * weighting) for the input x (when it takes x) and the layer's parameters. */
+  /** Gradients of sum(out * weighting) for the input x (when it takes x; and input2 for x2) and the layer's parameters. */
   grads: Record<string, number[]>;
   /** Embedding with maxNorm: its weight after the forward (renormalised in place). */
   weightAfter?: number[];
@@ -105,17 +119,20 @@ interface Run {
 function runAll(net: Net): Record<string, Run> {
   const res: Record<string, Run> = {};
   const layers = Object.fromEntries(net.namedChildren());
-  for (const name of [...X_LAYERS, ...Object.keys(IDX_LAYERS)]) {
+  for (const name of [...X_LAYERS, ...Object.keys(IDX_LAYERS), ...PAIR_LAYERS]) {
     tidy(() => {
       const m = layers[name];
-      const takesX = (X_LAYERS as readonly string[]).includes(name);
+      const pair = (PAIR_LAYERS as readonly string[]).includes(name);
+      const takesX = pair || (X_LAYERS as readonly string[]).includes(name);
       const x = takesX
         ? tensor(Float64Array.from(X.data), { shape: X.shape, requiresGrad: true })
         : tensor(IDX[IDX_LAYERS[name as keyof typeof IDX_LAYERS]].flat().map(BigInt));
-      const out = m.forward(x);
+      const x2 = pair ? tensor(Float64Array.from(X2.data), { shape: X2.shape, requiresGrad: true }) : null;
+      const out = x2 ? m.forward(x, x2) : m.forward(x);
       out.mul(tensor(Float64Array.from(weighting(out.numel())), { shape: out.shape })).sum().backward();
       const grads: Record<string, number[]> = {};
       if (takesX) grads.input = vals(x.grad as Tensor);
+      if (x2) grads.input2 = vals(x2.grad as Tensor);
       for (const [k, p] of m.namedParameters()) grads[k] = vals(p.grad as Tensor);
       res[name] = { out: vals(out), shape: out.shape, grads };
       if (name === 'embMax') res[name].weightAfter = vals(net.embMax.weight);
@@ -130,15 +147,19 @@ def run_all(net):
     res = {}
     x_layers = ${JSON.stringify(X_LAYERS)}
     idx_layers = ${JSON.stringify(IDX_LAYERS)}
+    pair_layers = ${JSON.stringify(PAIR_LAYERS)}
     idx = {k: torch.tensor(v, dtype=torch.int64).flatten() for k, v in ${JSON.stringify(IDX)}.items()}
-    for name in x_layers + list(idx_layers):
+    for name in x_layers + list(idx_layers) + pair_layers:
         m = getattr(net, name)
-        takes_x = name in x_layers
+        pair = name in pair_layers
+        takes_x = pair or name in x_layers
         x = torch.tensor(${JSON.stringify(X.data)}, dtype=torch.float64).reshape(${JSON.stringify(X.shape)}).requires_grad_(True) if takes_x else idx[idx_layers[name]]
-        out = m(x)
+        x2 = torch.tensor(${JSON.stringify(X2.data)}, dtype=torch.float64).reshape(${JSON.stringify(X2.shape)}).requires_grad_(True) if pair else None
+        out = m(x, x2) if pair else m(x)
         (out * weighting(out)).sum().backward()
         grads = {}
         if takes_x: grads['input'] = x.grad.flatten().tolist()
+        if pair: grads['input2'] = x2.grad.flatten().tolist()
         for k, p in m.named_parameters(): grads[k] = p.grad.flatten().tolist()
         res[name] = {'out': out.detach().flatten().tolist(), 'shape': list(out.shape), 'grads': grads}
         if name == 'embMax': res[name]['weightAfter'] = net.embMax.weight.detach().flatten().tolist()
@@ -343,6 +364,40 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
     }
   });
 
+  it("CosineSimilarity and PairwiseDistance: PyTorch's defaults, no state, the functional forms' values and shapes", () => {
+    const before = memory().tensors;
+    const cos = new nn.CosineSimilarity();
+    const cos0 = new nn.CosineSimilarity({ dim: 0, eps: 1e-3 });
+    const pd = new nn.PairwiseDistance();
+    const pdKeep = new nn.PairwiseDistance({ p: 1, eps: 0, keepdim: true });
+    try {
+      tidy(() => {
+        expect([cos.dim, cos.eps, cos0.dim, cos0.eps]).toEqual([1, 1e-8, 0, 1e-3]);
+        expect([pd.p, pd.eps, pd.keepdim, pdKeep.p, pdKeep.eps, pdKeep.keepdim]).toEqual([2, 1e-6, false, 1, 0, true]);
+        for (const m of [cos, cos0, pd, pdKeep]) {
+          expect(shapes(m.stateDict()), m.kind).toEqual([]);
+          expect([m.numParameters(), m.isNative], m.kind).toEqual([0, false]);
+        }
+        expect([cos.kind, pd.kind]).toEqual(['CosineSimilarity', 'PairwiseDistance']);
+        const a = randn([4, 3]);
+        const b = randn([4, 3]);
+        expect(cos.forward(a, b).shape).toEqual([4]);
+        expect(vals(cos.forward(a, b))).toEqual(vals(nn.functional.cosineSimilarity(a, b)));
+        expect(cos0.forward(a, b).shape).toEqual([3]);
+        expect(vals(cos.forward(a, a.mul(3))).every((v) => Math.abs(v - 1) < 1e-6)).toBe(true);
+        expect(pd.forward(a, b).shape).toEqual([4]);
+        expect(vals(pd.forward(a, b))).toEqual(vals(nn.functional.pairwiseDistance(a, b)));
+        expect(pdKeep.forward(a, b).shape).toEqual([4, 1]);
+        const l1 = vals(a.sub(b).abs().sum(1));
+        vals(pdKeep.forward(a, b)).forEach((v, i) => expect(v).toBeCloseTo(l1[i], 5));
+        expect(pd.forward(randn([3]), randn([3])).shape).toEqual([]);
+      });
+    } finally {
+      for (const m of [cos, cos0, pd, pdKeep]) m.dispose();
+    }
+    expect(memory().tensors).toBe(before);
+  });
+
   it('bad arguments and options are errors naming the layer, the argument and what was expected', () => {
     const cases: [() => unknown, ErrorConstructor, RegExp][] = [
       [() => new nn.LayerNorm(2.5), TypeError, /^LayerNorm: expected a positive integer for normalizedShape but received 2\.5/],
@@ -391,6 +446,17 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
       [() => new nn.ConvTranspose2d(4, 4, 3, { stride: 2, outputPadding: 2 }), RangeError, /^ConvTranspose2d: expected values smaller than the stride or the dilation .* for outputPadding/],
       [() => new nn.ConvTranspose2d(4, 4, [3, 0]), RangeError, /^ConvTranspose2d: expected an integer between 1 and \d+ for kernelSize\[1\] but received 0/],
       [() => new nn.ConvTranspose2d(4, 4, 3, { output_padding: 1 } as never), TypeError, /^ConvTranspose2d: unknown option 'output_padding'; did you mean 'outputPadding'\?/],
+      [() => new nn.CosineSimilarity({ dim: 1.5 }), TypeError, /^CosineSimilarity: expected an integer for dim but received 1\.5/],
+      [() => new nn.CosineSimilarity({ dim: '1' as never }), TypeError, /^CosineSimilarity: expected an integer for dim but received "1"/],
+      [() => new nn.CosineSimilarity({ eps: -1e-8 }), RangeError, /^CosineSimilarity: expected a number in \[0, Infinity\] for eps but received -1e-8/],
+      [() => new nn.CosineSimilarity({ dims: 0 } as never), TypeError, /^CosineSimilarity: unknown option 'dims'; did you mean 'dim'\? \(known: dim, eps\)/],
+      [() => new nn.CosineSimilarity(1 as never), TypeError, /^CosineSimilarity: expected an object with keys among dim, eps for options/],
+      [() => new nn.PairwiseDistance({ p: -1 }), RangeError, /^PairwiseDistance: expected a number in \[0, Infinity\] for p but received -1/],
+      [() => new nn.PairwiseDistance({ p: NaN }), TypeError, /^PairwiseDistance: expected a number for p but received NaN/],
+      [() => new nn.PairwiseDistance({ eps: '1e-6' as never }), TypeError, /^PairwiseDistance: expected a number for eps but received "1e-6"/],
+      [() => new nn.PairwiseDistance({ keepdim: 1 as never }), TypeError, /^PairwiseDistance: expected a boolean for keepdim but received 1/],
+      [() => new nn.PairwiseDistance({ keepDim: true } as never), TypeError, /^PairwiseDistance: unknown option 'keepDim'; did you mean 'keepdim'\? \(known: p, eps, keepdim\)/],
+      [() => new nn.PairwiseDistance({ norm: 2 } as never), TypeError, /^PairwiseDistance: unknown option 'norm' \(known: p, eps, keepdim\)/],
     ];
     for (const [make, type, message] of cases) {
       let thrown: unknown = null;
@@ -416,6 +482,13 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
         expect(() => sm.forward(randn([2, 3]))).toThrow(/^softmax: expected an integer between -2 and 1 for dim but received 3/);
         expect(() => new nn.Sigmoid().forward(null as never)).toThrow(/^Sigmoid\.forward: expected a Tensor for input but received null/);
         expect(() => new nn.GELU().forward(tensor([1n]))).toThrow(/^gelu: expected a floating-point tensor for input but received int64/);
+        expect(() => new nn.CosineSimilarity().forward(randn([2, 3]), [1, 2, 3] as never)).toThrow(/^CosineSimilarity\.forward: expected a Tensor for x2 but received \[1, 2, 3\]/);
+        expect(() => new nn.CosineSimilarity().forward(null as never, randn([2, 3]))).toThrow(/^CosineSimilarity\.forward: expected a Tensor for x1 but received null/);
+        expect(() => new nn.CosineSimilarity({ dim: 2 }).forward(randn([2, 3]), randn([2, 3]))).toThrow(/^cosineSimilarity: Dimension out of range/);
+        expect(() => new nn.CosineSimilarity().forward(randn([2, 3]), randn([2, 4]))).toThrow(/^cosineSimilarity: .*size of tensor a \(3\) must match the size of tensor b \(4\)/);
+        expect(() => new nn.PairwiseDistance().forward(randn([2, 3]), undefined as never)).toThrow(/^PairwiseDistance\.forward: expected a Tensor for x2 but received undefined/);
+        expect(() => new nn.PairwiseDistance().forward(randn([2, 3]), randn([2, 3], { dtype: 'float64' }))).toThrow(/^pairwiseDistance: expected x2 of x1's dtype float32 but received float64/);
+        expect(() => new nn.PairwiseDistance().forward(tensor([1n]), tensor([1n]))).toThrow(/^pairwiseDistance: expected a floating-point tensor for x1 but received int64/);
         const gn = new nn.GroupNorm(2, 4);
         const up = new nn.ConvTranspose2d(4, 2, 3, { padding: 2 });
         try {

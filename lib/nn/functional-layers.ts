@@ -1,20 +1,20 @@
 /**
  * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `ConvTranspose2d`, `Upsample`, the 2-d
- * paddings, `Dropout2d`, `Embedding`
- * and the activations (`GELU`, `SiLU`, `Mish`, `LeakyReLU`, `ELU`, `Hardtanh`, `ReLU6`, `Softplus`, `Hardswish`,
- * `Hardsigmoid`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax`). Each is an `nn.Module` with PyTorch's constructor
- * arguments (in camelCase) and PyTorch's parameter names, shapes and initialisation, so a state dict goes to the
- * PyTorch module of the same name and back (strict loading both ways). Their forward is written in JavaScript,
- * so it runs on the main thread (see `nn.Module`); the work itself is one ATen call each.
+ * paddings, `Dropout2d`, `Embedding`, the activations (`GELU`, `SiLU`, `Mish`, `LeakyReLU`, `ELU`, `Hardtanh`,
+ * `ReLU6`, `Softplus`, `Hardswish`, `Hardsigmoid`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax`) and the distances
+ * (`CosineSimilarity`, `PairwiseDistance`, whose forward takes two inputs). Each is an `nn.Module` with PyTorch's
+ * constructor arguments (in camelCase) and PyTorch's parameter names, shapes and initialisation, so a state dict
+ * goes to the PyTorch module of the same name and back (strict loading both ways). Their forward is written in
+ * JavaScript, so it runs on the main thread (see `nn.Module`); the work itself is one ATen call each.
  */
 import { noGrad } from '../autograd';
 import { ones, randn, zeros } from '../creation';
 import type { Device, DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
-import { checkBool, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import { FLOATS, numberOpt, pair } from './checks';
-import { convTranspose2d, dropout2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, pad, relu6, silu, softmax, softplus, type InterpolateOptions, type PadMode } from './functional';
+import { checkBool, checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
+import { boolOpt, FLOATS, numberOpt, pair } from './checks';
+import { convTranspose2d, cosineSimilarity, dropout2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, pad, pairwiseDistance, relu6, silu, softmax, softplus, type InterpolateOptions, type PadMode } from './functional';
 import { kaimingUniform_, uniform_ } from './init';
 import { Module, Parameter } from './module';
 
@@ -38,9 +38,9 @@ function factoryOptions(op: string, o: Record<string, unknown>): { device?: stri
   return out;
 }
 
-// A module's forward input must be a Tensor (named as `Sigmoid.forward`).
-function inputArg(op: string, v: unknown): Tensor {
-  if (!(v instanceof Tensor)) throw typeError(op, 'input', 'a Tensor', v);
+// A module's forward input must be a Tensor (named as `Sigmoid.forward`; `arg` names it, default `input`).
+function inputArg(op: string, v: unknown, arg = 'input'): Tensor {
+  if (!(v instanceof Tensor)) throw typeError(op, arg, 'a Tensor', v);
   return v;
 }
 
@@ -750,5 +750,93 @@ export class LogSoftmax extends AlongDim {
   /** Log-softmax of `input` along `dim`. */
   forward(input: Tensor): Tensor {
     return logSoftmax(inputArg('LogSoftmax.forward', input), this.dim);
+  }
+}
+
+// ---------------------------------------------------------------- distances
+
+/** Options of `nn.CosineSimilarity`. */
+export interface CosineSimilarityOptions {
+  /** The dimension the similarity is computed along (default 1; negative counts from the end). */
+  dim?: number;
+  /** Smallest divisor, against division by zero (default 1e-8). */
+  eps?: number;
+}
+
+/**
+ * Cosine similarity of `x1` and `x2` along `dim` (`torch.nn.CosineSimilarity`): x1·x2 / max(‖x1‖·‖x2‖, eps),
+ * the inputs broadcast to one shape; the output drops `dim`.
+ *
+ * ```ts
+ * const cos = new nn.CosineSimilarity({ dim: -1 });
+ * const sim = cos.forward(queries, keys); // (N, D) and (N, D) -> (N)
+ * ```
+ */
+export class CosineSimilarity extends Module {
+  /** The dimension the similarity is computed along. */
+  readonly dim: number;
+  /** Smallest divisor. */
+  readonly eps: number;
+
+  constructor(options: CosineSimilarityOptions = {}) {
+    const op = 'CosineSimilarity';
+    const o = knownOptions(op, options, ['dim', 'eps']);
+    const dim = o.dim === undefined ? 1 : checkInt(op, 'dim', o.dim);
+    const eps = numberOpt(op, 'eps', o.eps, 1e-8, { min: 0 });
+    super();
+    this.dim = dim;
+    this.eps = eps;
+  }
+
+  /** The cosine similarity of `x1` and `x2` along `dim`. */
+  forward(x1: Tensor, x2: Tensor): Tensor {
+    const op = 'CosineSimilarity.forward';
+    return cosineSimilarity(inputArg(op, x1, 'x1'), inputArg(op, x2, 'x2'), { dim: this.dim, eps: this.eps });
+  }
+}
+
+/** Options of `nn.PairwiseDistance`. */
+export interface PairwiseDistanceOptions {
+  /** Order of the norm, ≥ 0 (default 2). */
+  p?: number;
+  /** Added to the difference, against a zero norm's gradient (default 1e-6). */
+  eps?: number;
+  /** Keep the last dimension (size 1) in the output (default false). */
+  keepdim?: boolean;
+}
+
+/**
+ * The p-norm distance ‖x1 − x2 + eps‖_p over the last dimension, row by row (`torch.nn.PairwiseDistance`), the
+ * inputs broadcast to one shape.
+ *
+ * ```ts
+ * const dist = new nn.PairwiseDistance({ p: 1 });
+ * const d = dist.forward(anchors, positives); // (N, D) and (N, D) -> (N)
+ * ```
+ */
+export class PairwiseDistance extends Module {
+  /** Order of the norm. */
+  readonly p: number;
+  /** Added to the difference. */
+  readonly eps: number;
+  /** Whether the last dimension is kept (size 1). */
+  readonly keepdim: boolean;
+
+  constructor(options: PairwiseDistanceOptions = {}) {
+    const op = 'PairwiseDistance';
+    const o = knownOptions(op, options, ['p', 'eps', 'keepdim']);
+    const p = numberOpt(op, 'p', o.p, 2, { min: 0 });
+    const eps = numberOpt(op, 'eps', o.eps, 1e-6);
+    const keepdim = boolOpt(op, 'keepdim', o.keepdim, false);
+    super();
+    this.p = p;
+    this.eps = eps;
+    this.keepdim = keepdim;
+  }
+
+  /** The distance of each row of `x1` to the matching row of `x2`. */
+  forward(x1: Tensor, x2: Tensor): Tensor {
+    const op = 'PairwiseDistance.forward';
+    return pairwiseDistance(inputArg(op, x1, 'x1'), inputArg(op, x2, 'x2'), { p: this.p, eps: this.eps, keepdim: this.keepdim });
   }
 }

@@ -445,6 +445,80 @@ export function logSoftmax(input: Tensor, dim: number, options: { dtype?: DType 
   return softmaxOf('logSoftmax', input, dim, options, true);
 }
 
+// ---------------------------------------------------------------- one-hot, normalisation and distances
+
+/**
+ * One-hot encoding of int64 class indices, as `torch.nn.functional.one_hot`: shape [..., numClasses], int64;
+ * `numClasses` -1 (the default) uses the largest index + 1.
+ */
+export function oneHot(tensor: Tensor, numClasses = -1): Tensor {
+  const t = tensorArg('oneHot', 'tensor', tensor);
+  return new Tensor(N.oneHot(t.handle, checkInt('oneHot', 'numClasses', numClasses, -1)));
+}
+
+/** Options of `normalize`. */
+export interface NormalizeOptions {
+  /** Order of the norm (default 2). */
+  p?: number;
+  /** The dimension normalised (default 1). */
+  dim?: number;
+  /** Smallest divisor, against division by zero (default 1e-12). */
+  eps?: number;
+}
+
+/** `input` divided by its p-norm along `dim` (at least `eps`), as `torch.nn.functional.normalize`. */
+export function normalize(input: Tensor, options: NormalizeOptions = {}): Tensor {
+  const op = 'normalize';
+  const o = knownOptions(op, options, ['p', 'dim', 'eps']);
+  const x = floatArg(op, 'input', input);
+  const p = numberOpt(op, 'p', o.p, 2);
+  const n = Math.max(x.ndim, 1);
+  const dim = checkInt(op, 'dim', o.dim ?? 1, -n, n - 1);
+  const eps = numberOpt(op, 'eps', o.eps, 1e-12, { min: 0 });
+  const norm = x.norm(p, dim, true);
+  try {
+    const d = norm.clamp(eps);
+    try {
+      return x.div(d);
+    } finally {
+      d.dispose();
+    }
+  } finally {
+    norm.dispose();
+  }
+}
+
+/** Cosine similarity of `x1` and `x2` along `dim` (default 1), broadcasting, as `torch.nn.functional.cosine_similarity`. */
+export function cosineSimilarity(x1: Tensor, x2: Tensor, options: { dim?: number; eps?: number } = {}): Tensor {
+  const op = 'cosineSimilarity';
+  const o = knownOptions(op, options, ['dim', 'eps']);
+  const a = floatArg(op, 'x1', x1);
+  const b = floatArg(op, 'x2', x2);
+  sameKind(op, 'x2', b, 'x1', a);
+  return new Tensor(N.distance('cosineSimilarity', a.handle, b.handle, checkInt(op, 'dim', o.dim ?? 1), numberOpt(op, 'eps', o.eps, 1e-8, { min: 0 })));
+}
+
+/** Options of `pairwiseDistance`. */
+export interface PairwiseDistanceOptions {
+  /** Order of the norm (default 2). */
+  p?: number;
+  /** Added to the difference, against a zero norm's gradient (default 1e-6). */
+  eps?: number;
+  /** Keep the last dimension (size 1). */
+  keepdim?: boolean;
+}
+
+/** ‖x1 − x2 + eps‖_p over the last dimension, row by row, as `torch.nn.functional.pairwise_distance`. */
+export function pairwiseDistance(x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
+  const op = 'pairwiseDistance';
+  const o = knownOptions(op, options, ['p', 'eps', 'keepdim']);
+  const a = floatArg(op, 'x1', x1);
+  const b = floatArg(op, 'x2', x2);
+  sameKind(op, 'x2', b, 'x1', a);
+  const p = numberOpt(op, 'p', o.p, 2, { min: 0 });
+  return new Tensor(N.distance('pairwiseDistance', a.handle, b.handle, p, numberOpt(op, 'eps', o.eps, 1e-6), boolOpt(op, 'keepdim', o.keepdim, false)));
+}
+
 // ---------------------------------------------------------------- pooling
 
 /** Options of `maxPool2d`. */

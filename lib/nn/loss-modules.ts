@@ -1,12 +1,13 @@
 /**
  * The loss modules of `torch.nn`, written in TypeScript over the functional losses (`nn.functional`):
- * `CrossEntropyLoss`, `NLLLoss`, `MSELoss`, `L1Loss`, `BCEWithLogitsLoss` and `KLDivLoss`. Each is an
- * `nn.Module` with PyTorch's constructor options (in camelCase) and `forward(input, target)`; the options are
- * checked when the module is made, and the forward checks shapes and dtypes as the functional form does. A
- * class `weight` (and `BCEWithLogitsLoss`' `posWeight`) is registered as a buffer, as PyTorch's `_WeightedLoss`
- * does: it is in the state dict under PyTorch's key (`weight`, `pos_weight`), moved by `to()` and freed by
- * `dispose()`; the buffer shares the given tensor's memory, as PyTorch's does. Their forward is written in
- * JavaScript, so it runs on the main thread (see `nn.Module`); the work itself is one native call each.
+ * `CrossEntropyLoss`, `NLLLoss`, `MSELoss`, `L1Loss`, `SmoothL1Loss`, `HuberLoss`, `BCELoss`, `BCEWithLogitsLoss`
+ * and `KLDivLoss`. Each is an `nn.Module` with PyTorch's constructor options (in camelCase) and
+ * `forward(input, target)`; the options are checked when the module is made, and the forward checks shapes and
+ * dtypes as the functional form does. A `weight` (and `BCEWithLogitsLoss`' `posWeight`) is registered as a
+ * buffer, as PyTorch's `_WeightedLoss` does: it is in the state dict under PyTorch's key (`weight`,
+ * `pos_weight`), moved by `to()` and freed by `dispose()`; the buffer shares the given tensor's memory, as
+ * PyTorch's does. Their forward is written in JavaScript, so it runs on the main thread (see `nn.Module`); the
+ * work itself is one native call each.
  *
  * ```ts
  * const criterion = new nn.CrossEntropyLoss({ labelSmoothing: 0.1 });
@@ -15,9 +16,9 @@
  * ```
  */
 import { Tensor } from '../tensor';
-import { checkBool, checkInt, checkOneOf, knownOptions, typeError } from '../validate';
+import { checkBool, checkInt, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
 import { floatArg, numberOpt, REDUCTIONS, shapeError, type Reduction } from './checks';
-import { binaryCrossEntropyWithLogits, crossEntropy, klDiv, l1Loss, mseLoss, nllLoss } from './losses';
+import { binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss, smoothL1Loss } from './losses';
 import { Module } from './module';
 
 // ---------------------------------------------------------------- argument checks
@@ -207,7 +208,131 @@ export class L1Loss extends Module {
   }
 }
 
-// ---------------------------------------------------------------- BCEWithLogitsLoss
+// ---------------------------------------------------------------- SmoothL1Loss, HuberLoss
+
+/** Options of `nn.SmoothL1Loss`. */
+export interface SmoothL1LossOptions {
+  /** `'mean'` (default) or `'sum'` over the elements, or `'none'` (one loss per element). */
+  reduction?: Reduction;
+  /** Where the loss turns from quadratic to linear, ≥ 0 (default 1; 0 is the L1 loss). */
+  beta?: number;
+}
+
+/**
+ * Smooth L1 loss between `input` and `target` of one shape (`torch.nn.SmoothL1Loss`): 0.5·d²/beta where
+ * |d| < beta, else |d| − 0.5·beta, with d = input − target.
+ *
+ * ```ts
+ * const criterion = new nn.SmoothL1Loss({ beta: 0.5 });
+ * const loss = criterion.forward(boxes, targetBoxes); // a scalar
+ * ```
+ */
+export class SmoothL1Loss extends Module {
+  /** How the per-element losses are reduced. */
+  readonly reduction: Reduction;
+  /** Where the loss turns from quadratic to linear. */
+  readonly beta: number;
+
+  constructor(options: SmoothL1LossOptions = {}) {
+    const op = 'SmoothL1Loss';
+    const o = knownOptions(op, options, ['reduction', 'beta']);
+    const reduction = reductionOf(op, o.reduction, REDUCTIONS);
+    const beta = numberOpt(op, 'beta', o.beta, 1, { min: 0 });
+    super();
+    this.reduction = reduction;
+    this.beta = beta;
+  }
+
+  /** The smooth L1 loss of `input` against `target`, reduced. */
+  forward(input: Tensor, target: Tensor): Tensor {
+    const op = 'SmoothL1Loss.forward';
+    return smoothL1Loss(tensorIn(op, 'input', input), tensorIn(op, 'target', target), { reduction: this.reduction, beta: this.beta });
+  }
+}
+
+/** Options of `nn.HuberLoss`. */
+export interface HuberLossOptions {
+  /** `'mean'` (default) or `'sum'` over the elements, or `'none'` (one loss per element). */
+  reduction?: Reduction;
+  /** Where the loss turns from quadratic to linear, > 0 (default 1). */
+  delta?: number;
+}
+
+/**
+ * Huber loss between `input` and `target` of one shape (`torch.nn.HuberLoss`): 0.5·d² where |d| < delta, else
+ * delta·(|d| − 0.5·delta), with d = input − target (the smooth L1 loss times delta, with beta = delta).
+ *
+ * ```ts
+ * const criterion = new nn.HuberLoss({ delta: 2 });
+ * const loss = criterion.forward(predictions, targets); // a scalar
+ * ```
+ */
+export class HuberLoss extends Module {
+  /** How the per-element losses are reduced. */
+  readonly reduction: Reduction;
+  /** Where the loss turns from quadratic to linear. */
+  readonly delta: number;
+
+  constructor(options: HuberLossOptions = {}) {
+    const op = 'HuberLoss';
+    const o = knownOptions(op, options, ['reduction', 'delta']);
+    const reduction = reductionOf(op, o.reduction, REDUCTIONS);
+    const delta = numberOpt(op, 'delta', o.delta, 1);
+    if (!(delta > 0)) throw rangeError(op, 'delta', 'a number > 0', delta);
+    super();
+    this.reduction = reduction;
+    this.delta = delta;
+  }
+
+  /** The Huber loss of `input` against `target`, reduced. */
+  forward(input: Tensor, target: Tensor): Tensor {
+    const op = 'HuberLoss.forward';
+    return huberLoss(tensorIn(op, 'input', input), tensorIn(op, 'target', target), { reduction: this.reduction, delta: this.delta });
+  }
+}
+
+// ---------------------------------------------------------------- BCELoss, BCEWithLogitsLoss
+
+/** Options of `nn.BCELoss`. */
+export interface BCELossOptions {
+  /** Rescales each element's loss, broadcast to the input's shape (registered as the buffer `weight`; default none). */
+  weight?: Tensor | null;
+  /** `'mean'` (default) or `'sum'` over the elements, or `'none'` (one loss per element). */
+  reduction?: Reduction;
+}
+
+/**
+ * Binary cross-entropy of probabilities (in [0, 1], e.g. a sigmoid's output) against targets in [0, 1] of the
+ * same shape (`torch.nn.BCELoss`); each log is clamped at −100, as PyTorch's. `BCEWithLogitsLoss` is the stable
+ * form on logits. The state-dict key is `weight` when a weight is given, as PyTorch's.
+ *
+ * ```ts
+ * const criterion = new nn.BCELoss();
+ * const loss = criterion.forward(net.forward(x).sigmoid(), targets); // both (N, 5)
+ * ```
+ */
+export class BCELoss extends Module {
+  /** How the per-element losses are reduced. */
+  readonly reduction: Reduction;
+  /** The element weights (a buffer sharing the given tensor's memory), or null. */
+  declare weight: Tensor | null;
+
+  constructor(options: BCELossOptions = {}) {
+    const op = 'BCELoss';
+    const o = knownOptions(op, options, ['weight', 'reduction']);
+    const weight = weightArg(op, 'weight', o.weight);
+    const reduction = reductionOf(op, o.reduction, REDUCTIONS);
+    super();
+    this.reduction = reduction;
+    registerWeight(this, 'weight', weight);
+  }
+
+  /** The loss of probabilities `input` against targets of its shape: a scalar, or per element with `reduction: 'none'`. */
+  forward(input: Tensor, target: Tensor): Tensor {
+    const op = 'BCELoss.forward';
+    return binaryCrossEntropy(tensorIn(op, 'input', input), tensorIn(op, 'target', target), { weight: this.weight, reduction: this.reduction });
+  }
+}
 
 /** Options of `nn.BCEWithLogitsLoss`. */
 export interface BCEWithLogitsLossOptions {

@@ -1,6 +1,6 @@
 /**
- * Loss functions, as in `torch.nn.functional`: `crossEntropy`, `nllLoss`, `mseLoss`, `l1Loss`,
- * `binaryCrossEntropyWithLogits`, `klDiv`, each with `reduction: 'mean' | 'sum' | 'none'`. Shapes and
+ * Loss functions, as in `torch.nn.functional`: `crossEntropy`, `nllLoss`, `mseLoss`, `l1Loss`, `smoothL1Loss`,
+ * `huberLoss`, `binaryCrossEntropy`, `binaryCrossEntropyWithLogits`, `klDiv`, each with `reduction: 'mean' | 'sum' | 'none'`. Shapes and
  * dtypes are checked first and a mismatch is named ("crossEntropy: expected target of shape [4] ... but
  * received shape [3]"); class indices outside [0, C) are an error (one host read), never a crash.
  */
@@ -115,6 +115,56 @@ export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Red
   const o = knownOptions('l1Loss', options, ['reduction']);
   const [x, t] = sameShape('l1Loss', input, target);
   return new Tensor(N.pointwiseLoss('l1', x.handle, t.handle, reductionOpt('l1Loss', o.reduction)));
+}
+
+/**
+ * Smooth L1 loss, as `torch.nn.functional.smooth_l1_loss`: 0.5·d²/beta where |d| < beta, else |d| − 0.5·beta
+ * (input and target of one shape; beta ≥ 0, default 1; beta 0 is the L1 loss).
+ */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  const op = 'smoothL1Loss';
+  const o = knownOptions(op, options, ['reduction', 'beta']);
+  const [x, t] = sameShape(op, input, target);
+  return new Tensor(N.pointwiseLoss('smoothL1', x.handle, t.handle, reductionOpt(op, o.reduction), numberOpt(op, 'beta', o.beta, 1, { min: 0, max: Infinity })));
+}
+
+/**
+ * Huber loss, as `torch.nn.functional.huber_loss`: 0.5·d² where |d| < delta, else delta·(|d| − 0.5·delta)
+ * (input and target of one shape; delta > 0, default 1).
+ */
+export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  const op = 'huberLoss';
+  const o = knownOptions(op, options, ['reduction', 'delta']);
+  const [x, t] = sameShape(op, input, target);
+  const delta = numberOpt(op, 'delta', o.delta, 1);
+  if (!(delta > 0)) throw new RangeError(`${op}: expected a number > 0 for delta but received ${delta}`);
+  return new Tensor(N.pointwiseLoss('huber', x.handle, t.handle, reductionOpt(op, o.reduction), delta));
+}
+
+/** Options of `binaryCrossEntropy`. */
+export interface BCEOptions {
+  /** Rescales each element's loss (broadcast to the input's shape). */
+  weight?: Tensor | null;
+  reduction?: Reduction;
+}
+
+/**
+ * Binary cross-entropy of probabilities `input` (in [0, 1], e.g. after a sigmoid) against targets in [0, 1] of
+ * the same shape, as `torch.nn.functional.binary_cross_entropy` (each log clamped at −100, as PyTorch's).
+ * `binaryCrossEntropyWithLogits` is the stable form on logits.
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOptions = {}): Tensor {
+  const op = 'binaryCrossEntropy';
+  const o = knownOptions(op, options, ['weight', 'reduction']);
+  const [x, t] = sameShape(op, input, target);
+  const w = optTensorArg(op, 'weight', o.weight);
+  if (w) {
+    sameKind(op, 'weight', w, 'input', x);
+    // PyTorch broadcasts the weight to the input's shape (not the other way round)
+    const broadcasts = w.ndim <= x.ndim && w.shape.every((n, i) => n === 1 || n === x.shape[x.ndim - w.ndim + i]);
+    if (!broadcasts) throw shapeError(op, 'weight', `a shape that broadcasts to the input's ${fmt(x.shape)}`, w.shape);
+  }
+  return new Tensor(N.pointwiseLoss('bce', x.handle, t.handle, reductionOpt(op, o.reduction), null, h(w)));
 }
 
 /** Options of `binaryCrossEntropyWithLogits`. */
