@@ -654,3 +654,87 @@ describe('a module used by a native call in flight (issue 9)', () => {
     expect(refused).toEqual([]);
   });
 });
+
+describe('freezing and looking up parts of a model (requiresGrad_, getSubmodule, getParameter, getBuffer)', () => {
+  const x = () => randn([4, 3, 32, 32]);
+  const y = () => tensor([1n, 0n, 3n, 2n]);
+
+  it('getSubmodule, getParameter and getBuffer find what the dotted names of namedModules, namedParameters and namedBuffers name', () =>
+    tidy(() => {
+      const net = torch.resnetCifar({ depth: 8, classes: 4 });
+      for (const [name, m] of net.namedModules()) expect(net.getSubmodule(name)).toBe(m);
+      for (const [name, p] of net.namedParameters()) {
+        const q = net.getParameter(name);
+        expect([q.shape, q.toArray()]).toEqual([p.shape, p.toArray()]);
+        noGrad(() => q.mul_(0)); // the same memory
+        expect(p.abs().sum().item()).toBe(0);
+      }
+      for (const [name, b] of net.namedBuffers()) expect(net.getBuffer(name).toArray()).toEqual(b.toArray());
+      expect(() => net.getSubmodule('layer1.7')).toThrow(/^getSubmodule: 'layer1' has no submodule '7' \(its submodules: 0\)$/);
+      expect(() => net.getSubmodule('nope')).toThrow(/^getSubmodule: the module has no submodule 'nope' \(its submodules: conv1, .*fc\)$/);
+      expect(() => net.getParameter('fc.wieght')).toThrow(/^getParameter: 'fc' has no parameter 'wieght' \(its parameters: weight, bias\)$/);
+      expect(() => net.getParameter('layer9.conv1.weight')).toThrow(/^getParameter: the module has no submodule 'layer9'/);
+      expect(() => net.getBuffer('fc.weight')).toThrow(/^getBuffer: 'fc' has no buffer 'weight' \(its buffers: none\)$/);
+      expect(() => net.getParameter('')).toThrow(TypeError);
+      expect(() => net.getSubmodule(3 as never)).toThrow(TypeError);
+    }));
+
+  it('requiresGrad_(false) freezes every parameter below a module: no gradient, the same head gradient, untouched by the native training step', async () => {
+    torch.manualSeed(5);
+    const net = torch.resnetCifar({ depth: 8, classes: 4 });
+    const input = x();
+    const target = y();
+    net.eval();
+    // the head's gradient with everything trainable ...
+    const full = tidy(() => {
+      crossEntropy(net.forward(input), target).backward();
+      return net.getParameter('fc.weight').grad!.keep();
+    });
+    net.zeroGrad();
+    // ... equals its gradient with the rest frozen, and the frozen parameters get none
+    expect(net.requiresGrad_(false)).toBe(net);
+    (net.getSubmodule('fc') as nn.Module).requiresGrad_(true);
+    tidy(() => {
+      const trainable = net.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n);
+      expect(trainable).toEqual(['fc.weight', 'fc.bias']);
+      crossEntropy(net.forward(input), target).backward();
+      expect(net.getParameter('fc.weight').grad!.sub(full).abs().max().item()).toBeLessThan(1e-6);
+      expect(net.getParameter('conv1.weight').grad).toBeNull();
+      expect(net.getParameter('layer1.0.conv1.weight').grad).toBeNull();
+    });
+    net.zeroGrad();
+    full.dispose();
+
+    // the native whole step (SGD with momentum and weight decay) leaves frozen parameters exactly as they were
+    net.train();
+    const before = new Map(net.namedParameters().map(([n, p]) => [n, p.clone().keep()]));
+    const opt = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+    const trainer = new Trainer(net, opt);
+    for (let i = 0; i < 2; i++) await trainer.step(input, target);
+    tidy(() => {
+      for (const [n, p] of net.namedParameters()) {
+        const moved = p.sub(before.get(n)!).abs().max().item() as number;
+        if (n.startsWith('fc.')) expect(moved, n).toBeGreaterThan(0);
+        else expect(moved, n).toBe(0);
+      }
+    });
+    for (const t of before.values()) t.dispose();
+    trainer.dispose();
+    net.dispose();
+    input.dispose();
+    target.dispose();
+  });
+
+  it('requiresGrad_ takes a boolean and is refused while a call in flight uses the module', async () => {
+    const net = torch.resnetCifar({ depth: 8, classes: 4 });
+    expect(() => net.requiresGrad_('no' as never)).toThrow(/^requiresGrad_: expected a boolean for requiresGrad/);
+    const input = x();
+    const pending = net.forwardAsync(input);
+    expect(() => net.requiresGrad_(false)).toThrow(/^requiresGrad_: module is in use by forwardAsync in flight; await it first/);
+    (await pending).dispose();
+    net.requiresGrad_(false);
+    expect(tidy(() => net.parameters().every((p) => !p.requiresGrad))).toBe(true);
+    net.dispose();
+    input.dispose();
+  });
+});

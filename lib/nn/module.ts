@@ -523,6 +523,57 @@ export class Module {
     return this.namedModules().map(([, m]) => m);
   }
 
+  /**
+   * The module at the dotted path `target` ('' is this module), as PyTorch's `get_submodule`:
+   * `net.getSubmodule('layer1.0.conv1')`.
+   */
+  getSubmodule(target: string): Module {
+    if (typeof target !== 'string') throw typeError('getSubmodule', 'target', "a dotted module path such as 'layer1.0'", target);
+    assertLive(this, 'getSubmodule');
+    let m: Module = this;
+    let path = '';
+    for (const atom of target === '' ? [] : target.split('.')) {
+      const child = internals(m).modules.get(atom);
+      if (!child) {
+        const known = [...internals(m).modules].filter(([, c]) => c !== null).map(([k]) => k);
+        throw new RangeError(`getSubmodule: ${path === '' ? 'the module' : `'${path}'`} has no submodule '${atom}' (its submodules: ${known.length ? known.join(', ') : 'none'})`);
+      }
+      m = child;
+      path = path === '' ? atom : `${path}.${atom}`;
+    }
+    return m;
+  }
+
+  /**
+   * The parameter at the dotted path `target` (`'layer1.0.conv1.weight'`), as PyTorch's `get_parameter`: a new
+   * handle sharing the parameter's memory and gradient (dispose it or use tidy).
+   */
+  getParameter(target: string): Tensor {
+    return tensorAt(this, 'getParameter', 'parameter', target, (m) => ownParameters(m, null));
+  }
+
+  /** The buffer at the dotted path `target` (`'bn1.running_mean'`), as PyTorch's `get_buffer`: a new handle sharing its memory. */
+  getBuffer(target: string): Tensor {
+    return tensorAt(this, 'getBuffer', 'buffer', target, (m) => ownBuffers(m, true));
+  }
+
+  /**
+   * Sets whether autograd records operations on this module's parameters, as PyTorch's `requires_grad_`:
+   * `false` freezes them (a pretrained backbone while a new head trains: `net.requiresGrad_(false);
+   * net.fc.requiresGrad_(true)`). A frozen parameter gets no gradient, so the optimisers and the training step
+   * leave it as it is; batch-norm running statistics still update in training mode, as in PyTorch (`eval()` the
+   * frozen part to keep them). Returns this module.
+   */
+  requiresGrad_(requiresGrad = true): this {
+    if (typeof requiresGrad !== 'boolean') throw typeError('requiresGrad_', 'requiresGrad', 'a boolean', requiresGrad);
+    assertLive(this, 'requiresGrad_');
+    assertIdle(this, 'requiresGrad_');
+    tidy(() => {
+      for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    });
+    return this;
+  }
+
   /** Calls fn on every module inside this one, children first, then on this one (as PyTorch's `apply`). */
   apply(fn: (m: Module) => void): this {
     if (typeof fn !== 'function') throw typeError('apply', 'fn', 'a function', fn);
@@ -775,6 +826,28 @@ function addHook<F>(map: Map<number, F>, hook: F): RemovableHandle {
 
 // A module's own parameters (not its children's): from its native layer, or the nn.Parameters it holds (new
 // handles sharing them); each Parameter once when `seen` is given.
+// The parameter or buffer at a dotted path below `root` (getParameter / getBuffer).
+function tensorAt(root: Module, op: string, what: string, target: string, own: (m: Module) => [string, Tensor][]): Tensor {
+  if (typeof target !== 'string' || target === '') throw typeError(op, 'target', `a dotted ${what} path such as 'fc.weight'`, target);
+  const cut = target.lastIndexOf('.');
+  let m: Module;
+  try {
+    m = root.getSubmodule(cut < 0 ? '' : target.slice(0, cut));
+  } catch (e) {
+    if (e instanceof Error) e.message = e.message.replace(/^getSubmodule: /, `${op}: `);
+    throw e;
+  }
+  const name = target.slice(cut + 1);
+  const found = own(m);
+  let result: Tensor | undefined;
+  for (const [k, t] of found) {
+    if (k === name && result === undefined) result = t;
+    else t.dispose();
+  }
+  if (result === undefined) throw new RangeError(`${op}: ${cut < 0 ? 'the module' : `'${target.slice(0, cut)}'`} has no ${what} '${name}' (its ${what}s: ${found.map(([k]) => k).join(', ') || 'none'})`);
+  return result;
+}
+
 function ownParameters(m: Module, seen: Set<Parameter> | null): [string, Tensor][] {
   const s = internals(m);
   assertLive(m, 'parameters');
