@@ -54,6 +54,18 @@ export function pair(op: string, arg: string, v: unknown, min: number): [number,
   throw typeError(op, arg, 'an integer or a pair of integers', v);
 }
 
+/**
+ * A transposed convolution's output padding must be smaller than the stride or the dilation in each dimension
+ * (ATen's rule), checked by `F.convTranspose2d` and by `nn.ConvTranspose2d` when it is made.
+ */
+export function checkOutputPadding(op: string, outputPadding: [number, number], stride: [number, number], dilation: [number, number]): void {
+  for (let d = 0; d < 2; d++) {
+    if (outputPadding[d] >= Math.max(stride[d], dilation[d])) {
+      throw rangeError(op, 'outputPadding', `values smaller than the stride or the dilation (stride ${fmt(stride)}, dilation ${fmt(dilation)})`, outputPadding);
+    }
+  }
+}
+
 /** Checks a boolean option with a default. */
 export function boolOpt(op: string, arg: string, v: unknown, dflt: boolean): boolean {
   return v === undefined ? dflt : checkBool(op, arg, v);

@@ -13,7 +13,7 @@ import type { Device, DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import { boolOpt, FLOATS, numberOpt, pair } from './checks';
+import { boolOpt, checkOutputPadding, FLOATS, numberOpt, pair } from './checks';
 import { convTranspose2d, cosineSimilarity, dropout2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, pad, pairwiseDistance, relu6, silu, softmax, softplus, type InterpolateOptions, type PadMode } from './functional';
 import { kaimingUniform_, uniform_ } from './init';
 import { Module, Parameter } from './module';
@@ -256,11 +256,7 @@ export class ConvTranspose2d extends Module {
     const groups = checkSize(op, 'groups', o.groups ?? 1);
     if (cin % groups !== 0) throw rangeError(op, 'inChannels', `a multiple of groups (${groups})`, cin);
     if (cout % groups !== 0) throw rangeError(op, 'outChannels', `a multiple of groups (${groups})`, cout);
-    for (let d = 0; d < 2; d++) {
-      if (outputPadding[d] >= Math.max(stride[d], dilation[d])) {
-        throw rangeError(op, 'outputPadding', `values smaller than the stride or the dilation (stride [${stride.join(', ')}], dilation [${dilation.join(', ')}])`, outputPadding);
-      }
-    }
+    checkOutputPadding(op, outputPadding, stride, dilation);
     const withBias = o.bias === undefined ? true : checkBool(op, 'bias', o.bias);
     const factory = factoryOptions(op, o);
     super();

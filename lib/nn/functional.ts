@@ -17,6 +17,7 @@ import { Tensor } from '../tensor';
 import { checkInt, checkOneOf, rangeError, typeError } from '../validate';
 import {
   boolOpt,
+  checkOutputPadding,
   floatArg,
   fmt,
   knownOptions,
@@ -130,10 +131,8 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
   const padding = pair(op, 'padding', o.padding ?? 0, 0);
   const outputPadding = pair(op, 'outputPadding', o.outputPadding ?? 0, 0);
   const dilation = pair(op, 'dilation', o.dilation ?? 1, 1);
+  checkOutputPadding(op, outputPadding, stride, dilation);
   for (let d = 0; d < 2; d++) {
-    if (outputPadding[d] >= Math.max(stride[d], dilation[d])) {
-      throw rangeError(op, 'outputPadding', `values smaller than the stride or the dilation (stride ${fmt(stride)}, dilation ${fmt(dilation)})`, outputPadding);
-    }
     const size = (x.shape[x.ndim - 2 + d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (w.shape[2 + d] - 1) + outputPadding[d] + 1;
     if (size < 1) throw shapeError(op, 'input', `a spatial size that gives a positive output size with padding ${fmt(padding)} (dimension ${d} would be ${size})`, x.shape);
   }
