@@ -15,6 +15,8 @@ export * from './creation';
 export * from './ops';
 export { tidy, keep } from './scope';
 export { noGrad, enableGrad, isGradEnabled, autograd } from './autograd';
+export { autocast, isAutocastEnabled, getAutocastDtype } from './autocast';
+export type { AutocastOptions, AutocastDeviceType } from './autocast';
 export type { GradOptions } from './autograd';
 export { Generator } from './generator';
 export { manualSeed, setNumThreads, getNumThreads, memory, cuda, info, rngState, setRngState } from './runtime';

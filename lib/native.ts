@@ -168,6 +168,9 @@ export interface NativeBinding {
   setGradEnabled(flag: boolean): void;
   isGradEnabled(): boolean;
   setAutocast(deviceType: 'cpu' | 'cuda', dtype: 'bf16' | 'fp16' | null): void;
+  autocastGet(deviceType: string): [boolean, DType];
+  autocastSet(deviceType: string, enabled: boolean, dtype: DType): void;
+  autocastNesting(delta: 1 | -1): void;
 
   ModuleHandle: new () => ModuleHandle;
   moduleCreate(kind: string, options: object): ModuleHandle;

@@ -1,5 +1,5 @@
-// autograd.cc: requiresGrad, backward, .grad, grad mode (thread-local in LibTorch: this sets the JS thread's),
-// and autograd.grad(outputs, inputs).
+// autograd.cc: requiresGrad, backward, .grad, grad mode and autocast (thread-local in LibTorch: these set the JS
+// thread's), and autograd.grad(outputs, inputs).
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/accumulate_grad.h>
@@ -165,6 +165,58 @@ Napi::Value SetAutocast(const Napi::CallbackInfo& info) {
   });
 }
 
+at::DeviceType autocastDevice(const Napi::CallbackInfo& info, size_t i) {
+  std::string dev = argString(info, i, "deviceType");
+  if (dev != "cpu" && dev != "cuda") throw ArgTypeError("deviceType must be \"cpu\" or \"cuda\", got \"" + dev + "\"");
+  return dev == "cpu" ? at::kCPU : at::kCUDA;
+}
+
+// autocastGet(deviceType) -> [enabled, dtype]: the JS thread's autocast state (torch.is_autocast_enabled and
+// get_autocast_*_dtype).
+Napi::Value AutocastGet(const Napi::CallbackInfo& info) {
+  return guard(info, "autocast", [&]() -> Napi::Value {
+    const at::DeviceType type = autocastDevice(info, 0);
+    Napi::Array out = Napi::Array::New(info.Env(), 2);
+    out.Set(0u, Napi::Boolean::New(info.Env(), compat::autocastEnabled(type)));
+    out.Set(1u, Napi::String::New(info.Env(), dtypeName(compat::autocastDtype(type))));
+    return out;
+  });
+}
+
+// autocastSet(deviceType, enabled, dtype): sets the JS thread's state; autocastNesting(+1 | -1) counts the
+// regions torch.autocast has open and clears the cast cache when the outermost one closes (as Python's does).
+Napi::Value AutocastSet(const Napi::CallbackInfo& info) {
+  return guard(info, "autocast", [&]() -> Napi::Value {
+    const at::DeviceType type = autocastDevice(info, 0);
+    const at::ScalarType dtype = argDType(info, 2, "dtype");
+    if (dtype != at::kBFloat16 && dtype != at::kHalf) throw ArgTypeError(std::string("dtype must be bfloat16 or float16, got ") + dtypeName(dtype));
+    const bool enabled = argBool(info, 1, "enabled", true);
+    const bool wasEnabled = compat::autocastEnabled(type);
+    const at::ScalarType wasDtype = compat::autocastDtype(type);
+    try {
+      compat::setAutocast(type, true, dtype);  // the dtype is kept while off too (torch.autocast restores both)
+      if (!enabled) compat::setAutocast(type, false, dtype);
+    } catch (...) {
+      // LibTorch 1.13's CPU autocast refuses float16 after turning itself on: leave the state as it was
+      compat::setAutocast(type, true, wasDtype);
+      compat::setAutocast(type, wasEnabled, wasDtype);
+      throw;
+    }
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value AutocastNesting(const Napi::CallbackInfo& info) {
+  return guard(info, "autocast", [&]() -> Napi::Value {
+    if (argInt(info, 0, "delta") > 0) {
+      at::autocast::increment_nesting();
+    } else if (at::autocast::decrement_nesting() == 0) {
+      at::autocast::clear_cache();
+    }
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void InitAutograd(Napi::Env env, Napi::Object exports) {
@@ -181,6 +233,9 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("setGradEnabled", Napi::Function::New<SetGradEnabled>(env, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New<IsGradEnabled>(env, "isGradEnabled"));
   exports.Set("setAutocast", Napi::Function::New<SetAutocast>(env, "setAutocast"));
+  exports.Set("autocastGet", Napi::Function::New<AutocastGet>(env, "autocastGet"));
+  exports.Set("autocastSet", Napi::Function::New<AutocastSet>(env, "autocastSet"));
+  exports.Set("autocastNesting", Napi::Function::New<AutocastNesting>(env, "autocastNesting"));
 }
 
 }  // namespace ictorch

@@ -64,6 +64,22 @@ inline void setAutocast(at::DeviceType device, bool enabled, at::ScalarType dtyp
 #endif
 }
 
+// Whether autocast is on for one device type on the calling thread, and its dtype.
+inline bool autocastEnabled(at::DeviceType device) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(device);
+#else
+  return device == at::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+inline at::ScalarType autocastDtype(at::DeviceType device) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(device);
+#else
+  return device == at::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
 // Autocast for one region on this thread. Leaving it clears the cast cache: cached low-precision copies of
 // weights are valid only within one region, and a cache kept across steps (C++ has no autocast exit hook
 // that clears it, as Python's `with autocast()` does) feeds later forwards stale weights.
@@ -83,6 +99,26 @@ class AutocastScope {
  private:
   at::DeviceType device_;
   bool on_;
+};
+
+// The calling thread's autocast state (torch.autocast on the JS thread), to carry to the worker thread that runs
+// a forwardAsync or a TorchScript call, so that the work is autocast as it would be in Python. `apply()` on the
+// worker: a scope per device type that was on.
+struct AutocastCapture {
+  optional<at::ScalarType> cpu, cuda;
+  static AutocastCapture current() {
+    AutocastCapture c;
+    if (autocastEnabled(at::kCPU)) c.cpu = autocastDtype(at::kCPU);
+    if (autocastEnabled(at::kCUDA)) c.cuda = autocastDtype(at::kCUDA);
+    return c;
+  }
+};
+class AutocastCaptureScope {
+ public:
+  explicit AutocastCaptureScope(const AutocastCapture& c) : cpu_(at::kCPU, c.cpu), cuda_(at::kCUDA, c.cuda) {}
+
+ private:
+  AutocastScope cpu_, cuda_;
 };
 
 // list[i] *= scalar tensor (0-d, same device), one multi-tensor launch where LibTorch has the overload.

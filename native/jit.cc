@@ -409,7 +409,10 @@ Napi::Value CallAsync(const Napi::CallbackInfo& info) {
     std::string name = method.name();
     return queuePromise(
         info.Env(), op, argBool(info, 3, "gradEnabled", true), std::move(marks),
-        [m, method, stack]() mutable { return runMethod(method, std::move(stack)); },
+        [m, method, stack, cast = compat::AutocastCapture::current()]() mutable {
+          compat::AutocastCaptureScope autocast(cast);  // torch.autocast around the call applies on the worker too
+          return runMethod(method, std::move(stack));
+        },
         [name](Napi::Env env, c10::IValue& out) -> Napi::Value { return fromIValue(env, out, name + "()'s result", 0); });
   });
 }

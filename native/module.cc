@@ -72,8 +72,14 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
     InUse marks(info.Env(), "forwardAsync");
     markModule(marks, *m, false);
     markTensor(marks, x, "tensor 'input'", false);
+    // torch.autocast on the JS thread when the call is made applies to the forward on the worker thread too
+    // (autocast is thread-local in LibTorch): the state is read here and set there.
     return queuePromise(info.Env(), "forwardAsync", argBool(info, 2, "gradEnabled", true), std::move(marks),
-                        [m, x] { return m->forward(x); }, [](Napi::Env env, at::Tensor& y) -> Napi::Value { return TensorHandle::Wrap(env, y); });
+                        [m, x, cast = compat::AutocastCapture::current()] {
+                          compat::AutocastCaptureScope autocast(cast);
+                          return m->forward(x);
+                        },
+                        [](Napi::Env env, at::Tensor& y) -> Napi::Value { return TensorHandle::Wrap(env, y); });
   });
 }
 

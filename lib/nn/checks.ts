@@ -1,7 +1,8 @@
 /** Argument checks shared by the functional ops and the losses: tensors, dtypes, devices and shapes. */
+import { isAutocastEnabled } from '../autocast';
 import type { DType } from '../dtype';
 import { Tensor } from '../tensor';
-import { checkBool, checkInt, rangeError, typeError } from '../validate';
+import { checkBool, checkInt, checkOneOf, rangeError, typeError } from '../validate';
 export { knownOptions } from '../validate';
 
 /** Floating-point dtypes. */
@@ -33,9 +34,15 @@ export function floatArg(op: string, arg: string, v: unknown): Tensor {
   return t;
 }
 
-/** Checks that `other` has `like`'s dtype and device (the mismatches ATen reports less clearly). */
+/**
+ * Checks that `other` has `like`'s dtype and device (the mismatches ATen reports less clearly). Inside
+ * `torch.autocast` for their device, two floating-point dtypes may differ: autocast casts them (a bf16
+ * activation into a float32 layer is its ordinary case).
+ */
 export function sameKind(op: string, arg: string, other: Tensor, likeArg: string, like: Tensor): void {
-  if (other.dtype !== like.dtype) throw new TypeError(`${op}: expected ${arg} of ${likeArg}'s dtype ${like.dtype} but received ${other.dtype}`);
+  const device = like.device;
+  const mixedOk = FLOATS.includes(other.dtype) && FLOATS.includes(like.dtype) && isAutocastEnabled(device.startsWith('cuda') ? 'cuda' : 'cpu');
+  if (other.dtype !== like.dtype && !mixedOk) throw new TypeError(`${op}: expected ${arg} of ${likeArg}'s dtype ${like.dtype} but received ${other.dtype}`);
   if (other.device !== like.device) throw new TypeError(`${op}: expected ${arg} on ${likeArg}'s device ${like.device} but received one on ${other.device}`);
 }
 
@@ -64,6 +71,24 @@ export function checkOutputPadding(op: string, outputPadding: [number, number], 
       throw rangeError(op, 'outputPadding', `values smaller than the stride or the dilation (stride ${fmt(stride)}, dilation ${fmt(dilation)})`, outputPadding);
     }
   }
+}
+
+/** A size: a positive integer ("LayerNorm: expected a positive integer for normalizedShape but received 2.5 (number)"). */
+export function checkSize(op: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(op, arg, 'a positive integer', v);
+  if (v < 1) throw rangeError(op, arg, 'a positive integer', v);
+  return v;
+}
+
+/** PyTorch's `device` and `dtype` factory arguments of a module (null, as Python's None, means the default). */
+export function factoryOptions(op: string, o: Record<string, unknown>): { device?: string; dtype?: DType } {
+  const out: { device?: string; dtype?: DType } = {};
+  if (o.dtype !== undefined && o.dtype !== null) out.dtype = checkOneOf(op, 'dtype', o.dtype, FLOATS);
+  if (o.device !== undefined && o.device !== null) {
+    if (typeof o.device !== 'string') throw typeError(op, 'device', "a device name ('cpu', 'cuda', 'cuda:1')", o.device);
+    out.device = o.device;
+  }
+  return out;
 }
 
 /** Checks a boolean option with a default. */

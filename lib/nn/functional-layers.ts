@@ -13,30 +13,12 @@ import type { Device, DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import { boolOpt, checkOutputPadding, FLOATS, numberOpt, pair } from './checks';
+import { boolOpt, checkOutputPadding, checkSize, factoryOptions, FLOATS, numberOpt, pair } from './checks';
 import { convTranspose2d, cosineSimilarity, dropout2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, pad, pairwiseDistance, relu6, silu, softmax, softplus, type InterpolateOptions, type PadMode } from './functional';
 import { kaimingUniform_, uniform_ } from './init';
 import { Module, Parameter } from './module';
 
 // ---------------------------------------------------------------- argument checks
-
-// A size: a positive integer ("LayerNorm: expected a positive integer for normalizedShape but received 2.5 (number)").
-function checkSize(op: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(op, arg, 'a positive integer', v);
-  if (v < 1) throw rangeError(op, arg, 'a positive integer', v);
-  return v;
-}
-
-// PyTorch's `device` and `dtype` factory arguments (null, as Python's None, means the default).
-function factoryOptions(op: string, o: Record<string, unknown>): { device?: string; dtype?: DType } {
-  const out: { device?: string; dtype?: DType } = {};
-  if (o.dtype !== undefined && o.dtype !== null) out.dtype = checkOneOf(op, 'dtype', o.dtype, FLOATS);
-  if (o.device !== undefined && o.device !== null) {
-    if (typeof o.device !== 'string') throw typeError(op, 'device', "a device name ('cpu', 'cuda', 'cuda:1')", o.device);
-    out.device = o.device;
-  }
-  return out;
-}
 
 // A module's forward input must be a Tensor (named as `Sigmoid.forward`; `arg` names it, default `input`).
 function inputArg(op: string, v: unknown, arg = 'input'): Tensor {
