@@ -684,3 +684,5 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingFunct
   const normType = numberOpt(op, 'normType', o.normType, 2, { min: 0 });
   return new Tensor(N.embedding(idx.handle, w.handle, paddingIdx, maxNorm, normType, boolOpt(op, 'scaleGradByFreq', o.scaleGradByFreq, false)));
 }
+
+export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './attention';

@@ -8,6 +8,7 @@ export * from './layers';
 export { ModuleList, ModuleDict } from './module-list';
 export * from './functional-layers';
 export * from './loss-modules';
+export { MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions, type TransformerActivation, type TransformerEncoderLayerOptions, type TransformerEncoderLayerForwardOptions, type TransformerEncoderOptions, type TransformerEncoderForwardOptions } from './attention';
 /** `torch.nn.functional`: conv2d, linear, batchNorm, pooling, activations, embedding, icLayer and the losses. */
 export * as functional from './functional';
 export { crossEntropy } from './functional';
