@@ -17,6 +17,8 @@ export { tidy, keep } from './scope';
 export { noGrad, enableGrad, isGradEnabled, autograd } from './autograd';
 export { autocast, isAutocastEnabled, getAutocastDtype } from './autocast';
 export type { AutocastOptions, AutocastDeviceType } from './autocast';
+/** Mixed precision in a hand-written loop: `amp.autocast`, `amp.GradScaler` (PyTorch's torch.amp). */
+export * as amp from './amp';
 export type { GradOptions } from './autograd';
 export { Generator } from './generator';
 export { manualSeed, setNumThreads, getNumThreads, memory, cuda, info, rngState, setRngState } from './runtime';
