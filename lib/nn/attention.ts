@@ -28,16 +28,27 @@ import { ModuleList } from './module-list';
 // back afterwards, then moved and initialised again, so the same seed gives PyTorch's values.
 function factoryLinear(inFeatures: number, outFeatures: number, bias: boolean, factory: { device?: string; dtype?: DType }): Linear {
   if (factory.device === undefined && factory.dtype === undefined) return new Linear(inFeatures, outFeatures, { bias });
+  return withoutDraws(
+    () => new Linear(inFeatures, outFeatures, { bias }),
+    (layer) => {
+      layer.to(factory);
+      layer.resetParameters();
+    },
+  );
+}
+
+// Makes a module whose construction must draw no random numbers: `make()` runs, the random state is put back as
+// it was before, then `finish(module)` runs (it may draw). The module is disposed if either throws.
+function withoutDraws<M extends Module>(make: () => M, finish: (m: M) => void): M {
   const state = rngState();
-  let layer: Linear | null = null;
+  let m: M | null = null;
   try {
-    layer = new Linear(inFeatures, outFeatures, { bias });
+    m = make();
     setRngState(state);
-    layer.to(factory);
-    layer.resetParameters();
-    return layer;
+    finish(m);
+    return m;
   } catch (e) {
-    layer?.dispose();
+    m?.dispose();
     throw e;
   } finally {
     state.cpu.dispose();
@@ -680,26 +691,17 @@ function copyLayer(layer: TransformerEncoderLayer): TransformerEncoderLayer {
   if (!args) throw typeError('TransformerEncoder', 'encoderLayer', 'a TransformerEncoderLayer made by its constructor', layer);
   const w = layer.self_attn.in_proj_weight;
   const options = { ...args.options, dtype: w.dtype, device: w.device };
-  const state = rngState();
-  let copy: TransformerEncoderLayer | null = null;
-  try {
-    copy = new TransformerEncoderLayer(args.dModel, args.nhead, options);
-    setRngState(state);
-    const from = layer.namedModules();
-    const to = copy.namedModules();
-    if (from.length !== to.length || from.some(([k], i) => k !== to[i][0])) {
-      throw typeError('TransformerEncoder', 'encoderLayer', 'a TransformerEncoderLayer with its own submodules (one was replaced, so it cannot be copied)', layer);
-    }
-    const target = copy;
-    tidy(() => void target.loadStateDict(layer.stateDict()));
-    // Each module's own mode, parents first (train() sets a whole subtree).
-    from.forEach(([, m], i) => to[i][1].train(m.training));
-    return copy;
-  } catch (e) {
-    copy?.dispose();
-    throw e;
-  } finally {
-    state.cpu.dispose();
-    for (const t of state.cuda) t.dispose();
-  }
+  return withoutDraws(
+    () => new TransformerEncoderLayer(args.dModel, args.nhead, options),
+    (copy) => {
+      const from = layer.namedModules();
+      const to = copy.namedModules();
+      if (from.length !== to.length || from.some(([k], i) => k !== to[i][0])) {
+        throw typeError('TransformerEncoder', 'encoderLayer', 'a TransformerEncoderLayer with its own submodules (one was replaced, so it cannot be copied)', layer);
+      }
+      tidy(() => void copy.loadStateDict(layer.stateDict()));
+      // Each module's own mode, parents first (train() sets a whole subtree).
+      from.forEach(([, m], i) => to[i][1].train(m.training));
+    },
+  );
 }
