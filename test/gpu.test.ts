@@ -259,3 +259,65 @@ describe.skipIf(!hasCuda || !hasTorch || !torch.jit.isAvailable())('TorchScript 
     }
   }, 60_000);
 });
+
+// Index tensors, probabilities and class values are checked before the kernel: on CUDA a bad one would stop at a
+// device-side assert, which poisons the context for the rest of the process. Each case must be a RangeError, and
+// the device must still compute afterwards.
+describe.skipIf(!hasCuda)('bad indices on the GPU are errors, not device-side asserts', () => {
+  it('gather, scatter, indexSelect, indexAdd, index, indexPut_, oneHot, multinomial, bernoulli, binaryCrossEntropy, embedding', () =>
+    torch.tidy(() => {
+      const x = torch.randn([3, 4], { device: 'cuda' });
+      const bad = (v: bigint, shape: number[]) => torch.tensor(new BigInt64Array(shape.reduce((a, b) => a * b, 1)).fill(v), { shape, device: 'cuda' } as never);
+      const F = torch.nn.functional;
+      const cases: [string, () => unknown][] = [
+        ['gather', () => x.gather(1, bad(4n, [3, 1]))],
+        ['scatter', () => x.scatter(0, bad(3n, [1, 4]), 1)],
+        ['indexSelect', () => x.indexSelect(0, bad(-1n, [1]))],
+        ['indexAdd', () => x.indexAdd(1, bad(9n, [1]), torch.ones([3, 1], { device: 'cuda' }))],
+        ['index', () => x.index(bad(3n, [2]))],
+        ['indexPut_', () => x.indexPut_([bad(0n, [1]), bad(4n, [1])], 1)],
+        ['oneHot', () => F.oneHot(bad(5n, [2]), 3)],
+        ['multinomial', () => torch.tensor([0.5, -1], { device: 'cuda' }).multinomial(1)],
+        ['bernoulli', () => torch.tensor([1.5], { device: 'cuda' }).bernoulli()],
+        ['binaryCrossEntropy', () => F.binaryCrossEntropy(torch.tensor([2], { device: 'cuda' }), torch.tensor([1], { device: 'cuda' }))],
+        ['embedding', () => F.embedding(bad(7n, [2]), torch.randn([5, 2], { device: 'cuda' }))],
+      ];
+      for (const [op, f] of cases) expect(f, op).toThrow(RangeError);
+      torch.cuda.synchronize();
+      expect(torch.ones([2], { device: 'cuda' }).add(1).sum().item()).toBe(4); // the context is alive
+    }));
+});
+
+describe.skipIf(!hasCuda)('mixed precision on the GPU in a hand-written loop', () => {
+  it('torch.autocast(cuda) runs convolutions in bf16 / fp16, forwardAsync included; GradScaler trains a small fp16 model', async () => {
+    torch.manualSeed(0);
+    const net = torch.resnetCifar({ depth: 8, classes: 4 }).to('cuda');
+    const x = torch.randn([4, 3, 32, 32], { device: 'cuda' });
+    const y = torch.tensor([0n, 1n, 2n, 3n], { device: 'cuda' } as never);
+    for (const dtype of ['bfloat16', 'float16'] as const) {
+      const out = torch.autocast('cuda', { dtype }, () => net.forward(x));
+      const outAsync = await torch.autocast('cuda', { dtype }, () => net.forwardAsync(x));
+      expect([out.dtype, outAsync.dtype]).toEqual([dtype, dtype]);
+      out.dispose();
+      outAsync.dispose();
+    }
+    const opt = new torch.optim.SGD(net.parameters(), { lr: 0.05, momentum: 0.9 });
+    const scaler = new torch.amp.GradScaler();
+    const losses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      torch.tidy(() => {
+        opt.zeroGrad();
+        const loss = torch.autocast('cuda', { dtype: 'float16' }, () => torch.nn.functional.crossEntropy(net.forward(x), y));
+        scaler.scale(loss).backward();
+        scaler.step(opt);
+        scaler.update();
+        losses.push(loss.item() as number);
+      });
+    }
+    expect(losses[19]).toBeLessThan(losses[0]);
+    expect(scaler.getScale()).toBeGreaterThan(0);
+    net.dispose();
+    x.dispose();
+    y.dispose();
+  }, 60_000);
+});
