@@ -316,11 +316,14 @@ Napi::Value PointwiseLoss(const Napi::CallbackInfo& info) {
     if (kind == "smoothL1") return wrap(info, at::smooth_l1_loss(x, t, reduction(info, 3), argDouble(info, 4, "beta")));
     if (kind == "huber") return wrap(info, at::huber_loss(x, t, reduction(info, 3), argDouble(info, 4, "delta")));
     if (kind == "bce") {
-      // probabilities outside [0, 1] meet a device-side assert on CUDA: checked here on every device
-      if (x.numel() > 0) {
-        at::NoGradGuard ng;
-        if (x.lt(0).logical_or(x.gt(1)).logical_or(x.isnan()).any().item<bool>()) throw ArgRangeError("input must hold probabilities in [0, 1]");
-      }
+      // probabilities outside [0, 1] meet a device-side assert on CUDA: checked here on every device (LibTorch
+      // 2.x refuses such targets on the CPU too; 1.13 took them)
+      auto outside = [](const at::Tensor& p) {
+        at::NoGradGuard ng;  // the check only (the loss itself is recorded)
+        return p.numel() > 0 && p.lt(0).logical_or(p.gt(1)).logical_or(p.isnan()).any().item<bool>();
+      };
+      if (outside(x)) throw ArgRangeError("input must hold probabilities in [0, 1]");
+      if (outside(t)) throw ArgRangeError("target must hold values in [0, 1]");
       return wrap(info, at::binary_cross_entropy(x, t, opt(optTensor(info, 5, "weight")), reduction(info, 3)));
     }
     throw ArgTypeError("unknown loss \"" + kind + "\"");
