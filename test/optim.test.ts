@@ -121,7 +121,7 @@ def dump():
 interface SchedulerSpec {
   name: string;
   opt: 'SGD' | 'Adam';
-  make: (o: torch.optim.Optimizer<object>) => torch.optim.LRScheduler | torch.optim.ReduceLROnPlateau;
+  make: (o: torch.optim.Optimizer<object>) => torch.optim.LRScheduler | torch.optim.ReduceLROnPlateau | torch.optim.SequentialLR;
   /** The same in Python, over `opt` (and `L` = torch.optim.lr_scheduler). */
   py: string;
   steps: number;
@@ -421,6 +421,29 @@ print(json.dumps(out))`)) as Record<string, { lrs: number[][]; state: Record<str
         metrics: ACCURACIES,
       },
       { name: 'plateau defaults', opt: 'SGD', make: (o) => new optim.ReduceLROnPlateau(o), py: 'L.ReduceLROnPlateau(opt)', steps: 40, at: 25, metrics: PLATEAU },
+      { name: 'constant', opt: 'SGD', make: (o) => new optim.ConstantLR(o, { factor: 0.5, totalIters: 4 }), py: 'L.ConstantLR(opt, factor=0.5, total_iters=4)', steps: 10, at: 3 },
+      { name: 'polynomial', opt: 'Adam', make: (o) => new optim.PolynomialLR(o, { totalIters: 8, power: 2 }), py: 'L.PolynomialLR(opt, total_iters=8, power=2.0)', steps: 12, at: 5 },
+      { name: 'warm restarts', opt: 'SGD', make: (o) => new optim.CosineAnnealingWarmRestarts(o, { t0: 4, tMult: 2, etaMin: 0.001 }), py: 'L.CosineAnnealingWarmRestarts(opt, T_0=4, T_mult=2, eta_min=0.001)', steps: 30, at: 9 },
+      {
+        name: 'sequential warm-up then cosine',
+        opt: 'SGD',
+        make: (o) => new optim.SequentialLR(o, { schedulers: [new optim.LinearLR(o, { startFactor: 0.1, totalIters: 3 }), new optim.CosineAnnealingLR(o, { tMax: 10, etaMin: 0.001 })], milestones: [3] }),
+        py: 'L.SequentialLR(opt, [L.LinearLR(opt, start_factor=0.1, total_iters=3), L.CosineAnnealingLR(opt, T_max=10, eta_min=0.001)], milestones=[3])',
+        steps: 15,
+        at: 6,
+      },
+      {
+        name: 'sequential three schedulers',
+        opt: 'Adam',
+        make: (o) =>
+          new optim.SequentialLR(o, {
+            schedulers: [new optim.ConstantLR(o, { factor: 0.5, totalIters: 2 }), new optim.ExponentialLR(o, { gamma: 0.9 }), new optim.StepLR(o, { stepSize: 3, gamma: 0.5 })],
+            milestones: [2, 6],
+          }),
+        py: 'L.SequentialLR(opt, [L.ConstantLR(opt, factor=0.5, total_iters=2), L.ExponentialLR(opt, gamma=0.9), L.StepLR(opt, step_size=3, gamma=0.5)], milestones=[2, 6])',
+        steps: 14,
+        at: 2,
+      },
       { name: 'plateau max rel cooldown', opt: 'SGD', make: (o) => new optim.ReduceLROnPlateau(o, { mode: 'max', patience: 0, cooldown: 3, threshold: 0.002 }), py: "L.ReduceLROnPlateau(opt, mode='max', patience=0, cooldown=3, threshold=0.002)", steps: 40, at: 14, metrics: ACCURACIES },
     ];
     const runs = specs.map((spec) => runScheduler(spec));
@@ -488,7 +511,21 @@ print(json.dumps(enc(out)))`,
       expect(Object.keys(sd).filter((k) => !(k in r.state) && !otherVersion.includes(k)), `${spec.name}: keys PyTorch lacks`).toEqual([]);
       for (const [k, v] of Object.entries(r.state)) {
         if (k === '_last_lr') (v as number[]).forEach((x, g) => expect(Math.abs((sd._last_lr as number[])[g] - x), `${spec.name}: _last_lr[${g}]`).toBeLessThanOrEqual(1e-12 * Math.abs(x)));
-        else expect(sd[k], `${spec.name}: state ${k}`).toEqual(v);
+        else if (k === '_schedulers') {
+          // SequentialLR's own schedulers: each state as PyTorch's, but for the other version's keys and the step
+          // count of a handed-over scheduler (1.13's step(0) counts a step, 2.x's _update_lr(0) does not)
+          const skip = [...otherVersion, '_step_count'];
+          const strip = (x: Record<string, unknown>) => Object.fromEntries(Object.entries(x).filter(([key]) => !skip.includes(key)));
+          (v as Record<string, unknown>[]).forEach((sub, j) => {
+            const mine = strip((sd._schedulers as Record<string, unknown>[])[j]);
+            const theirs = strip(sub);
+            expect(Object.keys(mine).sort(), `${spec.name}: _schedulers[${j}] keys`).toEqual(Object.keys(theirs).sort());
+            for (const [key, x] of Object.entries(theirs)) {
+              if (Array.isArray(x)) (x as number[]).forEach((y, g) => expect(Math.abs((mine[key] as number[])[g] - y), `${spec.name}: _schedulers[${j}].${key}[${g}]`).toBeLessThanOrEqual(1e-12 * Math.abs(y)));
+              else expect(mine[key], `${spec.name}: _schedulers[${j}].${key}`).toEqual(x);
+            }
+          });
+        } else expect(sd[k], `${spec.name}: state ${k}`).toEqual(v);
       }
       // ictorch → PyTorch: PyTorch continued from ours as from its own.
       close(`${spec.name} (ictorch's state in PyTorch)`, r.cont, r.rec.slice(spec.at + 1));
@@ -496,6 +533,69 @@ print(json.dumps(enc(out)))`,
       const cont = runScheduler(spec, { state: r.state, groups: r.rec[spec.at] }).rec.slice(1);
       close(`${spec.name} (PyTorch's state in ictorch)`, cont, r.rec.slice(spec.at + 1));
     });
+  });
+});
+
+describe('SequentialLR, CosineAnnealingWarmRestarts, ConstantLR, PolynomialLR: per-batch steps and errors', () => {
+  const twoGroups = () => {
+    const a = torch.zeros([2], { requiresGrad: true });
+    const b = torch.zeros([3], { requiresGrad: true });
+    return { opt: new optim.SGD([{ params: [a] }, { params: [b], lr: 0.03 }], { lr: 0.1, momentum: 0.9 }), ts: [a, b] };
+  };
+
+  it.skipIf(!hasTorch)('CosineAnnealingWarmRestarts stepped per batch with fractional epochs equals PyTorch', async () => {
+    const { opt, ts } = twoGroups();
+    const s = new optim.CosineAnnealingWarmRestarts(opt, { t0: 2, tMult: 2, etaMin: 0.005 });
+    const ours: number[][] = [];
+    for (let epoch = 0; epoch < 7; epoch++) {
+      for (let i = 0; i < 4; i++) {
+        s.step(epoch + i / 4);
+        ours.push(s.getLastLr());
+      }
+    }
+    s.step(); // an integer step after a jump continues from floor(epoch) + 1, as PyTorch's
+    ours.push(s.getLastLr());
+    const ref = JSON.parse(
+      await py(`import json, warnings, torch
+warnings.simplefilter('ignore')
+a, b = torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)
+opt = torch.optim.SGD([{'params': [a]}, {'params': [b], 'lr': 0.03}], lr=0.1, momentum=0.9)
+s = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.005)
+out = []
+for epoch in range(7):
+    for i in range(4):
+        s.step(epoch + i / 4)
+        out.append(s.get_last_lr())
+s.step()
+out.append(s.get_last_lr())
+print(json.dumps(out))`),
+    ) as number[][];
+    expect(ours.length).toBe(ref.length);
+    ours.forEach((row, k) => row.forEach((v, g) => expect(Math.abs(v - ref[k][g]), `step ${k} group ${g}`).toBeLessThanOrEqual(1e-15 + 1e-12 * v)));
+    opt.dispose();
+    ts.forEach((t) => t.dispose());
+  });
+
+  it('bad options and mismatched schedulers are errors naming the scheduler', () => {
+    const { opt, ts } = twoGroups();
+    const other = twoGroups();
+    const lin = new optim.LinearLR(opt, { totalIters: 2 });
+    const cos = new optim.CosineAnnealingLR(opt, { tMax: 5 });
+    expect(() => new optim.SequentialLR(opt, { schedulers: [lin, cos], milestones: [] })).toThrow(/^SequentialLR: expected 1 epochs \(one fewer than the schedulers\) for milestones/);
+    expect(() => new optim.SequentialLR(opt, { schedulers: [lin, new optim.StepLR(other.opt, { stepSize: 2 })], milestones: [2] })).toThrow(/^SequentialLR: expected a scheduler of the same optimizer as SequentialLR for schedulers\[1\]/);
+    expect(() => new optim.SequentialLR(opt, { schedulers: [lin, new optim.ReduceLROnPlateau(opt) as never], milestones: [2] })).toThrow(/^SequentialLR: expected a scheduler .*not ReduceLROnPlateau/);
+    expect(() => new optim.SequentialLR(opt, { schedulers: [], milestones: [] })).toThrow(/^SequentialLR: expected a non-empty array of schedulers/);
+    expect(() => new optim.SequentialLR(opt, { schedulers: [lin], milestones: [], lastEpoch: 3 } as never)).toThrow(/^SequentialLR: unknown option 'lastEpoch'/);
+    expect(() => new optim.ConstantLR(opt, { factor: 1.5 })).toThrow(/^ConstantLR: expected a number in \[0, 1\] for factor/);
+    expect(() => new optim.PolynomialLR(opt, { totalIters: 0 })).toThrow(/^PolynomialLR: expected an integer between 1/);
+    expect(() => new optim.CosineAnnealingWarmRestarts(opt, { t0: 2, tMult: 1.5 })).toThrow(/^CosineAnnealingWarmRestarts: expected an integer for tMult/);
+    expect(() => new optim.CosineAnnealingWarmRestarts(opt, { t0: 0 })).toThrow(/^CosineAnnealingWarmRestarts: expected an integer between 1/);
+    const wr = new optim.CosineAnnealingWarmRestarts(opt, { t0: 2 });
+    expect(() => wr.step(-1)).toThrow(/^CosineAnnealingWarmRestarts.step: expected a number >= 0 for epoch/);
+    const seq = new optim.SequentialLR(opt, { schedulers: [lin, cos], milestones: [2] });
+    expect(() => seq.loadStateDict({ ...seq.stateDict(), _schedulers: [] })).toThrow(/^SequentialLR.loadStateDict: expected an array of 2 scheduler states for _schedulers/);
+    [opt, other.opt].forEach((o) => o.dispose());
+    [...ts, ...other.ts].forEach((t) => t.dispose());
   });
 });
 

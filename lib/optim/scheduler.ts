@@ -79,15 +79,47 @@ export abstract class LRScheduler {
   /** Restores the scheduler's own options from PyTorch's names. */
   protected abstract setOptions(state: Record<string, unknown>): void;
 
+  /**
+   * The learning rates at `lastEpoch` from the initial ones alone (PyTorch's `_get_closed_form_lr`), for the
+   * schedulers that have such a form; null for the others.
+   */
+  protected closedFormLr(): number[] | null {
+    return null;
+  }
+
   /** Advances one epoch (or iteration) and sets every group's learning rate. */
   step(): void {
     this.stepCount += 1;
     this.lastEpoch += 1;
-    const values = this.getLr(this.groups);
+    this.setLrs(this.getLr(this.groups));
+  }
+
+  /** @internal sets every group's learning rate and records them for getLastLr. */
+  protected setLrs(values: number[]): void {
     this.groups.forEach((g, i) => {
       g.lr = values[i];
     });
     this.lastLr = this.groups.map((g) => g.lr);
+  }
+
+  /**
+   * @internal SequentialLR's handover: jumps to `epoch` (PyTorch's deprecated `step(epoch)`: the closed form
+   * where there is one).
+   */
+  _stepTo(epoch: number): void {
+    this.stepCount += 1;
+    this.lastEpoch = epoch;
+    this.setLrs(this.closedFormLr() ?? this.getLr(this.groups));
+  }
+
+  /** @internal SequentialLR's start: undoes the construction's step (`last_epoch -= 1`); `restart` then takes it again. */
+  _undoStep(): void {
+    this.lastEpoch -= 1;
+  }
+
+  /** @internal SequentialLR's start for its first scheduler (PyTorch's `_initial_step`). */
+  _restart(): void {
+    this.initialStep();
   }
 
   /** The learning rates the last `step()` set, one per group. */
@@ -160,6 +192,9 @@ export class StepLR extends LRScheduler {
     if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return groups.map((g) => g.lr);
     return groups.map((g) => g.lr * this.gamma);
   }
+  protected closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
+  }
   protected options(): Record<string, unknown> {
     return { step_size: this.stepSize, gamma: this.gamma };
   }
@@ -196,6 +231,9 @@ export class CosineAnnealingLR extends LRScheduler {
     if (this.stepCountValue === 1 && e > 0) return this.baseLrs.map((b) => etaMin + ((b - etaMin) * (1 + Math.cos((e * Math.PI) / T))) / 2);
     if ((((e - 1 - T) % (2 * T)) + 2 * T) % (2 * T) === 0) return groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
     return groups.map((g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin);
+  }
+  protected closedFormLr(): number[] {
+    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
   }
   protected options(): Record<string, unknown> {
     return { T_max: this.tMax, eta_min: this.etaMin };
@@ -238,6 +276,10 @@ export class LinearLR extends LRScheduler {
     if (e === 0) return groups.map((g) => g.lr * s);
     if (e > n) return groups.map((g) => g.lr);
     return groups.map((g) => g.lr * (1 + (f - s) / (n * s + (e - 1) * (f - s))));
+  }
+  protected closedFormLr(): number[] {
+    const { lastEpoch: e, startFactor: s, endFactor: f, totalIters: n } = this;
+    return this.baseLrs.map((b) => b * (s + ((f - s) * Math.min(n, e)) / n));
   }
   protected options(): Record<string, unknown> {
     return { start_factor: this.startFactor, end_factor: this.endFactor, total_iters: this.totalIters };
@@ -340,6 +382,10 @@ export class MultiStepLR extends LRScheduler {
     if (n === undefined) return groups.map((g) => g.lr);
     return groups.map((g) => g.lr * this.gamma ** n);
   }
+  protected closedFormLr(): number[] {
+    const passed = this.milestones.filter((m) => m <= this.lastEpoch).length; // Python's bisect_right
+    return this.baseLrs.map((b) => b * this.gamma ** passed);
+  }
   protected options(): Record<string, unknown> {
     return { milestones: new Map(this.counts), gamma: this.gamma };
   }
@@ -380,6 +426,9 @@ export class ExponentialLR extends LRScheduler {
   protected getLr(groups: Groups): number[] {
     if (this.lastEpoch === 0) return groups.map((g) => g.lr);
     return groups.map((g) => g.lr * this.gamma);
+  }
+  protected closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** this.lastEpoch);
   }
   protected options(): Record<string, unknown> {
     return { gamma: this.gamma };
@@ -890,4 +939,290 @@ function checkNonNegative(op: string, arg: string, value: unknown): number {
   const x = checkNumber(op, arg, value);
   if (x < 0) throw rangeError(op, arg, 'a number >= 0', x);
   return x;
+}
+
+/** Options of `ConstantLR`. */
+export interface ConstantLROptions {
+  /** The factor for the first `totalIters` epochs, in [0, 1] (default 1/3). */
+  factor?: number;
+  /** Epochs at the reduced rate (default 5). */
+  totalIters?: number;
+  /** The index of the last epoch when resuming (default -1: start; then each group needs `initialLr`). */
+  lastEpoch?: number;
+}
+
+/** Multiplies each group's learning rate by `factor` for the first `totalIters` epochs, then restores it (PyTorch's `ConstantLR`). */
+export class ConstantLR extends LRScheduler {
+  /** The factor for the first `totalIters` epochs. */
+  factor: number;
+  /** Epochs at the reduced rate. */
+  totalIters: number;
+  constructor(optimizer: Optimizer<object>, options: ConstantLROptions = {}) {
+    const op = 'ConstantLR';
+    if (!options || typeof options !== 'object') throw typeError(op, 'options', '{factor, totalIters}', options);
+    knownOptions(op, options, ['factor', 'totalIters', 'lastEpoch']);
+    const factor = checkNumber(op, 'factor', options.factor ?? 1 / 3);
+    if (!(factor >= 0 && factor <= 1)) throw rangeError(op, 'factor', 'a number in [0, 1]', factor);
+    const totalIters = checkInt(op, 'totalIters', options.totalIters ?? 5, 0);
+    super(op, optimizer, options.lastEpoch);
+    this.factor = factor;
+    this.totalIters = totalIters;
+    this.initialStep();
+  }
+  protected getLr(groups: Groups): number[] {
+    const { lastEpoch: e, totalIters: n } = this;
+    if (e === 0) return groups.map((g) => g.lr * this.factor);
+    if (e !== n) return groups.map((g) => g.lr);
+    return groups.map((g) => g.lr * (1 / this.factor));
+  }
+  protected closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * (this.factor + (this.lastEpoch >= this.totalIters ? 1 - this.factor : 0)));
+  }
+  protected options(): Record<string, unknown> {
+    return { factor: this.factor, total_iters: this.totalIters };
+  }
+  protected setOptions(s: Record<string, unknown>): void {
+    this.factor = checkNumber('ConstantLR.loadStateDict', 'factor', s.factor);
+    this.totalIters = checkInt('ConstantLR.loadStateDict', 'total_iters', s.total_iters, 0);
+  }
+}
+
+/** Options of `PolynomialLR`. */
+export interface PolynomialLROptions {
+  /** Epochs of the decay, after which the rate stays 0 (default 5). */
+  totalIters?: number;
+  /** The polynomial's power (default 1: linear). */
+  power?: number;
+  /** The index of the last epoch when resuming (default -1: start; then each group needs `initialLr`). */
+  lastEpoch?: number;
+}
+
+/** Decays each group's learning rate as (1 − epoch / totalIters)^power, to 0 at `totalIters` (PyTorch's `PolynomialLR`). */
+export class PolynomialLR extends LRScheduler {
+  /** Epochs of the decay. */
+  totalIters: number;
+  /** The polynomial's power. */
+  power: number;
+  constructor(optimizer: Optimizer<object>, options: PolynomialLROptions = {}) {
+    const op = 'PolynomialLR';
+    if (!options || typeof options !== 'object') throw typeError(op, 'options', '{totalIters, power}', options);
+    knownOptions(op, options, ['totalIters', 'power', 'lastEpoch']);
+    const totalIters = checkInt(op, 'totalIters', options.totalIters ?? 5, 1);
+    const power = checkNumber(op, 'power', options.power ?? 1);
+    super(op, optimizer, options.lastEpoch);
+    this.totalIters = totalIters;
+    this.power = power;
+    this.initialStep();
+  }
+  protected getLr(groups: Groups): number[] {
+    const { lastEpoch: e, totalIters: n } = this;
+    if (e === 0 || e > n) return groups.map((g) => g.lr);
+    const decay = ((1 - e / n) / (1 - (e - 1) / n)) ** this.power;
+    return groups.map((g) => g.lr * decay);
+  }
+  protected closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * (1 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters) ** this.power);
+  }
+  protected options(): Record<string, unknown> {
+    return { total_iters: this.totalIters, power: this.power };
+  }
+  protected setOptions(s: Record<string, unknown>): void {
+    this.totalIters = checkInt('PolynomialLR.loadStateDict', 'total_iters', s.total_iters, 1);
+    this.power = checkNumber('PolynomialLR.loadStateDict', 'power', s.power);
+  }
+}
+
+/** Options of `CosineAnnealingWarmRestarts`. */
+export interface CosineAnnealingWarmRestartsOptions {
+  /** Epochs of the first cycle (PyTorch's `T_0`). */
+  t0: number;
+  /** Each cycle is `tMult` times longer than the one before (an integer >= 1, default 1). */
+  tMult?: number;
+  /** The rate at the end of each cycle (default 0). */
+  etaMin?: number;
+  /** The index of the last epoch when resuming (default -1: start; then each group needs `initialLr`). */
+  lastEpoch?: number;
+}
+
+/**
+ * SGDR (PyTorch's `CosineAnnealingWarmRestarts`): a half cosine from each group's initial rate to `etaMin` over
+ * `t0` epochs, then again from the top over `t0 · tMult`, ... `step()` advances one epoch; `step(epoch)` jumps to
+ * a (fractional) epoch, for stepping per batch: `sched.step(epoch + i / batchesPerEpoch)`.
+ */
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  /** Epochs of the first cycle. */
+  t0: number;
+  /** Epochs of the current cycle (PyTorch's `T_i`). */
+  tI: number;
+  /** Cycle-length multiplier. */
+  tMult: number;
+  /** The rate at the end of each cycle. */
+  etaMin: number;
+  /** Epochs since the last restart (PyTorch's `T_cur`; fractional after `step(epoch)`). */
+  tCur: number;
+  constructor(optimizer: Optimizer<object>, options: CosineAnnealingWarmRestartsOptions) {
+    const op = 'CosineAnnealingWarmRestarts';
+    if (!options || typeof options !== 'object') throw typeError(op, 'options', '{t0, tMult, etaMin}', options);
+    knownOptions(op, options, ['t0', 'tMult', 'etaMin', 'lastEpoch']);
+    const t0 = checkInt(op, 't0', options.t0, 1);
+    const tMult = checkInt(op, 'tMult', options.tMult ?? 1, 1);
+    const etaMin = checkNumber(op, 'etaMin', options.etaMin ?? 0);
+    super(op, optimizer, options.lastEpoch);
+    this.t0 = t0;
+    this.tI = t0;
+    this.tMult = tMult;
+    this.etaMin = etaMin;
+    this.tCur = this.lastEpoch;
+    this.initialStep();
+  }
+  /** Advances one epoch, or with `epoch` jumps to that (possibly fractional) epoch, as PyTorch's `step(epoch)`. */
+  step(epoch?: number): void {
+    const op = 'CosineAnnealingWarmRestarts.step';
+    let e = epoch;
+    if (e === undefined && this.lastEpoch < 0) e = 0;
+    if (e === undefined) {
+      this.tCur += 1;
+      if (this.tCur >= this.tI) {
+        this.tCur %= this.tI;
+        this.tI *= this.tMult;
+      }
+      e = this.lastEpoch + 1;
+    } else {
+      checkNumber(op, 'epoch', e);
+      if (e < 0) throw rangeError(op, 'epoch', 'a number >= 0', e);
+      if (e >= this.t0) {
+        if (this.tMult === 1) {
+          this.tCur = e % this.t0;
+        } else {
+          const n = Math.floor(Math.log((e / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
+          this.tCur = e - (this.t0 * (this.tMult ** n - 1)) / (this.tMult - 1);
+          this.tI = this.t0 * this.tMult ** n;
+        }
+      } else {
+        this.tI = this.t0;
+        this.tCur = e;
+      }
+    }
+    // (PyTorch's own step: it does not count steps, so `_step_count` stays 0)
+    this.lastEpoch = Math.floor(e);
+    this.setLrs(this.getLr());
+  }
+  protected getLr(): number[] {
+    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.tCur) / this.tI))) / 2);
+  }
+  protected options(): Record<string, unknown> {
+    return { T_0: this.t0, T_i: this.tI, T_mult: this.tMult, eta_min: this.etaMin, T_cur: this.tCur };
+  }
+  protected setOptions(s: Record<string, unknown>): void {
+    const op = 'CosineAnnealingWarmRestarts.loadStateDict';
+    this.t0 = checkInt(op, 'T_0', s.T_0, 1);
+    this.tI = checkNumber(op, 'T_i', s.T_i);
+    this.tMult = checkInt(op, 'T_mult', s.T_mult, 1);
+    this.etaMin = checkNumber(op, 'eta_min', s.eta_min);
+    this.tCur = checkNumber(op, 'T_cur', s.T_cur);
+  }
+}
+
+/** Options of `SequentialLR`. */
+export interface SequentialLROptions {
+  /** The schedulers, built on the same optimiser, in the order they run. */
+  schedulers: LRScheduler[];
+  /** The epochs at which each next scheduler takes over (one fewer than `schedulers`, increasing). */
+  milestones: number[];
+}
+
+/** The state of a `SequentialLR`, under PyTorch's names: its own, and each scheduler's. */
+export interface SequentialLRStateDict {
+  _milestones: number[];
+  last_epoch: number;
+  _last_lr: number[];
+  _schedulers: SchedulerStateDict[];
+}
+
+/**
+ * Runs schedulers one after another, handing over at the milestone epochs, as PyTorch's `SequentialLR`; the
+ * usual warm-up then decay:
+ *
+ * ```ts
+ * const warmup = new optim.LinearLR(opt, { startFactor: 0.1, totalIters: 5 });
+ * const cosine = new optim.CosineAnnealingLR(opt, { tMax: 195 });
+ * const sched = new optim.SequentialLR(opt, { schedulers: [warmup, cosine], milestones: [5] });
+ * ```
+ *
+ * At a milestone the next scheduler starts from its epoch 0 (from the initial rates, by its closed form where it
+ * has one), as in PyTorch.
+ */
+export class SequentialLR {
+  /** The optimiser whose groups' learning rates the schedulers set. */
+  readonly optimizer: Optimizer<object>;
+  /** The schedulers, in order. */
+  readonly schedulers: LRScheduler[];
+  /** The epochs at which each next scheduler takes over. */
+  milestones: number[];
+  /** Number of `step()` calls so far (0 right after construction), PyTorch's `last_epoch`. */
+  lastEpoch: number;
+  private lastLr: number[];
+
+  constructor(optimizer: Optimizer<object>, options: SequentialLROptions) {
+    const op = 'SequentialLR';
+    const groups = groupsOf(op, optimizer);
+    if (!options || typeof options !== 'object') throw typeError(op, 'options', '{schedulers, milestones}', options);
+    knownOptions(op, options, ['schedulers', 'milestones']);
+    const { schedulers, milestones } = options;
+    if (!Array.isArray(schedulers) || schedulers.length === 0) throw typeError(op, 'schedulers', 'a non-empty array of schedulers', schedulers);
+    schedulers.forEach((s, i) => {
+      if (!(s instanceof LRScheduler)) throw typeError(op, `schedulers[${i}]`, 'a scheduler (StepLR, LinearLR, CosineAnnealingLR, ...; not ReduceLROnPlateau)', s);
+      if (s.optimizer !== optimizer) throw typeError(op, `schedulers[${i}]`, 'a scheduler of the same optimizer as SequentialLR', s);
+    });
+    if (!Array.isArray(milestones)) throw typeError(op, 'milestones', 'an array of epochs', milestones);
+    if (milestones.length !== schedulers.length - 1) throw rangeError(op, 'milestones', `${schedulers.length - 1} epochs (one fewer than the schedulers)`, milestones);
+    milestones.forEach((m, i) => checkInt(op, `milestones[${i}]`, m, 0));
+    this.optimizer = optimizer;
+    this.schedulers = schedulers;
+    this.milestones = milestones.slice();
+    this.lastEpoch = 0;
+    // As PyTorch: back to the initial rates, undo each scheduler's construction step, start the first one again.
+    for (const g of groups) g.lr = g.initialLr as number;
+    for (const s of schedulers) s._undoStep();
+    const first = schedulers[this.milestones.filter((m) => m <= 0).length]; // the one in charge at epoch 0 (2.x; 1.13 took the first)
+    first._restart();
+    this.lastLr = first.getLastLr();
+  }
+
+  /** Advances one epoch: the scheduler in charge steps (a new one starts from its epoch 0 at its milestone). */
+  step(): void {
+    this.lastEpoch += 1;
+    const idx = this.milestones.filter((m) => m <= this.lastEpoch).length; // Python's bisect_right
+    const s = this.schedulers[idx];
+    if (idx > 0 && this.milestones[idx - 1] === this.lastEpoch) s._stepTo(0);
+    else s.step();
+    this.lastLr = s.getLastLr();
+  }
+
+  /** The learning rates the last `step()` set, one per group. */
+  getLastLr(): number[] {
+    return this.lastLr.slice();
+  }
+
+  /** The state under PyTorch's names, each scheduler's included (Python's `SequentialLR.load_state_dict` reads it). */
+  stateDict(): SequentialLRStateDict {
+    return { _milestones: this.milestones.slice(), last_epoch: this.lastEpoch, _last_lr: this.lastLr.slice(), _schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+
+  /** Restores what `stateDict()` returned (or Python's `state_dict()`), each scheduler's state into its scheduler. */
+  loadStateDict(state: SequentialLRStateDict): void {
+    const op = 'SequentialLR.loadStateDict';
+    if (!state || typeof state !== 'object') throw typeError(op, 'state', 'an object from stateDict()', state);
+    const subs = state._schedulers;
+    if (!Array.isArray(subs) || subs.length !== this.schedulers.length) throw typeError(op, '_schedulers', `an array of ${this.schedulers.length} scheduler states`, subs);
+    if (!Array.isArray(state._milestones) || state._milestones.length !== this.milestones.length) throw typeError(op, '_milestones', `an array of ${this.milestones.length} epochs`, state._milestones);
+    const milestones = state._milestones.map((m, i) => checkInt(op, `_milestones[${i}]`, m, 0));
+    const lastEpoch = checkInt(op, 'last_epoch', state.last_epoch, 0);
+    if (!Array.isArray(state._last_lr)) throw typeError(op, '_last_lr', 'an array of numbers', state._last_lr);
+    const lastLr = state._last_lr.map((x, i) => checkNumber(op, `_last_lr[${i}]`, x));
+    this.schedulers.forEach((s, i) => s.loadStateDict(subs[i]));
+    this.milestones = milestones;
+    this.lastEpoch = lastEpoch;
+    this.lastLr = lastLr;
+  }
 }
