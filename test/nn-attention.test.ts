@@ -11,18 +11,13 @@ import * as path from 'path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, noGrad, rand, randn, saveStateDict, tensor, tidy, zeros } from '../lib';
 import { hasTorch, py } from './helpers/torchpy';
+import { maxDiff, shapes, vals } from './helpers/compare';
 
 const F = nn.functional;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-attention-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => manualSeed(0));
 
-const vals = (t: Tensor): number[] => Array.from(t.toArray() as ArrayLike<number | bigint>, Number);
-const maxDiff = (a: number[], b: number[]): number => {
-  expect(a.length).toBe(b.length);
-  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-};
-const shapes = (sd: Record<string, Tensor>): [string, number[]][] => Object.entries(sd).map(([k, t]) => [k, t.shape]);
 const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
 // ---------------------------------------------------------------- shared inputs (also sent to Python)

@@ -11,18 +11,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, saveStateDict, tensor, tidy } from '../lib';
 import { lcg } from './helpers/random';
 import { hasTorch, py, runCases, type PyCase, type PyTensor } from './helpers/torchpy';
+import { maxDiff, shapes, vals } from './helpers/compare';
 
 const F = nn.functional;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-losses-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => manualSeed(0));
 
-const vals = (t: Tensor): number[] => Array.from(t.toArray() as ArrayLike<number | bigint>, Number);
-const maxDiff = (a: number[], b: number[]): number => {
-  expect(a.length).toBe(b.length);
-  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-};
-const shapes = (sd: Record<string, Tensor>): [string, number[]][] => Object.entries(sd).map(([k, t]) => [k, t.shape]);
 const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 /** The upstream gradient the outputs are backpropagated with (so 'none' outputs are weighted unevenly). */
 const weighting = (n: number): number[] => Array.from({ length: n }, (_, i) => ((i % 7) - 3) / 3 + 0.1);

@@ -10,17 +10,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, noGrad, randn, saveStateDict, tensor, tidy } from '../lib';
 import { hasTorch, py } from './helpers/torchpy';
+import { maxDiff, shapes, vals } from './helpers/compare';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-modules-ts-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => manualSeed(0));
 
-const vals = (t: Tensor): number[] => Array.from(t.toArray() as ArrayLike<number | bigint>, Number);
-const maxDiff = (a: number[], b: number[]): number => {
-  expect(a.length).toBe(b.length);
-  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-};
-const shapes = (sd: Record<string, Tensor>): [string, number[]][] => Object.entries(sd).map(([k, t]) => [k, t.shape]);
 /** The weighting of an output in the test losses, also computed in Python: sum(out * w). */
 const weighting = (n: number): number[] => Array.from({ length: n }, (_, i) => ((i % 7) - 3) / 3);
 const PY_WEIGHTING = 'def weighting(o): return torch.tensor([((i % 7) - 3) / 3 for i in range(o.numel())], dtype=o.dtype).reshape(o.shape)';
