@@ -193,14 +193,14 @@ function runScheduler(spec: SchedulerSpec, from?: { state: Record<string, unknow
     });
   }
   const rec = [record()];
-  const states = [s.stateDict()];
+  const states: Record<string, unknown>[] = [s.stateDict() as Record<string, unknown>];
   for (let e = from ? spec.at : 0; e < spec.steps; e++) {
     opt.step();
     if (s instanceof optim.ReduceLROnPlateau) s.step(spec.metrics![e]);
     else s.step();
     rec.push(record());
     expect(s.getLastLr(), `${spec.name}: getLastLr after step ${e + 1}`).toEqual(gs.map((g) => g.lr));
-    states.push(s.stateDict());
+    states.push(s.stateDict() as Record<string, unknown>);
   }
   opt.dispose();
   [a, b].forEach((t) => t.dispose());

@@ -12,7 +12,7 @@ import { imageFolder, type ImageFolderOptions } from './imagefolder';
 import { imagenet, type ImageNetOptions } from './imagenet';
 import { syntheticDataset, type SyntheticOptions } from './synthetic';
 import { tensorDataset } from './tensor-split';
-import type { Dataset, TensorDataset, ProgressCallback, Split } from './types';
+import type { Dataset, ProgressCallback, Split } from './types';
 
 /** The forms `loadData` accepts, as shown in its error messages. */
 export const DATA_SPEC_FORMS: readonly string[] = ['synthetic', 'cifar10:<dir>', 'cifar100:<dir>', 'cifar100-coarse:<dir>', 'imagefolder:<dir>', 'imagenet:<dir>'];
