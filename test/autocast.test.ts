@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { tidy } from '../lib/scope';
 import { lcg } from './helpers/random';
-import { hasTorch, py } from './helpers/torchpy';
+import { hasTorch, py, sameTorchVersion } from './helpers/torchpy';
 
 const F = torch.nn.functional;
 
@@ -150,14 +150,26 @@ print(json.dumps({'dtypes': [str(c.dtype), str(y.dtype), str(z.dtype)], 'z': z.f
       expect(ref.dtypes).toEqual(['torch.bfloat16', 'torch.bfloat16', 'torch.bfloat16']);
       const loss = z.float().square().mean();
       loss.backward();
-      // the same kernels on the same inputs: bit-identical
-      expect(Array.from(z.float().toArray() as Float32Array)).toEqual(ref.z);
-      expect(loss.item()).toBe(ref.loss);
       expect([x.grad!.dtype, w.grad!.dtype]).toEqual(['float32', 'float32']);
       expect(ref.gdt).toEqual(['torch.float32', 'torch.float32']);
-      expect(Array.from(x.grad!.toArray() as Float32Array)).toEqual(ref.gx);
-      expect(Array.from(w.grad!.toArray() as Float32Array)).toEqual(ref.gw);
-      expect(Array.from(l.grad!.toArray() as Float32Array)).toEqual(ref.gl);
+      const got: [string, number[], number[]][] = [
+        ['z', Array.from(z.float().toArray() as Float32Array), ref.z as number[]],
+        ['loss', [loss.item() as number], [ref.loss as number]],
+        ['x.grad', Array.from(x.grad!.toArray() as Float32Array), ref.gx as number[]],
+        ['w.grad', Array.from(w.grad!.toArray() as Float32Array), ref.gw as number[]],
+        ['l.grad', Array.from(l.grad!.toArray() as Float32Array), ref.gl as number[]],
+      ];
+      if (sameTorchVersion(torch.info().torchVersion)) {
+        // the same kernels on the same inputs: bit-identical
+        for (const [what, a, b] of got) expect(a, what).toEqual(b);
+      } else {
+        // another LibTorch's bf16 kernels round differently (scripts/check-libtorch2.sh: a 2.x addon against 1.13):
+        // within a few bf16 steps (2^-8 relative) of each value's scale
+        for (const [what, a, b] of got) {
+          const scale = Math.max(...b.map(Math.abs));
+          a.forEach((v, i) => expect(Math.abs(v - b[i]), `${what}[${i}]`).toBeLessThanOrEqual(0.05 * scale));
+        }
+      }
     });
   });
 });

@@ -139,13 +139,17 @@ describe('amp.GradScaler', () => {
     tidy(() => scaler.scale(F.crossEntropy(s.model.forward(s.x), s.y)).backward());
     scaler.step(s.opt);
     scaler.update();
-    // PyTorch 1.13's GradScaler turns itself off without CUDA (its state dict methods work on the CPU): told it has CUDA
+    // PyTorch 1.13's GradScaler turns itself off without CUDA (its state dict methods work on the CPU): told it has
+    // CUDA; 2.x has torch.amp.GradScaler('cpu')
     const code = `
 import json, sys, warnings, torch
 warnings.simplefilter('ignore')
 mine = json.load(sys.stdin)
-torch.cuda.amp.grad_scaler.amp_definitely_not_available = lambda: False
-s = torch.cuda.amp.GradScaler(init_scale=3.0, growth_interval=5)
+if hasattr(torch, 'amp') and hasattr(torch.amp, 'GradScaler'):  # 2.x: a GradScaler for the CPU
+    s = torch.amp.GradScaler('cpu', init_scale=3.0, growth_interval=5)
+else:
+    torch.cuda.amp.grad_scaler.amp_definitely_not_available = lambda: False
+    s = torch.cuda.amp.GradScaler(init_scale=3.0, growth_interval=5)
 s._lazy_init_scale_growth_tracker('cpu')
 theirs = s.state_dict()
 s.load_state_dict(mine)

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, noGrad, randn, saveStateDict, tensor, tidy } from '../lib';
-import { hasTorch, py } from './helpers/torchpy';
+import { hasTorch, py, sameTorchVersion } from './helpers/torchpy';
 import { maxDiff, shapes, vals } from './helpers/compare';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-modules-ts-'));
@@ -162,9 +162,14 @@ def run_all(net):
     return res
 `;
 
+/** Layers whose kernels changed between LibTorch releases: compared only against python3's own version. */
+const SAME_VERSION_ONLY = new Set(['cosLast']); // 2.x clamps each norm at eps, 1.13 their product
+
 function expectRunsEqual(ours: Record<string, Run>, theirs: Record<string, Run>, tol: number): void {
   expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
+  const same = sameTorchVersion(torch.info().torchVersion);
   for (const [name, r] of Object.entries(theirs)) {
+    if (SAME_VERSION_ONLY.has(name) && !same) continue;
     const o = ours[name];
     expect(o.shape, `${name} output shape`).toEqual(r.shape);
     expect(maxDiff(o.out, r.out), `${name} output`).toBeLessThan(tol);

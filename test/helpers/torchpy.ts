@@ -8,6 +8,20 @@ export const PYTHON = '/usr/bin/python3';
 /** True when /usr/bin/python3 imports torch. */
 export const hasTorch = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
+/** The torch version /usr/bin/python3 imports (null without one). */
+export const pyTorchVersion: string | null = hasTorch ? spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim() : null;
+
+/**
+ * True when python3's torch and the LibTorch the addon was built against have the same major.minor version
+ * (`ictorchTorchVersion`: `info().torchVersion`). Kernels change between releases (bf16 rounding, eps clamping,
+ * the order of unsorted results), so the comparisons that need the same kernels ask this; scripts/check-libtorch2.sh
+ * runs the suite with a 2.x addon against Debian's python3-torch 1.13.
+ */
+export function sameTorchVersion(ictorchTorchVersion: string): boolean {
+  const mm = (v: string | null) => (v ?? '').split('.').slice(0, 2).join('.');
+  return pyTorchVersion !== null && mm(pyTorchVersion) === mm(ictorchTorchVersion);
+}
+
 /**
  * True when python3 imports torchvision along with its torch: imported, not looked up, since Debian's torchvision
  * aborts the interpreter under another torch (scripts/check-libtorch2.sh runs python3 with a torch 2.x).
