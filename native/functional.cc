@@ -103,11 +103,10 @@ Napi::Value Embedding(const Napi::CallbackInfo& info) {
     // maxNorm renormalises rows of the weight in place: refused, as any in-place change, while a call in flight uses it
     const at::Tensor& w = isNullish(info[3]) ? argTensor(info, 1, "weight") : argMutableTensor(info, 1, "weight");
     if (idx.numel() > 0) {
-      at::NoGradGuard ng;
       const int64_t n = w.size(0);
-      at::Tensor bad = idx.lt(0).logical_or_(idx.ge(n));
-      if (bad.any().item<bool>())
-        throw ArgRangeError("index " + std::to_string(idx.masked_select(bad)[0].item<int64_t>()) + " is out of range for a weight of " + std::to_string(n) +
+      const auto [mn, mx] = intBounds(idx);
+      if (mn < 0 || mx >= n)
+        throw ArgRangeError("index " + std::to_string(mn < 0 ? mn : mx) + " is out of range for a weight of " + std::to_string(n) +
                             " embeddings (expected indices in [0, " + std::to_string(n) + "))");
     }
     if (!isNullish(info[3])) {
@@ -190,8 +189,7 @@ Napi::Value OneHot(const Napi::CallbackInfo& info) {
     int64_t n = argInt(info, 1, "numClasses");
     if (n < -1) throw ArgRangeError("numClasses must be -1 or >= 0, got " + std::to_string(n));
     if (x.numel() > 0) {
-      at::NoGradGuard ng;
-      const int64_t mn = x.min().item<int64_t>(), mx = x.max().item<int64_t>();
+      const auto [mn, mx] = intBounds(x);
       if (mn < 0) throw ArgRangeError("class values must be >= 0, found " + std::to_string(mn));
       if (n >= 0 && mx >= n) throw ArgRangeError("class values must be smaller than numClasses (" + std::to_string(n) + "), found " + std::to_string(mx));
     } else if (n < 0) {
@@ -267,15 +265,18 @@ Napi::Value Interpolate(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------- losses
 
-// Class indices must lie in [0, C) (or equal ignoreIndex): checked here because ATen's message names an
-// internal op on the CPU and a CUDA device-side assert poisons the context. One host read per call.
+// Class indices must lie in [0, C) or equal ignoreIndex (see intBounds for why this is checked here).
 void checkClasses(const at::Tensor& input, const at::Tensor& target, int64_t ignoreIndex) {
   if (at::isFloatingType(target.scalar_type()) || target.numel() == 0) return;
   const int64_t c = input.dim() == 1 ? input.size(0) : input.size(1);
-  at::NoGradGuard ng;
-  at::Tensor bad = target.lt(0).logical_or_(target.ge(c)).logical_and_(target.ne(ignoreIndex));
-  if (bad.any().item<bool>())
-    throw ArgRangeError("target holds class " + std::to_string(target.masked_select(bad)[0].item<int64_t>()) + ", outside [0, " + std::to_string(c) +
+  at::Tensor counted;
+  {
+    at::NoGradGuard ng;
+    counted = target.masked_fill(target.eq(ignoreIndex), 0);  // ignored entries count as class 0
+  }
+  const auto [mn, mx] = intBounds(counted);
+  if (mn < 0 || mx >= c)
+    throw ArgRangeError("target holds class " + std::to_string(mn < 0 ? mn : mx) + ", outside [0, " + std::to_string(c) +
                         ") for an input with " + std::to_string(c) + " classes");
 }
 
@@ -316,14 +317,9 @@ Napi::Value PointwiseLoss(const Napi::CallbackInfo& info) {
     if (kind == "smoothL1") return wrap(info, at::smooth_l1_loss(x, t, reduction(info, 3), argDouble(info, 4, "beta")));
     if (kind == "huber") return wrap(info, at::huber_loss(x, t, reduction(info, 3), argDouble(info, 4, "delta")));
     if (kind == "bce") {
-      // probabilities outside [0, 1] meet a device-side assert on CUDA: checked here on every device (LibTorch
-      // 2.x refuses such targets on the CPU too; 1.13 took them)
-      auto outside = [](const at::Tensor& p) {
-        at::NoGradGuard ng;  // the check only (the loss itself is recorded)
-        return p.numel() > 0 && p.lt(0).logical_or(p.gt(1)).logical_or(p.isnan()).any().item<bool>();
-      };
-      if (outside(x)) throw ArgRangeError("input must hold probabilities in [0, 1]");
-      if (outside(t)) throw ArgRangeError("target must hold values in [0, 1]");
+      // checked on every device (see checkUnitInterval); LibTorch 2.x refuses such targets on the CPU too, 1.13 took them
+      checkUnitInterval(x, "input");
+      checkUnitInterval(t, "target", "values");
       return wrap(info, at::binary_cross_entropy(x, t, opt(optTensor(info, 5, "weight")), reduction(info, 3)));
     }
     throw ArgTypeError("unknown loss \"" + kind + "\"");

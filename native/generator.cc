@@ -155,23 +155,21 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
       // Checked here on every device: CUDA's kernel meets a NaN or a negative weight with a device-side assert.
       if (!at::isFloatingType(p.scalar_type())) throw ArgTypeError(std::string("self must be a floating-point tensor of weights, got ") + dtypeName(p.scalar_type()));
       if (p.numel() > 0) {
+        // one host read: the weights' bounds (NaN propagates), the smallest row sum, the fewest nonzero weights in a row
         at::NoGradGuard ng;
-        const bool finite = p.isfinite().all().item<bool>();
-        const bool nonNegative = finite && p.min().item<double>() >= 0;
-        if (!finite || !nonNegative) throw ArgRangeError("the weights must be finite and >= 0");
-        if (!(p.sum(-1).gt(0).all().item<bool>())) throw ArgRangeError("every row of weights must have a positive sum");
-        if (!replacement && p.gt(0).sum(-1).min().item<int64_t>() < k)
+        const at::Tensor s = at::stack({p.min().to(at::kDouble), p.max().to(at::kDouble), p.sum(-1).min().to(at::kDouble),
+                                        p.gt(0).sum(-1).min().to(at::kDouble)}).to(at::kCPU);
+        const double* v = s.data_ptr<double>();
+        if (!(v[0] >= 0 && std::isfinite(v[1]))) throw ArgRangeError("the weights must be finite and >= 0");
+        if (!(v[2] > 0)) throw ArgRangeError("every row of weights must have a positive sum");
+        if (!replacement && v[3] < static_cast<double>(k))
           throw ArgRangeError("numSamples (" + std::to_string(k) + ") exceeds a row's nonzero weights, which sampling without replacement needs");
       }
       t = at::multinomial(p, k, replacement, gen);
     } else if (kind == "bernoulli") {
-      // probabilities outside [0, 1] meet a device-side assert on CUDA: checked here on every device
       const at::Tensor& p = argTensor(info, 2, "self");
       if (!at::isFloatingType(p.scalar_type())) throw ArgTypeError(std::string("self must be a floating-point tensor of probabilities, got ") + dtypeName(p.scalar_type()));
-      if (p.numel() > 0) {
-        at::NoGradGuard ng;
-        if (p.lt(0).logical_or(p.gt(1)).logical_or(p.isnan()).any().item<bool>()) throw ArgRangeError("self must hold probabilities in [0, 1]");
-      }
+      checkUnitInterval(p, "self");
       t = at::bernoulli(p, gen);
     } else if (kind == "bernoulliP") {
       const double p = argDouble(info, 3, "p");

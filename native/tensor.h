@@ -2,6 +2,8 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
+#include <cmath>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,5 +96,32 @@ Napi::Array wrapList(Napi::Env env, const std::vector<at::Tensor>& ts);
 
 // True when the value is null or undefined (an optional argument left out).
 inline bool isNullish(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
+
+// ---- value checks made before ATen sees a tensor ----
+// On CUDA an index or a probability out of range meets a device-side assert, which poisons the context for the
+// rest of the process, and on the CPU ATen's message names an internal op: so such values are checked here, on
+// every device, with one host read per check (both reductions run first, one copy brings both values back).
+
+// The smallest and largest value of a non-empty integer tensor.
+inline std::pair<int64_t, int64_t> intBounds(const at::Tensor& t) {
+  at::NoGradGuard ng;
+  const at::Tensor b = at::stack({t.min(), t.max()}).to(at::kCPU, at::kLong);
+  return {b.data_ptr<int64_t>()[0], b.data_ptr<int64_t>()[1]};
+}
+
+// The smallest and largest value of a non-empty tensor, as doubles; NaN when t holds a NaN.
+inline std::pair<double, double> floatBounds(const at::Tensor& t) {
+  at::NoGradGuard ng;
+  const at::Tensor b = at::stack({t.min().to(at::kDouble), t.max().to(at::kDouble)}).to(at::kCPU);
+  return {b.data_ptr<double>()[0], b.data_ptr<double>()[1]};
+}
+
+// Throws ArgRangeError("<what> must hold <values> in [0, 1]") when t holds a value outside [0, 1] or a NaN.
+inline void checkUnitInterval(const at::Tensor& t, const std::string& what, const char* values = "probabilities") {
+  if (t.numel() == 0) return;
+  const auto [lo, hi] = floatBounds(t);
+  if (!(lo >= 0 && hi <= 1))
+    throw ArgRangeError(what + " must hold " + values + " in [0, 1], found " + c10::str(std::isnan(lo) || std::isnan(hi) ? NAN : lo < 0 ? lo : hi));
+}
 
 }  // namespace ictorch

@@ -30,8 +30,7 @@ void checkIndex(const at::Tensor& self, int64_t dim, const at::Tensor& index, bo
   if (index.numel() == 0) return;
   const int64_t size = self.dim() == 0 ? 1 : self.size(dim);
   const int64_t lo = allowNegative ? -size : 0;
-  at::NoGradGuard ng;
-  const int64_t mn = index.min().item<int64_t>(), mx = index.max().item<int64_t>();
+  const auto [mn, mx] = intBounds(index);
   if (mn < lo || mx >= size) {
     throw ArgRangeError("index holds " + std::to_string(mn < lo ? mn : mx) + ", outside [" + std::to_string(lo) + ", " + std::to_string(size) +
                         ") for dimension " + std::to_string(dim) + " of size " + std::to_string(size));
@@ -178,8 +177,7 @@ Napi::Value Bincount(const Napi::CallbackInfo& info) {
       weights = w;
     }
     if (x.numel() > 0) {
-      at::NoGradGuard ng;
-      const int64_t mn = x.min().item<int64_t>();
+      const int64_t mn = intBounds(x).first;
       if (mn < 0) throw ArgRangeError("self must hold non-negative values, found " + std::to_string(mn));
     }
     return wrap(info, at::bincount(x, weights, minlength));

@@ -302,8 +302,8 @@ void checkIndexTensors(const at::Tensor& x, const std::vector<at::indexing::Tens
     if (t.is_tensor() && !isMask(t.tensor()) && t.tensor().numel() > 0 && dim < x.dim()) {
       const at::Tensor& i = t.tensor();
       if (i.scalar_type() != at::kLong) throw ArgTypeError(std::string("indices[") + std::to_string(k) + "] must be an int64 or bool tensor, got " + dtypeName(i.scalar_type()));
-      at::NoGradGuard ng;
-      const int64_t size = x.size(dim), mn = i.min().item<int64_t>(), mx = i.max().item<int64_t>();
+      const int64_t size = x.size(dim);
+      const auto [mn, mx] = intBounds(i);
       if (mn < -size || mx >= size)
         throw ArgRangeError("indices[" + std::to_string(k) + "] holds " + std::to_string(mn < -size ? mn : mx) + ", outside [" + std::to_string(-size) + ", " +
                             std::to_string(size) + ") for dimension " + std::to_string(dim) + " of size " + std::to_string(size));

@@ -304,6 +304,7 @@ describe('functional errors name the op and the mismatch', () => {
       expect(() => F.maxPool2d(x4(), 3, { padding: 2 })).toThrow(/maxPool2d: expected at most half the kernel size \[3, 3\] for padding/);
       expect(() => F.avgPool2d(torch.randn([1, 1, 2, 2]), 3)).toThrow(/avgPool2d: expected a padded spatial size of at least the kernel \[3, 3\]/);
       expect(() => F.embedding(torch.tensor([1, 7], { dtype: 'int64' }), torch.randn([5, 2]))).toThrow('embedding: index 7 is out of range for a weight of 5 embeddings (expected indices in [0, 5))');
+      expect(() => F.embedding(torch.tensor([-1, 2], { dtype: 'int64' }), torch.randn([5, 2]))).toThrow('embedding: index -1 is out of range for a weight of 5 embeddings');
       expect(() => F.embedding(torch.tensor([1.5]), torch.randn([5, 2]))).toThrow('embedding: expected int64 or int32 indices for input but received float32');
       expect(() => F.dropout(x4(), { p: 1.5 })).toThrow('dropout: expected a number in [0, 1] for p but received 1.5 (number)');
       expect(() => F.softmax(x4(), 4)).toThrow(/softmax: expected an integer between -4 and 3 for dim/);
@@ -364,7 +365,7 @@ describe('functional errors name the op and the mismatch', () => {
       expect(F.oneHot(torch.tensor([2n, 0n]), -1).dtype).toBe('int64');
       expect(F.binaryCrossEntropy(torch.tensor([0, 1]), torch.tensor([1, 0])).item()).toBe(100);
       // targets outside [0, 1]: LibTorch 1.13 took them, 2.x refuses them (and CUDA asserts): refused everywhere
-      expect(() => F.binaryCrossEntropy(torch.tensor([0.2, 0.7]), torch.tensor([1.5, -0.5]))).toThrow(/^binaryCrossEntropy: target must hold values in \[0, 1\]$/);
+      expect(() => F.binaryCrossEntropy(torch.tensor([0.2, 0.7]), torch.tensor([1.5, -0.5]))).toThrow(/^binaryCrossEntropy: target must hold values in \[0, 1\], found -0\.5$/);
       expect(() => F.binaryCrossEntropy(torch.tensor([0.2]), torch.tensor([NaN]))).toThrow(RangeError);
     }));
   it('crossEntropy: batch size, float labels, class range, weight (where it used to return a loss or name gather)', () =>
@@ -385,6 +386,9 @@ describe('functional errors name the op and the mismatch', () => {
       expect(() => F.mseLoss(logits, torch.randn([4, 1]))).toThrow("mseLoss: expected the input's shape [4, 10] for target but received shape [4, 1]");
       // ignoreIndex marks targets outside [0, C) as fine; int32 labels are widened.
       const ok = F.crossEntropy(logits, torch.tensor([1, -100, 3, 4], { dtype: 'int64' }));
+      // ... but not a target out of range beside an ignored one, nor one beside a custom ignoreIndex
+      expect(() => F.crossEntropy(logits, torch.tensor([-100, 10, 3, 4], { dtype: 'int64' }))).toThrow('crossEntropy: target holds class 10, outside [0, 10)');
+      expect(() => F.nllLoss(logits, torch.tensor([7, -3, 3, -100], { dtype: 'int64' }), { ignoreIndex: 7 })).toThrow('nllLoss: target holds class -100, outside [0, 10)');
       expect(Number.isFinite(ok.item() as number)).toBe(true);
       const i32 = F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int32' }));
       expect(i32.item()).toBeCloseTo(F.crossEntropy(logits, torch.tensor([1, 2, 3, 4], { dtype: 'int64' })).item() as number, 6);
