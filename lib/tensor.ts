@@ -916,6 +916,8 @@ export class Tensor {
    */
   nonzero(): Tensor;
   nonzero(options: { asTuple: true }): Tensor[];
+  nonzero(options: { asTuple?: false }): Tensor;
+  nonzero(options: { asTuple?: boolean }): Tensor | Tensor[];
   nonzero(options: { asTuple?: boolean } = {}): Tensor | Tensor[] {
     const o = knownOptions('nonzero', options, ['asTuple']);
     const r = N.nonzero(this.handle, checkBool('nonzero', 'asTuple', o.asTuple ?? false));
@@ -928,6 +930,7 @@ export class Tensor {
   unique(options?: UniqueOptions & { returnInverse?: false; returnCounts?: false }): Tensor;
   unique(options: UniqueOptions & { returnInverse: true; returnCounts: true }): [Tensor, Tensor, Tensor];
   unique(options: UniqueOptions & ({ returnInverse: true; returnCounts?: false } | { returnInverse?: false; returnCounts: true })): [Tensor, Tensor];
+  unique(options: UniqueOptions): Tensor | Tensor[];
   unique(options: UniqueOptions = {}): Tensor | Tensor[] {
     const op = 'unique';
     const o = knownOptions(op, options, ['sorted', 'returnInverse', 'returnCounts', 'dim']);

@@ -23,7 +23,9 @@ import {
   normalizeBatch,
   parseDataSpec,
   syntheticDataset,
+  TensorSplit,
   type Dataset,
+  type TensorDataset,
 } from '../lib/data';
 import { cuda, manualSeed } from '../lib/runtime';
 import type { Tensor } from '../lib/tensor';
@@ -56,7 +58,14 @@ function labelsOf(t: Tensor): number[] {
   return Array.from(t.toArray() as BigInt64Array, Number);
 }
 
-function dispose(ds: Dataset): void {
+// The data set's splits, which loadData returns as tensors for every kind but ImageNet.
+function inMemory(ds: Dataset): TensorDataset {
+  expect(ds.train).toBeInstanceOf(TensorSplit);
+  expect(ds.test).toBeInstanceOf(TensorSplit);
+  return ds as TensorDataset;
+}
+
+function dispose(ds: TensorDataset): void {
   for (const t of [ds.train.images, ds.train.labels, ds.test.images, ds.test.labels]) t.dispose();
 }
 
@@ -570,15 +579,15 @@ describe('loadData / parseDataSpec', () => {
   });
 
   it('loads each kind with device and limitPerClass', async () => {
-    const bin = await loadData(`cifar10:${cifarBinSampleDir()}`, { limitPerClass: 2, device: 'cpu' });
+    const bin = inMemory(await loadData(`cifar10:${cifarBinSampleDir()}`, { limitPerClass: 2, device: 'cpu' }));
     expect(bin.train.images.shape).toEqual([20, 3, 32, 32]);
     expect(bin.test.images.shape).toEqual([20, 3, 32, 32]);
     dispose(bin);
-    const folder = await loadData(`imagefolder:${cifarJpegDir()}`, { limitPerClass: 1, imageFolder: { cacheDir: freshDir('spec-cache') } });
+    const folder = inMemory(await loadData(`imagefolder:${cifarJpegDir()}`, { limitPerClass: 1, imageFolder: { cacheDir: freshDir('spec-cache') } }));
     expect(folder.train.images.shape).toEqual([10, 3, 32, 32]);
     expect(folder.classes).toEqual(CLASSES);
     dispose(folder);
-    const synth = await loadData('synthetic', { limitPerClass: 3, synthetic: { trainSize: 200, testSize: 100 } });
+    const synth = inMemory(await loadData('synthetic', { limitPerClass: 3, synthetic: { trainSize: 200, testSize: 100 } }));
     const labels = labelsOf(synth.train.labels);
     expect(labels).toHaveLength(30);
     for (let k = 0; k < 10; k++) expect(labels.filter((l) => l === k)).toHaveLength(3);

@@ -508,7 +508,7 @@ describe('fused CPU kernel on a bfloat16 input with float32 parameters (as under
       const losses: number[] = [];
       for (let i = 0; i < 8; i++) {
         const r = await t.step(x, y);
-        losses.push(r.loss.item());
+        losses.push(Number(r.loss.item()));
         r.loss.dispose();
         r.correct.dispose();
       }

@@ -393,7 +393,7 @@ describe('Sequential and Residual', () => {
     try {
       expect(d.namedParameters().map(([k]) => k)).toEqual(['1.weight', '1.bias']);
       expect(() => new nn.Sequential(new nn.ReLU(), 3 as never)).toThrow(/Sequential: expected a Module for children\[1\]/);
-      expect(() => new nn.Sequential([new nn.ReLU()], [new nn.ReLU()] as never)).toThrow(/Sequential: expected modules \(Sequential\(a, b\)\) or one array/);
+      expect(() => new nn.Sequential(...([[new nn.ReLU()], [new nn.ReLU()]] as never[]))).toThrow(/Sequential: expected modules \(Sequential\(a, b\)\) or one array/);
       expect(a.namedChildren().map(([k]) => k)).toEqual(['0', '1', '2']);
       expect(a.namedParameters().map(([k]) => k)).toEqual(['2.weight', '2.bias']);
       expect(b.namedChildren().map(([k]) => k)).toEqual(['act', 'fc']);
@@ -791,7 +791,7 @@ print(json.dumps(m(x, 'big').flatten().tolist()))
 
   it('ModuleList: get (negative from the end), [i], length, append, extend, insert (keys move up), iteration; no forward', () => {
     const a = new nn.Linear(1, 1), b = new nn.Linear(1, 2), c = new nn.Linear(1, 3);
-    const list = new nn.ModuleList([a]);
+    const list = new nn.ModuleList<nn.Module>([a]);
     list.append(b);
     expect(list.length).toBe(2);
     expect(list.get(-1)).toBe(b);
@@ -811,7 +811,7 @@ print(json.dumps(m(x, 'big').flatten().tolist()))
   });
 
   it('ModuleDict: get, set (replaces), has, delete, keys/values/entries in insertion order, size; errors name the keys', () => {
-    const d = new nn.ModuleDict([['enc', new nn.Linear(2, 2)], ['dec', new nn.Linear(2, 2)]]);
+    const d = new nn.ModuleDict<nn.Module>([['enc', new nn.Linear(2, 2)], ['dec', new nn.Linear(2, 2)]]);
     expect(d.keys()).toEqual(['enc', 'dec']);
     const r = new nn.ReLU();
     d.set('enc', r);

@@ -603,12 +603,12 @@ describe('optimiser interface', () => {
   it("OneCycleLR resumes across PyTorch in Python's order (optimizer, scheduler, then both states): its end points travel in the optimizer's groups", async () => {
     const AT = 7;
     const STEPS = 20;
-    const make = (): { opt: optim.SGD; s: optim.OneCycleLR; ps: Tensor[] } => {
+    const make = (): { opt: torch.optim.SGD; s: torch.optim.OneCycleLR; ps: Tensor[] } => {
       const ps = [torch.zeros([2], { requiresGrad: true }), torch.zeros([3], { requiresGrad: true })];
       const opt = new optim.SGD([{ params: [ps[0]] }, { params: [ps[1]], lr: 0.03 }], { lr: 0.1, momentum: 0.9 });
       return { opt, s: new optim.OneCycleLR(opt, { maxLr: [0.2, 0.05], totalSteps: STEPS, baseMomentum: [0.8, 0.7] }), ps };
     };
-    const record = (opt: optim.SGD): number[] => [...opt.paramGroups.map((g) => g.lr), ...opt.paramGroups.map((g) => g.momentum)];
+    const record = (opt: torch.optim.SGD): number[] => [...opt.paramGroups.map((g) => g.lr), ...opt.paramGroups.map((g) => g.momentum)];
     const a = make();
     const recA = [record(a.opt)];
     for (let e = 0; e < AT; e++) {
@@ -832,7 +832,7 @@ print(json.dumps(lrs))`),
       opt.step(); // d = 1 + 0.5 → p = 0.5 - 0.5·1.5
       expect(flat(p)).toEqual([-0.25, -0.25]);
       expect(() => (opt.paramGroups[0].lr = -1)).toThrow('SGD: expected a number >= 0 for paramGroups[0].lr but received -1 (number)');
-      expect(() => ((opt.paramGroups[0] as Record<string, unknown>).betas = [0.9, 0.9])).toThrow(TypeError);
+      expect(() => ((opt.paramGroups[0] as unknown as Record<string, unknown>).betas = [0.9, 0.9])).toThrow(TypeError);
       expect(() => (opt.paramGroups[0].nesterov = true)).toThrow(/Nesterov momentum needs momentum > 0/);
       opt.dispose();
     }));

@@ -498,6 +498,17 @@ describe('mode indices, dtypes and the (values, indices) ops on what they return
       expect(vk.shape).toEqual([1, 4]);
       expect(ints64(x.gather(0, ik))).toEqual(ints64(vk));
     }));
+  it('unique and nonzero with options known only at run time: a Tensor or an array, as asked', () =>
+    tidy(() => {
+      const x = torch.tensor([3, 1, 3, 0]);
+      for (const flag of [false, true]) {
+        const u = x.unique({ returnCounts: flag, returnInverse: flag });
+        const nz = x.nonzero({ asTuple: flag });
+        expect([Array.isArray(u), Array.isArray(nz)]).toEqual([flag, flag]);
+        expect(Array.isArray(u) ? u.length : 1).toBe(flag ? 3 : 1);
+      }
+    }));
+
   it('result dtypes', () =>
     tidy(() => {
       const x = torch.randn([3, 4], { dtype: 'float64' });
@@ -638,6 +649,7 @@ describe('errors name the op and the offending value; the process keeps working'
     throws(() => torch.tensor([0.5, -0.1, 0.6]).multinomial(1), RangeError, 'multinomial: the weights must be finite and >= 0');
     throws(() => torch.tensor([0.5, NaN, 0.6]).multinomial(1), RangeError, 'multinomial: the weights must be finite and >= 0');
     throws(() => torch.tensor([0.5, Infinity]).multinomial(1, true), RangeError, 'multinomial: the weights must be finite and >= 0');
+    throws(() => torch.tensor([[0.5, 0.5], [-Infinity, 1]]).multinomial(1, true), RangeError, 'multinomial: the weights must be finite and >= 0');
     throws(() => torch.tensor([[0.5, 0.5], [0, 0]]).multinomial(1), RangeError, /multinomial: every row of weights must have a positive sum/);
     throws(() => torch.tensor([1, 2]).multinomial(3), RangeError, 'multinomial: numSamples (3) cannot exceed the 2 categories without replacement');
     throws(() => torch.tensor([1, 0, 2]).multinomial(3), RangeError, /multinomial: numSamples \(3\) exceeds a row's nonzero weights/);
@@ -648,7 +660,8 @@ describe('errors name the op and the offending value; the process keeps working'
     throws(() => torch.randperm(-1), RangeError, /randperm/);
     // probabilities outside [0, 1] in the tensor: checked before the kernel (on CUDA a device-side assert)
     throws(() => torch.tensor([0.5, 1.5]).bernoulli(), RangeError, 'bernoulli: self must hold probabilities in [0, 1]');
-    throws(() => torch.tensor([NaN]).bernoulli(), RangeError, 'bernoulli: self must hold probabilities in [0, 1]');
+    throws(() => torch.tensor([NaN]).bernoulli(), RangeError, 'bernoulli: self must hold probabilities in [0, 1], found nan');
+    throws(() => torch.tensor([0.2, -0.25]).to('float16').bernoulli(), RangeError, 'bernoulli: self must hold probabilities in [0, 1], found -0.25');
     throws(() => i64([1]).bernoulli(), TypeError, /^bernoulli: self must be a floating-point tensor of probabilities, got int64/);
   });
   it('unknown option keys are errors', () => {

@@ -424,7 +424,7 @@ describe('tensor(): values out of an integer dtype\'s range are RangeErrors, nev
     expect(() => tensor(new Int32Array([5, -1]), { dtype: 'uint8' })).toThrow(/for data \(element 1\) but received -1/);
     expect(() => tensor(new BigInt64Array([2n ** 40n]), { dtype: 'int32' })).toThrow(RangeError);
     tidy(() => {
-      expect(Array.from(tensor(new Int32Array([-5, 7]), { dtype: 'int64' }).toArray())).toEqual([-5n, 7n]);
+      expect(Array.from(tensor(new Int32Array([-5, 7]), { dtype: 'int64' }).toArray() as BigInt64Array)).toEqual([-5n, 7n]);
       expect(flat(tensor(new Uint8Array([255]), { dtype: 'int32' }))).toEqual([255]);
     });
   });

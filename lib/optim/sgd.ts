@@ -21,7 +21,7 @@ export interface SGDOptions {
 }
 
 /** A parameter group of SGD: its tensors and, optionally, its own hyper-parameters. */
-export type ParamGroup = ParamGroupInput<SGDOptions>;
+export type SGDParamGroup = ParamGroupInput<SGDOptions>;
 
 const SPEC: Record<keyof SGDOptions, OptionSpec> = {
   lr: { kind: 'number', torchName: 'lr' },
@@ -33,7 +33,7 @@ const SPEC: Record<keyof SGDOptions, OptionSpec> = {
 };
 
 /** Splits a model's parameters into `[{params: weights}, {params: BN/bias (1-d), weightDecay: 0}]`. */
-export function paramGroups(model: Module, options: { noDecayForNormAndBias?: boolean } = {}): ParamGroup[] {
+export function paramGroups(model: Module, options: { noDecayForNormAndBias?: boolean } = {}): SGDParamGroup[] {
   const ps = model.parameters();
   if (!(options.noDecayForNormAndBias ?? true)) return [{ params: ps }];
   return [{ params: ps.filter((p) => p.ndim > 1) }, { params: ps.filter((p) => p.ndim <= 1), weightDecay: 0 }];
@@ -41,7 +41,7 @@ export function paramGroups(model: Module, options: { noDecayForNormAndBias?: bo
 
 /** Stochastic gradient descent over parameter groups (`torch.optim.SGD`). */
 export class SGD extends Optimizer<Required<SGDOptions>> {
-  constructor(params: Tensor[] | ParamGroup[], options: SGDOptions & { foreach?: boolean }) {
+  constructor(params: Tensor[] | SGDParamGroup[], options: SGDOptions & { foreach?: boolean }) {
     if (!options || typeof options !== 'object') throw typeError('SGD', 'options', '{lr, momentum, dampening, weightDecay, nesterov, maximize, foreach}', options);
     knownOptions('SGD', options, [...Object.keys(SPEC), 'foreach']);
     const { foreach = true, ...rest } = options;
