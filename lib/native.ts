@@ -28,6 +28,10 @@ export interface NativeParamGroup {
   eps?: number;
   amsgrad?: boolean;
   maximize?: boolean;
+  alpha?: number;
+  centered?: boolean;
+  lrDecay?: number;
+  initialAccumulatorValue?: number;
 }
 
 /** What every native handle has (native/handle.h): dispose() is refused while a call in flight uses it. */
@@ -189,7 +193,7 @@ export interface NativeBinding {
   icLayer(x: H, weight: Opt<H>, bias: Opt<H>, runningMean: Opt<H>, runningVar: Opt<H>, training: boolean, momentum: number, eps: number, dropRate: number, impl: Opt<string>): H;
 
   OptimizerHandle: new () => OptimizerHandle;
-  optimCreate(kind: 'sgd' | 'adam' | 'adamw', groups: NativeParamGroup[], foreach: boolean): OptimizerHandle;
+  optimCreate(kind: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad', groups: NativeParamGroup[], foreach: boolean): OptimizerHandle;
   optimAddGroup(o: OptimizerHandle, group: NativeParamGroup): void;
   optimStep(o: OptimizerHandle, lrScale: H | null): void;
   optimZeroGrad(o: OptimizerHandle, setToNone: boolean): void;

@@ -1,4 +1,4 @@
-// optim.cc: the optimisers' updates (SGD, Adam, AdamW) with multi-tensor kernels, gradient clipping, and
+// optim.cc: the optimisers' updates (SGD, Adam, AdamW, RMSprop, Adagrad) with multi-tensor kernels, gradient clipping, and
 // the JS handle (create, step, zeroGrad, group options, state).
 #include "optim.h"
 #include <cmath>
@@ -29,6 +29,7 @@ void Optimizer::addGroup(ParamGroup g) {
       for (const auto& q : other.params)
         if (p.unsafeGetTensorImpl() == q.unsafeGetTensorImpl()) throw ArgRangeError("some parameters appear in more than one parameter group");
   g.slots.assign(slotNames(g.o).size(), std::vector<at::Tensor>(g.params.size()));
+  initState(g);
   groups.push_back(std::move(g));
 }
 
@@ -259,6 +260,194 @@ void Adam::step(const at::Tensor& lrScale) {
   }
 }
 
+// ---------------------------------------------------------------- RMSprop
+
+std::vector<std::string> RMSprop::slotNames(const GroupOptions&) const { return {"step", "square_avg", "momentum_buffer", "grad_avg"}; }
+
+void RMSprop::check(const GroupOptions& o) const {
+  if (!(o.lr >= 0)) throw ArgRangeError("lr must be >= 0, got " + std::to_string(o.lr));
+  if (!(o.eps >= 0)) throw ArgRangeError("eps must be >= 0, got " + std::to_string(o.eps));
+  if (!(o.momentum >= 0)) throw ArgRangeError("momentum must be >= 0, got " + std::to_string(o.momentum));
+  if (!(o.weightDecay >= 0)) throw ArgRangeError("weightDecay must be >= 0, got " + std::to_string(o.weightDecay));
+  if (!(o.alpha >= 0)) throw ArgRangeError("alpha must be >= 0, got " + std::to_string(o.alpha));
+}
+
+// As torch/optim/rmsprop.py (_multi_tensor_rmsprop / _single_tensor_rmsprop). Weight decay makes a new gradient
+// list (PyTorch 1.13's foreach form added it to p.grad in place, which later versions fixed; the update is the same).
+// The step counter is a float32 0-d tensor on the parameter's device (1.13 keeps a Python int; both load).
+void RMSprop::step(const at::Tensor& lrScale) {
+  at::NoGradGuard noGrad;
+  for (auto& g : groups) {
+    const GroupOptions& o = g.o;
+    ensureSlots(g, 4);
+    WithGrad w = withGrad(g);
+    if (w.params.empty()) continue;
+    std::vector<at::Tensor> steps, squareAvgs, buffers, gradAvgs;
+    for (size_t j = 0; j < w.index.size(); ++j) {
+      const size_t k = w.index[j];
+      const at::Tensor& p = w.params[j];
+      auto& step = g.slots[0][k];
+      if (!step.defined()) step = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(p.device()));
+      else if (step.device() != p.device()) step = step.to(p.device());
+      steps.push_back(step);
+      auto slot = [&](size_t s) -> at::Tensor& {
+        if (!g.slots[s][k].defined()) g.slots[s][k] = at::zeros_like(p, at::MemoryFormat::Preserve);
+        return g.slots[s][k];
+      };
+      squareAvgs.push_back(slot(1));
+      if (o.momentum > 0) buffers.push_back(slot(2));
+      if (o.centered) gradAvgs.push_back(slot(3));
+    }
+    auto& params = w.params;
+    at::_foreach_add_(steps, 1);
+    // lr as a device value when a scale is given (a captured step), else the number
+    auto applyLr = [&](std::vector<at::Tensor>& update) {  // params -= lr · update
+      if (lrScale.defined()) {
+        std::vector<at::Tensor> scaled = at::_foreach_mul(update, o.lr);
+        compat::foreachMulTensor_(scaled, lrScale);
+        at::_foreach_sub_(params, scaled);
+      } else {
+        at::_foreach_add_(params, update, -o.lr);
+      }
+    };
+    if (foreach) {
+      std::vector<at::Tensor> grads = o.maximize ? at::_foreach_neg(w.grads) : w.grads;
+      if (o.weightDecay != 0) grads = at::_foreach_add(grads, params, o.weightDecay);
+      at::_foreach_mul_(squareAvgs, o.alpha);
+      at::_foreach_addcmul_(squareAvgs, grads, grads, 1 - o.alpha);
+      std::vector<at::Tensor> avg;
+      if (o.centered) {
+        at::_foreach_mul_(gradAvgs, o.alpha);
+        at::_foreach_add_(gradAvgs, grads, 1 - o.alpha);
+        avg = at::_foreach_addcmul(squareAvgs, gradAvgs, gradAvgs, -1);
+        at::_foreach_sqrt_(avg);
+        at::_foreach_add_(avg, o.eps);
+      } else {
+        avg = at::_foreach_sqrt(squareAvgs);
+        at::_foreach_add_(avg, o.eps);
+      }
+      if (o.momentum > 0) {
+        at::_foreach_mul_(buffers, o.momentum);
+        at::_foreach_addcdiv_(buffers, grads, avg);
+        applyLr(buffers);
+      } else if (lrScale.defined()) {
+        std::vector<at::Tensor> update = at::_foreach_div(grads, avg);
+        applyLr(update);
+      } else {
+        at::_foreach_addcdiv_(params, grads, avg, -o.lr);
+      }
+    } else {
+      for (size_t j = 0; j < params.size(); ++j) {
+        at::Tensor grad = o.maximize ? w.grads[j].neg() : w.grads[j];
+        if (o.weightDecay != 0) grad = grad.add(params[j], o.weightDecay);
+        squareAvgs[j].mul_(o.alpha).addcmul_(grad, grad, 1 - o.alpha);
+        at::Tensor avg;
+        if (o.centered) {
+          gradAvgs[j].mul_(o.alpha).add_(grad, 1 - o.alpha);
+          avg = squareAvgs[j].addcmul(gradAvgs[j], gradAvgs[j], -1).sqrt_();
+        } else {
+          avg = squareAvgs[j].sqrt();
+        }
+        avg.add_(o.eps);
+        at::Tensor update;
+        if (o.momentum > 0) {
+          buffers[j].mul_(o.momentum).addcdiv_(grad, avg);
+          update = buffers[j];
+        } else if (lrScale.defined()) {
+          update = grad.div(avg);
+        } else {
+          params[j].addcdiv_(grad, avg, -o.lr);
+          continue;
+        }
+        if (lrScale.defined()) params[j].sub_(update.mul(o.lr).mul_(lrScale));
+        else params[j].add_(update, -o.lr);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Adagrad
+
+std::vector<std::string> Adagrad::slotNames(const GroupOptions&) const { return {"step", "sum"}; }
+
+void Adagrad::check(const GroupOptions& o) const {
+  if (!(o.lr >= 0)) throw ArgRangeError("lr must be >= 0, got " + std::to_string(o.lr));
+  if (!(o.lrDecay >= 0)) throw ArgRangeError("lrDecay must be >= 0, got " + std::to_string(o.lrDecay));
+  if (!(o.weightDecay >= 0)) throw ArgRangeError("weightDecay must be >= 0, got " + std::to_string(o.weightDecay));
+  if (!(o.initialAccumulatorValue >= 0)) throw ArgRangeError("initialAccumulatorValue must be >= 0, got " + std::to_string(o.initialAccumulatorValue));
+  if (!(o.eps >= 0)) throw ArgRangeError("eps must be >= 0, got " + std::to_string(o.eps));
+}
+
+namespace {
+// One parameter's Adagrad state as PyTorch's constructor makes it: step tensor(0.) on the CPU, sum = full_like(p, v).
+void adagradState(ParamGroup& g, size_t k) {
+  at::NoGradGuard noGrad;
+  if (!g.slots[0][k].defined()) g.slots[0][k] = at::zeros({}, at::TensorOptions().dtype(at::kFloat));
+  if (!g.slots[1][k].defined()) g.slots[1][k] = at::full_like(g.params[k], g.o.initialAccumulatorValue, at::MemoryFormat::Preserve);
+}
+}  // namespace
+
+void Adagrad::initState(ParamGroup& g) const {
+  for (size_t k = 0; k < g.params.size(); ++k) adagradState(g, k);
+}
+
+// As torch/optim/adagrad.py (_multi_tensor_adagrad / _single_tensor_adagrad), dense gradients. The foreach form
+// computes -clr from the float32 step tensor with tensor ops, as PyTorch's list comprehension does, so it rounds
+// alike. With a learning-rate scale (a captured step) or on CUDA, steps live on the device and clr is a device
+// value: nothing is read back to the host.
+void Adagrad::step(const at::Tensor& lrScale) {
+  at::NoGradGuard noGrad;
+  for (auto& g : groups) {
+    const GroupOptions& o = g.o;
+    ensureSlots(g, 2);
+    WithGrad w = withGrad(g);
+    if (w.params.empty()) continue;
+    const bool onDevice = lrScale.defined() || w.params[0].is_cuda();
+    std::vector<at::Tensor> steps, sums;
+    for (size_t j = 0; j < w.index.size(); ++j) {
+      const size_t k = w.index[j];
+      adagradState(g, k);
+      auto& step = g.slots[0][k];
+      const at::Device want = onDevice ? w.params[j].device() : at::Device(at::kCPU);
+      if (step.device() != want) step = step.to(want);
+      steps.push_back(step);
+      sums.push_back(g.slots[1][k]);
+    }
+    auto& params = w.params;
+    std::vector<at::Tensor> grads = o.maximize ? at::_foreach_neg(w.grads) : w.grads;
+    at::_foreach_add_(steps, 1);
+    if (o.weightDecay != 0) grads = at::_foreach_add(grads, params, o.weightDecay);
+    // -clr = -lr / (1 + (step - 1)·lrDecay), from the float32 step tensor (PyTorch's foreach form)
+    auto minusClr = [&](const at::Tensor& step) { return step.sub(1).mul(o.lrDecay).add(1).reciprocal().mul(-o.lr); };
+    if (onDevice) {
+      at::_foreach_addcmul_(sums, grads, grads, 1);
+      std::vector<at::Tensor> denom = at::_foreach_sqrt(sums);
+      at::_foreach_add_(denom, o.eps);
+      std::vector<at::Tensor> update = at::_foreach_div(grads, denom);
+      for (size_t j = 0; j < params.size(); ++j) {
+        at::Tensor m = minusClr(steps[j]);
+        if (lrScale.defined()) m = m.mul(lrScale.to(m.device()));
+        params[j].add_(update[j].mul_(m.to(update[j].scalar_type())));
+      }
+    } else if (foreach) {
+      std::vector<at::Scalar> m;
+      for (const auto& s : steps) m.emplace_back(minusClr(s).item<double>());
+      at::_foreach_addcmul_(sums, grads, grads, 1);
+      std::vector<at::Tensor> denom = at::_foreach_add(at::_foreach_sqrt(sums), o.eps);
+      std::vector<at::Tensor> toAdd = at::_foreach_div(at::_foreach_mul(grads, m), denom);
+      at::_foreach_add_(params, toAdd);
+    } else {
+      for (size_t j = 0; j < params.size(); ++j) {
+        const double step = steps[j].item<double>();
+        const double clr = o.lr / (1 + (step - 1) * o.lrDecay);
+        sums[j].addcmul_(grads[j], grads[j], 1);
+        at::Tensor denom = sums[j].sqrt().add_(o.eps);
+        params[j].addcdiv_(grads[j], denom, -clr);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- JS handle
 
 namespace {
@@ -318,6 +507,10 @@ GroupOptions readOptions(const Napi::Object& obj, GroupOptions o) {
     o.beta1 = b0.As<Napi::Number>().DoubleValue();
     o.beta2 = b1.As<Napi::Number>().DoubleValue();
   }
+  o.alpha = field(obj, "alpha", o.alpha);
+  o.lrDecay = field(obj, "lrDecay", o.lrDecay);
+  o.initialAccumulatorValue = field(obj, "initialAccumulatorValue", o.initialAccumulatorValue);
+  o.centered = flag(obj, "centered", o.centered);
   o.nesterov = flag(obj, "nesterov", o.nesterov);
   o.amsgrad = flag(obj, "amsgrad", o.amsgrad);
   o.maximize = flag(obj, "maximize", o.maximize);
@@ -347,16 +540,18 @@ ParamGroup readGroup(Napi::Env env, const Napi::Value& v, const std::string& whe
   return g;
 }
 
-// optimCreate(kind: 'sgd'|'adam'|'adamw', groups, foreach)
+// optimCreate(kind: 'sgd'|'adam'|'adamw'|'rmsprop'|'adagrad', groups, foreach)
 Napi::Value Create(const Napi::CallbackInfo& info) {
   std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-  const char* op = kind == "sgd" ? "SGD" : kind == "adam" ? "Adam" : kind == "adamw" ? "AdamW" : "optimizer";
+  const char* op = kind == "sgd" ? "SGD" : kind == "adam" ? "Adam" : kind == "adamw" ? "AdamW" : kind == "rmsprop" ? "RMSprop" : kind == "adagrad" ? "Adagrad" : "optimizer";
   return guard(info, op, [&]() -> Napi::Value {
     std::shared_ptr<Optimizer> opt;
     if (kind == "sgd") opt = std::make_shared<SGD>();
     else if (kind == "adam") opt = std::make_shared<Adam>(false);
     else if (kind == "adamw") opt = std::make_shared<Adam>(true);
-    else throw ArgTypeError("unknown optimizer kind \"" + kind + "\" (expected sgd, adam or adamw)");
+    else if (kind == "rmsprop") opt = std::make_shared<RMSprop>();
+    else if (kind == "adagrad") opt = std::make_shared<Adagrad>();
+    else throw ArgTypeError("unknown optimizer kind \"" + kind + "\" (expected sgd, adam, adamw, rmsprop or adagrad)");
     if (!info[1].IsArray()) throw ArgTypeError("argument 'groups' must be an array of parameter groups");
     opt->foreach = argBool(info, 2, "foreach", true);
     Napi::Array arr = info[1].As<Napi::Array>();

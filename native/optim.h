@@ -1,7 +1,7 @@
-// optim.h: the optimisers (SGD, Adam, AdamW) behind one base class, `Optimizer`, so the native training
+// optim.h: the optimisers (SGD, Adam, AdamW, RMSprop, Adagrad) behind one base class, `Optimizer`, so the native training
 // step (train_step.cc) calls any of them. Each steps all parameters of a group with LibTorch's multi-tensor
 // (_foreach) kernels, or one parameter at a time when asked; the maths follows PyTorch's
-// torch/optim/{sgd,adam,adamw}.py operation by operation, so steps equal PyTorch's.
+// torch/optim/{sgd,adam,adamw,rmsprop,adagrad}.py operation by operation, so steps equal PyTorch's.
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
@@ -15,7 +15,8 @@ namespace ictorch {
 // Hyper-parameters of one parameter group; each optimiser reads the fields it knows.
 struct GroupOptions {
   double lr = 1e-3, momentum = 0, dampening = 0, weightDecay = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  bool nesterov = false, amsgrad = false, maximize = false;
+  double alpha = 0.99, lrDecay = 0, initialAccumulatorValue = 0;  // RMSprop; Adagrad
+  bool nesterov = false, amsgrad = false, maximize = false, centered = false;
 };
 
 // A parameter group: its parameters, hyper-parameters and per-parameter state. The state is a list of
@@ -40,6 +41,8 @@ class Optimizer {
   // Throws ArgRangeError for hyper-parameters this optimiser rejects (as PyTorch's constructor does).
   virtual void check(const GroupOptions& o) const = 0;
   virtual const char* name() const = 0;
+  // Creates a new group's state where the optimiser does so eagerly (Adagrad, as PyTorch's constructor).
+  virtual void initState(ParamGroup&) const {}
 
   void zeroGrad(bool setToNone);
   void addGroup(ParamGroup g);
@@ -75,6 +78,28 @@ class Adam : public Optimizer {
 
  private:
   bool decoupled_;
+};
+
+// PyTorch's RMSprop: v = α·v + (1 - α)·g²; with centered, m = α·m + (1 - α)·g and the denominator is
+// sqrt(v - m²) + eps, else sqrt(v) + eps; with momentum, buf = μ·buf + g / denom and p -= lr·buf, else
+// p -= lr·g / denom. No value is read back to the host, so the step is capturable as it is.
+class RMSprop : public Optimizer {
+ public:
+  void step(const at::Tensor& lrScale = at::Tensor()) override;
+  std::vector<std::string> slotNames(const GroupOptions& o) const override;
+  void check(const GroupOptions& o) const override;
+  const char* name() const override { return "RMSprop"; }
+};
+
+// PyTorch's Adagrad: sum += g²; p -= clr·g / (sqrt(sum) + eps), clr = lr / (1 + (step - 1)·lrDecay). Its state
+// exists from construction (step 0 and sum = initialAccumulatorValue for every parameter), as PyTorch's.
+class Adagrad : public Optimizer {
+ public:
+  void step(const at::Tensor& lrScale = at::Tensor()) override;
+  std::vector<std::string> slotNames(const GroupOptions& o) const override;
+  void check(const GroupOptions& o) const override;
+  const char* name() const override { return "Adagrad"; }
+  void initState(ParamGroup& g) const override;
 };
 
 // The JS object owning an optimiser (dispose(), isDisposed(); refused while a training step in flight uses it).

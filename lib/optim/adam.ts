@@ -6,9 +6,8 @@
  * the native training step can capture it in a CUDA graph.
  */
 import { Tensor } from '../tensor';
-import { knownOptions, typeError } from '../validate';
 import { Optimizer, type OptionSpec, type ParamGroupInput } from './optimizer';
-import { definedOnly } from './options';
+import { resolveOptions } from './options';
 
 /** Hyper-parameters of Adam and AdamW (a group may override any of them). */
 export interface AdamOptions {
@@ -39,11 +38,7 @@ const SPEC: Record<keyof AdamOptions, OptionSpec> = {
 };
 
 function resolve(op: string, options: AdamOptions & { foreach?: boolean }, weightDecay: number): [Required<AdamOptions>, boolean] {
-  if (!options || typeof options !== 'object') throw typeError(op, 'options', '{lr, betas, eps, weightDecay, amsgrad, maximize, foreach}', options);
-  knownOptions(op, options, [...Object.keys(SPEC), 'foreach']);
-  const { foreach = true, ...rest } = options;
-  if (typeof foreach !== 'boolean') throw typeError(op, 'options.foreach', 'a boolean', foreach);
-  return [{ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay, amsgrad: false, maximize: false, ...definedOnly(rest) }, foreach];
+  return resolveOptions(op, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay, amsgrad: false, maximize: false });
 }
 
 /** Adam (Kingma & Ba), weight decay as an L2 penalty added to the gradient (`torch.optim.Adam`). */

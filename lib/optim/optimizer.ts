@@ -1,10 +1,11 @@
 /**
- * The optimiser interface shared by SGD, Adam and AdamW, as PyTorch's `torch.optim.Optimizer`: `step()`,
+ * The optimiser interface shared by SGD, Adam, AdamW, RMSprop and Adagrad, as PyTorch's `torch.optim.Optimizer`: `step()`,
  * `zeroGrad({setToNone})`, `paramGroups` with per-group hyper-parameters (assigning `group.lr = 0.01`
  * takes effect at the next step, also inside a native training step), `addParamGroup`, and
  * `stateDict()` / `loadStateDict()` in PyTorch's layout. The update itself runs natively (native/optim.cc).
  */
 import { enableGrad } from '../autograd';
+import { tensor } from '../creation';
 import { native, type NativeParamGroup, type OptimizerHandle } from '../native';
 import { Tensor } from '../tensor';
 import { checkKeys, checkNumber, rangeError, typeError } from '../validate';
@@ -55,7 +56,7 @@ const SCHEDULER_KEYS: Record<string, keyof SchedulerGroupKeys> = {
  */
 export type LiveParamGroup<O> = { readonly params: Tensor[] } & SchedulerGroupKeys & O;
 
-/** One parameter's state (`momentum_buffer`; `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`). */
+/** One parameter's state under PyTorch's keys (SGD `momentum_buffer`; Adam `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`; ...). */
 export type ParamState = Record<string, Tensor>;
 
 /**
@@ -94,7 +95,7 @@ export abstract class Optimizer<O extends object = object> {
   /** @internal subclasses pass their name, native kind, option table and checked defaults. */
   protected constructor(
     op: string,
-    kind: 'sgd' | 'adam' | 'adamw',
+    kind: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad',
     params: Tensor[] | ParamGroupInput<O>[],
     defaults: O,
     spec: Record<keyof O & string, OptionSpec>,
@@ -303,6 +304,8 @@ export abstract class Optimizer<O extends object = object> {
       const s = sd.state instanceof Map ? sd.state.get(i) : (sd.state as Record<string, ParamState>)[String(i)];
       return s ?? undefined;
     };
+    // A step count may be a number (PyTorch 1.13's RMSprop keeps a Python int): it becomes a 0-d tensor here.
+    const counters: Tensor[] = [];
     const nativeState = sd.param_groups.map((g) =>
       g.params.map((i) => {
         const s = stateOf(i);
@@ -310,7 +313,12 @@ export abstract class Optimizer<O extends object = object> {
         if (!s || typeof s !== 'object') throw typeError(op, `stateDict.state[${i}]`, 'an object of Tensors', s);
         return Object.fromEntries(
           Object.entries(s).map(([k, t]) => {
-            if (!(t instanceof Tensor)) throw typeError(op, `stateDict.state[${i}].${k}`, 'a Tensor', t);
+            if (k === 'step' && typeof t === 'number' && Number.isFinite(t)) {
+              const c = tensor(t, { dtype: 'float32' });
+              counters.push(c);
+              return [k, c.handle];
+            }
+            if (!(t instanceof Tensor)) throw typeError(op, `stateDict.state[${i}].${k}`, k === 'step' ? 'a Tensor or a number' : 'a Tensor', t);
             return [k, t.handle];
           }),
         );
@@ -323,7 +331,11 @@ export abstract class Optimizer<O extends object = object> {
       for (const [k, v] of Object.entries(u)) if (!schedulerKeys.has(k)) group[k] = v;
       for (const k of schedulerKeys) if (u[k] !== undefined) group[k] = u[k];
     });
-    N.optimLoadState(this.live(), nativeState);
+    try {
+      N.optimLoadState(this.live(), nativeState);
+    } finally {
+      for (const c of counters) c.dispose();
+    }
   }
 
   /** Frees the optimiser's native state (parameters are not touched). */
