@@ -209,6 +209,25 @@ describe('fit', () => {
     for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
   });
 
+  it('trains with RMSprop and Adagrad; their state travels in the checkpoint (a resumed run equals an uninterrupted one)', async () => {
+    for (const optimizer of ['rmsprop', 'adagrad'] as const) {
+      const cfg = { ...tiny, epochs: 2, optimizer, lr: optimizer === 'rmsprop' ? 1e-3 : 0.05 };
+      const full = tmp(`${optimizer}-full`);
+      const a = await torch.fit({ ...cfg, outDir: full });
+      expect(a.history.every((r) => Number.isFinite(r.trainLoss)), optimizer).toBe(true);
+      const part = tmp(`${optimizer}-part`);
+      await torch.fit({ ...cfg, outDir: part }, { stopAfterEpochs: 1 });
+      const ck = torch.loadCheckpoint(path.join(part, 'checkpoint.ckpt'));
+      const keys = new Set([...ck.optimizerState.state.values()].flatMap((s) => Object.keys(s)));
+      expect([...keys].sort(), optimizer).toEqual(optimizer === 'rmsprop' ? ['square_avg', 'step'] : ['step', 'sum']);
+      torch.disposeCheckpoint(ck);
+      const b = await torch.fit({ ...cfg, outDir: part }, { resume: path.join(part, 'checkpoint.ckpt') });
+      expect(b.history.map((r) => r.trainLoss), optimizer).toEqual(a.history.map((r) => r.trainLoss));
+      const wa = weightsOf(path.join(full, 'checkpoint.ckpt')), wb = weightsOf(path.join(part, 'checkpoint.ckpt'));
+      for (const [k, v] of wa) expect(wb.get(k), `${optimizer}: ${k}`).toEqual(v);
+    }
+  });
+
   it('an aborted run saves the exact step it reached (mid-epoch) and resumes to the same losses, weights and metrics log', async () => {
     const cfg = { ...tiny, logEvery: 2 };
     const ref = tmp('abort-ref');

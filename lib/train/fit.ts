@@ -26,8 +26,10 @@ import { MetricsLog } from './metrics';
 import { writePlots } from './plot';
 import { Progress } from './progress';
 import { lrAt, SCHEDULES, type ScheduleName } from './schedule';
+import { Adagrad } from '../optim/adagrad';
 import { Adam, AdamW } from '../optim/adam';
 import type { Optimizer } from '../optim/optimizer';
+import { RMSprop } from '../optim/rmsprop';
 import { paramGroups, SGD } from '../optim/sgd';
 import { evalBatch, Trainer } from './trainer';
 import { allReduce } from '../distributed/collectives';
@@ -47,9 +49,9 @@ export interface TrainConfig {
   batchSize: number;
   /** Peak learning rate (0.1). */
   lr: number;
-  /** The optimiser: SGD (the paper's), Adam or AdamW. */
-  optimizer: 'sgd' | 'adam' | 'adamw';
-  /** SGD momentum (0.9; Adam/AdamW use their default betas). */
+  /** The optimiser: SGD (the paper's), Adam, AdamW, RMSprop or Adagrad. */
+  optimizer: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+  /** SGD momentum (0.9; the other optimisers keep their own defaults: Adam's betas, RMSprop without momentum). */
   momentum: number;
   /** L2 weight decay on weights; BN and bias parameters get none (1e-4). */
   weightDecay: number;
@@ -253,7 +255,7 @@ export function dataOptions(cfg: TrainConfig, log?: (line: string) => void): Loa
 }
 
 /** The optimisers `fit` can train with. */
-export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
 
 /** The names a `TrainConfig` has (an unknown name in a config is an error that suggests the closest). */
 export const CONFIG_KEYS: readonly (keyof TrainConfig)[] = ['model', ...(Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[])];
@@ -466,10 +468,12 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     model = buildModel(cfg.model).to({ device: cfg.device });
     groups = paramGroups(model);
     // Weights get weight decay; BatchNorm/IC scales and shifts and biases do not (paramGroups).
+    // momentum and nesterov are SGD's; the others take their own defaults beyond lr and weight decay
+    const common = { lr: cfg.lr, weightDecay: cfg.weightDecay };
     optimizer =
       cfg.optimizer === 'sgd'
-        ? new SGD(groups, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, nesterov: cfg.nesterov })
-        : new (cfg.optimizer === 'adam' ? Adam : AdamW)(groups, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+        ? new SGD(groups, { ...common, momentum: cfg.momentum, nesterov: cfg.nesterov })
+        : new { adam: Adam, adamw: AdamW, rmsprop: RMSprop, adagrad: Adagrad }[cfg.optimizer](groups, common);
     trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph, processGroup: group });
   };
   const release = () => {
