@@ -1,5 +1,6 @@
-// functional.cc: the functional forms of torch.nn.functional that ictorch exposes (convolution, linear,
-// normalisation, pooling, activations, embedding, dropout) and the losses, each one ATen call with autograd.
+// functional.cc: the functional forms of torch.nn.functional that ictorch exposes (convolution and pooling in
+// 1, 2 and 3 dimensions, linear, normalisation, resampling, recurrent layers, activations, embedding, dropout)
+// and the losses, each one ATen call with autograd.
 // TypeScript (lib/nn/functional.ts, lib/nn/losses.ts) checks shapes and dtypes first and names the
 // mismatch; here arguments are converted, and what TS cannot see (class indices out of range) is checked.
 #include <ATen/ATen.h>
@@ -35,23 +36,39 @@ int64_t argGroups(const Napi::CallbackInfo& info, size_t i) {
   return groups;
 }
 
-// conv2d(x, weight, bias|null, stride[2], padding[2] | 'same' | 'valid', dilation[2], groups)
-Napi::Value Conv2d(const Napi::CallbackInfo& info) {
-  return guard(info, "conv2d", [&]() -> Napi::Value {
+// The N-d forms (N = 1, 2, 3) share one body each; the op name a caller sees is conv1d, maxPool3d, ...
+template <int N>
+constexpr const char* byDims(const char* one, const char* two, const char* three) {
+  return N == 1 ? one : N == 2 ? two : three;
+}
+
+// conv{N}d(x, weight, bias|null, stride[N], padding[N] | 'same' | 'valid', dilation[N], groups)
+template <int N>
+Napi::Value ConvNd(const Napi::CallbackInfo& info) {
+  return guard(info, byDims<N>("conv1d", "conv2d", "conv3d"), [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "input");
     const at::Tensor& w = argTensor(info, 1, "weight");
     at::Tensor b = optTensor(info, 2, "bias");
     auto stride = argIntList(info, 3, "stride");
     auto dilation = argIntList(info, 5, "dilation");
     int64_t groups = argGroups(info, 6);
-    if (info[4].IsString()) return wrap(info, at::conv2d(x, w, opt(b), stride, argString(info, 4, "padding"), dilation, groups));
-    return wrap(info, at::conv2d(x, w, opt(b), stride, argIntList(info, 4, "padding"), dilation, groups));
+    auto conv = [&](auto padding) {
+      if constexpr (N == 1) return at::conv1d(x, w, opt(b), stride, padding, dilation, groups);
+      else if constexpr (N == 2) return at::conv2d(x, w, opt(b), stride, padding, dilation, groups);
+      else return at::conv3d(x, w, opt(b), stride, padding, dilation, groups);
+    };
+    if (info[4].IsString()) {
+      const std::string padding = argString(info, 4, "padding");
+      return wrap(info, conv(c10::string_view(padding)));
+    }
+    return wrap(info, conv(at::IntArrayRef(argIntList(info, 4, "padding"))));
   });
 }
 
-// convTranspose2d(x, weight, bias|null, stride[2], padding[2], outputPadding[2], groups, dilation[2])
-Napi::Value ConvTranspose2d(const Napi::CallbackInfo& info) {
-  return guard(info, "convTranspose2d", [&]() -> Napi::Value {
+// convTranspose{N}d(x, weight, bias|null, stride[N], padding[N], outputPadding[N], groups, dilation[N])
+template <int N>
+Napi::Value ConvTransposeNd(const Napi::CallbackInfo& info) {
+  return guard(info, byDims<N>("convTranspose1d", "convTranspose2d", "convTranspose3d"), [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "input");
     const at::Tensor& w = argTensor(info, 1, "weight");
     at::Tensor b = optTensor(info, 2, "bias");
@@ -60,7 +77,9 @@ Napi::Value ConvTranspose2d(const Napi::CallbackInfo& info) {
     auto outputPadding = argIntList(info, 5, "outputPadding");
     int64_t groups = argGroups(info, 6);
     auto dilation = argIntList(info, 7, "dilation");
-    return wrap(info, at::conv_transpose2d(x, w, opt(b), stride, padding, outputPadding, groups, dilation));
+    if constexpr (N == 1) return wrap(info, at::conv_transpose1d(x, w, opt(b), stride, padding, outputPadding, groups, dilation));
+    else if constexpr (N == 2) return wrap(info, at::conv_transpose2d(x, w, opt(b), stride, padding, outputPadding, groups, dilation));
+    else return wrap(info, at::conv_transpose3d(x, w, opt(b), stride, padding, outputPadding, groups, dilation));
   });
 }
 
@@ -161,7 +180,77 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
     if (op == "elu") return wrap(info, at::elu(x, argDouble(info, 2, "alpha")));
     if (op == "hardtanh") return wrap(info, at::hardtanh(x, argDouble(info, 2, "minVal"), argDouble(info, 3, "maxVal")));
     if (op == "softplus") return wrap(info, at::softplus(x, argDouble(info, 2, "beta"), argDouble(info, 3, "threshold")));
+    if (op == "selu") return wrap(info, at::selu(x));
+    if (op == "logSigmoid") return wrap(info, at::log_sigmoid(x));
+    if (op == "celu") return wrap(info, at::celu(x, argDouble(info, 2, "alpha")));
+    if (op == "softshrink") return wrap(info, at::softshrink(x, argDouble(info, 2, "lambd")));
+    if (op == "hardshrink") return wrap(info, at::hardshrink(x, argDouble(info, 2, "lambd")));
+    if (op == "glu") {
+      const int64_t n = std::max<int64_t>(x.dim(), 1), dim = argInt(info, 2, "dim");
+      if (dim < -n || dim >= n) throw ArgRangeError("dim " + std::to_string(dim) + " is out of range for a tensor of " + std::to_string(x.dim()) + " dimensions");
+      if (x.dim() == 0 || x.size(dim < 0 ? dim + n : dim) % 2 != 0)
+        throw ArgRangeError("glu halves dimension " + std::to_string(dim) + ", which must have an even size, got shape " + c10::str(x.sizes()));
+      return wrap(info, at::glu(x, dim));
+    }
+    if (op == "rrelu") {
+      // rrelu(x, lower, upper, training): in training each element's slope is drawn from U(lower, upper) with the
+      // default generator; in eval the slope is (lower + upper) / 2
+      const double lower = argDouble(info, 2, "lower"), upper = argDouble(info, 3, "upper");
+      if (!(lower <= upper)) throw ArgRangeError("lower (" + std::to_string(lower) + ") must be <= upper (" + std::to_string(upper) + ")");
+      return wrap(info, at::rrelu(x, lower, upper, argBool(info, 4, "training", false)));
+    }
+    if (op == "prelu") return wrap(info, at::prelu(x, argTensor(info, 2, "weight")));
     throw ArgTypeError("unknown activation \"" + op + "\"");
+  });
+}
+
+// instanceNorm(x, weight|null, bias|null, runningMean|null, runningVar|null, useInputStats, momentum, eps): per-sample,
+// per-channel normalisation of (N, C, *) as F.instance_norm
+Napi::Value InstanceNorm(const Napi::CallbackInfo& info) {
+  return guard(info, "instanceNorm", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    // the running statistics are updated in place: refused while a call in flight uses them
+    at::Tensor rm = isNullish(info[3]) ? at::Tensor() : argMutableTensor(info, 3, "runningMean");
+    at::Tensor rv = isNullish(info[4]) ? at::Tensor() : argMutableTensor(info, 4, "runningVar");
+    return wrap(info, at::instance_norm(x, opt(optTensor(info, 1, "weight")), opt(optTensor(info, 2, "bias")), opt(rm), opt(rv), argBool(info, 5, "useInputStats", true),
+                                        argDouble(info, 6, "momentum"), argDouble(info, 7, "eps"), at::globalContext().userEnabledCuDNN()));
+  });
+}
+
+// rearrange(op: 'pixelShuffle'|'pixelUnshuffle'|'channelShuffle', x, factor)
+Napi::Value Rearrange(const Napi::CallbackInfo& info) {
+  std::string op = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "rearrange";
+  return guard(info, op.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "input");
+    const int64_t f = argInt(info, 2, op == "channelShuffle" ? "groups" : op == "pixelShuffle" ? "upscaleFactor" : "downscaleFactor");
+    if (f < 1) throw ArgRangeError("the factor must be >= 1, got " + std::to_string(f));
+    if (op == "pixelShuffle") return wrap(info, at::pixel_shuffle(x, f));
+    if (op == "pixelUnshuffle") return wrap(info, at::pixel_unshuffle(x, f));
+    if (op == "channelShuffle") return wrap(info, at::channel_shuffle(x, f));
+    throw ArgTypeError("unknown op \"" + op + "\"");
+  });
+}
+
+// unfold(x, kernel[2], dilation[2], padding[2], stride[2]) and fold(x, outputSize[2], kernel[2], dilation[2],
+// padding[2], stride[2]): sliding blocks to columns and back, as F.unfold / F.fold (im2col / col2im)
+Napi::Value Unfold(const Napi::CallbackInfo& info) {
+  return guard(info, "unfold", [&]() -> Napi::Value {
+    return wrap(info, at::im2col(argTensor(info, 0, "input"), argIntList(info, 1, "kernelSize"), argIntList(info, 2, "dilation"), argIntList(info, 3, "padding"),
+                                 argIntList(info, 4, "stride")));
+  });
+}
+
+Napi::Value Fold(const Napi::CallbackInfo& info) {
+  return guard(info, "fold", [&]() -> Napi::Value {
+    return wrap(info, at::col2im(argTensor(info, 0, "input"), argIntList(info, 1, "outputSize"), argIntList(info, 2, "kernelSize"), argIntList(info, 3, "dilation"),
+                                 argIntList(info, 4, "padding"), argIntList(info, 5, "stride")));
+  });
+}
+
+// bilinear(x1, x2, weight, bias|null): y = x1ᵀ·W·x2 + b, as F.bilinear
+Napi::Value Bilinear(const Napi::CallbackInfo& info) {
+  return guard(info, "bilinear", [&]() -> Napi::Value {
+    return wrap(info, at::bilinear(argTensor(info, 0, "input1"), argTensor(info, 1, "input2"), argTensor(info, 2, "weight"), opt(optTensor(info, 3, "bias"))));
   });
 }
 
@@ -210,69 +299,194 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   });
 }
 
-// maxPool2d(x, kernel[2], stride[2], padding[2], dilation[2], ceilMode, returnIndices) -> out | [out, indices]
-Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
-  return guard(info, "maxPool2d", [&]() -> Napi::Value {
+// maxPool{N}d(x, kernel[N], stride[N], padding[N], dilation[N], ceilMode, returnIndices) -> out | [out, indices]
+template <int N>
+Napi::Value MaxPoolNd(const Napi::CallbackInfo& info) {
+  return guard(info, byDims<N>("maxPool1d", "maxPool2d", "maxPool3d"), [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "input");
     auto k = argIntList(info, 1, "kernelSize"), s = argIntList(info, 2, "stride"), p = argIntList(info, 3, "padding"), d = argIntList(info, 4, "dilation");
     bool ceil = argBool(info, 5, "ceilMode", false);
     if (argBool(info, 6, "returnIndices", false)) {
-      auto [out, idx] = at::max_pool2d_with_indices(x, k, s, p, d, ceil);
-      return wrapList(info.Env(), {out, idx});
+      std::tuple<at::Tensor, at::Tensor> r;
+      if constexpr (N == 1) r = at::max_pool1d_with_indices(x, k, s, p, d, ceil);
+      else if constexpr (N == 2) r = at::max_pool2d_with_indices(x, k, s, p, d, ceil);
+      else r = at::max_pool3d_with_indices(x, k, s, p, d, ceil);
+      return wrapList(info.Env(), {std::get<0>(r), std::get<1>(r)});
     }
-    return wrap(info, at::max_pool2d(x, k, s, p, d, ceil));
+    if constexpr (N == 1) return wrap(info, at::max_pool1d(x, k, s, p, d, ceil));
+    else if constexpr (N == 2) return wrap(info, at::max_pool2d(x, k, s, p, d, ceil));
+    else return wrap(info, at::max_pool3d(x, k, s, p, d, ceil));
   });
 }
 
-// avgPool2d(x, kernel[2], stride[2], padding[2], ceilMode, countIncludePad, divisorOverride|null)
-Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
-  return guard(info, "avgPool2d", [&]() -> Napi::Value {
+// avgPool{N}d(x, kernel[N], stride[N], padding[N], ceilMode, countIncludePad, divisorOverride|null); 1-d has no
+// divisorOverride (as PyTorch's avg_pool1d)
+template <int N>
+Napi::Value AvgPoolNd(const Napi::CallbackInfo& info) {
+  return guard(info, byDims<N>("avgPool1d", "avgPool2d", "avgPool3d"), [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "input");
     compat::optional<int64_t> div = compat::opt(argOptInt(info, 6, "divisorOverride"));
     if (div && (*div < 1 || *div > std::numeric_limits<int32_t>::max())) throw ArgRangeError("divisorOverride must be between 1 and 2^31 - 1, got " + std::to_string(*div));
-    return wrap(info, at::avg_pool2d(x, argIntList(info, 1, "kernelSize"), argIntList(info, 2, "stride"), argIntList(info, 3, "padding"),
-                                     argBool(info, 4, "ceilMode", false), argBool(info, 5, "countIncludePad", true), div));
+    auto k = argIntList(info, 1, "kernelSize"), s = argIntList(info, 2, "stride"), p = argIntList(info, 3, "padding");
+    const bool ceil = argBool(info, 4, "ceilMode", false), countPad = argBool(info, 5, "countIncludePad", true);
+    if constexpr (N == 1) {
+      if (div) throw ArgTypeError("avgPool1d takes no divisorOverride");
+      return wrap(info, at::avg_pool1d(x, k, s, p, ceil, countPad));
+    } else if constexpr (N == 2) {
+      return wrap(info, at::avg_pool2d(x, k, s, p, ceil, countPad, div));
+    } else {
+      return wrap(info, at::avg_pool3d(x, k, s, p, ceil, countPad, div));
+    }
   });
 }
 
-// adaptiveAvgPool2d(x, outputSize[2])
-Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info) {
-  return guard(info, "adaptiveAvgPool2d", [&]() -> Napi::Value {
-    return wrap(info, at::adaptive_avg_pool2d(argTensor(info, 0, "input"), argIntList(info, 1, "outputSize")));
+// adaptiveAvgPool{N}d(x, outputSize[N])
+template <int N>
+Napi::Value AdaptiveAvgPoolNd(const Napi::CallbackInfo& info) {
+  return guard(info, byDims<N>("adaptiveAvgPool1d", "adaptiveAvgPool2d", "adaptiveAvgPool3d"), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    auto size = argIntList(info, 1, "outputSize");
+    if constexpr (N == 1) return wrap(info, at::adaptive_avg_pool1d(x, size));
+    else if constexpr (N == 2) return wrap(info, at::adaptive_avg_pool2d(x, size));
+    else return wrap(info, at::adaptive_avg_pool3d(x, size));
   });
 }
 
-// interpolate(x, mode, size[2], scaleH|null, scaleW|null, alignCorners): 2-d resampling of (N, C, H, W) to `size`;
-// the scales, when given, are what the kernels use to map output to input positions (PyTorch's scale_factor
-// without recompute_scale_factor), otherwise in/out.
+// adaptiveMaxPool{N}d(x, outputSize[N], returnIndices) -> out | [out, indices]
+template <int N>
+Napi::Value AdaptiveMaxPoolNd(const Napi::CallbackInfo& info) {
+  return guard(info, byDims<N>("adaptiveMaxPool1d", "adaptiveMaxPool2d", "adaptiveMaxPool3d"), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    auto size = argIntList(info, 1, "outputSize");
+    std::tuple<at::Tensor, at::Tensor> r;
+    if constexpr (N == 1) r = at::adaptive_max_pool1d(x, size);
+    else if constexpr (N == 2) r = at::adaptive_max_pool2d(x, size);
+    else r = at::adaptive_max_pool3d(x, size);
+    if (argBool(info, 2, "returnIndices", false)) return wrapList(info.Env(), {std::get<0>(r), std::get<1>(r)});
+    return wrap(info, std::get<0>(r));
+  });
+}
+
+// interpolate(x, mode, size[n], scales[n]|null, alignCorners): resampling of (N, C, *spatial) to `size`, n = 1, 2
+// or 3 spatial dimensions; the scales, when given, are what the kernels use to map output to input positions
+// (PyTorch's scale_factor without recompute_scale_factor), otherwise in/out. Modes as PyTorch's: linear (1-d),
+// bilinear and bicubic (2-d), trilinear (3-d); nearest, nearest-exact and area for any n.
 Napi::Value Interpolate(const Napi::CallbackInfo& info) {
   return guard(info, "interpolate", [&]() -> Napi::Value {
     const at::Tensor& x = argTensor(info, 0, "input");
-    std::string mode = argString(info, 1, "mode");
-    auto size = argIntList(info, 2, "size");
-    compat::optional<double> sh, sw;
-    if (!isNullish(info[3])) sh = argDouble(info, 3, "scaleH");
-    if (!isNullish(info[4])) sw = argDouble(info, 4, "scaleW");
-    bool alignCorners = argBool(info, 5, "alignCorners", false);
-    if (mode == "nearest") return wrap(info, at::upsample_nearest2d(x, size, sh, sw));
-    if (mode == "nearest-exact") return wrap(info, at::_upsample_nearest_exact2d(x, size, sh, sw));
-    if (mode == "bilinear") return wrap(info, at::upsample_bilinear2d(x, size, alignCorners, sh, sw));
-    if (mode == "bicubic") return wrap(info, at::upsample_bicubic2d(x, size, alignCorners, sh, sw));
-    if (mode == "area") return wrap(info, at::adaptive_avg_pool2d(x, size));
-    throw ArgTypeError("mode must be \"nearest\", \"nearest-exact\", \"bilinear\", \"bicubic\" or \"area\", got \"" + mode + "\"");
+    const std::string mode = argString(info, 1, "mode");
+    const auto size = argIntList(info, 2, "size");
+    const size_t n = size.size();
+    if (n < 1 || n > 3 || x.dim() != static_cast<int64_t>(n) + 2)
+      throw ArgRangeError("size must give one value per spatial dimension of input (1 to 3), got " + std::to_string(n) + " for input of shape " + c10::str(x.sizes()));
+    std::vector<compat::optional<double>> sc(n);
+    if (!isNullish(info[3])) {
+      const auto& arr = info[3];
+      if (!arr.IsArray() || arr.As<Napi::Array>().Length() != n) throw ArgTypeError("scales must be null or an array of " + std::to_string(n) + " numbers");
+      Napi::Array a = arr.As<Napi::Array>();
+      for (uint32_t k = 0; k < n; ++k) {
+        Napi::Value v = a.Get(k);
+        if (!v.IsNumber()) throw ArgTypeError("scales[" + std::to_string(k) + "] must be a number");
+        sc[k] = v.As<Napi::Number>().DoubleValue();
+      }
+    }
+    const bool alignCorners = argBool(info, 4, "alignCorners", false);
+    auto wrong = [&]() -> Napi::Value {
+      throw ArgRangeError("mode \"" + mode + "\" does not resample " + std::to_string(n) + " spatial dimension" + (n == 1 ? "" : "s") +
+                          " (linear: 1, bilinear and bicubic: 2, trilinear: 3)");
+    };
+    if (mode == "area") {
+      if (n == 1) return wrap(info, at::adaptive_avg_pool1d(x, size));
+      if (n == 2) return wrap(info, at::adaptive_avg_pool2d(x, size));
+      return wrap(info, at::adaptive_avg_pool3d(x, size));
+    }
+    if (mode == "nearest") {
+      if (n == 1) return wrap(info, at::upsample_nearest1d(x, size, sc[0]));
+      if (n == 2) return wrap(info, at::upsample_nearest2d(x, size, sc[0], sc[1]));
+      return wrap(info, at::upsample_nearest3d(x, size, sc[0], sc[1], sc[2]));
+    }
+    if (mode == "nearest-exact") {
+      if (n == 1) return wrap(info, at::_upsample_nearest_exact1d(x, size, sc[0]));
+      if (n == 2) return wrap(info, at::_upsample_nearest_exact2d(x, size, sc[0], sc[1]));
+      return wrap(info, at::_upsample_nearest_exact3d(x, size, sc[0], sc[1], sc[2]));
+    }
+    if (mode == "linear") return n == 1 ? wrap(info, at::upsample_linear1d(x, size, alignCorners, sc[0])) : wrong();
+    if (mode == "bilinear") return n == 2 ? wrap(info, at::upsample_bilinear2d(x, size, alignCorners, sc[0], sc[1])) : wrong();
+    if (mode == "bicubic") return n == 2 ? wrap(info, at::upsample_bicubic2d(x, size, alignCorners, sc[0], sc[1])) : wrong();
+    if (mode == "trilinear") return n == 3 ? wrap(info, at::upsample_trilinear3d(x, size, alignCorners, sc[0], sc[1], sc[2])) : wrong();
+    throw ArgTypeError("mode must be \"nearest\", \"nearest-exact\", \"linear\", \"bilinear\", \"bicubic\", \"trilinear\" or \"area\", got \"" + mode + "\"");
+  });
+}
+
+// ---------------------------------------------------------------- recurrent layers
+
+// rnn(kind: 'lstm'|'gru'|'rnnTanh'|'rnnRelu', input, hx[] (lstm: [h0, c0]), params[], hasBiases, numLayers,
+// dropout, train, bidirectional, batchFirst) -> [output, hN] or, for lstm, [output, hN, cN]. params are the
+// layers' weights in PyTorch's order (per layer and direction: wIh, wHh[, bIh, bHh][, wHr]): one ATen call,
+// which runs cuDNN's fused kernels on CUDA. TypeScript (lib/nn/rnn.ts) checks the shapes first.
+Napi::Value Rnn(const Napi::CallbackInfo& info) {
+  const std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  return guard(info, kind.empty() ? "rnn" : kind.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "input");
+    const auto hx = argTensorList(info, 2, "hx");
+    const auto params = argTensorList(info, 3, "params");
+    const bool hasBiases = argBool(info, 4, "hasBiases", true);
+    const int64_t numLayers = argInt(info, 5, "numLayers");
+    const double dropout = argDouble(info, 6, "dropout");
+    const bool train = argBool(info, 7, "train", false), bidirectional = argBool(info, 8, "bidirectional", false), batchFirst = argBool(info, 9, "batchFirst", false);
+    if (numLayers < 1) throw ArgRangeError("numLayers must be >= 1, got " + std::to_string(numLayers));
+    if (!(dropout >= 0 && dropout <= 1)) throw ArgRangeError("dropout must be in [0, 1], got " + std::to_string(dropout));
+    const size_t perLayer = hasBiases ? 4 : 2, dirs = bidirectional ? 2 : 1, layers = static_cast<size_t>(numLayers) * dirs;
+    const bool proj = kind == "lstm" && params.size() == layers * (perLayer + 1);
+    if (params.size() != layers * perLayer && !proj)
+      throw ArgRangeError("params must hold " + std::to_string(layers * perLayer) + " tensors (" + std::to_string(perLayer) + " per layer and direction), got " + std::to_string(params.size()));
+    if (kind == "lstm") {
+      if (hx.size() != 2) throw ArgRangeError("hx must be [h0, c0] for an LSTM, got " + std::to_string(hx.size()) + " tensors");
+      auto [out, h, c] = at::lstm(x, hx, params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
+      return wrapList(info.Env(), {out, h, c});
+    }
+    if (hx.size() != 1) throw ArgRangeError("hx must be [h0], got " + std::to_string(hx.size()) + " tensors");
+    std::tuple<at::Tensor, at::Tensor> r;
+    if (kind == "gru") r = at::gru(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
+    else if (kind == "rnnTanh") r = at::rnn_tanh(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
+    else if (kind == "rnnRelu") r = at::rnn_relu(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
+    else throw ArgTypeError("kind must be \"lstm\", \"gru\", \"rnnTanh\" or \"rnnRelu\", got \"" + kind + "\"");
+    return wrapList(info.Env(), {std::get<0>(r), std::get<1>(r)});
+  });
+}
+
+// rnnCell(kind, input, hx[] (lstm: [h, c]), wIh, wHh, bIh|null, bHh|null) -> h' or, for lstm, [h', c']
+Napi::Value RnnCell(const Napi::CallbackInfo& info) {
+  const std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() + "Cell" : "rnnCell";
+  return guard(info, kind.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "input");
+    const auto hx = argTensorList(info, 2, "hx");
+    const at::Tensor& wIh = argTensor(info, 3, "weightIh");
+    const at::Tensor& wHh = argTensor(info, 4, "weightHh");
+    const at::Tensor bIh = optTensor(info, 5, "biasIh"), bHh = optTensor(info, 6, "biasHh");
+    if (kind == "lstmCell") {
+      if (hx.size() != 2) throw ArgRangeError("hx must be [h, c] for an LSTM cell, got " + std::to_string(hx.size()) + " tensors");
+      auto [h, c] = at::lstm_cell(x, hx, wIh, wHh, opt(bIh), opt(bHh));
+      return wrapList(info.Env(), {h, c});
+    }
+    if (hx.size() != 1) throw ArgRangeError("hx must be [h], got " + std::to_string(hx.size()) + " tensors");
+    if (kind == "gruCell") return wrap(info, at::gru_cell(x, hx[0], wIh, wHh, opt(bIh), opt(bHh)));
+    if (kind == "rnnTanhCell") return wrap(info, at::rnn_tanh_cell(x, hx[0], wIh, wHh, opt(bIh), opt(bHh)));
+    if (kind == "rnnReluCell") return wrap(info, at::rnn_relu_cell(x, hx[0], wIh, wHh, opt(bIh), opt(bHh)));
+    throw ArgTypeError("kind must be \"lstm\", \"gru\", \"rnnTanh\" or \"rnnRelu\"");
   });
 }
 
 // ---------------------------------------------------------------- losses
 
 // Class indices must lie in [0, C) or equal ignoreIndex (see intBounds for why this is checked here).
-void checkClasses(const at::Tensor& input, const at::Tensor& target, int64_t ignoreIndex) {
+void checkClasses(const at::Tensor& input, const at::Tensor& target, std::optional<int64_t> ignoreIndex) {
   if (at::isFloatingType(target.scalar_type()) || target.numel() == 0) return;
   const int64_t c = input.dim() == 1 ? input.size(0) : input.size(1);
-  at::Tensor counted;
-  {
+  at::Tensor counted = target;
+  if (ignoreIndex) {
     at::NoGradGuard ng;
-    counted = target.masked_fill(target.eq(ignoreIndex), 0);  // ignored entries count as class 0
+    counted = target.masked_fill(target.eq(*ignoreIndex), 0);  // ignored entries count as class 0
   }
   const auto [mn, mx] = intBounds(counted);
   if (mn < 0 || mx >= c)
@@ -326,6 +540,86 @@ Napi::Value PointwiseLoss(const Napi::CallbackInfo& info) {
   });
 }
 
+// marginLoss(kind, a, b, target, margin, reduction): marginRanking (input1, input2, target),
+// cosineEmbedding (input1, input2, target); hingeEmbedding (input, target; b null); softMargin (input, target;
+// b null, margin unused); multilabelMargin (input, target of class indices padded with -1; b null)
+Napi::Value MarginLoss(const Napi::CallbackInfo& info) {
+  std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  const std::string op = kind + "Loss";
+  return guard(info, op.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& a = argTensor(info, 1, "input");
+    const int64_t r = reduction(info, 5);
+    if (kind == "marginRanking") return wrap(info, at::margin_ranking_loss(a, argTensor(info, 2, "input2"), argTensor(info, 3, "target"), argDouble(info, 4, "margin"), r));
+    if (kind == "cosineEmbedding") return wrap(info, at::cosine_embedding_loss(a, argTensor(info, 2, "input2"), argTensor(info, 3, "target"), argDouble(info, 4, "margin"), r));
+    const at::Tensor& t = argTensor(info, 3, "target");
+    if (kind == "hingeEmbedding") return wrap(info, at::hinge_embedding_loss(a, t, argDouble(info, 4, "margin"), r));
+    if (kind == "softMargin") return wrap(info, at::soft_margin_loss(a, t, r));
+    if (kind == "multilabelMargin") {
+      if (t.scalar_type() != at::kLong) throw ArgTypeError(std::string("target must be an int64 tensor of class indices, got ") + dtypeName(t.scalar_type()));
+      if (t.numel() > 0) {
+        const int64_t c = a.dim() == 0 ? 1 : a.size(-1);
+        const auto [mn, mx] = intBounds(t);
+        if (mn < -1 || mx >= c) throw ArgRangeError("target holds " + std::to_string(mn < -1 ? mn : mx) + ", outside [-1, " + std::to_string(c) + ") (class indices, -1 ends a row)");
+      }
+      return wrap(info, at::multilabel_margin_loss(a, t, r));
+    }
+    throw ArgTypeError("unknown loss \"" + kind + "\"");
+  });
+}
+
+// tripletMarginLoss(anchor, positive, negative, margin, p, eps, swap, reduction)
+Napi::Value TripletMarginLoss(const Napi::CallbackInfo& info) {
+  return guard(info, "tripletMarginLoss", [&]() -> Napi::Value {
+    const double p = argDouble(info, 4, "p");
+    if (!(p > 0)) throw ArgRangeError("p must be > 0, got " + std::to_string(p));
+    return wrap(info, at::triplet_margin_loss(argTensor(info, 0, "anchor"), argTensor(info, 1, "positive"), argTensor(info, 2, "negative"), argDouble(info, 3, "margin"), p,
+                                              argDouble(info, 5, "eps"), argBool(info, 6, "swap", false), reduction(info, 7)));
+  });
+}
+
+// multiMarginLoss(input, target, p (1|2), margin, weight|null, reduction)
+Napi::Value MultiMarginLoss(const Napi::CallbackInfo& info) {
+  return guard(info, "multiMarginLoss", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    at::Tensor t = classTarget(argTensor(info, 1, "target"));
+    if (at::isFloatingType(t.scalar_type())) throw ArgTypeError("target must be an integer tensor of class indices, got " + std::string(dtypeName(t.scalar_type())));
+    checkClasses(x, t, std::nullopt);
+    const int64_t p = argInt(info, 2, "p");
+    if (p != 1 && p != 2) throw ArgRangeError("p must be 1 or 2, got " + std::to_string(p));
+    return wrap(info, at::multi_margin_loss(x, t, p, argDouble(info, 3, "margin"), opt(optTensor(info, 4, "weight")), reduction(info, 5)));
+  });
+}
+
+// poissonNllLoss(input, target, logInput, full, eps, reduction)
+Napi::Value PoissonNllLoss(const Napi::CallbackInfo& info) {
+  return guard(info, "poissonNllLoss", [&]() -> Napi::Value {
+    return wrap(info, at::poisson_nll_loss(argTensor(info, 0, "input"), argTensor(info, 1, "target"), argBool(info, 2, "logInput", true), argBool(info, 3, "full", false),
+                                           argDouble(info, 4, "eps"), reduction(info, 5)));
+  });
+}
+
+// ctcLoss(logProbs (T, N, C) or (T, C), targets, inputLengths[], targetLengths[], blank, reduction, zeroInfinity).
+// Targets are checked against [0, C) here (CUDA's kernel reads out of range ones without a check).
+Napi::Value CtcLoss(const Napi::CallbackInfo& info) {
+  return guard(info, "ctcLoss", [&]() -> Napi::Value {
+    const at::Tensor& lp = argTensor(info, 0, "logProbs");
+    const at::Tensor& targets = argTensor(info, 1, "targets");
+    const auto inLen = argIntList(info, 2, "inputLengths"), tgtLen = argIntList(info, 3, "targetLengths");
+    const int64_t blank = argInt(info, 4, "blank");
+    if (lp.dim() != 2 && lp.dim() != 3) throw ArgRangeError("logProbs must be (T, N, C) or (T, C), got shape " + c10::str(lp.sizes()));
+    const int64_t c = lp.size(-1);
+    if (blank < 0 || blank >= c) throw ArgRangeError("blank must be a class in [0, " + std::to_string(c) + "), got " + std::to_string(blank));
+    if (targets.scalar_type() != at::kLong && targets.scalar_type() != at::kInt)
+      throw ArgTypeError(std::string("targets must be an int64 or int32 tensor of class indices, got ") + dtypeName(targets.scalar_type()));
+    if (targets.numel() > 0) {
+      const auto [mn, mx] = intBounds(targets);
+      if (mn < 0 || mx >= c) throw ArgRangeError("targets hold class " + std::to_string(mn < 0 ? mn : mx) + ", outside [0, " + std::to_string(c) + ")");
+    }
+    // 'mean' divides each sequence's loss by its target length (clamped to 1), then averages, as PyTorch's
+    return wrap(info, at::ctc_loss(lp, targets, inLen, tgtLen, blank, reduction(info, 5), argBool(info, 6, "zeroInfinity", false)));
+  });
+}
+
 // bceWithLogits(input, target, weight|null, posWeight|null, reduction)
 Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
   return guard(info, "binaryCrossEntropyWithLogits", [&]() -> Napi::Value {
@@ -351,8 +645,14 @@ Napi::Value KlDiv(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitFunctional(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv2d", Napi::Function::New<Conv2d>(env, "conv2d"));
-  exports.Set("convTranspose2d", Napi::Function::New<ConvTranspose2d>(env, "convTranspose2d"));
+  exports.Set("conv1d", Napi::Function::New<ConvNd<1>>(env, "conv1d"));
+  exports.Set("conv2d", Napi::Function::New<ConvNd<2>>(env, "conv2d"));
+  exports.Set("conv3d", Napi::Function::New<ConvNd<3>>(env, "conv3d"));
+  exports.Set("convTranspose1d", Napi::Function::New<ConvTransposeNd<1>>(env, "convTranspose1d"));
+  exports.Set("convTranspose2d", Napi::Function::New<ConvTransposeNd<2>>(env, "convTranspose2d"));
+  exports.Set("convTranspose3d", Napi::Function::New<ConvTransposeNd<3>>(env, "convTranspose3d"));
+  exports.Set("rnn", Napi::Function::New<Rnn>(env, "rnn"));
+  exports.Set("rnnCell", Napi::Function::New<RnnCell>(env, "rnnCell"));
   exports.Set("linear", Napi::Function::New<Linear>(env, "linear"));
   exports.Set("groupNorm", Napi::Function::New<GroupNorm>(env, "groupNorm"));
   exports.Set("interpolate", Napi::Function::New<Interpolate>(env, "interpolate"));
@@ -366,14 +666,33 @@ void InitFunctional(Napi::Env env, Napi::Object exports) {
   exports.Set("distance", Napi::Function::New<Distance>(env, "distance"));
   exports.Set("oneHot", Napi::Function::New<OneHot>(env, "oneHot"));
   exports.Set("softmax", Napi::Function::New<Softmax>(env, "softmax"));
-  exports.Set("maxPool2d", Napi::Function::New<MaxPool2d>(env, "maxPool2d"));
-  exports.Set("avgPool2d", Napi::Function::New<AvgPool2d>(env, "avgPool2d"));
-  exports.Set("adaptiveAvgPool2d", Napi::Function::New<AdaptiveAvgPool2d>(env, "adaptiveAvgPool2d"));
+  exports.Set("maxPool1d", Napi::Function::New<MaxPoolNd<1>>(env, "maxPool1d"));
+  exports.Set("maxPool2d", Napi::Function::New<MaxPoolNd<2>>(env, "maxPool2d"));
+  exports.Set("maxPool3d", Napi::Function::New<MaxPoolNd<3>>(env, "maxPool3d"));
+  exports.Set("avgPool1d", Napi::Function::New<AvgPoolNd<1>>(env, "avgPool1d"));
+  exports.Set("avgPool2d", Napi::Function::New<AvgPoolNd<2>>(env, "avgPool2d"));
+  exports.Set("avgPool3d", Napi::Function::New<AvgPoolNd<3>>(env, "avgPool3d"));
+  exports.Set("adaptiveAvgPool1d", Napi::Function::New<AdaptiveAvgPoolNd<1>>(env, "adaptiveAvgPool1d"));
+  exports.Set("adaptiveAvgPool2d", Napi::Function::New<AdaptiveAvgPoolNd<2>>(env, "adaptiveAvgPool2d"));
+  exports.Set("adaptiveAvgPool3d", Napi::Function::New<AdaptiveAvgPoolNd<3>>(env, "adaptiveAvgPool3d"));
+  exports.Set("adaptiveMaxPool1d", Napi::Function::New<AdaptiveMaxPoolNd<1>>(env, "adaptiveMaxPool1d"));
+  exports.Set("adaptiveMaxPool2d", Napi::Function::New<AdaptiveMaxPoolNd<2>>(env, "adaptiveMaxPool2d"));
+  exports.Set("adaptiveMaxPool3d", Napi::Function::New<AdaptiveMaxPoolNd<3>>(env, "adaptiveMaxPool3d"));
   exports.Set("crossEntropy", Napi::Function::New<CrossEntropy>(env, "crossEntropy"));
   exports.Set("nllLoss", Napi::Function::New<NllLoss>(env, "nllLoss"));
   exports.Set("pointwiseLoss", Napi::Function::New<PointwiseLoss>(env, "pointwiseLoss"));
   exports.Set("bceWithLogits", Napi::Function::New<BceWithLogits>(env, "bceWithLogits"));
   exports.Set("klDiv", Napi::Function::New<KlDiv>(env, "klDiv"));
+  exports.Set("marginLoss", Napi::Function::New<MarginLoss>(env, "marginLoss"));
+  exports.Set("tripletMarginLoss", Napi::Function::New<TripletMarginLoss>(env, "tripletMarginLoss"));
+  exports.Set("multiMarginLoss", Napi::Function::New<MultiMarginLoss>(env, "multiMarginLoss"));
+  exports.Set("poissonNllLoss", Napi::Function::New<PoissonNllLoss>(env, "poissonNllLoss"));
+  exports.Set("ctcLoss", Napi::Function::New<CtcLoss>(env, "ctcLoss"));
+  exports.Set("instanceNorm", Napi::Function::New<InstanceNorm>(env, "instanceNorm"));
+  exports.Set("rearrange", Napi::Function::New<Rearrange>(env, "rearrange"));
+  exports.Set("unfold", Napi::Function::New<Unfold>(env, "unfold"));
+  exports.Set("fold", Napi::Function::New<Fold>(env, "fold"));
+  exports.Set("bilinear", Napi::Function::New<Bilinear>(env, "bilinear"));
 }
 
 }  // namespace ictorch

@@ -51,26 +51,118 @@ export function perChannel(op: string, arg: string, t: Tensor, n: number, what: 
   if (t.ndim !== 1 || t.shape[0] !== n) throw shapeError(op, arg, `shape [${n}] (${what})`, t.shape);
 }
 
-/** An int or a pair of ints, as PyTorch's `_pair`. */
-export function pair(op: string, arg: string, v: unknown, min: number): [number, number] {
+/** The number of spatial dimensions of an N-d op (conv1d: 1, conv2d: 2, conv3d: 3). */
+export type SpatialDims = 1 | 2 | 3;
+
+/** The letters PyTorch's documentation gives the spatial dimensions: L; H, W; D, H, W. */
+export function spatialAxes(n: SpatialDims): string[] {
+  return n === 1 ? ['L'] : n === 2 ? ['H', 'W'] : ['D', 'H', 'W'];
+}
+
+// How an argument of one integer per spatial dimension is described: "an integer or a pair of integers".
+function tupleWords(n: SpatialDims): string {
+  return n === 1 ? 'an integer or an array of one integer' : n === 2 ? 'an integer or a pair of integers' : 'an integer or an array of 3 integers';
+}
+
+/** An int or `n` ints (one per spatial dimension), as PyTorch's `_single`, `_pair` and `_triple`. */
+export function ntuple(op: string, arg: string, v: unknown, min: number, n: SpatialDims): number[] {
   if (typeof v === 'number') {
     checkInt(op, arg, v, min);
-    return [v, v];
+    return new Array<number>(n).fill(v);
   }
-  if (Array.isArray(v) && v.length === 2) return [checkInt(op, `${arg}[0]`, v[0], min), checkInt(op, `${arg}[1]`, v[1], min)];
-  throw typeError(op, arg, 'an integer or a pair of integers', v);
+  if (Array.isArray(v) && v.length === n) return v.map((x, i) => checkInt(op, `${arg}[${i}]`, x, min));
+  throw typeError(op, arg, tupleWords(n), v);
 }
 
 /**
  * A transposed convolution's output padding must be smaller than the stride or the dilation in each dimension
- * (ATen's rule), checked by `F.convTranspose2d` and by `nn.ConvTranspose2d` when it is made.
+ * (ATen's rule), checked by `F.convTranspose1d/2d/3d` and by `nn.ConvTranspose1d/2d/3d` when they are made.
  */
-export function checkOutputPadding(op: string, outputPadding: [number, number], stride: [number, number], dilation: [number, number]): void {
-  for (let d = 0; d < 2; d++) {
+export function checkOutputPadding(op: string, outputPadding: number[], stride: number[], dilation: number[]): void {
+  for (let d = 0; d < outputPadding.length; d++) {
     if (outputPadding[d] >= Math.max(stride[d], dilation[d])) {
       throw rangeError(op, 'outputPadding', `values smaller than the stride or the dilation (stride ${fmt(stride)}, dilation ${fmt(dilation)})`, outputPadding);
     }
   }
+}
+
+/** A convolution's geometry, checked: per-dimension stride, padding (or 'same' / 'valid'), dilation, output padding. */
+export interface ConvGeometry {
+  stride: number[];
+  padding: number[] | 'same' | 'valid';
+  dilation: number[];
+  /** Transposed convolutions only (zeros otherwise). */
+  outputPadding: number[];
+}
+
+/**
+ * The stride, padding, dilation (and, `transposed`, output padding) options of an `n`-d convolution, checked as
+ * `F.conv{n}d` / `F.convTranspose{n}d` and the modules check them: one integer for every dimension or one each;
+ * `padding: 'same'` (stride 1 only) or `'valid'` for the plain convolution.
+ */
+export function convGeometry(op: string, n: SpatialDims, o: Record<string, unknown>, transposed: boolean): ConvGeometry {
+  const stride = ntuple(op, 'stride', o.stride ?? 1, 1, n);
+  let padding: number[] | 'same' | 'valid';
+  if (!transposed && (o.padding === 'same' || o.padding === 'valid')) {
+    padding = o.padding;
+    if (padding === 'same' && stride.some((s) => s !== 1)) throw rangeError(op, 'padding', "a number when stride is not 1 ('same' needs stride 1)", padding);
+  } else {
+    padding = ntuple(op, 'padding', o.padding ?? 0, 0, n);
+  }
+  const outputPadding = transposed ? ntuple(op, 'outputPadding', o.outputPadding ?? 0, 0, n) : new Array<number>(n).fill(0);
+  const dilation = ntuple(op, 'dilation', o.dilation ?? 1, 1, n);
+  if (transposed) checkOutputPadding(op, outputPadding, stride, dilation);
+  return { stride, padding, dilation, outputPadding };
+}
+
+/** A pooling window, checked: kernel size, stride (default the kernel size), padding, dilation. */
+export interface PoolGeometry {
+  kernelSize: number[];
+  stride: number[];
+  padding: number[];
+  /** Ones for the pools without dilation (average pooling). */
+  dilation: number[];
+}
+
+/** The option names of the max poolings, functional and modules. */
+export const MAX_POOL_OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'] as const;
+
+/** The option names of the average poolings of `n` dimensions, functional and modules (1-d: no divisorOverride). */
+export function avgPoolOptions(n: SpatialDims): readonly string[] {
+  return n === 1 ? ['stride', 'padding', 'ceilMode', 'countIncludePad'] : ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'];
+}
+
+/**
+ * The kernel size and the stride, padding (at most half the kernel) and, `dilated`, dilation options of an `n`-d
+ * pooling, checked as `F.maxPool{n}d` / `F.avgPool{n}d` and the pooling modules check them.
+ */
+export function poolGeometry(op: string, n: SpatialDims, kernelSize: unknown, o: Record<string, unknown>, dilated: boolean): PoolGeometry {
+  const k = ntuple(op, 'kernelSize', kernelSize, 1, n);
+  const stride = o.stride === undefined || o.stride === null ? k : ntuple(op, 'stride', o.stride, 1, n);
+  const padding = ntuple(op, 'padding', o.padding ?? 0, 0, n);
+  const dilation = dilated ? ntuple(op, 'dilation', o.dilation ?? 1, 1, n) : new Array<number>(n).fill(1);
+  if (padding.some((p, i) => p * 2 > k[i])) throw rangeError(op, 'padding', `at most half the kernel size ${fmt(k)}`, padding);
+  return { kernelSize: k, stride, padding, dilation };
+}
+
+/** An average pooling's `divisorOverride`: absent (null: divide by the window size) or a positive integer. */
+export function divisorOverrideOpt(op: string, v: unknown): number | null {
+  return v === undefined || v === null ? null : checkInt(op, 'divisorOverride', v, 1);
+}
+
+/**
+ * The output size of an `n`-d adaptive pooling: one integer for every dimension or one each, null keeping the
+ * input's size in that dimension (resolved by `adaptiveSize` once the input is known).
+ */
+export function adaptiveSizeArg(op: string, n: SpatialDims, v: unknown): (number | null)[] {
+  const list = typeof v === 'number' ? new Array<number>(n).fill(v) : v;
+  if (!Array.isArray(list) || list.length !== n) throw typeError(op, 'outputSize', `${tupleWords(n)} (or null)`, v);
+  return list.map((s, i) => (s === null ? null : checkInt(op, `outputSize[${i}]`, s, 1)));
+}
+
+/** `adaptiveSizeArg`'s sizes with each null replaced by the size of `x` in that spatial dimension. */
+export function adaptiveSize(op: string, n: SpatialDims, v: unknown, x: Tensor): number[] {
+  return adaptiveSizeArg(op, n, v).map((s, i) => s ?? x.shape[x.ndim - n + i]);
 }
 
 /** A size: a positive integer ("LayerNorm: expected a positive integer for normalizedShape but received 2.5 (number)"). */
@@ -96,10 +188,16 @@ export function boolOpt(op: string, arg: string, v: unknown, dflt: boolean): boo
   return v === undefined ? dflt : checkBool(op, arg, v);
 }
 
-/** Checks a 2-d spatial input: (N, C, H, W) or unbatched (C, H, W). */
-export function spatialInput(op: string, input: unknown): Tensor {
+/**
+ * Checks an input with `n` spatial dimensions (default 2), batched or not: (N, C, L) or (C, L); (N, C, H, W) or
+ * (C, H, W); (N, C, D, H, W) or (C, D, H, W).
+ */
+export function spatialInput(op: string, input: unknown, n: SpatialDims = 2): Tensor {
   const x = floatArg(op, 'input', input);
-  if (x.ndim !== 3 && x.ndim !== 4) throw shapeError(op, 'input', 'a 4-d (N, C, H, W) or 3-d (C, H, W) tensor', x.shape);
+  if (x.ndim !== n + 1 && x.ndim !== n + 2) {
+    const axes = spatialAxes(n).join(', ');
+    throw shapeError(op, 'input', `a ${n + 2}-d (N, C, ${axes}) or ${n + 1}-d (C, ${axes}) tensor`, x.shape);
+  }
   return x;
 }
 

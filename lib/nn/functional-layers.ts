@@ -1,5 +1,5 @@
 /**
- * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `ConvTranspose2d`, `Upsample`, the 2-d
+ * Layers written in TypeScript over `nn.functional`: `LayerNorm`, `GroupNorm`, `Upsample`, the 2-d
  * paddings, `Dropout2d`, `Embedding`, the activations (`GELU`, `SiLU`, `Mish`, `LeakyReLU`, `ELU`, `Hardtanh`,
  * `ReLU6`, `Softplus`, `Hardswish`, `Hardsigmoid`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax`) and the distances
  * (`CosineSimilarity`, `PairwiseDistance`, whose forward takes two inputs). Each is an `nn.Module` with PyTorch's
@@ -13,9 +13,8 @@ import type { Device, DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import { boolOpt, checkOutputPadding, checkSize, factoryOptions, FLOATS, numberOpt, pair } from './checks';
-import { convTranspose2d, cosineSimilarity, dropout2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, pad, pairwiseDistance, relu6, silu, softmax, softplus, type InterpolateOptions, type PadMode } from './functional';
-import { kaimingUniform_, uniform_ } from './init';
+import { boolOpt, checkSize, factoryOptions, FLOATS, numberOpt } from './checks';
+import { cosineSimilarity, dropout2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, pad, pairwiseDistance, relu6, silu, softmax, softplus, type InterpolateOptions, type PadMode } from './functional';
 import { Module, Parameter } from './module';
 
 // ---------------------------------------------------------------- argument checks
@@ -172,107 +171,6 @@ export class GroupNorm extends Module {
   }
 }
 
-// ---------------------------------------------------------------- ConvTranspose2d
-
-/** Options of `nn.ConvTranspose2d` (PyTorch's arguments after `kernel_size`). */
-export interface ConvTranspose2dOptions {
-  /** Stride of the underlying convolution: the upsampling factor (default 1). */
-  stride?: number | [number, number];
-  /** Implicit padding removed from each side of the output (default 0). */
-  padding?: number | [number, number];
-  /** Extra size on one side of each output dimension, to pick among the sizes a stride makes ambiguous (default 0). */
-  outputPadding?: number | [number, number];
-  /** Blocked connections (default 1): both channel counts must be divisible by it. */
-  groups?: number;
-  /** Learn an additive `bias` (default true). */
-  bias?: boolean;
-  /** Spacing between kernel elements (default 1). */
-  dilation?: number | [number, number];
-  /** Device of the parameters (default `cpu`). */
-  device?: Device | string | null;
-  /** Floating dtype of the parameters (default float32). */
-  dtype?: DType | null;
-}
-
-/**
- * 2-d transposed convolution (`torch.nn.ConvTranspose2d`), the usual learned upsampling of decoders and
- * generators: `weight` (inChannels, outChannels/groups, kH, kW) and `bias` (outChannels), initialised as
- * PyTorch does (Kaiming-uniform with a = √5, bias uniform in ±1/√fanIn, fanIn = outChannels/groups·kH·kW).
- *
- * ```ts
- * const up = new nn.ConvTranspose2d(64, 32, 4, { stride: 2, padding: 1 }); // doubles H and W
- * ```
- */
-export class ConvTranspose2d extends Module {
-  /** Input channels. */
-  readonly inChannels: number;
-  /** Output channels. */
-  readonly outChannels: number;
-  /** Kernel height and width. */
-  readonly kernelSize: [number, number];
-  /** Stride per dimension. */
-  readonly stride: [number, number];
-  /** Padding per dimension. */
-  readonly padding: [number, number];
-  /** Output padding per dimension. */
-  readonly outputPadding: [number, number];
-  /** Channel groups. */
-  readonly groups: number;
-  /** Dilation per dimension. */
-  readonly dilation: [number, number];
-  /** The kernel, (inChannels, outChannels/groups, kH, kW). */
-  declare weight: Parameter;
-  /** The bias (outChannels), or null with `bias: false`. */
-  declare bias: Parameter | null;
-
-  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: ConvTranspose2dOptions = {}) {
-    const op = 'ConvTranspose2d';
-    const o = knownOptions(op, options, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'device', 'dtype']);
-    const cin = checkSize(op, 'inChannels', inChannels);
-    const cout = checkSize(op, 'outChannels', outChannels);
-    const k = pair(op, 'kernelSize', kernelSize, 1);
-    const stride = pair(op, 'stride', o.stride ?? 1, 1);
-    const padding = pair(op, 'padding', o.padding ?? 0, 0);
-    const outputPadding = pair(op, 'outputPadding', o.outputPadding ?? 0, 0);
-    const dilation = pair(op, 'dilation', o.dilation ?? 1, 1);
-    const groups = checkSize(op, 'groups', o.groups ?? 1);
-    if (cin % groups !== 0) throw rangeError(op, 'inChannels', `a multiple of groups (${groups})`, cin);
-    if (cout % groups !== 0) throw rangeError(op, 'outChannels', `a multiple of groups (${groups})`, cout);
-    checkOutputPadding(op, outputPadding, stride, dilation);
-    const withBias = o.bias === undefined ? true : checkBool(op, 'bias', o.bias);
-    const factory = factoryOptions(op, o);
-    super();
-    this.inChannels = cin;
-    this.outChannels = cout;
-    this.kernelSize = k;
-    this.stride = stride;
-    this.padding = padding;
-    this.outputPadding = outputPadding;
-    this.groups = groups;
-    this.dilation = dilation;
-    this.registerParameter('weight', tidy(() => new Parameter(zeros([cin, cout / groups, k[0], k[1]], factory))));
-    this.registerParameter('bias', withBias ? tidy(() => new Parameter(zeros([cout], factory))) : null);
-    this.resetParameters();
-  }
-
-  /** Upsamples `input` (N, inChannels, H, W) or (inChannels, H, W). */
-  forward(input: Tensor): Tensor {
-    return convTranspose2d(inputArg('ConvTranspose2d.forward', input), this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation,
-    });
-  }
-
-  /** PyTorch's initialisation again (also called by a container's `resetParameters()`). */
-  resetParameters(): this {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5), nonlinearity: 'leakyRelu' });
-    if (this.bias) {
-      const bound = 1 / Math.sqrt((this.outChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1]);
-      uniform_(this.bias, -bound, bound);
-    }
-    return this;
-  }
-}
-
 // ---------------------------------------------------------------- Upsample
 
 /**
@@ -282,6 +180,7 @@ export class ConvTranspose2d extends Module {
  *
  * ```ts
  * const up = new nn.Upsample({ scaleFactor: 2, mode: 'bilinear' }); // (N, C, H, W) -> (N, C, 2H, 2W)
+ * const up3 = new nn.Upsample({ size: [8, 32, 32], mode: 'trilinear' }); // (N, C, D, H, W) -> (N, C, 8, 32, 32)
  * ```
  */
 export class Upsample extends Module {
@@ -294,7 +193,7 @@ export class Upsample extends Module {
     this.options = Object.freeze({ ...options });
   }
 
-  /** Resamples `input` (N, C, H, W). */
+  /** Resamples `input` (N, C, L), (N, C, H, W) or (N, C, D, H, W), as the mode allows. */
   forward(input: Tensor): Tensor {
     return interpolate(inputArg('Upsample.forward', input), this.options);
   }

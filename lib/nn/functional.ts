@@ -16,19 +16,26 @@ import { native, type TensorHandle } from '../native';
 import { Tensor } from '../tensor';
 import { checkInt, checkOneOf, rangeError, typeError } from '../validate';
 import {
+  adaptiveSize,
+  avgPoolOptions,
   boolOpt,
-  checkOutputPadding,
+  convGeometry,
+  divisorOverrideOpt,
   floatArg,
   fmt,
   knownOptions,
+  MAX_POOL_OPTIONS,
   numberOpt,
   optTensorArg,
-  pair,
   perChannel,
+  poolGeometry,
   sameKind,
   shapeError,
+  spatialAxes,
   spatialInput,
   tensorArg,
+  type ConvGeometry,
+  type SpatialDims,
 } from './checks';
 
 export * from './losses';
@@ -38,14 +45,71 @@ const h = (t: Tensor | null): TensorHandle | null => (t ? t.handle : null);
 
 // ---------------------------------------------------------------- convolution and linear
 
-/** Options of `conv2d`. */
-export interface Conv2dFunctionalOptions {
-  stride?: number | [number, number];
+/**
+ * Options of `conv1d`, `conv2d` and `conv3d`: `T` is one integer per spatial dimension (`[number, number]` for
+ * `conv2d`); a single number applies to every dimension.
+ */
+export interface ConvFunctionalOptions<T extends number[] = number[]> {
+  /** Step of the kernel per dimension (default 1). */
+  stride?: number | T;
   /** Zero padding on each side, or `'same'` (output size = input size; stride 1 only) or `'valid'` (none). */
-  padding?: number | [number, number] | 'same' | 'valid';
-  dilation?: number | [number, number];
+  padding?: number | T | 'same' | 'valid';
+  /** Spacing between kernel elements (default 1). */
+  dilation?: number | T;
   /** Blocked connections: input and output channels are split into `groups` (each divisible by it). */
   groups?: number;
+}
+
+/** Options of `conv1d`. */
+export type Conv1dFunctionalOptions = ConvFunctionalOptions<[number]>;
+/** Options of `conv2d`. */
+export type Conv2dFunctionalOptions = ConvFunctionalOptions<[number, number]>;
+/** Options of `conv3d`. */
+export type Conv3dFunctionalOptions = ConvFunctionalOptions<[number, number, number]>;
+
+// "kH, kW": the kernel's dimensions in a weight's description.
+const kernelAxes = (n: SpatialDims): string => spatialAxes(n).map((a) => `k${a}`).join(', ');
+
+const CONV = { 1: N.conv1d, 2: N.conv2d, 3: N.conv3d } as const;
+
+// The convolution of n spatial dimensions: conv1d, conv2d, conv3d.
+function convNd(n: SpatialDims, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvFunctionalOptions): Tensor {
+  const op = `conv${n}d`;
+  const o = knownOptions(op, options, ['stride', 'padding', 'dilation', 'groups']);
+  const x = spatialInput(op, input, n);
+  const w = floatArg(op, 'weight', weight);
+  const b = optTensorArg(op, 'bias', bias);
+  if (w.ndim !== n + 2) throw shapeError(op, 'weight', `a ${n + 2}-d tensor (outChannels, inChannels/groups, ${kernelAxes(n)})`, w.shape);
+  sameKind(op, 'weight', w, 'input', x);
+  const groups = checkInt(op, 'groups', o.groups ?? 1, 1);
+  const cin = x.shape[x.ndim - n - 1];
+  const [cout, cinPerGroup] = w.shape;
+  if (cinPerGroup * groups !== cin) {
+    throw shapeError(op, 'input', `${cinPerGroup * groups} channels in dim ${x.ndim - n - 1} (weight ${fmt(w.shape)}, groups ${groups})`, x.shape);
+  }
+  if (cout % groups !== 0) throw shapeError(op, 'weight', `an output channel count divisible by groups ${groups}`, w.shape);
+  if (b) {
+    sameKind(op, 'bias', b, 'input', x);
+    perChannel(op, 'bias', b, cout, `one per output channel of weight ${fmt(w.shape)}`);
+  }
+  const { stride, padding, dilation } = convGeometry(op, n, o, false);
+  if (typeof padding !== 'string') {
+    const kernel = w.shape.slice(2);
+    for (let d = 0; d < n; d++) {
+      if (x.shape[x.ndim - n + d] + 2 * padding[d] < dilation[d] * (kernel[d] - 1) + 1) {
+        throw shapeError(op, 'input', `spatial size at least ${fmt(kernel.map((k, i) => dilation[i] * (k - 1) + 1 - 2 * padding[i]))} for kernel ${fmt(kernel)} with padding ${fmt(padding)} and dilation ${fmt(dilation)}`, x.shape);
+      }
+    }
+  }
+  return new Tensor(CONV[n](x.handle, w.handle, h(b), stride, padding, dilation, groups));
+}
+
+/**
+ * 1-d convolution of `input` (N, C_in, L) or (C_in, L) with `weight` (C_out, C_in/groups, kL) and an optional
+ * `bias` (C_out), as `torch.nn.functional.conv1d`.
+ */
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dFunctionalOptions = {}): Tensor {
+  return convNd(1, input, weight, bias, options);
 }
 
 /**
@@ -53,55 +117,76 @@ export interface Conv2dFunctionalOptions {
  * and an optional `bias` (C_out), as `torch.nn.functional.conv2d`.
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dFunctionalOptions = {}): Tensor {
-  const op = 'conv2d';
-  const o = knownOptions(op, options, ['stride', 'padding', 'dilation', 'groups']);
-  const x = spatialInput(op, input);
-  const w = floatArg(op, 'weight', weight);
-  const b = optTensorArg(op, 'bias', bias);
-  if (w.ndim !== 4) throw shapeError(op, 'weight', 'a 4-d tensor (outChannels, inChannels/groups, kH, kW)', w.shape);
-  sameKind(op, 'weight', w, 'input', x);
-  const groups = checkInt(op, 'groups', o.groups ?? 1, 1);
-  const cin = x.shape[x.ndim - 3];
-  const [cout, cinPerGroup] = w.shape;
-  if (cinPerGroup * groups !== cin) {
-    throw shapeError(op, 'input', `${cinPerGroup * groups} channels in dim ${x.ndim - 3} (weight ${fmt(w.shape)}, groups ${groups})`, x.shape);
-  }
-  if (cout % groups !== 0) throw shapeError(op, 'weight', `an output channel count divisible by groups ${groups}`, w.shape);
-  if (b) {
-    sameKind(op, 'bias', b, 'input', x);
-    perChannel(op, 'bias', b, cout, `one per output channel of weight ${fmt(w.shape)}`);
-  }
-  const stride = pair(op, 'stride', o.stride ?? 1, 1);
-  const dilation = pair(op, 'dilation', o.dilation ?? 1, 1);
-  let padding: [number, number] | 'same' | 'valid';
-  if (o.padding === 'same' || o.padding === 'valid') {
-    padding = o.padding;
-    if (padding === 'same' && (stride[0] !== 1 || stride[1] !== 1)) throw rangeError(op, 'padding', "a number when stride is not 1 ('same' needs stride 1)", padding);
-  } else {
-    padding = pair(op, 'padding', o.padding ?? 0, 0);
-  }
-  if (typeof padding !== 'string') {
-    for (let d = 0; d < 2; d++) {
-      const size = x.shape[x.ndim - 2 + d] + 2 * padding[d];
-      const span = dilation[d] * (w.shape[2 + d] - 1) + 1;
-      if (size < span) {
-        throw shapeError(op, 'input', `spatial size at least ${fmt(w.shape.slice(2).map((k, i) => dilation[i] * (k - 1) + 1 - 2 * (padding as number[])[i]))} for kernel ${fmt(w.shape.slice(2))} with padding ${fmt(padding)} and dilation ${fmt(dilation)}`, x.shape);
-      }
-    }
-  }
-  return new Tensor(N.conv2d(x.handle, w.handle, h(b), stride, padding, dilation, groups));
+  return convNd(2, input, weight, bias, options);
 }
 
-/** Options of `convTranspose2d` (PyTorch's `conv_transpose2d` arguments after `bias`). */
-export interface ConvTranspose2dFunctionalOptions {
-  stride?: number | [number, number];
+/**
+ * 3-d convolution of `input` (N, C_in, D, H, W) or (C_in, D, H, W) with `weight` (C_out, C_in/groups, kD, kH, kW)
+ * and an optional `bias` (C_out), as `torch.nn.functional.conv3d`.
+ */
+export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv3dFunctionalOptions = {}): Tensor {
+  return convNd(3, input, weight, bias, options);
+}
+
+/**
+ * Options of `convTranspose1d`, `convTranspose2d` and `convTranspose3d` (PyTorch's `conv_transpose{n}d` arguments
+ * after `bias`): `T` is one integer per spatial dimension; a single number applies to every dimension.
+ */
+export interface ConvTransposeFunctionalOptions<T extends number[] = number[]> {
+  /** Stride of the underlying convolution: the upsampling factor (default 1). */
+  stride?: number | T;
   /** Removes `dilation * (kernel - 1) - padding` zeros of implicit padding from each side of the output. */
-  padding?: number | [number, number];
+  padding?: number | T;
   /** Extra size added to one side of each output dimension (smaller than the stride or the dilation). */
-  outputPadding?: number | [number, number];
+  outputPadding?: number | T;
   /** Blocked connections: input and output channels are split into `groups`. */
   groups?: number;
-  dilation?: number | [number, number];
+  /** Spacing between kernel elements (default 1). */
+  dilation?: number | T;
+}
+
+/** Options of `convTranspose1d`. */
+export type ConvTranspose1dFunctionalOptions = ConvTransposeFunctionalOptions<[number]>;
+/** Options of `convTranspose2d` (PyTorch's `conv_transpose2d` arguments after `bias`). */
+export type ConvTranspose2dFunctionalOptions = ConvTransposeFunctionalOptions<[number, number]>;
+/** Options of `convTranspose3d`. */
+export type ConvTranspose3dFunctionalOptions = ConvTransposeFunctionalOptions<[number, number, number]>;
+
+const CONV_TRANSPOSE = { 1: N.convTranspose1d, 2: N.convTranspose2d, 3: N.convTranspose3d } as const;
+
+// The transposed convolution of n spatial dimensions: convTranspose1d, convTranspose2d, convTranspose3d.
+function convTransposeNd(n: SpatialDims, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeFunctionalOptions): Tensor {
+  const op = `convTranspose${n}d`;
+  const o = knownOptions(op, options, ['stride', 'padding', 'outputPadding', 'groups', 'dilation']);
+  const x = spatialInput(op, input, n);
+  const w = floatArg(op, 'weight', weight);
+  const b = optTensorArg(op, 'bias', bias);
+  if (w.ndim !== n + 2) throw shapeError(op, 'weight', `a ${n + 2}-d tensor (inChannels, outChannels/groups, ${kernelAxes(n)})`, w.shape);
+  sameKind(op, 'weight', w, 'input', x);
+  const groups = checkInt(op, 'groups', o.groups ?? 1, 1);
+  const cin = x.shape[x.ndim - n - 1];
+  if (w.shape[0] !== cin) throw shapeError(op, 'input', `${w.shape[0]} channels in dim ${x.ndim - n - 1} (weight ${fmt(w.shape)})`, x.shape);
+  if (cin % groups !== 0) throw shapeError(op, 'weight', `an input channel count divisible by groups ${groups}`, w.shape);
+  const cout = w.shape[1] * groups;
+  if (b) {
+    sameKind(op, 'bias', b, 'input', x);
+    perChannel(op, 'bias', b, cout, `one per output channel: weight ${fmt(w.shape)} with groups ${groups}`);
+  }
+  const { stride, padding, outputPadding, dilation } = convGeometry(op, n, o, true) as ConvGeometry & { padding: number[] };
+  for (let d = 0; d < n; d++) {
+    const size = (x.shape[x.ndim - n + d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (w.shape[2 + d] - 1) + outputPadding[d] + 1;
+    if (size < 1) throw shapeError(op, 'input', `a spatial size that gives a positive output size with padding ${fmt(padding)} (dimension ${d} would be ${size})`, x.shape);
+  }
+  return new Tensor(CONV_TRANSPOSE[n](x.handle, w.handle, h(b), stride, padding, outputPadding, groups, dilation));
+}
+
+/**
+ * 1-d transposed convolution of `input` (N, C_in, L) or (C_in, L) with `weight` (C_in, C_out/groups, kL) and an
+ * optional `bias` (C_out), as `torch.nn.functional.conv_transpose1d`. Output length:
+ * (in − 1)·stride − 2·padding + dilation·(k − 1) + outputPadding + 1.
+ */
+export function convTranspose1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose1dFunctionalOptions = {}): Tensor {
+  return convTransposeNd(1, input, weight, bias, options);
 }
 
 /**
@@ -111,32 +196,16 @@ export interface ConvTranspose2dFunctionalOptions {
  * (in − 1)·stride − 2·padding + dilation·(k − 1) + outputPadding + 1.
  */
 export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dFunctionalOptions = {}): Tensor {
-  const op = 'convTranspose2d';
-  const o = knownOptions(op, options, ['stride', 'padding', 'outputPadding', 'groups', 'dilation']);
-  const x = spatialInput(op, input);
-  const w = floatArg(op, 'weight', weight);
-  const b = optTensorArg(op, 'bias', bias);
-  if (w.ndim !== 4) throw shapeError(op, 'weight', 'a 4-d tensor (inChannels, outChannels/groups, kH, kW)', w.shape);
-  sameKind(op, 'weight', w, 'input', x);
-  const groups = checkInt(op, 'groups', o.groups ?? 1, 1);
-  const cin = x.shape[x.ndim - 3];
-  if (w.shape[0] !== cin) throw shapeError(op, 'input', `${w.shape[0]} channels in dim ${x.ndim - 3} (weight ${fmt(w.shape)})`, x.shape);
-  if (cin % groups !== 0) throw shapeError(op, 'weight', `an input channel count divisible by groups ${groups}`, w.shape);
-  const cout = w.shape[1] * groups;
-  if (b) {
-    sameKind(op, 'bias', b, 'input', x);
-    perChannel(op, 'bias', b, cout, `one per output channel: weight ${fmt(w.shape)} with groups ${groups}`);
-  }
-  const stride = pair(op, 'stride', o.stride ?? 1, 1);
-  const padding = pair(op, 'padding', o.padding ?? 0, 0);
-  const outputPadding = pair(op, 'outputPadding', o.outputPadding ?? 0, 0);
-  const dilation = pair(op, 'dilation', o.dilation ?? 1, 1);
-  checkOutputPadding(op, outputPadding, stride, dilation);
-  for (let d = 0; d < 2; d++) {
-    const size = (x.shape[x.ndim - 2 + d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (w.shape[2 + d] - 1) + outputPadding[d] + 1;
-    if (size < 1) throw shapeError(op, 'input', `a spatial size that gives a positive output size with padding ${fmt(padding)} (dimension ${d} would be ${size})`, x.shape);
-  }
-  return new Tensor(N.convTranspose2d(x.handle, w.handle, h(b), stride, padding, outputPadding, groups, dilation));
+  return convTransposeNd(2, input, weight, bias, options);
+}
+
+/**
+ * 3-d transposed convolution of `input` (N, C_in, D, H, W) or (C_in, D, H, W) with `weight`
+ * (C_in, C_out/groups, kD, kH, kW) and an optional `bias` (C_out), as `torch.nn.functional.conv_transpose3d`.
+ * Output size per dimension: (in − 1)·stride − 2·padding + dilation·(k − 1) + outputPadding + 1.
+ */
+export function convTranspose3d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose3dFunctionalOptions = {}): Tensor {
+  return convTransposeNd(3, input, weight, bias, options);
 }
 
 /** y = x Wᵀ + b over the last dimension of `input` (…, inFeatures), `weight` (outFeatures, inFeatures), as `torch.nn.functional.linear`. */
@@ -520,45 +589,86 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, options: PairwiseDistan
 
 // ---------------------------------------------------------------- pooling
 
-/** Options of `maxPool2d`. */
-export interface MaxPool2dFunctionalOptions {
+/**
+ * Options of `maxPool1d`, `maxPool2d` and `maxPool3d` (and of `nn.MaxPool1d`, `nn.MaxPool3d`): `T` is one integer
+ * per spatial dimension; a single number applies to every dimension.
+ */
+export interface MaxPoolFunctionalOptions<T extends number[] = number[]> {
   /** Default: the kernel size. */
-  stride?: number | [number, number];
-  padding?: number | [number, number];
-  dilation?: number | [number, number];
+  stride?: number | T;
+  /** Implicit negative-infinity padding on each side, at most half the kernel (default 0). */
+  padding?: number | T;
+  /** Spacing between window elements (default 1). */
+  dilation?: number | T;
   /** Round the output size up instead of down. */
   ceilMode?: boolean;
-  /** Also return the flat indices of the maxima. */
+  /** Also return the flat indices of the maxima (per channel, over the spatial dimensions). */
   returnIndices?: boolean;
 }
 
-function poolChecks(op: string, x: Tensor, k: [number, number], padding: [number, number]): void {
-  if (padding[0] * 2 > k[0] || padding[1] * 2 > k[1]) throw rangeError(op, 'padding', `at most half the kernel size ${fmt(k)}`, padding);
-  const [hh, ww] = x.shape.slice(-2);
-  if (hh + 2 * padding[0] < k[0] || ww + 2 * padding[1] < k[1]) throw shapeError(op, 'input', `a padded spatial size of at least the kernel ${fmt(k)}`, x.shape);
+/** Options of `maxPool1d`. */
+export type MaxPool1dFunctionalOptions = MaxPoolFunctionalOptions<[number]>;
+/** Options of `maxPool2d`. */
+export type MaxPool2dFunctionalOptions = MaxPoolFunctionalOptions<[number, number]>;
+/** Options of `maxPool3d`. */
+export type MaxPool3dFunctionalOptions = MaxPoolFunctionalOptions<[number, number, number]>;
+
+/** What a pooling returns: the pooled tensor, or `[output, indices]` with `returnIndices: true`. */
+export type PoolOutput<R extends boolean | undefined> = R extends true ? [Tensor, Tensor] : Tensor;
+
+// The padded input must hold one window in each spatial dimension.
+function poolChecks(op: string, x: Tensor, k: number[], padding: number[]): void {
+  const spatial = x.shape.slice(-k.length);
+  if (spatial.some((s, i) => s + 2 * padding[i] < k[i])) throw shapeError(op, 'input', `a padded spatial size of at least the kernel ${fmt(k)}`, x.shape);
+}
+
+// The pooling output of a native call: one tensor or [output, indices].
+const pooled = (r: TensorHandle | [TensorHandle, TensorHandle]): Tensor | [Tensor, Tensor] => (Array.isArray(r) ? [new Tensor(r[0]), new Tensor(r[1])] : new Tensor(r));
+
+const MAX_POOL = { 1: N.maxPool1d, 2: N.maxPool2d, 3: N.maxPool3d } as const;
+
+// The max pooling of n spatial dimensions: maxPool1d, maxPool2d, maxPool3d.
+function maxPoolNd(n: SpatialDims, input: Tensor, kernelSize: unknown, options: MaxPoolFunctionalOptions): Tensor | [Tensor, Tensor] {
+  const op = `maxPool${n}d`;
+  const o = knownOptions(op, options, MAX_POOL_OPTIONS);
+  const x = spatialInput(op, input, n);
+  const g = poolGeometry(op, n, kernelSize, o, true);
+  poolChecks(op, x, g.kernelSize, g.padding);
+  const ceil = boolOpt(op, 'ceilMode', o.ceilMode, false);
+  return pooled(MAX_POOL[n](x.handle, g.kernelSize, g.stride, g.padding, g.dilation, ceil, boolOpt(op, 'returnIndices', o.returnIndices, false)));
+}
+
+/** 1-d max pooling of (N, C, L) or (C, L), as `torch.nn.functional.max_pool1d`; `returnIndices: true` returns `[output, indices]`. */
+export function maxPool1d(input: Tensor, kernelSize: number | [number], options: MaxPool1dFunctionalOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool1d(input: Tensor, kernelSize: number | [number], options?: MaxPool1dFunctionalOptions): Tensor;
+export function maxPool1d(input: Tensor, kernelSize: number | [number], options: MaxPool1dFunctionalOptions = {}): Tensor | [Tensor, Tensor] {
+  return maxPoolNd(1, input, kernelSize, options);
 }
 
 /** 2-d max pooling, as `torch.nn.functional.max_pool2d`; `returnIndices: true` returns `[output, indices]`. */
 export function maxPool2d(input: Tensor, kernelSize: number | [number, number], options: MaxPool2dFunctionalOptions & { returnIndices: true }): [Tensor, Tensor];
 export function maxPool2d(input: Tensor, kernelSize: number | [number, number], options?: MaxPool2dFunctionalOptions): Tensor;
 export function maxPool2d(input: Tensor, kernelSize: number | [number, number], options: MaxPool2dFunctionalOptions = {}): Tensor | [Tensor, Tensor] {
-  const op = 'maxPool2d';
-  const o = knownOptions(op, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
-  const x = spatialInput(op, input);
-  const k = pair(op, 'kernelSize', kernelSize, 1);
-  const stride = o.stride === undefined || o.stride === null ? k : pair(op, 'stride', o.stride, 1);
-  const padding = pair(op, 'padding', o.padding ?? 0, 0);
-  const dilation = pair(op, 'dilation', o.dilation ?? 1, 1);
-  poolChecks(op, x, k, padding);
-  const r = N.maxPool2d(x.handle, k, stride, padding, dilation, boolOpt(op, 'ceilMode', o.ceilMode, false), boolOpt(op, 'returnIndices', o.returnIndices, false));
-  return Array.isArray(r) ? [new Tensor(r[0]), new Tensor(r[1])] : new Tensor(r);
+  return maxPoolNd(2, input, kernelSize, options);
 }
 
-/** Options of `avgPool2d`. */
-export interface AvgPool2dFunctionalOptions {
+/** 3-d max pooling of (N, C, D, H, W) or (C, D, H, W), as `torch.nn.functional.max_pool3d`; `returnIndices: true` returns `[output, indices]`. */
+export function maxPool3d(input: Tensor, kernelSize: number | [number, number, number], options: MaxPool3dFunctionalOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool3d(input: Tensor, kernelSize: number | [number, number, number], options?: MaxPool3dFunctionalOptions): Tensor;
+export function maxPool3d(input: Tensor, kernelSize: number | [number, number, number], options: MaxPool3dFunctionalOptions = {}): Tensor | [Tensor, Tensor] {
+  return maxPoolNd(3, input, kernelSize, options);
+}
+
+/**
+ * Options of `avgPool2d` and `avgPool3d` (and of `nn.AvgPool3d`; `avgPool1d` has no `divisorOverride`): `T` is one
+ * integer per spatial dimension; a single number applies to every dimension.
+ */
+export interface AvgPoolFunctionalOptions<T extends number[] = number[]> {
   /** Default: the kernel size. */
-  stride?: number | [number, number];
-  padding?: number | [number, number];
+  stride?: number | T;
+  /** Implicit zero padding on each side, at most half the kernel (default 0). */
+  padding?: number | T;
+  /** Round the output size up instead of down. */
   ceilMode?: boolean;
   /** Count the zero padding in the average (default true). */
   countIncludePad?: boolean;
@@ -566,89 +676,206 @@ export interface AvgPool2dFunctionalOptions {
   divisorOverride?: number;
 }
 
+/** Options of `avgPool1d` (PyTorch's `avg_pool1d` has no `divisorOverride`). */
+export type AvgPool1dFunctionalOptions = Omit<AvgPoolFunctionalOptions<[number]>, 'divisorOverride'>;
+/** Options of `avgPool2d`. */
+export type AvgPool2dFunctionalOptions = AvgPoolFunctionalOptions<[number, number]>;
+/** Options of `avgPool3d`. */
+export type AvgPool3dFunctionalOptions = AvgPoolFunctionalOptions<[number, number, number]>;
+
+const AVG_POOL = { 1: N.avgPool1d, 2: N.avgPool2d, 3: N.avgPool3d } as const;
+
+// The average pooling of n spatial dimensions: avgPool1d, avgPool2d, avgPool3d.
+function avgPoolNd(n: SpatialDims, input: Tensor, kernelSize: unknown, options: AvgPoolFunctionalOptions): Tensor {
+  const op = `avgPool${n}d`;
+  const o = knownOptions(op, options, avgPoolOptions(n));
+  const x = spatialInput(op, input, n);
+  const g = poolGeometry(op, n, kernelSize, o, false);
+  poolChecks(op, x, g.kernelSize, g.padding);
+  const div = divisorOverrideOpt(op, o.divisorOverride);
+  const ceil = boolOpt(op, 'ceilMode', o.ceilMode, false);
+  const countPad = boolOpt(op, 'countIncludePad', o.countIncludePad, true);
+  // avgPool1d takes no divisorOverride: it is not among its options, so div is null there.
+  return new Tensor((AVG_POOL[n] as typeof N.avgPool2d)(x.handle, g.kernelSize, g.stride, g.padding, ceil, countPad, div));
+}
+
+/** 1-d average pooling of (N, C, L) or (C, L), as `torch.nn.functional.avg_pool1d`. */
+export function avgPool1d(input: Tensor, kernelSize: number | [number], options: AvgPool1dFunctionalOptions = {}): Tensor {
+  return avgPoolNd(1, input, kernelSize, options);
+}
+
 /** 2-d average pooling, as `torch.nn.functional.avg_pool2d`. */
 export function avgPool2d(input: Tensor, kernelSize: number | [number, number], options: AvgPool2dFunctionalOptions = {}): Tensor {
-  const op = 'avgPool2d';
-  const o = knownOptions(op, options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
-  const x = spatialInput(op, input);
-  const k = pair(op, 'kernelSize', kernelSize, 1);
-  const stride = o.stride === undefined || o.stride === null ? k : pair(op, 'stride', o.stride, 1);
-  const padding = pair(op, 'padding', o.padding ?? 0, 0);
-  poolChecks(op, x, k, padding);
-  const div = o.divisorOverride === undefined || o.divisorOverride === null ? null : checkInt(op, 'divisorOverride', o.divisorOverride, 1);
-  return new Tensor(N.avgPool2d(x.handle, k, stride, padding, boolOpt(op, 'ceilMode', o.ceilMode, false), boolOpt(op, 'countIncludePad', o.countIncludePad, true), div));
+  return avgPoolNd(2, input, kernelSize, options);
+}
+
+/** 3-d average pooling of (N, C, D, H, W) or (C, D, H, W), as `torch.nn.functional.avg_pool3d`. */
+export function avgPool3d(input: Tensor, kernelSize: number | [number, number, number], options: AvgPool3dFunctionalOptions = {}): Tensor {
+  return avgPoolNd(3, input, kernelSize, options);
+}
+
+const ADAPTIVE_AVG_POOL = { 1: N.adaptiveAvgPool1d, 2: N.adaptiveAvgPool2d, 3: N.adaptiveAvgPool3d } as const;
+
+// The adaptive average pooling of n spatial dimensions.
+function adaptiveAvgPoolNd(n: SpatialDims, input: Tensor, outputSize: unknown): Tensor {
+  const op = `adaptiveAvgPool${n}d`;
+  const x = spatialInput(op, input, n);
+  return new Tensor(ADAPTIVE_AVG_POOL[n](x.handle, adaptiveSize(op, n, outputSize, x)));
+}
+
+/** Average pooling of (N, C, L) or (C, L) to a fixed length, as `torch.nn.functional.adaptive_avg_pool1d`. */
+export function adaptiveAvgPool1d(input: Tensor, outputSize: number | [number]): Tensor {
+  return adaptiveAvgPoolNd(1, input, outputSize);
 }
 
 /** Average pooling to a fixed output size (`null` in a pair keeps that input size), as `torch.nn.functional.adaptive_avg_pool2d`. */
 export function adaptiveAvgPool2d(input: Tensor, outputSize: number | [number | null, number | null]): Tensor {
-  const op = 'adaptiveAvgPool2d';
-  const x = spatialInput(op, input);
-  const pairIn = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
-  if (!Array.isArray(pairIn) || pairIn.length !== 2) throw typeError(op, 'outputSize', 'an integer or a pair of integers (or null)', outputSize);
-  const size = pairIn.map((s, i) => (s === null ? x.shape[x.ndim - 2 + i] : checkInt(op, `outputSize[${i}]`, s, 1)));
-  return new Tensor(N.adaptiveAvgPool2d(x.handle, size));
+  return adaptiveAvgPoolNd(2, input, outputSize);
 }
 
-/** How `interpolate` resamples: PyTorch's 2-d modes. */
-export type InterpolateMode = 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic' | 'area';
+/**
+ * Average pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed output size (`null` keeps that input size), as
+ * `torch.nn.functional.adaptive_avg_pool3d`.
+ */
+export function adaptiveAvgPool3d(input: Tensor, outputSize: number | [number | null, number | null, number | null]): Tensor {
+  return adaptiveAvgPoolNd(3, input, outputSize);
+}
+
+/** Options of `adaptiveMaxPool1d`, `adaptiveMaxPool2d` and `adaptiveMaxPool3d`. */
+export interface AdaptiveMaxPoolFunctionalOptions {
+  /** Also return the flat indices of the maxima (per channel, over the spatial dimensions). */
+  returnIndices?: boolean;
+}
+
+const ADAPTIVE_MAX_POOL = { 1: N.adaptiveMaxPool1d, 2: N.adaptiveMaxPool2d, 3: N.adaptiveMaxPool3d } as const;
+
+// The adaptive max pooling of n spatial dimensions.
+function adaptiveMaxPoolNd(n: SpatialDims, input: Tensor, outputSize: unknown, options: AdaptiveMaxPoolFunctionalOptions): Tensor | [Tensor, Tensor] {
+  const op = `adaptiveMaxPool${n}d`;
+  const o = knownOptions(op, options, ['returnIndices']);
+  const x = spatialInput(op, input, n);
+  return pooled(ADAPTIVE_MAX_POOL[n](x.handle, adaptiveSize(op, n, outputSize, x), boolOpt(op, 'returnIndices', o.returnIndices, false)));
+}
+
+/** Max pooling of (N, C, L) or (C, L) to a fixed length, as `torch.nn.functional.adaptive_max_pool1d`; `returnIndices: true` returns `[output, indices]`. */
+export function adaptiveMaxPool1d(input: Tensor, outputSize: number | [number], options: AdaptiveMaxPoolFunctionalOptions & { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool1d(input: Tensor, outputSize: number | [number], options?: AdaptiveMaxPoolFunctionalOptions): Tensor;
+export function adaptiveMaxPool1d(input: Tensor, outputSize: number | [number], options: AdaptiveMaxPoolFunctionalOptions = {}): Tensor | [Tensor, Tensor] {
+  return adaptiveMaxPoolNd(1, input, outputSize, options);
+}
+
+/**
+ * Max pooling of (N, C, H, W) or (C, H, W) to a fixed output size (`null` keeps that input size), as
+ * `torch.nn.functional.adaptive_max_pool2d`; `returnIndices: true` returns `[output, indices]`.
+ */
+export function adaptiveMaxPool2d(input: Tensor, outputSize: number | [number | null, number | null], options: AdaptiveMaxPoolFunctionalOptions & { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool2d(input: Tensor, outputSize: number | [number | null, number | null], options?: AdaptiveMaxPoolFunctionalOptions): Tensor;
+export function adaptiveMaxPool2d(input: Tensor, outputSize: number | [number | null, number | null], options: AdaptiveMaxPoolFunctionalOptions = {}): Tensor | [Tensor, Tensor] {
+  return adaptiveMaxPoolNd(2, input, outputSize, options);
+}
+
+/**
+ * Max pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed output size (`null` keeps that input size), as
+ * `torch.nn.functional.adaptive_max_pool3d`; `returnIndices: true` returns `[output, indices]`.
+ */
+export function adaptiveMaxPool3d(input: Tensor, outputSize: number | [number | null, number | null, number | null], options: AdaptiveMaxPoolFunctionalOptions & { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool3d(input: Tensor, outputSize: number | [number | null, number | null, number | null], options?: AdaptiveMaxPoolFunctionalOptions): Tensor;
+export function adaptiveMaxPool3d(input: Tensor, outputSize: number | [number | null, number | null, number | null], options: AdaptiveMaxPoolFunctionalOptions = {}): Tensor | [Tensor, Tensor] {
+  return adaptiveMaxPoolNd(3, input, outputSize, options);
+}
+
+// ---------------------------------------------------------------- resampling
+
+/**
+ * How `interpolate` resamples, as PyTorch's modes: `nearest`, `nearest-exact` and `area` in 1, 2 or 3 spatial
+ * dimensions; `linear` in 1, `bilinear` and `bicubic` in 2, `trilinear` in 3.
+ */
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
+
+const INTERPOLATE_MODES: readonly InterpolateMode[] = ['nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'];
+// The modes that resample one number of spatial dimensions only (and take alignCorners).
+const MODE_DIMS: Partial<Record<InterpolateMode, SpatialDims>> = { linear: 1, bilinear: 2, bicubic: 2, trilinear: 3 };
 
 /** Options of `interpolate` (give `size` or `scaleFactor`). */
 export interface InterpolateOptions {
-  /** The output's height and width (one number for both). */
-  size?: number | [number, number];
-  /** The factor per dimension (one number for both); the output size is floor(in · factor). */
-  scaleFactor?: number | [number, number];
+  /** The output's spatial size: one number for every dimension, or one per dimension ([L], [H, W] or [D, H, W]). */
+  size?: number | [number] | [number, number] | [number, number, number];
+  /** The factor per spatial dimension (one number for all); the output size is floor(in · factor). */
+  scaleFactor?: number | [number] | [number, number] | [number, number, number];
   /** The resampling (default `'nearest'`). */
   mode?: InterpolateMode;
-  /** For `bilinear` and `bicubic`: align the corner pixels' centres instead of their edges (default false). */
+  /** For `linear`, `bilinear`, `bicubic` and `trilinear`: align the corner pixels' centres instead of their edges (default false). */
   alignCorners?: boolean;
   /** With `scaleFactor`: map positions by in/out sizes instead of by the factor given (default false). */
   recomputeScaleFactor?: boolean;
 }
 
 /**
- * Resamples `input` (N, C, H, W) to a new height and width, as `torch.nn.functional.interpolate`: nearest,
- * nearest-exact, bilinear, bicubic or area; to `size`, or by `scaleFactor` (then, as PyTorch, the kernels map
- * positions by the factor given unless `recomputeScaleFactor`). Differentiable.
+ * Resamples `input` (N, C, L), (N, C, H, W) or (N, C, D, H, W) to a new spatial size, as
+ * `torch.nn.functional.interpolate`: nearest, nearest-exact or area in any of them, linear (3-d input), bilinear
+ * or bicubic (4-d), trilinear (5-d); to `size`, or by `scaleFactor` (then, as PyTorch, the kernels map positions
+ * by the factor given unless `recomputeScaleFactor`). Differentiable.
  */
 export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
   const op = 'interpolate';
   const plan = interpolatePlan(op, options);
   const x = floatArg(op, 'input', input);
-  if (x.ndim !== 4) throw shapeError(op, 'input', 'a 4-d tensor (N, C, H, W) (the 1-d and 3-d modes are not available)', x.shape);
+  const fixed = MODE_DIMS[plan.mode];
+  if (fixed !== undefined && x.ndim !== fixed + 2) {
+    throw shapeError(op, 'input', `a ${fixed + 2}-d tensor (N, C, ${spatialAxes(fixed).join(', ')}) (mode '${plan.mode}' needs ${fixed + 2}-d input)`, x.shape);
+  }
+  if (x.ndim < 3 || x.ndim > 5) throw shapeError(op, 'input', 'a 3-d (N, C, L), 4-d (N, C, H, W) or 5-d (N, C, D, H, W) tensor', x.shape);
+  const spatial = x.shape.slice(2);
+  // One value per spatial dimension of the input.
+  const perDim = (what: string, v: number | number[]): number[] => {
+    if (typeof v === 'number') return spatial.map(() => v);
+    if (v.length !== spatial.length) throw shapeError(op, 'input', `a ${v.length + 2}-d tensor to match ${what} ${fmt(v)} (one value per spatial dimension)`, x.shape);
+    return v;
+  };
   let size: number[];
-  let scales: [number | null, number | null] = [null, null];
-  if (plan.size) {
-    size = plan.size;
+  let scales: number[] | null = null;
+  if (plan.size !== undefined) {
+    size = perDim('size', plan.size);
   } else {
-    const f = plan.scaleFactor as [number, number];
-    size = [x.shape[2], x.shape[3]].map((n, i) => Math.floor(n * f[i]));
+    const f = perDim('scaleFactor', plan.scaleFactor as number | number[]);
+    size = spatial.map((n, i) => Math.floor(n * f[i]));
     if (size.some((n) => n < 1)) throw shapeError(op, 'input', `a spatial size that scaleFactor ${fmt(f)} keeps at least 1 (the output would be ${fmt(size)})`, x.shape);
     if (!plan.recomputeScaleFactor && plan.mode !== 'area') scales = f;
   }
-  return new Tensor(N.interpolate(x.handle, plan.mode, size, scales[0], scales[1], plan.alignCorners));
+  return new Tensor(N.interpolate(x.handle, plan.mode, size, scales, plan.alignCorners));
+}
+
+// `size` or `scaleFactor` of interpolate: one number for every spatial dimension or 1 to 3 of them, as many as a
+// mode tied to a number of dimensions resamples.
+function perDimOption(op: string, arg: string, v: unknown, mode: InterpolateMode, check: (name: string, x: unknown) => number, expected: string): number | number[] {
+  if (typeof v === 'number') return check(arg, v);
+  if (!Array.isArray(v) || v.length < 1 || v.length > 3) throw typeError(op, arg, expected, v);
+  const fixed = MODE_DIMS[mode];
+  if (fixed !== undefined && v.length !== fixed) throw rangeError(op, arg, `${fixed} value${fixed > 1 ? 's' : ''} (mode '${mode}' resamples ${fixed} spatial dimension${fixed > 1 ? 's' : ''})`, v);
+  return v.map((x, i) => check(`${arg}[${i}]`, x));
 }
 
 /** @internal `interpolate`'s options, checked (also by `nn.Upsample` when it is made), under the name `op`. */
-export function interpolatePlan(op: string, options: InterpolateOptions): { mode: InterpolateMode; alignCorners: boolean; size?: [number, number]; scaleFactor?: [number, number]; recomputeScaleFactor: boolean } {
+export function interpolatePlan(op: string, options: InterpolateOptions): { mode: InterpolateMode; alignCorners: boolean; size?: number | number[]; scaleFactor?: number | number[]; recomputeScaleFactor: boolean } {
   const o = knownOptions(op, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor']);
-  const mode = checkOneOf(op, 'mode', o.mode ?? 'nearest', ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'] as const);
-  if (o.alignCorners !== undefined && mode !== 'bilinear' && mode !== 'bicubic') {
-    throw typeError(op, 'alignCorners', `no value with mode '${mode}' (only 'bilinear' and 'bicubic' take it)`, o.alignCorners);
+  const mode = checkOneOf(op, 'mode', o.mode ?? 'nearest', INTERPOLATE_MODES);
+  if (o.alignCorners !== undefined && MODE_DIMS[mode] === undefined) {
+    throw typeError(op, 'alignCorners', `no value with mode '${mode}' (only 'linear', 'bilinear', 'bicubic' and 'trilinear' take it)`, o.alignCorners);
   }
   const alignCorners = boolOpt(op, 'alignCorners', o.alignCorners, false);
   if ((o.size === undefined) === (o.scaleFactor === undefined)) throw typeError(op, 'options', 'exactly one of size and scaleFactor', options);
   const recomputeScaleFactor = boolOpt(op, 'recomputeScaleFactor', o.recomputeScaleFactor, false);
   if (o.size !== undefined) {
     if (o.recomputeScaleFactor !== undefined) throw typeError(op, 'recomputeScaleFactor', 'no value with size (it applies to scaleFactor)', o.recomputeScaleFactor);
-    return { mode, alignCorners, size: pair(op, 'size', o.size, 1), recomputeScaleFactor };
+    const size = perDimOption(op, 'size', o.size, mode, (name, v) => checkInt(op, name, v, 1), 'an integer or an array of 1 to 3 integers (one per spatial dimension)');
+    return { mode, alignCorners, size, recomputeScaleFactor };
   }
-  const f = typeof o.scaleFactor === 'number' ? [o.scaleFactor, o.scaleFactor] : o.scaleFactor;
-  if (!Array.isArray(f) || f.length !== 2) throw typeError(op, 'scaleFactor', 'a positive number or a pair of them', o.scaleFactor);
-  f.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw rangeError(op, `scaleFactor[${i}]`, 'a finite number > 0', v);
-  });
-  return { mode, alignCorners, scaleFactor: [f[0], f[1]], recomputeScaleFactor };
+  const factor = (name: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw rangeError(op, name, 'a finite number > 0', v);
+    return v;
+  };
+  const scaleFactor = perDimOption(op, 'scaleFactor', o.scaleFactor, mode, factor, 'a positive number or an array of 1 to 3 of them (one per spatial dimension)');
+  return { mode, alignCorners, scaleFactor, recomputeScaleFactor };
 }
 
 // ---------------------------------------------------------------- embedding

@@ -7,9 +7,11 @@ export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, RemovableHandl
 export * from './layers';
 export { ModuleList, ModuleDict } from './module-list';
 export * from './functional-layers';
+export * from './conv-pool-nd';
 export * from './loss-modules';
 export { MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions, type TransformerActivation, type TransformerEncoderLayerOptions, type TransformerEncoderLayerForwardOptions, type TransformerEncoderOptions, type TransformerEncoderForwardOptions } from './attention';
-/** `torch.nn.functional`: conv2d, linear, batchNorm, pooling, activations, embedding, icLayer and the losses. */
+export { RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell, type RNNMode, type RNNNonlinearity, type RNNBaseOptions, type RNNOptions, type LSTMOptions, type GRUOptions, type RNNCellBaseOptions, type RNNCellOptions, type LSTMCellOptions, type GRUCellOptions } from './rnn';
+/** `torch.nn.functional`: convolutions and pooling (1-3 d), linear, normalisation, resampling, activations, embedding, icLayer and the losses. */
 export * as functional from './functional';
 export { crossEntropy } from './functional';
 /** `torch.nn.utils`: gradient clipping. */
