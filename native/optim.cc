@@ -272,7 +272,8 @@ void RMSprop::check(const GroupOptions& o) const {
   if (!(o.alpha >= 0)) throw ArgRangeError("alpha must be >= 0, got " + std::to_string(o.alpha));
 }
 
-// As torch/optim/rmsprop.py (_multi_tensor_rmsprop / _single_tensor_rmsprop). Weight decay makes a new gradient
+// As torch/optim/rmsprop.py (_multi_tensor_rmsprop / _single_tensor_rmsprop) of the PyTorch version built against
+// (2.x updates the centered average with lerp). Weight decay makes a new gradient
 // list (PyTorch 1.13's foreach form added it to p.grad in place, which later versions fixed; the update is the same).
 // The step counter is a float32 0-d tensor on the parameter's device (1.13 keeps a Python int; both load).
 void RMSprop::step(const at::Tensor& lrScale) {
@@ -317,8 +318,12 @@ void RMSprop::step(const at::Tensor& lrScale) {
       at::_foreach_addcmul_(squareAvgs, grads, grads, 1 - o.alpha);
       std::vector<at::Tensor> avg;
       if (o.centered) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+        at::_foreach_lerp_(gradAvgs, grads, 1 - o.alpha);  // PyTorch 2.x's form (1.13: mul, then add)
+#else
         at::_foreach_mul_(gradAvgs, o.alpha);
         at::_foreach_add_(gradAvgs, grads, 1 - o.alpha);
+#endif
         avg = at::_foreach_addcmul(squareAvgs, gradAvgs, gradAvgs, -1);
         at::_foreach_sqrt_(avg);
         at::_foreach_add_(avg, o.eps);
@@ -343,7 +348,11 @@ void RMSprop::step(const at::Tensor& lrScale) {
         squareAvgs[j].mul_(o.alpha).addcmul_(grad, grad, 1 - o.alpha);
         at::Tensor avg;
         if (o.centered) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+          gradAvgs[j].lerp_(grad, 1 - o.alpha);
+#else
           gradAvgs[j].mul_(o.alpha).add_(grad, 1 - o.alpha);
+#endif
           avg = squareAvgs[j].addcmul(gradAvgs[j], gradAvgs[j], -1).sqrt_();
         } else {
           avg = squareAvgs[j].sqrt();
@@ -391,9 +400,9 @@ void Adagrad::initState(ParamGroup& g) const {
   for (size_t k = 0; k < g.params.size(); ++k) adagradState(g, k);
 }
 
-// As torch/optim/adagrad.py (_multi_tensor_adagrad / _single_tensor_adagrad), dense gradients. The foreach form
-// computes -clr from the float32 step tensor with tensor ops, as PyTorch's list comprehension does, so it rounds
-// alike. With a learning-rate scale (a captured step) or on CUDA, steps live on the device and clr is a device
+// As torch/optim/adagrad.py (_multi_tensor_adagrad / _single_tensor_adagrad), dense gradients, in the form of the
+// PyTorch version built against: 1.13's foreach form computes -clr from the float32 step tensor with tensor ops
+// (its list comprehension does), 2.x's in double from the step's value. With a learning-rate scale (a captured step) or on CUDA, steps live on the device and clr is a device
 // value: nothing is read back to the host.
 void Adagrad::step(const at::Tensor& lrScale) {
   at::NoGradGuard noGrad;
@@ -431,11 +440,20 @@ void Adagrad::step(const at::Tensor& lrScale) {
       }
     } else if (foreach) {
       std::vector<at::Scalar> m;
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+      // PyTorch 2.x: -clr in double from the step's value, then params += (g · -clr) / denom in one addcdiv
+      for (const auto& s : steps) m.emplace_back(-o.lr / (1 + (s.item<double>() - 1) * o.lrDecay));
+      at::_foreach_addcmul_(sums, grads, grads, 1);
+      std::vector<at::Tensor> denom = at::_foreach_sqrt(sums);
+      at::_foreach_add_(denom, o.eps);
+      at::_foreach_addcdiv_(params, at::_foreach_mul(grads, m), denom);
+#else
       for (const auto& s : steps) m.emplace_back(minusClr(s).item<double>());
       at::_foreach_addcmul_(sums, grads, grads, 1);
       std::vector<at::Tensor> denom = at::_foreach_add(at::_foreach_sqrt(sums), o.eps);
       std::vector<at::Tensor> toAdd = at::_foreach_div(at::_foreach_mul(grads, m), denom);
       at::_foreach_add_(params, toAdd);
+#endif
     } else {
       for (size_t j = 0; j < params.size(); ++j) {
         const double step = steps[j].item<double>();

@@ -10,7 +10,7 @@ import { native } from '../lib/native';
 import { tidy } from '../lib/scope';
 import type { Tensor } from '../lib/tensor';
 import { lcg } from './helpers/random';
-import { hasTorch, py } from './helpers/torchpy';
+import { hasTorch, py, sameTorchVersion } from './helpers/torchpy';
 
 const { optim } = torch;
 const SHAPES = [[3, 4], [4], [2, 2, 3]];
@@ -251,8 +251,10 @@ for k in range(${STEPS}):
     opt.step()
 print(json.dumps(dump()))`)) as { params: number[][]; state: Record<string, Record<string, number[]>>; groups: Record<string, unknown>[] };
       // Adam's bias corrections are computed in double on both sides; the updates agree to float32 rounding.
-      // SGD, RMSprop and Adagrad run the same operations in the same order as PyTorch: equal bit for bit.
-      const tol = c.kind === 'SGD' || c.kind === 'RMSprop' || c.kind === 'Adagrad' ? 0 : 2e-7;
+      // SGD, RMSprop and Adagrad run the same operations in the same order as PyTorch: equal bit for bit (RMSprop's
+      // and Adagrad's kernels and forms differ between LibTorch versions: to float32 rounding across versions).
+      const exact = c.kind === 'SGD' || ((c.kind === 'RMSprop' || c.kind === 'Adagrad') && sameTorchVersion(torch.info().torchVersion));
+      const tol = exact ? 0 : 2e-7;
       ours.params.forEach((p, i) => p.forEach((v, j) => expect(Math.abs(v - ref.params[i][j]), `param ${i}[${j}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(v)))));
       expect(Object.keys(ours.state).sort()).toEqual(Object.keys(ref.state).sort());
       for (const [i, s] of Object.entries(ref.state)) {
