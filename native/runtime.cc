@@ -5,8 +5,12 @@
 #include <sched.h>
 #include <algorithm>
 #include <atomic>
-#include <limits>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <unordered_set>
 #include "compat.h"
 #include "dtype.h"
 #include "tensor.h"
@@ -298,7 +302,54 @@ void quietUnavailableNnpack() {
 
 }  // namespace
 
+namespace {
+
+// LibTorch's warnings (TORCH_WARN) reach c10's default handler, which logs every occurrence through glog
+// ("WARNING: Logging before InitGoogleLogging() ..." and a timestamped line); some fire on every call (a
+// TorchScript model's warnings.warn; cuDNN's RNN given weights outside one flat buffer). This handler prints
+// each distinct warning (its text and source location) once to stderr, as Python's default warnings filter
+// shows it once per place.
+class OnceWarningHandler : public c10::WarningHandler {
+ public:
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+  void process(const c10::Warning& w) override { show(w.source_location(), w.msg()); }
+#else
+  void process(const c10::SourceLocation& loc, const std::string& msg, const bool /*verbatim*/) override { show(loc, msg); }
+#endif
+
+ private:
+  void show(const c10::SourceLocation& loc, const std::string& msg) {
+    const char* file = loc.file ? loc.file : "";
+    const char* slash = std::strrchr(file, '/');
+    const std::string where = std::string(slash ? slash + 1 : file) + ":" + std::to_string(loc.line);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Past 4096 distinct warnings nothing more is remembered (memory stays bounded); they print every time.
+      if (seen_.size() < 4096 && !seen_.insert(where + "\n" + msg).second) return;
+    }
+    std::fprintf(stderr, "[ictorch] LibTorch warning: %s (%s; shown once)\n", msg.c_str(), where.c_str());
+  }
+  std::mutex mu_;
+  std::unordered_set<std::string> seen_;
+};
+
+}  // namespace
+
+// c10 keeps the warning handler per thread: every thread that runs ATen work for ictorch installs this one.
+void installWarningHandler() {
+  static OnceWarningHandler* handler = new OnceWarningHandler();  // never destroyed: threads may outlive statics
+  thread_local bool installed = false;
+  if (installed) return;
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+  c10::WarningUtils::set_warning_handler(handler);
+#else
+  c10::Warning::set_warning_handler(handler);
+#endif
+  installed = true;
+}
+
 void InitRuntime(Napi::Env env, Napi::Object exports) {
+  installWarningHandler();
   static std::once_flag threadsOnce;
   std::call_once(threadsOnce, [] {
     intraOpThreads.store(defaultThreads());

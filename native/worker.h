@@ -29,6 +29,10 @@ namespace ictorch {
 // (runtime.cc: at::set_num_threads also rebuilds a thread pool, so it is not called on every task).
 void applyIntraOpThreads();
 
+// Routes LibTorch's warnings on the calling thread to ictorch's handler (runtime.cc: each distinct warning
+// printed once); c10 keeps the handler per thread. Cheap after the first call on a thread.
+void installWarningHandler();
+
 // One thread that runs jobs in order; runAndWait blocks the caller until its job is done and rethrows its
 // exception. Why: the training and evaluation steps of a run follow one another, and on libuv's pool each
 // landed on whichever of its threads was free. Every such thread keeps its own OpenMP team and its own warm
@@ -107,9 +111,11 @@ class PromiseWorker final : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    // Grad mode and the intra-op thread count are thread-local: set on the thread that runs the work.
+    // Grad mode, the intra-op thread count and the warning handler are thread-local: set on the thread that
+    // runs the work.
     auto body = [&] {
       applyIntraOpThreads();
+      installWarningHandler();
       at::AutoGradMode mode(grad_);
       result_ = work_();
     };

@@ -9,7 +9,7 @@ import * as torch from '../lib';
 import { zipStream, ZipReader } from '../lib/io/zip';
 import { bufferSource } from '../lib/io/source';
 import { runNode } from './helpers/run';
-import { hasTorchvision, PYTHON, py } from './helpers/torchpy';
+import { hasTorch, hasTorchvision, PYTHON, py } from './helpers/torchpy';
 import { run } from './helpers/run';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-jit-'));
@@ -279,5 +279,39 @@ describe('jit without archives', () => {
     await expect(torch.jit.load(42 as never)).rejects.toThrow(TypeError);
     await expect(torch.jit.load('x.pt', { mapLocation: 3 } as never)).rejects.toThrow(/mapLocation/);
     await expect(torch.jit.save({} as never, f('never.pt'))).rejects.toThrow(/a ScriptModule/);
+  });
+});
+
+describe.runIf(hasTorch)("LibTorch's warnings (needs python3 with torch)", () => {
+  // c10's default handler logs every warning through glog, on every call; ictorch's prints each distinct one
+  // once (runtime.cc), on the JS thread and on the worker threads alike. A TorchScript warnings.warn reaches
+  // c10 on every call (the interpreter does not deduplicate it), so the model below warns six times.
+  it("a TorchScript model's warnings.warn prints once, from forward and forwardAsync alike, without glog's preamble", async () => {
+    const py_ = f('make-warns.py');
+    fs.writeFileSync(py_, `import torch, warnings
+class M(torch.nn.Module):
+    def forward(self, x):
+        if bool(x.sum() < 0):
+            warnings.warn("negative input")
+        warnings.warn("every call warns")
+        return x * 2
+torch.jit.script(M()).save(${JSON.stringify(f('warns.pt'))})
+`);
+    const made = await run(PYTHON, [py_], { timeout: 60_000 });
+    expect(made.status, made.stderr).toBe(0);
+    const script = `const torch = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))});
+(async () => {
+  const m = await torch.jit.load(${JSON.stringify(f('warns.pt'))});
+  for (let i = 0; i < 3; i++) m.forward(torch.ones([2]));
+  for (let i = 0; i < 3; i++) await m.forwardAsync(torch.ones([2]).neg());
+  console.log('done');
+})().catch((e) => { console.error(e); process.exit(3); });`;
+    const r = await runNode(['-e', script], { timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('done');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[ictorch\] LibTorch warning: every call warns \(__torch__\.py:\d+; shown once\)$/);
+    expect(lines[1]).toMatch(/^\[ictorch\] LibTorch warning: negative input \(__torch__\.py:\d+; shown once\)$/);
   });
 });
