@@ -2,7 +2,7 @@
 import { isAutocastEnabled } from '../autocast';
 import type { DType } from '../dtype';
 import { Tensor } from '../tensor';
-import { checkBool, checkInt, checkOneOf, rangeError, typeError } from '../validate';
+import { checkBool, checkInt, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 export { knownOptions } from '../validate';
 
 /** Floating-point dtypes. */
@@ -220,4 +220,51 @@ export function numberOpt(op: string, arg: string, v: unknown, dflt: number, ran
   const { min = -Infinity, max = Infinity, maxExclusive = false } = range ?? {};
   if (v < min || v > max || (maxExclusive && v === max)) throw rangeError(op, arg, `a number in [${min}, ${max}${maxExclusive ? ')' : ']'}`, v);
   return v;
+}
+
+/** An integer (at least `min`) for both spatial dimensions, or a pair of them, as PyTorch's `_pair`. */
+export function pair(op: string, arg: string, v: unknown, min: number): [number, number] {
+  return ntuple(op, arg, v, min, 2) as [number, number];
+}
+
+// ---------------------------------------------------------------- the activations, unfold and fold of functional-extra.ts
+
+/** CELU's alpha, checked: a finite nonzero number (default 1). */
+export function celuAlpha(op: string, v: unknown): number {
+  const alpha = v === undefined ? 1 : checkNumber(op, 'alpha', v);
+  if (alpha === 0) throw rangeError(op, 'alpha', 'a nonzero number (the input is divided by it)', alpha);
+  return alpha;
+}
+
+/** Softshrink's lambd, checked: a finite number ≥ 0. */
+export function softshrinkLambd(op: string, v: unknown): number {
+  const l = checkNumber(op, 'lambd', v);
+  if (l < 0) throw rangeError(op, 'lambd', 'a number >= 0', l);
+  return l;
+}
+
+/** RReLU's bounds, checked: finite numbers with lower ≤ upper. */
+export function rreluBounds(op: string, lower: unknown, upper: unknown): [number, number] {
+  const lo = lower === undefined ? 1 / 8 : checkNumber(op, 'lower', lower);
+  const hi = upper === undefined ? 1 / 3 : checkNumber(op, 'upper', upper);
+  if (!(lo <= hi)) throw rangeError(op, 'upper', `a number >= lower (${lo})`, hi);
+  return [lo, hi];
+}
+
+/** The block size and spacing of unfold and fold, checked. */
+export interface BlockGeometry {
+  kernelSize: [number, number];
+  dilation: [number, number];
+  padding: [number, number];
+  stride: [number, number];
+}
+
+/** The kernel size and the dilation, padding and stride options of unfold and fold, checked. */
+export function blockGeometry(op: string, kernelSize: unknown, o: Record<string, unknown>): BlockGeometry {
+  return {
+    kernelSize: pair(op, 'kernelSize', kernelSize, 1),
+    dilation: pair(op, 'dilation', o.dilation ?? 1, 1),
+    padding: pair(op, 'padding', o.padding ?? 0, 0),
+    stride: pair(op, 'stride', o.stride ?? 1, 1),
+  };
 }

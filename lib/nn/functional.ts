@@ -39,6 +39,7 @@ import {
 } from './checks';
 
 export * from './losses';
+export * from './functional-extra';
 
 const N = native();
 const h = (t: Tensor | null): TensorHandle | null => (t ? t.handle : null);
