@@ -6,43 +6,16 @@ import * as torch from '../lib';
 import { tensor } from '../lib/creation';
 import { manualSeed } from '../lib/runtime';
 import { tidy } from '../lib/scope';
-import type { Tensor } from '../lib/tensor';
-import { lcg } from './helpers/random';
+import { expectErrors, type ErrorCase } from './helpers/errors';
+import { inp, ints, toTensor, values, type OpCase } from './helpers/specs';
 import { hasTorch, runCases, sameTorchVersion, type PyCase, type PyTensor } from './helpers/torchpy';
 
 const F = torch.nn.functional;
 
-/** Deterministic values in [-scale, scale). */
-function values(n: number, seed: number, scale = 1): number[] {
-  const r = lcg(seed);
-  return Array.from({ length: n }, () => r() * scale);
-}
-const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** A float64 input (gradient wanted unless said). */
-function inp(shape: number[], seed: number, opts: { grad?: boolean; scale?: number; positive?: boolean } = {}): PyTensor {
-  let data = values(numel(shape), seed, opts.scale ?? 1);
-  if (opts.positive) data = data.map((v) => Math.abs(v) + 0.1);
-  return { data, shape, dtype: 'float64', grad: opts.grad ?? true };
-}
 /** An int64 input of class indices in [0, n). */
-function idx(shape: number[], n: number, seed: number): PyTensor {
-  const r = lcg(seed);
-  return { data: Array.from({ length: numel(shape) }, () => Math.floor(((r() + 1) / 2) * n)), shape, dtype: 'int64' };
-}
+const idx = (shape: number[], n: number, seed: number): PyTensor => ints(shape, 0, n, seed);
 
-function toTs(t: PyTensor): Tensor {
-  if (t.dtype === 'int64') return tensor(BigInt64Array.from(t.data.map((v) => BigInt(v))), { shape: t.shape });
-  return tensor(Float64Array.from(t.data), { shape: t.shape, requiresGrad: t.grad ?? false });
-}
-
-interface Case {
-  name: string;
-  inputs: Record<string, PyTensor>;
-  /** The Python expression (inputs by name, F, torch). */
-  py: string;
-  /** The same computation in ictorch. */
-  ts: (t: Record<string, Tensor>) => Tensor;
+interface Case extends OpCase {
   seed?: number;
   noGrad?: boolean;
   tol?: number;
@@ -236,7 +209,7 @@ describe.skipIf(!hasTorch)('functional ops and losses equal python3-torch (value
   for (const c of CASES) {
     tidy(() => {
       if (c.seed !== undefined) manualSeed(c.seed);
-      const ts = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, toTs(v)]));
+      const ts = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, toTensor(v)]));
       const out = c.ts(ts);
       const flat = Array.from(out.to('float64').toArray() as Float64Array);
       const wantsGrad = Object.values(c.inputs).some((v) => v.grad);
@@ -275,7 +248,7 @@ describe.skipIf(!hasTorch)('functional ops and losses equal python3-torch (value
     const x = inp([1, 2, 5, 4], 80, { grad: false });
     const r = (await runCases([{ name: 'i', inputs: { x }, expr: 'F.max_pool2d(x, 2, return_indices=True)[1]' }])).i;
     tidy(() => {
-      const [out, indices] = F.maxPool2d(toTs(x), 2, { returnIndices: true });
+      const [out, indices] = F.maxPool2d(toTensor(x), 2, { returnIndices: true });
       expect(out.shape).toEqual([1, 2, 2, 2]);
       expect(Array.from(indices.toArray() as BigInt64Array, Number)).toEqual(r.out);
     });
@@ -312,7 +285,7 @@ describe('functional errors name the op and the mismatch', () => {
   it('oneHot, normalize, the distances and the new losses: class range, dtype, probabilities, shapes, options', () =>
     tidy(() => {
       const a = torch.randn([2, 3]);
-      const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      const cases: ErrorCase[] = [
         [() => F.oneHot(torch.tensor([0n, 3n, 1n]), 3), RangeError, /^oneHot: class values must be smaller than numClasses \(3\), found 3/],
         [() => F.oneHot(torch.tensor([[0n, 1n], [-1n, 2n]])), RangeError, /^oneHot: class values must be >= 0, found -1/],
         [() => F.oneHot(torch.tensor([-2n]), 4), RangeError, /^oneHot: class values must be >= 0, found -2/],
@@ -350,16 +323,7 @@ describe('functional errors name the op and the mismatch', () => {
         [() => F.binaryCrossEntropy(a.sigmoid(), a.sigmoid(), { posWeight: a } as never), TypeError, /^binaryCrossEntropy: unknown option 'posWeight'; did you mean 'weight'\? \(known: weight, reduction\)/],
         [() => F.binaryCrossEntropy(a.sigmoid(), a.sigmoid(), { weight: torch.ones([3], { dtype: 'float64' }) }), TypeError, /^binaryCrossEntropy: expected weight of input's dtype float32 but received float64/],
       ];
-      for (const [f, type, message] of cases) {
-        let thrown: unknown = null;
-        try {
-          f();
-        } catch (e) {
-          thrown = e;
-        }
-        expect(thrown, String(message)).toBeInstanceOf(type);
-        expect((thrown as Error).message).toMatch(message);
-      }
+      expectErrors(cases);
       // what is accepted: an empty tensor with numClasses, probabilities 0 and 1
       expect(F.oneHot(torch.zeros([0, 2], { dtype: 'int64' }), 3).shape).toEqual([0, 2, 3]);
       expect(F.oneHot(torch.tensor([2n, 0n]), -1).dtype).toBe('int64');

@@ -9,42 +9,22 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, noGrad, rand, randn, saveStateDict, tensor, tidy, zeros } from '../lib';
-import { hasTorch, py } from './helpers/torchpy';
+import { SGD, Tensor, manualSeed, memory, nn, noGrad, rand, randn, tensor, tidy, zeros } from '../lib';
+import { hasTorch, py, PY_TENSOR_OF, type PyTensor } from './helpers/torchpy';
 import { maxDiff, shapes, vals } from './helpers/compare';
+import { expectErrors, type ErrorCase } from './helpers/errors';
+import { stateDictRoundTrip } from './helpers/roundtrip';
+import { bools, floats, toTensor } from './helpers/specs';
 
 const F = nn.functional;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-attention-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => manualSeed(0));
 
-const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);
-
 // ---------------------------------------------------------------- shared inputs (also sent to Python)
 
-interface Spec {
-  shape: number[];
-  data: number[];
-  bool?: boolean;
-}
-const floats = (shape: number[], seed: number, scale = 1): Spec => ({
-  shape, data: Array.from({ length: prod(shape) }, (_, i) => Math.sin(1.3 * i + 0.7 * seed + 0.1) * scale),
-});
-const bools = (shape: number[], f: (idx: number[]) => boolean): Spec => {
-  const data: number[] = [];
-  const idx = shape.map(() => 0);
-  for (let n = 0; n < prod(shape); n++) {
-    data.push(f(idx) ? 1 : 0);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return { shape, data, bool: true };
-};
-
 /** Float64 inputs (gradients wanted) by name: L 4, S 5, N 3, E 8; the encoder's S 4. */
-const INPUTS: Record<string, Spec> = {
+const INPUTS: Record<string, PyTensor> = {
   x: floats([4, 3, 8], 1), y: floats([5, 3, 8], 2), z: floats([5, 3, 8], 3),
   xb: floats([3, 4, 8], 4), yb: floats([3, 5, 8], 5),
   xu: floats([4, 8], 6), yu: floats([5, 8], 7), zu: floats([5, 8], 8),
@@ -52,28 +32,25 @@ const INPUTS: Record<string, Spec> = {
   sq: floats([2, 3, 4, 5], 9), sk: floats([2, 3, 6, 5], 10), sv: floats([2, 3, 6, 7], 11), sq1: floats([1, 3, 4, 5], 12),
   sq2: floats([4, 5], 13), sk2: floats([6, 5], 14), sv2: floats([6, 7], 15),
 };
-/** Masks by name: MultiheadAttention's bool masks are true where blocked; key 0 is never blocked. */
-const MASKS: Record<string, Spec> = {
+/** Masks by name (no gradient): MultiheadAttention's bool masks are true where blocked; key 0 is never blocked. */
+const MASKS: Record<string, PyTensor> = {
   kpm: bools([3, 5], ([n, s]) => s >= 4 - n && n < 2), // batch 0: key 4; batch 1: keys 3, 4; batch 2: none
   kpmU: bools([5], ([s]) => s === 1 || s === 4),
   amB: bools([4, 5], ([i, j]) => j > 0 && (i + 2 * j) % 3 === 0),
-  amF: floats([4, 5], 20, 0.5),
-  am3: floats([6, 4, 5], 21, 0.3), // (N·heads, L, S)
+  amF: floats([4, 5], 20, 0.5, false),
+  am3: floats([6, 4, 5], 21, 0.3, false), // (N·heads, L, S)
   amU3: bools([2, 4, 5], ([h, i, j]) => j > 0 && (h + i + j) % 4 === 0), // unbatched (heads, L, S)
   causal4: bools([4, 4], ([i, j]) => j > i),
   srcKpm: bools([3, 4], ([n, s]) => (n === 0 && s === 3) || (n === 1 && s >= 2)),
-  srcF: floats([4, 4], 22, 0.4),
+  srcF: floats([4, 4], 22, 0.4, false),
   // scaledDotProductAttention's: bool true = takes part
   smB: bools([4, 6], ([i, j]) => j <= i + 2),
-  smF: floats([2, 1, 4, 6], 23, 0.5),
+  smF: floats([2, 1, 4, 6], 23, 0.5, false),
   smB2: bools([4, 6], ([i, j]) => (i + j) % 3 !== 1),
 };
 
-const makeInput = (name: string): Tensor => tensor(Float64Array.from(INPUTS[name].data), { shape: INPUTS[name].shape, requiresGrad: true });
-const makeMask = (name: string): Tensor => {
-  const m = MASKS[name];
-  return m.bool ? tensor(m.data.map((v) => v === 1), { shape: m.shape }) : tensor(Float64Array.from(m.data), { shape: m.shape });
-};
+const makeInput = (name: string): Tensor => toTensor(INPUTS[name]);
+const makeMask = (name: string): Tensor => toTensor(MASKS[name]);
 
 /** One forward of the comparison: which module, which inputs and masks (by name), which options. */
 interface Case {
@@ -207,15 +184,12 @@ function runAll(net: Net): Record<string, Run> {
   return res;
 }
 
-const PY_RUN_ALL = `
+const PY_RUN_ALL = `${PY_TENSOR_OF}
 INPUTS = json.loads(${JSON.stringify(JSON.stringify(INPUTS))})
 MASKS = json.loads(${JSON.stringify(JSON.stringify(MASKS))})
 CASES = json.loads(${JSON.stringify(JSON.stringify(CASES))})
 def weighting(o, m, c): return torch.tensor([((i % m) - c) / c for i in range(o.numel())], dtype=o.dtype).reshape(o.shape)
-def make_mask(n):
-    if n is None: return None
-    s = MASKS[n]
-    return torch.tensor(s['data'], dtype=torch.bool if s.get('bool') else D).reshape(s['shape'])
+def make_mask(n): return None if n is None else tensor_of(MASKS[n])
 def sdpa(q, k, v, attn_mask=None, is_causal=False, scale=None):
     # PyTorch 2.x's documented reference of scaled_dot_product_attention
     L, S = q.size(-2), k.size(-2)
@@ -233,9 +207,7 @@ def run_all(net):
     for c in CASES:
         ts = {}
         def inp(n):
-            if n not in ts:
-                s = INPUTS[n]
-                ts[n] = torch.tensor(s['data'], dtype=D).reshape(s['shape']).requires_grad_(True)
+            if n not in ts: ts[n] = tensor_of(INPUTS[n])
             return ts[n]
         m = getattr(net, c['module']) if c.get('module') else None
         if m is not None: m.zero_grad(set_to_none=True)
@@ -546,7 +518,7 @@ describe('attention argument errors', () => {
     const dead = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 8 });
     dead.dispose();
     const shared = new nn.LayerNorm(8);
-    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+    const cases: ErrorCase[] = [
       [() => new nn.MultiheadAttention(8, 3), RangeError, /^MultiheadAttention: expected a multiple of numHeads \(3\) for embedDim but received 8/],
       [() => new nn.MultiheadAttention(0, 1), RangeError, /^MultiheadAttention: expected a positive integer for embedDim but received 0/],
       [() => new nn.MultiheadAttention(8.5, 2), TypeError, /^MultiheadAttention: expected a positive integer for embedDim but received 8\.5/],
@@ -574,17 +546,7 @@ describe('attention argument errors', () => {
       [() => new nn.TransformerEncoder(dead, 2), TypeError, /^TransformerEncoder: expected a live TransformerEncoderLayer \(this one has been disposed\)/],
     ];
     try {
-      for (const [make, type, message] of cases) {
-        let thrown: unknown = null;
-        try {
-          const m = make() as nn.Module;
-          m.dispose();
-        } catch (e) {
-          thrown = e;
-        }
-        expect(thrown, String(message)).toBeInstanceOf(type);
-        expect((thrown as Error).message).toMatch(message);
-      }
+      expectErrors(cases);
       // kdim and vdim equal to embedDim are accepted (PyTorch's packed projection)
       new nn.MultiheadAttention(8, 2, { kdim: 8, vdim: 8, addBiasKv: false, addZeroAttn: false }).dispose();
     } finally {
@@ -668,41 +630,17 @@ describe.skipIf(!hasTorch)('attention and PyTorch (needs /usr/bin/python3 with t
       }));
       net.eval();
       back.eval();
-      const ourFile = path.join(tmp, 'net.pt');
-      const theirFile = path.join(tmp, 'net-torch.pt');
-      tidy(() => saveStateDict(ourFile, net.stateDict()));
-      const ours = runAll(net);
-      const out = JSON.parse(
-        await py(`${PY_NET}${PY_RUN_ALL}
-files = json.loads(sys.stdin.read())
-m = Net()
-keys = [[k, list(v.shape)] for k, v in m.state_dict().items()]
-m.load_state_dict(torch.load(files['ours']), strict=True)
-mine = run_all(m)
-torch.manual_seed(7)
-t = Net()
-with torch.no_grad():
-    for p in t.parameters(): p.add_(torch.randn_like(p) * 0.2)
-torch.save(dict(t.state_dict()), files['theirs'])
-theirs = run_all(t)
-print(json.dumps({'keys': keys, 'mine': mine, 'theirs': theirs}))
-`, JSON.stringify({ ours: ourFile, theirs: theirFile })),
-      ) as { keys: [string, number[]][]; mine: Record<string, Run>; theirs: Record<string, Run> };
-      expect(tidy(() => shapes(net.stateDict()))).toEqual(out.keys); // same names, order and shapes
-      expectRunsEqual(ours, out.mine, 1e-10);
+      const r = await stateDictRoundTrip(net, back, {
+        dir: tmp, run: runAll, pyNet: `${PY_NET}${PY_RUN_ALL}`, pyRun: 'run_all',
+        pyPerturb: 'with torch.no_grad():\n    for p in t.parameters(): p.add_(torch.randn_like(p) * 0.2)',
+      });
+      expectRunsEqual(r.ours, r.mine, 1e-10);
       // the padded keys got no weight, in both
-      const kpmWeights = ours.crossKpm.weights as number[]; // (N 3, L 4, S 5); batch 0 ignores key 4
+      const kpmWeights = r.ours.crossKpm.weights as number[]; // (N 3, L 4, S 5); batch 0 ignores key 4
       expect([0, 1, 2, 3].map((i) => kpmWeights[i * 5 + 4])).toEqual([0, 0, 0, 0]);
       // ... and back: PyTorch's state dict loads strictly into ours and gives PyTorch's results.
-      const theirs = loadStateDict(theirFile);
-      try {
-        back.loadStateDict(theirs);
-      } finally {
-        for (const t of Object.values(theirs)) t.dispose();
-      }
-      const backRuns = runAll(back);
-      expectRunsEqual(backRuns, out.theirs, 1e-10);
-      expect(maxDiff(backRuns.self.out, ours.self.out)).toBeGreaterThan(1e-3); // other weights, other outputs
+      expectRunsEqual(r.back, r.theirs, 1e-10);
+      expect(maxDiff(r.back.self.out, r.ours.self.out)).toBeGreaterThan(1e-3); // other weights, other outputs
       const partial = tidy(() => {
         const sd = { ...back.stateDict() };
         delete sd['stack.layers.1.self_attn.in_proj_bias'];

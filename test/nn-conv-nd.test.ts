@@ -9,36 +9,23 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Tensor, loadStateDict, manualSeed, memory, nn, noGrad, randn, saveStateDict, tensor, tidy } from '../lib';
+import { Tensor, manualSeed, memory, nn, noGrad, randn, tensor, tidy } from '../lib';
 import { maxDiff, shapes, vals } from './helpers/compare';
-import { lcg } from './helpers/random';
-import { hasTorch, py, runCases, type PyCase, type PyTensor } from './helpers/torchpy';
+import { expectErrors, type ErrorCase } from './helpers/errors';
+import { stateDictRoundTrip } from './helpers/roundtrip';
+import { inp, numel, toTensor, values, type OpCase } from './helpers/specs';
+import { hasTorch, runCases, type PyCase, type PyTensor } from './helpers/torchpy';
 
 const F = nn.functional;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-conv-nd-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => manualSeed(0));
 
-const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-/** Deterministic values in [-scale, scale). */
-const values = (n: number, seed: number, scale = 1): number[] => {
-  const r = lcg(seed);
-  return Array.from({ length: n }, () => r() * scale);
-};
-/** A float64 input whose gradient is wanted. */
-const inp = (shape: number[], seed: number): PyTensor => ({ data: values(numel(shape), seed), shape, dtype: 'float64', grad: true });
 const onesOf = (shape: number[]): Tensor => tensor(new Float32Array(numel(shape)).fill(1), { shape });
-const toTs = (t: PyTensor): Tensor => tensor(Float64Array.from(t.data), { shape: t.shape, requiresGrad: t.grad ?? false });
 
 // ---------------------------------------------------------------- functional ops against PyTorch
 
-interface Case {
-  name: string;
-  inputs: Record<string, PyTensor>;
-  /** The Python expression (inputs by name, F, torch). */
-  py: string;
-  /** The same computation in ictorch. */
-  ts: (t: Record<string, Tensor>) => Tensor;
+interface Case extends OpCase {
   /** Compare values only (indices). */
   noGrad?: boolean;
 }
@@ -155,7 +142,7 @@ describe.skipIf(!hasTorch)('1-d and 3-d functional ops equal python3-torch (valu
   const before = memory().tensors;
   for (const c of CASES) {
     tidy(() => {
-      const ts = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, toTs(v)]));
+      const ts = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, toTensor(v)]));
       const out = c.ts(ts);
       const gradOut = c.noGrad ? undefined : values(out.numel(), 99);
       const grads: Record<string, number[]> = {};
@@ -258,7 +245,7 @@ function runAll(net: Net): Record<string, Run> {
   const res: Record<string, Run> = {};
   for (const [name, m] of net.namedChildren()) {
     tidy(() => {
-      const x = toTs(INPUTS[INPUT_OF[name]]);
+      const x = toTensor(INPUTS[INPUT_OF[name]]);
       const r = m.forward(x) as Tensor | [Tensor, Tensor];
       const out = Array.isArray(r) ? r[0] : r;
       out.mul(tensor(Float64Array.from(weighting(out.numel())), { shape: out.shape })).sum().backward();
@@ -310,41 +297,14 @@ describe.skipIf(!hasTorch)('the 1-d and 3-d modules and their PyTorch counterpar
     const back = new Net();
     try {
       const initial = tidy(() => Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, vals(t)])));
-      const ourFile = path.join(tmp, 'net.pt');
-      const theirFile = path.join(tmp, 'net-torch.pt');
-      tidy(() => saveStateDict(ourFile, net.stateDict()));
-      const ours = runAll(net);
-      const out = JSON.parse(
-        await py(`${PY_NET}${PY_RUN_ALL}
-files = json.loads(sys.stdin.read())
-torch.manual_seed(3)
-m = Net()
-initial = {k: v.flatten().tolist() for k, v in m.state_dict().items()}
-keys = [[k, list(v.shape)] for k, v in m.state_dict().items()]
-m.load_state_dict(torch.load(files['ours']), strict=True)
-mine = run_all(m)
-torch.manual_seed(7)
-t = Net()
-torch.save(dict(t.state_dict()), files['theirs'])
-theirs = run_all(t)
-print(json.dumps({'initial': initial, 'keys': keys, 'mine': mine, 'theirs': theirs}))
-`, JSON.stringify({ ours: ourFile, theirs: theirFile })),
-      ) as { initial: Record<string, number[]>; keys: [string, number[]][]; mine: Record<string, Run>; theirs: Record<string, Run> };
-      expect(tidy(() => shapes(net.stateDict()))).toEqual(out.keys); // same names, order and shapes
+      const r = await stateDictRoundTrip(net, back, { dir: tmp, run: runAll, pyNet: `${PY_NET}${PY_RUN_ALL}`, pyRun: 'run_all', seed: 3 });
       // The same draws from the same seed: kaiming-uniform weights and uniform biases, module after module.
-      expect(Object.keys(initial)).toEqual(Object.keys(out.initial));
-      for (const [k, v] of Object.entries(initial)) expect(maxDiff(v, out.initial[k]), `initial ${k}`).toBeLessThan(1e-12);
-      expectRunsEqual(ours, out.mine);
+      expect(Object.keys(initial)).toEqual(Object.keys(r.initial));
+      for (const [k, v] of Object.entries(initial)) expect(maxDiff(v, r.initial[k]), `initial ${k}`).toBeLessThan(1e-12);
+      expectRunsEqual(r.ours, r.mine);
       // ... and back: PyTorch's state dict loads strictly into ours and gives PyTorch's results.
-      const theirs = loadStateDict(theirFile);
-      try {
-        back.loadStateDict(theirs);
-      } finally {
-        for (const t of Object.values(theirs)) t.dispose();
-      }
-      const backRuns = runAll(back);
-      expectRunsEqual(backRuns, out.theirs);
-      expect(maxDiff(backRuns.c1.out, ours.c1.out)).toBeGreaterThan(1e-3); // other weights, other outputs
+      expectRunsEqual(r.back, r.theirs);
+      expect(maxDiff(r.back.c1.out, r.ours.c1.out)).toBeGreaterThan(1e-3); // other weights, other outputs
     } finally {
       net.dispose();
       back.dispose();
@@ -465,25 +425,12 @@ describe('the 1-d and 3-d modules: parameters, initialisation, shapes', () => {
 
 // ---------------------------------------------------------------- errors
 
-/** Runs `make` and checks the error's class and message (a module made by mistake is disposed). */
-function expectError(make: () => unknown, type: ErrorConstructor, message: RegExp): void {
-  let thrown: unknown = null;
-  try {
-    const m = make();
-    if (m instanceof nn.Module) m.dispose();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, String(message)).toBeInstanceOf(type);
-  expect((thrown as Error).message).toMatch(message);
-}
-
 describe('1-d and 3-d errors name the op, the argument and what was expected', () => {
   it('functional: input dims, channels, weights, options, unknown keys', () =>
     tidy(() => {
       const x1 = randn([2, 4, 9]);
       const x3 = randn([1, 4, 5, 6, 5]);
-      const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      const cases: ErrorCase[] = [
         [() => F.conv1d(randn([2, 4, 9, 9]), randn([6, 4, 3])), RangeError, /^conv1d: expected a 3-d \(N, C, L\) or 2-d \(C, L\) tensor for input but received shape \[2, 4, 9, 9\]$/],
         [() => F.conv3d(randn([4, 5, 6]), randn([4, 4, 2, 2, 2])), RangeError, /^conv3d: expected a 5-d \(N, C, D, H, W\) or 4-d \(C, D, H, W\) tensor for input but received shape \[4, 5, 6\]$/],
         [() => F.conv1d(x1, randn([6, 3, 3])), RangeError, /^conv1d: expected 3 channels in dim 1 \(weight \[6, 3, 3\], groups 1\) for input but received shape \[2, 4, 9\]$/],
@@ -516,7 +463,7 @@ describe('1-d and 3-d errors name the op, the argument and what was expected', (
         [() => F.adaptiveMaxPool1d(x1, 2, { returnIndices: 'yes' as never }), TypeError, /^adaptiveMaxPool1d: expected a boolean for returnIndices but received "yes"/],
         [() => F.maxPool1d(tensor([[[1n, 2n]]]), 2), TypeError, /^maxPool1d: expected a floating-point tensor for input but received int64$/],
       ];
-      for (const [make, type, message] of cases) expectError(make, type, message);
+      expectErrors(cases);
     }));
 
   it('interpolate: mode and dims mismatches, sizes per dimension, alignCorners', () =>
@@ -524,7 +471,7 @@ describe('1-d and 3-d errors name the op, the argument and what was expected', (
       const x1 = randn([2, 3, 5]);
       const x2 = randn([2, 3, 4, 5]);
       const x3 = randn([1, 2, 3, 4, 5]);
-      const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      const cases: ErrorCase[] = [
         [() => F.interpolate(x1, { size: 4, mode: 'bilinear' }), RangeError, /^interpolate: expected a 4-d tensor \(N, C, H, W\) \(mode 'bilinear' needs 4-d input\) for input but received shape \[2, 3, 5\]$/],
         [() => F.interpolate(x2, { scaleFactor: 2, mode: 'trilinear' }), RangeError, /^interpolate: expected a 5-d tensor \(N, C, D, H, W\) \(mode 'trilinear' needs 5-d input\) for input but received shape \[2, 3, 4, 5\]$/],
         [() => F.interpolate(x3, { size: 4, mode: 'linear' }), RangeError, /^interpolate: expected a 3-d tensor \(N, C, L\) \(mode 'linear' needs 3-d input\)/],
@@ -546,11 +493,11 @@ describe('1-d and 3-d errors name the op, the argument and what was expected', (
         [() => new nn.Upsample({ size: [2, 2], mode: 'trilinear' }), RangeError, /^Upsample: expected 3 values \(mode 'trilinear' resamples 3 spatial dimensions\) for size but received \[2, 2\]/],
         [() => new nn.Upsample({ scaleFactor: 2, mode: 'area', alignCorners: true }), TypeError, /^Upsample: expected no value with mode 'area'/],
       ];
-      for (const [make, type, message] of cases) expectError(make, type, message);
+      expectErrors(cases);
     }));
 
   it('modules: constructor arguments and options, unknown keys, forward inputs', () => {
-    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+    const cases: ErrorCase[] = [
       [() => new nn.Conv1d(4, 6, 3, { groups: 4 }), RangeError, /^Conv1d: expected a multiple of groups \(4\) for outChannels but received 6 \(number\)$/],
       [() => new nn.Conv3d(3, 6, 3, { groups: 2 }), RangeError, /^Conv3d: expected a multiple of groups \(2\) for inChannels but received 3 \(number\)$/],
       [() => new nn.Conv1d(0, 6, 3), RangeError, /^Conv1d: expected a positive integer for inChannels but received 0/],
@@ -574,7 +521,7 @@ describe('1-d and 3-d errors name the op, the argument and what was expected', (
       [() => new nn.AdaptiveMaxPool2d(2, { returnIndices: 1 as never }), TypeError, /^AdaptiveMaxPool2d: expected a boolean for returnIndices but received 1/],
       [() => new nn.AdaptiveMaxPool3d(2, { indices: true } as never), TypeError, /^AdaptiveMaxPool3d: unknown option 'indices' \(known: returnIndices\)$/],
     ];
-    for (const [make, type, message] of cases) expectError(make, type, message);
+    expectErrors(cases);
     const conv = new nn.Conv1d(4, 2, 3);
     const conv3 = new nn.Conv3d(2, 2, 2);
     const reflect = new nn.Conv1d(4, 2, 3, { padding: 3, paddingMode: 'reflect' });

@@ -12,27 +12,21 @@ import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, saveStateDict, tens
 import { lcg } from './helpers/random';
 import { hasTorch, py, runCases, type PyCase, type PyTensor } from './helpers/torchpy';
 import { maxDiff, shapes, vals } from './helpers/compare';
+import { expectErrors, type ErrorCase } from './helpers/errors';
+import { inp, numel, toTensor } from './helpers/specs';
 
 const F = nn.functional;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-losses-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => manualSeed(0));
 
-const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 /** The upstream gradient the outputs are backpropagated with (so 'none' outputs are weighted unevenly). */
 const weighting = (n: number): number[] => Array.from({ length: n }, (_, i) => ((i % 7) - 3) / 3 + 0.1);
 
 // ---------------------------------------------------------------- inputs
 
-/** Deterministic float64 values in [-scale, scale) (positive: |v| + 0.1). */
-function floats(shape: number[], seed: number, opts: { scale?: number; positive?: boolean } = {}): PyTensor {
-  const r = lcg(seed);
-  const data = Array.from({ length: numel(shape) }, () => {
-    const v = r() * (opts.scale ?? 1);
-    return opts.positive ? Math.abs(v) + 0.1 : v;
-  });
-  return { data, shape, dtype: 'float64' };
-}
+/** Deterministic float64 values in [-scale, scale) (positive: |v| + 0.1), inp's without a gradient. */
+const floats = (shape: number[], seed: number, opts: { scale?: number; positive?: boolean } = {}): PyTensor => inp(shape, seed, { ...opts, grad: false });
 /** Rows of probabilities (each row along the last dimension sums to 1). */
 function probabilities(shape: number[], seed: number): PyTensor {
   const t = floats(shape, seed, { positive: true });
@@ -45,11 +39,6 @@ function probabilities(shape: number[], seed: number): PyTensor {
 }
 /** Class indices (int64). */
 const classes = (data: number[], shape = [data.length]): PyTensor => ({ data, shape, dtype: 'int64' });
-
-function toTs(t: PyTensor, requiresGrad = false): Tensor {
-  if (t.dtype === 'int64') return tensor(BigInt64Array.from(t.data.map((v) => BigInt(v))), { shape: t.shape });
-  return tensor(Float64Array.from(t.data), { shape: t.shape, requiresGrad });
-}
 
 // ---------------------------------------------------------------- the cases
 
@@ -126,8 +115,8 @@ const CASES: Case[] = [
 /** The ictorch options of a case (tensors made here: call inside tidy). */
 function tsOptions(o: Opts): Record<string, unknown> {
   const out: Record<string, unknown> = { ...o };
-  if (o.weight) out.weight = toTs(o.weight);
-  if (o.posWeight) out.posWeight = toTs(o.posWeight);
+  if (o.weight) out.weight = toTensor(o.weight);
+  if (o.posWeight) out.posWeight = toTensor(o.posWeight);
   return out;
 }
 
@@ -165,8 +154,8 @@ interface Result {
 /** Runs `forward` on the case's inputs and backpropagates `weighting`: the output and the input's gradient. */
 function run(c: Case, forward: (x: Tensor, t: Tensor) => Tensor): Result {
   return tidy(() => {
-    const x = toTs(c.x, true);
-    const out = forward(x, toTs(c.t));
+    const x = toTensor(c.x, true);
+    const out = forward(x, toTensor(c.t));
     out.backward(tensor(Float64Array.from(weighting(out.numel())), { shape: out.shape }));
     return { shape: out.shape, out: vals(out), grad: vals(x.grad as Tensor) };
   });
@@ -310,7 +299,7 @@ describe('the loss modules', () => {
     const before = memory().tensors;
     const w2d = tensor([[1, 2], [3, 4]]);
     const wInt = tensor([1n, 2n]);
-    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+    const cases: ErrorCase[] = [
       [() => new nn.CrossEntropyLoss({ ignore_index: 1 } as never), TypeError, /^CrossEntropyLoss: unknown option 'ignore_index'; did you mean 'ignoreIndex'\?/],
       [() => new nn.CrossEntropyLoss({ label_smoothing: 0.1 } as never), TypeError, /^CrossEntropyLoss: unknown option 'label_smoothing'; did you mean 'labelSmoothing'\?/],
       [() => new nn.CrossEntropyLoss({ reduction: 'avg' } as never), TypeError, /^CrossEntropyLoss: expected one of "mean", "sum", "none" for reduction but received "avg" \(string\)/],
@@ -351,17 +340,7 @@ describe('the loss modules', () => {
       [() => new nn.KLDivLoss({ reduction: 'batch' } as never), TypeError, /^KLDivLoss: expected one of "mean", "sum", "none", "batchmean" for reduction but received "batch"/],
     ];
     try {
-      for (const [make, type, message] of cases) {
-        let thrown: unknown = null;
-        try {
-          const m = make() as nn.Module;
-          m.dispose();
-        } catch (e) {
-          thrown = e;
-        }
-        expect(thrown, String(message)).toBeInstanceOf(type);
-        expect((thrown as Error).message).toMatch(message);
-      }
+      expectErrors(cases);
       // Forward errors: a missing or non-tensor argument names the module; shapes and dtypes name the loss.
       const ce = tidy(() => new nn.CrossEntropyLoss({ weight: tensor([1, 2, 3]) }));
       const mse = new nn.MSELoss();

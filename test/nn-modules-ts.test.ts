@@ -8,9 +8,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
-import { SGD, Tensor, loadStateDict, manualSeed, memory, nn, noGrad, randn, saveStateDict, tensor, tidy } from '../lib';
+import { SGD, Tensor, manualSeed, memory, nn, noGrad, randn, tensor, tidy } from '../lib';
 import { hasTorch, py, sameTorchVersion } from './helpers/torchpy';
 import { maxDiff, shapes, vals } from './helpers/compare';
+import { expectErrors, type ErrorCase } from './helpers/errors';
+import { stateDictRoundTrip } from './helpers/roundtrip';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-modules-ts-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -399,7 +401,7 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
   });
 
   it('bad arguments and options are errors naming the layer, the argument and what was expected', () => {
-    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+    const cases: ErrorCase[] = [
       [() => new nn.LayerNorm(2.5), TypeError, /^LayerNorm: expected a positive integer for normalizedShape but received 2\.5/],
       [() => new nn.LayerNorm(0), RangeError, /^LayerNorm: expected a positive integer for normalizedShape but received 0/],
       [() => new nn.LayerNorm([4, -1]), RangeError, /^LayerNorm: expected a positive integer for normalizedShape\[1\] but received -1/],
@@ -458,17 +460,7 @@ describe('LayerNorm, Embedding and the activations: parameters, state dicts, ini
       [() => new nn.PairwiseDistance({ keepDim: true } as never), TypeError, /^PairwiseDistance: unknown option 'keepDim'; did you mean 'keepdim'\? \(known: p, eps, keepdim\)/],
       [() => new nn.PairwiseDistance({ norm: 2 } as never), TypeError, /^PairwiseDistance: unknown option 'norm' \(known: p, eps, keepdim\)/],
     ];
-    for (const [make, type, message] of cases) {
-      let thrown: unknown = null;
-      try {
-        const m = make() as nn.Module;
-        m.dispose();
-      } catch (e) {
-        thrown = e;
-      }
-      expect(thrown, String(message)).toBeInstanceOf(type);
-      expect((thrown as Error).message).toMatch(message);
-    }
+    expectErrors(cases);
     // Forward errors name the op and what was expected.
     const ln = new nn.LayerNorm(4);
     const emb = new nn.Embedding(5, 2);
@@ -585,43 +577,20 @@ describe.skipIf(!hasTorch)('the new layers and their PyTorch counterparts (needs
         nn.init.uniform_(net.ln.weight as Tensor, 0.5, 1.5);
         nn.init.normal_(net.ln.bias as Tensor);
       });
-      const ourFile = path.join(tmp, 'net.pt');
-      const theirFile = path.join(tmp, 'net-torch.pt');
-      tidy(() => saveStateDict(ourFile, net.stateDict())); // before the forward (embMax renormalises rows in place)
-      const ours = runAll(net);
+      // Our state dict is saved before the forward (embMax renormalises rows in place).
+      const r = await stateDictRoundTrip(net, back, {
+        dir: tmp, run: runAll, pyNet: `${PY_NET}${PY_RUN_ALL}`, pyRun: 'run_all',
+        pyPerturb: 'with torch.no_grad():\n    t.ln.weight.uniform_(0.5, 1.5); t.ln.bias.normal_()',
+      });
       const weightsAfter = tidy(() => vals(net.embMax.weight));
-      const out = JSON.parse(
-        await py(`${PY_NET}${PY_RUN_ALL}
-files = json.loads(sys.stdin.read())
-m = Net()
-keys = [[k, list(v.shape)] for k, v in m.state_dict().items()]
-m.load_state_dict(torch.load(files['ours']), strict=True)
-mine = run_all(m)
-torch.manual_seed(7)
-t = Net()
-with torch.no_grad():
-    t.ln.weight.uniform_(0.5, 1.5); t.ln.bias.normal_()
-torch.save(dict(t.state_dict()), files['theirs'])  # a plain dict, as torch.save of a state dict is read here
-theirs = run_all(t)
-print(json.dumps({'keys': keys, 'mine': mine, 'theirs': theirs}))
-`, JSON.stringify({ ours: ourFile, theirs: theirFile })),
-      ) as { keys: [string, number[]][]; mine: Record<string, Run>; theirs: Record<string, Run> };
-      expect(tidy(() => shapes(net.stateDict()))).toEqual(out.keys); // same names, order and shapes
-      expectRunsEqual(ours, out.mine, 1e-10);
-      expect(maxDiff(weightsAfter, out.mine.embMax.weightAfter as number[])).toBeLessThan(1e-12);
+      expectRunsEqual(r.ours, r.mine, 1e-10);
+      expect(maxDiff(weightsAfter, r.mine.embMax.weightAfter as number[])).toBeLessThan(1e-12);
       // The padding row: zero, no gradient, in both.
-      expect(ours.emb.grads.weight.slice(8, 12)).toEqual([0, 0, 0, 0]);
-      expect(out.mine.emb.grads.weight.slice(8, 12)).toEqual([0, 0, 0, 0]);
+      expect(r.ours.emb.grads.weight.slice(8, 12)).toEqual([0, 0, 0, 0]);
+      expect(r.mine.emb.grads.weight.slice(8, 12)).toEqual([0, 0, 0, 0]);
       // ... and back: PyTorch's state dict loads strictly into ours and gives PyTorch's results.
-      const theirs = loadStateDict(theirFile);
-      try {
-        back.loadStateDict(theirs);
-      } finally {
-        for (const t of Object.values(theirs)) t.dispose();
-      }
-      const backRuns = runAll(back);
-      expectRunsEqual(backRuns, out.theirs, 1e-10);
-      expect(maxDiff(backRuns.ln.out, ours.ln.out)).toBeGreaterThan(1e-3); // other weights, other outputs
+      expectRunsEqual(r.back, r.theirs, 1e-10);
+      expect(maxDiff(r.back.ln.out, r.ours.ln.out)).toBeGreaterThan(1e-3); // other weights, other outputs
       // A state dict missing a key, or with a wrong shape, is refused.
       const partial = tidy(() => {
         const sd = { ...back.stateDict() };

@@ -8,28 +8,21 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { Tensor, cat, loadStateDict, manualSeed, memory, nn, optim, rand, randn, saveStateDict, tensor, tidy, zeros } from '../lib';
-import { hasTorch, py } from './helpers/torchpy';
+import { Tensor, cat, manualSeed, memory, nn, optim, rand, randn, tensor, tidy, zeros } from '../lib';
+import { hasTorch, py, PY_TENSOR_OF, type PyTensor } from './helpers/torchpy';
 import { maxDiff, shapes, vals } from './helpers/compare';
+import { expectErrors, type ErrorCase } from './helpers/errors';
+import { stateDictRoundTrip } from './helpers/roundtrip';
+import { floats, toTensor } from './helpers/specs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-rnn-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => manualSeed(0));
 
-const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);
-
 // ---------------------------------------------------------------- shared inputs (also sent to Python)
 
-interface Spec {
-  shape: number[];
-  data: number[];
-}
-const floats = (shape: number[], seed: number, scale = 1): Spec => ({
-  shape, data: Array.from({ length: prod(shape) }, (_, i) => Math.sin(1.3 * i + 0.7 * seed + 0.1) * scale),
-});
-
 /** Float64 inputs and initial states by name (gradients wanted): L 4, N 3, inputSize 5. */
-const INPUTS: Record<string, Spec> = {
+const INPUTS: Record<string, PyTensor> = {
   x: floats([4, 3, 5], 1), xb: floats([3, 4, 5], 2), xu: floats([4, 5], 3), c: floats([3, 5], 4), cu: floats([5], 5),
   h1: floats([1, 3, 4], 6, 0.5), c1: floats([1, 3, 4], 7, 0.5), hu1: floats([1, 4], 8, 0.5),
   h4: floats([4, 3, 4], 9, 0.5), h1s: floats([1, 3, 3], 10, 0.5),
@@ -37,7 +30,7 @@ const INPUTS: Record<string, Spec> = {
   h2: floats([2, 3, 4], 15, 0.5), c2: floats([2, 3, 4], 16, 0.5), hnb: floats([1, 3, 2], 17, 0.5),
   hc: floats([3, 4], 18, 0.5), cc: floats([3, 4], 19, 0.5), hcu: floats([4], 20, 0.5), ccu: floats([4], 21, 0.5),
 };
-const makeInput = (name: string): Tensor => tensor(Float64Array.from(INPUTS[name].data), { shape: INPUTS[name].shape, requiresGrad: true });
+const makeInput = (name: string): Tensor => toTensor(INPUTS[name]);
 
 /** One forward of the comparison: which module, which input and initial states (by name). */
 interface Case {
@@ -161,13 +154,11 @@ function runAll(net: Net): Record<string, Run> {
   return res;
 }
 
-const PY_RUN_ALL = `
+const PY_RUN_ALL = `${PY_TENSOR_OF}
 INPUTS = json.loads(${JSON.stringify(JSON.stringify(INPUTS))})
 CASES = json.loads(${JSON.stringify(JSON.stringify(CASES))})
 def weighting(o, k): return torch.tensor([((i % (5 + 2 * k)) - (2 + k)) / (2 + k) for i in range(o.numel())], dtype=o.dtype).reshape(o.shape)
-def inp(n):
-    s = INPUTS[n]
-    return torch.tensor(s['data'], dtype=D).reshape(s['shape']).requires_grad_(True)
+def inp(n): return tensor_of(INPUTS[n])
 def fwd(m, x, hx):
     if isinstance(m, nn.LSTM):
         o, (h, c) = m(x, (hx[0], hx[1]) if hx else None)
@@ -203,19 +194,6 @@ function expectRunsEqual(ours: Record<string, Run>, theirs: Record<string, Run>,
     expect(Object.keys(o.grads).sort(), `${name} gradients`).toEqual(Object.keys(r.grads).sort());
     for (const k of Object.keys(r.grads)) expect(maxDiff(o.grads[k], r.grads[k]), `${name} gradient of ${k}`).toBeLessThan(tol);
   }
-}
-
-// Throws `make()`'s error (disposing a module it returns); asserts its class and message.
-function expectError(make: () => unknown, type: ErrorConstructor, message: RegExp): void {
-  let thrown: unknown = null;
-  try {
-    const m = make();
-    if (m instanceof nn.Module) m.dispose();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, String(message)).toBeInstanceOf(type);
-  expect((thrown as Error).message).toMatch(message);
 }
 
 // ---------------------------------------------------------------- without Python
@@ -495,7 +473,7 @@ describe('recurrent forward: shapes, states, unbatched input, dropout', () => {
 
 describe('recurrent argument errors', () => {
   it('construction: bad and unknown options are errors naming the class, the argument and what was expected', () => {
-    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+    const cases: ErrorCase[] = [
       [() => new nn.LSTM(10, 20, { projSize: 20 }), RangeError, /^LSTM: expected a non-negative integer smaller than hiddenSize \(20\), or 0 for no projection for projSize but received 20/],
       [() => new nn.LSTM(10, 20, { projSize: -1 }), RangeError, /^LSTM: expected a non-negative integer smaller than hiddenSize \(20\), or 0 for no projection for projSize but received -1/],
       [() => new nn.LSTM(10, 20, { projSize: 1.5 }), TypeError, /^LSTM: expected a non-negative integer .* for projSize but received 1\.5/],
@@ -518,7 +496,7 @@ describe('recurrent argument errors', () => {
       [() => new nn.LSTMCell(3, 4, { bias: 'no' as never }), TypeError, /^LSTMCell: expected a boolean for bias/],
     ];
     const before = memory().tensors;
-    for (const [make, type, message] of cases) expectError(make, type, message);
+    expectErrors(cases);
     expect(memory().tensors).toBe(before);
   });
 
@@ -534,7 +512,7 @@ describe('recurrent argument errors', () => {
       tidy(() => {
         const x = randn([4, 3, 5]);
         const c = randn([3, 5]);
-        const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+        const cases: ErrorCase[] = [
           [() => lstm.forward(randn([4, 3, 6])), RangeError, /^LSTM\.forward: expected a last dimension of 5 \(inputSize\) for input but received shape \[4, 3, 6\]/],
           [() => lstm.forward(randn([2, 4, 3, 5])), RangeError, /^LSTM\.forward: expected a 3-d tensor \(L, N, H_in\) or an unbatched 2-d one \(L, H_in\) for input but received shape \[2, 4, 3, 5\]/],
           [() => gruBF.forward(randn([5])), RangeError, /^GRU\.forward: expected a 3-d tensor \(N, L, H_in\) or an unbatched 2-d one \(L, H_in\) for input but received shape \[5\]/],
@@ -559,7 +537,7 @@ describe('recurrent argument errors', () => {
           [() => lstmCell.forward(c, [randn([3, 4])] as never), TypeError, /^LSTMCell\.forward: expected a pair \[h, c\] of Tensors, or null for hx but received \[/],
           [() => lstmCell.forward(c, [randn([3, 4]), randn([3, 5])]), RangeError, /^LSTMCell\.forward: expected shape \[3, 4\] \(N, hiddenSize\) for hx\[1\] but received shape \[3, 5\]/],
         ];
-        for (const [call, type, message] of cases) expectError(call, type, message);
+        expectErrors(cases);
       });
       expect(memory().tensors).toBe(before);
     } finally {
@@ -578,36 +556,11 @@ describe.skipIf(!hasTorch)('recurrent layers and PyTorch (needs /usr/bin/python3
     try {
       net.eval();
       back.eval();
-      const ourFile = path.join(tmp, 'net.pt');
-      const theirFile = path.join(tmp, 'net-torch.pt');
-      tidy(() => saveStateDict(ourFile, net.stateDict()));
-      const ours = runAll(net);
-      const out = JSON.parse(
-        await py(`${PY_NET}${PY_RUN_ALL}
-files = json.loads(sys.stdin.read())
-m = Net()
-keys = [[k, list(v.shape)] for k, v in m.state_dict().items()]
-m.load_state_dict(torch.load(files['ours']), strict=True)
-mine = run_all(m)
-torch.manual_seed(7)
-t = Net()
-torch.save(dict(t.state_dict()), files['theirs'])
-theirs = run_all(t)
-print(json.dumps({'keys': keys, 'mine': mine, 'theirs': theirs}))
-`, JSON.stringify({ ours: ourFile, theirs: theirFile })),
-      ) as { keys: [string, number[]][]; mine: Record<string, Run>; theirs: Record<string, Run> };
-      expect(tidy(() => shapes(net.stateDict()))).toEqual(out.keys); // same names, order and shapes
-      expectRunsEqual(ours, out.mine, 1e-10);
+      const r = await stateDictRoundTrip(net, back, { dir: tmp, run: runAll, pyNet: `${PY_NET}${PY_RUN_ALL}`, pyRun: 'run_all' });
+      expectRunsEqual(r.ours, r.mine, 1e-10);
       // ... and back: PyTorch's state dict loads strictly into ours and gives PyTorch's results.
-      const theirs = loadStateDict(theirFile);
-      try {
-        back.loadStateDict(theirs);
-      } finally {
-        for (const t of Object.values(theirs)) t.dispose();
-      }
-      const backRuns = runAll(back);
-      expectRunsEqual(backRuns, out.theirs, 1e-10);
-      expect(maxDiff(backRuns.lstm.outs[0], ours.lstm.outs[0])).toBeGreaterThan(1e-3); // other weights, other outputs
+      expectRunsEqual(r.back, r.theirs, 1e-10);
+      expect(maxDiff(r.back.lstm.outs[0], r.ours.lstm.outs[0])).toBeGreaterThan(1e-3); // other weights, other outputs
     } finally {
       net.dispose();
       back.dispose();

@@ -8,25 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { DTYPES, Generator, manualSeed, tensor, tidy, type DType } from '../lib';
 import type { Tensor } from '../lib/tensor';
+import { vals } from './helpers/compare';
+import { expectError } from './helpers/errors';
 import { lcg } from './helpers/random';
+import { inp, ints, numel, toTensor, values, type OpCase } from './helpers/specs';
 import { hasTorch, runCases, type PyCase, type PyTensor } from './helpers/torchpy';
 
 // ---------------------------------------------------------------- inputs
 
-const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** Deterministic values in [-scale, scale). */
-function values(n: number, seed: number, scale = 1): number[] {
-  const r = lcg(seed);
-  return Array.from({ length: n }, () => r() * scale);
-}
-
-/** A float64 input (gradient wanted unless said); `positive` maps v to |v| + 0.1. */
-function inp(shape: number[], seed: number, opts: { grad?: boolean; scale?: number; positive?: boolean } = {}): PyTensor {
-  let data = values(numel(shape), seed, opts.scale ?? 1);
-  if (opts.positive) data = data.map((v) => Math.abs(v) + 0.1);
-  return { data, shape, dtype: 'float64', grad: opts.grad ?? true };
-}
 /** A float64 input without gradient. */
 const cst = (shape: number[], seed: number, opts: { scale?: number; positive?: boolean } = {}): PyTensor => inp(shape, seed, { ...opts, grad: false });
 /** Given values of a dtype (int64 by default). */
@@ -38,19 +27,9 @@ function mask(shape: number[], seed: number, p = 0.35): PyTensor {
   const r = lcg(seed);
   return { data: Array.from({ length: numel(shape) }, () => ((r() + 1) / 2 < p ? 1 : 0)), shape, dtype: 'bool' };
 }
-/** Integers in [lo, hi). */
-function ints(shape: number[], lo: number, hi: number, seed: number, dtype = 'int64'): PyTensor {
-  const r = lcg(seed);
-  return { data: Array.from({ length: numel(shape) }, () => lo + Math.floor(((r() + 1) / 2) * (hi - lo))), shape, dtype };
-}
-
-function toTs(t: PyTensor): Tensor {
-  return tensor(Float64Array.from(t.data), { shape: t.shape, dtype: t.dtype as DType, requiresGrad: t.grad ?? false });
-}
 
 /** The flat values of any tensor as JS numbers (bool as 0/1). */
 const flat = (t: Tensor): number[] => Array.from(t.to('float64').toArray() as Float64Array);
-const ints64 = (t: Tensor): number[] => Array.from(t.toArray() as ArrayLike<number | bigint>, Number);
 
 /** Runs one op to show the process (and the addon) still works after an error. */
 function alive(): void {
@@ -61,13 +40,7 @@ function alive(): void {
 
 // ---------------------------------------------------------------- reference cases
 
-interface Case {
-  name: string;
-  inputs: Record<string, PyTensor>;
-  /** The Python expression (inputs by name, torch, F). */
-  py: string;
-  /** The same computation in ictorch. */
-  ts: (t: Record<string, Tensor>) => Tensor;
+interface Case extends OpCase {
   /** Seed both default generators before the op. */
   seed?: number;
   /** Compare values only (no backward). */
@@ -424,7 +397,7 @@ function compareWithTorch(title: string, cases: Case[]): void {
     for (const c of cases) {
       try {
         tidy(() => {
-          const ts = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, toTs(v)]));
+          const ts = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, toTensor(v)]));
           if (c.seed !== undefined) manualSeed(c.seed);
           const out = c.ts(ts);
           const wantsGrad = !c.noGrad && isFloat(out.dtype) && Object.values(c.inputs).some((v) => v.grad);
@@ -492,11 +465,11 @@ describe('mode indices, dtypes and the (values, indices) ops on what they return
       const x = tensor(BigInt64Array.from([1, 2, 2, 3, 3, 3, 5, 4, 4, 5, 5, 1, 7, 7, 2, 2].map(BigInt)), { shape: [4, 4] });
       const [v, i] = x.mode(1);
       // the most frequent value of each row, the smallest of those on ties (row 3: 7 and 2 twice each)
-      expect(ints64(v)).toEqual([2, 3, 5, 2]);
-      expect(ints64(x.gather(1, i.unsqueeze(1)).squeeze(1))).toEqual(ints64(v));
+      expect(vals(v)).toEqual([2, 3, 5, 2]);
+      expect(vals(x.gather(1, i.unsqueeze(1)).squeeze(1))).toEqual(vals(v));
       const [vk, ik] = x.mode(0, true);
       expect(vk.shape).toEqual([1, 4]);
-      expect(ints64(x.gather(0, ik))).toEqual(ints64(vk));
+      expect(vals(x.gather(0, ik))).toEqual(vals(vk));
     }));
   it('unique and nonzero with options known only at run time: a Tensor or an array, as asked', () =>
     tidy(() => {
@@ -576,17 +549,7 @@ describe('errors name the op and the offending value; the process keeps working'
   const x = () => torch.arange(0, 9, 1, { dtype: 'float64' }).reshape([3, 3]);
   /** Asserts `f` throws `cls` with a message matching `msg`, then that ops still run. */
   function throws(f: () => unknown, cls: typeof RangeError | typeof TypeError, msg: string | RegExp): void {
-    tidy(() => {
-      let err: unknown;
-      try {
-        f();
-      } catch (e) {
-        err = e;
-      }
-      expect(err, `expected ${String(msg)}`).toBeInstanceOf(cls);
-      if (typeof msg === 'string') expect((err as Error).message).toContain(msg);
-      else expect((err as Error).message).toMatch(msg);
-    });
+    tidy(() => expectError(f, cls, msg));
     alive();
   }
 
@@ -703,10 +666,10 @@ describe('sampling properties', () => {
     tidy(() => {
       for (const n of [0, 1, 2, 17, 1000]) {
         manualSeed(n + 1);
-        const a = ints64(torch.randperm(n));
+        const a = vals(torch.randperm(n));
         expect([...a].sort((p, q) => p - q)).toEqual(Array.from({ length: n }, (_, i) => i));
         manualSeed(n + 1);
-        expect(ints64(torch.randperm(n))).toEqual(a);
+        expect(vals(torch.randperm(n))).toEqual(a);
       }
     }));
   it('a Generator gives reproducible draws independent of the default generator', () =>
@@ -715,9 +678,9 @@ describe('sampling properties', () => {
       try {
         const p = torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], { dtype: 'float64' });
         const draw = () => {
-          const perm = ints64(torch.randperm(50, { generator: g }));
-          const mult = ints64(p.multinomial(4, false, { generator: g }));
-          const multR = ints64(torch.multinomial(p, 30, true, { generator: g }));
+          const perm = vals(torch.randperm(50, { generator: g }));
+          const mult = vals(p.multinomial(4, false, { generator: g }));
+          const multR = vals(torch.multinomial(p, 30, true, { generator: g }));
           const bern = flat(torch.ones([64], { dtype: 'float64' }).mul(0.5).bernoulli({ generator: g }));
           const bernP = flat(torch.bernoulli(torch.zeros([64]), 0.3, { generator: g }));
           return { perm, mult, multR, bern, bernP };
@@ -733,10 +696,10 @@ describe('sampling properties', () => {
         expect(b).toEqual(a);
         // and the draws took nothing from the default generator
         manualSeed(3);
-        const d1 = ints64(torch.randperm(20));
+        const d1 = vals(torch.randperm(20));
         manualSeed(3);
         draw();
-        expect(ints64(torch.randperm(20))).toEqual(d1);
+        expect(vals(torch.randperm(20))).toEqual(d1);
       } finally {
         g.dispose();
       }
@@ -753,11 +716,11 @@ describe('sampling properties', () => {
         });
       }
       const p = torch.tensor([0, 1, 0]);
-      expect(ints64(p.multinomial(1))).toEqual([1]);
-      expect(ints64(p.multinomial(50, true))).toEqual(Array(50).fill(1));
-      expect(ints64(torch.tensor([[0, 1, 0], [0, 0, 2]]).multinomial(1))).toEqual([1, 2]);
+      expect(vals(p.multinomial(1))).toEqual([1]);
+      expect(vals(p.multinomial(50, true))).toEqual(Array(50).fill(1));
+      expect(vals(torch.tensor([[0, 1, 0], [0, 0, 2]]).multinomial(1))).toEqual([1, 2]);
       // with zero weights elsewhere, the nonzero ones come first without replacement
-      expect(ints64(torch.tensor([0, 3, 0, 1]).multinomial(2)).sort()).toEqual([1, 3]);
+      expect(vals(torch.tensor([0, 3, 0, 1]).multinomial(2)).sort()).toEqual([1, 3]);
     }));
   it('bernoulli draws only 0 and 1, with p = 0 and p = 1 exact', () =>
     tidy(() => {

@@ -71,17 +71,21 @@ export interface PyResult {
   grads: Record<string, number[] | null>;
 }
 
+/** Python defining `tensor_of(spec)`: the torch tensor of a PyTensor (as toTensor of specs.ts builds ours); needs torch imported. */
+export const PY_TENSOR_OF = `
+def tensor_of(s):
+    x = torch.tensor(s['data'], dtype=getattr(torch, s['dtype'])).reshape(s['shape'])
+    return x.requires_grad_(True) if s.get('grad') else x
+`;
+
 const RUNNER = `
 import json, sys, torch
 import torch.nn.functional as F
+${PY_TENSOR_OF}
 cases = json.load(sys.stdin)
 res = {}
 for c in cases:
-    t = {}
-    for k, v in c['inputs'].items():
-        x = torch.tensor(v['data'], dtype=getattr(torch, v['dtype'])).reshape(v['shape'])
-        if v.get('grad'): x.requires_grad_(True)
-        t[k] = x
+    t = {k: tensor_of(v) for k, v in c['inputs'].items()}
     if c.get('seed') is not None: torch.manual_seed(c['seed'])
     out = eval(c['expr'], {'F': F, 'torch': torch, **t})
     r = {'shape': list(out.shape), 'out': out.detach().double().flatten().tolist(), 'grads': {}}
