@@ -211,8 +211,12 @@ export interface NativeBinding {
   convTranspose2d(x: H, weight: H, bias: H | null, stride: number[], padding: number[], outputPadding: number[], groups: number, dilation: number[]): H;
   convTranspose3d(x: H, weight: H, bias: H | null, stride: number[], padding: number[], outputPadding: number[], groups: number, dilation: number[]): H;
   /** One ATen call for a whole (multi-layer, bidirectional) RNN; params in PyTorch's order (wIh, wHh[, bIh, bHh][, wHr] per layer and direction). */
-  rnn(kind: 'lstm', x: H, hx: [H, H], params: H[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean): [H, H, H];
-  rnn(kind: 'gru' | 'rnnTanh' | 'rnnRelu', x: H, hx: [H], params: H[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean): [H, H];
+  rnn(kind: 'lstm', x: H, hx: [H, H], params: H[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean, batchSizes?: H | null): [H, H, H];
+  rnn(kind: 'gru' | 'rnnTanh' | 'rnnRelu', x: H, hx: [H], params: H[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean, batchSizes?: H | null): [H, H];
+  /** A padded batch to a packed sequence's [data, batchSizes]; lengths an int64 CPU tensor sorted decreasing. */
+  packPaddedSequence(x: H, lengths: H, batchFirst: boolean): [H, H];
+  /** A packed sequence's data back to [padded, lengths]; totalLength -1 for the longest. */
+  padPackedSequence(data: H, batchSizes: H, batchFirst: boolean, paddingValue: number, totalLength: number): [H, H];
   rnnCell(kind: 'lstm', x: H, hx: [H, H], wIh: H, wHh: H, bIh: H | null, bHh: H | null): [H, H];
   rnnCell(kind: 'gru' | 'rnnTanh' | 'rnnRelu', x: H, hx: [H], wIh: H, wHh: H, bIh: H | null, bHh: H | null): H;
   linear(x: H, weight: H, bias: H | null): H;

@@ -421,7 +421,9 @@ Napi::Value Interpolate(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------- recurrent layers
 
 // rnn(kind: 'lstm'|'gru'|'rnnTanh'|'rnnRelu', input, hx[] (lstm: [h0, c0]), params[], hasBiases, numLayers,
-// dropout, train, bidirectional, batchFirst) -> [output, hN] or, for lstm, [output, hN, cN]. params are the
+// dropout, train, bidirectional, batchFirst, batchSizes|null) -> [output, hN] or, for lstm, [output, hN, cN].
+// With batchSizes (an int64 CPU tensor), input is a packed sequence's data (sum of lengths, features) and so is
+// output (batchFirst is then ignored). params are the
 // layers' weights in PyTorch's order (per layer and direction: wIh, wHh[, bIh, bHh][, wHr]): one ATen call,
 // which runs cuDNN's fused kernels on CUDA. TypeScript (lib/nn/rnn.ts) checks the shapes first.
 Napi::Value Rnn(const Napi::CallbackInfo& info) {
@@ -440,18 +442,74 @@ Napi::Value Rnn(const Napi::CallbackInfo& info) {
     const bool proj = kind == "lstm" && params.size() == layers * (perLayer + 1);
     if (params.size() != layers * perLayer && !proj)
       throw ArgRangeError("params must hold " + std::to_string(layers * perLayer) + " tensors (" + std::to_string(perLayer) + " per layer and direction), got " + std::to_string(params.size()));
+    at::Tensor batchSizes;
+    if (!isNullish(info[10])) {
+      batchSizes = argTensor(info, 10, "batchSizes");
+      if (batchSizes.scalar_type() != at::kLong || batchSizes.dim() != 1 || !batchSizes.device().is_cpu())
+        throw ArgTypeError("batchSizes must be a 1-d int64 CPU tensor (a packed sequence's), got " + std::string(dtypeName(batchSizes.scalar_type())) + " of shape " + c10::str(batchSizes.sizes()));
+    }
+    const bool packed = batchSizes.defined();
     if (kind == "lstm") {
       if (hx.size() != 2) throw ArgRangeError("hx must be [h0, c0] for an LSTM, got " + std::to_string(hx.size()) + " tensors");
-      auto [out, h, c] = at::lstm(x, hx, params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
+      auto [out, h, c] = packed ? at::lstm(x, batchSizes, hx, params, hasBiases, numLayers, dropout, train, bidirectional)
+                                : at::lstm(x, hx, params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
       return wrapList(info.Env(), {out, h, c});
     }
     if (hx.size() != 1) throw ArgRangeError("hx must be [h0], got " + std::to_string(hx.size()) + " tensors");
     std::tuple<at::Tensor, at::Tensor> r;
-    if (kind == "gru") r = at::gru(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
-    else if (kind == "rnnTanh") r = at::rnn_tanh(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
-    else if (kind == "rnnRelu") r = at::rnn_relu(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
+    if (kind == "gru") r = packed ? at::gru(x, batchSizes, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional)
+                                  : at::gru(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
+    else if (kind == "rnnTanh") r = packed ? at::rnn_tanh(x, batchSizes, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional)
+                                           : at::rnn_tanh(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
+    else if (kind == "rnnRelu") r = packed ? at::rnn_relu(x, batchSizes, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional)
+                                           : at::rnn_relu(x, hx[0], params, hasBiases, numLayers, dropout, train, bidirectional, batchFirst);
     else throw ArgTypeError("kind must be \"lstm\", \"gru\", \"rnnTanh\" or \"rnnRelu\", got \"" + kind + "\"");
     return wrapList(info.Env(), {std::get<0>(r), std::get<1>(r)});
+  });
+}
+
+// packPaddedSequence(input (T, B, *) or batchFirst (B, T, *), lengths (int64 CPU, sorted decreasing, each in
+// [1, T]), batchFirst) -> [data, batchSizes], as torch.nn.utils.rnn.pack_padded_sequence's core
+Napi::Value PackPaddedSequence(const Napi::CallbackInfo& info) {
+  return guard(info, "packPaddedSequence", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    const at::Tensor& lengths = argTensor(info, 1, "lengths");
+    const bool batchFirst = argBool(info, 2, "batchFirst", false);
+    if (lengths.scalar_type() != at::kLong || lengths.dim() != 1 || !lengths.device().is_cpu())
+      throw ArgTypeError("lengths must be a 1-d int64 CPU tensor, got " + std::string(dtypeName(lengths.scalar_type())) + " of shape " + c10::str(lengths.sizes()));
+    if (x.dim() < 2) throw ArgRangeError("input must have a time and a batch dimension, got shape " + c10::str(x.sizes()));
+    const int64_t t = x.size(batchFirst ? 1 : 0), b = x.size(batchFirst ? 0 : 1);
+    if (lengths.size(0) != b) throw ArgRangeError("lengths must hold one length per sequence (" + std::to_string(b) + "), got " + std::to_string(lengths.size(0)));
+    const int64_t* l = lengths.contiguous().data_ptr<int64_t>();
+    for (int64_t i = 0; i < b; ++i) {
+      if (l[i] < 1 || l[i] > t) throw ArgRangeError("lengths[" + std::to_string(i) + "] is " + std::to_string(l[i]) + ", outside [1, " + std::to_string(t) + "]");
+      if (i > 0 && l[i] > l[i - 1]) throw ArgRangeError("lengths must be sorted in decreasing order (lengths[" + std::to_string(i) + "] > lengths[" + std::to_string(i - 1) + "])");
+    }
+    auto [data, batchSizes] = at::_pack_padded_sequence(x, lengths.contiguous(), batchFirst);
+    return wrapList(info.Env(), {data, batchSizes});
+  });
+}
+
+// padPackedSequence(data, batchSizes, batchFirst, paddingValue, totalLength (-1: the longest)) -> [padded, lengths]
+Napi::Value PadPackedSequence(const Napi::CallbackInfo& info) {
+  return guard(info, "padPackedSequence", [&]() -> Napi::Value {
+    const at::Tensor& data = argTensor(info, 0, "data");
+    const at::Tensor& batchSizes = argTensor(info, 1, "batchSizes");
+    if (batchSizes.scalar_type() != at::kLong || batchSizes.dim() != 1 || !batchSizes.device().is_cpu() || batchSizes.numel() == 0)
+      throw ArgTypeError("batchSizes must be a non-empty 1-d int64 CPU tensor, got " + std::string(dtypeName(batchSizes.scalar_type())) + " of shape " + c10::str(batchSizes.sizes()));
+    const at::Tensor bs = batchSizes.contiguous();
+    const int64_t* b = bs.data_ptr<int64_t>();
+    int64_t total = 0;
+    for (int64_t i = 0; i < bs.numel(); ++i) {
+      if (b[i] < 1 || (i > 0 && b[i] > b[i - 1])) throw ArgRangeError("batchSizes must be positive and non-increasing (a packed sequence's)");
+      total += b[i];
+    }
+    if (data.dim() < 1 || data.size(0) != total) throw ArgRangeError("data must have " + std::to_string(total) + " rows (the sum of batchSizes), got shape " + c10::str(data.sizes()));
+    const int64_t totalLength = argInt(info, 4, "totalLength");
+    if (totalLength != -1 && totalLength < bs.numel())
+      throw ArgRangeError("totalLength (" + std::to_string(totalLength) + ") must be at least the longest sequence (" + std::to_string(bs.numel()) + ")");
+    auto [padded, lengths] = at::_pad_packed_sequence(data, bs, argBool(info, 2, "batchFirst", false), argDouble(info, 3, "paddingValue"), totalLength == -1 ? bs.numel() : totalLength);
+    return wrapList(info.Env(), {padded, lengths});
   });
 }
 
@@ -653,6 +711,8 @@ void InitFunctional(Napi::Env env, Napi::Object exports) {
   exports.Set("convTranspose3d", Napi::Function::New<ConvTransposeNd<3>>(env, "convTranspose3d"));
   exports.Set("rnn", Napi::Function::New<Rnn>(env, "rnn"));
   exports.Set("rnnCell", Napi::Function::New<RnnCell>(env, "rnnCell"));
+  exports.Set("packPaddedSequence", Napi::Function::New<PackPaddedSequence>(env, "packPaddedSequence"));
+  exports.Set("padPackedSequence", Napi::Function::New<PadPackedSequence>(env, "padPackedSequence"));
   exports.Set("linear", Napi::Function::New<Linear>(env, "linear"));
   exports.Set("groupNorm", Napi::Function::New<GroupNorm>(env, "groupNorm"));
   exports.Set("interpolate", Napi::Function::New<Interpolate>(env, "interpolate"));

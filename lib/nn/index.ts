@@ -15,8 +15,8 @@ export { RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell, type 
 /** `torch.nn.functional`: convolutions and pooling (1-3 d), linear, normalisation, resampling, activations, embedding, icLayer and the losses. */
 export * as functional from './functional';
 export { crossEntropy } from './functional';
-/** `torch.nn.utils`: gradient clipping. */
-export * as utils from '../optim/clip';
+/** `torch.nn.utils`: gradient clipping, parameters to one vector and back, and `rnn` (packed sequences for the recurrent layers). */
+export * as utils from './utils';
 export * from './init';
 /** `torch.nn.init`: the same functions under PyTorch's module name (`nn.init.xavierUniform_(w)`). */
 export * as init from './init';

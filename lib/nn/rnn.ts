@@ -5,7 +5,9 @@
  * (camelCase), parameter names, shapes, registration order and initialisation are PyTorch 1.13's, so a state dict
  * goes to the PyTorch module of the same name and back (strict loading both ways), and the same seed draws the
  * same initial weights. Their forward is written in JavaScript, so it runs on the main thread (see `nn.Module`).
- * Packed sequences (`PackedSequence`) are not supported: pad the batch instead.
+ * `RNN`, `LSTM` and `GRU` also take a batch of sequences of different lengths as a `PackedSequence`
+ * (`nn.utils.rnn.packPaddedSequence`), as PyTorch's do: the output is then packed too, and the final states are
+ * each sequence's own, in the batch's original order.
  */
 import { zeros } from '../creation';
 import type { Device, DType } from '../dtype';
@@ -16,6 +18,7 @@ import { checkOneOf, rangeError, typeError } from '../validate';
 import { boolOpt, checkSize, factoryOptions, floatArg, fmt, knownOptions, numberOpt, optTensorArg, sameKind, shapeError, tensorArg } from './checks';
 import { uniform_ } from './init';
 import { Module, Parameter } from './module';
+import { PackedSequence } from './utils-rnn';
 
 const N = native();
 
@@ -264,29 +267,21 @@ export abstract class RNNBase extends Module {
     return this;
   }
 
-  /**
-   * The forward of RNN, LSTM and GRU: checks the input and the states, adds and removes the batch dimension of
-   * unbatched input, makes zero states when none are given, and runs the one native call. Returns
-   * `[output, hN]` or, for an LSTM, `[output, hN, cN]`.
-   */
-  protected recur(op: string, input: unknown, hx: unknown): Tensor[] {
+  // The initial states' shapes for a batch of n, each with its argument's name and its last dimension's name.
+  private stateShapes(n: number): [string, number[], string][] {
     const isLSTM = this.mode === 'LSTM';
-    const weights = this.weightNames.flat().map((n) => paramByName(op, this, n));
-    const x = floatArg(op, 'input', input);
-    moduleKind(op, 'input', x, weights[0]);
-    const bf = this.batchFirst;
-    if (x.ndim !== 2 && x.ndim !== 3) throw shapeError(op, 'input', `a 3-d tensor ${bf ? '(N, L, H_in)' : '(L, N, H_in)'} or an unbatched 2-d one (L, H_in)`, x.shape);
-    if (x.shape[x.ndim - 1] !== this.inputSize) throw shapeError(op, 'input', `a last dimension of ${this.inputSize} (inputSize)`, x.shape);
-    const batched = x.ndim === 3;
-    const batchDim = bf ? 0 : 1;
-    const n = batched ? x.shape[batchDim] : 1;
     const layers = this.numLayers * (this.bidirectional ? 2 : 1);
     const real = this.projSize > 0 ? this.projSize : this.hiddenSize;
-    // The states' shapes (batched), each with the name of its last dimension.
     const want: [string, number[], string][] = [[isLSTM ? 'hx[0]' : 'hx', [layers, n, real], this.projSize > 0 ? 'projSize' : 'hiddenSize']];
     if (isLSTM) want.push(['hx[1]', [layers, n, this.hiddenSize], 'hiddenSize']);
+    return want;
+  }
+
+  // The initial states given to a forward (h0, or [h0, c0] for an LSTM), checked against the input x (dtype and
+  // device) and their shapes `want` (without the batch dimension when not batched); null when none are given.
+  private givenStates(op: string, hx: unknown, x: Tensor, want: [string, number[], string][], batched: boolean): Tensor[] | null {
     let states: Tensor[] | null = null;
-    if (isLSTM) {
+    if (this.mode === 'LSTM') {
       if (hx !== undefined && hx !== null) {
         if (!Array.isArray(hx) || hx.length !== 2) throw typeError(op, 'hx', 'a pair [h0, c0] of Tensors, or null', hx);
         states = [tensorArg(op, 'hx[0]', hx[0]), tensorArg(op, 'hx[1]', hx[1])];
@@ -305,19 +300,79 @@ export abstract class RNNBase extends Module {
         }
       });
     }
+    return states;
+  }
+
+  // The one native call: [output, hN] or, for an LSTM, [output, hN, cN]; x packed data when batchSizes is given.
+  private run(weights: Parameter[], x: Tensor, hs: Tensor[], batchSizes: Tensor | null): Tensor[] {
+    const w = weights.map((p) => p.handle);
+    const args = [this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst, batchSizes ? batchSizes.handle : null] as const;
+    return (this.mode === 'LSTM'
+      ? N.rnn('lstm', x.handle, [hs[0].handle, hs[1].handle], w, ...args)
+      : N.rnn(KINDS[this.mode] as 'gru' | 'rnnTanh' | 'rnnRelu', x.handle, [hs[0].handle], w, ...args)
+    ).map((h) => new Tensor(h));
+  }
+
+  /**
+   * The forward of RNN, LSTM and GRU: checks the input and the states, adds and removes the batch dimension of
+   * unbatched input, makes zero states when none are given, and runs the one native call. Returns
+   * `[output, hN]` or, for an LSTM, `[output, hN, cN]`.
+   */
+  protected recur(op: string, input: unknown, hx: unknown): Tensor[] {
+    const weights = this.weightNames.flat().map((n) => paramByName(op, this, n));
+    const x = floatArg(op, 'input', input);
+    moduleKind(op, 'input', x, weights[0]);
+    const bf = this.batchFirst;
+    if (x.ndim !== 2 && x.ndim !== 3) throw shapeError(op, 'input', `a 3-d tensor ${bf ? '(N, L, H_in)' : '(L, N, H_in)'} or an unbatched 2-d one (L, H_in)`, x.shape);
+    if (x.shape[x.ndim - 1] !== this.inputSize) throw shapeError(op, 'input', `a last dimension of ${this.inputSize} (inputSize)`, x.shape);
+    const batched = x.ndim === 3;
+    const batchDim = bf ? 0 : 1;
+    const n = batched ? x.shape[batchDim] : 1;
+    // The states' shapes (batched), each with the name of its last dimension.
+    const want = this.stateShapes(n);
+    const states = this.givenStates(op, hx, x, want, batched);
     return tidy(() => {
       const xb = batched ? x : x.unsqueeze(batchDim);
       const hs = states
         ? states.map((s) => (batched ? s : s.unsqueeze(1)))
         : want.map(([, shape]) => zeros(shape, { dtype: x.dtype, device: x.device }));
-      const w = weights.map((p) => p.handle);
-      const args = [this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, bf] as const;
-      const out = (isLSTM
-        ? N.rnn('lstm', xb.handle, [hs[0].handle, hs[1].handle], w, ...args)
-        : N.rnn(KINDS[this.mode] as 'gru' | 'rnnTanh' | 'rnnRelu', xb.handle, [hs[0].handle], w, ...args)
-      ).map((h) => new Tensor(h));
+      const out = this.run(weights, xb, hs, null);
       return batched ? out : [out[0].squeeze(batchDim), ...out.slice(1).map((t) => t.squeeze(1))];
     });
+  }
+
+  /**
+   * The forward of RNN, LSTM and GRU on a packed sequence, as PyTorch's: the states given are in the batch's
+   * original order, so they are put in the packed (sorted) order with `sortedIndices` first, and the final states
+   * back with `unsortedIndices`. Returns the packed output (with the input's batch sizes and permutations, its own
+   * copies) and `[hN]` or, for an LSTM, `[hN, cN]`.
+   */
+  protected recurPacked(op: string, input: PackedSequence, hx: unknown): [PackedSequence, Tensor[]] {
+    const weights = this.weightNames.flat().map((n) => paramByName(op, this, n));
+    const x = floatArg(op, 'input.data', input.data);
+    moduleKind(op, 'input.data', x, weights[0]);
+    if (x.ndim !== 2) throw shapeError(op, 'input.data', "a 2-d tensor (sum of the lengths, H_in): a packed sequence's data", x.shape);
+    if (x.shape[1] !== this.inputSize) throw shapeError(op, 'input.data', `a last dimension of ${this.inputSize} (inputSize)`, x.shape);
+    const bs = input.batchSizes;
+    if (bs.dtype !== 'int64' || bs.ndim !== 1 || bs.device !== 'cpu' || bs.shape[0] === 0) {
+      throw new TypeError(`${op}: expected a non-empty 1-d int64 CPU tensor for input.batchSizes but received a ${bs.dtype} tensor of shape ${fmt(bs.shape)} on ${bs.device}`);
+    }
+    const sizes = Array.from(bs.toArray() as BigInt64Array, Number);
+    const rows = sizes.reduce((a, b) => a + b, 0);
+    if (sizes.some((b, i) => b < 1 || (i > 0 && b > sizes[i - 1]))) throw rangeError(op, 'input.batchSizes', 'positive, non-increasing batch sizes (a packed sequence\'s)', sizes);
+    if (rows !== x.shape[0]) throw shapeError(op, 'input.data', `${rows} rows (the sum of input.batchSizes)`, x.shape);
+    const want = this.stateShapes(sizes[0]);
+    const states = this.givenStates(op, hx, x, want, true);
+    const sorted = input.sortedIndices;
+    const unsorted = input.unsortedIndices;
+    const [output, ...hN] = tidy(() => {
+      const hs = states
+        ? states.map((s) => (sorted ? s.indexSelect(1, sorted) : s))
+        : want.map(([, shape]) => zeros(shape, { dtype: x.dtype, device: x.device }));
+      const [out, ...h] = this.run(weights, x, hs, bs);
+      return [out, ...h.map((t) => (unsorted ? t.indexSelect(1, unsorted) : t))];
+    });
+    return [new PackedSequence(output, bs.clone(), sorted ? sorted.clone() : null, unsorted ? unsorted.clone() : null), hN];
   }
 }
 
@@ -333,6 +388,11 @@ export abstract class RNNBase extends Module {
  * input; zeros when left out). It returns `[output, hN]`: output `(L, N, directions·hiddenSize)` (batchFirst:
  * `(N, L, ...)`), the last layer's output at every step; hN the final state of every layer and direction, shaped
  * as hx.
+ *
+ * `input` may also be a `PackedSequence` (`nn.utils.rnn.packPaddedSequence`) of `(sum of the lengths, inputSize)`
+ * data, as PyTorch's: hx is then `(numLayers·directions, N, hiddenSize)` in the batch's original order, the output
+ * a PackedSequence of `(sum of the lengths, directions·hiddenSize)` data with the input's batch sizes and
+ * permutations, and hN each sequence's state after its own last step, in the original order.
  *
  * ```ts
  * const rnn = new nn.RNN(10, 20, { numLayers: 2 });
@@ -352,8 +412,18 @@ export class RNN extends RNNBase {
     this.nonlinearity = nonlinearity;
   }
 
-  /** Runs the RNN over `input` from `hx` (zeros by default); returns `[output, hN]` (see the class comment). */
-  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+  /**
+   * Runs the RNN over `input` from `hx` (zeros by default); returns `[output, hN]` (see the class comment). A
+   * packed input gives a packed output.
+   */
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor] {
+    if (input instanceof PackedSequence) {
+      const [output, [h]] = this.recurPacked('RNN.forward', input, hx);
+      return [output, h];
+    }
     const [output, h] = this.recur('RNN.forward', input, hx);
     return [output, h];
   }
@@ -369,10 +439,13 @@ export class RNN extends RNNBase {
  * unbatched `(L, inputSize)`; h0 `(numLayers·directions, N, h)` with h = `projSize || hiddenSize`, c0
  * `(numLayers·directions, N, hiddenSize)` (without N for unbatched input; zeros when left out). It returns
  * `[output, [hN, cN]]`: output `(L, N, directions·h)` (batchFirst: `(N, L, ...)`), hN and cN shaped as h0 and c0.
+ * A `PackedSequence` input gives a packed output and each sequence's own final states, as `nn.RNN` describes.
  *
  * ```ts
  * const lstm = new nn.LSTM(10, 20, { numLayers: 2, batchFirst: true, projSize: 8 });
  * const [output, [hN, cN]] = lstm.forward(randn([3, 5, 10])); // (3, 5, 8), (2, 3, 8), (2, 3, 20)
+ * const packed = nn.utils.rnn.packPaddedSequence(randn([3, 5, 10]), [5, 2, 4], { batchFirst: true, enforceSorted: false });
+ * const [out, [h, c]] = lstm.forward(packed);              // out.data (11, 8); h (2, 3, 8): each sequence's last step
  * ```
  */
 export class LSTM extends RNNBase {
@@ -382,8 +455,18 @@ export class LSTM extends RNNBase {
     super(op, 'LSTM', inputSize, hiddenSize, o);
   }
 
-  /** Runs the LSTM over `input` from `[h0, c0]` (zeros by default); returns `[output, [hN, cN]]` (see the class comment). */
-  forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
+  /**
+   * Runs the LSTM over `input` from `[h0, c0]` (zeros by default); returns `[output, [hN, cN]]` (see the class
+   * comment). A packed input gives a packed output.
+   */
+  forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
+  forward(input: PackedSequence, hx?: [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
+  forward(input: Tensor | PackedSequence, hx?: [Tensor, Tensor] | null): [Tensor | PackedSequence, [Tensor, Tensor]];
+  forward(input: Tensor | PackedSequence, hx?: [Tensor, Tensor] | null): [Tensor | PackedSequence, [Tensor, Tensor]] {
+    if (input instanceof PackedSequence) {
+      const [output, [h, c]] = this.recurPacked('LSTM.forward', input, hx);
+      return [output, [h, c]];
+    }
     const [output, h, c] = this.recur('LSTM.forward', input, hx);
     return [output, [h, c]];
   }
@@ -394,7 +477,7 @@ export class LSTM extends RNNBase {
  * `r, z = σ(x_t W_irᵀ + b_ir + h_(t−1) W_hrᵀ + b_hr), σ(...)`, `n = tanh(x_t W_inᵀ + b_in + r ⊙ (h_(t−1) W_hnᵀ + b_hn))`,
  * `h_t = (1 − z) ⊙ n + z ⊙ h_(t−1)`. Parameters as `nn.RNNBase` describes (gates 3, in PyTorch's order r, z, n).
  *
- * `forward(input, hx?)` takes and returns what `nn.RNN`'s does: `[output, hN]`.
+ * `forward(input, hx?)` takes and returns what `nn.RNN`'s does: `[output, hN]` (packed sequences included).
  *
  * ```ts
  * const gru = new nn.GRU(10, 20, { bidirectional: true });
@@ -409,8 +492,18 @@ export class GRU extends RNNBase {
     super(op, 'GRU', inputSize, hiddenSize, o);
   }
 
-  /** Runs the GRU over `input` from `hx` (zeros by default); returns `[output, hN]` (see the class comment). */
-  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+  /**
+   * Runs the GRU over `input` from `hx` (zeros by default); returns `[output, hN]` (see the class comment). A
+   * packed input gives a packed output.
+   */
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor] {
+    if (input instanceof PackedSequence) {
+      const [output, [h]] = this.recurPacked('GRU.forward', input, hx);
+      return [output, h];
+    }
     const [output, h] = this.recur('GRU.forward', input, hx);
     return [output, h];
   }
