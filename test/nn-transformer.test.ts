@@ -10,7 +10,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Tensor, loadStateDict, manualSeed, memory, nn, noGrad, rand, randn, saveStateDict, tensor, tidy, zeros } from '../lib';
-import { hasTorch, py } from './helpers/torchpy';
+import { hasTorch, py, type PyTensor } from './helpers/torchpy';
+import { bools, floats, toTensor } from './helpers/specs';
+import { expectError } from './helpers/errors';
 import { maxDiff, shapes, vals } from './helpers/compare';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-transformer-'));
@@ -19,36 +21,8 @@ afterEach(() => manualSeed(0));
 
 // ---------------------------------------------------------------- inputs as data (also sent to Python)
 
-/** A tensor as data: flat values, shape, dtype, whether its gradient is wanted. */
-interface Spec {
-  shape: number[];
-  data: number[];
-  dtype: 'float64' | 'bool';
-  grad?: boolean;
-}
-
-const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** Smooth float64 values sin(1.3·i + 0.7·seed + 0.1)·scale; an input (gradient wanted) unless `grad` is false. */
-const floats = (shape: number[], seed: number, scale = 1, grad = true): Spec => ({
-  shape, dtype: 'float64', grad, data: Array.from({ length: numel(shape) }, (_, i) => Math.sin(1.3 * i + 0.7 * seed + 0.1) * scale),
-});
-
-/** A bool tensor: `f` of each element's index, in row-major order. */
-function bools(shape: number[], f: (idx: number[]) => boolean): Spec {
-  const data: number[] = [];
-  const idx = shape.map(() => 0);
-  for (let n = 0; n < numel(shape); n++) {
-    data.push(f(idx) ? 1 : 0);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return { shape, data, dtype: 'bool' };
-}
-
-const toTensor = (s: Spec): Tensor => tensor(Float64Array.from(s.data), { shape: s.shape, dtype: s.dtype, requiresGrad: s.grad ?? false });
+/** A tensor as data (also sent to Python). */
+type Spec = PyTensor;
 
 /** Inputs by name: T (L) 4, S 5, N 3, E 8; kdim 4 / vdim 6 (and 5 / 3 batch-first). */
 const INPUTS: Record<string, Spec> = {
@@ -281,19 +255,6 @@ function expectRunsEqual(ours: Record<string, Run>, theirs: Record<string, Run>,
     expect(Object.keys(o.grads).sort(), `${name} gradients`).toEqual(Object.keys(r.grads).sort());
     for (const k of Object.keys(r.grads)) expect(maxDiff(o.grads[k], r.grads[k]), `${name} gradient of ${k}`).toBeLessThan(tol);
   }
-}
-
-/** Asserts that `make()` throws a `type` whose message matches `message`; a module it returns instead is disposed. */
-function expectError(make: () => unknown, type: ErrorConstructor, message: RegExp): void {
-  let thrown: unknown = null;
-  try {
-    const m = make();
-    if (m instanceof nn.Module) m.dispose();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, String(message)).toBeInstanceOf(type);
-  expect((thrown as Error).message, String(message)).toMatch(message);
 }
 
 // ---------------------------------------------------------------- without Python
