@@ -251,10 +251,11 @@ for k in range(${STEPS}):
     opt.step()
 print(json.dumps(dump()))`)) as { params: number[][]; state: Record<string, Record<string, number[]>>; groups: Record<string, unknown>[] };
       // Adam's bias corrections are computed in double on both sides; the updates agree to float32 rounding.
-      // SGD, RMSprop and Adagrad run the same operations in the same order as PyTorch: equal bit for bit (RMSprop's
-      // and Adagrad's kernels and forms differ between LibTorch versions: to float32 rounding across versions).
-      const exact = c.kind === 'SGD' || ((c.kind === 'RMSprop' || c.kind === 'Adagrad') && sameTorchVersion(torch.info().torchVersion));
-      const tol = exact ? 0 : 2e-7;
+      // SGD, RMSprop and Adagrad run the same operations in the same order as PyTorch: equal bit for bit. Across
+      // LibTorch versions RMSprop's and Adagrad's kernels and forms differ (2.x: lerp, a double clr), and the few
+      // float32 ulps that makes are amplified by g / sqrt(v): measured up to 1.2e-6 (2.13 against 1.13).
+      const rmsLike = c.kind === 'RMSprop' || c.kind === 'Adagrad';
+      const tol = c.kind === 'SGD' || (rmsLike && sameTorchVersion(torch.info().torchVersion)) ? 0 : rmsLike ? 4e-6 : 2e-7;
       ours.params.forEach((p, i) => p.forEach((v, j) => expect(Math.abs(v - ref.params[i][j]), `param ${i}[${j}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(v)))));
       expect(Object.keys(ours.state).sort()).toEqual(Object.keys(ref.state).sort());
       for (const [i, s] of Object.entries(ref.state)) {
