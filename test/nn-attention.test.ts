@@ -11,7 +11,7 @@ import * as path from 'path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SGD, Tensor, manualSeed, memory, nn, noGrad, rand, randn, tensor, tidy, zeros } from '../lib';
 import { hasTorch, py, PY_TENSOR_OF, type PyTensor } from './helpers/torchpy';
-import { maxDiff, shapes, vals } from './helpers/compare';
+import { maxDiff, shapes, vals, expectRunsEqual, weighting, type Run } from './helpers/compare';
 import { expectErrors, type ErrorCase } from './helpers/errors';
 import { stateDictRoundTrip } from './helpers/roundtrip';
 import { bools, floats, toTensor } from './helpers/specs';
@@ -136,17 +136,6 @@ class Net(nn.Module):
         s.stack = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 4, dim_feedforward=16, dropout=0.0, dtype=D), 2, norm=nn.LayerNorm(8, dtype=D))
 `;
 
-/** The weightings of the output and of the weights in the test losses: sum(out * w1) + sum(weights * w2). */
-const weighting = (n: number, m: number, c: number): number[] => Array.from({ length: n }, (_, i) => ((i % m) - c) / c);
-
-interface Run {
-  shape: number[];
-  out: number[];
-  wshape: number[] | null;
-  weights: number[] | null;
-  grads: Record<string, number[]>;
-}
-
 /** Runs every case on `net` (in evaluation mode): one forward and backward each. */
 function runAll(net: Net): Record<string, Run> {
   const res: Record<string, Run> = {};
@@ -232,19 +221,6 @@ def run_all(net):
     net.zero_grad()
     return res
 `;
-
-function expectRunsEqual(ours: Record<string, Run>, theirs: Record<string, Run>, tol: number): void {
-  expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
-  for (const [name, r] of Object.entries(theirs)) {
-    const o = ours[name];
-    expect(o.shape, `${name} output shape`).toEqual(r.shape);
-    expect(maxDiff(o.out, r.out), `${name} output`).toBeLessThan(tol);
-    expect(o.wshape, `${name} weights shape`).toEqual(r.wshape);
-    if (r.weights) expect(maxDiff(o.weights as number[], r.weights), `${name} weights`).toBeLessThan(tol);
-    expect(Object.keys(o.grads).sort(), `${name} gradients`).toEqual(Object.keys(r.grads).sort());
-    for (const k of Object.keys(r.grads)) expect(maxDiff(o.grads[k], r.grads[k]), `${name} gradient of ${k}`).toBeLessThan(tol);
-  }
-}
 
 // ---------------------------------------------------------------- without Python
 

@@ -13,7 +13,7 @@ import { Tensor, loadStateDict, manualSeed, memory, nn, noGrad, rand, randn, sav
 import { hasTorch, py, type PyTensor } from './helpers/torchpy';
 import { bools, floats, toTensor } from './helpers/specs';
 import { expectError } from './helpers/errors';
-import { maxDiff, shapes, vals } from './helpers/compare';
+import { maxDiff, shapes, vals, expectRunsEqual, weighting, type Run } from './helpers/compare';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-transformer-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -148,17 +148,6 @@ class Net(nn.Module):
         s.tfBF = nn.Transformer(d_model=8, nhead=4, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=10, dropout=0.0, activation='gelu', norm_first=True, batch_first=True, layer_norm_eps=1e-4, dtype=D)
 `;
 
-/** The weightings of the output and of the weights in the test losses: sum(out * w1) + sum(weights * w2). */
-const weighting = (n: number, m: number, c: number): number[] => Array.from({ length: n }, (_, i) => ((i % m) - c) / c);
-
-interface Run {
-  shape: number[];
-  out: number[];
-  wshape: number[] | null;
-  weights: number[] | null;
-  grads: Record<string, number[]>;
-}
-
 /** Runs every case on `net`: one forward and backward each. */
 function runAll(net: Net): Record<string, Run> {
   net.eval();
@@ -243,19 +232,6 @@ def run_all(net):
     net.zero_grad()
     return res
 `;
-
-function expectRunsEqual(ours: Record<string, Run>, theirs: Record<string, Run>, tol: number): void {
-  expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
-  for (const [name, r] of Object.entries(theirs)) {
-    const o = ours[name];
-    expect(o.shape, `${name} output shape`).toEqual(r.shape);
-    expect(maxDiff(o.out, r.out), `${name} output`).toBeLessThan(tol);
-    expect(o.wshape, `${name} weights shape`).toEqual(r.wshape);
-    if (r.weights) expect(maxDiff(o.weights as number[], r.weights), `${name} weights`).toBeLessThan(tol);
-    expect(Object.keys(o.grads).sort(), `${name} gradients`).toEqual(Object.keys(r.grads).sort());
-    for (const k of Object.keys(r.grads)) expect(maxDiff(o.grads[k], r.grads[k]), `${name} gradient of ${k}`).toBeLessThan(tol);
-  }
-}
 
 // ---------------------------------------------------------------- without Python
 
