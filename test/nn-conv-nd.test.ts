@@ -14,7 +14,7 @@ import { maxDiff, shapes, vals } from './helpers/compare';
 import { expectErrors, type ErrorCase } from './helpers/errors';
 import { stateDictRoundTrip } from './helpers/roundtrip';
 import { inp, numel, toTensor, values, type OpCase } from './helpers/specs';
-import { hasTorch, runCases, type PyCase, type PyTensor } from './helpers/torchpy';
+import { hasTorch, py, runCases, type PyCase, type PyTensor } from './helpers/torchpy';
 
 const F = nn.functional;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-conv-nd-'));
@@ -313,6 +313,165 @@ describe.skipIf(!hasTorch)('the 1-d and 3-d modules and their PyTorch counterpar
   }, 120_000);
 });
 
+// ---------------------------------------------------------------- ConvTranspose forward(input, outputSize)
+
+type ConvTransposeModule = nn.ConvTranspose1d | nn.ConvTranspose2d | nn.ConvTranspose3d;
+
+/** A transposed convolution's forward with `outputSize` (PyTorch's `output_size`) on given weights, and its Python twin. */
+interface OutputSizeCase {
+  name: string;
+  /** The module (float64); its weight and bias are overwritten with w and b. */
+  make: () => ConvTransposeModule;
+  /** The same module in Python (torch.nn.ConvTranspose{n}d(...), float64). */
+  py: string;
+  x: PyTensor;
+  w: PyTensor;
+  b?: PyTensor;
+  /** The spatial sizes or the whole output shape. */
+  outputSize: number[];
+}
+
+const ct1Of = (): ConvTransposeModule => new nn.ConvTranspose1d(4, 6, 3, { stride: 2, padding: 1, groups: 2, dtype: 'float64' });
+const CT1_PY = 'torch.nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, groups=2, dtype=torch.float64)';
+const ct2Of = (): ConvTransposeModule => new nn.ConvTranspose2d(3, 4, 3, { stride: 2, dtype: 'float64' });
+const CT2_PY = 'torch.nn.ConvTranspose2d(3, 4, 3, stride=2, dtype=torch.float64)';
+// W: stride 1 with dilation 2 allows a single size, as in PyTorch (max = min + stride - 1).
+const ct3Of = (): ConvTransposeModule => new nn.ConvTranspose3d(2, 3, 2, { stride: [2, 2, 1], padding: [0, 1, 0], dilation: [1, 1, 2], dtype: 'float64' });
+const CT3_PY = 'torch.nn.ConvTranspose3d(2, 3, 2, stride=(2, 2, 1), padding=(0, 1, 0), dilation=(1, 1, 2), dtype=torch.float64)';
+
+// The sizes each allows: ct1 on L 5: 9..10; ct2 on [4, 5]: [9, 11]..[10, 12]; ct3 on [3, 3, 2]: [6, 4, 4]..[7, 5, 4].
+const OUTPUT_SIZE_CASES: OutputSizeCase[] = [
+  { name: 'ConvTranspose1d stride 2, groups: [L] the larger', make: ct1Of, py: CT1_PY, x: inp([2, 4, 5], 201), w: inp([4, 3, 3], 202), b: inp([6], 203), outputSize: [10] },
+  { name: 'ConvTranspose1d stride 2: the whole shape (N, C, L)', make: ct1Of, py: CT1_PY, x: inp([2, 4, 5], 204), w: inp([4, 3, 3], 205), b: inp([6], 206), outputSize: [2, 6, 9] },
+  { name: 'ConvTranspose1d unbatched: the whole shape (C, L)', make: ct1Of, py: CT1_PY, x: inp([4, 5], 207), w: inp([4, 3, 3], 208), b: inp([6], 209), outputSize: [6, 10] },
+  { name: 'ConvTranspose2d stride 2: [H, W]', make: ct2Of, py: CT2_PY, x: inp([2, 3, 4, 5], 210), w: inp([3, 4, 3, 3], 211), b: inp([4], 212), outputSize: [10, 11] },
+  { name: 'ConvTranspose2d stride 2: the whole shape (N, C, H, W)', make: ct2Of, py: CT2_PY, x: inp([2, 3, 4, 5], 213), w: inp([3, 4, 3, 3], 214), b: inp([4], 215), outputSize: [2, 4, 9, 12] },
+  { name: 'ConvTranspose2d unbatched: the whole shape (C, H, W)', make: ct2Of, py: CT2_PY, x: inp([3, 4, 5], 216), w: inp([3, 4, 3, 3], 217), b: inp([4], 218), outputSize: [4, 10, 12] },
+  {
+    name: 'ConvTranspose2d: outputSize overrides the outputPadding option',
+    make: () => new nn.ConvTranspose2d(3, 4, 3, { stride: 2, outputPadding: 1, dtype: 'float64' }),
+    py: 'torch.nn.ConvTranspose2d(3, 4, 3, stride=2, output_padding=1, dtype=torch.float64)',
+    x: inp([2, 3, 4, 5], 219), w: inp([3, 4, 3, 3], 220), b: inp([4], 221), outputSize: [9, 11],
+  },
+  {
+    name: 'ConvTranspose2d stride, padding and dilation per dimension, no bias',
+    make: () => new nn.ConvTranspose2d(3, 2, [3, 2], { stride: [3, 2], padding: [1, 0], dilation: [2, 3], bias: false, dtype: 'float64' }),
+    py: 'torch.nn.ConvTranspose2d(3, 2, (3, 2), stride=(3, 2), padding=(1, 0), dilation=(2, 3), bias=False, dtype=torch.float64)',
+    x: inp([1, 3, 4, 4], 222), w: inp([3, 2, 3, 2], 223), outputSize: [14, 11], // H 12..14, W 10..11
+  },
+  { name: 'ConvTranspose3d stride 2, padding, dilation: [D, H, W]', make: ct3Of, py: CT3_PY, x: inp([1, 2, 3, 3, 2], 224), w: inp([2, 3, 2, 2, 2], 225), b: inp([3], 226), outputSize: [7, 5, 4] },
+  { name: 'ConvTranspose3d: the whole shape (N, C, D, H, W)', make: ct3Of, py: CT3_PY, x: inp([2, 2, 3, 3, 2], 227), w: inp([2, 3, 2, 2, 2], 228), b: inp([3], 229), outputSize: [2, 3, 6, 5, 4] },
+  {
+    name: 'ConvTranspose3d stride 2, groups, unbatched: the whole shape (C, D, H, W)',
+    make: () => new nn.ConvTranspose3d(4, 2, [2, 3, 2], { stride: 2, groups: 2, dtype: 'float64' }),
+    py: 'torch.nn.ConvTranspose3d(4, 2, (2, 3, 2), stride=2, groups=2, dtype=torch.float64)',
+    x: inp([4, 2, 3, 2], 230), w: inp([4, 1, 2, 3, 2], 231), b: inp([2], 232), outputSize: [2, 5, 8, 4], // D 4..5, H 7..8, W 4..5
+  },
+];
+
+// functional_call puts w and b in the module's place, so their gradients come back as the parameters' gradients.
+const outputSizeExpr = (c: OutputSizeCase): string =>
+  `torch.nn.utils.stateless.functional_call(${c.py}, {'weight': w${c.b ? ", 'bias': b" : ''}}, (x,), {'output_size': ${JSON.stringify(c.outputSize)}})`;
+
+describe.skipIf(!hasTorch)('ConvTranspose1d/2d/3d forward(input, outputSize) equals PyTorch\'s output_size (values, input and parameter gradients, float64; needs python3 with torch)', () => {
+  const ours = new Map<string, { shape: number[]; out: number[]; grads: Record<string, number[]>; gradOut: number[] }>();
+  const before = memory().tensors;
+  for (const c of OUTPUT_SIZE_CASES) {
+    const m = c.make();
+    try {
+      tidy(() => {
+        noGrad(() => {
+          m.weight.copy_(toTensor(c.w, false));
+          if (c.b) (m.bias as Tensor).copy_(toTensor(c.b, false));
+        });
+        const x = toTensor(c.x);
+        const out = m.forward(x, c.outputSize);
+        const gradOut = values(out.numel(), 98);
+        out.backward(tensor(Float64Array.from(gradOut), { shape: out.shape }));
+        const grads: Record<string, number[]> = { x: vals(x.grad as Tensor), w: vals(m.weight.grad as Tensor) };
+        if (c.b) grads.b = vals((m.bias as Tensor).grad as Tensor);
+        ours.set(c.name, { shape: out.shape, out: vals(out), grads, gradOut });
+      });
+    } finally {
+      m.dispose();
+    }
+  }
+  const after = memory().tensors;
+  let ref: Awaited<ReturnType<typeof runCases>>;
+  beforeAll(async () => {
+    ref = await runCases(
+      OUTPUT_SIZE_CASES.map((c): PyCase => ({ name: c.name, inputs: { x: c.x, w: c.w, ...(c.b ? { b: c.b } : {}) }, expr: outputSizeExpr(c), gradOut: ours.get(c.name)!.gradOut })),
+    );
+  });
+
+  it('left no tensors behind', () => expect(after).toBe(before));
+
+  for (const c of OUTPUT_SIZE_CASES) {
+    it(c.name, () => {
+      const a = ours.get(c.name)!;
+      const b = ref[c.name];
+      const n = c.w.shape.length - 2;
+      expect(a.shape.slice(-n), 'spatial output size').toEqual(c.outputSize.slice(-n));
+      expect(a.shape).toEqual(b.shape);
+      expect(maxDiff(a.out, b.out)).toBeLessThan(1e-10);
+      expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
+      for (const [k, g] of Object.entries(a.grads)) expect(maxDiff(g, b.grads[k] as number[]), `gradient of ${k}`).toBeLessThan(1e-10);
+    });
+  }
+
+  it('refuses what PyTorch refuses: the same valid range for a size out of it; wrong lengths; paddingMode other than zeros', async () => {
+    const before = memory().tensors;
+    const [ct1, ct2, ct3] = [ct1Of(), ct2Of(), ct3Of()];
+    const x = (...shape: number[]): Tensor => randn(shape, { dtype: 'float64' });
+    // [ours, the same call in Python (raising ValueError)]
+    const cases: [() => unknown, string][] = [
+      [() => ct2.forward(x(2, 3, 4, 5), [11, 11]), `${CT2_PY}(torch.zeros(2, 3, 4, 5, dtype=torch.float64), output_size=[11, 11])`],
+      [() => ct2.forward(x(2, 3, 4, 5), [2, 4, 8, 12]), `${CT2_PY}(torch.zeros(2, 3, 4, 5, dtype=torch.float64), output_size=[2, 4, 8, 12])`],
+      [() => ct1.forward(x(4, 5), [11]), `${CT1_PY}(torch.zeros(4, 5, dtype=torch.float64), output_size=[11])`],
+      [() => ct3.forward(x(1, 2, 3, 3, 2), [7, 5, 5]), `${CT3_PY}(torch.zeros(1, 2, 3, 3, 2, dtype=torch.float64), output_size=[7, 5, 5])`],
+      [() => ct2.forward(x(2, 3, 4, 5), [10]), `${CT2_PY}(torch.zeros(2, 3, 4, 5, dtype=torch.float64), output_size=[10])`],
+      [() => ct2.forward(x(3, 4, 5), [3, 4, 10, 11]), `${CT2_PY}(torch.zeros(3, 4, 5, dtype=torch.float64), output_size=[3, 4, 10, 11])`],
+      [() => new nn.ConvTranspose2d(3, 4, 3, { paddingMode: 'reflect' as never }), "torch.nn.ConvTranspose2d(3, 4, 3, padding_mode='reflect')"],
+    ];
+    const theirs = JSON.parse(
+      await py(
+        `
+import json, sys, torch
+out = []
+for e in json.load(sys.stdin):
+    try:
+        eval(e)
+        out.append(None)
+    except ValueError as err:
+        out.append(str(err))
+print(json.dumps(out))
+`,
+        JSON.stringify(cases.map(([, e]) => e)),
+      ),
+    ) as (string | null)[];
+    const range = (msg: string): string[] | undefined => /from (\[[^\]]*\]) to (\[[^\]]*\])/.exec(msg)?.slice(1);
+    try {
+      cases.forEach(([call], i) => {
+        let message = '';
+        tidy(() => {
+          try {
+            const r = call();
+            if (r instanceof nn.Module) r.dispose();
+          } catch (e) {
+            message = (e as Error).message;
+          }
+        });
+        expect(message, `ours ${i}`).not.toBe('');
+        expect(theirs[i], `theirs ${i}`).not.toBe(null);
+        expect(range(message), `valid range ${i}`).toEqual(range(theirs[i] as string));
+      });
+    } finally {
+      for (const m of [ct1, ct2, ct3]) m.dispose();
+    }
+    expect(memory().tensors).toBe(before);
+  });
+});
+
 // ---------------------------------------------------------------- without Python
 
 describe('the 1-d and 3-d modules: parameters, initialisation, shapes', () => {
@@ -383,6 +542,44 @@ describe('the 1-d and 3-d modules: parameters, initialisation, shapes', () => {
       });
     } finally {
       for (const m of [mp1, mp3, ap1, ap3, aap3, amp2]) m.dispose();
+    }
+    expect(memory().tensors).toBe(before);
+  });
+
+  it("ConvTranspose1d/2d/3d: paddingMode 'zeros'; forward(input, outputSize) gives that size and equals the functional form with the output padding it implies", () => {
+    const before = memory().tensors;
+    const ct1 = new nn.ConvTranspose1d(4, 2, 3, { stride: 2, padding: 1 });
+    const ct2 = new nn.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1, paddingMode: 'zeros' });
+    const ct3 = new nn.ConvTranspose3d(2, 2, [1, 4, 3], { stride: [1, 2, 3], dilation: [1, 1, 2] });
+    try {
+      tidy(() => {
+        expect([ct1.paddingMode, ct2.paddingMode, ct3.paddingMode]).toEqual(['zeros', 'zeros', 'zeros']);
+        // ct1 on L 5: 9 (no output padding) or 10
+        const x1 = randn([2, 4, 5]);
+        expect(ct1.forward(x1).shape).toEqual([2, 2, 9]);
+        expect(ct1.forward(x1, [10]).shape).toEqual([2, 2, 10]);
+        expect(ct1.forward(x1, [2, 2, 9]).shape).toEqual([2, 2, 9]);
+        expect(ct1.forward(x1.select(0, 0), [2, 10]).shape).toEqual([2, 10]);
+        expect(vals(ct1.forward(x1, [10]))).toEqual(vals(F.convTranspose1d(x1, ct1.weight, ct1.bias, { stride: 2, padding: 1, outputPadding: 1 })));
+        // ct2 on [8, 8]: [15, 15] to [16, 16]; its own outputPadding 1 gives [16, 16], outputSize replaces it
+        const x2 = randn([1, 3, 8, 8]);
+        expect(ct2.forward(x2).shape).toEqual([1, 2, 16, 16]);
+        expect(ct2.forward(x2, null).shape).toEqual([1, 2, 16, 16]);
+        expect(ct2.forward(x2, [16, 15]).shape).toEqual([1, 2, 16, 15]);
+        expect(vals(ct2.forward(x2, [1, 2, 15, 16]))).toEqual(vals(F.convTranspose2d(x2, ct2.weight, ct2.bias, { stride: 2, padding: 1, outputPadding: [0, 1] })));
+        expect(vals(ct2.forward(x2, [16, 16]))).toEqual(vals(ct2.forward(x2)));
+        // ct3 on [2, 3, 4]: D 2 only (stride 1), H 8..9, W 14..16 (stride 3 with dilation 2)
+        const x3 = randn([1, 2, 2, 3, 4]);
+        expect(ct3.forward(x3).shape).toEqual([1, 2, 2, 8, 14]);
+        expect(ct3.forward(x3, [2, 9, 16]).shape).toEqual([1, 2, 2, 9, 16]);
+        expect(vals(ct3.forward(x3, [1, 2, 2, 9, 15]))).toEqual(vals(F.convTranspose3d(x3, ct3.weight, ct3.bias, { stride: [1, 2, 3], dilation: [1, 1, 2], outputPadding: [0, 1, 1] })));
+        // the gradients reach the parameters through the output padding outputSize implies
+        const y = ct2.forward(x2, [15, 15]);
+        y.sum().backward();
+        expect(ct2.weight.grad?.shape).toEqual([3, 2, 3, 3]);
+      });
+    } finally {
+      for (const m of [ct1, ct2, ct3]) m.dispose();
     }
     expect(memory().tensors).toBe(before);
   });
@@ -509,7 +706,11 @@ describe('1-d and 3-d errors name the op, the argument and what was expected', (
       [() => new nn.Conv1d(2, 2, 3, { bias: 1 as never }), TypeError, /^Conv1d: expected a boolean for bias but received 1/],
       [() => new nn.ConvTranspose1d(2, 2, 3, { padding: 'same' as never }), TypeError, /^ConvTranspose1d: expected an integer or an array of one integer for padding but received "same"/],
       [() => new nn.ConvTranspose3d(2, 2, 3, { stride: 2, outputPadding: 2 }), RangeError, /^ConvTranspose3d: expected values smaller than the stride or the dilation \(stride \[2, 2, 2\], dilation \[1, 1, 1\]\) for outputPadding/],
-      [() => new nn.ConvTranspose1d(2, 2, 3, { paddingMode: 'zeros' } as never), TypeError, /^ConvTranspose1d: unknown option 'paddingMode'/],
+      [() => new nn.ConvTranspose1d(2, 2, 3, { paddingMode: 'reflect' as never }), RangeError, /^ConvTranspose1d: expected "zeros" \(the only padding mode of a transposed convolution, as in PyTorch\) for paddingMode but received "reflect" \(string\)$/],
+      [() => new nn.ConvTranspose2d(2, 2, 3, { paddingMode: 'circular' as never }), RangeError, /^ConvTranspose2d: expected "zeros" \(the only padding mode/],
+      [() => new nn.ConvTranspose3d(2, 2, 3, { paddingMode: 'mirror' as never }), TypeError, /^ConvTranspose3d: expected "zeros" \(the only padding mode of a transposed convolution, as in PyTorch\) for paddingMode but received "mirror" \(string\)$/],
+      [() => new nn.ConvTranspose2d(2, 2, 3, { paddingMode: 0 as never }), TypeError, /^ConvTranspose2d: expected "zeros" .* for paddingMode but received 0 \(number\)$/],
+      [() => new nn.ConvTranspose2d(2, 2, 3, { padding_mode: 'zeros' } as never), TypeError, /^ConvTranspose2d: unknown option 'padding_mode'; did you mean 'paddingMode'\?/],
       [() => new nn.MaxPool1d(2, { padding: 2 }), RangeError, /^MaxPool1d: expected at most half the kernel size \[2\] for padding but received \[2\]/],
       [() => new nn.MaxPool3d(2, { dilation: [1, 0, 1] }), RangeError, /^MaxPool3d: expected an integer between 1 and \d+ for dilation\[1\] but received 0/],
       [() => new nn.MaxPool3d(2, { return_indices: true } as never), TypeError, /^MaxPool3d: unknown option 'return_indices'; did you mean 'returnIndices'\?/],
@@ -542,5 +743,49 @@ describe('1-d and 3-d errors name the op, the argument and what was expected', (
     } finally {
       for (const m of [conv, conv3, reflect, ct, pool]) m.dispose();
     }
+  });
+
+  it('ConvTranspose forward(input, outputSize): sizes out of range name the valid range; wrong lengths, non-integers, bad inputs', () => {
+    const before = memory().tensors;
+    const ct1 = new nn.ConvTranspose1d(4, 6, 3, { stride: 2, padding: 1, groups: 2 });
+    const ct2 = new nn.ConvTranspose2d(3, 4, 3, { stride: 2 });
+    const ct3 = new nn.ConvTranspose3d(2, 3, 2, { stride: [2, 2, 1], padding: [0, 1, 0], dilation: [1, 1, 2] });
+    try {
+      tidy(() => {
+        const x1 = randn([2, 4, 5]);
+        const x2 = randn([2, 3, 4, 5]);
+        const x3 = randn([1, 2, 3, 3, 2]);
+        const cases: ErrorCase[] = [
+          // out of range: the message gives PyTorch's min and max sizes per dimension
+          [() => ct2.forward(x2, [11, 11]), RangeError, /^ConvTranspose2d\.forward: expected spatial sizes from \[9, 11\] to \[10, 12\] \(the valid range for an input of spatial size \[4, 5\]\) for outputSize but received \[11, 11\] \(array of 2\)$/],
+          [() => ct2.forward(x2, [9, 13]), RangeError, /^ConvTranspose2d\.forward: expected spatial sizes from \[9, 11\] to \[10, 12\] .* but received \[9, 13\]/],
+          [() => ct2.forward(x2, [2, 4, 8, 12]), RangeError, /^ConvTranspose2d\.forward: expected spatial sizes from \[9, 11\] to \[10, 12\] .* for outputSize but received \[2, 4, 8, 12\] \(array of 4\)$/],
+          [() => ct2.forward(x2.select(0, 0), [3, 8, 12]), RangeError, /^ConvTranspose2d\.forward: expected spatial sizes from \[9, 11\] to \[10, 12\]/],
+          [() => ct1.forward(x1, [11]), RangeError, /^ConvTranspose1d\.forward: expected spatial sizes from \[9\] to \[10\] \(the valid range for an input of spatial size \[5\]\) for outputSize but received \[11\] \(array of 1\)$/],
+          [() => ct1.forward(x1, [-1]), RangeError, /^ConvTranspose1d\.forward: expected spatial sizes from \[9\] to \[10\]/],
+          // stride 1 with dilation 2 (W) allows one size only, as in PyTorch
+          [() => ct3.forward(x3, [7, 5, 5]), RangeError, /^ConvTranspose3d\.forward: expected spatial sizes from \[6, 4, 4\] to \[7, 5, 4\] \(the valid range for an input of spatial size \[3, 3, 2\]\) for outputSize but received \[7, 5, 5\]/],
+          // wrong length: the spatial sizes, or the whole shape of this input's rank
+          [() => ct2.forward(x2, [10]), RangeError, /^ConvTranspose2d\.forward: expected 2 values \(H, W\) or, with this 4-d input, 4 \(N, C, H, W\) for outputSize but received \[10\] \(array of 1\)$/],
+          [() => ct2.forward(x2, [4, 10, 11]), RangeError, /^ConvTranspose2d\.forward: expected 2 values \(H, W\) or, with this 4-d input, 4 \(N, C, H, W\) for outputSize but received \[4, 10, 11\] \(array of 3\)$/],
+          [() => ct2.forward(x2.select(0, 0), [2, 4, 10, 11]), RangeError, /^ConvTranspose2d\.forward: expected 2 values \(H, W\) or, with this 3-d input, 3 \(C, H, W\) for outputSize but received \[2, 4, 10, 11\]/],
+          [() => ct1.forward(x1, []), RangeError, /^ConvTranspose1d\.forward: expected 1 value \(L\) or, with this 3-d input, 3 \(N, C, L\) for outputSize but received \[\] \(array of 0\)$/],
+          [() => ct3.forward(x3, [7, 5]), RangeError, /^ConvTranspose3d\.forward: expected 3 values \(D, H, W\) or, with this 5-d input, 5 \(N, C, D, H, W\) for outputSize/],
+          // not integers
+          [() => ct2.forward(x2, [9.5, 11]), TypeError, /^ConvTranspose2d\.forward: expected an array of integers \(the output's H, W sizes, or its whole shape\) for outputSize but received \[9\.5, 11\] \(array of 2\)$/],
+          [() => ct2.forward(x2, [10, '11'] as never), TypeError, /^ConvTranspose2d\.forward: expected an array of integers .* for outputSize but received \[10, 11\] \(array of 2\)$/],
+          [() => ct1.forward(x1, 10 as never), TypeError, /^ConvTranspose1d\.forward: expected an array of integers \(the output's L sizes, or its whole shape\) for outputSize but received 10 \(number\)$/],
+          [() => ct2.forward(x2, [NaN, 11]), TypeError, /^ConvTranspose2d\.forward: expected an array of integers/],
+          [() => ct2.forward(x2, randn([2]) as never), TypeError, /^ConvTranspose2d\.forward: expected an array of integers .* but received a Tensor$/],
+          // the input is checked first, as without outputSize
+          [() => ct2.forward(randn([4, 5]), [10, 11]), RangeError, /^convTranspose2d: expected a 4-d \(N, C, H, W\) or 3-d \(C, H, W\) tensor for input but received shape \[4, 5\]$/],
+          [() => ct2.forward(null as never, [10, 11]), TypeError, /^ConvTranspose2d\.forward: expected a Tensor for input but received null/],
+        ];
+        expectErrors(cases);
+      });
+    } finally {
+      for (const m of [ct1, ct2, ct3]) m.dispose();
+    }
+    expect(memory().tensors).toBe(before);
   });
 });

@@ -12,7 +12,7 @@ import { zeros } from '../creation';
 import type { Device, DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
-import { checkBool, checkOneOf, knownOptions, rangeError } from '../validate';
+import { checkBool, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
 import {
   adaptiveSizeArg,
   avgPoolOptions,
@@ -21,9 +21,12 @@ import {
   convGeometry,
   divisorOverrideOpt,
   factoryOptions,
+  fmt,
   MAX_POOL_OPTIONS,
   ntuple,
   poolGeometry,
+  spatialAxes,
+  spatialInput,
   tensorArg,
   type ConvGeometry,
   type SpatialDims,
@@ -116,7 +119,14 @@ export type Conv3dOptions = ConvOptions<[number, number, number]>;
  * Options of `nn.ConvTranspose1d`, `nn.ConvTranspose2d` and `nn.ConvTranspose3d` (PyTorch's arguments after
  * `kernel_size`): `T` is one integer per spatial dimension; a single number applies to every dimension.
  */
-export interface ConvTransposeOptions<T extends number[] = number[]> extends ConvTransposeFunctionalOptions<T>, ConvParameterOptions {}
+export interface ConvTransposeOptions<T extends number[] = number[]> extends ConvTransposeFunctionalOptions<T>, ConvParameterOptions {
+  /**
+   * How the padding is filled: only `'zeros'` (the default, also for null), as in PyTorch, whose transposed
+   * convolutions refuse every other mode; `'reflect'`, `'replicate'` or `'circular'` is a RangeError, any other
+   * value a TypeError.
+   */
+  paddingMode?: 'zeros';
+}
 
 /** Options of `nn.ConvTranspose1d`. */
 export type ConvTranspose1dOptions = ConvTransposeOptions<[number]>;
@@ -231,23 +241,68 @@ abstract class ConvNd<T extends number[]> extends ConvBase<T> {
 abstract class ConvTransposeNd<T extends number[]> extends ConvBase<T> {
   /** Padding per spatial dimension. */
   readonly padding: T;
-  /** Output padding per spatial dimension. */
+  /** Output padding per spatial dimension (used when the forward is given no `outputSize`). */
   readonly outputPadding: T;
+  /** How the padding is filled: always `'zeros'` (PyTorch's transposed convolutions have no other mode). */
+  readonly paddingMode: 'zeros';
 
   protected constructor(n: SpatialDims, inChannels: number, outChannels: number, kernelSize: unknown, options: ConvTransposeOptions) {
     const op = `ConvTranspose${n}d`;
-    const o = knownOptions(op, options, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'device', 'dtype']);
+    const o = knownOptions(op, options, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode', 'device', 'dtype']);
     const g = convGeometry(op, n, o, true);
+    const paddingMode = o.paddingMode ?? 'zeros';
+    if (paddingMode !== 'zeros') {
+      // A mode of the plain convolutions is in range of the type but refused here, as PyTorch refuses it.
+      const known = (PADDING_MODES as readonly unknown[]).includes(paddingMode);
+      throw (known ? rangeError : typeError)(op, 'paddingMode', `"zeros" (the only padding mode of a transposed convolution, as in PyTorch)`, paddingMode);
+    }
     super(op, n, true, inChannels, outChannels, kernelSize, g, o);
     this.padding = g.padding as T;
     this.outputPadding = g.outputPadding as T;
+    this.paddingMode = paddingMode;
   }
 
-  /** Upsamples `input` (N, inChannels, ...spatial) or (inChannels, ...spatial). */
-  forward(input: Tensor): Tensor {
-    return CONV_TRANSPOSE[this.kernelSize.length as SpatialDims](forwardInput(this, input), this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation,
+  /**
+   * Upsamples `input` (N, inChannels, ...spatial) or (inChannels, ...spatial). Each output size is
+   * (in − 1)·stride − 2·padding + dilation·(k − 1) + 1 + outputPadding; since a convolution of stride s maps s
+   * input sizes to one output size, its transpose has s candidate sizes, and `outputSize` (PyTorch's
+   * `output_size`; undefined or null: none) picks one instead of the `outputPadding` option:
+   * the spatial sizes, or the whole output shape (N, C, ...spatial or C, ...spatial, of which only the spatial
+   * sizes are read), each within [min, min + stride − 1] where min is the size with no output padding. A size out
+   * of that range is a RangeError naming the valid sizes, the wrong number of sizes a RangeError, non-integers a
+   * TypeError.
+   */
+  forward(input: Tensor, outputSize?: number[] | null): Tensor {
+    const x = forwardInput(this, input);
+    const outputPadding = outputSize === undefined || outputSize === null ? this.outputPadding : this.outputPaddingFor(x, outputSize);
+    return CONV_TRANSPOSE[this.kernelSize.length as SpatialDims](x, this.weight, this.bias, {
+      stride: this.stride, padding: this.padding, outputPadding, groups: this.groups, dilation: this.dilation,
     });
+  }
+
+  // PyTorch's _output_padding: the output padding per dimension that gives the spatial sizes of `outputSize`.
+  private outputPaddingFor(x: Tensor, outputSize: unknown): number[] {
+    const op = `${this.kind}.forward`;
+    const n = this.kernelSize.length as SpatialDims;
+    const axes = spatialAxes(n);
+    if (!Array.isArray(outputSize) || outputSize.some((s) => typeof s !== 'number' || !Number.isInteger(s))) {
+      throw typeError(op, 'outputSize', `an array of integers (the output's ${axes.join(', ')} sizes, or its whole shape)`, outputSize);
+    }
+    spatialInput(`convTranspose${n}d`, x, n); // the functional form's error for an input of the wrong dims
+    const lead = x.ndim - n; // 2 batched (N, C), 1 unbatched (C)
+    const leadAxes = lead === 2 ? ['N', 'C'] : ['C'];
+    let sizes = outputSize as number[];
+    if (sizes.length === n + lead) sizes = sizes.slice(lead);
+    else if (sizes.length !== n) {
+      throw rangeError(op, 'outputSize', `${n} ${n === 1 ? 'value' : 'values'} (${axes.join(', ')}) or, with this ${x.ndim}-d input, ${n + lead} (${[...leadAxes, ...axes].join(', ')})`, outputSize);
+    }
+    const inSizes = x.shape.slice(lead);
+    const min = inSizes.map((s, d) => (s - 1) * this.stride[d] - 2 * this.padding[d] + this.dilation[d] * (this.kernelSize[d] - 1) + 1);
+    const max = min.map((m, d) => m + this.stride[d] - 1);
+    if (sizes.some((s, d) => s < min[d] || s > max[d])) {
+      throw rangeError(op, 'outputSize', `spatial sizes from ${fmt(min)} to ${fmt(max)} (the valid range for an input of spatial size ${fmt(inSizes)})`, outputSize);
+    }
+    return sizes.map((s, d) => s - min[d]);
   }
 }
 
@@ -288,10 +343,13 @@ export class Conv3d extends ConvNd<[number, number, number]> {
 /**
  * 1-d transposed convolution (`torch.nn.ConvTranspose1d`), learned upsampling of sequences: `weight`
  * (inChannels, outChannels/groups, k) and `bias` (outChannels), initialised as PyTorch does (Kaiming-uniform with
- * a = √5, bias uniform in ±1/√fanIn, fanIn = outChannels/groups·k).
+ * a = √5, bias uniform in ±1/√fanIn, fanIn = outChannels/groups·k). `paddingMode` is `'zeros'` only, as in
+ * PyTorch. `forward(input, outputSize)` picks the output length among those the stride allows instead of
+ * `outputPadding` (PyTorch's `output_size`: [L] or the whole output shape).
  *
  * ```ts
  * const up = new nn.ConvTranspose1d(32, 16, 4, { stride: 2, padding: 1 }); // doubles L
+ * const y = new nn.ConvTranspose1d(32, 16, 3, { stride: 2 }).forward(torch.randn([8, 32, 10]), [22]); // L 21 or 22: [8, 16, 22]
  * ```
  */
 export class ConvTranspose1d extends ConvTransposeNd<[number]> {
@@ -304,9 +362,14 @@ export class ConvTranspose1d extends ConvTransposeNd<[number]> {
  * 2-d transposed convolution (`torch.nn.ConvTranspose2d`), the usual learned upsampling of decoders and
  * generators: `weight` (inChannels, outChannels/groups, kH, kW) and `bias` (outChannels), initialised as
  * PyTorch does (Kaiming-uniform with a = √5, bias uniform in ±1/√fanIn, fanIn = outChannels/groups·kH·kW).
+ * `paddingMode` is `'zeros'` only, as in PyTorch. `forward(input, outputSize)` picks the output size among those
+ * the stride allows instead of `outputPadding` (PyTorch's `output_size`: [H, W] or the whole output shape), as a
+ * decoder does to match the size of its encoder's feature map.
  *
  * ```ts
  * const up = new nn.ConvTranspose2d(64, 32, 4, { stride: 2, padding: 1 }); // doubles H and W
+ * const up3 = new nn.ConvTranspose2d(64, 32, 3, { stride: 2, padding: 1 }); // 2H − 1 or 2H
+ * const y = up3.forward(torch.randn([1, 64, 8, 8]), [16, 15]); // [1, 32, 16, 15]
  * ```
  */
 export class ConvTranspose2d extends ConvTransposeNd<[number, number]> {
@@ -318,7 +381,9 @@ export class ConvTranspose2d extends ConvTransposeNd<[number, number]> {
 /**
  * 3-d transposed convolution (`torch.nn.ConvTranspose3d`), learned upsampling of volumes and videos: `weight`
  * (inChannels, outChannels/groups, kD, kH, kW) and `bias` (outChannels), initialised as PyTorch does
- * (Kaiming-uniform with a = √5, bias uniform in ±1/√fanIn, fanIn = outChannels/groups·kD·kH·kW).
+ * (Kaiming-uniform with a = √5, bias uniform in ±1/√fanIn, fanIn = outChannels/groups·kD·kH·kW). `paddingMode` is
+ * `'zeros'` only, as in PyTorch. `forward(input, outputSize)` picks the output size among those the stride allows
+ * instead of `outputPadding` (PyTorch's `output_size`: [D, H, W] or the whole output shape).
  *
  * ```ts
  * const up = new nn.ConvTranspose3d(16, 8, [1, 4, 4], { stride: [1, 2, 2], padding: [0, 1, 1] }); // doubles H and W
