@@ -10,7 +10,7 @@
  */
 export * from './dtype';
 export { Tensor, isTensor } from './tensor';
-export type { Scalar, NestedArray, IndexItem, ToOptions, UniqueOptions } from './tensor';
+export type { Scalar, NestedArray, IndexItem, ToOptions, UniqueOptions, TensorHook, RemovableHandle } from './tensor';
 export * from './creation';
 export * from './ops';
 export { tidy, keep } from './scope';

@@ -169,6 +169,8 @@ export interface NativeBinding {
   zeroGrad(t: H, setToNone: boolean): void;
   backward(t: H, gradient: Opt<H>, retainGraph: Opt<boolean>, createGraph: boolean): void;
   autogradGrad(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph: Opt<boolean>, createGraph: boolean, allowUnused: boolean): (H | null)[];
+  registerHook(t: H, hook: (grad: H) => H | undefined): [number, number];
+  removeHook(id: number, t: Opt<H>, position: number): void;
   setGradEnabled(flag: boolean): void;
   isGradEnabled(): boolean;
   setAutocast(deviceType: 'cpu' | 'cuda', dtype: 'bf16' | 'fp16' | null): void;

@@ -1058,6 +1058,39 @@ export class Tensor {
     N.zeroGrad(this.handle, setToNone);
   }
   /**
+   * Registers `hook` to run each time a gradient for this tensor is computed, as PyTorch's `register_hook`: it
+   * sees the gradient and may return a replacement (same shape, dtype and device) that is used instead, for
+   * the leaf's `.grad` and for the rest of the backward pass. Hooks run in registration order, on the JS
+   * thread, during `backward()` and `autograd.grad()`, and during a Trainer's native step (a hooked parameter
+   * keeps the step out of a CUDA graph). An error thrown by the hook ends the backward with that error.
+   *
+   * ```ts
+   * const h = w.registerHook((g) => g.clamp(-1, 1)); // clip this parameter's gradient
+   * loss.backward();
+   * h.remove();
+   * ```
+   */
+  registerHook(hook: TensorHook): RemovableHandle {
+    const call = (h: TensorHandle): TensorHandle | undefined => {
+      const out = hook(new Tensor(h));
+      if (out === undefined || out === null) return undefined;
+      if (!(out instanceof Tensor)) throw typeError('registerHook', "the hook's result", 'a Tensor or nothing', out);
+      return out.handle;
+    };
+    // The tensor is checked first (disposed, in flight), then the hook, natively.
+    const [id, position] = N.registerHook(this.handle, typeof hook === 'function' ? call : (hook as never));
+    const self = new WeakRef<Tensor>(this);
+    let removed = false;
+    return {
+      remove(): void {
+        if (removed) return;
+        removed = true;
+        const t = self.deref();
+        N.removeHook(id, t && !t.isDisposed ? t.handle : null, position);
+      },
+    };
+  }
+  /**
    * Backpropagates from this tensor; gradients accumulate into `.grad` of the leaves.
    * A non-scalar tensor needs `gradient` (same shape).
    */
@@ -1066,6 +1099,18 @@ export class Tensor {
     knownOptions('backward', options, ['retainGraph', 'createGraph']);
     N.backward(this.handle, gradient?.handle, options.retainGraph, options.createGraph ?? false);
   }
+}
+
+/**
+ * A tensor hook (`Tensor.registerHook`): called with the gradient computed for the tensor; returns a replacement
+ * gradient of the same shape, dtype and device, or nothing to leave it unchanged.
+ */
+export type TensorHook = (grad: Tensor) => Tensor | void;
+
+/** What `registerHook` (and a module's `registerForwardHook`) returns: `remove()` unregisters the hook. */
+export interface RemovableHandle {
+  /** Unregisters the hook; calling it again does nothing. */
+  remove(): void;
 }
 
 /** True when `value` is a Tensor. */

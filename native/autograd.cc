@@ -1,14 +1,300 @@
 // autograd.cc: requiresGrad, backward, .grad, grad mode and autocast (thread-local in LibTorch: these set the JS
-// thread's), and autograd.grad(outputs, inputs).
+// thread's), autograd.grad(outputs, inputs), and tensor hooks registered from JS (hooks.h says how they reach
+// the JS thread).
+#include <ATen/ThreadLocalState.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/accumulate_grad.h>
+#include <optional>
 #include <unordered_set>
 #include "compat.h"
+#include "hooks.h"
 #include "tensor.h"
+#include "worker.h"
 
 namespace ictorch {
+
+// One hook invocation waiting for the JS thread: the gradient in, the hook's result (undefined: unchanged) or
+// its error out.
+struct HookCall {
+  uint64_t id = 0;
+  at::Tensor grad, result;
+  bool failed = false;
+  std::string error;
+
+  void finish() {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+    cv.notify_one();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [this] { return done; });
+  }
+  void fail(std::string why) {
+    failed = true;
+    error = std::move(why);
+    done = true;
+  }
+
+ private:
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+};
+
 namespace {
+
+std::string shapeOf(const at::Tensor& t) { return "[" + c10::Join(", ", t.sizes()) + "]"; }
+
+// JS thread: calls the JS function of hook c.id on c.grad and checks what it returns (a Tensor of the
+// gradient's shape, dtype and device, or nothing). A JS exception is kept in *jsError (the first one), for the
+// backward that served the call to rethrow as it was thrown.
+void invokeHook(Napi::Env env, HookRegistry& reg, HookCall& c, std::optional<Napi::Error>* jsError) {
+  Napi::HandleScope scope(env);
+  auto fn = reg.fns.find(c.id);
+  {
+    std::lock_guard<std::mutex> lock(reg.mu);
+    if (fn == reg.fns.end() || !reg.live.count(c.id)) return;  // removed meanwhile: the gradient passes unchanged
+  }
+  try {
+    Napi::Value v = fn->second.Call({TensorHandle::Wrap(env, c.grad)});
+    if (isNullish(v)) return;
+    if (!TensorHandle::isHandle(v)) throw ArgTypeError("a tensor hook must return a Tensor or nothing");
+    const at::Tensor& r = Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>())->tensor("the hook's result");
+    if (!r.sizes().equals(c.grad.sizes()))
+      throw ArgRangeError("a tensor hook returned a gradient of shape " + shapeOf(r) + " for a gradient of shape " + shapeOf(c.grad) +
+                          "; it must keep the gradient's shape");
+    if (r.scalar_type() != c.grad.scalar_type() || r.device() != c.grad.device())
+      throw ArgTypeError(std::string("a tensor hook returned a ") + dtypeName(r.scalar_type()) + " gradient on " + deviceName(r.device()) +
+                         " for a " + dtypeName(c.grad.scalar_type()) + " gradient on " + deviceName(c.grad.device()) +
+                         "; it must keep the gradient's dtype and device");
+    c.result = r;
+  } catch (const Napi::Error& e) {
+    c.failed = true;
+    c.error = "a tensor hook (registerHook) threw: " + e.Message();
+    if (jsError && !*jsError) jsError->emplace(e);
+  } catch (...) {
+    const CapturedError ce = classifyCurrentException();
+    c.failed = true;
+    c.error = "registerHook: " + ce.message;
+    if (jsError && !*jsError) jsError->emplace(makeError(env, "registerHook", ce));
+  }
+}
+
+// Thread-safe function target: a hook fired on another thread while the JS thread was free. A null env means
+// the environment is shutting down and drains its queue.
+void callHookOnJsThread(napi_env env, napi_value, void* context, void* data) {
+  auto* c = static_cast<HookCall*>(data);
+  if (!env) {
+    c->failed = true;
+    c->error = "a tensor hook could not run: its JS environment is shutting down";
+  } else {
+    invokeHook(Napi::Env(env), *static_cast<HookRegistry*>(context), *c, nullptr);
+  }
+  c->finish();
+}
+
+void hookFunctionFinalized(napi_env, void* data, void*) {
+  auto* reg = static_cast<std::shared_ptr<HookRegistry>*>(data);
+  {
+    std::lock_guard<std::mutex> lock((*reg)->mu);
+    (*reg)->closing = true;
+    (*reg)->tsfn = nullptr;
+  }
+  delete reg;
+}
+
+// The hook LibTorch runs, on whichever thread computes the gradient: hands the call to the JS thread and waits.
+at::Tensor runJsHook(const std::weak_ptr<HookRegistry>& weak, uint64_t id, const at::Tensor& grad) {
+  std::shared_ptr<HookRegistry> reg = weak.lock();
+  if (!reg) throw std::runtime_error("a tensor hook registered from JS fired after its JS environment shut down");
+  HookCall c;
+  c.id = id;
+  c.grad = grad;
+  if (std::this_thread::get_id() == reg->jsThread) {
+    invokeHook(Napi::Env(reg->env), *reg, c, nullptr);
+  } else {
+    {
+      std::lock_guard<std::mutex> lock(reg->mu);
+      if (!reg->live.count(id)) return at::Tensor();
+      if (reg->pump) {
+        std::lock_guard<std::mutex> l(reg->pump->mu);
+        reg->pump->calls.push_back(&c);
+        reg->pump->cv.notify_one();
+      } else if (!reg->tsfn || reg->closing) {
+        c.fail("a tensor hook could not run: its JS environment is shutting down");
+      } else if (napi_call_threadsafe_function(reg->tsfn, &c, napi_tsfn_nonblocking) != napi_ok) {
+        c.fail("a tensor hook could not reach the JS thread (napi_call_threadsafe_function failed)");
+      }
+    }
+    c.wait();
+  }
+  if (c.failed) throw std::runtime_error(c.error);
+  return c.result;
+}
+
+// Owned by the hook LibTorch keeps: when LibTorch drops the hook (remove_hook, or the tensor's end) the JS
+// function is released.
+struct HookToken {
+  HookToken(std::weak_ptr<HookRegistry> r, uint64_t i) : reg(std::move(r)), id(i) {}
+  HookToken(const HookToken&) = delete;
+  HookToken& operator=(const HookToken&) = delete;
+  std::weak_ptr<HookRegistry> reg;
+  uint64_t id;
+  ~HookToken() {
+    if (auto r = reg.lock()) r->forget(id);
+  }
+};
+
+// The threads that run backwards served by a pump, one per nesting depth (a backward called from a hook runs
+// on the next one). Reused, so a backward does not start a thread with its own OpenMP team and allocator
+// caches; never destroyed, as trainingThread().
+SerialExecutor& backwardThread(int depth) {
+  static std::mutex mu;
+  static std::vector<SerialExecutor*>* threads = new std::vector<SerialExecutor*>();
+  std::lock_guard<std::mutex> lock(mu);
+  while (static_cast<int>(threads->size()) <= depth) threads->push_back(new SerialExecutor());
+  return *(*threads)[depth];
+}
+
+// Runs a backward started from JS. With no hook registered it runs here; otherwise on a backward thread (with
+// this thread's grad mode, autocast and dispatch state), while this thread serves the hooks until it ends.
+template <class F>
+void runServingHooks(Napi::Env env, F&& body) {
+  HookRegistry& reg = *state(env).hooks;
+  reg.drain();
+  if (!reg.anyLive()) return body();
+  HookPump pump;
+  {
+    std::lock_guard<std::mutex> lock(reg.mu);
+    pump.outer = reg.pump;
+    reg.pump = &pump;
+  }
+  std::exception_ptr error;
+  std::optional<Napi::Error> jsError;
+  const at::ThreadLocalState tls;
+  backwardThread(reg.depth++).post([&] {
+    {
+      at::ThreadLocalStateGuard g(tls);
+      applyIntraOpThreads();
+      installWarningHandler();
+      try {
+        body();
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+    std::lock_guard<std::mutex> l(pump.mu);
+    pump.finished = true;
+    pump.cv.notify_all();
+  });
+  for (;;) {
+    HookCall* c;
+    {
+      std::unique_lock<std::mutex> l(pump.mu);
+      pump.cv.wait(l, [&] { return pump.finished || !pump.calls.empty(); });
+      if (pump.calls.empty()) break;
+      c = pump.calls.front();
+      pump.calls.pop_front();
+    }
+    invokeHook(env, reg, *c, &jsError);
+    c->finish();
+  }
+  reg.depth--;
+  {
+    std::lock_guard<std::mutex> lock(reg.mu);
+    reg.pump = pump.outer;
+  }
+  // Calls another thread's backward queued between this backward's end and the line above.
+  std::deque<HookCall*> late;
+  {
+    std::lock_guard<std::mutex> l(pump.mu);
+    late.swap(pump.calls);
+  }
+  for (HookCall* c : late) {
+    invokeHook(env, reg, *c, nullptr);
+    c->finish();
+  }
+  reg.drain();
+  if (!error) return;
+  if (jsError) throw *jsError;  // the hook's own JS error, as it was thrown
+  std::rethrow_exception(error);
+}
+
+// registerHook(self, fn) -> [id, position]: fn(gradHandle) returns a tensor handle or nothing.
+Napi::Value RegisterHook(const Napi::CallbackInfo& info) {
+  return guard(info, "registerHook", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const at::Tensor& t = argMutableTensor(info, 0, "self");
+    if (!info[1].IsFunction()) throw ArgTypeError("argument 'hook' must be a function");
+    if (!t.requires_grad()) throw ArgTypeError("cannot register a hook on a tensor that does not require grad");
+    const std::shared_ptr<HookRegistry>& reg = state(env).hooks;
+    reg->drain();
+    if (!reg->env) reg->env = env;
+    if (!reg->tsfn && !reg->closing) {
+      napi_threadsafe_function f = nullptr;
+      auto* keep = new std::shared_ptr<HookRegistry>(reg);
+      napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "ictorch.tensorHook"), 0, 1, keep,
+                                                       hookFunctionFinalized, reg.get(), callHookOnJsThread, &f);
+      if (st != napi_ok) {
+        delete keep;
+        throw std::runtime_error("could not create the thread-safe function that runs hooks");
+      }
+      napi_unref_threadsafe_function(env, f);  // it never keeps the process alive
+      std::lock_guard<std::mutex> lock(reg->mu);
+      reg->tsfn = f;
+    }
+    const uint64_t id = reg->nextId++;
+    const void* key = t.unsafeGetTensorImpl();
+    reg->fns.emplace(id, Napi::Persistent(info[1].As<Napi::Function>()));
+    {
+      std::lock_guard<std::mutex> lock(reg->mu);
+      reg->live.emplace(id, key);
+      reg->hooked.insert(key);
+    }
+    auto token = std::make_shared<HookToken>(reg, id);
+    unsigned pos;
+    try {
+      pos = t.register_hook([token](const at::Tensor& g) { return runJsHook(token->reg, token->id, g); });
+    } catch (...) {
+      token.reset();  // forgets the hook
+      reg->drain();
+      throw;
+    }
+    Napi::Array out = Napi::Array::New(env, 2);
+    out.Set(0u, Napi::Number::New(env, static_cast<double>(id)));
+    out.Set(1u, Napi::Number::New(env, pos));
+    return out;
+  });
+}
+
+// removeHook(id, self|null, position): the hook stops running at once; LibTorch drops it from the tensor when
+// the tensor is still reachable and no call in flight uses it (else with the tensor).
+Napi::Value RemoveHook(const Napi::CallbackInfo& info) {
+  return guard(info, "removeHook", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    HookRegistry& reg = *state(env).hooks;
+    const uint64_t id = static_cast<uint64_t>(argInt(info, 0, "id"));
+    const int64_t pos = argInt(info, 2, "position");
+    const void* key = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(reg.mu);
+      auto it = reg.live.find(id);
+      if (it != reg.live.end()) key = it->second;
+    }
+    reg.forget(id);
+    if (key && !isNullish(info[1])) {
+      TensorHandle* h = argTensorHandle(info, 1, "self");
+      if (!h->disposed()) {
+        const at::Tensor& t = h->meta("self");
+        if (t.unsafeGetTensorImpl() == key && !state(env).inFlight->find(storageKey(t))) t.remove_hook(static_cast<unsigned>(pos));
+      }
+    }
+    reg.drain();
+    return env.Undefined();
+  });
+}
 
 // Refuses a backward or autograd.grad whose graph reaches a leaf that a call in flight writes (a parameter a
 // training step is updating): the engine would accumulate into its .grad and read its values while the step's
@@ -109,7 +395,9 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     compat::optional<bool> retain;
     if (!isNullish(info[2])) retain = argBool(info, 2, "retainGraph", false);
     checkGraphIdle(info.Env(), {t});
-    torch::autograd::backward({t}, g.defined() ? torch::autograd::variable_list{g} : torch::autograd::variable_list{}, retain, create);
+    runServingHooks(info.Env(), [&] {
+      torch::autograd::backward({t}, g.defined() ? torch::autograd::variable_list{g} : torch::autograd::variable_list{}, retain, create);
+    });
     return info.Env().Undefined();
   });
 }
@@ -128,7 +416,8 @@ Napi::Value AutogradGrad(const Napi::CallbackInfo& info) {
     bool create = argBool(info, 4, "createGraph", false);
     bool allowUnused = argBool(info, 5, "allowUnused", false);
     checkGraphIdle(info.Env(), outputs);
-    auto grads = torch::autograd::grad(outputs, inputs, gradOutputs, retain, create, allowUnused);
+    std::vector<at::Tensor> grads;
+    runServingHooks(info.Env(), [&] { grads = torch::autograd::grad(outputs, inputs, gradOutputs, retain, create, allowUnused); });
     Napi::Array arr = Napi::Array::New(info.Env(), grads.size());
     for (size_t k = 0; k < grads.size(); ++k)
       arr.Set(static_cast<uint32_t>(k), grads[k].defined() ? Napi::Value(TensorHandle::Wrap(info.Env(), grads[k])) : info.Env().Null());
@@ -220,6 +509,8 @@ Napi::Value AutocastNesting(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitAutograd(Napi::Env env, Napi::Object exports) {
+  state(env).hooks->env = env;
+  state(env).hooks->jsThread = std::this_thread::get_id();
   exports.Set("setRequiresGrad", Napi::Function::New<SetRequiresGrad>(env, "setRequiresGrad"));
   exports.Set("requiresGrad", Napi::Function::New<RequiresGrad>(env, "requiresGrad"));
   exports.Set("isLeaf", Napi::Function::New<IsLeaf>(env, "isLeaf"));
@@ -230,6 +521,8 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("zeroGrad", Napi::Function::New<ZeroGrad>(env, "zeroGrad"));
   exports.Set("backward", Napi::Function::New<Backward>(env, "backward"));
   exports.Set("autogradGrad", Napi::Function::New<AutogradGrad>(env, "autogradGrad"));
+  exports.Set("registerHook", Napi::Function::New<RegisterHook>(env, "registerHook"));
+  exports.Set("removeHook", Napi::Function::New<RemoveHook>(env, "removeHook"));
   exports.Set("setGradEnabled", Napi::Function::New<SetGradEnabled>(env, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New<IsGradEnabled>(env, "isGradEnabled"));
   exports.Set("setAutocast", Napi::Function::New<SetAutocast>(env, "setAutocast"));

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+#include "hooks.h"
 
 namespace ictorch {
 
@@ -104,6 +105,7 @@ struct AddonState {
   std::shared_ptr<LiveCounters> live = std::make_shared<LiveCounters>();
   std::shared_ptr<PendingReleases> pending = std::make_shared<PendingReleases>();
   std::shared_ptr<InFlight> inFlight = std::make_shared<InFlight>();
+  std::shared_ptr<HookRegistry> hooks = std::make_shared<HookRegistry>();  // tensor hooks registered from JS
 };
 
 inline AddonState& state(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }

@@ -36,6 +36,7 @@ struct StepOptions {
   bool channelsLast = false;   // 4-d inputs in channels-last memory order (the model's weights are converted by the caller)
   bool cudnnBenchmark = true;  // let cuDNN time its algorithms for each new shape (CUDA)
   std::shared_ptr<Group> group;  // data parallel: gradients are averaged over this process group
+  std::shared_ptr<HookRegistry> hooks;  // the environment's tensor hooks (a hooked parameter keeps the step eager)
 };
 
 struct StepResult {
@@ -154,6 +155,10 @@ class TrainStep {
     if (opt_.group) return "gradients are averaged across processes by Gloo, on the host, which a CUDA graph cannot hold: the step runs eager";
     if (opt_.amp && *opt_.amp == at::kHalf) return "fp16 loss scaling skips steps on the host, so the step runs eager (bf16 is captured)";
     if (sgd_->groups.empty() || sgd_->lr(0) <= 0) return "a learning rate of 0 cannot be rescaled inside a graph; running eager";
+    if (opt_.hooks && opt_.hooks->anyLive())
+      for (const auto& p : sgd_->parameters())
+        if (opt_.hooks->isHooked(p.unsafeGetTensorImpl()))
+          return "a parameter has a tensor hook (registerHook), which runs in JS and cannot be captured in a CUDA graph; the step runs eager";
     if (graph_) {
       std::string changed = hyperParametersChanged();
       if (!changed.empty()) return changed;
@@ -344,6 +349,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       Napi::Value pg = opts.Get("processGroup");
       if (!isNullish(pg)) o.group = groupOf(info.Env(), pg, "processGroup");
     }
+    o.hooks = state(info.Env()).hooks;
     if (o.device.is_cuda() && !at::hasCUDA()) throw ArgTypeError("device " + o.device.str() + " requested but LibTorch sees no CUDA device");
     if (o.device.is_cuda() && o.cudnnBenchmark) at::globalContext().setBenchmarkCuDNN(true);
     if (o.amp) {

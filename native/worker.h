@@ -47,24 +47,29 @@ class SerialExecutor {
     std::condition_variable cv;
     bool finished = false;
     std::exception_ptr error;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-      jobs_.push_back([&] {
-        try {
-          job();
-        } catch (...) {
-          error = std::current_exception();
-        }
-        std::lock_guard<std::mutex> l(m);
-        finished = true;
-        cv.notify_one();
-      });
-    }
-    cv_.notify_one();
+    post([&] {
+      try {
+        job();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard<std::mutex> l(m);
+      finished = true;
+      cv.notify_one();
+    });
     std::unique_lock<std::mutex> l(m);
     cv.wait(l, [&] { return finished; });
     if (error) std::rethrow_exception(error);
+  }
+
+  // Queues a job without waiting for it. The job must not throw.
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
   }
 
  private:

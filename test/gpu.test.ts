@@ -203,6 +203,51 @@ describe.skipIf(!hasCuda)('CUDA tensors', () => {
     tb.dispose();
   });
 
+  it('tensor hooks on CUDA tensors run on the JS thread (LibTorch calls them on its device threads)', () => {
+    torch.tidy(() => {
+      const xc = torch.randn([16, 16], { dtype: 'float64' });
+      const grads = (device: 'cpu' | 'cuda') => {
+        const x = xc.to(device).requiresGrad_();
+        const seen: number[] = [];
+        x.registerHook((g) => {
+          seen.push(g.sum().item() as number);
+          return g.mul(2);
+        });
+        const h = x.matmul(x);
+        h.registerHook((g) => g.add(1));
+        h.tanh().sum().backward();
+        return { grad: Array.from(x.grad!.cpu().toArray() as Float64Array), seen };
+      };
+      const cpu = grads('cpu');
+      const gpu = grads('cuda');
+      expect(gpu.seen.length).toBe(1);
+      expect(Math.abs(gpu.seen[0] - cpu.seen[0])).toBeLessThan(1e-9 * (1 + Math.abs(cpu.seen[0])));
+      gpu.grad.forEach((v, i) => expect(Math.abs(v - cpu.grad[i])).toBeLessThan(1e-9 * (1 + Math.abs(cpu.grad[i]))));
+    });
+  });
+
+  it('a parameter with a tensor hook keeps the Trainer out of the CUDA graph, with a note; the hook runs each step', async () => {
+    torch.manualSeed(0);
+    const m = torch.resnetCifar({ depth: 8, layout: 'baseline' }).to('cuda');
+    const [w0] = m.parameters();
+    const before = w0.clone();
+    let calls = 0;
+    const h = w0.registerHook((g) => (calls++, g.mul(0)));
+    const t = new torch.Trainer(m, new torch.SGD(m.parameters(), { lr: 0.05 }), { device: 'cuda' });
+    const x = torch.randn([16, 3, 32, 32], { device: 'cuda' });
+    const y = torch.randint(0, 10, [16], { device: 'cuda' });
+    const first = await t.step(x, y);
+    expect([first.mode, first.note]).toEqual(['eager', expect.stringMatching(/tensor hook \(registerHook\).*cannot be captured/)]);
+    for (let i = 0; i < 4; i++) expect((await t.step(x, y)).mode).toBe('eager');
+    expect(calls).toBe(5);
+    expect(w0.sub(before).abs().max().item()).toBe(0);
+    h.remove();
+    const modes = new Set<string>();
+    for (let i = 0; i < 6; i++) modes.add((await t.step(x, y)).mode);
+    expect(modes.has('graph')).toBe(true);
+    t.dispose();
+  });
+
   it('rejects a mismatched device pair with a clear error', () => {
     const a = torch.ones([2], { device: 'cuda' });
     const b = torch.ones([2]);

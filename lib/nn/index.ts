@@ -3,7 +3,8 @@
  * @module
  */
 export { Module, Parameter } from './module';
-export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, RemovableHandle, ToTarget } from './module';
+export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, ToTarget } from './module';
+export type { RemovableHandle } from '../tensor';
 export * from './layers';
 export { ModuleList, ModuleDict } from './module-list';
 export * from './functional-layers';

@@ -31,7 +31,7 @@ import { DTYPES } from '../dtype';
 import { isGradEnabled, noGrad } from '../autograd';
 import { native, type ModuleHandle } from '../native';
 import { keep, tidy } from '../scope';
-import { Tensor } from '../tensor';
+import { Tensor, type RemovableHandle } from '../tensor';
 import { zeros } from '../creation';
 import { knownOptions, typeError } from '../validate';
 import { boolOpt } from './checks';
@@ -72,11 +72,6 @@ export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown;
 /** A hook run after a module's forward: may return a replacement output. */
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
 
-/** What `registerForwardHook` returns: `remove()` unregisters the hook. */
-export interface RemovableHandle {
-  /** Unregisters the hook; calling it again does nothing. */
-  remove(): void;
-}
 
 const INTERNAL = Symbol('ictorch.module');
 
