@@ -5,6 +5,7 @@
 export { Module, Parameter } from './module';
 export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, ToTarget } from './module';
 export type { RemovableHandle } from '../tensor';
+export type { FullBackwardHook, FullBackwardPreHook } from './backward-hooks';
 export * from './layers';
 export { ModuleList, ModuleDict } from './module-list';
 export * from './functional-layers';

@@ -32,6 +32,7 @@ import { isGradEnabled, noGrad } from '../autograd';
 import { native, type ModuleHandle } from '../native';
 import { keep, tidy } from '../scope';
 import { Tensor, type RemovableHandle } from '../tensor';
+import { forwardWithBackwardHooks, type FullBackwardHook, type FullBackwardPreHook } from './backward-hooks';
 import { zeros } from '../creation';
 import { knownOptions, typeError } from '../validate';
 import { boolOpt } from './checks';
@@ -83,6 +84,8 @@ interface Internals {
   training: boolean;
   preHooks: Map<number, ForwardPreHook>;
   hooks: Map<number, ForwardHook>;
+  backwardPreHooks: Map<number, FullBackwardPreHook>;
+  backwardHooks: Map<number, FullBackwardHook>;
   /** Native calls in flight that use this module (forwardAsync: readers; a training step: a writer). */
   readers: number;
   writers: number;
@@ -247,7 +250,10 @@ function hasHooks(m: Module): boolean {
   const s = internals(m);
   const c = s.hooksCache;
   if (c && c.hooks === hookVersion && c.structure === structureVersion) return c.value;
-  const value = walk(m).some(([, sub]) => internals(sub).preHooks.size > 0 || internals(sub).hooks.size > 0);
+  const value = walk(m).some(([, sub]) => {
+    const t = internals(sub);
+    return t.preHooks.size > 0 || t.hooks.size > 0 || t.backwardPreHooks.size > 0 || t.backwardHooks.size > 0;
+  });
   s.hooksCache = { hooks: hookVersion, structure: structureVersion, value };
   return value;
 }
@@ -327,12 +333,16 @@ function forwardThroughHooks(module: Module, inputs: unknown[]): unknown {
     const r = hook(module, inputs);
     if (r !== undefined) inputs = Array.isArray(r) ? r : [r];
   }
-  let out = (s.classForward as (...a: unknown[]) => unknown).apply(module, inputs);
-  for (const hook of [...s.hooks.values()]) {
-    const r = hook(module, inputs, out);
-    if (r !== undefined) out = r;
-  }
-  return out;
+  const run = (args: unknown[]): unknown => {
+    let out = (s.classForward as (...a: unknown[]) => unknown).apply(module, args);
+    for (const hook of [...s.hooks.values()]) {
+      const r = hook(module, args, out);
+      if (r !== undefined) out = r;
+    }
+    return out;
+  };
+  if (s.backwardHooks.size === 0 && s.backwardPreHooks.size === 0) return run(inputs);
+  return forwardWithBackwardHooks(module, inputs, { pre: [...s.backwardPreHooks.values()], full: [...s.backwardHooks.values()] }, run);
 }
 
 /** What `to()` takes: a device, a floating dtype, or both. */
@@ -382,7 +392,7 @@ export class Module {
     const classForward = (this as unknown as { forward: Internals['classForward'] }).forward;
     const s: Internals = {
       modules: new Map(), params: new Map(), buffers: new Map(), nonPersistent: new Set(), training: true,
-      preHooks: new Map(), hooks: new Map(), readers: 0, writers: 0, inFlightOp: '', leaf: null, native: null,
+      preHooks: new Map(), hooks: new Map(), backwardPreHooks: new Map(), backwardHooks: new Map(), readers: 0, writers: 0, inFlightOp: '', leaf: null, native: null,
       classForward, hooksCache: null, kind: null, disposed: false,
     };
     Object.defineProperty(this, INTERNAL, { value: s });
@@ -492,6 +502,33 @@ export class Module {
   registerForwardHook(hook: ForwardHook): RemovableHandle {
     if (typeof hook !== 'function') throw typeError('registerForwardHook', 'hook', 'a function', hook);
     return addHook(internals(this).hooks, hook);
+  }
+
+  /**
+   * Runs `hook(module, gradInput, gradOutput)` when the gradients with respect to this module's inputs are
+   * computed (PyTorch's `register_full_backward_hook`): `gradInput` has one entry per Tensor argument of the
+   * forward (null where it needs no gradient), `gradOutput` the output's gradient; returning an array of as many
+   * gradients replaces `gradInput`. The forward must return one Tensor; several inputs that require grad must
+   * share a dtype and device (they pass through one node, a copy). The module then runs its forward through JS.
+   *
+   * ```ts
+   * const norms: number[] = [];
+   * block.registerFullBackwardHook((_m, [gIn], [gOut]) => void norms.push(gOut!.norm().item() as number));
+   * ```
+   */
+  registerFullBackwardHook(hook: FullBackwardHook): RemovableHandle {
+    if (typeof hook !== 'function') throw typeError('registerFullBackwardHook', 'hook', 'a function', hook);
+    return addHook(internals(this).backwardHooks, hook);
+  }
+
+  /**
+   * Runs `hook(module, gradOutput)` when the gradient with respect to this module's output is computed, before
+   * the module's backward (PyTorch's `register_full_backward_pre_hook`); returning an array of one gradient
+   * replaces it.
+   */
+  registerFullBackwardPreHook(hook: FullBackwardPreHook): RemovableHandle {
+    if (typeof hook !== 'function') throw typeError('registerFullBackwardPreHook', 'hook', 'a function', hook);
+    return addHook(internals(this).backwardPreHooks, hook);
   }
 
   // ---------------------------------------------------------------- tree
