@@ -276,6 +276,7 @@ export interface NativeBinding {
   trainStepCreate(m: ModuleHandle | null, o: OptimizerHandle, options: { device: string; amp: 'bf16' | 'fp16' | null; labelSmoothing: number; cudaGraph: boolean; channelsLast: boolean; cudnnBenchmark: boolean; processGroup: ProcessGroupHandle | null }): TrainStepHandle;
   trainStepRun(s: TrainStepHandle, x: H, y: H, stop: boolean): Promise<{ loss: H; correct: H; mode: 'eager' | 'warmup' | 'graph'; note: string | null; stop: boolean }>;
   trainStepBackward(s: TrainStepHandle, logits: H, y: H, stop: boolean): Promise<{ loss: H; correct: H; mode: 'eager'; note: string | null; stop: boolean }>;
+  trainStepBackwardLoss(s: TrainStepHandle, loss: H, stop: boolean): Promise<{ loss: H; correct: null; mode: 'eager'; note: string | null; stop: boolean }>;
   trainStepDispose(s: TrainStepHandle): void;
   evalStep(m: ModuleHandle, x: H, y: H, k: number, device: Opt<string>, amp: Opt<string>): Promise<{ lossSum: H; correct1: H; correctK: H }>;
   evalLogits(logits: H, y: H, k: number): Promise<{ lossSum: H; correct1: H; correctK: H }>;

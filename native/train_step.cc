@@ -66,6 +66,18 @@ class TrainStep {
     return r;
   }
 
+  // The step after a forward and a loss that ran in JS (a Trainer with a criterion): backward and update.
+  StepResult backwardLoss(const at::Tensor& loss, bool stop) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopVote_ = stop;
+    at::AutoGradMode grad(true);
+    sgd_->zeroGrad(true);
+    StepResult r = update(loss, at::Tensor(), at::Tensor());
+    r.loss = r.loss.to(at::kFloat);
+    r.mode = "eager";
+    return r;
+  }
+
   StepResult run(const at::Tensor& xIn, const at::Tensor& yIn, bool stop) {
     std::lock_guard<std::mutex> lock(mu_);
     stopVote_ = stop;
@@ -111,6 +123,12 @@ class TrainStep {
       at::NoGradGuard ng;
       correct = logits.argmax(1).eq(y).sum();
     }
+    return update(loss, correct, lrScale);
+  }
+
+  // backward from a scalar loss (with fp16 loss scaling when the step autocasts to fp16), the gradient exchange
+  // and the update; `correct` is passed through to the result.
+  StepResult update(const at::Tensor& loss, const at::Tensor& correct, const at::Tensor& lrScale) {
     if (opt_.amp && *opt_.amp == at::kHalf) {
       // Dynamic loss scaling (fp16): scale, backward, unscale and check for inf/NaN, skip the step if found.
       if (!scale_.defined()) {
@@ -380,7 +398,7 @@ std::shared_ptr<TrainStep> argStep(const Napi::CallbackInfo& info) {
 Napi::Value stepResult(Napi::Env env, StepResult& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("loss", TensorHandle::Wrap(env, r.loss));
-  o.Set("correct", TensorHandle::Wrap(env, r.correct));
+  o.Set("correct", r.correct.defined() ? Napi::Value(TensorHandle::Wrap(env, r.correct)) : env.Null());
   o.Set("mode", r.mode);
   o.Set("note", r.note.empty() ? env.Null() : Napi::Value(Napi::String::New(env, r.note)));
   o.Set("stop", r.stop);
@@ -438,6 +456,24 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     markTensor(marks, logits, "tensor 'logits'", false);
     markTensor(marks, y, "tensor 'target'", false);
     return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, logits, y, stop] { return s->backward(logits, y, stop); }, stepResult, &trainingThread());
+  });
+}
+
+// trainStepBackwardLoss(step, loss, stop): backward from a loss computed in JS (0-d, floating, with a graph), then
+// the update, off the event loop.
+Napi::Value BackwardLoss(const Napi::CallbackInfo& info) {
+  return guard(info, "trainStep", [&]() -> Napi::Value {
+    auto s = argStep(info);
+    at::Tensor loss = argTensor(info, 1, "loss");
+    bool stop = argBool(info, 2, "stop", false);
+    if (loss.dim() != 0 || !at::isFloatingType(loss.scalar_type()))
+      throw ArgRangeError(std::string("the criterion must return a 0-d floating-point loss, got a ") + dtypeName(loss.scalar_type()) + " tensor of shape [" +
+                          c10::Join(", ", loss.sizes()) + "]");
+    if (!loss.requires_grad()) throw ArgTypeError("the loss does not require grad: compute it from the model's output with gradients enabled");
+    InUse marks(info.Env(), "trainStep");
+    markStep(marks, *s);
+    markTensor(marks, loss, "tensor 'loss'", false);
+    return queuePromise(info.Env(), "trainStep", true, std::move(marks), [s, loss, stop] { return s->backwardLoss(loss, stop); }, stepResult, &trainingThread());
   });
 }
 
@@ -537,6 +573,7 @@ void InitTrainStep(Napi::Env env, Napi::Object exports) {
   exports.Set("trainStepCreate", Napi::Function::New<Create>(env, "trainStepCreate"));
   exports.Set("trainStepRun", Napi::Function::New<Run>(env, "trainStepRun"));
   exports.Set("trainStepBackward", Napi::Function::New<Backward>(env, "trainStepBackward"));
+  exports.Set("trainStepBackwardLoss", Napi::Function::New<BackwardLoss>(env, "trainStepBackwardLoss"));
   exports.Set("trainStepDispose", Napi::Function::New<DisposeStep>(env, "trainStepDispose"));
   exports.Set("evalStep", Napi::Function::New<Eval>(env, "evalStep"));
   exports.Set("evalLogits", Napi::Function::New<EvalLogits>(env, "evalLogits"));

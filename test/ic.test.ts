@@ -510,7 +510,7 @@ describe('fused CPU kernel on a bfloat16 input with float32 parameters (as under
         const r = await t.step(x, y);
         losses.push(Number(r.loss.item()));
         r.loss.dispose();
-        r.correct.dispose();
+        r.correct!.dispose();
       }
       expect(losses.every(Number.isFinite)).toBe(true);
       expect(losses[losses.length - 1]).toBeLessThan(losses[0]); // one batch, eight steps: it fits

@@ -338,8 +338,8 @@ describe('training a TypeScript module', () => {
         const b = await tj.step(x, y);
         notes.push(b.note);
         expect(Math.abs((a.loss.item() as number) - (b.loss.item() as number))).toBeLessThan(1e-6);
-        expect(b.correct.item()).toBe(a.correct.item());
-        for (const t of [a.loss, a.correct, b.loss, b.correct]) t.dispose();
+        expect(b.correct!.item()).toBe(a.correct!.item());
+        for (const t of [a.loss, a.correct, b.loss, b.correct]) t?.dispose();
       }
       expect(notes[0]).toMatch(/written in JavaScript/);
       expect(notes.slice(1)).toEqual([null, null]);
@@ -577,7 +577,7 @@ describe('a module used by a native call in flight (issue 9)', () => {
           expect(() => trainer.dispose()).toThrow(/in use by trainStep in flight/);
           const r = await p;
           r.loss.dispose();
-          r.correct.dispose();
+          r.correct!.dispose();
           earlier.dispose();
           xg.dispose();
         }

@@ -614,7 +614,8 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
                 log(`note: ${out.note}`);
               }
               // Totals stay on the device: no host round trip per step (read at log points and at the epoch's end).
-              noGrad(() => sums.add_(stack([out.loss.to('float64').mul(size), out.correct.to('float64')])));
+              // fit's Trainer has no criterion, so its steps count correct predictions.
+              noGrad(() => sums.add_(stack([out.loss.to('float64').mul(size), out.correct!.to('float64')])));
             });
           } finally {
             batch.images.dispose();

@@ -17,10 +17,14 @@
  * one native call off the event loop. It keeps the event loop busy for the forward and is never captured as
  * a CUDA graph; on the CPU it cost ResNet-20 4-7% per step with one intra-op thread (bench/module-cpu.js,
  * bench/RESULTS.md).
+ *
+ * With a `criterion` (a loss module such as `nn.MSELoss`, or a function of output and target) the forward and
+ * the loss run on the JS thread, then backward and update in one native call off the event loop; the step
+ * reports no `correct` count (it does not know what the output means).
  */
 import { enableGrad, noGrad } from '../autograd';
 import { native, type ModuleHandle, type TrainStepHandle } from '../native';
-import { inFlight, runsNatively, type Module } from '../nn/module';
+import { Module, inFlight, runsNatively } from '../nn/module';
 import { Tensor } from '../tensor';
 import { checkKeys, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 import type { Optimizer } from '../optim/optimizer';
@@ -29,6 +33,9 @@ import { ProcessGroup } from '../distributed/process-group';
 import { tidy } from '../scope';
 
 const N = native();
+
+const CRITERION_NOTE =
+  'a criterion runs in JavaScript: each step runs the forward and the loss on the main thread (with autograd), then backward and update off the event loop; it is never captured as a CUDA graph';
 
 const JS_FORWARD_NOTE =
   "the model's forward is written in JavaScript: each step runs it on the main thread (with autograd), then the loss, backward and update off the event loop; it is never captured as a CUDA graph";
@@ -45,9 +52,20 @@ function withAutocast<T>(device: string, amp: 'bf16' | 'fp16' | null, fn: () => 
   }
 }
 
+/**
+ * A training loss: a module whose `forward(output, target)` returns it (`nn.MSELoss`, `nn.CrossEntropyLoss`,
+ * a module of your own), or a function `(output, target) => loss`. The loss must be a 0-d floating-point Tensor.
+ */
+export type Criterion = Module | ((output: Tensor, target: Tensor) => Tensor);
+
 /** Options of a Trainer. */
 export interface TrainerOptions {
   device?: string;
+  /**
+   * The loss to train on (default: none, the built-in cross-entropy on logits [N, classes] and int64 class
+   * targets, which runs natively and counts correct predictions). `labelSmoothing` belongs to the built-in one.
+   */
+  criterion?: Criterion | null;
   /** Mixed precision: bf16 (captured in graphs) or fp16 (with dynamic loss scaling; runs eager). */
   amp?: 'bf16' | 'fp16' | null;
   labelSmoothing?: number;
@@ -79,8 +97,8 @@ export interface StepOptions {
 export interface StepOutput {
   /** Mean loss of the batch (0-d float32). */
   loss: Tensor;
-  /** Correct top-1 predictions in the batch (0-d int64). */
-  correct: Tensor;
+  /** Correct top-1 predictions in the batch (0-d int64); null when the Trainer has a criterion. */
+  correct: Tensor | null;
   /** How the step ran: 'eager', 'warmup' (eager before capture) or 'graph' (replayed). */
   mode: 'eager' | 'warmup' | 'graph';
   /** Why the step could not use the CUDA graph, reported once per reason; null otherwise. */
@@ -102,6 +120,7 @@ export class Trainer {
   private readonly native: ModuleHandle | null;
   private readonly amp: 'bf16' | 'fp16' | null;
   private notedJsForward = false;
+  private readonly criterion: ((output: Tensor, target: Tensor) => unknown) | null;
   private synced = false;
   readonly device: string;
   /** The process group gradients are averaged over (null: this process alone). */
@@ -110,7 +129,15 @@ export class Trainer {
   readonly channelsLast: boolean;
 
   constructor(readonly model: Module, readonly optimizer: Optimizer, options: TrainerOptions = {}) {
-    checkKeys('Trainer', 'options', options, ['device', 'amp', 'labelSmoothing', 'cudaGraph', 'channelsLast', 'cudnnBenchmark', 'processGroup']);
+    checkKeys('Trainer', 'options', options, ['device', 'amp', 'labelSmoothing', 'criterion', 'cudaGraph', 'channelsLast', 'cudnnBenchmark', 'processGroup']);
+    const criterion = options.criterion ?? null;
+    if (criterion !== null && typeof criterion !== 'function' && !(criterion instanceof Module)) {
+      throw typeError('Trainer', 'criterion', 'a loss Module or a function (output, target) => loss', criterion);
+    }
+    if (criterion !== null && options.labelSmoothing) {
+      throw new TypeError('Trainer: labelSmoothing applies to the built-in cross-entropy; with a criterion, give it to the criterion (nn.CrossEntropyLoss({ labelSmoothing }))');
+    }
+    this.criterion = criterion === null ? null : criterion instanceof Module ? (o, t) => criterion.forward(o, t) : criterion;
     const group = options.processGroup ?? null;
     if (group !== null && (!(group instanceof ProcessGroup) || group.isDestroyed())) throw typeError('Trainer', 'processGroup', 'a live ProcessGroup', group);
     this.processGroup = group;
@@ -138,7 +165,7 @@ export class Trainer {
     const handle = this.handle;
     if (!handle) throw new Error('trainStep: the trainer has been disposed');
     if (!(input instanceof Tensor)) throw typeError('trainStep', 'input', 'a Tensor', input);
-    if (!(target instanceof Tensor)) throw typeError('trainStep', 'target', 'an int64 Tensor', target);
+    if (!(target instanceof Tensor)) throw typeError('trainStep', 'target', this.criterion ? 'a Tensor' : 'an int64 Tensor', target);
     checkKeys('trainStep', 'options', options, ['stop']);
     const stop = options.stop ?? false;
     if (typeof stop !== 'boolean') throw typeError('trainStep', 'stop', 'a boolean', stop);
@@ -147,6 +174,7 @@ export class Trainer {
       await tidy(() => broadcast([...this.model.parameters(), ...this.model.buffers()], 0, this.processGroup!));
       this.synced = true;
     }
+    if (this.criterion) return this.stepWithCriterion(handle, this.criterion, input, target, stop);
     const whole = runsNatively(this.model);
     if (whole && whole === this.native) {
       const r = await inFlight(this.model, 'trainStep', true, () => N.trainStepRun(handle, input.handle, target.handle, stop));
@@ -166,6 +194,25 @@ export class Trainer {
     } finally {
       logits?.dispose();
       x?.dispose();
+    }
+  }
+
+  // The forward and the criterion here, in JS, with autograd (the intermediate handles are released: the graph
+  // keeps what backward needs); backward and update off the event loop.
+  private async stepWithCriterion(handle: TrainStepHandle, criterion: (output: Tensor, target: Tensor) => unknown, input: Tensor, target: Tensor, stop: boolean): Promise<StepOutput> {
+    const loss = tidy(() => {
+      const x = input.device === this.device ? input : input.to({ device: this.device });
+      const t = target.device === this.device ? target : target.to({ device: this.device });
+      return enableGrad(() => withAutocast(this.device, this.amp, () => criterion(this.model.forward(x) as Tensor, t)));
+    });
+    try {
+      if (!(loss instanceof Tensor)) throw typeError('trainStep', "the criterion's result", 'a 0-d loss Tensor', loss);
+      const r = await inFlight(this.model, 'trainStep', true, () => N.trainStepBackwardLoss(handle, loss.handle, stop));
+      const note = this.notedJsForward ? r.note : (r.note ?? CRITERION_NOTE);
+      this.notedJsForward = true;
+      return { loss: new Tensor(r.loss), correct: null, mode: r.mode, note, stop: r.stop };
+    } finally {
+      if (loss instanceof Tensor && loss !== input && loss !== target) loss.dispose();
     }
   }
 
