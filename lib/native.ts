@@ -16,6 +16,9 @@ export interface TensorHandle {
 
 type H = TensorHandle;
 
+/** The optimisers the addon implements (native/optim.h). */
+export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad' | 'adamax' | 'nadam' | 'radam' | 'adadelta';
+
 /** A parameter group as the addon reads it (absent hyper-parameters take the native defaults). */
 export interface NativeParamGroup {
   params: TensorHandle[];
@@ -32,6 +35,9 @@ export interface NativeParamGroup {
   centered?: boolean;
   lrDecay?: number;
   initialAccumulatorValue?: number;
+  rho?: number;
+  momentumDecay?: number;
+  decoupledWeightDecay?: boolean;
 }
 
 /** What every native handle has (native/handle.h): dispose() is refused while a call in flight uses it. */
@@ -171,6 +177,8 @@ export interface NativeBinding {
   autogradGrad(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph: Opt<boolean>, createGraph: boolean, allowUnused: boolean): (H | null)[];
   registerHook(t: H, hook: (grad: H) => H | undefined): [number, number];
   removeHook(id: number, t: Opt<H>, position: number): void;
+  /** @internal Sends every backward with hooks through the backward thread (the CUDA path), for CPU tests. */
+  hooksThreadedForTests(on: boolean): void;
   setGradEnabled(flag: boolean): void;
   isGradEnabled(): boolean;
   setAutocast(deviceType: 'cpu' | 'cuda', dtype: 'bf16' | 'fp16' | null): void;
@@ -195,7 +203,7 @@ export interface NativeBinding {
   icLayer(x: H, weight: Opt<H>, bias: Opt<H>, runningMean: Opt<H>, runningVar: Opt<H>, training: boolean, momentum: number, eps: number, dropRate: number, impl: Opt<string>): H;
 
   OptimizerHandle: new () => OptimizerHandle;
-  optimCreate(kind: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad', groups: NativeParamGroup[], foreach: boolean): OptimizerHandle;
+  optimCreate(kind: OptimizerKind, groups: NativeParamGroup[], foreach: boolean): OptimizerHandle;
   optimAddGroup(o: OptimizerHandle, group: NativeParamGroup): void;
   optimStep(o: OptimizerHandle, lrScale: H | null): void;
   optimZeroGrad(o: OptimizerHandle, setToNone: boolean): void;

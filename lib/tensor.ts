@@ -1062,7 +1062,9 @@ export class Tensor {
    * sees the gradient and may return a replacement (same shape, dtype and device) that is used instead, for
    * the leaf's `.grad` and for the rest of the backward pass. Hooks run in registration order, on the JS
    * thread, during `backward()` and `autograd.grad()`, and during a Trainer's native step (a hooked parameter
-   * keeps the step out of a CUDA graph). An error thrown by the hook ends the backward with that error.
+   * keeps the step out of a CUDA graph); grad mode is off inside them unless the backward has `createGraph`
+   * (wrap in `enableGrad` to differentiate there), as in PyTorch. An error thrown by the hook ends the
+   * backward with that error.
    *
    * ```ts
    * const h = w.registerHook((g) => g.clamp(-1, 1)); // clip this parameter's gradient

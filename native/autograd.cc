@@ -19,6 +19,9 @@ namespace ictorch {
 struct HookCall {
   uint64_t id = 0;
   at::Tensor grad, result;
+  // The thread-local state (grad mode: the backward's create_graph; autocast, ...) of the thread that fired the
+  // hook, for the JS thread to run it under, as LibTorch runs hooks on its threads.
+  std::optional<at::ThreadLocalState> tls;
   bool failed = false;
   std::string error;
 
@@ -58,6 +61,8 @@ void invokeHook(Napi::Env env, HookRegistry& reg, HookCall& c, std::optional<Nap
     if (fn == reg.fns.end() || !reg.live.count(c.id)) return;  // removed meanwhile: the gradient passes unchanged
   }
   try {
+    std::optional<at::ThreadLocalStateGuard> asFired;
+    if (c.tls) asFired.emplace(*c.tls);
     Napi::Value v = fn->second.Call({TensorHandle::Wrap(env, c.grad)});
     if (isNullish(v)) return;
     if (!TensorHandle::isHandle(v)) throw ArgTypeError("a tensor hook must return a Tensor or nothing");
@@ -113,8 +118,9 @@ at::Tensor runJsHook(const std::weak_ptr<HookRegistry>& weak, uint64_t id, const
   c.id = id;
   c.grad = grad;
   if (std::this_thread::get_id() == reg->jsThread) {
-    invokeHook(Napi::Env(reg->env), *reg, c, nullptr);
+    invokeHook(Napi::Env(reg->env), *reg, c, reg->inlineError);
   } else {
+    c.tls.emplace();
     {
       std::lock_guard<std::mutex> lock(reg->mu);
       if (!reg->live.count(id)) return at::Tensor();
@@ -158,13 +164,51 @@ SerialExecutor& backwardThread(int depth) {
   return *(*threads)[depth];
 }
 
-// Runs a backward started from JS. With no hook registered it runs here; otherwise on a backward thread (with
-// this thread's grad mode, autocast and dispatch state), while this thread serves the hooks until it ends.
+// Whether the graph below `roots` has a node on a CUDA device (whose hooks LibTorch would call on its device
+// threads).
+bool graphTouchesCuda(const std::vector<at::Tensor>& roots) {
+  std::vector<torch::autograd::Node*> todo;
+  std::unordered_set<torch::autograd::Node*> seen;
+  for (const auto& t : roots) {
+    if (!t.defined()) continue;
+    if (t.is_cuda()) return true;
+    if (torch::autograd::Node* fn = t.grad_fn().get()) todo.push_back(fn);
+  }
+  while (!todo.empty()) {
+    torch::autograd::Node* n = todo.back();
+    todo.pop_back();
+    if (!seen.insert(n).second) continue;
+    for (uint32_t i = 0; i < n->num_inputs(); ++i)
+      if (n->input_metadata(i).device().is_cuda()) return true;
+    for (const auto& e : n->next_edges())
+      if (e.function) todo.push_back(e.function.get());
+  }
+  return false;
+}
+
+// Runs a backward started from JS over the graph below `roots`. With no hook registered, or a graph of CPU nodes
+// only (LibTorch then runs every node, and calls every hook, on this thread), it runs here; a hook's JS error
+// ends it with that error. A graph that reaches a CUDA node runs on a backward thread (with this thread's grad
+// mode, autocast and dispatch state), while this thread serves the hooks until it ends.
 template <class F>
-void runServingHooks(Napi::Env env, F&& body) {
+void runServingHooks(Napi::Env env, const std::vector<at::Tensor>& roots, F&& body) {
   HookRegistry& reg = *state(env).hooks;
   reg.drain();
   if (!reg.anyLive()) return body();
+  if (!reg.alwaysThreaded && !graphTouchesCuda(roots)) {
+    std::optional<Napi::Error> jsError;
+    std::optional<Napi::Error>* outer = reg.inlineError;
+    reg.inlineError = &jsError;
+    try {
+      body();
+    } catch (...) {
+      reg.inlineError = outer;
+      if (jsError) throw *jsError;  // the hook's own JS error, as it was thrown
+      throw;
+    }
+    reg.inlineError = outer;
+    return;
+  }
   HookPump pump;
   {
     std::lock_guard<std::mutex> lock(reg.mu);
@@ -220,6 +264,15 @@ void runServingHooks(Napi::Env env, F&& body) {
   if (!error) return;
   if (jsError) throw *jsError;  // the hook's own JS error, as it was thrown
   std::rethrow_exception(error);
+}
+
+// hooksThreadedForTests(on): every backward from JS with hooks takes the backward-thread path (the one CUDA graphs
+// take), so that the CPU tests cover it. Internal.
+Napi::Value HooksThreadedForTests(const Napi::CallbackInfo& info) {
+  return guard(info, "hooksThreadedForTests", [&]() -> Napi::Value {
+    state(info.Env()).hooks->alwaysThreaded = argBool(info, 0, "on", false);
+    return info.Env().Undefined();
+  });
 }
 
 // registerHook(self, fn) -> [id, position]: fn(gradHandle) returns a tensor handle or nothing.
@@ -395,7 +448,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     compat::optional<bool> retain;
     if (!isNullish(info[2])) retain = argBool(info, 2, "retainGraph", false);
     checkGraphIdle(info.Env(), {t});
-    runServingHooks(info.Env(), [&] {
+    runServingHooks(info.Env(), {t}, [&] {
       torch::autograd::backward({t}, g.defined() ? torch::autograd::variable_list{g} : torch::autograd::variable_list{}, retain, create);
     });
     return info.Env().Undefined();
@@ -417,7 +470,7 @@ Napi::Value AutogradGrad(const Napi::CallbackInfo& info) {
     bool allowUnused = argBool(info, 5, "allowUnused", false);
     checkGraphIdle(info.Env(), outputs);
     std::vector<at::Tensor> grads;
-    runServingHooks(info.Env(), [&] { grads = torch::autograd::grad(outputs, inputs, gradOutputs, retain, create, allowUnused); });
+    runServingHooks(info.Env(), outputs, [&] { grads = torch::autograd::grad(outputs, inputs, gradOutputs, retain, create, allowUnused); });
     Napi::Array arr = Napi::Array::New(info.Env(), grads.size());
     for (size_t k = 0; k < grads.size(); ++k)
       arr.Set(static_cast<uint32_t>(k), grads[k].defined() ? Napi::Value(TensorHandle::Wrap(info.Env(), grads[k])) : info.Env().Null());
@@ -523,6 +576,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("autogradGrad", Napi::Function::New<AutogradGrad>(env, "autogradGrad"));
   exports.Set("registerHook", Napi::Function::New<RegisterHook>(env, "registerHook"));
   exports.Set("removeHook", Napi::Function::New<RemoveHook>(env, "removeHook"));
+  exports.Set("hooksThreadedForTests", Napi::Function::New<HooksThreadedForTests>(env, "hooksThreadedForTests"));
   exports.Set("setGradEnabled", Napi::Function::New<SetGradEnabled>(env, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New<IsGradEnabled>(env, "isGradEnabled"));
   exports.Set("setAutocast", Napi::Function::New<SetAutocast>(env, "setAutocast"));

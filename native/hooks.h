@@ -1,10 +1,12 @@
 // hooks.h: the tensor hooks registered from JS (Tensor.registerHook), per environment.
 //
 // LibTorch calls a tensor hook on whichever thread computes that gradient: the calling thread for CPU nodes,
-// its device threads for CUDA nodes, the training thread in a training step. JS runs on one thread only, so a
-// hook never calls JS where it fires; it hands the call to the JS thread and waits (autograd.cc, runJsHook):
-// - a backward() or autograd.grad() called from JS while hooks exist runs on a helper thread, and the JS thread
-//   serves the hook calls until it ends (HookPump; the call stays synchronous for JS, as in PyTorch);
+// its device threads for CUDA nodes, the training thread in a training step. JS runs on one thread only
+// (autograd.cc, runJsHook):
+// - a backward() or autograd.grad() called from JS on a graph of CPU nodes runs on the JS thread, and its hooks
+//   call JS directly, as PyTorch's call Python;
+// - one whose graph reaches a CUDA node runs on a backward thread while the JS thread serves the hook calls
+//   until it ends (HookPump; the call stays synchronous for JS);
 // - a backward on another thread while the JS thread is free (a training step in flight) reaches it through a
 //   thread-safe function.
 // The registry holds no ATen types, so state.h can include it.
@@ -15,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -48,10 +51,14 @@ struct HookRegistry {
   napi_threadsafe_function tsfn = nullptr;
   bool closing = false;
 
-  // JS thread only: the hooks' functions, the next id, and how deep synchronous backwards are nested.
+  // JS thread only: the hooks' functions, the next id, how deep served backwards are nested, where a hook called
+  // on the JS thread keeps its JS error for the backward in progress, and the switch that sends every backward
+  // through the backward thread (hooksThreadedForTests, so CPU-only tests cover that path).
   std::unordered_map<uint64_t, Napi::FunctionReference> fns;
   uint64_t nextId = 1;
   int depth = 0;
+  std::optional<Napi::Error>* inlineError = nullptr;
+  bool alwaysThreaded = false;
 
   bool anyLive() {
     std::lock_guard<std::mutex> lock(mu);

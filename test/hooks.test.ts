@@ -1,7 +1,10 @@
 // Tensor hooks (Tensor.registerHook): what they see and change, compared with python3-torch on the same graph;
-// their errors; nesting; and hooks fired by a Trainer's step on the training thread.
-import { describe, expect, it } from 'vitest';
-import { SGD, Tensor, Trainer, autograd, memory, nn, noGrad, tensor, tidy } from '../lib';
+// their errors; nesting; and hooks fired by a Trainer's step on the training thread. The backward tests run
+// twice: as a CPU graph runs (on the JS thread, hooks called in place) and through the backward thread that a
+// graph reaching CUDA takes (the JS thread serving the hook calls).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SGD, Tensor, Trainer, autograd, enableGrad, isGradEnabled, memory, nn, noGrad, tensor, tidy } from '../lib';
+import { native } from '../lib/native';
 import { hasTorch, py } from './helpers/torchpy';
 
 const vals = (t: Tensor | null): number[] => {
@@ -49,7 +52,19 @@ function expectClose(a: number[], b: number[]): void {
   a.forEach((v, i) => expect(Math.abs(v - b[i]), `element ${i}: ${v} vs ${b[i]}`).toBeLessThan(1e-12));
 }
 
-describe.skipIf(!hasTorch)('registerHook, against python3-torch', () => {
+const PATHS = [
+  ['in place', false],
+  ['through the backward thread', true],
+] as const;
+
+function onPath(threaded: boolean): void {
+  beforeAll(() => native().hooksThreadedForTests(threaded));
+  afterAll(() => native().hooksThreadedForTests(false));
+}
+
+describe.skipIf(!hasTorch).each(PATHS)('registerHook, against python3-torch (%s)', (_path, threaded) => {
+  onPath(threaded);
+
   it('backward: a hook replaces the gradient downstream and in .grad, an observer sees it unchanged', async () => {
     const ref = JSON.parse(await py(`${PY_GRAPH}
 y.backward()
@@ -102,7 +117,9 @@ print(json.dumps(x.grad.tolist()))`));
   });
 });
 
-describe('registerHook', () => {
+describe.each(PATHS)('registerHook (%s)', (_path, threaded) => {
+  onPath(threaded);
+
   it('remove() stops the hook at once; calling it again does nothing', () => {
     tidy(() => {
       const x = tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
@@ -194,12 +211,16 @@ describe('registerHook', () => {
       const v = z.mul(1);
       v.registerHook((g) => g.mul(5));
       let inner: number[] = [];
+      let gradModeInHook: boolean | null = null;
       x.registerHook((g) => {
+        gradModeInHook = isGradEnabled(); // off during a backward without createGraph, as in PyTorch
         // d/dz sum(v³) with v = z: 3v² = 12, times 5 from v's hook
-        inner = vals(autograd.grad(v.pow(3).sum(), z)[0]);
+        inner = vals(enableGrad(() => autograd.grad(v.pow(3).sum(), z))[0]);
         return g.add(1);
       });
       x.mul(x).sum().backward();
+      expect(gradModeInHook).toBe(false);
+      expect(isGradEnabled()).toBe(true);
       expect(inner).toEqual([60, 60, 60]);
       expect(vals(x.grad)).toEqual([3, 5, 7]);
     });
