@@ -1,5 +1,6 @@
 /**
- * Optimisers (`torch.optim`): SGD, Adam, AdamW, RMSprop, Adagrad behind one interface, learning-rate schedulers and gradient clipping.
+ * Optimisers (`torch.optim`): SGD, Adam, AdamW, RMSprop, Adagrad behind one interface, learning-rate schedulers,
+ * Stochastic Weight Averaging (`swa_utils`) and gradient clipping.
  * @module
  */
 export * from './optimizer';
@@ -10,3 +11,5 @@ export * from './adagrad';
 export * from './clip';
 export * from './scheduler';
 export * as lrScheduler from './scheduler';
+export * from './swa';
+export * as swaUtils from './swa';

@@ -1226,3 +1226,344 @@ export class SequentialLR {
     this.lastLr = lastLr;
   }
 }
+
+/** Options of `MultiplicativeLR`: `{ lrLambda: (epoch) => (epoch < 10 ? 0.95 : 1) }`. */
+export interface MultiplicativeLROptions {
+  /** The factor each epoch multiplies the learning rate by, as a function of the epoch; one function, or one per group. */
+  lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[];
+  /** The index of the last epoch when resuming (default -1: start; then each group needs `initialLr`). */
+  lastEpoch?: number;
+}
+
+/**
+ * Multiplies each group's learning rate by `lrLambda(epoch)` every epoch but the first (PyTorch's
+ * `MultiplicativeLR`; chainable: it multiplies the current rate, whatever set it). The functions are not part of
+ * the state (`lr_lambdas` is written as nulls, as PyTorch writes plain functions).
+ *
+ * ```ts
+ * const sched = new optim.MultiplicativeLR(opt, { lrLambda: () => 0.95 }); // lr · 0.95 each epoch
+ * for (let epoch = 0; epoch < 100; epoch++) { train(); sched.step(); }
+ * ```
+ */
+export class MultiplicativeLR extends LRScheduler {
+  private readonly lambdas: ((epoch: number) => number)[];
+  constructor(optimizer: Optimizer<object>, options: MultiplicativeLROptions) {
+    const op = 'MultiplicativeLR';
+    if (!options || typeof options !== 'object') throw typeError(op, 'options', '{lrLambda}', options);
+    knownOptions(op, options, ['lrLambda', 'lastEpoch']);
+    const n = groupsOf(op, optimizer).length;
+    const fns = Array.isArray(options.lrLambda) ? options.lrLambda : Array.from({ length: n }, () => options.lrLambda as (e: number) => number);
+    if (fns.length !== n) throw rangeError(op, 'lrLambda', `one function per parameter group (${n})`, fns);
+    fns.forEach((f, i) => {
+      if (typeof f !== 'function') throw typeError(op, Array.isArray(options.lrLambda) ? `lrLambda[${i}]` : 'lrLambda', 'a function of the epoch', f);
+    });
+    super(op, optimizer, options.lastEpoch);
+    this.lambdas = fns.slice();
+    this.initialStep();
+  }
+  protected getLr(groups: Groups): number[] {
+    if (this.lastEpoch <= 0) return groups.map((g) => g.lr);
+    return groups.map((g, i) => g.lr * checkNumber(this.op, `lrLambda(${this.lastEpoch})`, this.lambdas[i](this.lastEpoch)));
+  }
+  protected options(): Record<string, unknown> {
+    return { lr_lambdas: this.lambdas.map(() => null) };
+  }
+  protected setOptions(): void {}
+}
+
+/** Options of `CyclicLR`: `{ baseLr: 0.001, maxLr: 0.006, stepSizeUp: 2000, mode: 'exp_range', gamma: 0.99994 }`. */
+export interface CyclicLROptions {
+  /** The lower learning rate of the cycle (each group starts there): one for every group, or one per group. */
+  baseLr: number | number[];
+  /** The upper learning rate of the cycle: one for every group, or one per group. */
+  maxLr: number | number[];
+  /** Steps (iterations) of the rising half of a cycle (default 2000), > 0. */
+  stepSizeUp?: number;
+  /** Steps of the falling half (default `stepSizeUp`), >= 0. */
+  stepSizeDown?: number;
+  /**
+   * `'triangular'` (default): the same triangle every cycle; `'triangular2'`: its height halves each cycle;
+   * `'exp_range'`: its height scales by `gamma ** iteration`. Ignored when `scaleFn` is given.
+   */
+  mode?: 'triangular' | 'triangular2' | 'exp_range';
+  /** The base of `'exp_range'` (default 1). */
+  gamma?: number;
+  /** A custom scaling of the height, in [0, 1], of the cycle number or of the iteration (`scaleMode`); replaces `mode`. */
+  scaleFn?: (x: number) => number;
+  /** What `scaleFn` is a function of: `'cycle'` (default, counted from 1) or `'iterations'`. */
+  scaleMode?: 'cycle' | 'iterations';
+  /**
+   * Cycle the momentum inversely to the learning rate, between `maxMomentum` and `baseMomentum` (default true): SGD's
+   * and RMSprop's `momentum`, or (as PyTorch 2.x; 1.13 refuses optimisers without `momentum`) Adam's and AdamW's `betas[0]`.
+   */
+  cycleMomentum?: boolean;
+  /** The momentum at the peak learning rate (default 0.8): one for every group, or one per group. */
+  baseMomentum?: number | number[];
+  /** The momentum at the base learning rate (default 0.9): one for every group, or one per group. */
+  maxMomentum?: number | number[];
+  /** The index of the last step when resuming (default -1: start; then each group needs `initialLr`). */
+  lastEpoch?: number;
+}
+
+const CYCLIC_MODES = ['triangular', 'triangular2', 'exp_range'] as const;
+
+/**
+ * The cyclical learning rate policy (Smith, "Cyclical Learning Rates for Training Neural Networks"), as
+ * `torch.optim.lr_scheduler.CyclicLR`: the learning rate moves linearly from `baseLr` up to `maxLr` over
+ * `stepSizeUp` steps and back down over `stepSizeDown`, the triangle's height scaled per `mode` (or `scaleFn`),
+ * while the momentum moves the opposite way between `maxMomentum` and `baseMomentum`. `step()` once per batch.
+ *
+ * ```ts
+ * const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * const sched = new optim.CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 500, mode: 'triangular2' });
+ * for (const batch of batches) { trainStep(batch); sched.step(); }
+ * ```
+ *
+ * Computed as PyTorch 1.13 does, step for step, with its quirks: construction sets each group's `lr` to `baseLr`
+ * (and its momentum to `baseMomentum`, which the first step then moves to `maxMomentum`); the first step takes the
+ * group's `initialLr` as the base when a scheduler constructed before already set one; resuming with
+ * `lastEpoch >= 0` takes the groups' current momenta as `baseMomentum` (the state loaded next restores it).
+ * There is no closed form: a `SequentialLR` handover computes the rate of the epoch directly, as PyTorch.
+ */
+export class CyclicLR extends LRScheduler {
+  /** Each group's upper learning rate. */
+  maxLrs: number[];
+  /** Steps of a whole cycle (`stepSizeUp + stepSizeDown`). */
+  totalSize: number;
+  /** The rising fraction of a cycle. */
+  stepRatio: number;
+  /** The built-in scaling (kept in the state also when `scaleFn` replaces it, as PyTorch). */
+  mode: 'triangular' | 'triangular2' | 'exp_range';
+  /** The base of `'exp_range'`. */
+  gamma: number;
+  /** What the scaling is a function of. */
+  scaleMode: 'cycle' | 'iterations';
+  /** Whether the momentum cycles. */
+  cycleMomentum: boolean;
+  /** Each group's momentum at the peak learning rate (when the momentum cycles). */
+  baseMomentums: number[];
+  /** Each group's momentum at the base learning rate (when the momentum cycles). */
+  maxMomentums: number[];
+  private customScale: ((x: number) => number) | null;
+  private readonly useBeta1: boolean;
+
+  constructor(optimizer: Optimizer<object>, options: CyclicLROptions) {
+    const op = 'CyclicLR';
+    if (!options || typeof options !== 'object') throw typeError(op, 'options', '{baseLr, maxLr, stepSizeUp, stepSizeDown, mode, ...}', options);
+    knownOptions(op, options, ['baseLr', 'maxLr', 'stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'scaleFn', 'scaleMode', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'lastEpoch']);
+    const groups = groupsOf(op, optimizer);
+    const n = groups.length;
+    const lr = (w: string, v: unknown): number => {
+      const x = checkNumber(op, w, v);
+      if (x < 0) throw rangeError(op, w, 'a learning rate >= 0', x);
+      return x;
+    };
+    if (options.baseLr === undefined) throw typeError(op, 'baseLr', 'a learning rate or one per group (CyclicLR has no default baseLr)', options.baseLr);
+    if (options.maxLr === undefined) throw typeError(op, 'maxLr', 'a learning rate or one per group (CyclicLR has no default maxLr)', options.maxLr);
+    const baseLrs = perGroup(op, 'baseLr', options.baseLr, n, lr);
+    const maxLrs = perGroup(op, 'maxLr', options.maxLr, n, lr);
+    const up = checkNumber(op, 'stepSizeUp', options.stepSizeUp ?? 2000);
+    if (!(up > 0)) throw rangeError(op, 'stepSizeUp', 'a number of steps > 0', up);
+    const down = checkNumber(op, 'stepSizeDown', options.stepSizeDown ?? up);
+    if (down < 0) throw rangeError(op, 'stepSizeDown', 'a number of steps >= 0', down);
+    const mode = checkOneOf(op, 'mode', options.mode ?? 'triangular', CYCLIC_MODES);
+    const gamma = checkNumber(op, 'gamma', options.gamma ?? 1);
+    if (options.scaleFn !== undefined && typeof options.scaleFn !== 'function') throw typeError(op, 'scaleFn', 'a function of the cycle or iteration returning a factor in [0, 1]', options.scaleFn);
+    const scaleMode = checkOneOf(op, 'scaleMode', options.scaleMode ?? 'cycle', ['cycle', 'iterations'] as const);
+    const cycleMomentum = checkBool(op, 'cycleMomentum', options.cycleMomentum ?? true);
+    const lastEpoch = checkInt(op, 'lastEpoch', options.lastEpoch ?? -1, -1);
+    const defaults = (optimizer as { defaults?: object }).defaults ?? {};
+    const useBeta1 = !('momentum' in defaults) && 'betas' in defaults;
+    let baseMomentums: number[] = [];
+    let maxMomentums: number[] = [];
+    if (cycleMomentum) {
+      if (!('momentum' in defaults) && !useBeta1) {
+        throw typeError(op, 'optimizer', 'an optimizer with momentum (SGD, RMSprop) or betas (Adam, AdamW) when cycleMomentum is true (pass cycleMomentum: false)', optimizer);
+      }
+      const momentum = (w: string, v: unknown): number => {
+        const x = checkNumber(op, w, v);
+        if (x < 0 || (useBeta1 && x >= 1)) throw rangeError(op, w, useBeta1 ? 'a momentum in [0, 1) (it becomes betas[0])' : 'a momentum >= 0', x);
+        return x;
+      };
+      baseMomentums = perGroup(op, 'baseMomentum', options.baseMomentum ?? 0.8, n, momentum);
+      maxMomentums = perGroup(op, 'maxMomentum', options.maxMomentum ?? 0.9, n, momentum);
+    }
+    if (lastEpoch === -1) {
+      groups.forEach((g, i) => (g.lr = baseLrs[i]));
+      if (cycleMomentum) groups.forEach((g, i) => setMomentum(g, useBeta1, baseMomentums[i]));
+    }
+    // PyTorch 1.13 reads the base momenta back from the groups: on resuming, their current momenta.
+    if (cycleMomentum) baseMomentums = groups.map((g) => momentumOf(g, useBeta1));
+    super(op, optimizer, lastEpoch);
+    this.maxLrs = maxLrs;
+    this.totalSize = up + down;
+    this.stepRatio = up / this.totalSize;
+    this.mode = mode;
+    this.gamma = gamma;
+    this.customScale = options.scaleFn ?? null;
+    this.scaleMode = this.customScale ? scaleMode : mode === 'exp_range' ? 'iterations' : 'cycle';
+    this.cycleMomentum = cycleMomentum;
+    this.baseMomentums = baseMomentums;
+    this.maxMomentums = maxMomentums;
+    this.useBeta1 = useBeta1;
+    // As PyTorch 1.13: the first step runs with base_lrs = the groups' initial_lr, and only then takes baseLr.
+    this.initialStep();
+    this.baseLrs = baseLrs;
+  }
+
+  /** The height's scale at `x` (the cycle, from 1, or the iteration): `scaleFn`'s, or the mode's. */
+  scaleFn(x: number): number {
+    if (this.customScale) return checkNumber(this.op, `scaleFn(${x})`, this.customScale(x));
+    if (this.mode === 'triangular') return 1;
+    if (this.mode === 'triangular2') return 1 / 2 ** (x - 1);
+    return this.gamma ** x;
+  }
+
+  protected getLr(groups: Groups): number[] {
+    const e = this.lastEpoch;
+    const cycle = Math.floor(1 + e / this.totalSize);
+    const x = 1 + e / this.totalSize - cycle;
+    const scaleFactor = x <= this.stepRatio ? x / this.stepRatio : (x - 1) / (this.stepRatio - 1);
+    const scale = this.scaleFn(this.scaleMode === 'cycle' ? cycle : e);
+    const lrs = this.baseLrs.map((base, i) => base + (this.maxLrs[i] - base) * scaleFactor * scale);
+    if (this.cycleMomentum) {
+      this.baseMomentums.forEach((base, i) => setMomentum(groups[i], this.useBeta1, this.maxMomentums[i] - (this.maxMomentums[i] - base) * scaleFactor * scale));
+    }
+    return lrs;
+  }
+
+  protected options(): Record<string, unknown> {
+    return {
+      max_lrs: this.maxLrs.slice(),
+      total_size: this.totalSize,
+      step_ratio: this.stepRatio,
+      mode: this.mode,
+      gamma: this.gamma,
+      // A function cannot be written: null, as PyTorch 2.x writes a plain function (1.13 cannot save this state at all:
+      // its _scale_fn_ref, a WeakMethod, does not pickle).
+      _scale_fn_custom: null,
+      scale_mode: this.scaleMode,
+      cycle_momentum: this.cycleMomentum,
+      ...(this.cycleMomentum ? { base_momentums: this.baseMomentums.slice(), max_momentums: this.maxMomentums.slice(), use_beta1: this.useBeta1 } : {}),
+    };
+  }
+
+  protected setOptions(s: Record<string, unknown>): void {
+    const op = 'CyclicLR.loadStateDict';
+    const n = this.baseLrs.length;
+    const list = (k: string): number[] => {
+      const v = s[k];
+      if (!Array.isArray(v) || v.length !== n) throw typeError(op, k, `an array of ${n} numbers (one per parameter group)`, v);
+      return v.map((x, i) => checkNumber(op, `${k}[${i}]`, x));
+    };
+    const maxLrs = list('max_lrs');
+    const totalSize = checkNumber(op, 'total_size', s.total_size);
+    const stepRatio = checkNumber(op, 'step_ratio', s.step_ratio);
+    if (!(totalSize > 0) || !(stepRatio > 0 && stepRatio <= 1)) throw rangeError(op, 'total_size and step_ratio', 'a cycle of > 0 steps and a rising fraction in (0, 1]', [totalSize, stepRatio]);
+    const mode = checkOneOf(op, 'mode', s.mode, CYCLIC_MODES);
+    const gamma = checkNumber(op, 'gamma', s.gamma);
+    const scaleMode = checkOneOf(op, 'scale_mode', s.scale_mode, ['cycle', 'iterations'] as const);
+    const cycle = checkBool(op, 'cycle_momentum', s.cycle_momentum);
+    let baseMomentums: number[] = [];
+    let maxMomentums: number[] = [];
+    if (cycle) {
+      const defaults = (this.optimizer as { defaults?: object }).defaults ?? {};
+      if (!('betas' in defaults) && !('momentum' in defaults)) throw typeError(op, 'cycle_momentum', 'false for an optimizer without momentum or betas', cycle);
+      if (s.use_beta1 !== undefined && checkBool(op, 'use_beta1', s.use_beta1) !== this.useBeta1) {
+        throw typeError(op, 'use_beta1', `${this.useBeta1} (this optimizer has ${this.useBeta1 ? 'betas' : 'momentum'}; the state is from a scheduler on ${this.useBeta1 ? 'SGD' : 'Adam or AdamW'})`, s.use_beta1);
+      }
+      baseMomentums = list('base_momentums');
+      maxMomentums = list('max_momentums');
+    }
+    // _scale_fn_ref (1.13, a WeakMethod) and _scale_fn_custom (a function, or a callable's attributes) are not
+    // restorable: a custom scaleFn given at construction stays, the built-in scaling follows the loaded mode.
+    [this.maxLrs, this.totalSize, this.stepRatio, this.mode, this.gamma] = [maxLrs, totalSize, stepRatio, mode, gamma];
+    this.scaleMode = this.customScale ? scaleMode : mode === 'exp_range' ? 'iterations' : 'cycle';
+    [this.cycleMomentum, this.baseMomentums, this.maxMomentums] = [cycle, baseMomentums, maxMomentums];
+  }
+}
+
+/** A group's momentum: SGD's `momentum`, or Adam's and AdamW's `betas[0]`. */
+function momentumOf(group: Groups[number], useBeta1: boolean): number {
+  const g = group as unknown as { momentum: number; betas: [number, number] };
+  return useBeta1 ? g.betas[0] : g.momentum;
+}
+
+/** What `ChainedScheduler` chains: the schedulers with a `step()` of no argument, on one optimiser (`[new StepLR(opt, { stepSize: 30 }), new ExponentialLR(opt, { gamma: 0.99 })]`). */
+export type ChainableScheduler = LRScheduler | SequentialLR | ChainedScheduler;
+
+/** The state of a `ChainedScheduler`, under PyTorch's names: its own, and each scheduler's (`torch.save(sched.stateDict(), 'sched.pt')`). */
+export interface ChainedSchedulerStateDict {
+  _last_lr: number[];
+  _schedulers: Record<string, unknown>[];
+}
+
+/**
+ * Steps several schedulers of one optimiser together, each in turn, as PyTorch's `ChainedScheduler`: the chainable
+ * schedulers compose (each multiplies or moves the rate the one before set).
+ *
+ * ```ts
+ * // lr 1: 0.09, 0.081, 0.729, 0.6561, 0.59049, ... (a warm-up factor for 2 epochs, times 0.9 per epoch)
+ * const sched = new optim.ChainedScheduler([new optim.ConstantLR(opt, { factor: 0.1, totalIters: 2 }), new optim.ExponentialLR(opt, { gamma: 0.9 })]);
+ * for (let epoch = 0; epoch < 100; epoch++) { train(); sched.step(); }
+ * ```
+ *
+ * `optimizer` (PyTorch 2.x's second argument) is checked against the schedulers' when given.
+ */
+export class ChainedScheduler {
+  /** The optimiser whose groups' learning rates the schedulers set. */
+  readonly optimizer: Optimizer<object>;
+  /** The schedulers, in the order they step. */
+  readonly schedulers: ChainableScheduler[];
+  private lastLr: number[];
+
+  constructor(schedulers: ChainableScheduler[], optimizer?: Optimizer<object>) {
+    const op = 'ChainedScheduler';
+    if (!Array.isArray(schedulers) || schedulers.length === 0) throw typeError(op, 'schedulers', 'a non-empty array of schedulers', schedulers);
+    schedulers.forEach((s, i) => {
+      if (!(s instanceof LRScheduler || s instanceof SequentialLR || s instanceof ChainedScheduler)) {
+        throw typeError(op, `schedulers[${i}]`, 'a scheduler (StepLR, ExponentialLR, CyclicLR, SequentialLR, ...; not ReduceLROnPlateau, whose step takes a metric)', s);
+      }
+    });
+    const opt = optimizer ?? schedulers[0].optimizer;
+    if (optimizer !== undefined) groupsOf(op, optimizer);
+    schedulers.forEach((s, i) => {
+      if (s.optimizer !== opt) throw typeError(op, `schedulers[${i}]`, `a scheduler of the same optimizer as ${optimizer !== undefined ? 'the optimizer argument' : 'schedulers[0]'}`, s);
+    });
+    this.optimizer = opt;
+    this.schedulers = schedulers.slice();
+    this.lastLr = this.groupLrs();
+  }
+
+  private groupLrs(): number[] {
+    return (this.optimizer.paramGroups as unknown as Groups).map((g) => g.lr);
+  }
+
+  /** Steps every scheduler, in order. */
+  step(): void {
+    for (const s of this.schedulers) s.step();
+    this.lastLr = this.groupLrs();
+  }
+
+  /** The learning rates after the last `step()` (after construction: the groups' then), one per group. */
+  getLastLr(): number[] {
+    return this.lastLr.slice();
+  }
+
+  /** The state under PyTorch's names, each scheduler's included (Python's `ChainedScheduler.load_state_dict` reads it). */
+  stateDict(): ChainedSchedulerStateDict {
+    return { _last_lr: this.lastLr.slice(), _schedulers: this.schedulers.map((s) => s.stateDict() as unknown as Record<string, unknown>) };
+  }
+
+  /** Restores what `stateDict()` returned (or Python's `state_dict()`), each scheduler's state into its scheduler. */
+  loadStateDict(state: ChainedSchedulerStateDict): void {
+    const op = 'ChainedScheduler.loadStateDict';
+    if (!state || typeof state !== 'object') throw typeError(op, 'state', 'an object from stateDict()', state);
+    const subs = state._schedulers;
+    if (!Array.isArray(subs) || subs.length !== this.schedulers.length) throw typeError(op, '_schedulers', `an array of ${this.schedulers.length} scheduler states`, subs);
+    if (!Array.isArray(state._last_lr)) throw typeError(op, '_last_lr', 'an array of numbers', state._last_lr);
+    const lastLr = state._last_lr.map((x, i) => checkNumber(op, `_last_lr[${i}]`, x));
+    this.schedulers.forEach((s, i) => s.loadStateDict(subs[i] as never));
+    this.lastLr = lastLr;
+  }
+}
