@@ -10,6 +10,7 @@ import { native } from '../lib/native';
 import { tidy } from '../lib/scope';
 import type { Tensor } from '../lib/tensor';
 import { lcg } from './helpers/random';
+import { runScheduler, type SchedulerRun } from './helpers/schedulers';
 import { hasTorch, py, sameTorchVersion } from './helpers/torchpy';
 
 const { optim } = torch;
@@ -151,20 +152,10 @@ def dump():
 `;
 
 /** A scheduler compared with PyTorch: ictorch's and Python's construction on the same two-group optimiser. */
-interface SchedulerSpec {
-  name: string;
-  opt: 'SGD' | 'Adam';
+interface SchedulerSpec extends SchedulerRun {
   make: (o: torch.optim.Optimizer<object>) => torch.optim.LRScheduler | torch.optim.ReduceLROnPlateau | torch.optim.SequentialLR;
   /** The same in Python, over `opt` (and `L` = torch.optim.lr_scheduler). */
   py: string;
-  steps: number;
-  /**
-   * After this many steps the state goes across (ictorch → PyTorch and back); chosen where a state not carried
-   * across would show (ReduceLROnPlateau: bad epochs counted or a cooldown running).
-   */
-  at: number;
-  /** ReduceLROnPlateau's metric per step. */
-  metrics?: number[];
 }
 
 const noise = lcg(77);
@@ -201,44 +192,6 @@ def dec(v):
     if isinstance(v, list): return [dec(x) for x in v]
     return v
 `;
-
-type MomentumGroup = { lr: number; momentum?: number; betas?: [number, number] };
-
-/**
- * Runs a spec in ictorch on SGD or Adam with two groups (lr 0.1 and 0.03): the groups' learning rates then momenta
- * (SGD's momentum, Adam's betas[0]) after construction and after each step, and the state after each step. With
- * `from`, the scheduler first loads that state and the groups take those values, and it runs the remaining steps.
- */
-function runScheduler(spec: SchedulerSpec, from?: { state: Record<string, unknown>; groups: number[] }): { rec: number[][]; states: Record<string, unknown>[] } {
-  const a = torch.zeros([2], { requiresGrad: true });
-  const b = torch.zeros([3], { requiresGrad: true });
-  const groups = [{ params: [a] }, { params: [b], lr: 0.03 }];
-  const opt = spec.opt === 'SGD' ? new optim.SGD(groups, { lr: 0.1, momentum: 0.9 }) : new optim.Adam(groups, { lr: 0.1 });
-  const gs = opt.paramGroups as unknown as MomentumGroup[];
-  const s = spec.make(opt);
-  const record = (): number[] => [...gs.map((g) => g.lr), ...gs.map((g) => (g.betas ? g.betas[0] : (g.momentum as number)))];
-  if (from) {
-    s.loadStateDict(from.state as never);
-    gs.forEach((g, i) => {
-      g.lr = from.groups[i];
-      if (g.betas) g.betas = [from.groups[gs.length + i], g.betas[1]];
-      else g.momentum = from.groups[gs.length + i];
-    });
-  }
-  const rec = [record()];
-  const states: Record<string, unknown>[] = [s.stateDict() as Record<string, unknown>];
-  for (let e = from ? spec.at : 0; e < spec.steps; e++) {
-    opt.step();
-    if (s instanceof optim.ReduceLROnPlateau) s.step(spec.metrics![e]);
-    else s.step();
-    rec.push(record());
-    expect(s.getLastLr(), `${spec.name}: getLastLr after step ${e + 1}`).toEqual(gs.map((g) => g.lr));
-    states.push(s.stateDict() as Record<string, unknown>);
-  }
-  opt.dispose();
-  [a, b].forEach((t) => t.dispose());
-  return { rec, states };
-}
 
 describe.skipIf(!hasTorch)('optimisers equal python3-torch step by step (needs python3 with torch)', () => {
   for (const c of CONFIGS) {

@@ -9,66 +9,21 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { ChainedScheduler, CyclicLR, MultiplicativeLR } from '../lib/optim/scheduler';
 import { hasTorch, py } from './helpers/torchpy';
+import { recordGroups as record, runScheduler as run, twoGroups, type MomentumGroup, type Opt, type SchedulerRun } from './helpers/schedulers';
 
 const { optim } = torch;
-type Opt = torch.optim.Optimizer<object>;
 type Sched = torch.optim.LRScheduler | ChainedScheduler | torch.optim.SequentialLR;
-type MomentumGroup = { lr: number; momentum?: number; betas?: [number, number] };
 
 /** A scheduler compared with PyTorch: ictorch's and Python's construction over `opt` (and `L` = lr_scheduler, `math`). */
-interface Spec {
-  name: string;
-  opt: 'SGD' | 'Adam';
+interface Spec extends SchedulerRun {
   make: (o: Opt) => Sched;
   py: string;
-  steps: number;
-  /** After this many steps the state goes across, ictorch → PyTorch and back. */
-  at: number;
 }
 
 const close = (what: string, a: number[][], b: number[][]): void => {
   expect(a.length, `${what}: steps`).toBe(b.length);
   a.forEach((row, e) => row.forEach((v, g) => expect(Math.abs(v - b[e][g]), `${what}: step ${e} value ${g} (lrs, then momenta): ${v} vs ${b[e][g]}`).toBeLessThanOrEqual(1e-15 + 1e-12 * Math.abs(v))));
 };
-
-function twoGroups(kind: 'SGD' | 'Adam'): { opt: Opt; ps: torch.Tensor[] } {
-  const ps = [torch.zeros([2], { requiresGrad: true }), torch.zeros([3], { requiresGrad: true })];
-  const groups = [{ params: [ps[0]] }, { params: [ps[1]], lr: 0.03 }];
-  return { opt: kind === 'SGD' ? new optim.SGD(groups, { lr: 0.1, momentum: 0.9 }) : new optim.Adam(groups, { lr: 0.1 }), ps };
-}
-
-/** The groups' learning rates, then momenta (SGD's momentum, Adam's betas[0]). */
-const record = (opt: Opt): number[] => {
-  const gs = opt.paramGroups as unknown as MomentumGroup[];
-  return [...gs.map((g) => g.lr), ...gs.map((g) => (g.betas ? g.betas[0] : (g.momentum as number)))];
-};
-
-/** Runs a spec in ictorch (with `from`: loads that state and group values first, then runs the steps after `at`). */
-function run(spec: Spec, from?: { state: Record<string, unknown>; groups: number[] }): { rec: number[][]; states: Record<string, unknown>[] } {
-  const { opt, ps } = twoGroups(spec.opt);
-  const gs = opt.paramGroups as unknown as MomentumGroup[];
-  const s = spec.make(opt);
-  if (from) {
-    s.loadStateDict(from.state as never);
-    gs.forEach((g, i) => {
-      g.lr = from.groups[i];
-      if (g.betas) g.betas = [from.groups[gs.length + i], g.betas[1]];
-      else g.momentum = from.groups[gs.length + i];
-    });
-  }
-  const rec = [record(opt)];
-  const states = [s.stateDict() as unknown as Record<string, unknown>];
-  for (let e = from ? spec.at : 0; e < spec.steps; e++) {
-    opt.step();
-    s.step();
-    rec.push(record(opt));
-    expect(s.getLastLr(), `${spec.name}: getLastLr after step ${e + 1}`).toEqual(gs.map((g) => g.lr));
-    states.push(s.stateDict() as unknown as Record<string, unknown>);
-  }
-  opt.dispose();
-  ps.forEach((p) => p.dispose());
-  return { rec, states };
-}
 
 const PY_COMMON = `
 import json, math, torch, warnings
