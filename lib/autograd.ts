@@ -5,6 +5,7 @@
 import { native } from './native';
 import { Tensor } from './tensor';
 import { knownOptions, typeError } from './validate';
+import { Function } from './autograd-function';
 
 const N = native();
 
@@ -80,8 +81,10 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
-/** Functional autograd, like `torch.autograd`. */
+/** Functional autograd and custom functions, like `torch.autograd`. */
 export const autograd = {
+  /** Custom differentiable operations with a backward written in TypeScript (`torch.autograd.Function`). */
+  Function,
   /** Gradients of `outputs` with respect to `inputs`, returned (not accumulated into `.grad`). */
   grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], options: GradOptions = {}): (Tensor | null)[] {
     const outs = Array.isArray(outputs) ? outputs : [outputs];

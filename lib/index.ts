@@ -20,6 +20,7 @@ export type { AutocastOptions, AutocastDeviceType } from './autocast';
 /** Mixed precision in a hand-written loop: `amp.autocast`, `amp.GradScaler` (PyTorch's torch.amp). */
 export * as amp from './amp';
 export type { GradOptions } from './autograd';
+export { FunctionCtx, Function as AutogradFunction } from './autograd-function';
 export { Generator } from './generator';
 export { manualSeed, setNumThreads, getNumThreads, memory, cuda, info, rngState, setRngState } from './runtime';
 export type { MemoryInfo, Info, RngState } from './runtime';

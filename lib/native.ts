@@ -177,6 +177,7 @@ export interface NativeBinding {
   autogradGrad(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph: Opt<boolean>, createGraph: boolean, allowUnused: boolean): (H | null)[];
   registerHook(t: H, hook: (grad: H) => H | undefined): [number, number];
   removeHook(id: number, t: Opt<H>, position: number): void;
+  customFunctionApply(inputs: H[], outputs: H[], saved: H[], backward: (grads: (H | null)[], saved: H[]) => (H | null)[], name: string): H[];
   /** @internal Sends every backward with hooks through the backward thread (the CUDA path), for CPU tests. */
   hooksThreadedForTests(on: boolean): void;
   setGradEnabled(flag: boolean): void;

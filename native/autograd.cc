@@ -14,11 +14,14 @@
 
 namespace ictorch {
 
-// One hook invocation waiting for the JS thread: the gradient in, the hook's result (undefined: unchanged) or
-// its error out.
+// One call of a JS function from autograd, waiting for the JS thread: a tensor hook (`in`: the gradient; `out`:
+// the replacement, or undefined for unchanged) or a custom function's backward (`in`: the gradients of its
+// outputs, `saved`: what its forward saved; `out`: the gradients of its tensor inputs, undefined for none);
+// or the error.
 struct HookCall {
   uint64_t id = 0;
-  at::Tensor grad, result;
+  bool function = false;
+  std::vector<at::Tensor> in, saved, out;
   // The thread-local state (grad mode: the backward's create_graph; autocast, ...) of the thread that fired the
   // hook, for the JS thread to run it under, as LibTorch runs hooks on its threads.
   std::optional<at::ThreadLocalState> tls;
@@ -50,40 +53,78 @@ namespace {
 
 std::string shapeOf(const at::Tensor& t) { return "[" + c10::Join(", ", t.sizes()) + "]"; }
 
-// JS thread: calls the JS function of hook c.id on c.grad and checks what it returns (a Tensor of the
-// gradient's shape, dtype and device, or nothing). A JS exception is kept in *jsError (the first one), for the
-// backward that served the call to rethrow as it was thrown.
+// The tensors as an array of handles (null where undefined).
+Napi::Array handlesOf(Napi::Env env, const std::vector<at::Tensor>& ts) {
+  Napi::Array a = Napi::Array::New(env, ts.size());
+  for (size_t k = 0; k < ts.size(); ++k) a.Set(static_cast<uint32_t>(k), ts[k].defined() ? Napi::Value(TensorHandle::Wrap(env, ts[k])) : env.Null());
+  return a;
+}
+
+// A tensor hook's result: a Tensor of the gradient's shape, dtype and device, or nothing (undefined).
+at::Tensor hookResult(const Napi::Value& v, const at::Tensor& grad) {
+  if (isNullish(v)) return at::Tensor();
+  if (!TensorHandle::isHandle(v)) throw ArgTypeError("a tensor hook must return a Tensor or nothing");
+  const at::Tensor& r = Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>())->tensor("the hook's result");
+  if (!r.sizes().equals(grad.sizes()))
+    throw ArgRangeError("a tensor hook returned a gradient of shape " + shapeOf(r) + " for a gradient of shape " + shapeOf(grad) +
+                        "; it must keep the gradient's shape");
+  if (r.scalar_type() != grad.scalar_type() || r.device() != grad.device())
+    throw ArgTypeError(std::string("a tensor hook returned a ") + dtypeName(r.scalar_type()) + " gradient on " + deviceName(r.device()) + " for a " +
+                       dtypeName(grad.scalar_type()) + " gradient on " + deviceName(grad.device()) + "; it must keep the gradient's dtype and device");
+  return r;
+}
+
+// A custom function's backward result: an array of one Tensor or null per tensor input (shapes are checked by
+// LibTorch's engine against the inputs).
+std::vector<at::Tensor> backwardResult(const Napi::Value& v, size_t inputs) {
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != inputs)
+    throw ArgTypeError("a custom function's backward must give one gradient (a Tensor or null) per tensor input, " + std::to_string(inputs) + " here");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<at::Tensor> out(inputs);
+  for (uint32_t k = 0; k < inputs; ++k) {
+    Napi::Value g = a.Get(k);
+    if (isNullish(g)) continue;
+    if (!TensorHandle::isHandle(g)) throw ArgTypeError("a custom function's backward gave a gradient that is not a Tensor (input " + std::to_string(k) + ")");
+    out[k] = Napi::ObjectWrap<TensorHandle>::Unwrap(g.As<Napi::Object>())->tensor("the gradient");
+  }
+  return out;
+}
+
+// JS thread: calls the JS function c.id (a hook, or a custom function's backward) and checks what it returns. A
+// JS exception is kept in *jsError (the first one), for the backward that served the call to rethrow as it was
+// thrown.
 void invokeHook(Napi::Env env, HookRegistry& reg, HookCall& c, std::optional<Napi::Error>* jsError) {
   Napi::HandleScope scope(env);
   auto fn = reg.fns.find(c.id);
   {
     std::lock_guard<std::mutex> lock(reg.mu);
-    if (fn == reg.fns.end() || !reg.live.count(c.id)) return;  // removed meanwhile: the gradient passes unchanged
+    if (fn == reg.fns.end() || !reg.live.count(c.id)) {  // a hook removed meanwhile: the gradient passes unchanged
+      if (c.function) {
+        c.failed = true;
+        c.error = "a custom function's backward was released before it ran";
+      }
+      return;
+    }
   }
+  const char* what = c.function ? "a custom function's backward (autograd.Function)" : "a tensor hook (registerHook)";
   try {
     std::optional<at::ThreadLocalStateGuard> asFired;
     if (c.tls) asFired.emplace(*c.tls);
-    Napi::Value v = fn->second.Call({TensorHandle::Wrap(env, c.grad)});
-    if (isNullish(v)) return;
-    if (!TensorHandle::isHandle(v)) throw ArgTypeError("a tensor hook must return a Tensor or nothing");
-    const at::Tensor& r = Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>())->tensor("the hook's result");
-    if (!r.sizes().equals(c.grad.sizes()))
-      throw ArgRangeError("a tensor hook returned a gradient of shape " + shapeOf(r) + " for a gradient of shape " + shapeOf(c.grad) +
-                          "; it must keep the gradient's shape");
-    if (r.scalar_type() != c.grad.scalar_type() || r.device() != c.grad.device())
-      throw ArgTypeError(std::string("a tensor hook returned a ") + dtypeName(r.scalar_type()) + " gradient on " + deviceName(r.device()) +
-                         " for a " + dtypeName(c.grad.scalar_type()) + " gradient on " + deviceName(c.grad.device()) +
-                         "; it must keep the gradient's dtype and device");
-    c.result = r;
+    if (c.function) {
+      c.out = backwardResult(fn->second.Call({handlesOf(env, c.in), handlesOf(env, c.saved)}), c.out.size());
+    } else {
+      c.out = {hookResult(fn->second.Call({TensorHandle::Wrap(env, c.in[0])}), c.in[0])};
+    }
   } catch (const Napi::Error& e) {
     c.failed = true;
-    c.error = "a tensor hook (registerHook) threw: " + e.Message();
+    c.error = std::string(what) + " threw: " + e.Message();
     if (jsError && !*jsError) jsError->emplace(e);
   } catch (...) {
     const CapturedError ce = classifyCurrentException();
+    const char* op = c.function ? "autograd.Function" : "registerHook";
     c.failed = true;
-    c.error = "registerHook: " + ce.message;
-    if (jsError && !*jsError) jsError->emplace(makeError(env, "registerHook", ce));
+    c.error = std::string(op) + ": " + ce.message;
+    if (jsError && !*jsError) jsError->emplace(makeError(env, op, ce));
   }
 }
 
@@ -110,20 +151,19 @@ void hookFunctionFinalized(napi_env, void* data, void*) {
   delete reg;
 }
 
-// The hook LibTorch runs, on whichever thread computes the gradient: hands the call to the JS thread and waits.
-at::Tensor runJsHook(const std::weak_ptr<HookRegistry>& weak, uint64_t id, const at::Tensor& grad) {
+// Runs a JS function for autograd (a tensor hook or a custom function's backward: `c`) from whichever thread
+// computes the gradient: hands the call to the JS thread and waits. False when the hook was removed meanwhile.
+bool runOnJsThread(const std::weak_ptr<HookRegistry>& weak, HookCall& c) {
   std::shared_ptr<HookRegistry> reg = weak.lock();
-  if (!reg) throw std::runtime_error("a tensor hook registered from JS fired after its JS environment shut down");
-  HookCall c;
-  c.id = id;
-  c.grad = grad;
+  if (!reg) throw std::runtime_error("a JS function called by autograd outlived its JS environment");
+  const uint64_t id = c.id;
   if (std::this_thread::get_id() == reg->jsThread) {
     invokeHook(Napi::Env(reg->env), *reg, c, reg->inlineError);
   } else {
     c.tls.emplace();
     {
       std::lock_guard<std::mutex> lock(reg->mu);
-      if (!reg->live.count(id)) return at::Tensor();
+      if (!reg->live.count(id)) return false;
       if (reg->pump) {
         std::lock_guard<std::mutex> l(reg->pump->mu);
         reg->pump->calls.push_back(&c);
@@ -137,7 +177,15 @@ at::Tensor runJsHook(const std::weak_ptr<HookRegistry>& weak, uint64_t id, const
     c.wait();
   }
   if (c.failed) throw std::runtime_error(c.error);
-  return c.result;
+  return true;
+}
+
+// The hook LibTorch runs for a tensor hook registered from JS.
+at::Tensor runJsHook(const std::weak_ptr<HookRegistry>& weak, uint64_t id, const at::Tensor& grad) {
+  HookCall c;
+  c.id = id;
+  c.in = {grad};
+  return runOnJsThread(weak, c) && !c.out.empty() ? c.out[0] : at::Tensor();
 }
 
 // Owned by the hook LibTorch keeps: when LibTorch drops the hook (remove_hook, or the tensor's end) the JS
@@ -151,6 +199,49 @@ struct HookToken {
   ~HookToken() {
     if (auto r = reg.lock()) r->forget(id);
   }
+};
+
+// The autograd node of a custom function written in JS (autograd.Function): its backward is a JS function,
+// called as tensor hooks are (runOnJsThread). It holds what the forward saved until the backward pass that
+// does not keep the graph frees it (release_variables), as PyTorch's saved variables; the forward's outputs are
+// fresh tensors sharing the raw outputs' memory (variable_data), so a saved output does not hold the node.
+class JsFunctionNode : public torch::autograd::Node {
+ public:
+  JsFunctionNode(std::string name, std::shared_ptr<HookToken> token, std::vector<at::Tensor> saved, std::vector<int64_t> slots, size_t inputs)
+      : name_(std::move(name)), token_(std::move(token)), saved_(std::move(saved)), slots_(std::move(slots)), inputs_(inputs) {}
+
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    if (released_)
+      throw std::runtime_error(name_ + ": trying to backward through the graph a second time, after its saved tensors were freed; pass retainGraph: true to the first backward");
+    HookCall c;
+    c.id = token_->id;
+    c.function = true;
+    c.saved = saved_;
+    c.out.resize(inputs_);
+    // One gradient per output of the forward: zeros for an output that got none (PyTorch materialises them),
+    // null for one that is not differentiable.
+    c.in.resize(slots_.size());
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      const int64_t slot = slots_[k];
+      if (slot < 0) continue;
+      c.in[k] = grads[slot].defined() ? grads[slot] : input_metadata(slot).zeros_like();
+    }
+    if (!runOnJsThread(token_->reg, c)) throw std::runtime_error(name_ + ": its backward was released before it ran");
+    return torch::autograd::variable_list(c.out.begin(), c.out.end());
+  }
+  std::string name() const override { return name_; }
+  void release_variables() override {
+    released_ = !saved_.empty();
+    saved_.clear();
+  }
+
+ private:
+  std::string name_;
+  std::shared_ptr<HookToken> token_;
+  std::vector<at::Tensor> saved_;
+  std::vector<int64_t> slots_;  // per forward output: its input number on this node, or -1 (not differentiable)
+  size_t inputs_;
+  bool released_ = false;
 };
 
 // The threads that run backwards served by a pump, one per nesting depth (a backward called from a hook runs
@@ -266,6 +357,23 @@ void runServingHooks(Napi::Env env, const std::vector<at::Tensor>& roots, F&& bo
   std::rethrow_exception(error);
 }
 
+// Creates the environment's thread-safe function, which brings hook calls from threads that run while the JS
+// thread is free (a training step's), once.
+void ensureThreadSafeFunction(Napi::Env env, const std::shared_ptr<HookRegistry>& reg) {
+  if (reg->tsfn || reg->closing) return;
+  napi_threadsafe_function f = nullptr;
+  auto* keep = new std::shared_ptr<HookRegistry>(reg);
+  napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "ictorch.tensorHook"), 0, 1, keep, hookFunctionFinalized,
+                                                   reg.get(), callHookOnJsThread, &f);
+  if (st != napi_ok) {
+    delete keep;
+    throw std::runtime_error("could not create the thread-safe function that runs hooks");
+  }
+  napi_unref_threadsafe_function(env, f);  // it never keeps the process alive
+  std::lock_guard<std::mutex> lock(reg->mu);
+  reg->tsfn = f;
+}
+
 // hooksThreadedForTests(on): every backward from JS with hooks takes the backward-thread path (the one CUDA graphs
 // take), so that the CPU tests cover it. Internal.
 Napi::Value HooksThreadedForTests(const Napi::CallbackInfo& info) {
@@ -285,19 +393,7 @@ Napi::Value RegisterHook(const Napi::CallbackInfo& info) {
     const std::shared_ptr<HookRegistry>& reg = state(env).hooks;
     reg->drain();
     if (!reg->env) reg->env = env;
-    if (!reg->tsfn && !reg->closing) {
-      napi_threadsafe_function f = nullptr;
-      auto* keep = new std::shared_ptr<HookRegistry>(reg);
-      napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "ictorch.tensorHook"), 0, 1, keep,
-                                                       hookFunctionFinalized, reg.get(), callHookOnJsThread, &f);
-      if (st != napi_ok) {
-        delete keep;
-        throw std::runtime_error("could not create the thread-safe function that runs hooks");
-      }
-      napi_unref_threadsafe_function(env, f);  // it never keeps the process alive
-      std::lock_guard<std::mutex> lock(reg->mu);
-      reg->tsfn = f;
-    }
+    ensureThreadSafeFunction(env, reg);
     const uint64_t id = reg->nextId++;
     const void* key = t.unsafeGetTensorImpl();
     reg->fns.emplace(id, Napi::Persistent(info[1].As<Napi::Function>()));
@@ -319,6 +415,44 @@ Napi::Value RegisterHook(const Napi::CallbackInfo& info) {
     out.Set(0u, Napi::Number::New(env, static_cast<double>(id)));
     out.Set(1u, Napi::Number::New(env, pos));
     return out;
+  });
+}
+
+// customFunctionApply(inputs, outputs, saved, backward, name) -> output handles: attaches a JS backward to
+// outputs computed (without autograd) from `inputs`. backward(gradHandles, savedHandles) returns one handle or
+// null per input.
+Napi::Value CustomFunctionApply(const Napi::CallbackInfo& info) {
+  return guard(info, "autograd.Function", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    std::vector<at::Tensor> inputs = argTensorList(info, 0, "inputs");
+    std::vector<at::Tensor> outputs = argTensorList(info, 1, "outputs");
+    std::vector<at::Tensor> saved = argTensorList(info, 2, "saved");
+    if (!info[3].IsFunction()) throw ArgTypeError("argument 'backward' must be a function");
+    const std::string name = argString(info, 4, "name");
+    if (outputs.empty()) throw ArgRangeError("the forward returned no tensor");
+    const std::shared_ptr<HookRegistry>& reg = state(env).hooks;
+    reg->drain();
+    ensureThreadSafeFunction(env, reg);
+    const uint64_t id = reg->nextId++;
+    auto token = std::make_shared<HookToken>(reg, id);
+    std::vector<int64_t> slots;
+    std::vector<at::Tensor> results;
+    int64_t differentiable = 0;
+    for (const auto& o : outputs) {
+      slots.push_back(at::isFloatingType(o.scalar_type()) || at::isComplexType(o.scalar_type()) ? differentiable++ : -1);
+      results.push_back(o.variable_data());
+    }
+    auto node = std::make_shared<JsFunctionNode>(name, token, std::move(saved), slots, inputs.size());
+    reg->fns.emplace(id, Napi::Persistent(info[3].As<Napi::Function>()));
+    {
+      std::lock_guard<std::mutex> lock(reg->mu);
+      reg->live.emplace(id, node.get());
+      reg->hooked.insert(node.get());
+    }
+    node->set_next_edges(torch::autograd::collect_next_edges(inputs));
+    for (size_t k = 0; k < results.size(); ++k)
+      if (slots[k] >= 0) torch::autograd::create_gradient_edge(results[k], node);
+    return wrapList(env, results);
   });
 }
 
@@ -576,6 +710,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("autogradGrad", Napi::Function::New<AutogradGrad>(env, "autogradGrad"));
   exports.Set("registerHook", Napi::Function::New<RegisterHook>(env, "registerHook"));
   exports.Set("removeHook", Napi::Function::New<RemoveHook>(env, "removeHook"));
+  exports.Set("customFunctionApply", Napi::Function::New<CustomFunctionApply>(env, "customFunctionApply"));
   exports.Set("hooksThreadedForTests", Napi::Function::New<HooksThreadedForTests>(env, "hooksThreadedForTests"));
   exports.Set("setGradEnabled", Napi::Function::New<SetGradEnabled>(env, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New<IsGradEnabled>(env, "isGradEnabled"));
