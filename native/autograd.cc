@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/accumulate_grad.h>
 #include <optional>
+#include <type_traits>
 #include <unordered_set>
 #include "compat.h"
 #include "hooks.h"
@@ -244,6 +245,17 @@ class JsFunctionNode : public torch::autograd::Node {
   bool released_ = false;
 };
 
+// A new autograd node, held as LibTorch holds them: std::shared_ptr before 2.x's move to c10::intrusive_ptr
+// (decided from torch::autograd::Edge, whatever the release that moved).
+using NodePtr = decltype(std::declval<torch::autograd::Edge>().function);
+template <class T, class... Args>
+auto makeNode(Args&&... args) {
+  if constexpr (std::is_same_v<NodePtr, std::shared_ptr<torch::autograd::Node>>)
+    return std::make_shared<T>(std::forward<Args>(args)...);
+  else
+    return c10::make_intrusive<T>(std::forward<Args>(args)...);
+}
+
 // The threads that run backwards served by a pump, one per nesting depth (a backward called from a hook runs
 // on the next one). Reused, so a backward does not start a thread with its own OpenMP team and allocator
 // caches; never destroyed, as trainingThread().
@@ -442,7 +454,7 @@ Napi::Value CustomFunctionApply(const Napi::CallbackInfo& info) {
       slots.push_back(at::isFloatingType(o.scalar_type()) || at::isComplexType(o.scalar_type()) ? differentiable++ : -1);
       results.push_back(o.variable_data());
     }
-    auto node = std::make_shared<JsFunctionNode>(name, token, std::move(saved), slots, inputs.size());
+    auto node = makeNode<JsFunctionNode>(name, token, std::move(saved), slots, inputs.size());
     reg->fns.emplace(id, Napi::Persistent(info[3].As<Napi::Function>()));
     {
       std::lock_guard<std::mutex> lock(reg->mu);
