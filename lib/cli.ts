@@ -22,7 +22,8 @@ Commands:
       --epochs N --batch-size N --lr X --momentum X (0.9) --weight-decay X (1e-4) --nesterov
                               CIFAR models: 164 epochs, batch 128, lr 0.1; ImageNet models (resnet18/34/50):
                               90 epochs, batch 256, lr 0.1 x batch/256, x0.1 every 30 epochs
-      --optimizer sgd|adam|adamw|rmsprop|adagrad (default sgd; --momentum and --nesterov are SGD's)
+      --optimizer sgd|adam|adamw|rmsprop|adagrad|adamax|nadam|radam|adadelta
+                              (default sgd; --momentum and --nesterov are SGD's)
       --schedule step|cosine|constant (step: x0.1 at 50% and 75%)  --lr-step-epochs N (step: x0.1 every N)
       --warmup-epochs N  --label-smoothing X
       --classes N --val-labels FILE --workers N --image-size N --skip-corrupt

@@ -1,5 +1,5 @@
-// optim.cc: the optimisers' updates (SGD, Adam, AdamW, RMSprop, Adagrad) with multi-tensor kernels, gradient clipping, and
-// the JS handle (create, step, zeroGrad, group options, state).
+// optim.cc: the optimisers' updates (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam, Adadelta) with multi-tensor
+// kernels, gradient clipping, and the JS handle (create, step, zeroGrad, group options, state).
 #include "optim.h"
 #include <cmath>
 #include "compat.h"
@@ -466,6 +466,459 @@ void Adagrad::step(const at::Tensor& lrScale) {
   }
 }
 
+// ---------------------------------------------------------------- shared by Adamax, NAdam, RAdam, Adadelta
+
+namespace {
+
+// The checks of PyTorch's Adam-family constructors (Adamax, NAdam, RAdam).
+void checkAdamLike(const GroupOptions& o) {
+  if (!(o.lr >= 0)) throw ArgRangeError("lr must be >= 0, got " + std::to_string(o.lr));
+  if (!(o.eps >= 0)) throw ArgRangeError("eps must be >= 0, got " + std::to_string(o.eps));
+  if (!(o.beta1 >= 0 && o.beta1 < 1)) throw ArgRangeError("betas[0] must be in [0, 1), got " + std::to_string(o.beta1));
+  if (!(o.beta2 >= 0 && o.beta2 < 1)) throw ArgRangeError("betas[1] must be in [0, 1), got " + std::to_string(o.beta2));
+  if (!(o.weightDecay >= 0)) throw ArgRangeError("weightDecay must be >= 0, got " + std::to_string(o.weightDecay));
+}
+
+// A 0-d float32 state slot (a step count; NAdam's mu_product), `init` where missing, kept on the parameter's device
+// when `onDevice` (a capturable step), else on the CPU (PyTorch's host-side form reads it there).
+at::Tensor& scalarState(ParamGroup& g, size_t s, size_t k, double init, bool onDevice) {
+  at::Tensor& t = g.slots[s][k];
+  const at::Device want = onDevice ? g.params[k].device() : at::Device(at::kCPU);
+  if (!t.defined()) t = at::scalar_tensor(init, at::TensorOptions().dtype(at::kFloat).device(want));
+  else if (t.device() != want) t = t.to(want);
+  return t;
+}
+
+// A state slot shaped like its parameter, zeros where missing.
+at::Tensor& tensorState(ParamGroup& g, size_t s, size_t k) {
+  at::Tensor& t = g.slots[s][k];
+  if (!t.defined()) t = at::zeros_like(g.params[k], at::MemoryFormat::Preserve);
+  return t;
+}
+
+// m = β·m + (1 - β)·g: PyTorch 2.x's lerp; 1.13's mul, then add.
+void emaForeach(std::vector<at::Tensor>& m, const std::vector<at::Tensor>& g, double beta) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+  at::_foreach_lerp_(m, g, 1 - beta);
+#else
+  at::_foreach_mul_(m, beta);
+  at::_foreach_add_(m, g, 1 - beta);
+#endif
+}
+void emaOne(at::Tensor& m, const at::Tensor& g, double beta) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+  m.lerp_(g, 1 - beta);
+#else
+  m.mul_(beta).add_(g, 1 - beta);
+#endif
+}
+
+// sqrt(x) as the PyTorch version built against writes it in Python: 1.13 math.sqrt(x), 2.x x ** 0.5 (libm's pow).
+double pySqrt(double x) {
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+  return std::pow(x, 0.5);
+#else
+  return std::sqrt(x);
+#endif
+}
+
+// lr · lrScale as a float32 value on `device` (a capturable step's learning rate).
+at::Tensor scaledLr(double lr, const at::Tensor& lrScale, const at::Device& device) {
+  return lrScale.to(at::TensorOptions().dtype(at::kFloat).device(device)).mul(lr);
+}
+
+// x *= lr in place (a device value of a capturable step): the number, or with a scale lr · lrScale.
+at::Tensor mulLr(at::Tensor x, double lr, const at::Tensor& lrScale) {
+  if (lrScale.defined()) return x.mul_(scaledLr(lr, lrScale, x.device()));
+  return x.mul_(lr);
+}
+
+// params -= lr · update, lr the number or, with a scale, the device value lr · lrScale (no host read).
+void subLr(std::vector<at::Tensor>& params, std::vector<at::Tensor>& update, double lr, const at::Tensor& lrScale) {
+  if (lrScale.defined()) {
+    std::vector<at::Tensor> scaled = at::_foreach_mul(update, lr);
+    compat::foreachMulTensor_(scaled, lrScale);
+    at::_foreach_sub_(params, scaled);
+  } else {
+    at::_foreach_add_(params, update, -lr);
+  }
+}
+
+// Decoupled weight decay (PyTorch 2.x's NAdam/RAdam decoupled_weight_decay): p *= 1 - lr·wd, lr scaled on the device
+// when a scale is given.
+void decayForeach(std::vector<at::Tensor>& params, const GroupOptions& o, const at::Tensor& lrScale) {
+  if (lrScale.defined()) compat::foreachMulTensor_(params, lrScale.mul(-o.lr * o.weightDecay).add_(1));
+  else at::_foreach_mul_(params, 1 - o.lr * o.weightDecay);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Adamax
+
+std::vector<std::string> Adamax::slotNames(const GroupOptions&) const { return {"step", "exp_avg", "exp_inf"}; }
+
+void Adamax::check(const GroupOptions& o) const { checkAdamLike(o); }
+
+// As torch/optim/adamax.py (_multi_tensor_adamax / _single_tensor_adamax) of the PyTorch version built against (2.x
+// updates the first moment with lerp; the infinity norm max(β2·u, |g| + eps) is the same whichever op takes it), the
+// bias correction 1 - β1^t in double from the step's value. With a learning-rate scale (a captured step) or on CUDA,
+// 2.x's capturable form: steps on the device, the bias correction a device value, nothing read back to the host.
+void Adamax::step(const at::Tensor& lrScale) {
+  at::NoGradGuard noGrad;
+  for (auto& g : groups) {
+    const GroupOptions& o = g.o;
+    ensureSlots(g, 3);
+    WithGrad w = withGrad(g);
+    if (w.params.empty()) continue;
+    const bool capturable = lrScale.defined() || w.params[0].is_cuda();
+    std::vector<at::Tensor> steps, expAvgs, expInfs;
+    for (size_t k : w.index) {
+      steps.push_back(scalarState(g, 0, k, 0, capturable));
+      expAvgs.push_back(tensorState(g, 1, k));
+      expInfs.push_back(tensorState(g, 2, k));
+    }
+    auto& params = w.params;
+    const double b1 = o.beta1;
+    if (foreach || capturable) {
+      std::vector<at::Tensor> grads = o.maximize ? at::_foreach_neg(w.grads) : w.grads;
+      at::_foreach_add_(steps, 1);
+      if (o.weightDecay != 0) grads = at::_foreach_add(grads, params, o.weightDecay);
+      emaForeach(expAvgs, grads, b1);
+      at::_foreach_mul_(expInfs, o.beta2);
+      std::vector<at::Tensor> bound = at::_foreach_abs(grads);
+      at::_foreach_add_(bound, o.eps);
+      at::_foreach_maximum_(expInfs, bound);
+      if (capturable) {
+        // p += m / (u · (β1^t - 1) / lr)
+        for (size_t j = 0; j < params.size(); ++j) {
+          at::Tensor negBc = at::pow(b1, steps[j]).sub_(1);
+          if (lrScale.defined()) negBc.div_(scaledLr(o.lr, lrScale, negBc.device()));
+          else negBc.div_(o.lr);
+          params[j].addcdiv_(expAvgs[j], expInfs[j].mul(negBc));
+        }
+      } else {
+        std::vector<at::Scalar> clr;
+        for (const auto& s : steps) clr.emplace_back((o.lr / (1 - std::pow(b1, s.item<double>()))) * -1);
+        at::_foreach_addcdiv_(params, expAvgs, expInfs, clr);
+      }
+    } else {
+      for (size_t j = 0; j < params.size(); ++j) {
+        at::Tensor grad = o.maximize ? w.grads[j].neg() : w.grads[j];
+        steps[j].add_(1);
+        const double step = steps[j].item<double>();
+        if (o.weightDecay != 0) grad = grad.add(params[j], o.weightDecay);
+        emaOne(expAvgs[j], grad, b1);
+        at::maximum_out(expInfs[j], expInfs[j].mul_(o.beta2), grad.abs().add_(o.eps));
+        const double clr = o.lr / (1 - std::pow(b1, step));
+        params[j].addcdiv_(expAvgs[j], expInfs[j], -clr);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- NAdam
+
+std::vector<std::string> NAdam::slotNames(const GroupOptions&) const { return {"step", "mu_product", "exp_avg", "exp_avg_sq"}; }
+
+void NAdam::check(const GroupOptions& o) const {
+  checkAdamLike(o);
+  if (!(o.momentumDecay >= 0)) throw ArgRangeError("momentumDecay must be >= 0, got " + std::to_string(o.momentumDecay));
+}
+
+// As torch/optim/nadam.py (_multi_tensor_nadam / _single_tensor_nadam) of the PyTorch version built against: μ_t, μ_{t+1},
+// the bias correction and the two step sizes in double from the step's and mu_product's values, as Python computes them
+// (2.x: lerp for the first moment, sqrt as ** 0.5). 1.13's per-parameter form is kept as it is, including its
+// Πμ·μ_t·μ_{t+1} for the next product (μ_t counted twice, in float32; its foreach form and 2.x take Πμ·μ_{t+1}), so
+// that `foreach: false` steps equal 1.13's (on every device: its capturable form below keeps that product too). With a
+// learning-rate scale or on CUDA, 2.x's capturable form: steps and mu_product on the device, every coefficient a device
+// value, nothing read back to the host.
+void NAdam::step(const at::Tensor& lrScale) {
+  at::NoGradGuard noGrad;
+  for (auto& g : groups) {
+    const GroupOptions& o = g.o;
+    ensureSlots(g, 4);
+    WithGrad w = withGrad(g);
+    if (w.params.empty()) continue;
+    const bool capturable = lrScale.defined() || w.params[0].is_cuda();
+    std::vector<at::Tensor> steps, muProducts, expAvgs, expAvgSqs;
+    for (size_t k : w.index) {
+      steps.push_back(scalarState(g, 0, k, 0, capturable));
+      muProducts.push_back(scalarState(g, 1, k, 1, capturable));
+      expAvgs.push_back(tensorState(g, 2, k));
+      expAvgSqs.push_back(tensorState(g, 3, k));
+    }
+    auto& params = w.params;
+    const double b1 = o.beta1, b2 = o.beta2, psi = o.momentumDecay;
+    auto mu = [&](double t) { return b1 * (1. - 0.5 * std::pow(0.96, t * psi)); };
+    if (foreach || capturable) {
+      std::vector<at::Tensor> grads = w.grads;
+      at::_foreach_add_(steps, 1);
+      if (o.weightDecay != 0) {
+        if (o.decoupledWeightDecay) decayForeach(params, o, lrScale);
+        else grads = at::_foreach_add(grads, params, o.weightDecay);
+      }
+      emaForeach(expAvgs, grads, b1);
+      at::_foreach_mul_(expAvgSqs, b2);
+      at::_foreach_addcmul_(expAvgSqs, grads, grads, 1 - b2);
+      std::vector<at::Tensor> denom = at::_foreach_sqrt(expAvgSqs);
+      if (capturable) {
+        for (size_t j = 0; j < params.size(); ++j) {
+          // the coefficients in float64 on the device (PyTorch's capturable form keeps them in float32, where
+          // 1 - β2^t loses 5 digits at t = 1)
+          const at::Tensor t = steps[j].to(at::kDouble);
+          at::Tensor exponent = t.mul(psi);
+          at::Tensor m = at::pow(0.96, exponent).mul_(-0.5).add_(1).mul_(b1);
+          exponent.add_(psi);
+          at::Tensor mNext = at::pow(0.96, exponent).mul_(-0.5).add_(1).mul_(b1);
+          at::Tensor bcSqrt = at::pow(b2, t).sub_(1).neg_().sqrt_();
+          muProducts[j].mul_(m);
+          denom[j].div_(bcSqrt).add_(o.eps);
+          // -lr·(1 - μ)/(1 - Πμ) and -lr·μ'/(1 - Πμ·μ')
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+          at::Tensor nextDenom = muProducts[j].mul(mNext).sub_(1);
+#else
+          // foreach: false is 1.13's per-parameter form on every device: Πμ·μ_t·μ_{t+1} (see above)
+          at::Tensor nextDenom = (foreach ? muProducts[j] : muProducts[j].mul(m)).mul(mNext).sub_(1);
+#endif
+          at::Tensor sizeGrad = mulLr(m.sub_(1), o.lr, lrScale).div_(muProducts[j].sub(1).neg_());
+          at::Tensor sizeAvg = mulLr(mNext, o.lr, lrScale).div_(nextDenom);
+          at::Tensor num = grads[j].mul(sizeGrad);
+          num.addcmul_(expAvgs[j], sizeAvg);
+          params[j].addcdiv_(num, denom[j]);
+        }
+        continue;
+      }
+      std::vector<at::Scalar> mus, bcSqrt;
+      std::vector<double> muNexts;
+      for (const auto& s : steps) {
+        const double t = s.item<double>();
+        mus.emplace_back(mu(t));
+        muNexts.push_back(mu(t + 1));
+        bcSqrt.emplace_back(pySqrt(1 - std::pow(b2, t)));
+      }
+      at::_foreach_mul_(muProducts, mus);
+      at::_foreach_div_(denom, bcSqrt);
+      at::_foreach_add_(denom, o.eps);
+      std::vector<at::Scalar> sizeGrads, sizeAvgs;
+      for (size_t j = 0; j < params.size(); ++j) {
+        const double mp = muProducts[j].item<double>();
+        sizeGrads.emplace_back((o.lr * (1. - mus[j].toDouble()) / (1. - mp)) * -1);
+        sizeAvgs.emplace_back((o.lr * muNexts[j] / (1. - mp * muNexts[j])) * -1);
+      }
+      at::_foreach_addcdiv_(params, grads, denom, sizeGrads);
+      at::_foreach_addcdiv_(params, expAvgs, denom, sizeAvgs);
+    } else {
+      for (size_t j = 0; j < params.size(); ++j) {
+        at::Tensor grad = w.grads[j];
+        steps[j].add_(1);
+        const double t = steps[j].item<double>();
+        const double bc2 = 1 - std::pow(b2, t);
+        if (o.weightDecay != 0) {
+          if (o.decoupledWeightDecay) params[j].mul_(1 - o.lr * o.weightDecay);
+          else grad = grad.add(params[j], o.weightDecay);
+        }
+        const double m = mu(t), mNext = mu(t + 1);
+        muProducts[j].mul_(m);
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+        expAvgs[j].lerp_(grad, 1 - b1);
+        expAvgSqs[j].mul_(b2).addcmul_(grad, grad, 1 - b2);
+        at::Tensor denom = expAvgSqs[j].div(bc2).sqrt();
+        const double mp = muProducts[j].item<double>();
+        const double mpNext = mp * mNext;
+        denom.add_(o.eps);
+        params[j].addcdiv_(grad, denom, -o.lr * (1. - m) / (1. - mp));
+        params[j].addcdiv_(expAvgs[j], denom, (-o.lr * mNext) / (1. - mpNext));
+#else
+        at::Tensor mpNext = muProducts[j].mul(m).mul(mNext);  // 1.13's (see above)
+        expAvgs[j].mul_(b1).add_(grad, 1 - b1);
+        expAvgSqs[j].mul_(b2).addcmul_(grad, grad, 1 - b2);
+        at::Tensor denom = expAvgSqs[j].div(bc2).sqrt().add_(o.eps);
+        params[j].addcdiv_(grad, denom, -o.lr * (1. - m) / (1. - muProducts[j].item<double>()));
+        params[j].addcdiv_(expAvgs[j], denom, -o.lr * mNext / (1. - mpNext.item<double>()));
+#endif
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- RAdam
+
+std::vector<std::string> RAdam::slotNames(const GroupOptions&) const { return {"step", "exp_avg", "exp_avg_sq"}; }
+
+void RAdam::check(const GroupOptions& o) const { checkAdamLike(o); }
+
+// As torch/optim/radam.py (_multi_tensor_radam / _single_tensor_radam) of the PyTorch version built against: ρ_t, the
+// rectification and the bias corrections in double from the step's value. The forms differ by version and are kept:
+// 1.13's foreach form divides by sqrt(v / (1 - β2^t)) without eps (its per-parameter form and 2.x add eps) and applies
+// the rectified and the unrectified step as two updates; 2.x's folds both into one buffer
+// (sqrt(1 - β2^t)·rect·step / (sqrt(v) + eps) + unrectified step) and uses lerp. With a learning-rate scale or on
+// CUDA, 2.x's capturable form: ρ_t and the rectification as device values, nothing read back to the host.
+void RAdam::step(const at::Tensor& lrScale) {
+  at::NoGradGuard noGrad;
+  for (auto& g : groups) {
+    const GroupOptions& o = g.o;
+    ensureSlots(g, 3);
+    WithGrad w = withGrad(g);
+    if (w.params.empty()) continue;
+    const bool capturable = lrScale.defined() || w.params[0].is_cuda();
+    std::vector<at::Tensor> steps, expAvgs, expAvgSqs;
+    for (size_t k : w.index) {
+      steps.push_back(scalarState(g, 0, k, 0, capturable));
+      expAvgs.push_back(tensorState(g, 1, k));
+      expAvgSqs.push_back(tensorState(g, 2, k));
+    }
+    auto& params = w.params;
+    const double b1 = o.beta1, b2 = o.beta2;
+    const double rhoInf = 2 / (1 - b2) - 1;  // the maximum length of the approximated SMA
+    auto rhoOf = [&](double t) { return rhoInf - 2 * t * std::pow(b2, t) / (1 - std::pow(b2, t)); };
+    auto rectOf = [&](double rt) { return (rt - 4) * (rt - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rt); };  // before the root
+    if (foreach || capturable) {
+      std::vector<at::Tensor> grads = w.grads;
+      at::_foreach_add_(steps, 1);
+      if (o.weightDecay != 0) {
+        if (o.decoupledWeightDecay) decayForeach(params, o, lrScale);
+        else grads = at::_foreach_add(grads, params, o.weightDecay);
+      }
+      emaForeach(expAvgs, grads, b1);
+      at::_foreach_mul_(expAvgSqs, b2);
+      at::_foreach_addcmul_(expAvgSqs, grads, grads, 1 - b2);
+      if (capturable) {
+        for (size_t j = 0; j < params.size(); ++j) {
+          // ρ_t and the rectification in float64 on the device: PyTorch's capturable form computes them in float32, where
+          // ρ_t = ρ∞ - 2t·β2^t/(1 - β2^t) cancels (1999 - 1993 at t = 6 with β2 0.999) and the first rectified
+          // steps came out 1e-3 off (relative) against its host form
+          const at::Tensor t = steps[j].to(at::kDouble);
+          at::Tensor b2t = at::pow(b2, t);
+          at::Tensor rho = b2t.mul(t).mul_(2).div_(b2t.neg().add_(1)).neg_().add_(rhoInf);
+          at::Tensor root = rho.sub(4).mul_(rho.sub(2)).mul_(rhoInf).div_(rho.mul((rhoInf - 4) * (rhoInf - 2))).sqrt_();
+          at::Tensor rect = at::where(rho.gt(5), root, at::zeros_like(root));
+          at::Tensor bc1 = at::pow(b1, t).neg_().add_(1);
+          at::Tensor unrect = mulLr(rect.gt(0).logical_not().to(at::kDouble), o.lr, lrScale).div_(bc1).neg_();  // -lr/(1 - β1^t) while unrectified
+          at::Tensor scale = mulLr(b2t.neg().add_(1).sqrt_(), o.lr, lrScale).mul_(rect).neg_().div_(bc1);  // -sqrt(1 - β2^t)·lr·rect/(1 - β1^t)
+          at::Tensor buffer = expAvgSqs[j].sqrt().add_(o.eps).div_(scale).reciprocal_().add_(unrect);
+          params[j].addcmul_(expAvgs[j], buffer);
+        }
+        continue;
+      }
+      std::vector<double> rects, bc1s, ts;
+      for (const auto& s : steps) {
+        const double t = s.item<double>();
+        const double rt = rhoOf(t);
+        ts.push_back(t);
+        rects.push_back(rt > 5 ? pySqrt(rectOf(rt)) : 0);
+        bc1s.push_back(1 - std::pow(b1, t));
+      }
+#if ICTORCH_TORCH_VERSION_AT_LEAST(2, 0)
+      std::vector<at::Scalar> unrectSizes, scales;
+      for (size_t j = 0; j < params.size(); ++j) {
+        const double unrect = rects[j] > 0 ? 0 : 1.0;
+        unrectSizes.emplace_back((o.lr * unrect / bc1s[j]) * -1);
+        scales.emplace_back(std::pow(1 - std::pow(b2, ts[j]), 0.5) * (o.lr * rects[j] / bc1s[j]) * -1);
+      }
+      std::vector<at::Tensor> buffer = at::_foreach_sqrt(expAvgSqs);
+      at::_foreach_add_(buffer, o.eps);
+      at::_foreach_div_(buffer, scales);
+      at::_foreach_reciprocal_(buffer);
+      at::_foreach_add_(buffer, unrectSizes);
+      at::_foreach_addcmul_(params, expAvgs, buffer);
+#else
+      std::vector<at::Scalar> bcSqrt, rectSizes, unrectSizes;
+      std::vector<at::Tensor> ones;
+      for (size_t j = 0; j < params.size(); ++j) {
+        const double unrect = rects[j] > 0 ? 0 : 1.;
+        bcSqrt.emplace_back(std::sqrt(1 - std::pow(b2, ts[j])));
+        rectSizes.emplace_back((o.lr * rects[j] / bc1s[j]) * -1);
+        unrectSizes.emplace_back((o.lr * unrect / bc1s[j]) * -1);
+        ones.push_back(at::ones_like(expAvgs[j], at::MemoryFormat::Preserve));
+      }
+      std::vector<at::Tensor> denom = at::_foreach_div(at::_foreach_sqrt(expAvgSqs), bcSqrt);
+      at::_foreach_addcdiv_(params, expAvgs, denom, rectSizes);
+      at::_foreach_addcdiv_(params, expAvgs, ones, unrectSizes);
+#endif
+    } else {
+      for (size_t j = 0; j < params.size(); ++j) {
+        at::Tensor grad = w.grads[j];
+        steps[j].add_(1);
+        const double t = steps[j].item<double>();
+        if (o.weightDecay != 0) {
+          if (o.decoupledWeightDecay) params[j].mul_(1 - o.lr * o.weightDecay);
+          else grad = grad.add(params[j], o.weightDecay);
+        }
+        emaOne(expAvgs[j], grad, b1);
+        expAvgSqs[j].mul_(b2).addcmul_(grad, grad, 1 - b2);
+        const double bc1 = 1 - std::pow(b1, t), bc2 = 1 - std::pow(b2, t);
+        at::Tensor corrected = expAvgs[j].div(bc1);
+        const double rt = rhoInf - 2 * t * std::pow(b2, t) / bc2;
+        if (rt > 5.) {
+          // Python's sqrt(bc2) / (sqrt(v) + eps) is Tensor.__rtruediv__: reciprocal, then times the number
+          at::Tensor adaptive = expAvgSqs[j].sqrt().add_(o.eps).reciprocal().mul(pySqrt(bc2));
+          params[j].add_(corrected.mul(o.lr).mul(adaptive).mul(pySqrt(rectOf(rt))), -1.0);
+        } else {
+          params[j].add_(corrected.mul(o.lr), -1.0);
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Adadelta
+
+std::vector<std::string> Adadelta::slotNames(const GroupOptions&) const { return {"step", "square_avg", "acc_delta"}; }
+
+void Adadelta::check(const GroupOptions& o) const {
+  if (!(o.lr >= 0)) throw ArgRangeError("lr must be >= 0, got " + std::to_string(o.lr));
+  if (!(o.rho >= 0 && o.rho <= 1)) throw ArgRangeError("rho must be in [0, 1], got " + std::to_string(o.rho));
+  if (!(o.eps >= 0)) throw ArgRangeError("eps must be >= 0, got " + std::to_string(o.eps));
+  if (!(o.weightDecay >= 0)) throw ArgRangeError("weightDecay must be >= 0, got " + std::to_string(o.weightDecay));
+}
+
+// As torch/optim/adadelta.py (_multi_tensor_adadelta / _single_tensor_adadelta); 1.13 and 2.x compute alike. The
+// step counter is a float32 0-d tensor on the parameter's device (1.13 keeps a Python int; both load), as RMSprop's.
+void Adadelta::step(const at::Tensor& lrScale) {
+  at::NoGradGuard noGrad;
+  for (auto& g : groups) {
+    const GroupOptions& o = g.o;
+    ensureSlots(g, 3);
+    WithGrad w = withGrad(g);
+    if (w.params.empty()) continue;
+    std::vector<at::Tensor> steps, squareAvgs, accDeltas;
+    for (size_t k : w.index) {
+      steps.push_back(scalarState(g, 0, k, 0, true));
+      squareAvgs.push_back(tensorState(g, 1, k));
+      accDeltas.push_back(tensorState(g, 2, k));
+    }
+    auto& params = w.params;
+    at::_foreach_add_(steps, 1);
+    const double rho = o.rho;
+    if (foreach) {
+      std::vector<at::Tensor> grads = o.maximize ? at::_foreach_neg(w.grads) : w.grads;
+      if (o.weightDecay != 0) grads = at::_foreach_add(grads, params, o.weightDecay);
+      at::_foreach_mul_(squareAvgs, rho);
+      at::_foreach_addcmul_(squareAvgs, grads, grads, 1 - rho);
+      std::vector<at::Tensor> stdev = at::_foreach_add(squareAvgs, o.eps);
+      at::_foreach_sqrt_(stdev);
+      std::vector<at::Tensor> deltas = at::_foreach_add(accDeltas, o.eps);
+      at::_foreach_sqrt_(deltas);
+      at::_foreach_div_(deltas, stdev);
+      at::_foreach_mul_(deltas, grads);
+      at::_foreach_mul_(accDeltas, rho);
+      at::_foreach_addcmul_(accDeltas, deltas, deltas, 1 - rho);
+      subLr(params, deltas, o.lr, lrScale);
+    } else {
+      for (size_t j = 0; j < params.size(); ++j) {
+        at::Tensor grad = o.maximize ? w.grads[j].neg() : w.grads[j];
+        if (o.weightDecay != 0) grad = grad.add(params[j], o.weightDecay);
+        squareAvgs[j].mul_(rho).addcmul_(grad, grad, 1 - rho);
+        at::Tensor stdev = squareAvgs[j].add(o.eps).sqrt_();
+        at::Tensor delta = accDeltas[j].add(o.eps).sqrt_().div_(stdev).mul_(grad);
+        accDeltas[j].mul_(rho).addcmul_(delta, delta, 1 - rho);
+        if (lrScale.defined()) params[j].sub_(delta.mul(o.lr).mul_(lrScale));
+        else params[j].add_(delta, -o.lr);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- JS handle
 
 namespace {
@@ -528,6 +981,9 @@ GroupOptions readOptions(const Napi::Object& obj, GroupOptions o) {
   o.alpha = field(obj, "alpha", o.alpha);
   o.lrDecay = field(obj, "lrDecay", o.lrDecay);
   o.initialAccumulatorValue = field(obj, "initialAccumulatorValue", o.initialAccumulatorValue);
+  o.rho = field(obj, "rho", o.rho);
+  o.momentumDecay = field(obj, "momentumDecay", o.momentumDecay);
+  o.decoupledWeightDecay = flag(obj, "decoupledWeightDecay", o.decoupledWeightDecay);
   o.centered = flag(obj, "centered", o.centered);
   o.nesterov = flag(obj, "nesterov", o.nesterov);
   o.amsgrad = flag(obj, "amsgrad", o.amsgrad);
@@ -558,10 +1014,15 @@ ParamGroup readGroup(Napi::Env env, const Napi::Value& v, const std::string& whe
   return g;
 }
 
-// optimCreate(kind: 'sgd'|'adam'|'adamw'|'rmsprop'|'adagrad', groups, foreach)
+// optimCreate(kind: 'sgd'|'adam'|'adamw'|'rmsprop'|'adagrad'|'adamax'|'nadam'|'radam'|'adadelta', groups, foreach)
 Napi::Value Create(const Napi::CallbackInfo& info) {
   std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-  const char* op = kind == "sgd" ? "SGD" : kind == "adam" ? "Adam" : kind == "adamw" ? "AdamW" : kind == "rmsprop" ? "RMSprop" : kind == "adagrad" ? "Adagrad" : "optimizer";
+  static const std::vector<std::pair<std::string, const char*>> kinds = {{"sgd", "SGD"},       {"adam", "Adam"},   {"adamw", "AdamW"},
+                                                                          {"rmsprop", "RMSprop"}, {"adagrad", "Adagrad"}, {"adamax", "Adamax"},
+                                                                          {"nadam", "NAdam"},     {"radam", "RAdam"},   {"adadelta", "Adadelta"}};
+  const char* op = "optimizer";
+  for (const auto& [k, name] : kinds)
+    if (k == kind) op = name;
   return guard(info, op, [&]() -> Napi::Value {
     std::shared_ptr<Optimizer> opt;
     if (kind == "sgd") opt = std::make_shared<SGD>();
@@ -569,7 +1030,11 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     else if (kind == "adamw") opt = std::make_shared<Adam>(true);
     else if (kind == "rmsprop") opt = std::make_shared<RMSprop>();
     else if (kind == "adagrad") opt = std::make_shared<Adagrad>();
-    else throw ArgTypeError("unknown optimizer kind \"" + kind + "\" (expected sgd, adam, adamw, rmsprop or adagrad)");
+    else if (kind == "adamax") opt = std::make_shared<Adamax>();
+    else if (kind == "nadam") opt = std::make_shared<NAdam>();
+    else if (kind == "radam") opt = std::make_shared<RAdam>();
+    else if (kind == "adadelta") opt = std::make_shared<Adadelta>();
+    else throw ArgTypeError("unknown optimizer kind \"" + kind + "\" (expected sgd, adam, adamw, rmsprop, adagrad, adamax, nadam, radam or adadelta)");
     if (!info[1].IsArray()) throw ArgTypeError("argument 'groups' must be an array of parameter groups");
     opt->foreach = argBool(info, 2, "foreach", true);
     Napi::Array arr = info[1].As<Napi::Array>();
@@ -675,6 +1140,9 @@ Napi::Value GetState(const Napi::CallbackInfo& info) {
   });
 }
 
+// State slots that hold one number (not a tensor shaped like the parameter): step counts, NAdam's mu_product.
+bool isScalarSlot(const std::string& name) { return name == "step" || name == "mu_product"; }
+
 // optimLoadState(optimizer, ({[slot]: Tensor} | null)[][]): copies values into the state (allocating it
 // as needed); a null entry clears a parameter's state. Every shape is checked before anything is written.
 Napi::Value LoadState(const Napi::CallbackInfo& info) {
@@ -710,8 +1178,8 @@ Napi::Value LoadState(const Napi::CallbackInfo& info) {
           if (!isTensor(env, t)) throw ArgTypeError("state \"" + key + "\" of " + where + " must be a Tensor");
           const at::Tensor& src = Napi::ObjectWrap<TensorHandle>::Unwrap(t.As<Napi::Object>())->tensor("state");
           const at::Tensor& p = grp.params[k];
-          if (key == "step") {
-            if (src.numel() != 1) throw ArgRangeError("state \"step\" of " + where + " must hold one number, got shape [" + c10::Join(", ", src.sizes()) + "]");
+          if (isScalarSlot(key)) {
+            if (src.numel() != 1) throw ArgRangeError("state \"" + key + "\" of " + where + " must hold one number, got shape [" + c10::Join(", ", src.sizes()) + "]");
           } else if (!src.sizes().equals(p.sizes())) {
             throw ArgRangeError("state \"" + key + "\" of " + where + " has shape [" + c10::Join(", ", src.sizes()) + "] but its parameter has [" +
                                 c10::Join(", ", p.sizes()) + "]");
@@ -727,8 +1195,9 @@ Napi::Value LoadState(const Napi::CallbackInfo& info) {
       auto& grp = s->groups[it.g];
       ensureSlots(grp, s->slotNames(grp.o).size());
       const at::Tensor& p = grp.params[it.k];
-      if (s->slotNames(grp.o)[it.slot] == "step") {
-        // A float32 0-d counter: on the CPU for the host-side maths, on the device when the step is capturable.
+      if (isScalarSlot(s->slotNames(grp.o)[it.slot])) {
+        // A float32 0-d value (a counter, NAdam's mu_product): on the CPU for the host-side maths, on the device when
+        // the step is capturable (each step moves it where its form wants it).
         grp.slots[it.slot][it.k] = it.src.detach().reshape({}).to(at::TensorOptions().dtype(at::kFloat).device(p.is_cuda() ? p.device() : at::Device(at::kCPU)), false, true);
       } else {
         at::Tensor& dst = grp.slots[it.slot][it.k];

@@ -1,7 +1,7 @@
-// optim.h: the optimisers (SGD, Adam, AdamW, RMSprop, Adagrad) behind one base class, `Optimizer`, so the native training
-// step (train_step.cc) calls any of them. Each steps all parameters of a group with LibTorch's multi-tensor
-// (_foreach) kernels, or one parameter at a time when asked; the maths follows PyTorch's
-// torch/optim/{sgd,adam,adamw,rmsprop,adagrad}.py operation by operation, so steps equal PyTorch's.
+// optim.h: the optimisers (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam, Adadelta) behind one base class,
+// `Optimizer`, so the native training step (train_step.cc) calls any of them. Each steps all parameters of a group with
+// LibTorch's multi-tensor (_foreach) kernels, or one parameter at a time when asked; the maths follows PyTorch's
+// torch/optim/{sgd,adam,adamw,rmsprop,adagrad,adamax,nadam,radam,adadelta}.py operation by operation, so steps equal PyTorch's.
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
@@ -16,7 +16,9 @@ namespace ictorch {
 struct GroupOptions {
   double lr = 1e-3, momentum = 0, dampening = 0, weightDecay = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   double alpha = 0.99, lrDecay = 0, initialAccumulatorValue = 0;  // RMSprop; Adagrad
+  double rho = 0.9, momentumDecay = 4e-3;                           // Adadelta; NAdam
   bool nesterov = false, amsgrad = false, maximize = false, centered = false;
+  bool decoupledWeightDecay = false;  // NAdam, RAdam (PyTorch 2.x): p *= 1 - lr·wd instead of the L2 penalty
 };
 
 // A parameter group: its parameters, hyper-parameters and per-parameter state. The state is a list of
@@ -100,6 +102,46 @@ class Adagrad : public Optimizer {
   void check(const GroupOptions& o) const override;
   const char* name() const override { return "Adagrad"; }
   void initState(ParamGroup& g) const override;
+};
+
+// PyTorch's Adamax: m = β1·m + (1 - β1)·g; u = max(β2·u, |g| + eps); p -= lr / (1 - β1^t) · m / u.
+class Adamax : public Optimizer {
+ public:
+  void step(const at::Tensor& lrScale = at::Tensor()) override;
+  std::vector<std::string> slotNames(const GroupOptions& o) const override;
+  void check(const GroupOptions& o) const override;
+  const char* name() const override { return "Adamax"; }
+};
+
+// PyTorch's NAdam (Adam with Nesterov momentum, Dozat): momentum coefficients μ_t = β1·(1 - ½·0.96^(t·ψ)), their
+// running product kept as state `mu_product`; p -= lr·(1 - μ_t)/(1 - Πμ)·g/d + lr·μ_{t+1}/(1 - Πμ·μ_{t+1})·m/d,
+// d = sqrt(v / (1 - β2^t)) + eps. With decoupledWeightDecay (PyTorch 2.x), p *= 1 - lr·wd instead of the L2 penalty.
+class NAdam : public Optimizer {
+ public:
+  void step(const at::Tensor& lrScale = at::Tensor()) override;
+  std::vector<std::string> slotNames(const GroupOptions& o) const override;
+  void check(const GroupOptions& o) const override;
+  const char* name() const override { return "NAdam"; }
+};
+
+// PyTorch's RAdam (rectified Adam, Liu et al.): while the variance of the adaptive rate is intractable (ρ_t <= 5) the
+// step is SGD with bias-corrected momentum, after that Adam's step times the rectification term r_t.
+class RAdam : public Optimizer {
+ public:
+  void step(const at::Tensor& lrScale = at::Tensor()) override;
+  std::vector<std::string> slotNames(const GroupOptions& o) const override;
+  void check(const GroupOptions& o) const override;
+  const char* name() const override { return "RAdam"; }
+};
+
+// PyTorch's Adadelta: v = ρ·v + (1 - ρ)·g²; δ = sqrt(u + eps) / sqrt(v + eps)·g; u = ρ·u + (1 - ρ)·δ²; p -= lr·δ. No
+// value is read back to the host, so the step is capturable as it is.
+class Adadelta : public Optimizer {
+ public:
+  void step(const at::Tensor& lrScale = at::Tensor()) override;
+  std::vector<std::string> slotNames(const GroupOptions& o) const override;
+  void check(const GroupOptions& o) const override;
+  const char* name() const override { return "Adadelta"; }
 };
 
 // The JS object owning an optimiser (dispose(), isDisposed(); refused while a training step in flight uses it).

@@ -209,9 +209,11 @@ describe('fit', () => {
     for (const [k, v] of wa) expect(wb.get(k), k).toEqual(v);
   });
 
-  it('trains with RMSprop and Adagrad; their state travels in the checkpoint (a resumed run equals an uninterrupted one)', async () => {
-    for (const optimizer of ['rmsprop', 'adagrad'] as const) {
-      const cfg = { ...tiny, epochs: 2, optimizer, lr: optimizer === 'rmsprop' ? 1e-3 : 0.05 };
+  it('trains with RMSprop, Adagrad and NAdam; their state travels in the checkpoint (a resumed run equals an uninterrupted one)', async () => {
+    const LR = { rmsprop: 1e-3, adagrad: 0.05, nadam: 2e-3 };
+    const KEYS = { rmsprop: ['square_avg', 'step'], adagrad: ['step', 'sum'], nadam: ['exp_avg', 'exp_avg_sq', 'mu_product', 'step'] };
+    for (const optimizer of ['rmsprop', 'adagrad', 'nadam'] as const) {
+      const cfg = { ...tiny, epochs: 2, optimizer, lr: LR[optimizer] };
       const full = tmp(`${optimizer}-full`);
       const a = await torch.fit({ ...cfg, outDir: full });
       expect(a.history.every((r) => Number.isFinite(r.trainLoss)), optimizer).toBe(true);
@@ -219,7 +221,7 @@ describe('fit', () => {
       await torch.fit({ ...cfg, outDir: part }, { stopAfterEpochs: 1 });
       const ck = torch.loadCheckpoint(path.join(part, 'checkpoint.ckpt'));
       const keys = new Set([...ck.optimizerState.state.values()].flatMap((s) => Object.keys(s)));
-      expect([...keys].sort(), optimizer).toEqual(optimizer === 'rmsprop' ? ['square_avg', 'step'] : ['step', 'sum']);
+      expect([...keys].sort(), optimizer).toEqual(KEYS[optimizer]);
       torch.disposeCheckpoint(ck);
       const b = await torch.fit({ ...cfg, outDir: part }, { resume: path.join(part, 'checkpoint.ckpt') });
       expect(b.history.map((r) => r.trainLoss), optimizer).toEqual(a.history.map((r) => r.trainLoss));

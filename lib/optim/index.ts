@@ -1,5 +1,5 @@
 /**
- * Optimisers (`torch.optim`): SGD, Adam, AdamW, RMSprop, Adagrad behind one interface, learning-rate schedulers,
+ * Optimisers (`torch.optim`): SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam, Adadelta behind one interface, learning-rate schedulers,
  * Stochastic Weight Averaging (`swa_utils`) and gradient clipping.
  * @module
  */
@@ -8,6 +8,10 @@ export * from './sgd';
 export * from './adam';
 export * from './rmsprop';
 export * from './adagrad';
+export * from './adamax';
+export * from './nadam';
+export * from './radam';
+export * from './adadelta';
 export * from './clip';
 export * from './scheduler';
 export * as lrScheduler from './scheduler';

@@ -1,12 +1,12 @@
 /**
- * The optimiser interface shared by SGD, Adam, AdamW, RMSprop and Adagrad, as PyTorch's `torch.optim.Optimizer`: `step()`,
+ * The optimiser interface shared by SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam and Adadelta, as PyTorch's `torch.optim.Optimizer`: `step()`,
  * `zeroGrad({setToNone})`, `paramGroups` with per-group hyper-parameters (assigning `group.lr = 0.01`
  * takes effect at the next step, also inside a native training step), `addParamGroup`, and
  * `stateDict()` / `loadStateDict()` in PyTorch's layout. The update itself runs natively (native/optim.cc).
  */
 import { enableGrad } from '../autograd';
 import { tensor } from '../creation';
-import { native, type NativeParamGroup, type OptimizerHandle } from '../native';
+import { native, type NativeParamGroup, type OptimizerHandle, type OptimizerKind } from '../native';
 import { Tensor } from '../tensor';
 import { checkKeys, checkNumber, rangeError, typeError } from '../validate';
 
@@ -17,6 +17,8 @@ export interface OptionSpec {
   kind: 'number' | 'boolean' | 'betas';
   /** PyTorch's name (snake_case) in `param_groups`. */
   torchName: string;
+  /** A number's largest allowed value (inclusive; Adadelta's rho: 1). Numbers are >= 0 in any case. */
+  max?: number;
 }
 
 /** A parameter group as passed in: its tensors and, optionally, its own hyper-parameters. */
@@ -95,7 +97,7 @@ export abstract class Optimizer<O extends object = object> {
   /** @internal subclasses pass their name, native kind, option table and checked defaults. */
   protected constructor(
     op: string,
-    kind: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad',
+    kind: OptimizerKind,
     params: Tensor[] | ParamGroupInput<O>[],
     defaults: O,
     spec: Record<keyof O & string, OptionSpec>,
@@ -146,6 +148,8 @@ export abstract class Optimizer<O extends object = object> {
       return b;
     }
     const n = checkNumber(this.op, where, value);
+    const max = this.spec[key].max;
+    if (max !== undefined && (n < 0 || n > max)) throw rangeError(this.op, where, `a number in [0, ${max}]`, n);
     if (n < 0 && key !== 'dampening') throw rangeError(this.op, where, 'a number >= 0', n);
     return n;
   }
@@ -304,7 +308,8 @@ export abstract class Optimizer<O extends object = object> {
       const s = sd.state instanceof Map ? sd.state.get(i) : (sd.state as Record<string, ParamState>)[String(i)];
       return s ?? undefined;
     };
-    // A step count may be a number (PyTorch 1.13's RMSprop keeps a Python int): it becomes a 0-d tensor here.
+    // A step count may be a number (PyTorch 1.13's RMSprop and Adadelta keep a Python int; older NAdam states a
+    // float mu_product): it becomes a 0-d tensor here.
     const counters: Tensor[] = [];
     const nativeState = sd.param_groups.map((g) =>
       g.params.map((i) => {
@@ -313,12 +318,12 @@ export abstract class Optimizer<O extends object = object> {
         if (!s || typeof s !== 'object') throw typeError(op, `stateDict.state[${i}]`, 'an object of Tensors', s);
         return Object.fromEntries(
           Object.entries(s).map(([k, t]) => {
-            if (k === 'step' && typeof t === 'number' && Number.isFinite(t)) {
+            if ((k === 'step' || k === 'mu_product') && typeof t === 'number' && Number.isFinite(t)) {
               const c = tensor(t, { dtype: 'float32' });
               counters.push(c);
               return [k, c.handle];
             }
-            if (!(t instanceof Tensor)) throw typeError(op, `stateDict.state[${i}].${k}`, k === 'step' ? 'a Tensor or a number' : 'a Tensor', t);
+            if (!(t instanceof Tensor)) throw typeError(op, `stateDict.state[${i}].${k}`, k === 'step' || k === 'mu_product' ? 'a Tensor or a number' : 'a Tensor', t);
             return [k, t.handle];
           }),
         );

@@ -26,9 +26,13 @@ import { MetricsLog } from './metrics';
 import { writePlots } from './plot';
 import { Progress } from './progress';
 import { lrAt, SCHEDULES, type ScheduleName } from './schedule';
+import { Adadelta } from '../optim/adadelta';
 import { Adagrad } from '../optim/adagrad';
 import { Adam, AdamW } from '../optim/adam';
+import { Adamax } from '../optim/adamax';
+import { NAdam } from '../optim/nadam';
 import type { Optimizer } from '../optim/optimizer';
+import { RAdam } from '../optim/radam';
 import { RMSprop } from '../optim/rmsprop';
 import { paramGroups, SGD } from '../optim/sgd';
 import { evalBatch, Trainer } from './trainer';
@@ -49,8 +53,8 @@ export interface TrainConfig {
   batchSize: number;
   /** Peak learning rate (0.1). */
   lr: number;
-  /** The optimiser: SGD (the paper's), Adam, AdamW, RMSprop or Adagrad. */
-  optimizer: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+  /** The optimiser: SGD (the paper's), Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam or Adadelta. */
+  optimizer: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad' | 'adamax' | 'nadam' | 'radam' | 'adadelta';
   /** SGD momentum (0.9; the other optimisers keep their own defaults: Adam's betas, RMSprop without momentum). */
   momentum: number;
   /** L2 weight decay on weights; BN and bias parameters get none (1e-4). */
@@ -255,7 +259,7 @@ export function dataOptions(cfg: TrainConfig, log?: (line: string) => void): Loa
 }
 
 /** The optimisers `fit` can train with. */
-export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adamax', 'nadam', 'radam', 'adadelta'] as const;
 
 /** The names a `TrainConfig` has (an unknown name in a config is an error that suggests the closest). */
 export const CONFIG_KEYS: readonly (keyof TrainConfig)[] = ['model', ...(Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[])];
@@ -473,7 +477,7 @@ export async function fit(config: Partial<TrainConfig>, hooks: FitHooks = {}): P
     optimizer =
       cfg.optimizer === 'sgd'
         ? new SGD(groups, { ...common, momentum: cfg.momentum, nesterov: cfg.nesterov })
-        : new { adam: Adam, adamw: AdamW, rmsprop: RMSprop, adagrad: Adagrad }[cfg.optimizer](groups, common);
+        : new { adam: Adam, adamw: AdamW, rmsprop: RMSprop, adagrad: Adagrad, adamax: Adamax, nadam: NAdam, radam: RAdam, adadelta: Adadelta }[cfg.optimizer](groups, common);
     trainer = new Trainer(model, optimizer, { device: cfg.device, amp: cfg.amp, labelSmoothing: cfg.labelSmoothing, cudaGraph: cfg.cudaGraph, processGroup: group });
   };
   const release = () => {
