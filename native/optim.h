@@ -19,6 +19,14 @@ struct GroupOptions {
   double rho = 0.9, momentumDecay = 4e-3;                           // Adadelta; NAdam
   bool nesterov = false, amsgrad = false, maximize = false, centered = false;
   bool decoupledWeightDecay = false;  // NAdam, RAdam (PyTorch 2.x): p *= 1 - lr·wd instead of the L2 penalty
+
+  // Whether every hyper-parameter but the learning rate is the same (a captured CUDA graph holds them all).
+  bool sameExceptLr(const GroupOptions& b) const {
+    return momentum == b.momentum && dampening == b.dampening && weightDecay == b.weightDecay && beta1 == b.beta1 && beta2 == b.beta2 &&
+           eps == b.eps && alpha == b.alpha && lrDecay == b.lrDecay && initialAccumulatorValue == b.initialAccumulatorValue && rho == b.rho &&
+           momentumDecay == b.momentumDecay && nesterov == b.nesterov && amsgrad == b.amsgrad && maximize == b.maximize && centered == b.centered &&
+           decoupledWeightDecay == b.decoupledWeightDecay;
+  }
 };
 
 // A parameter group: its parameters, hyper-parameters and per-parameter state. The state is a list of

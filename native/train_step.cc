@@ -195,8 +195,7 @@ class TrainStep {
     const double ratio = gs[0].o.lr / captured_[0].lr;
     for (size_t i = 0; i < gs.size(); ++i) {
       const GroupOptions &a = gs[i].o, &b = captured_[i];
-      if (a.momentum != b.momentum || a.dampening != b.dampening || a.weightDecay != b.weightDecay || a.beta1 != b.beta1 ||
-          a.beta2 != b.beta2 || a.eps != b.eps || a.nesterov != b.nesterov || a.amsgrad != b.amsgrad || a.maximize != b.maximize)
+      if (!a.sameExceptLr(b))
         return "a hyper-parameter other than the learning rate changed in group " + std::to_string(i) + " after the CUDA graph was captured; running eager";
       if (std::abs(a.lr - b.lr * ratio) > 1e-9 * std::abs(a.lr))
         return "the learning rates of the parameter groups no longer share one ratio to their values at capture (group " + std::to_string(i) +

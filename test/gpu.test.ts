@@ -119,6 +119,27 @@ describe.skipIf(!hasCuda)('CUDA tensors', () => {
     t.dispose();
   });
 
+  it('a hyper-parameter of the newer optimisers changed after capture (RMSprop alpha, NAdam momentumDecay) runs eager and says why', async () => {
+    const cases: [(ps: torch.Tensor[]) => { paramGroups: unknown[] }, (groups: unknown[]) => void][] = [
+      [(ps) => new torch.optim.RMSprop(ps, { lr: 0.01 }), (gs) => ((gs[0] as { alpha: number }).alpha = 0.9)],
+      [(ps) => new torch.optim.NAdam(ps, { lr: 0.01 }), (gs) => ((gs[0] as { momentumDecay: number }).momentumDecay = 0.01)],
+    ];
+    for (const [make, change] of cases) {
+      torch.manualSeed(0);
+      const m = torch.resnetCifar({ depth: 8, layout: 'baseline' }).to('cuda');
+      const opt = make(m.parameters());
+      const t = new torch.Trainer(m, opt as never, { device: 'cuda' });
+      const x = torch.randn([16, 3, 32, 32], { device: 'cuda' });
+      const y = torch.randint(0, 10, [16], { device: 'cuda' });
+      for (let i = 0; i < 4; i++) await t.step(x, y);
+      expect((await t.step(x, y)).mode).toBe('graph');
+      change(opt.paramGroups);
+      const r = await t.step(x, y);
+      expect([r.mode, r.note]).toEqual(['eager', expect.stringMatching(/other than the learning rate changed in group 0/)]);
+      t.dispose();
+    }
+  });
+
   it('a capture that fails half-way falls back to eager, says why once, and leaves the device able to capture again', async () => {
     torch.manualSeed(0);
     const m = torch.resnetCifar({ depth: 8 }).to('cuda');
