@@ -456,4 +456,17 @@ describe('AveragedModel, updateBn and SWALR without Python', () => {
     p.dispose();
     [model, swa, wide].forEach((m) => m.dispose());
   });
+
+  it("SWALR writes swa_lr to the optimiser's groups, as PyTorch's, and an optimiser state holding it loads", () => {
+    const ps = [torch.zeros([2], { requiresGrad: true }), torch.zeros([3], { requiresGrad: true })];
+    const opt = new optim.SGD([{ params: [ps[0]] }, { params: [ps[1]] }], { lr: 0.1 });
+    new SWALR(opt, { swaLr: [0.02, 0.01] });
+    const sd = opt.stateDict();
+    expect(sd.param_groups.map((g) => g.swa_lr)).toEqual([0.02, 0.01]);
+    const other = new optim.SGD([{ params: [ps[0]] }, { params: [ps[1]] }], { lr: 0.1 });
+    other.loadStateDict(sd);
+    expect(other.paramGroups.map((g) => g.swaLr)).toEqual([0.02, 0.01]);
+    [opt, other].forEach((o) => o.dispose());
+    ps.forEach((p) => p.dispose());
+  });
 });

@@ -40,6 +40,8 @@ export interface SchedulerGroupKeys {
   maxMomentum?: number;
   /** OneCycleLR's momentum at the peak learning rate (`base_momentum`). */
   baseMomentum?: number;
+  /** SWALR's learning rate to anneal to (`swa_lr`). */
+  swaLr?: number;
 }
 
 /** PyTorch's names of the scheduler keys of a group. */
@@ -49,6 +51,7 @@ const SCHEDULER_KEYS: Record<string, keyof SchedulerGroupKeys> = {
   min_lr: 'minLr',
   max_momentum: 'maxMomentum',
   base_momentum: 'baseMomentum',
+  swa_lr: 'swaLr',
 };
 
 /**

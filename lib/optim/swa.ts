@@ -386,6 +386,8 @@ export class SWALR extends LRScheduler {
     const annealEpochs = checkInt(op, 'annealEpochs', options.annealEpochs ?? 10, 0);
     super(op, optimizer, options.lastEpoch);
     this.swaLrs = swaLrs;
+    // As PyTorch's, the rate is also written to each group (`swa_lr` in the optimiser's state dict).
+    optimizer.paramGroups.forEach((g, i) => (g.swaLr = swaLrs[i]));
     this.annealEpochs = annealEpochs;
     this.annealStrategy = annealStrategy;
     this.initialStep();
