@@ -1,6 +1,6 @@
 // functional.cc: the functional forms of torch.nn.functional that ictorch exposes (convolution and pooling in
 // 1, 2 and 3 dimensions, linear, normalisation, resampling, recurrent layers, activations, embedding, dropout)
-// and the losses, each one ATen call with autograd.
+// and the losses, each one ATen call with autograd (lpPool and localResponseNorm: PyTorch's few ATen calls).
 // TypeScript (lib/nn/functional.ts, lib/nn/losses.ts) checks shapes and dtypes first and names the
 // mismatch; here arguments are converted, and what TS cannot see (class indices out of range) is checked.
 #include <ATen/ATen.h>
@@ -200,6 +200,7 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
       return wrap(info, at::rrelu(x, lower, upper, argBool(info, 4, "training", false)));
     }
     if (op == "prelu") return wrap(info, at::prelu(x, argTensor(info, 2, "weight")));
+    if (op == "threshold") return wrap(info, at::threshold(x, argDouble(info, 2, "threshold"), argDouble(info, 3, "value")));
     throw ArgTypeError("unknown activation \"" + op + "\"");
   });
 }
@@ -700,6 +701,211 @@ Napi::Value KlDiv(const Napi::CallbackInfo& info) {
   });
 }
 
+// ---------------------------------------------------------------- more of nn.functional (lib/nn/functional-more.ts)
+
+// gridSample(input, grid, mode, paddingMode, alignCorners): at::grid_sampler, as F.grid_sample. The grid holds
+// sampling positions (floats), never indices: out-of-range positions are padded, not read.
+Napi::Value GridSample(const Napi::CallbackInfo& info) {
+  return guard(info, "gridSample", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    const at::Tensor& grid = argTensor(info, 1, "grid");
+    const std::string mode = argString(info, 2, "mode"), padding = argString(info, 3, "paddingMode");
+    const int64_t m = mode == "bilinear" ? 0 : mode == "nearest" ? 1 : mode == "bicubic" ? 2 : -1;
+    if (m < 0) throw ArgTypeError("mode must be \"bilinear\", \"nearest\" or \"bicubic\", got \"" + mode + "\"");
+    const int64_t pm = padding == "zeros" ? 0 : padding == "border" ? 1 : padding == "reflection" ? 2 : -1;
+    if (pm < 0) throw ArgTypeError("paddingMode must be \"zeros\", \"border\" or \"reflection\", got \"" + padding + "\"");
+    return wrap(info, at::grid_sampler(x, grid, m, pm, argBool(info, 4, "alignCorners", false)));
+  });
+}
+
+// affineGrid(theta, size[4|5], alignCorners): at::affine_grid_generator, as F.affine_grid
+Napi::Value AffineGrid(const Napi::CallbackInfo& info) {
+  return guard(info, "affineGrid", [&]() -> Napi::Value {
+    return wrap(info, at::affine_grid_generator(argTensor(info, 0, "theta"), argIntList(info, 1, "size"), argBool(info, 2, "alignCorners", false)));
+  });
+}
+
+// embeddingBag(input (1-d), weight, offsets (1-d), mode ('sum'|'mean'|'max'), perSampleWeights|null,
+// includeLastOffset, paddingIdx (-1: none), maxNorm|null, normType, scaleGradByFreq): at::embedding_bag's first
+// result, as F.embedding_bag (TS flattens a 2-d input and builds its offsets). The indices and the offsets are
+// checked here, before the kernel: an index outside [0, numEmbeddings), or offsets that do not start at 0, go
+// down, or pass the end (or, with includeLastOffset, stop short of it), would read or write out of bounds.
+Napi::Value EmbeddingBag(const Napi::CallbackInfo& info) {
+  return guard(info, "embeddingBag", [&]() -> Napi::Value {
+    at::Tensor idx = argTensor(info, 0, "input");
+    // maxNorm renormalises rows of the weight in place: refused, as any in-place change, while a call in flight uses it
+    const at::Tensor& w = isNullish(info[7]) ? argTensor(info, 1, "weight") : argMutableTensor(info, 1, "weight");
+    at::Tensor offsets = argTensor(info, 2, "offsets");
+    const std::string mode = argString(info, 3, "mode");
+    const int64_t m = mode == "sum" ? 0 : mode == "mean" ? 1 : mode == "max" ? 2 : -1;
+    if (m < 0) throw ArgTypeError("mode must be \"sum\", \"mean\" or \"max\", got \"" + mode + "\"");
+    at::Tensor psw = optTensor(info, 4, "perSampleWeights");
+    const bool includeLast = argBool(info, 5, "includeLastOffset", false);
+    const int64_t paddingIdx = argInt(info, 6, "paddingIdx");
+    if (w.dim() != 2) throw ArgRangeError("weight must be 2-d (numEmbeddings, embeddingDim), got shape " + c10::str(w.sizes()));
+    if (idx.dim() != 1 || offsets.dim() != 1) throw ArgRangeError("input and offsets must be 1-d, got shapes " + c10::str(idx.sizes()) + " and " + c10::str(offsets.sizes()));
+    for (const at::Tensor* t : {&idx, &offsets})
+      if (t->scalar_type() != at::kLong && t->scalar_type() != at::kInt) throw ArgTypeError(std::string("input and offsets must be int64 or int32, got ") + dtypeName(t->scalar_type()));
+    if (idx.scalar_type() != offsets.scalar_type()) {
+      idx = idx.to(at::kLong);
+      offsets = offsets.to(at::kLong);
+    }
+    const int64_t n = w.size(0), len = idx.numel();
+    if (paddingIdx < -1 || paddingIdx >= n) throw ArgRangeError("paddingIdx must be -1 (none) or in [0, " + std::to_string(n) + "), got " + std::to_string(paddingIdx));
+    if (len > 0) {
+      const auto [mn, mx] = intBounds(idx);
+      if (mn < 0 || mx >= n)
+        throw ArgRangeError("index " + std::to_string(mn < 0 ? mn : mx) + " is out of range for a weight of " + std::to_string(n) +
+                            " embeddings (expected indices in [0, " + std::to_string(n) + "))");
+    }
+    if (includeLast && offsets.numel() < 1) throw ArgRangeError("offsets must hold at least one offset with includeLastOffset");
+    if (offsets.numel() > 0) {
+      // one host read: the offsets start at 0, never go down and stay within the input
+      const at::Tensor o = offsets.to(at::kCPU, at::kLong).contiguous();
+      const int64_t* d = o.data_ptr<int64_t>();
+      if (d[0] != 0) throw ArgRangeError("offsets[0] must be 0 (the first bag starts at the first index), got " + std::to_string(d[0]));
+      for (int64_t k = 1; k < o.numel(); ++k)
+        if (d[k] < d[k - 1]) throw ArgRangeError("offsets must not decrease, got offsets[" + std::to_string(k - 1) + "] = " + std::to_string(d[k - 1]) + " > offsets[" + std::to_string(k) + "] = " + std::to_string(d[k]));
+      if (d[o.numel() - 1] > len) throw ArgRangeError("offsets must not pass the end of input (" + std::to_string(len) + " indices), got " + std::to_string(d[o.numel() - 1]));
+      // LibTorch 1.13's CPU backward writes out of bounds when the last offset falls short of the end
+      if (includeLast && d[o.numel() - 1] != len)
+        throw ArgRangeError("the last offset must be the end of input (" + std::to_string(len) + ") with includeLastOffset, got " + std::to_string(d[o.numel() - 1]));
+    }
+    if (psw.defined() && (psw.dim() != 1 || psw.numel() != len)) throw ArgRangeError("perSampleWeights must have input's shape [" + std::to_string(len) + "], got " + c10::str(psw.sizes()));
+    if (!isNullish(info[7])) {
+      at::NoGradGuard ng;
+      at::embedding_renorm_(const_cast<at::Tensor&>(w), idx, argDouble(info, 7, "maxNorm"), argDouble(info, 8, "normType"));
+    }
+    compat::optional<int64_t> pad;
+    if (paddingIdx >= 0) pad = paddingIdx;
+    auto r = at::embedding_bag(w, idx, offsets, argBool(info, 9, "scaleGradByFreq", false), m, false, opt(psw), includeLast, pad);
+    return wrap(info, std::get<0>(r));
+  });
+}
+
+// maxUnpool{N}d(input, indices (int64, input's shape), outputSize[N], stride[N], padding[N]): the inverse of a max
+// pooling, as F.max_unpool{N}d (1-d through max_unpool2d with a trailing dimension of 1, as PyTorch). An index
+// outside the output plane would write out of bounds (CUDA's kernel does not check): refused here first.
+template <int N>
+Napi::Value MaxUnpoolNd(const Napi::CallbackInfo& info) {
+  return guard(info, byDims<N>("maxUnpool1d", "maxUnpool2d", "maxUnpool3d"), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    const at::Tensor& idx = argTensor(info, 1, "indices");
+    auto size = argIntList(info, 2, "outputSize"), stride = argIntList(info, 3, "stride"), padding = argIntList(info, 4, "padding");
+    if (size.size() != N) throw ArgRangeError("outputSize must give " + std::to_string(N) + " sizes");
+    if (idx.scalar_type() != at::kLong) throw ArgTypeError(std::string("indices must be an int64 tensor, got ") + dtypeName(idx.scalar_type()));
+    if (!idx.sizes().equals(x.sizes())) throw ArgRangeError("indices must have input's shape " + c10::str(x.sizes()) + ", got " + c10::str(idx.sizes()));
+    int64_t plane = 1;
+    for (int64_t s : size) {
+      if (s < 1) throw ArgRangeError("outputSize must be positive, got " + c10::str(at::IntArrayRef(size)));
+      plane *= s;
+    }
+    if (idx.numel() > 0) {
+      const auto [mn, mx] = intBounds(idx);
+      if (mn < 0 || mx >= plane)
+        throw ArgRangeError("indices hold " + std::to_string(mn < 0 ? mn : mx) + ", outside [0, " + std::to_string(plane) + ") for an output of size " +
+                            c10::str(at::IntArrayRef(size)));
+    }
+    if constexpr (N == 1) return wrap(info, at::max_unpool2d(x.unsqueeze(-1), idx.unsqueeze(-1), {size[0], 1}).squeeze(-1));
+    else if constexpr (N == 2) return wrap(info, at::max_unpool2d(x, idx, size));
+    else return wrap(info, at::max_unpool3d(x, idx, size, stride, padding));
+  });
+}
+
+// lpPool{N}d(input, normType, kernel[N], stride[N], ceilMode): (sum over the window of x^p)^(1/p), as
+// F.lp_pool{N}d: avg_pool of x^p, sign(out)·relu(|out|), times the window size, to the power 1/p
+template <int N>
+Napi::Value LpPoolNd(const Napi::CallbackInfo& info) {
+  return guard(info, byDims<N>("lpPool1d", "lpPool2d", "lpPool3d"), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    const double p = argDouble(info, 1, "normType");
+    if (!(p != 0)) throw ArgRangeError("normType must be nonzero, got " + std::to_string(p));
+    auto k = argIntList(info, 2, "kernelSize"), s = argIntList(info, 3, "stride");
+    const bool ceil = argBool(info, 4, "ceilMode", false);
+    std::vector<int64_t> zero(N, 0);
+    at::Tensor out;
+    int64_t window = 1;
+    for (int64_t v : k) window *= v;
+    if constexpr (N == 1) out = at::avg_pool1d(x.pow(p), k, s, zero, ceil, true);
+    else out = at::avg_pool2d(x.pow(p), k, s, zero, ceil, true, compat::nullopt);
+    return wrap(info, (at::sign(out) * at::relu(at::abs(out))).mul(window).pow(1.0 / p));
+  });
+}
+
+// localResponseNorm(input (N, C, ...), size, alpha, beta, k): x / (k + alpha/size · Σ x² over `size` neighbouring
+// channels)^beta, as F.local_response_norm (the same padding and average pooling)
+Napi::Value LocalResponseNorm(const Napi::CallbackInfo& info) {
+  return guard(info, "localResponseNorm", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "input");
+    const int64_t size = argInt(info, 1, "size");
+    const double alpha = argDouble(info, 2, "alpha"), beta = argDouble(info, 3, "beta"), k = argDouble(info, 4, "k");
+    if (size < 1) throw ArgRangeError("size must be >= 1, got " + std::to_string(size));
+    if (x.dim() < 3) throw ArgRangeError("input must have at least 3 dimensions (N, C, ...), got shape " + c10::str(x.sizes()));
+    if (x.numel() == 0) return wrap(info, x.alias());
+    at::Tensor div = x.mul(x).unsqueeze(1);
+    if (x.dim() == 3) {
+      div = at::constant_pad_nd(div, {0, 0, size / 2, (size - 1) / 2});
+      div = at::avg_pool2d(div, {size, 1}, {1, 1}).squeeze(1);
+    } else {
+      const auto sizes = x.sizes();
+      div = div.view({sizes[0], 1, sizes[1], sizes[2], -1});
+      div = at::constant_pad_nd(div, {0, 0, 0, 0, size / 2, (size - 1) / 2});
+      div = at::avg_pool3d(div, {size, 1, 1}, {1, 1, 1}).squeeze(1);
+      div = div.view(sizes);
+    }
+    div = div.mul(alpha).add(k).pow(beta);
+    return wrap(info, x / div);
+  });
+}
+
+// pdist(input (N, M), p): the p-norm distance of every pair of rows i < j, as F.pdist
+Napi::Value Pdist(const Napi::CallbackInfo& info) {
+  return guard(info, "pdist", [&]() -> Napi::Value {
+    const double p = argDouble(info, 1, "p");
+    if (!(p >= 0)) throw ArgRangeError("p must be >= 0, got " + std::to_string(p));
+    return wrap(info, at::pdist(argTensor(info, 0, "input"), p));
+  });
+}
+
+// gumbelSoftmax(logits, tau, hard, dim): softmax((logits + g) / tau) along dim, g ~ Gumbel(0, 1) drawn as
+// -log(Exponential(1)) from the default generator, as F.gumbel_softmax; hard: the one-hot of its argmax with the
+// soft sample's gradient (straight through)
+Napi::Value GumbelSoftmax(const Napi::CallbackInfo& info) {
+  return guard(info, "gumbelSoftmax", [&]() -> Napi::Value {
+    const at::Tensor& logits = argTensor(info, 0, "logits");
+    const double tau = argDouble(info, 1, "tau");
+    const bool hard = argBool(info, 2, "hard", false);
+    const int64_t dim = argInt(info, 3, "dim");
+    at::Tensor gumbels;
+    {
+      at::NoGradGuard ng;
+      gumbels = -at::empty_like(logits, at::MemoryFormat::Contiguous).exponential_().log();
+    }
+    at::Tensor ySoft = ((logits + gumbels) / tau).softmax(dim);
+    if (!hard) return wrap(info, ySoft);
+    at::Tensor index = std::get<1>(ySoft.max(dim, true));
+    at::Tensor yHard = at::zeros_like(logits, at::MemoryFormat::Contiguous).scatter_(dim, index, 1.0);
+    return wrap(info, yHard - ySoft.detach() + ySoft);
+  });
+}
+
+// channelDropout(kind: 'feature'|'alpha'|'featureAlpha', x, p, training): at::feature_dropout (whole channels),
+// at::alpha_dropout (SELU's, keeping mean and variance) and at::feature_alpha_dropout
+Napi::Value DropoutKind(const Napi::CallbackInfo& info) {
+  std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  const std::string op = kind == "feature" ? "featureDropout" : kind == "alpha" ? "alphaDropout" : kind == "featureAlpha" ? "featureAlphaDropout" : "dropout";
+  return guard(info, op.c_str(), [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 1, "input");
+    const double p = argDouble(info, 2, "p");
+    if (!(p >= 0 && p <= 1)) throw ArgRangeError("p must be a probability in [0, 1], got " + std::to_string(p));
+    const bool training = argBool(info, 3, "training", true);
+    if (kind == "feature") return wrap(info, at::feature_dropout(x, p, training));
+    if (kind == "alpha") return wrap(info, at::alpha_dropout(x, p, training));
+    if (kind == "featureAlpha") return wrap(info, at::feature_alpha_dropout(x, p, training));
+    throw ArgTypeError("kind must be \"feature\", \"alpha\" or \"featureAlpha\", got \"" + kind + "\"");
+  });
+}
+
 }  // namespace
 
 void InitFunctional(Napi::Env env, Napi::Object exports) {
@@ -753,6 +959,18 @@ void InitFunctional(Napi::Env env, Napi::Object exports) {
   exports.Set("unfold", Napi::Function::New<Unfold>(env, "unfold"));
   exports.Set("fold", Napi::Function::New<Fold>(env, "fold"));
   exports.Set("bilinear", Napi::Function::New<Bilinear>(env, "bilinear"));
+  exports.Set("gridSample", Napi::Function::New<GridSample>(env, "gridSample"));
+  exports.Set("affineGrid", Napi::Function::New<AffineGrid>(env, "affineGrid"));
+  exports.Set("embeddingBag", Napi::Function::New<EmbeddingBag>(env, "embeddingBag"));
+  exports.Set("maxUnpool1d", Napi::Function::New<MaxUnpoolNd<1>>(env, "maxUnpool1d"));
+  exports.Set("maxUnpool2d", Napi::Function::New<MaxUnpoolNd<2>>(env, "maxUnpool2d"));
+  exports.Set("maxUnpool3d", Napi::Function::New<MaxUnpoolNd<3>>(env, "maxUnpool3d"));
+  exports.Set("lpPool1d", Napi::Function::New<LpPoolNd<1>>(env, "lpPool1d"));
+  exports.Set("lpPool2d", Napi::Function::New<LpPoolNd<2>>(env, "lpPool2d"));
+  exports.Set("localResponseNorm", Napi::Function::New<LocalResponseNorm>(env, "localResponseNorm"));
+  exports.Set("pdist", Napi::Function::New<Pdist>(env, "pdist"));
+  exports.Set("gumbelSoftmax", Napi::Function::New<GumbelSoftmax>(env, "gumbelSoftmax"));
+  exports.Set("dropoutKind", Napi::Function::New<DropoutKind>(env, "dropoutKind"));
 }
 
 }  // namespace ictorch

@@ -79,6 +79,7 @@ const std::map<std::string, Factory>& factories() {
       {"linear", [](const JsOptions& o) -> nn::LayerPtr { return nn::Linear(nn::LinearOptions(o.i("inFeatures", {}, 1), o.i("outFeatures", {}, 1)).bias(o.b("bias", true))).ptr(); }},
       {"batchNorm1d", [](const JsOptions& o) -> nn::LayerPtr { return nn::BatchNorm1d(batchNormOptions(o)).ptr(); }},
       {"batchNorm2d", [](const JsOptions& o) -> nn::LayerPtr { return nn::BatchNorm2d(batchNormOptions(o)).ptr(); }},
+      {"batchNorm3d", [](const JsOptions& o) -> nn::LayerPtr { return nn::BatchNorm3d(batchNormOptions(o)).ptr(); }},
       {"ic1d", [](const JsOptions& o) { return makeIC(o, 1); }},
       {"ic2d", [](const JsOptions& o) { return makeIC(o, 2); }},
       {"dropout", [](const JsOptions& o) -> nn::LayerPtr { return nn::Dropout(nn::DropoutOptions(o.f("p", 0.5)).generator(o.generator())).ptr(); }},

@@ -40,6 +40,7 @@ import {
 
 export * from './losses';
 export * from './functional-extra';
+export * from './functional-more';
 
 const N = native();
 const h = (t: Tensor | null): TensorHandle | null => (t ? t.handle : null);

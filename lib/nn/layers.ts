@@ -144,6 +144,24 @@ export class BatchNorm2d extends NormLayer {
   }
 }
 
+/**
+ * Batch normalisation over (N, C, D, H, W) (`torch.nn.BatchNorm3d`): batch statistics in training (updating the
+ * running mean and unbiased variance with `momentum`), the running ones in evaluation. State-dict keys `weight`,
+ * `bias`, `running_mean`, `running_var` and `num_batches_tracked`, as PyTorch's.
+ *
+ * ```ts
+ * const bn = new nn.BatchNorm3d(16, { momentum: 0.05 });
+ * const y = bn.forward(volumes); // (N, 16, D, H, W)
+ * ```
+ */
+export class BatchNorm3d extends NormLayer {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    checkInt('BatchNorm3d', 'numFeatures', numFeatures, 1);
+    knownOptions('BatchNorm3d', options, BATCHNORM_OPTIONS);
+    super('batchNorm3d', { numFeatures, ...options });
+  }
+}
+
 /** Options of the IC layer. */
 export interface ICOptions {
   /** Dropout rate after normalisation, in [0, 1); 0 makes the layer exactly BatchNorm. */

@@ -2,7 +2,7 @@
  * The loss modules of `torch.nn`, written in TypeScript over the functional losses (`nn.functional`):
  * `CrossEntropyLoss`, `NLLLoss`, `MSELoss`, `L1Loss`, `SmoothL1Loss`, `HuberLoss`, `BCELoss`, `BCEWithLogitsLoss`,
  * `KLDivLoss`, `MarginRankingLoss`, `HingeEmbeddingLoss`, `SoftMarginLoss`, `CosineEmbeddingLoss`,
- * `TripletMarginLoss`, `MultiMarginLoss`, `MultiLabelMarginLoss`, `MultiLabelSoftMarginLoss`, `PoissonNLLLoss`,
+ * `TripletMarginLoss`, `TripletMarginWithDistanceLoss`, `MultiMarginLoss`, `MultiLabelMarginLoss`, `MultiLabelSoftMarginLoss`, `PoissonNLLLoss`,
  * `GaussianNLLLoss` and `CTCLoss`. Each is an `nn.Module` with PyTorch's constructor options (in camelCase) and
  * PyTorch's `forward` arguments (`forward(input, target)` for most); the options are checked when the module is
  * made, and the forward checks shapes and dtypes as the functional form does. A `weight` (and
@@ -24,7 +24,7 @@ import { floatArg, numberOpt, REDUCTIONS, shapeError, type Reduction } from './c
 import {
   binaryCrossEntropy, binaryCrossEntropyWithLogits, cosineEmbeddingLoss, crossEntropy, ctcLoss, gaussianNllLoss, hingeEmbeddingLoss, huberLoss, klDiv, l1Loss,
   marginRankingLoss, mseLoss, multilabelMarginLoss, multilabelSoftMarginLoss, multiMarginLoss, nllLoss, poissonNllLoss, smoothL1Loss, softMarginLoss,
-  tripletMarginLoss,
+  tripletMarginLoss, tripletMarginWithDistanceLoss, distanceFunctionOpt, type DistanceFunction,
 } from './losses';
 import { Module } from './module';
 
@@ -635,6 +635,61 @@ export class TripletMarginLoss extends Module {
     const op = 'TripletMarginLoss.forward';
     return tripletMarginLoss(tensorIn(op, 'anchor', anchor), tensorIn(op, 'positive', positive), tensorIn(op, 'negative', negative), {
       margin: this.margin, p: this.p, eps: this.eps, swap: this.swap, reduction: this.reduction,
+    });
+  }
+}
+
+/** Options of `nn.TripletMarginWithDistanceLoss`. */
+export interface TripletMarginWithDistanceLossOptions {
+  /** The distance (default `pairwiseDistance`, the Euclidean one): any differentiable function of two tensors. */
+  distanceFunction?: DistanceFunction | null;
+  /** The margin the negative must be farther than the positive by (default 1). */
+  margin?: number;
+  /** Use the positive–negative distance where it is smaller than the anchor–negative one (default false). */
+  swap?: boolean;
+  /** `'mean'` (default) or `'sum'` of the per-triplet losses, or `'none'`. */
+  reduction?: Reduction;
+}
+
+/**
+ * Triplet margin loss with any distance (`torch.nn.TripletMarginWithDistanceLoss`): max(0, d(anchor, positive) −
+ * d(anchor, negative) + margin), reduced, d the `distanceFunction` (default the pairwise Euclidean distance).
+ *
+ * ```ts
+ * const criterion = new nn.TripletMarginWithDistanceLoss({ distanceFunction: (a, b) => F.pairwiseDistance(a, b, { p: 1 }), margin: 0.5 });
+ * const loss = criterion.forward(embed(a), embed(p), embed(n));
+ * ```
+ */
+export class TripletMarginWithDistanceLoss extends Module {
+  /** The distance function, or null for the pairwise Euclidean distance. */
+  readonly distanceFunction: DistanceFunction | null;
+  /** The margin. */
+  readonly margin: number;
+  /** Whether the distance swap is used. */
+  readonly swap: boolean;
+  /** How the per-triplet losses are reduced. */
+  readonly reduction: Reduction;
+
+  constructor(options: TripletMarginWithDistanceLossOptions = {}) {
+    const op = 'TripletMarginWithDistanceLoss';
+    const o = knownOptions(op, options, ['distanceFunction', 'margin', 'swap', 'reduction']);
+    const fn = distanceFunctionOpt(op, o.distanceFunction);
+    const margin = numberOpt(op, 'margin', o.margin, 1);
+    if (!Number.isFinite(margin)) throw rangeError(op, 'margin', 'a finite number', margin);
+    const swap = o.swap === undefined ? false : checkBool(op, 'swap', o.swap);
+    const reduction = reductionOf(op, o.reduction, REDUCTIONS);
+    super();
+    this.distanceFunction = fn;
+    this.margin = margin;
+    this.swap = swap;
+    this.reduction = reduction;
+  }
+
+  /** The triplet loss of (`anchor`, `positive`, `negative`), reduced. */
+  forward(anchor: Tensor, positive: Tensor, negative: Tensor): Tensor {
+    const op = 'TripletMarginWithDistanceLoss.forward';
+    return tripletMarginWithDistanceLoss(tensorIn(op, 'anchor', anchor), tensorIn(op, 'positive', positive), tensorIn(op, 'negative', negative), {
+      distanceFunction: this.distanceFunction, margin: this.margin, swap: this.swap, reduction: this.reduction,
     });
   }
 }

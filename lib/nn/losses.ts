@@ -1,7 +1,8 @@
 /**
  * Loss functions, as in `torch.nn.functional`: `crossEntropy`, `nllLoss`, `mseLoss`, `l1Loss`, `smoothL1Loss`,
  * `huberLoss`, `binaryCrossEntropy`, `binaryCrossEntropyWithLogits`, `klDiv`, `marginRankingLoss`,
- * `hingeEmbeddingLoss`, `softMarginLoss`, `cosineEmbeddingLoss`, `tripletMarginLoss`, `multiMarginLoss`,
+ * `hingeEmbeddingLoss`, `softMarginLoss`, `cosineEmbeddingLoss`, `tripletMarginLoss`, `tripletMarginWithDistanceLoss`,
+ * `multiMarginLoss`,
  * `multilabelMarginLoss`, `multilabelSoftMarginLoss`, `poissonNllLoss`, `gaussianNllLoss` and `ctcLoss`, each with
  * `reduction: 'mean' | 'sum' | 'none'`. Shapes and dtypes are checked first and a mismatch is named
  * ("crossEntropy: expected target of shape [4] ... but received shape [3]"); class indices outside [0, C) are an
@@ -365,6 +366,82 @@ export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Te
   const eps = numberOpt(op, 'eps', o.eps, 1e-6, { min: 0 });
   const swap = boolOpt(op, 'swap', o.swap, false);
   return new Tensor(N.tripletMarginLoss(a.handle, pos.handle, neg.handle, margin, p, eps, swap, reductionOpt(op, o.reduction)));
+}
+
+/** A distance between two batches of embeddings, row by row: (N, D) and (N, D) give (N) (`pairwiseDistance` by default). */
+export type DistanceFunction = (x1: Tensor, x2: Tensor) => Tensor;
+
+/** Options of `tripletMarginWithDistanceLoss`. */
+export interface TripletMarginWithDistanceLossFunctionalOptions {
+  /** The distance (default `pairwiseDistance`, the Euclidean one): any differentiable function of two tensors. */
+  distanceFunction?: DistanceFunction | null;
+  /** The margin the negative must be farther than the positive by (default 1). */
+  margin?: number;
+  /** Use the positive–negative distance where it is smaller than the anchor–negative one (default false). */
+  swap?: boolean;
+  /** `'mean'` (default) or `'sum'` of the losses, or `'none'` (each loss). */
+  reduction?: Reduction;
+}
+
+/** @internal A triplet loss's distance function, checked (null: the default). */
+export function distanceFunctionOpt(op: string, v: unknown): DistanceFunction | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'function') throw typeError(op, 'distanceFunction', 'a function (x1, x2) => Tensor, or null for pairwiseDistance', v);
+  return v as DistanceFunction;
+}
+
+/**
+ * Triplet margin loss with any distance, as `torch.nn.functional.triplet_margin_with_distance_loss`:
+ * max(0, d(anchor, positive) − d(anchor, negative) + margin), reduced; d is `distanceFunction` (default
+ * `pairwiseDistance`), and with `swap` the negative distance is min(d(anchor, negative), d(positive, negative)).
+ *
+ * ```ts
+ * const cosineDistance = (a: Tensor, b: Tensor) => F.cosineSimilarity(a, b).neg().add(1);
+ * const loss = F.tripletMarginWithDistanceLoss(a, p, n, { distanceFunction: cosineDistance, margin: 0.3 });
+ * ```
+ */
+export function tripletMarginWithDistanceLoss(anchor: Tensor, positive: Tensor, negative: Tensor, options: TripletMarginWithDistanceLossFunctionalOptions = {}): Tensor {
+  const op = 'tripletMarginWithDistanceLoss';
+  const o = knownOptions(op, options, ['distanceFunction', 'margin', 'swap', 'reduction']);
+  const a = tensorArg(op, 'anchor', anchor);
+  const pos = tensorArg(op, 'positive', positive);
+  const neg = tensorArg(op, 'negative', negative);
+  const fn = distanceFunctionOpt(op, o.distanceFunction);
+  const margin = numberOpt(op, 'margin', o.margin, 1);
+  if (!Number.isFinite(margin)) throw rangeError(op, 'margin', 'a finite number', margin);
+  const swap = boolOpt(op, 'swap', o.swap, false);
+  const reduction = reductionOpt(op, o.reduction);
+  const made: Tensor[] = [];
+  const own = (t: Tensor): Tensor => {
+    if (t !== a && t !== pos && t !== neg && !made.includes(t)) made.push(t);
+    return t;
+  };
+  const dist = (x1: Tensor, x2: Tensor, what: string): Tensor => {
+    if (!fn) return own(pairwiseDistanceOf(op, x1, x2, what));
+    const d = fn(x1, x2);
+    if (!(d instanceof Tensor)) throw typeError(op, 'distanceFunction', `a function returning a Tensor (the ${what.replace(' ', '-')} distance)`, d);
+    return own(d);
+  };
+  try {
+    const dPos = dist(a, pos, 'anchor positive');
+    let dNeg = dist(a, neg, 'anchor negative');
+    if (swap) dNeg = own(dNeg.minimum(dist(pos, neg, 'positive negative')));
+    const loss = own(own(own(dPos.sub(dNeg)).add(margin)).clamp(0));
+    const out = reduction === 'mean' ? loss.mean() : reduction === 'sum' ? loss.sum() : loss;
+    if (out === loss) made.splice(made.indexOf(loss), 1);
+    return out;
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
+
+// The default distance of tripletMarginWithDistanceLoss: pairwiseDistance's (p 2, eps 1e-6), the inputs checked as it checks them.
+function pairwiseDistanceOf(op: string, x1: Tensor, x2: Tensor, names: string): Tensor {
+  const [n1, n2] = names.split(' ');
+  const a = floatArg(op, n1, x1);
+  const b = floatArg(op, n2, x2);
+  sameKind(op, n2, b, n1, a);
+  return new Tensor(N.distance('pairwiseDistance', a.handle, b.handle, 2, 1e-6, false));
 }
 
 // ---------------------------------------------------------------- multi-class and multi-label margin losses

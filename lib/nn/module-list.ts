@@ -1,10 +1,12 @@
 /**
  * `nn.ModuleList` and `nn.ModuleDict`: containers that register their modules as children (so parameters,
  * state dicts, `to`, `train`/`eval` and disposal reach them) and have no forward of their own, for networks
- * written in TypeScript whose forward loops over blocks or picks heads by name.
+ * written in TypeScript whose forward loops over blocks or picks heads by name; `nn.ParameterList` and
+ * `nn.ParameterDict`, the same for parameters.
  */
+import { Tensor } from '../tensor';
 import { checkInt, rangeError, typeError } from '../validate';
-import { Module } from './module';
+import { Module, Parameter } from './module';
 
 /**
  * A list of modules registered as children "0", "1", ... (`torch.nn.ModuleList`): `list.get(i)` (negative
@@ -133,5 +135,161 @@ export class ModuleDict<T extends Module = Module> extends Module {
   /** A ModuleDict has no forward: call its modules. */
   forward(): never {
     throw new TypeError("ModuleDict.forward: a ModuleDict has no forward of its own; call its modules (dict.get('head').forward(x))");
+  }
+}
+
+// The Parameters the containers below made from plain tensors: theirs to dispose when replaced.
+const wrapped = new WeakSet<Parameter>();
+
+// Registers `v` under `name` of `target`, whose parameters are `order` (names, in order): a Parameter as it is,
+// another tensor wrapped (sharing its memory, requiring grad), as PyTorch's ParameterList and ParameterDict wrap
+// plain tensors. A wrapper this replaces is disposed; one whose registration fails too.
+function registerTensor(target: Module, order: string[], op: string, name: string, v: unknown): void {
+  if (!(v instanceof Tensor)) throw typeError(op, /^\d+$/.test(name) && op.startsWith('ParameterList') ? 'value' : name, 'a Tensor or an nn.Parameter', v);
+  const p = v instanceof Parameter ? v : new Parameter(v);
+  if (p !== v) wrapped.add(p);
+  const before = order.includes(name) ? (target as unknown as Record<string, Parameter>)[name] : null;
+  try {
+    target.registerParameter(name, p);
+  } catch (e) {
+    if (p !== v) p.dispose();
+    throw e;
+  }
+  if (!order.includes(name)) order.push(name);
+  if (before && before !== p && wrapped.has(before)) before.dispose();
+}
+
+/**
+ * A list of parameters registered as "0", "1", ... (`torch.nn.ParameterList`): `get(i)` (negative counts from the
+ * end), `length`, `append`, `extend` and `for (const p of list)`. A tensor that is not a Parameter is wrapped in
+ * one (sharing its memory and requiring grad), as PyTorch does. State-dict keys are PyTorch's (`weights.0`).
+ *
+ * ```ts
+ * const heads = new nn.ParameterList([torch.randn([4, 4]), torch.randn([4])]);
+ * const y = x.matmul(heads.get(0)).add(heads.get(1));
+ * ```
+ */
+export class ParameterList extends Module implements Iterable<Parameter> {
+  private readonly order: string[] = [];
+
+  constructor(values: Iterable<Tensor> = []) {
+    super();
+    if (values === null || typeof (values as Iterable<Tensor>)[Symbol.iterator] !== 'function') throw typeError('ParameterList', 'values', 'an iterable of Tensors', values);
+    this.extend(values);
+  }
+
+  /** How many parameters the list holds. */
+  get length(): number {
+    return this.order.length;
+  }
+
+  /** The parameter at `index` (negative counts from the end). */
+  get(index: number): Parameter {
+    const n = this.length;
+    checkInt('ParameterList.get', 'index', index);
+    if (index < -n || index >= n) throw rangeError('ParameterList.get', 'index', `an index in [${-n}, ${n})`, index);
+    return (this as unknown as Record<string, Parameter>)[String(index < 0 ? index + n : index)];
+  }
+
+  /** Adds a parameter at the end (a plain tensor is wrapped in a Parameter sharing its memory). */
+  append(value: Tensor): this {
+    registerTensor(this, this.order, 'ParameterList.append', String(this.length), value);
+    return this;
+  }
+
+  /** Adds every tensor of `values` at the end. */
+  extend(values: Iterable<Tensor>): this {
+    for (const v of values) this.append(v);
+    return this;
+  }
+
+  /** The parameters in order. */
+  [Symbol.iterator](): Iterator<Parameter> {
+    return Array.from({ length: this.length }, (_, i) => this.get(i))[Symbol.iterator]();
+  }
+
+  /** A ParameterList has no forward: use its parameters. */
+  forward(): never {
+    throw new TypeError('ParameterList.forward: a ParameterList has no forward of its own; use its parameters (list.get(0))');
+  }
+}
+
+/**
+ * Parameters under string keys, registered under those names (`torch.nn.ParameterDict`): `get`, `set`, `has`,
+ * `pop`, `keys()`, `values()`, `entries()` and `size`, in insertion order. A tensor that is not a Parameter is
+ * wrapped in one (sharing its memory, requiring grad). A key must be a valid name (non-empty, no "."), and not a
+ * method or property name of the class. State-dict keys are the keys.
+ *
+ * ```ts
+ * const scales = new nn.ParameterDict({ low: torch.ones([3]), high: torch.zeros([3]) });
+ * const y = x.mul(scales.get('low'));
+ * ```
+ */
+export class ParameterDict extends Module {
+  private readonly order: string[] = [];
+
+  constructor(parameters: Record<string, Tensor> | Iterable<[string, Tensor]> = {}) {
+    super();
+    if (parameters === null || typeof parameters !== 'object') throw typeError('ParameterDict', 'parameters', 'an object or [key, Tensor] pairs', parameters);
+    const pairs = typeof (parameters as Iterable<[string, Tensor]>)[Symbol.iterator] === 'function' ? [...(parameters as Iterable<[string, Tensor]>)] : Object.entries(parameters);
+    for (const pair of pairs) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw typeError('ParameterDict', 'parameters', '[key, Tensor] pairs', pair);
+      this.set(pair[0], pair[1]);
+    }
+  }
+
+  /** How many parameters the dict holds. */
+  get size(): number {
+    return this.order.length;
+  }
+
+  /** The parameter under `key`. */
+  get(key: string): Parameter {
+    if (!this.has(key)) throw rangeError('ParameterDict.get', 'key', `one of the keys ${this.keys().join(', ') || '(none)'}`, key);
+    return (this as unknown as Record<string, Parameter>)[key];
+  }
+
+  /** Whether a parameter is held under `key`. */
+  has(key: string): boolean {
+    return this.order.includes(key);
+  }
+
+  /**
+   * Puts `value` under `key` (a plain tensor wrapped in a Parameter sharing its memory), replacing the parameter
+   * there (disposed if the dict made it from a plain tensor; a Parameter you gave is left to you).
+   */
+  set(key: string, value: Tensor): this {
+    if (typeof key !== 'string') throw typeError('ParameterDict.set', 'key', 'a string', key);
+    registerTensor(this, this.order, 'ParameterDict.set', key, value);
+    return this;
+  }
+
+  /** Removes the parameter under `key` and returns it (yours to dispose), as PyTorch's `pop`. */
+  pop(key: string): Parameter {
+    const p = this.get(key);
+    delete (this as unknown as Record<string, unknown>)[key];
+    this.order.splice(this.order.indexOf(key), 1);
+    wrapped.delete(p);
+    return p;
+  }
+
+  /** The keys, in insertion order. */
+  keys(): string[] {
+    return [...this.order];
+  }
+
+  /** The parameters, in insertion order. */
+  values(): Parameter[] {
+    return this.keys().map((k) => this.get(k));
+  }
+
+  /** [key, parameter] pairs, in insertion order. */
+  entries(): [string, Parameter][] {
+    return this.keys().map((k) => [k, this.get(k)]);
+  }
+
+  /** A ParameterDict has no forward: use its parameters. */
+  forward(): never {
+    throw new TypeError("ParameterDict.forward: a ParameterDict has no forward of its own; use its parameters (dict.get('scale'))");
   }
 }

@@ -1,4 +1,4 @@
-// batchnorm.h: BatchNorm1d and BatchNorm2d, as torch::nn::BatchNorm{1,2}d (batch statistics in training,
+// batchnorm.h: BatchNorm1d, BatchNorm2d and BatchNorm3d, as torch::nn::BatchNorm{1,2,3}d (batch statistics in training,
 // running statistics with `momentum` and the unbiased variance, running statistics in evaluation).
 #pragma once
 #include "layer.h"
@@ -15,7 +15,7 @@ struct BatchNormOptions {
   TORCH_ARG(bool, trackRunningStats) = true;
 };
 
-// D = 1: (N, C) or (N, C, L) input; D = 2: (N, C, H, W).
+// D = 1: (N, C) or (N, C, L) input; D = 2: (N, C, H, W); D = 3: (N, C, D, H, W).
 template <int D>
 class BatchNormImpl : public Layer {
  public:
@@ -48,8 +48,10 @@ class BatchNormImpl : public Layer {
   at::Tensor forward(const at::Tensor& x) override {
     if (D == 1) {
       TORCH_CHECK_VALUE(x.dim() == 2 || x.dim() == 3, "BatchNorm1d: expected a 2-d (N, C) or 3-d (N, C, L) input, got shape ", shapeOf(x));
-    } else {
+    } else if (D == 2) {
       TORCH_CHECK_VALUE(x.dim() == 4, "BatchNorm2d: expected a 4-d (N, C, H, W) input, got shape ", shapeOf(x));
+    } else {
+      TORCH_CHECK_VALUE(x.dim() == 5, "BatchNorm3d: expected a 5-d (N, C, D, H, W) input, got shape ", shapeOf(x));
     }
     TORCH_CHECK_VALUE(x.size(1) == options.numFeatures(), "BatchNorm", D, "d has ", options.numFeatures(), " features but the input has ", x.size(1),
                       " (shape ", shapeOf(x), ")");
@@ -66,7 +68,7 @@ class BatchNormImpl : public Layer {
     return at::batch_norm(x, weight, bias, runningMean, runningVar, training || !options.trackRunningStats(), options.momentum(), options.eps(),
                           at::globalContext().userEnabledCuDNN());
   }
-  const char* kind() const override { return D == 1 ? "batchNorm1d" : "batchNorm2d"; }
+  const char* kind() const override { return D == 1 ? "batchNorm1d" : D == 2 ? "batchNorm2d" : "batchNorm3d"; }
 
   BatchNormOptions options;
   at::Tensor weight, bias, runningMean, runningVar, numBatchesTracked;
@@ -80,7 +82,12 @@ class BatchNorm2dImpl : public BatchNormImpl<2> {
  public:
   using BatchNormImpl<2>::BatchNormImpl;
 };
+class BatchNorm3dImpl : public BatchNormImpl<3> {
+ public:
+  using BatchNormImpl<3>::BatchNormImpl;
+};
 TORCH_MODULE(BatchNorm1d);
 TORCH_MODULE(BatchNorm2d);
+TORCH_MODULE(BatchNorm3d);
 
 }  // namespace ictorch::nn
