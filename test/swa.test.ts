@@ -221,6 +221,31 @@ print(json.dumps({'res': res, 'after': values(m), 'training': training}))`,
     });
   });
 
+  it("updateBn recomputes BatchNorm3d's running statistics as PyTorch's update_bn", async () => {
+    const xs = Array.from({ length: 3 }, (_, k) => values(2 * 2 * 3 * 4 * 4, 700 + k, 1 + k));
+    torch.manualSeed(5);
+    const m = new nn.Sequential(new nn.Conv3d(2, 3, 1), new nn.BatchNorm3d(3));
+    const params = torch.tidy(() => m.parameters().map((p) => vals(p)));
+    await updateBn(xs.map((x) => torch.tensor(x).reshape([2, 2, 3, 4, 4])), m);
+    const ours = stateValues(m);
+    const ref = JSON.parse(
+      await py(
+        `
+import json, sys, torch
+from torch.optim.swa_utils import update_bn
+inp = json.loads(sys.stdin.read())
+m = torch.nn.Sequential(torch.nn.Conv3d(2, 3, 1), torch.nn.BatchNorm3d(3))
+with torch.no_grad():
+    for p, v in zip(m.parameters(), inp['params']): p.copy_(torch.tensor(v).reshape(p.shape))
+update_bn([torch.tensor(x).reshape(2, 2, 3, 4, 4) for x in inp['xs']], m)
+print(json.dumps({k: t.double().flatten().tolist() for k, t in m.state_dict().items()}))`,
+        JSON.stringify({ params, xs }),
+      ),
+    );
+    for (const k of ['1.running_mean', '1.running_var', '1.num_batches_tracked']) expect(maxDiff(ours[k], ref[k]), k).toBeLessThan(1e-6);
+    m.dispose();
+  });
+
   it('updateBn on an AveragedModel (the SWA recipe) equals update_bn on PyTorch\'s', async () => {
     const model = makeNet();
     setParams(model, steps[0].params);

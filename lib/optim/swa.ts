@@ -20,7 +20,7 @@ import { DTYPES, type DType } from '../dtype';
 import { tensor } from '../creation';
 import { buildModel, type ModelSpec } from '../models/registry';
 import { batchNorm } from '../nn/functional';
-import { BatchNorm1d, BatchNorm2d, IC } from '../nn/layers';
+import { BatchNorm1d, BatchNorm2d, BatchNorm3d, IC } from '../nn/layers';
 import { Module } from '../nn/module';
 import { tidy } from '../scope';
 import { Tensor, type RemovableHandle } from '../tensor';
@@ -219,9 +219,9 @@ export class AveragedModel<M extends Module = Module> extends Module {
 export type UpdateBnBatch = Tensor | readonly unknown[] | { images: Tensor; labels?: Tensor };
 
 /** The modules `updateBn` recomputes: batch norm (and the IC layer, which normalises as one) with running statistics. */
-function normLayers(model: Module): (BatchNorm1d | BatchNorm2d | IC)[] {
-  return model.modules().filter((m): m is BatchNorm1d | BatchNorm2d | IC => {
-    if (!(m instanceof BatchNorm1d || m instanceof BatchNorm2d || m instanceof IC)) return false;
+function normLayers(model: Module): (BatchNorm1d | BatchNorm2d | BatchNorm3d | IC)[] {
+  return model.modules().filter((m): m is BatchNorm1d | BatchNorm2d | BatchNorm3d | IC => {
+    if (!(m instanceof BatchNorm1d || m instanceof BatchNorm2d || m instanceof BatchNorm3d || m instanceof IC)) return false;
     const rm = m.runningMean;
     rm?.dispose();
     return rm !== null;
@@ -230,7 +230,7 @@ function normLayers(model: Module): (BatchNorm1d | BatchNorm2d | IC)[] {
 
 /**
  * Recomputes the batch-norm running statistics of `model` (typically an `AveragedModel`) with one pass over
- * `loader`, as `torch.optim.swa_utils.update_bn`: every `BatchNorm1d`, `BatchNorm2d` and `IC` layer's
+ * `loader`, as `torch.optim.swa_utils.update_bn`: every `BatchNorm1d`, `BatchNorm2d`, `BatchNorm3d` and `IC` layer's
  * `running_mean`, `running_var` and `num_batches_tracked` start again from 0, 1 and 0, and each batch is folded in
  * with weight 1/k (PyTorch's `momentum=None`: the cumulative average over the batches), in training mode without
  * gradients; the model's mode is restored after (`model.train(wasTraining)` over the whole model, as PyTorch).
