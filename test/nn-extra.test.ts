@@ -8,14 +8,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Tensor, cat, full, manualSeed, memory, nn, noGrad, ones, rand, randn, tensor, tidy, zeros } from '../lib';
 import * as FX from '../lib/nn/functional-extra';
-import { hasTorch, py, PY_TENSOR_OF, runCases, type PyCase, type PyResult, type PyTensor } from './helpers/torchpy';
-import { maxDiff, shapes, vals } from './helpers/compare';
+import { hasTorch, py, PY_TENSOR_OF, type PyTensor } from './helpers/torchpy';
+import { maxDiff, shapes, vals, weighting } from './helpers/compare';
+import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
 import { expectErrors, type ErrorCase } from './helpers/errors';
 import { stateDictRoundTrip } from './helpers/roundtrip';
-import { floats, toTensor, type OpCase } from './helpers/specs';
+import { floats, toTensor } from './helpers/specs';
 
 const F = nn.functional;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-extra-'));
@@ -30,15 +31,8 @@ const positive = (shape: number[], seed: number): PyTensor => ({ ...floats(shape
 /** A spec's values rounded to int64 (no gradient). */
 const int64 = (s: PyTensor): PyTensor => ({ ...s, data: s.data.map(Math.round), dtype: 'int64', grad: false });
 
-/** The weighting of an output in the test losses: sum(out * w). */
-const weighting = (n: number, m: number, c: number): number[] => Array.from({ length: n }, (_, i) => ((i % m) - c) / c);
 
 // ---------------------------------------------------------------- functions against PyTorch
-
-interface FCase extends OpCase {
-  /** Relative tolerance (default 1e-10); 0 asks for equality. */
-  tol?: number;
-}
 
 const X = floats([3, 4], 1, 2);
 const CASES: FCase[] = [
@@ -111,58 +105,7 @@ const CASES: FCase[] = [
   { name: 'bilinear1d', inputs: { a: floats([4], 44), b: floats([5], 45), w: floats([2, 4, 5], 46), bias: floats([2], 47) }, py: 'F.bilinear(a, b, w, bias)', ts: ({ a, b, w, bias }) => FX.bilinear(a, b, w, bias) },
 ];
 
-interface OurResult {
-  shape: number[];
-  out: number[];
-  grads: Record<string, number[] | null>;
-  gradOut?: number[];
-}
-
-function runOurs(c: FCase): OurResult {
-  return tidy(() => {
-    const t = Object.fromEntries(Object.entries(c.inputs).map(([k, s]) => [k, toTensor(s)]));
-    const out = c.ts(t);
-    const wantsGrad = Object.values(c.inputs).some((s) => s.grad && s.dtype !== 'int64');
-    const res: OurResult = { shape: out.shape, out: vals(out), grads: {} };
-    if (wantsGrad) {
-      res.gradOut = weighting(out.numel(), 7, 3);
-      out.backward(tensor(Float64Array.from(res.gradOut), { shape: out.shape }).to(out.dtype));
-      for (const [k, s] of Object.entries(c.inputs)) if (s.grad) res.grads[k] = t[k].grad ? vals(t[k].grad as Tensor) : null;
-    }
-    return res;
-  });
-}
-
-const close = (a: number[], b: number[], tol: number, what: string): void => {
-  expect(a.length, `${what} length`).toBe(b.length);
-  a.forEach((v, i) => expect(Math.abs(v - b[i]), `${what} [${i}]: ${v} vs ${b[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i]))));
-};
-
-describe.skipIf(!hasTorch)('functions equal python3-torch in float64: outputs, input and weight gradients (needs python3 with torch)', () => {
-  const ours = new Map<string, OurResult>();
-  let ref: Record<string, PyResult>;
-  beforeAll(async () => {
-    const before = memory().tensors;
-    for (const c of CASES) ours.set(c.name, runOurs(c));
-    expect(memory().tensors).toBe(before);
-    const cases: PyCase[] = CASES.map((c) => ({ name: c.name, expr: c.py, gradOut: ours.get(c.name)?.gradOut, inputs: c.inputs }));
-    ref = await runCases(cases);
-  });
-
-  for (const c of CASES) {
-    it(c.name, () => {
-      const a = ours.get(c.name) as OurResult;
-      const b = ref[c.name];
-      expect(a.shape).toEqual(b.shape);
-      close(a.out, b.out, c.tol ?? 1e-10, 'output');
-      expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
-      for (const [k, g] of Object.entries(a.grads)) {
-        expect(g, `gradient of ${k}`).not.toBeNull();
-        close(g as number[], b.grads[k] as number[], c.tol === 0 ? 0 : (c.tol ?? 1e-10), `gradient of ${k}`);
-      }
-    });
-  }
-});
+describeFunctionsAgainstTorch(CASES);
 
 // ---------------------------------------------------------------- modules equal the functions
 

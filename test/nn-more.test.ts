@@ -10,21 +10,20 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Tensor, cat, info, manualSeed, memory, nn, noGrad, ones, rand, randn, tensor, tidy, zeros } from '../lib';
-import { maxDiff, shapes, vals } from './helpers/compare';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Tensor, cat, manualSeed, memory, nn, noGrad, ones, rand, randn, tensor, tidy, zeros } from '../lib';
+import { maxDiff, shapes, vals, weighting } from './helpers/compare';
+import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
 import { expectErrors, type ErrorCase } from './helpers/errors';
 import { stateDictRoundTrip } from './helpers/roundtrip';
-import { floats, ints, toTensor, type OpCase } from './helpers/specs';
-import { hasTorch, py, PY_TENSOR_OF, runCases, sameTorchVersion, type PyCase, type PyResult, type PyTensor } from './helpers/torchpy';
+import { floats, ints, toTensor } from './helpers/specs';
+import { hasTorch, py, PY_TENSOR_OF, type PyTensor } from './helpers/torchpy';
 
 const F = nn.functional;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ictorch-nn-more-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => manualSeed(0));
 
-/** The weighting of an output in the test losses: sum(out * w). */
-const weighting = (n: number, m: number, c: number): number[] => Array.from({ length: n }, (_, i) => ((i % m) - c) / c);
 /** A spec without gradient. */
 const noGradOf = (s: PyTensor): PyTensor => ({ ...s, grad: false });
 /** Positive values |v| + 0.2 (for fractional powers). */
@@ -32,14 +31,6 @@ const positive = (s: PyTensor): PyTensor => ({ ...s, data: s.data.map((v) => Mat
 
 // ---------------------------------------------------------------- functions against PyTorch
 
-interface FCase extends OpCase {
-  /** Relative tolerance (default 1e-10). */
-  tol?: number;
-  /** Seed both generators before the op (the random ones). */
-  seed?: number;
-  /** Compare only where python3's torch has the addon's LibTorch version (random draws may differ between releases). */
-  sameVersionOnly?: boolean;
-}
 
 const IMG = floats([2, 3, 4, 5], 1);
 const GRID2 = floats([2, 3, 4, 2], 2, 1.2);
@@ -183,63 +174,12 @@ const CASES: FCase[] = [
   },
 ];
 
-interface OurResult {
-  shape: number[];
-  out: number[];
-  grads: Record<string, number[] | null>;
-  gradOut?: number[];
-}
+describeFunctionsAgainstTorch(CASES);
 
-function runOurs(c: FCase): OurResult {
-  return tidy(() => {
-    const t = Object.fromEntries(Object.entries(c.inputs).map(([k, s]) => [k, toTensor(s)]));
-    if (c.seed !== undefined) manualSeed(c.seed);
-    const out = c.ts(t);
-    const wantsGrad = Object.values(c.inputs).some((s) => s.grad);
-    const res: OurResult = { shape: out.shape, out: vals(out), grads: {} };
-    if (wantsGrad) {
-      res.gradOut = weighting(out.numel(), 7, 3);
-      out.backward(tensor(Float64Array.from(res.gradOut), { shape: out.shape }).to(out.dtype));
-      for (const [k, s] of Object.entries(c.inputs)) if (s.grad) res.grads[k] = t[k].grad ? vals(t[k].grad as Tensor) : null;
-    }
-    return res;
-  });
-}
-
-const close = (a: number[], b: number[], tol: number, what: string): void => {
-  expect(a.length, `${what} length`).toBe(b.length);
-  a.forEach((v, i) => expect(Math.abs(v - b[i]), `${what} [${i}]: ${v} vs ${b[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i]))));
-};
-
-describe.skipIf(!hasTorch)('functions equal python3-torch in float64: outputs, input and weight gradients (needs python3 with torch)', () => {
-  const ours = new Map<string, OurResult>();
-  let ref: Record<string, PyResult>;
-  const same = hasTorch && sameTorchVersion(info().torchVersion);
-  beforeAll(async () => {
-    const before = memory().tensors;
-    for (const c of CASES) ours.set(c.name, runOurs(c));
-    expect(memory().tensors).toBe(before);
-    const cases: PyCase[] = CASES.map((c) => ({ name: c.name, expr: c.py, gradOut: ours.get(c.name)?.gradOut, inputs: c.inputs, seed: c.seed }));
-    ref = await runCases(cases);
-  }, 120_000);
-
-  it('covers every mode, padding mode and alignCorners of gridSample (4-d: 18, 5-d: 12)', () => {
+describe('the gridSample cases', () => {
+  it('cover every mode, padding mode and alignCorners of gridSample (4-d: 18, 5-d: 12)', () => {
     expect(GRID_CASES.length).toBe(30);
   });
-
-  for (const c of CASES) {
-    it.skipIf(c.sameVersionOnly === true && !same)(c.name, () => {
-      const a = ours.get(c.name) as OurResult;
-      const b = ref[c.name];
-      expect(a.shape).toEqual(b.shape);
-      close(a.out, b.out, c.tol ?? 1e-10, 'output');
-      expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
-      for (const [k, g] of Object.entries(a.grads)) {
-        expect(g, `gradient of ${k}`).not.toBeNull();
-        close(g as number[], b.grads[k] as number[], c.tol ?? 1e-10, `gradient of ${k}`);
-      }
-    });
-  }
 });
 
 // ---------------------------------------------------------------- properties without Python
