@@ -3,9 +3,9 @@
 // twice: as a CPU graph runs (on the JS thread, hooks called in place) and through the backward thread that a
 // graph reaching CUDA takes (the JS thread serving the hook calls).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SGD, Tensor, Trainer, autograd, enableGrad, isGradEnabled, memory, nn, noGrad, tensor, tidy } from '../lib';
+import { SGD, Tensor, Trainer, autograd, enableGrad, info, isGradEnabled, memory, nn, noGrad, tensor, tidy } from '../lib';
 import { native } from '../lib/native';
-import { hasTorch, py } from './helpers/torchpy';
+import { hasTorch, py, sameTorchVersion } from './helpers/torchpy';
 
 const vals = (t: Tensor | null): number[] => {
   if (!t) throw new Error('expected a tensor, got null');
@@ -81,18 +81,23 @@ print(json.dumps({'x': x.grad.tolist(), 'w': w.grad.tolist(), 'seen_w': seen_w, 
     });
   });
 
-  it('autograd.grad: hooks on the path and on the inputs apply as in PyTorch', async () => {
+  // Whether the hooks of the inputs themselves run in autograd.grad changed in PyTorch 2.0 (1.13 returns the
+  // gradient before them, 2.x after), and ictorch does what its LibTorch does: those two are compared where
+  // python3's torch is the addon's version; the hooks on the path apply alike in every version.
+  it('autograd.grad: hooks on the path apply as in PyTorch; the inputs’ own hooks as in the same PyTorch version', async () => {
     const ref = JSON.parse(await py(`${PY_GRAPH}
 gx, gw = torch.autograd.grad(y, [x, w])
 print(json.dumps({'x': gx.tolist(), 'w': gw.tolist(), 'seen_w': seen_w, 'seen_h': seen_h}))`));
     tidy(() => {
       const { x, w, seenW, seenH, y } = jsGraph();
       const [gx, gw] = autograd.grad(y, [x, w]);
-      expectClose(vals(gx), ref.x);
       expectClose(vals(gw), ref.w);
-      expect(seenW.length).toBe(ref.seen_w.length);
       expect(seenH.length).toBe(ref.seen_h.length);
       seenH.forEach((s, i) => expectClose(s, ref.seen_h[i]));
+      if (sameTorchVersion(info().torchVersion)) {
+        expectClose(vals(gx), ref.x);
+        expect(seenW.length).toBe(ref.seen_w.length);
+      }
       expect(x.grad).toBeNull();
     });
   });
