@@ -1064,7 +1064,8 @@ export class Tensor {
    * thread, during `backward()` and `autograd.grad()`, and during a Trainer's native step (a hooked parameter
    * keeps the step out of a CUDA graph); grad mode is off inside them unless the backward has `createGraph`
    * (wrap in `enableGrad` to differentiate there), as in PyTorch. An error thrown by the hook ends the
-   * backward with that error.
+   * backward with that error. In `autograd.grad`, the hooks of the tensors asked for run on the gradients it
+   * returns with LibTorch 2.13 and not with 1.13 (as the PyTorch of each version does).
    *
    * ```ts
    * const h = w.registerHook((g) => g.clamp(-1, 1)); // clip this parameter's gradient

@@ -81,8 +81,8 @@ print(json.dumps({'x': x.grad.tolist(), 'w': w.grad.tolist(), 'seen_w': seen_w, 
     });
   });
 
-  // Whether the hooks of the inputs themselves run in autograd.grad changed in PyTorch 2.0 (1.13 returns the
-  // gradient before them, 2.x after), and ictorch does what its LibTorch does: those two are compared where
+  // Whether the hooks of the inputs themselves run in autograd.grad differs between LibTorch 1.13 (it returns the
+  // gradient before them) and 2.13 (after), and ictorch does what its LibTorch does: those two are compared where
   // python3's torch is the addon's version; the hooks on the path apply alike in every version.
   it('autograd.grad: hooks on the path apply as in PyTorch; the inputs’ own hooks as in the same PyTorch version', async () => {
     const ref = JSON.parse(await py(`${PY_GRAPH}
