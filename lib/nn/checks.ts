@@ -1,6 +1,8 @@
 /** Argument checks shared by the functional ops and the losses: tensors, dtypes, devices and shapes. */
+import { noGrad } from '../autograd';
 import { isAutocastEnabled } from '../autocast';
 import type { DType } from '../dtype';
+import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 export { knownOptions } from '../validate';
@@ -267,4 +269,42 @@ export function blockGeometry(op: string, kernelSize: unknown, o: Record<string,
     padding: pair(op, 'padding', o.padding ?? 0, 0),
     stride: pair(op, 'stride', o.stride ?? 1, 1),
   };
+}
+
+// ---------------------------------------------------------------- embedding tables (Embedding, EmbeddingBag)
+
+/** The table options `Embedding` and `EmbeddingBag` share, checked as PyTorch's; `paddingIdx` made non-negative. */
+export function embeddingTableOptions(
+  op: string,
+  o: { paddingIdx?: number | null; maxNorm?: number | null; normType?: number; scaleGradByFreq?: boolean; sparse?: boolean },
+  n: number,
+): { paddingIdx: number | null; maxNorm: number | null; normType: number; scaleGradByFreq: boolean } {
+  let paddingIdx: number | null = null;
+  if (o.paddingIdx !== undefined && o.paddingIdx !== null) {
+    if (typeof o.paddingIdx !== 'number' || !Number.isInteger(o.paddingIdx)) throw typeError(op, 'paddingIdx', 'an integer row index (or null)', o.paddingIdx);
+    if (o.paddingIdx < -n || o.paddingIdx >= n) throw rangeError(op, 'paddingIdx', `a row index in [${-n}, ${n}) (numEmbeddings ${n}; negative counts from the end)`, o.paddingIdx);
+    paddingIdx = o.paddingIdx < 0 ? o.paddingIdx + n : o.paddingIdx;
+  }
+  const maxNorm = o.maxNorm === undefined || o.maxNorm === null ? null : numberOpt(op, 'maxNorm', o.maxNorm, 0, { min: 0 });
+  const normType = numberOpt(op, 'normType', o.normType, 2, { min: 0 });
+  const scaleGradByFreq = o.scaleGradByFreq === undefined ? false : checkBool(op, 'scaleGradByFreq', o.scaleGradByFreq);
+  const sparse = o.sparse === undefined ? false : checkBool(op, 'sparse', o.sparse);
+  if (sparse) throw rangeError(op, 'sparse', 'false (sparse gradients are not supported; the gradient of weight is dense)', sparse);
+  return { paddingIdx, maxNorm, normType, scaleGradByFreq };
+}
+
+/** Checks the table given to a `fromPretrained` (2-d, floating-point); returns `freeze` and the other options. */
+export function pretrainedTableOptions(op: string, embeddings: unknown, o: { freeze?: boolean }): { freeze: boolean; rest: Record<string, unknown> } {
+  if (!(embeddings instanceof Tensor)) throw typeError(op, 'embeddings', 'a Tensor (numEmbeddings, embeddingDim)', embeddings);
+  if (embeddings.ndim !== 2) throw new RangeError(`${op}: expected a 2-d tensor (numEmbeddings, embeddingDim) for embeddings but received shape [${embeddings.shape.join(', ')}]`);
+  if (!FLOATS.includes(embeddings.dtype)) throw new TypeError(`${op}: expected a floating-point tensor for embeddings but received ${embeddings.dtype}`);
+  const freeze = o.freeze === undefined ? true : checkBool(op, 'freeze', o.freeze);
+  const rest: Record<string, unknown> = { ...o };
+  delete rest.freeze;
+  return { freeze, rest };
+}
+
+/** Zeroes a table's padding row (none when `paddingIdx` is null), without recording. */
+export function zeroPaddingRow(weight: Tensor, paddingIdx: number | null): void {
+  if (paddingIdx !== null) tidy(() => noGrad(() => void weight.narrow(0, paddingIdx, 1).zero_()));
 }

@@ -13,7 +13,7 @@ import type { Device, DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import { boolOpt, checkSize, factoryOptions, FLOATS, numberOpt } from './checks';
+import { boolOpt, checkSize, embeddingTableOptions, factoryOptions, numberOpt, pretrainedTableOptions, zeroPaddingRow } from './checks';
 import { cosineSimilarity, dropout2d, elu, embedding, gelu, groupNorm, hardsigmoid, hardswish, hardtanh, interpolate, interpolatePlan, layerNorm, leakyRelu, logSoftmax, mish, pad, pairwiseDistance, relu6, silu, softmax, softplus, type InterpolateOptions, type PadMode } from './functional';
 import { Module, Parameter } from './module';
 
@@ -352,17 +352,7 @@ export class Embedding extends Module {
     const o = knownOptions(op, options, ['paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse', 'device', 'dtype']);
     const n = checkSize(op, 'numEmbeddings', numEmbeddings);
     const d = checkSize(op, 'embeddingDim', embeddingDim);
-    let paddingIdx: number | null = null;
-    if (o.paddingIdx !== undefined && o.paddingIdx !== null) {
-      if (typeof o.paddingIdx !== 'number' || !Number.isInteger(o.paddingIdx)) throw typeError(op, 'paddingIdx', 'an integer row index (or null)', o.paddingIdx);
-      if (o.paddingIdx < -n || o.paddingIdx >= n) throw rangeError(op, 'paddingIdx', `a row index in [${-n}, ${n}) (numEmbeddings ${n}; negative counts from the end)`, o.paddingIdx);
-      paddingIdx = o.paddingIdx < 0 ? o.paddingIdx + n : o.paddingIdx;
-    }
-    const maxNorm = o.maxNorm === undefined || o.maxNorm === null ? null : numberOpt(op, 'maxNorm', o.maxNorm, 0, { min: 0 });
-    const normType = numberOpt(op, 'normType', o.normType, 2, { min: 0 });
-    const scaleGradByFreq = o.scaleGradByFreq === undefined ? false : checkBool(op, 'scaleGradByFreq', o.scaleGradByFreq);
-    const sparse = o.sparse === undefined ? false : checkBool(op, 'sparse', o.sparse);
-    if (sparse) throw rangeError(op, 'sparse', 'false (sparse gradients are not supported; the gradient of weight is dense)', sparse);
+    const { paddingIdx, maxNorm, normType, scaleGradByFreq } = embeddingTableOptions(op, o, n);
     const factory = factoryOptions(op, o);
     const given = pretrained;
     super();
@@ -390,12 +380,7 @@ export class Embedding extends Module {
   static fromPretrained(embeddings: Tensor, options: EmbeddingFromPretrainedOptions = {}): Embedding {
     const op = 'Embedding.fromPretrained';
     const o = knownOptions(op, options, ['freeze', 'paddingIdx', 'maxNorm', 'normType', 'scaleGradByFreq', 'sparse']);
-    if (!(embeddings instanceof Tensor)) throw typeError(op, 'embeddings', 'a Tensor (numEmbeddings, embeddingDim)', embeddings);
-    if (embeddings.ndim !== 2) throw new RangeError(`${op}: expected a 2-d tensor (numEmbeddings, embeddingDim) for embeddings but received shape [${embeddings.shape.join(', ')}]`);
-    if (!FLOATS.includes(embeddings.dtype)) throw new TypeError(`${op}: expected a floating-point tensor for embeddings but received ${embeddings.dtype}`);
-    const freeze = o.freeze === undefined ? true : checkBool(op, 'freeze', o.freeze);
-    const rest: Record<string, unknown> = { ...o };
-    delete rest.freeze;
+    const { freeze, rest } = pretrainedTableOptions(op, embeddings, o);
     pretrained = { weight: embeddings, freeze };
     try {
       return new Embedding(embeddings.shape[0], embeddings.shape[1], rest as EmbeddingOptions);
@@ -422,8 +407,7 @@ export class Embedding extends Module {
   }
 
   private zeroPaddingRow(): void {
-    const p = this.paddingIdx;
-    if (p !== null) tidy(() => noGrad(() => void this.weight.narrow(0, p, 1).zero_()));
+    zeroPaddingRow(this.weight, this.paddingIdx);
   }
 }
 

@@ -13,7 +13,7 @@ import type { Device, DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import { checkSize, factoryOptions, FLOATS, ntuple, numberOpt, type SpatialDims } from './checks';
+import { checkSize, embeddingTableOptions, factoryOptions, ntuple, pretrainedTableOptions, zeroPaddingRow, type SpatialDims } from './checks';
 import { interpolatePlan, pad, type PadMode } from './functional';
 import {
   alphaDropout,
@@ -116,19 +116,9 @@ export class EmbeddingBag extends Module {
     const o = knownOptions(op, options, ['maxNorm', 'normType', 'scaleGradByFreq', 'mode', 'sparse', 'includeLastOffset', 'paddingIdx', 'device', 'dtype']);
     const n = checkSize(op, 'numEmbeddings', numEmbeddings);
     const d = checkSize(op, 'embeddingDim', embeddingDim);
-    let paddingIdx: number | null = null;
-    if (o.paddingIdx !== undefined && o.paddingIdx !== null) {
-      if (typeof o.paddingIdx !== 'number' || !Number.isInteger(o.paddingIdx)) throw typeError(op, 'paddingIdx', 'an integer row index (or null)', o.paddingIdx);
-      if (o.paddingIdx < -n || o.paddingIdx >= n) throw rangeError(op, 'paddingIdx', `a row index in [${-n}, ${n}) (numEmbeddings ${n}; negative counts from the end)`, o.paddingIdx);
-      paddingIdx = o.paddingIdx < 0 ? o.paddingIdx + n : o.paddingIdx;
-    }
-    const maxNorm = o.maxNorm === undefined || o.maxNorm === null ? null : numberOpt(op, 'maxNorm', o.maxNorm, 0, { min: 0 });
-    const normType = numberOpt(op, 'normType', o.normType, 2, { min: 0 });
-    const scaleGradByFreq = o.scaleGradByFreq === undefined ? false : checkBool(op, 'scaleGradByFreq', o.scaleGradByFreq);
+    const { paddingIdx, maxNorm, normType, scaleGradByFreq } = embeddingTableOptions(op, o, n);
     const mode = checkOneOf(op, 'mode', o.mode ?? 'mean', ['sum', 'mean', 'max'] as const);
     if (scaleGradByFreq && mode === 'max') throw rangeError(op, 'scaleGradByFreq', "false with mode 'max' (max mode does not scale the gradient by frequency)", true);
-    const sparse = o.sparse === undefined ? false : checkBool(op, 'sparse', o.sparse);
-    if (sparse) throw rangeError(op, 'sparse', 'false (sparse gradients are not supported; the gradient of weight is dense)', sparse);
     const includeLastOffset = o.includeLastOffset === undefined ? false : checkBool(op, 'includeLastOffset', o.includeLastOffset);
     const factory = factoryOptions(op, o);
     const given = pretrainedBag;
@@ -159,12 +149,7 @@ export class EmbeddingBag extends Module {
   static fromPretrained(embeddings: Tensor, options: EmbeddingBagFromPretrainedOptions = {}): EmbeddingBag {
     const op = 'EmbeddingBag.fromPretrained';
     const o = knownOptions(op, options, ['freeze', 'maxNorm', 'normType', 'scaleGradByFreq', 'mode', 'sparse', 'includeLastOffset', 'paddingIdx']);
-    if (!(embeddings instanceof Tensor)) throw typeError(op, 'embeddings', 'a Tensor (numEmbeddings, embeddingDim)', embeddings);
-    if (embeddings.ndim !== 2) throw new RangeError(`${op}: expected a 2-d tensor (numEmbeddings, embeddingDim) for embeddings but received shape [${embeddings.shape.join(', ')}]`);
-    if (!FLOATS.includes(embeddings.dtype)) throw new TypeError(`${op}: expected a floating-point tensor for embeddings but received ${embeddings.dtype}`);
-    const freeze = o.freeze === undefined ? true : checkBool(op, 'freeze', o.freeze);
-    const rest: Record<string, unknown> = { ...o };
-    delete rest.freeze;
+    const { freeze, rest } = pretrainedTableOptions(op, embeddings, o);
     pretrainedBag = { weight: embeddings, freeze };
     try {
       return new EmbeddingBag(embeddings.shape[0], embeddings.shape[1], rest as EmbeddingBagOptions);
@@ -195,8 +180,7 @@ export class EmbeddingBag extends Module {
   }
 
   private zeroPaddingRow(): void {
-    const p = this.paddingIdx;
-    if (p !== null) tidy(() => noGrad(() => void this.weight.narrow(0, p, 1).zero_()));
+    zeroPaddingRow(this.weight, this.paddingIdx);
   }
 }
 
