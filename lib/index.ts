@@ -30,6 +30,7 @@ export { save, load } from './io/torchfile';
 export type { TorchValue, TorchKey } from './io/torchfile';
 /** Python values in JavaScript: how a PyTorch file's values appear in JS (`load`) and how JS values are written (`save`). */
 export * as py from './io/pyvalue';
+export { deepCopy } from './deep-copy';
 export { writeFileAtomic } from './util/atomic';
 export type { Chunks } from './util/atomic';
 export * as nn from './nn';

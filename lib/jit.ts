@@ -106,7 +106,8 @@ export class ScriptModule {
   }
 
   /**
-   * Runs `forward` off the event loop (a libuv thread), as a service does for requests. While it runs the
+   * Runs `forward` off the event loop (on ictorch's forward threads, as `Module.forwardAsync`), as a service
+   * does for requests. While it runs the
    * module cannot be changed (train/eval, to, loadStateDict, dispose) and the argument tensors cannot be
    * changed in place; other calls may overlap.
    */

@@ -173,6 +173,7 @@ export interface NativeBinding {
   gradFn(t: H): string | null;
   grad(t: H): H | null;
   zeroGrad(t: H, setToNone: boolean): void;
+  setGrad(t: H, grad: H | null): void;
   backward(t: H, gradient: Opt<H>, retainGraph: Opt<boolean>, createGraph: boolean): void;
   autogradGrad(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph: Opt<boolean>, createGraph: boolean, allowUnused: boolean): (H | null)[];
   registerHook(t: H, hook: (grad: H) => H | undefined): [number, number];
@@ -196,6 +197,7 @@ export interface NativeBinding {
   moduleTrain(m: ModuleHandle, mode: boolean): void;
   moduleIsTraining(m: ModuleHandle): boolean;
   moduleResetParameters(m: ModuleHandle): void;
+  moduleClone(m: ModuleHandle): ModuleHandle;
   moduleNamedParameters(m: ModuleHandle): [string, H][];
   moduleNamedBuffers(m: ModuleHandle): [string, H][];
   moduleKind(m: ModuleHandle): string;

@@ -1034,6 +1034,14 @@ export class Tensor {
     return h ? new Tensor(h) : null;
   }
   /**
+   * Sets the gradient, as PyTorch's `t.grad = g`: `g` itself becomes the gradient (shared, not copied; the
+   * next backward accumulates into it), of this tensor's dtype, device and shape; null clears it.
+   */
+  set grad(g: Tensor | null) {
+    if (g !== null && !(g instanceof Tensor)) throw typeError('grad', 'grad', 'a Tensor or null', g);
+    N.setGrad(this.handle, g === null ? null : g.handle);
+  }
+  /**
    * Keeps this non-leaf tensor's gradient in `.grad` after `backward()` (as PyTorch's `retain_grad()`: an
    * activation's gradient, for analysis); a no-op on a leaf. Returns this tensor.
    */

@@ -263,7 +263,7 @@ SerialExecutor& backwardThread(int depth) {
   static std::mutex mu;
   static std::vector<SerialExecutor*>* threads = new std::vector<SerialExecutor*>();
   std::lock_guard<std::mutex> lock(mu);
-  while (static_cast<int>(threads->size()) <= depth) threads->push_back(new SerialExecutor());
+  while (static_cast<int>(threads->size()) <= depth) threads->push_back(new SerialExecutor("ictorch-backwd"));
   return *(*threads)[depth];
 }
 
@@ -567,6 +567,25 @@ Napi::Value Grad(const Napi::CallbackInfo& info) {
   });
 }
 
+// setGrad(self, grad|null): PyTorch's `t.grad = g`, with its checks; the gradient is `g` itself (shared).
+Napi::Value SetGrad(const Napi::CallbackInfo& info) {
+  return guard(info, "grad", [&]() -> Napi::Value {
+    at::Tensor t = argMutableTensor(info, 0, "self");
+    if (isNullish(info[1])) {
+      t.mutable_grad() = at::Tensor();
+      return info.Env().Undefined();
+    }
+    at::Tensor g = argTensor(info, 1, "grad");
+    if (g.scalar_type() != t.scalar_type() || g.layout() != t.layout()) {
+      throw ArgTypeError(std::string("assigned grad has data of a different type: ") + c10::toString(g.scalar_type()) + " for a " + c10::toString(t.scalar_type()) + " tensor");
+    }
+    if (g.device() != t.device()) throw ArgTypeError("assigned grad has data located on a different device: " + g.device().str() + " for a tensor on " + t.device().str());
+    if (!g.sizes().equals(t.sizes())) throw ArgRangeError("assigned grad has data of a different size: " + shapeOf(g) + " for a tensor of shape " + shapeOf(t));
+    t.mutable_grad() = g;
+    return info.Env().Undefined();
+  });
+}
+
 // zeroGrad(self, setToNone)
 Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
   return guard(info, "zeroGrad", [&]() -> Napi::Value {
@@ -717,6 +736,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("retainsGrad", Napi::Function::New<RetainsGrad>(env, "retainsGrad"));
   exports.Set("gradFn", Napi::Function::New<GradFn>(env, "gradFn"));
   exports.Set("grad", Napi::Function::New<Grad>(env, "grad"));
+  exports.Set("setGrad", Napi::Function::New<SetGrad>(env, "setGrad"));
   exports.Set("zeroGrad", Napi::Function::New<ZeroGrad>(env, "zeroGrad"));
   exports.Set("backward", Napi::Function::New<Backward>(env, "backward"));
   exports.Set("autogradGrad", Napi::Function::New<AutogradGrad>(env, "autogradGrad"));

@@ -396,7 +396,7 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   });
 }
 
-// scriptCallAsync(module, method, args, gradEnabled): the same on a libuv thread; the module, its parameters
+// scriptCallAsync(module, method, args, gradEnabled): the same on one of the forward threads (worker.h); the module, its parameters
 // and buffers and the argument tensors are in flight (read) until it settles.
 Napi::Value CallAsync(const Napi::CallbackInfo& info) {
   const std::string op = callOp(info);
@@ -413,7 +413,8 @@ Napi::Value CallAsync(const Napi::CallbackInfo& info) {
           compat::AutocastCaptureScope autocast(cast);  // torch.autocast around the call applies on the worker too
           return runMethod(method, std::move(stack));
         },
-        [name](Napi::Env env, c10::IValue& out) -> Napi::Value { return fromIValue(env, out, name + "()'s result", 0); });
+        [name](Napi::Env env, c10::IValue& out) -> Napi::Value { return fromIValue(env, out, name + "()'s result", 0); },
+        &forwardThreads());
   });
 }
 

@@ -1,5 +1,5 @@
 // module.cc: ModuleHandle and what every native layer does: forward (sync and async), train/eval, parameters
-// and buffers, kind, resetParameters; and moving a module's tensors in place (to(), channelsLast()).
+// and buffers, kind, resetParameters, clone; and moving a module's tensors in place (to(), channelsLast()).
 #include "module.h"
 #include "worker.h"
 
@@ -63,7 +63,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   });
 }
 
-// forwardAsync(module, input, gradEnabled): the forward runs on a worker thread; the module and the input are
+// forwardAsync(module, input, gradEnabled): the forward runs on one of the forward threads (worker.h); the module and the input are
 // in flight until it settles (readers: other forwards may overlap; mutations and training steps are refused).
 Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
   return guard(info, "forwardAsync", [&]() -> Napi::Value {
@@ -79,7 +79,7 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
                           compat::AutocastCaptureScope autocast(cast);
                           return m->forward(x);
                         },
-                        [](Napi::Env env, at::Tensor& y) -> Napi::Value { return TensorHandle::Wrap(env, y); });
+                        [](Napi::Env env, at::Tensor& y) -> Napi::Value { return TensorHandle::Wrap(env, y); }, &forwardThreads());
   });
 }
 
@@ -93,6 +93,14 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
 Napi::Value IsTraining(const Napi::CallbackInfo& info) {
   return guard(info, "isTraining", [&]() -> Napi::Value {
     return Napi::Boolean::New(info.Env(), argModuleHandle(info, 0, "module")->peek("module")->is_training());
+  });
+}
+
+// moduleClone(module): a deep copy of the layer (nn::Layer::clone); refused while a training step in flight
+// writes it, allowed beside forwards in flight.
+Napi::Value Clone(const Napi::CallbackInfo& info) {
+  return guard(info, "deepCopy", [&]() -> Napi::Value {
+    return ModuleHandle::Wrap(info.Env(), argModule(info, 0, "module")->clone());
   });
 }
 
@@ -186,6 +194,7 @@ void InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("moduleForwardAsync", Napi::Function::New<ForwardAsync>(env, "moduleForwardAsync"));
   exports.Set("moduleTrain", Napi::Function::New<Train>(env, "moduleTrain"));
   exports.Set("moduleIsTraining", Napi::Function::New<IsTraining>(env, "moduleIsTraining"));
+  exports.Set("moduleClone", Napi::Function::New<Clone>(env, "moduleClone"));
   exports.Set("moduleResetParameters", Napi::Function::New<ResetParameters>(env, "moduleResetParameters"));
   exports.Set("moduleNamedParameters", Napi::Function::New<NamedParameters>(env, "moduleNamedParameters"));
   exports.Set("moduleNamedBuffers", Napi::Function::New<NamedBuffers>(env, "moduleNamedBuffers"));

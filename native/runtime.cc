@@ -2,6 +2,7 @@
 #include <ATen/Parallel.h>
 #include <c10/util/Logging.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
 #include <algorithm>
 #include <atomic>
@@ -150,6 +151,14 @@ void applyIntraOpThreads() {
     at::set_num_threads(want);
     applied = want;
   }
+}
+
+void nameThisThread(const char* name) {
+#if defined(__linux__)
+  pthread_setname_np(pthread_self(), name);
+#elif defined(__APPLE__)
+  pthread_setname_np(name);
+#endif
 }
 
 namespace {

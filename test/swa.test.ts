@@ -55,7 +55,8 @@ const CASES: Case[] = [
 function runAveraged(c: Case): { model: torch.nn.Module; swa: AveragedModel; states: Record<string, number[]>[] } {
   const model = makeNet();
   setParams(model, steps[0].params);
-  const swa = new AveragedModel(model, { copy: makeNet, ...c.options });
+  // The copy is deepCopy(model), PyTorch's default.
+  const swa = new AveragedModel(model, { ...c.options });
   const states = [stateValues(swa)];
   for (const st of steps) {
     setParams(model, st.params);
@@ -384,13 +385,14 @@ print(json.dumps(out))`,
 });
 
 describe('AveragedModel, updateBn and SWALR without Python', () => {
-  it("the copy takes the model's values, training modes and requiresGrad; a model spec builds it through the registry", () => {
+  it.each([['deepCopy (the default)', undefined], ['a copy function', makeNet]] as const)("the copy takes the model's values, training modes and requiresGrad: %s; a model spec builds it through the registry", (_, copy) => {
     const model = makeNet();
     model.eval();
     (model as unknown as { 1: torch.nn.Module })[1].train();
     torch.tidy(() => model.parameters()[0].requiresGrad_(false));
-    const swa = new AveragedModel(model, { copy: makeNet });
+    const swa = new AveragedModel(model, copy ? { copy } : undefined);
     expect(swa.module).not.toBe(model);
+    expect(swa.module.constructor).toBe(model.constructor);
     expect(swa.module.modules().map((m) => m.training)).toEqual(model.modules().map((m) => m.training));
     torch.tidy(() => {
       expect(swa.module.parameters().map((p) => p.requiresGrad)).toEqual(model.parameters().map((p) => p.requiresGrad));
@@ -451,7 +453,7 @@ describe('AveragedModel, updateBn and SWALR without Python', () => {
 
   it('AveragedModel and SWALR check their options; updateParameters checks the model', () => {
     const model = makeNet();
-    expect(() => new AveragedModel(model, {} as never)).toThrow(/^AveragedModel: expected a function returning a new module of the model's architecture .*ictorch cannot deep-copy a module\) for copy but received undefined/);
+    expect(() => new AveragedModel(model, { copy: null } as never)).toThrow(/^AveragedModel: expected a function returning a new module, or a model spec \{name, args\} for copy but received null/);
     expect(() => new AveragedModel(model, { copy: makeNet, avg_fn: () => null } as never)).toThrow(/^AveragedModel: unknown option 'avg_fn'; did you mean 'avgFn'\?/);
     expect(() => new AveragedModel(model, { copy: makeNet, avgFn: 1 as never })).toThrow(/^AveragedModel: expected a function .* for avgFn/);
     expect(() => new AveragedModel(model, { copy: makeNet, useBuffers: 'yes' as never })).toThrow(/^AveragedModel: expected a boolean for useBuffers/);

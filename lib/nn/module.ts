@@ -386,25 +386,86 @@ export function copyStateDict(own: StateDict, dict: StateDict, strict: boolean):
   return { missingKeys, unexpectedKeys };
 }
 
+// Gives `target` its internals, the proxy that registers assignments, and a `forward` that runs hooks and the
+// native fast path around the class's own forward; returns the proxy (the module its users hold).
+function becomeModule(target: Module, s: Internals): Module {
+  Object.defineProperty(target, INTERNAL, { value: s });
+  const proxy = new Proxy(target, trap);
+  Object.defineProperty(target, 'forward', {
+    value: (...inputs: unknown[]) => forwardThroughHooks(proxy, inputs),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  return proxy;
+}
+
+/**
+ * @internal deepCopy's step for a module: a new object of `m`'s class (its constructor does not run, as
+ * Python's deepcopy does not call __init__) with copies of its children, parameters, buffers and fields made
+ * by `copy`, and its hooks, training mode and kind. `memo` maps each original to its copy (set here before
+ * the children are copied, so a module reachable twice is copied once).
+ */
+export function copyModule(m: Module, copy: (value: unknown) => unknown, memo: Map<unknown, unknown>): Module {
+  const s = internals(m);
+  assertLive(m, 'deepCopy');
+  for (const [, sub] of walk(m)) {
+    if (internals(sub).writers > 0) throw new Error(`deepCopy: module is in use by ${internals(sub).inFlightOp} in flight; await it first`);
+  }
+  const proto = Object.getPrototypeOf(m) as { forward?: unknown } | null;
+  // A forward of the instance's own that is an arrow function (a class field) or a bound function keeps the
+  // original as `this`: the copy would run on the original's state. (A `function` reads `this` when called.)
+  if (proto?.forward !== s.classForward && !Object.prototype.hasOwnProperty.call(s.classForward, 'prototype')) {
+    throw new TypeError(
+      `deepCopy: ${m.constructor.name}'s forward is an arrow function (a class field) or a bound function, which keeps the ` +
+        'module it was made for as `this`; declare it as a method (forward(x) { ... }) so that a copy runs on its own state',
+    );
+  }
+  const leaf = s.leaf ? N.moduleClone(s.leaf) : null;
+  const target = Object.create(proto) as Module;
+  let t: Internals;
+  const out = becomeModule(target, (t = {
+    modules: new Map(), params: new Map(), buffers: new Map(), nonPersistent: new Set(s.nonPersistent), training: s.training,
+    preHooks: new Map(s.preHooks), hooks: new Map(s.hooks), backwardPreHooks: new Map(s.backwardPreHooks), backwardHooks: new Map(s.backwardHooks),
+    readers: 0, writers: 0, inFlightOp: '', leaf, native: null, classForward: s.classForward, hooksCache: null, kind: s.kind, disposed: false,
+  }));
+  // The copy's hooks are its own (removing one from the original leaves the copy's), as in PyTorch.
+  for (const map of [t.preHooks, t.hooks, t.backwardPreHooks, t.backwardHooks] as Map<number, unknown>[]) {
+    for (const [id, hook] of [...map]) {
+      map.delete(id);
+      map.set(nextHookId++, hook);
+      liveHooks++;
+    }
+  }
+  hookVersion++;
+  memo.set(m, out);
+  for (const [k, c] of s.modules) t.modules.set(k, c && (copy(c) as Module));
+  for (const [k, p] of s.params) t.params.set(k, p && (copy(p) as Parameter));
+  for (const [k, b] of s.buffers) t.buffers.set(k, b && (copy(b) as Tensor));
+  structureVersion++;
+  // Plain fields, in their order (registered ones are fields too, pointing at the copies just made).
+  for (const key of Reflect.ownKeys(m)) {
+    if (key === INTERNAL || key === 'forward') continue;
+    const desc = Object.getOwnPropertyDescriptor(m, key)!;
+    if (typeof key === 'string' && (s.modules.has(key) || s.params.has(key) || s.buffers.has(key))) {
+      desc.value = t.modules.get(key) ?? t.params.get(key) ?? t.buffers.get(key) ?? null;
+    } else if ('value' in desc) {
+      desc.value = copy(desc.value);
+    }
+    Reflect.defineProperty(target, key, desc);
+  }
+  return out;
+}
+
 /** Base class of every ictorch module (see the file comment for writing your own). */
 export class Module {
   constructor() {
     const classForward = (this as unknown as { forward: Internals['classForward'] }).forward;
-    const s: Internals = {
+    return becomeModule(this, {
       modules: new Map(), params: new Map(), buffers: new Map(), nonPersistent: new Set(), training: true,
       preHooks: new Map(), hooks: new Map(), backwardPreHooks: new Map(), backwardHooks: new Map(), readers: 0, writers: 0, inFlightOp: '', leaf: null, native: null,
       classForward, hooksCache: null, kind: null, disposed: false,
-    };
-    Object.defineProperty(this, INTERNAL, { value: s });
-    const proxy = new Proxy(this, trap);
-    // `forward` runs hooks and the native fast path around the class's own forward.
-    Object.defineProperty(this, 'forward', {
-      value: (...inputs: unknown[]) => forwardThroughHooks(proxy, inputs),
-      writable: true,
-      configurable: true,
-      enumerable: false,
     });
-    return proxy;
   }
 
   /**

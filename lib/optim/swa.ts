@@ -4,7 +4,7 @@
  * `updateBn` recomputes the batch-norm statistics of the averaged weights at the end.
  *
  * ```ts
- * const swa = new optim.AveragedModel(model, { copy: () => makeNet() });
+ * const swa = new optim.AveragedModel(model);
  * const sched = new optim.CosineAnnealingLR(opt, { tMax: 300 });
  * const swaSched = new optim.SWALR(opt, { swaLr: 0.05 });
  * for (let epoch = 0; epoch < 300; epoch++) {
@@ -21,6 +21,7 @@ import { tensor } from '../creation';
 import { buildModel, type ModelSpec } from '../models/registry';
 import { batchNorm } from '../nn/functional';
 import { BatchNorm1d, BatchNorm2d, BatchNorm3d, IC } from '../nn/layers';
+import { deepCopy } from '../deep-copy';
 import { Module } from '../nn/module';
 import { tidy } from '../scope';
 import { Tensor, type RemovableHandle } from '../tensor';
@@ -39,16 +40,16 @@ import { LRScheduler } from './scheduler';
  */
 export type AvgFn = (averagedParam: Tensor, modelParam: Tensor, numAveraged: Tensor) => Tensor;
 
-/** Options of `AveragedModel`: `{ copy: () => new Net(), avgFn: ema, useBuffers: true }`. */
+/** Options of `AveragedModel`: `{ avgFn: ema, useBuffers: true }`. */
 export interface AveragedModelOptions<M extends Module = Module> {
   /**
-   * How to build the copy that holds the average (ictorch cannot deep-copy a module: a built-in layer's options
-   * live in its native layer). A function returning a new module of the model's class and architecture, or a model
-   * spec `{name, args}` that `buildModel` rebuilds (the ResNets and `registerModel`'s networks). Its parameters and
-   * buffers then take the model's values, dtypes and device, and each submodule the model's training mode and each
-   * parameter its `requiresGrad`, as Python's `deepcopy` gives.
+   * How to build the copy that holds the average. By default `deepCopy(model)`, as PyTorch's `deepcopy`. Else a
+   * function returning a new module of the model's class and architecture, or a model spec `{name, args}` that
+   * `buildModel` rebuilds (the ResNets and `registerModel`'s networks): its parameters and buffers then take the
+   * model's values, dtypes and device, each submodule the model's training mode and each parameter its
+   * `requiresGrad` (its hooks are its own).
    */
-  copy: (() => M) | ModelSpec;
+  copy?: (() => M) | ModelSpec;
   /** Keep the average on this device (default: the model's). */
   device?: string;
   /** The averaging (default: the equally weighted running mean, PyTorch's default). */
@@ -67,17 +68,10 @@ function tensorsOf(m: Module, buffers: boolean): [string, Tensor][] {
 
 /** A module built from `copy` with `model`'s values, dtypes, devices, training modes and requiresGrad flags. */
 function copyOf<M extends Module>(op: string, model: M, copy: unknown): M {
-  if (copy === undefined || copy === null) {
-    throw typeError(
-      op,
-      'copy',
-      "a function returning a new module of the model's architecture (() => new Net()), or a model spec {name, args} (ictorch cannot deep-copy a module)",
-      copy,
-    );
-  }
+  if (copy === undefined) return deepCopy(model);
   let fresh: unknown;
   if (typeof copy === 'function') fresh = (copy as () => unknown)();
-  else if (typeof copy === 'object' && typeof (copy as ModelSpec).name === 'string') fresh = buildModel(copy as ModelSpec);
+  else if (copy !== null && typeof copy === 'object' && typeof (copy as ModelSpec).name === 'string') fresh = buildModel(copy as ModelSpec);
   else throw typeError(op, 'copy', 'a function returning a new module, or a model spec {name, args}', copy);
   if (!(fresh instanceof Module)) throw typeError(op, 'copy()', 'a new nn.Module', fresh);
   if (fresh === model) throw typeError(op, 'copy()', 'a new module (it returned the model itself)', fresh);
@@ -128,14 +122,13 @@ function copyOf<M extends Module>(op: string, model: M, copy: unknown): M {
  * loads into Python's `AveragedModel` and back.
  *
  * ```ts
- * const swa = new optim.AveragedModel(model, { copy: () => new Net() });          // or copy: {name: 'resnet', args}
- * const ema = new optim.AveragedModel(model, { copy: () => new Net(), avgFn: (a, p) => a.mul(0.999).add(p.mul(0.001)), useBuffers: true });
+ * const swa = new optim.AveragedModel(model);
+ * const ema = new optim.AveragedModel(model, { avgFn: (a, p) => a.mul(0.999).add(p.mul(0.001)), useBuffers: true });
  * swa.updateParameters(model);   // after each epoch (or step)
  * const logits = swa.forward(x);
  * ```
  *
- * ictorch cannot deep-copy a module, so `copy` builds the copy (see `AveragedModelOptions.copy`); hooks are not
- * copied. As 1.13 (2.x copies the buffers over when `useBuffers` is false), without `useBuffers` the copy's buffers
+ * The copy is `deepCopy(model)` unless `copy` builds it (see `AveragedModelOptions.copy`). As 1.13 (2.x copies the buffers over when `useBuffers` is false), without `useBuffers` the copy's buffers
  * keep the model's values at construction: run `updateBn` on the averaged model before evaluating it.
  */
 export class AveragedModel<M extends Module = Module> extends Module {
@@ -147,7 +140,7 @@ export class AveragedModel<M extends Module = Module> extends Module {
   readonly useBuffers: boolean;
   private readonly averaged: Tensor;
 
-  constructor(model: M, options: AveragedModelOptions<M>) {
+  constructor(model: M, options: AveragedModelOptions<M> = {}) {
     const op = 'AveragedModel';
     if (!(model instanceof Module)) throw typeError(op, 'model', 'an nn.Module', model);
     if (!options || typeof options !== 'object') throw typeError(op, 'options', '{copy, device, avgFn, useBuffers}', options);

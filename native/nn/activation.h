@@ -14,6 +14,7 @@ class ReLUImpl : public Layer {
   void reset() override {}
   at::Tensor forward(const at::Tensor& x) override { return options.inplace() ? at::relu_(const_cast<at::Tensor&>(x)) : at::relu(x); }
   const char* kind() const override { return "relu"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   ReLUOptions options;
 };

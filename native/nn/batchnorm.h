@@ -31,7 +31,7 @@ class BatchNormImpl : public Layer {
       runningVar = register_buffer("running_var", at::empty({c}));
       numBatchesTracked = register_buffer("num_batches_tracked", at::zeros({}, at::kLong));
     }
-    resetParameters();
+    initParameters();
   }
   void resetParameters() override {
     at::NoGradGuard noGrad;
@@ -77,14 +77,17 @@ class BatchNormImpl : public Layer {
 class BatchNorm1dImpl : public BatchNormImpl<1> {
  public:
   using BatchNormImpl<1>::BatchNormImpl;
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 };
 class BatchNorm2dImpl : public BatchNormImpl<2> {
  public:
   using BatchNormImpl<2>::BatchNormImpl;
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 };
 class BatchNorm3dImpl : public BatchNormImpl<3> {
  public:
   using BatchNormImpl<3>::BatchNormImpl;
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 };
 TORCH_MODULE(BatchNorm1d);
 TORCH_MODULE(BatchNorm2d);

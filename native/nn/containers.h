@@ -22,6 +22,13 @@ class SequentialImpl : public Layer {
     return y;
   }
   const char* kind() const override { return "sequential"; }
+  LayerPtr clone() const override {
+    NamedLayers children;
+    for (const auto& item : named_children()) children.emplace_back(item.key(), std::static_pointer_cast<Layer>(item.value())->clone());
+    auto copy = std::make_shared<SequentialImpl>(children);
+    copyModesInto(*copy);
+    return copy;
+  }
 
   std::vector<LayerPtr> items;
 };
@@ -32,9 +39,15 @@ TORCH_MODULE(Sequential);
 class ResidualImpl : public Layer {
  public:
   ResidualImpl(const NamedLayers& body, LayerPtr shortcut, const NamedLayers& post) {
-    for (const auto& [name, child] : body) this->body.push_back(register_module(name, child));
+    for (const auto& [name, child] : body) {
+      this->body.push_back(register_module(name, child));
+      bodyNames.push_back(name);
+    }
     if (shortcut) this->shortcut = register_module("downsample", std::move(shortcut));
-    for (const auto& [name, child] : post) this->post.push_back(register_module(name, child));
+    for (const auto& [name, child] : post) {
+      this->post.push_back(register_module(name, child));
+      postNames.push_back(name);
+    }
   }
   void reset() override {}
   at::Tensor forward(const at::Tensor& x) override {
@@ -48,8 +61,19 @@ class ResidualImpl : public Layer {
     return y;
   }
   const char* kind() const override { return "residual"; }
+  LayerPtr clone() const override {
+    auto copies = [](const std::vector<LayerPtr>& layers, const std::vector<std::string>& names) {
+      NamedLayers out;
+      for (size_t i = 0; i < layers.size(); i++) out.emplace_back(names[i], layers[i]->clone());
+      return out;
+    };
+    auto copy = std::make_shared<ResidualImpl>(copies(body, bodyNames), shortcut ? shortcut->clone() : nullptr, copies(post, postNames));
+    copyModesInto(*copy);
+    return copy;
+  }
 
   std::vector<LayerPtr> body, post;
+  std::vector<std::string> bodyNames, postNames;
   LayerPtr shortcut;
 };
 TORCH_MODULE(Residual);

@@ -26,7 +26,7 @@ class Conv2dImpl : public Layer {
                       ") and outChannels (", o.outChannels(), ") must both be divisible by groups (", o.groups(), ")");
     weight = register_parameter("weight", at::empty({o.outChannels(), o.inChannels() / o.groups(), o.kernelSize(), o.kernelSize()}));
     if (o.bias()) bias = register_parameter("bias", at::empty({o.outChannels()}));
-    resetParameters();
+    initParameters();
   }
   // PyTorch's default (torch.nn.Conv2d.reset_parameters): weight kaiming-uniform with a = √5, that is
   // U(-1/√fan_in, 1/√fan_in); bias U(-1/√fan_in, 1/√fan_in). (The ResNet builders re-initialise their
@@ -44,6 +44,7 @@ class Conv2dImpl : public Layer {
     return at::conv2d(x, weight, bias, {o.stride(), o.stride()}, {o.padding(), o.padding()}, {o.dilation(), o.dilation()}, o.groups());
   }
   const char* kind() const override { return "conv2d"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   Conv2dOptions options;
   at::Tensor weight, bias;

@@ -34,6 +34,7 @@ class DropoutImpl : public Layer {
     return at::dropout(x, options.p(), is_training());
   }
   const char* kind() const override { return "dropout"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   DropoutOptions options;
 };

@@ -15,6 +15,7 @@ class FlattenImpl : public Layer {
   void reset() override {}
   at::Tensor forward(const at::Tensor& x) override { return x.flatten(options.startDim(), options.endDim()); }
   const char* kind() const override { return "flatten"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   FlattenOptions options;
 };

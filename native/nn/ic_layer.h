@@ -39,7 +39,7 @@ class ICImpl : public Layer {
     runningMean = register_buffer("running_mean", at::empty({o.channels()}));
     runningVar = register_buffer("running_var", at::empty({o.channels()}));
     numBatchesTracked = register_buffer("num_batches_tracked", at::zeros({}, at::kLong));
-    resetParameters();
+    initParameters();
   }
   // BatchNorm's: scale 1, shift 0, running mean 0, running variance 1, no batches seen.
   void resetParameters() override {
@@ -75,6 +75,7 @@ class ICImpl : public Layer {
     return ic::icLayer(x, weight, bias, runningMean, runningVar, op);
   }
   const char* kind() const override { return "ic"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   ICOptions options;
   at::Tensor weight, bias, runningMean, runningVar, numBatchesTracked;

@@ -9,6 +9,11 @@ class IdentityImpl : public Layer {
   void reset() override {}
   at::Tensor forward(const at::Tensor& x) override { return x; }
   const char* kind() const override { return "identity"; }
+  LayerPtr clone() const override {
+    auto copy = std::make_shared<IdentityImpl>();
+    copy->train(is_training());
+    return copy;
+  }
 };
 TORCH_MODULE(Identity);
 

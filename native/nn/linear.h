@@ -17,7 +17,7 @@ class LinearImpl : public Layer {
   void reset() override {
     weight = register_parameter("weight", at::empty({options.outFeatures(), options.inFeatures()}));
     if (options.bias()) bias = register_parameter("bias", at::empty({options.outFeatures()}));
-    resetParameters();
+    initParameters();
   }
   // PyTorch's default: weight kaiming-uniform with a = √5 (U(±1/√inFeatures)), bias U(±1/√inFeatures).
   void resetParameters() override {
@@ -30,6 +30,7 @@ class LinearImpl : public Layer {
   }
   at::Tensor forward(const at::Tensor& x) override { return at::linear(x, weight, bias); }
   const char* kind() const override { return "linear"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   LinearOptions options;
   at::Tensor weight, bias;

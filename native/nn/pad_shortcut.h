@@ -25,6 +25,7 @@ class PadShortcutImpl : public Layer {
     return extra == 0 ? y : at::constant_pad_nd(y, {0, 0, 0, 0, 0, extra}, 0);
   }
   const char* kind() const override { return "padShortcut"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   PadShortcutOptions options;
 };

@@ -24,6 +24,7 @@ class MaxPool2dImpl : public Layer {
     return at::max_pool2d(x, {o.kernelSize(), o.kernelSize()}, {o.stride(), o.stride()}, {o.padding(), o.padding()}, {1, 1}, o.ceilMode());
   }
   const char* kind() const override { return "maxPool2d"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   Pool2dOptions options;
 };
@@ -38,6 +39,7 @@ class AvgPool2dImpl : public Layer {
     return at::avg_pool2d(x, {o.kernelSize(), o.kernelSize()}, {o.stride(), o.stride()}, {o.padding(), o.padding()}, o.ceilMode(), true, compat::nullopt);
   }
   const char* kind() const override { return "avgPool2d"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   Pool2dOptions options;
 };
@@ -61,6 +63,7 @@ class AdaptiveAvgPool2dImpl : public Layer {
     return at::adaptive_avg_pool2d(x, {h, w});
   }
   const char* kind() const override { return "adaptiveAvgPool2d"; }
+  LayerPtr clone() const override { return cloneLeaf(*this); }
 
   AdaptiveAvgPool2dOptions options;
 };
