@@ -4,6 +4,8 @@
 // Tensor.grad's setter (PyTorch's `t.grad = g`), which copying gradients uses.
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
+import { native } from '../lib/native';
+import { nativeModule } from '../lib/nn/module';
 import { vals } from './helpers/compare';
 
 const { nn, deepCopy, tidy, noGrad } = torch;
@@ -169,6 +171,40 @@ describe('deepCopy of modules', () => {
     const copy = deepCopy(m);
     expect(stateOf(copy)).toEqual(stateOf(m));
     [m, copy, xb, yb].forEach((t) => t.dispose());
+  });
+});
+
+// A native container's clone (Layer::clone of Sequential and Residual: what a native network would copy; deepCopy
+// itself copies JS containers and clones their leaves). Internal API: the container built from a ResNet's
+// children, cloned, gives the same results and keeps each module's own mode, in memory of its own.
+describe('Layer::clone of native containers (internal)', () => {
+  it('a whole ResNet-18 (Sequential of Residual units with conv shortcuts): same names, values, results and modes', () => {
+    const N = native();
+    torch.manualSeed(3);
+    const m = torch.resnetImageNet({ depth: 18, layout: 'relu-ic-conv', classes: 10, dropRate: 0 });
+    const x = torch.randn([2, 3, 32, 32]);
+    tidy(() => noGrad(() => m.forward(x)));
+    m.eval();
+    m.getSubmodule('layer2').train();
+    const h = nativeModule(m)!;
+    const c = N.moduleClone(h);
+    const named = (k: 'moduleNamedParameters' | 'moduleNamedBuffers', handle: typeof h) =>
+      N[k](handle).map(([n, t]) => {
+        const tt = new torch.Tensor(t);
+        const out: [string, number[]] = [n, vals(tt)];
+        tt.dispose();
+        return out;
+      });
+    for (const k of ['moduleNamedParameters', 'moduleNamedBuffers'] as const) expect(named(k, c)).toEqual(named(k, h));
+    expect(N.moduleKind(c)).toBe('sequential');
+    expect(named('moduleNamedParameters', c).map(([k]) => k)).toContain('layer2.0.downsample.0.weight');
+    // Modes: layer2 normalises with its batch's statistics, the rest with running ones.
+    const run = (handle: typeof h) => tidy(() => noGrad(() => vals(new torch.Tensor(N.moduleForward(handle, x.handle)))));
+    expect(run(c)).toEqual(run(h));
+    bump(m);
+    expect(run(c)).not.toEqual(run(h));
+    c.dispose();
+    [m, x].forEach((t) => t.dispose());
   });
 });
 

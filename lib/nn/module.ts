@@ -409,9 +409,7 @@ function becomeModule(target: Module, s: Internals): Module {
 export function copyModule(m: Module, copy: (value: unknown) => unknown, memo: Map<unknown, unknown>): Module {
   const s = internals(m);
   assertLive(m, 'deepCopy');
-  for (const [, sub] of walk(m)) {
-    if (internals(sub).writers > 0) throw new Error(`deepCopy: module is in use by ${internals(sub).inFlightOp} in flight; await it first`);
-  }
+  assertNotTraining(m, 'deepCopy');
   const proto = Object.getPrototypeOf(m) as { forward?: unknown } | null;
   // A forward of the instance's own that is an arrow function (a class field) or a bound function keeps the
   // original as `this`: the copy would run on the original's state. (A `function` reads `this` when called.)
@@ -426,18 +424,14 @@ export function copyModule(m: Module, copy: (value: unknown) => unknown, memo: M
   let t: Internals;
   const out = becomeModule(target, (t = {
     modules: new Map(), params: new Map(), buffers: new Map(), nonPersistent: new Set(s.nonPersistent), training: s.training,
-    preHooks: new Map(s.preHooks), hooks: new Map(s.hooks), backwardPreHooks: new Map(s.backwardPreHooks), backwardHooks: new Map(s.backwardHooks),
+    preHooks: new Map(), hooks: new Map(), backwardPreHooks: new Map(), backwardHooks: new Map(),
     readers: 0, writers: 0, inFlightOp: '', leaf, native: null, classForward: s.classForward, hooksCache: null, kind: s.kind, disposed: false,
   }));
   // The copy's hooks are its own (removing one from the original leaves the copy's), as in PyTorch.
-  for (const map of [t.preHooks, t.hooks, t.backwardPreHooks, t.backwardHooks] as Map<number, unknown>[]) {
-    for (const [id, hook] of [...map]) {
-      map.delete(id);
-      map.set(nextHookId++, hook);
-      liveHooks++;
-    }
-  }
-  hookVersion++;
+  s.preHooks.forEach((h) => addHook(t.preHooks, h));
+  s.hooks.forEach((h) => addHook(t.hooks, h));
+  s.backwardPreHooks.forEach((h) => addHook(t.backwardPreHooks, h));
+  s.backwardHooks.forEach((h) => addHook(t.backwardHooks, h));
   memo.set(m, out);
   for (const [k, c] of s.modules) t.modules.set(k, c && (copy(c) as Module));
   for (const [k, p] of s.params) t.params.set(k, p && (copy(p) as Parameter));

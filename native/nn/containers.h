@@ -39,15 +39,9 @@ TORCH_MODULE(Sequential);
 class ResidualImpl : public Layer {
  public:
   ResidualImpl(const NamedLayers& body, LayerPtr shortcut, const NamedLayers& post) {
-    for (const auto& [name, child] : body) {
-      this->body.push_back(register_module(name, child));
-      bodyNames.push_back(name);
-    }
+    for (const auto& [name, child] : body) this->body.push_back(register_module(name, child));
     if (shortcut) this->shortcut = register_module("downsample", std::move(shortcut));
-    for (const auto& [name, child] : post) {
-      this->post.push_back(register_module(name, child));
-      postNames.push_back(name);
-    }
+    for (const auto& [name, child] : post) this->post.push_back(register_module(name, child));
   }
   void reset() override {}
   at::Tensor forward(const at::Tensor& x) override {
@@ -62,18 +56,20 @@ class ResidualImpl : public Layer {
   }
   const char* kind() const override { return "residual"; }
   LayerPtr clone() const override {
-    auto copies = [](const std::vector<LayerPtr>& layers, const std::vector<std::string>& names) {
-      NamedLayers out;
-      for (size_t i = 0; i < layers.size(); i++) out.emplace_back(names[i], layers[i]->clone());
-      return out;
-    };
-    auto copy = std::make_shared<ResidualImpl>(copies(body, bodyNames), shortcut ? shortcut->clone() : nullptr, copies(post, postNames));
+    // The children in registration order: the body, the shortcut ("downsample") if any, then post.
+    NamedLayers copies[2];
+    LayerPtr shortcutCopy;
+    for (const auto& item : named_children()) {
+      LayerPtr c = std::static_pointer_cast<Layer>(item.value())->clone();
+      if (shortcut && item.key() == "downsample") shortcutCopy = std::move(c);
+      else copies[copies[0].size() < body.size() ? 0 : 1].emplace_back(item.key(), std::move(c));
+    }
+    auto copy = std::make_shared<ResidualImpl>(copies[0], shortcutCopy, copies[1]);
     copyModesInto(*copy);
     return copy;
   }
 
   std::vector<LayerPtr> body, post;
-  std::vector<std::string> bodyNames, postNames;
   LayerPtr shortcut;
 };
 TORCH_MODULE(Residual);
