@@ -114,11 +114,11 @@ class SerialExecutor final : public Executor {
 };
 
 // Threads that run forwards (forwardAsync, ScriptModule.forwardAsync), handed to the one that went idle last.
-// Why: one request at a time on libuv's pool landed on whichever of its four threads woke first, and each of
-// those has an OpenMP team of its own that had gone to sleep since its last request: a CPU forward of a few
-// milliseconds at batch 1 took 1-2 ms longer than the same forward on the JS thread (bench/RESULTS.md).
-// The most recently idle thread still has its team spinning and its allocations warm. Concurrent requests
-// still run in parallel: a new thread starts when none is idle, and since each job holds the libuv thread that
+// Why: one request at a time on libuv's pool landed on whichever of its four threads woke first, and each
+// thread that ran one kept an OpenMP team of its own. With more OpenMP threads than cores libgomp shortens its
+// workers' spin-wait, so they sleep between parallel regions: a process serving ResNet-18 at batch 1 with
+// forwardAsync took 31-34 ms per call against 24-26 ms here, level with forward on the JS thread (2 cores,
+// bench/RESULTS.md). Requests in turn now keep one team. Concurrent requests still run in parallel: a new thread starts when none is idle, and since each job holds the libuv thread that
 // queued it, there are never more of these threads than libuv's.
 class WarmPool final : public Executor {
  public:

@@ -187,9 +187,9 @@ describe('worker_threads', () => {
     expect(tidy(() => tensor([2]).pow(10).item())).toBe(1024);
   });
 
-  // forwardAsync runs on the forward threads (named ictorch-forward), handed to the one that went idle last:
-  // its OpenMP team is still warm (bench/RESULTS.md: on whichever libuv thread woke first, a batch-1 forward
-  // took 1-2 ms longer). Observed as the process's threads (Linux /proc), with one intra-op thread so that no
+  // forwardAsync runs on the forward threads (named ictorch-forward), handed to the one that went idle last, so
+  // requests in turn keep one OpenMP team (bench/RESULTS.md: on whichever libuv thread woke first, each keeping a
+  // team, a batch-1 ResNet-18 forward took 31-34 ms against 24-26 ms). Observed as the process's threads (Linux /proc), with one intra-op thread so that no
   // OpenMP or pthreadpool workers blur the count:
   // - 12 calls in turn add libuv's 4 threads and one forward thread;
   // - then four calls at once, three times, run on at least two forward threads (concurrent requests still run
