@@ -33,6 +33,8 @@ export * as py from './io/pyvalue';
 export { deepCopy } from './deep-copy';
 export { writeFileAtomic } from './util/atomic';
 export type { Chunks } from './util/atomic';
+/** Linear algebra (PyTorch's torch.linalg): norms, decompositions, inverses and solvers, batched, with autograd. */
+export * as linalg from './linalg';
 export * as nn from './nn';
 export { icLayer } from './nn/functional';
 export type { ICLayerOptions } from './nn/functional';

@@ -157,6 +157,8 @@ export interface NativeBinding {
   lerp(t: H, end: H, weight: H | Scalar): H;
   cat(ts: H[], dim: number): H;
   einsum(equation: string, operands: H[]): H;
+  /** torch.linalg: (function name, its arguments in PyTorch's order, options spread out): one tensor or a tuple. */
+  linalg(op: string, ...args: unknown[]): H | H[];
   stack(ts: H[], dim: number): H;
   split(t: H, sizes: number | number[], dim: number): H[];
   chunk(t: H, chunks: number, dim: number): H[];

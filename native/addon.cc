@@ -7,6 +7,7 @@ void InitTensorCreate(Napi::Env env, Napi::Object exports);
 void InitTensorRead(Napi::Env env, Napi::Object exports);
 void InitTensorOps(Napi::Env env, Napi::Object exports);
 void InitTensorIndex(Napi::Env env, Napi::Object exports);
+void InitLinalg(Napi::Env env, Napi::Object exports);
 void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitRuntime(Napi::Env env, Napi::Object exports);
 void InitModule(Napi::Env env, Napi::Object exports);
@@ -29,6 +30,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ictorch::InitTensorRead(env, exports);
   ictorch::InitTensorOps(env, exports);
   ictorch::InitTensorIndex(env, exports);
+  ictorch::InitLinalg(env, exports);
   ictorch::InitAutograd(env, exports);
   ictorch::InitRuntime(env, exports);
   ictorch::InitModule(env, exports);
