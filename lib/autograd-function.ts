@@ -6,6 +6,7 @@
  */
 import { isGradEnabled, noGrad } from './autograd';
 import { native, type TensorHandle } from './native';
+import { forNative } from './scope';
 import { Tensor } from './tensor';
 import { typeError } from './validate';
 
@@ -92,7 +93,8 @@ export class Function {
     });
     if (!isGradEnabled() || !needs.some(Boolean)) return raw;
     const inputs = args.flatMap((a, k) => (a instanceof Tensor ? [k] : []));
-    const backward = (grads: (TensorHandle | null)[], saved: TensorHandle[]): (TensorHandle | null)[] => {
+    const backward = (grads: (TensorHandle | null)[], saved: TensorHandle[]): (TensorHandle | null)[] => forNative(() => runBackward(grads, saved));
+    const runBackward = (grads: (TensorHandle | null)[], saved: TensorHandle[]): (TensorHandle | null)[] => {
       const gradTensors = grads.map((h) => (h ? new Tensor(h) : null));
       ctx.saved = saved.map((h) => new Tensor(h));
       try {

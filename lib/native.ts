@@ -183,6 +183,8 @@ export interface NativeBinding {
   customFunctionApply(inputs: H[], outputs: H[], saved: H[], backward: (grads: (H | null)[], saved: H[]) => (H | null)[], name: string): H[];
   /** @internal Sends every backward with hooks through the backward thread (the CUDA path), for CPU tests. */
   hooksThreadedForTests(on: boolean): void;
+  /** Whether JS is running a hook or custom backward for a training step in flight (whose writer marks are lifted meanwhile). */
+  inStepCallback(): boolean;
   setGradEnabled(flag: boolean): void;
   isGradEnabled(): boolean;
   setAutocast(deviceType: 'cpu' | 'cuda', dtype: 'bf16' | 'fp16' | null): void;

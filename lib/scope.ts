@@ -14,6 +14,8 @@ export interface Disposable {
 
 class Scope {
   readonly tracked = new Set<Disposable>();
+  /** Set when the scope has disposed what it tracked: later tensors belong to the nearest open scope above. */
+  closed = false;
   constructor(readonly parent: Scope | undefined) {}
 }
 
@@ -21,7 +23,40 @@ const storage = new AsyncLocalStorage<Scope>();
 
 /** Called by every Tensor constructor: the tensor belongs to the innermost scope, if any. */
 export function track(t: Disposable): void {
-  storage.getStore()?.tracked.add(t);
+  openScope()?.tracked.add(t);
+}
+
+/**
+ * @internal Runs a JS function that native code calls and whose result it takes at once (a tensor hook, a custom
+ * function's backward). Inside an open tidy scope it runs as it is: that scope disposes what it creates. With
+ * none open (a Trainer step's backward, or a backward() outside tidy) it runs in a scope of its own, closed in a
+ * microtask, after the native caller has taken the result: the wrappers it made (the incoming gradients, its
+ * result) are freed rather than left to the garbage collector. What it stores for later needs keep().
+ */
+export function forNative<T>(fn: () => T): T {
+  if (openScope() !== undefined) return fn();
+  let result: T | undefined;
+  let failed = false;
+  let error: unknown;
+  void tidy(async () => {
+    try {
+      result = fn();
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+  });
+  if (failed) throw error;
+  return result as T;
+}
+
+// The innermost scope still open. Code can run in the async context of a scope that has closed since: a callback
+// whose context was captured inside a tidy (a native thread-safe function created during an awaited tidy, a timer
+// set in one). What it creates must not go to that closed scope, which would never dispose it.
+function openScope(from: Scope | undefined = storage.getStore()): Scope | undefined {
+  let s = from;
+  while (s && s.closed) s = s.parent;
+  return s;
 }
 
 /** Removes a tensor from every enclosing scope, so no tidy() disposes it. Returns it. */
@@ -53,10 +88,11 @@ function close(scope: Scope, result: unknown): void {
   const kept = new Set<Disposable>();
   collect(result, kept, new Set());
   for (const t of scope.tracked) {
-    if (kept.has(t)) scope.parent?.tracked.add(t);
+    if (kept.has(t)) openScope(scope.parent)?.tracked.add(t);
     else t.dispose();
   }
   scope.tracked.clear();
+  scope.closed = true;
 }
 
 /**
@@ -66,7 +102,7 @@ function close(scope: Scope, result: unknown): void {
  */
 export function tidy<T>(fn: () => T): T {
   if (typeof fn !== 'function') throw typeError('tidy', 'fn', 'a function', fn);
-  const scope = new Scope(storage.getStore());
+  const scope = new Scope(openScope());
   let result: T;
   try {
     result = storage.run(scope, fn);

@@ -6,7 +6,7 @@
 import type { AnyTypedArray, DType, Device, MemoryFormat, TypedArrayFor } from './dtype';
 import { DTYPES } from './dtype';
 import { native, type NativeIndex, type TensorHandle } from './native';
-import { keep, track } from './scope';
+import { forNative, keep, track } from './scope';
 import { generatorHandle, type Generator } from './generator';
 import { checkBool, checkInt, checkNumber, checkOneOf, checkScalar, rangeError, typeError, knownOptions } from './validate';
 
@@ -1082,12 +1082,13 @@ export class Tensor {
    * ```
    */
   registerHook(hook: TensorHook): RemovableHandle {
-    const call = (h: TensorHandle): TensorHandle | undefined => {
-      const out = hook(new Tensor(h));
-      if (out === undefined || out === null) return undefined;
-      if (!(out instanceof Tensor)) throw typeError('registerHook', "the hook's result", 'a Tensor or nothing', out);
-      return out.handle;
-    };
+    const call = (h: TensorHandle): TensorHandle | undefined =>
+      forNative(() => {
+        const out = hook(new Tensor(h));
+        if (out === undefined || out === null) return undefined;
+        if (!(out instanceof Tensor)) throw typeError('registerHook', "the hook's result", 'a Tensor or nothing', out);
+        return out.handle;
+      });
     // The tensor is checked first (disposed, in flight), then the hook, natively.
     const [id, position] = N.registerHook(this.handle, typeof hook === 'function' ? call : (hook as never));
     const self = new WeakRef<Tensor>(this);

@@ -129,6 +129,47 @@ void invokeHook(Napi::Env env, HookRegistry& reg, HookCall& c, std::optional<Nap
   }
 }
 
+// How many calls from a training step in flight the JS thread is serving now (thread_local: each environment
+// has its own JS thread). inStepCallback() tells the TypeScript module checks.
+thread_local int stepCallbackDepth = 0;
+
+// A call from a training step in flight (this thread-safe function only serves those) runs while that step
+// waits for it on the training thread; the step's CUDA device threads may still run other nodes of its backward,
+// which read saved tensors only. For the call's duration JS may use what the step holds, as a Python hook may:
+// a checkpointed segment runs its forward again over the parameters, a hook reads a parameter. So the writer
+// marks (only training steps take them, one at a time) are lifted, and put back when the call returns.
+class StepCallbackScope {
+ public:
+  explicit StepCallbackScope(InFlight& f) : f_(f) {
+    for (auto it = f_.uses.begin(); it != f_.uses.end();) {
+      if (it->second.writers > 0) {
+        lifted_.emplace_back(it->first, it->second);
+        it->second.writers = 0;
+        if (it->second.readers == 0) {
+          it = f_.uses.erase(it);
+          continue;
+        }
+      }
+      ++it;
+    }
+    ++stepCallbackDepth;
+  }
+  ~StepCallbackScope() {
+    --stepCallbackDepth;
+    for (const auto& [key, use] : lifted_) {
+      InFlight::Use& u = f_.uses[key];
+      if (u.readers == 0 && u.writers == 0) u.op = use.op;
+      u.writers += use.writers;
+    }
+  }
+  StepCallbackScope(const StepCallbackScope&) = delete;
+  StepCallbackScope& operator=(const StepCallbackScope&) = delete;
+
+ private:
+  InFlight& f_;
+  std::vector<std::pair<const void*, InFlight::Use>> lifted_;
+};
+
 // Thread-safe function target: a hook fired on another thread while the JS thread was free. A null env means
 // the environment is shutting down and drains its queue.
 void callHookOnJsThread(napi_env env, napi_value, void* context, void* data) {
@@ -137,10 +178,14 @@ void callHookOnJsThread(napi_env env, napi_value, void* context, void* data) {
     c->failed = true;
     c->error = "a tensor hook could not run: its JS environment is shutting down";
   } else {
+    StepCallbackScope asPartOfStep(*state(Napi::Env(env)).inFlight);
     invokeHook(Napi::Env(env), *static_cast<HookRegistry*>(context), *c, nullptr);
   }
   c->finish();
 }
+
+// inStepCallback() -> whether JS is running a hook or custom backward for a training step in flight.
+Napi::Value InStepCallback(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), stepCallbackDepth > 0); }
 
 void hookFunctionFinalized(napi_env, void* data, void*) {
   auto* reg = static_cast<std::shared_ptr<HookRegistry>*>(data);
@@ -744,6 +789,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("removeHook", Napi::Function::New<RemoveHook>(env, "removeHook"));
   exports.Set("customFunctionApply", Napi::Function::New<CustomFunctionApply>(env, "customFunctionApply"));
   exports.Set("hooksThreadedForTests", Napi::Function::New<HooksThreadedForTests>(env, "hooksThreadedForTests"));
+  exports.Set("inStepCallback", Napi::Function::New<InStepCallback>(env, "inStepCallback"));
   exports.Set("setGradEnabled", Napi::Function::New<SetGradEnabled>(env, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New<IsGradEnabled>(env, "isGradEnabled"));
   exports.Set("setAutocast", Napi::Function::New<SetAutocast>(env, "setAutocast"));

@@ -1,5 +1,6 @@
 // Tensor hooks (Tensor.registerHook): what they see and change, compared with python3-torch on the same graph;
-// their errors; nesting; and hooks fired by a Trainer's step on the training thread. The backward tests run
+// their errors; nesting; and hooks fired by a Trainer's step on the training thread (which may read the model the
+// step holds, and whose wrappers are freed after each step). The backward tests run
 // twice: as a CPU graph runs (on the JS thread, hooks called in place) and through the backward thread that a
 // graph reaching CUDA takes (the JS thread serving the hook calls).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -312,5 +313,36 @@ describe('registerHook in a Trainer step (the hook fires on the training thread)
     });
     const trainer = new Trainer(m, new SGD(m.parameters(), { lr: 0.5 }));
     await expect(trainer.step(x(), y())).rejects.toThrow(/a tensor hook \(registerHook\) threw: no gradients today/);
+  });
+
+  it('a tensor hook in a Trainer step may read the model the step holds', async () => {
+    class Probe extends nn.Module {
+      fc = new nn.Linear(4, 3);
+      seen: number[] = [];
+      forward(x: Tensor): Tensor {
+        const h = x.mul(1);
+        if (h.requiresGrad) h.registerHook((g) => void this.seen.push((this.fc.weight as Tensor).abs().sum().item() as number, g.numel()));
+        return this.fc.forward(h) as Tensor;
+      }
+    }
+    const m = new Probe();
+    const opt = new SGD(m.parameters(), { lr: 0.1 });
+    const trainer = new Trainer(m, opt, { device: 'cpu' });
+    const live: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await tidy(async () => {
+        await trainer.step(tensor([[0.5, -1, 2, 0.25], [1, 0, -0.5, 3]], { requiresGrad: true }), tensor([0n, 2n]));
+      });
+      await new Promise((done) => setImmediate(done));
+      live.push(memory().tensors);
+    }
+    // the hook's gradient wrappers and what it made were freed after each step
+    expect(live).toEqual([live[0], live[0], live[0]]);
+    expect(m.seen).toHaveLength(6);
+    expect(m.seen[0]).toBeGreaterThan(0);
+    expect(m.seen[1]).toBe(8);
+    trainer.dispose();
+    opt.dispose();
+    m.dispose();
   });
 });

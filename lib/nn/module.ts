@@ -310,9 +310,11 @@ export async function inFlight<T>(m: Module, op: string, write: boolean, fn: () 
   }
 }
 
-// Refuses to run a module while a training step in flight changes it or anything inside it.
+// Refuses to run a module while a training step in flight changes it or anything inside it; except from inside
+// that step, in a hook or custom backward it waits for (a checkpointed segment's second forward), as the native
+// marks allow then (StepCallbackScope in native/autograd.cc).
 function assertNotTraining(m: Module, op: string): void {
-  if (writersInFlight === 0) return;
+  if (writersInFlight === 0 || N.inStepCallback()) return;
   for (const [, sub] of walk(m)) {
     if (internals(sub).writers > 0) throw new Error(`${op}: module is in use by ${internals(sub).inFlightOp} in flight; await it first`);
   }
