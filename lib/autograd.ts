@@ -108,4 +108,52 @@ export const autograd = {
     );
     return res.map((h) => (h ? new Tensor(h) : null));
   },
+  /**
+   * Backpropagates from several tensors at once, accumulating into the leaves' `.grad` (PyTorch's
+   * `torch.autograd.backward`): `gradTensors` gives one gradient per tensor (null for a scalar, which gets 1).
+   * One pass over the graph: the tensors are joined as Σ (tᵢ · gᵢ).sum(), whose gradient with respect to each tᵢ
+   * is exactly gᵢ.
+   */
+  backward(tensors: Tensor | Tensor[], gradTensors: Tensor | (Tensor | null)[] | null = null, options: BackwardOptions = {}): void {
+    const op = 'autograd.backward';
+    const ts = Array.isArray(tensors) ? tensors : [tensors];
+    const gs = gradTensors === null ? ts.map(() => null) : Array.isArray(gradTensors) ? gradTensors : [gradTensors];
+    if (ts.length === 0) throw typeError(op, 'tensors', 'at least one Tensor', tensors);
+    if (gs.length !== ts.length) throw typeError(op, 'gradTensors', `${ts.length} gradients (one per tensor, null for a scalar)`, gradTensors);
+    ts.forEach((t, k) => {
+      if (!(t instanceof Tensor)) throw typeError(op, `tensors[${k}]`, 'a Tensor', t);
+      const g = gs[k];
+      if (g !== null && g !== undefined && !(g instanceof Tensor)) throw typeError(op, `gradTensors[${k}]`, 'a Tensor or null', g);
+    });
+    knownOptions(op, options, ['retainGraph', 'createGraph']);
+    if (ts.length === 1) {
+      ts[0].backward(gs[0] ?? undefined, options);
+      return;
+    }
+    const joined: Tensor[] = [];
+    // The join is recorded even where grad mode is off (a custom function's backward runs so).
+    try {
+      let total: Tensor | null = null;
+      ts.forEach((t, k) => {
+        const g = gs[k];
+        if (!g && t.numel() !== 1) throw new RangeError(`${op}: tensors[${k}] has ${t.numel()} elements; give its gradient in gradTensors[${k}] (only a scalar's may be null)`);
+        const prev: Tensor | null = total;
+        const term = enableGrad(() => (g ? t.mul(g).sum() : t.sum()));
+        joined.push(term);
+        total = prev === null ? term : enableGrad(() => prev.add(term));
+        if (total !== term) joined.push(total);
+      });
+      (total as unknown as Tensor).backward(undefined, options);
+    } finally {
+      for (const t of joined) t.dispose();
+    }
+  },
 };
+
+/** Options of `autograd.backward`. */
+export interface BackwardOptions {
+  /** Keep the graph for another backward pass (defaults to createGraph). */
+  retainGraph?: boolean;
+  /** Record the gradient computation, for higher-order derivatives. */
+  createGraph?: boolean;
+}

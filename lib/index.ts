@@ -35,6 +35,10 @@ export { writeFileAtomic } from './util/atomic';
 export type { Chunks } from './util/atomic';
 /** Linear algebra (PyTorch's torch.linalg): norms, decompositions, inverses and solvers, batched, with autograd. */
 export * as linalg from './linalg';
+/** PyTorch's `torch.utils`: `utils.checkpoint.checkpoint(fn, ...args)` and `checkpointSequential` (activation checkpointing). */
+export * as utils from './torch-utils';
+export type { Segment, CheckpointOptions } from './checkpoint';
+export type { BackwardOptions } from './autograd';
 export * as nn from './nn';
 export { icLayer } from './nn/functional';
 export type { ICLayerOptions } from './nn/functional';
