@@ -387,3 +387,79 @@ describe.skipIf(!hasCuda)('mixed precision on the GPU in a hand-written loop', (
     y.dispose();
   }, 60_000);
 });
+
+describe.skipIf(!hasCuda)('linalg, activation checkpointing and deepCopy on the GPU', () => {
+  it('linalg on cuda:0 computes what it computes on the CPU; bad LU pivots are RangeErrors, not device-side asserts', () => {
+    torch.tidy(() => {
+      torch.manualSeed(0);
+      const A = torch.randn([2, 4, 4], { dtype: 'float64' }).add(torch.eye(4, 4, { dtype: 'float64' }).mul(4));
+      const B = torch.randn([2, 4, 3], { dtype: 'float64' });
+      const S = A.matmul(A.transpose(-2, -1));
+      const Ag = A.to('cuda');
+      const Bg = B.to('cuda');
+      const Sg = S.to('cuda');
+      const diff = (cpu: torch.Tensor, gpu: torch.Tensor) => cpu.sub(gpu.cpu()).abs().max().item() as number;
+      expect(diff(torch.linalg.solve(A, B), torch.linalg.solve(Ag, Bg))).toBeLessThan(1e-9);
+      expect(diff(torch.linalg.svdvals(A), torch.linalg.svdvals(Ag))).toBeLessThan(1e-9);
+      expect(diff(torch.linalg.cholesky(S), torch.linalg.cholesky(Sg))).toBeLessThan(1e-9);
+      expect(diff(torch.linalg.eigh(S).eigenvalues, torch.linalg.eigh(Sg).eigenvalues)).toBeLessThan(1e-8);
+      expect(diff(torch.linalg.det(A), torch.linalg.det(Ag))).toBeLessThan(1e-8);
+      const [LU, piv] = torch.linalg.luFactor(Ag);
+      expect(piv.device).toBe('cuda:0');
+      expect(diff(torch.linalg.solve(A, B), torch.linalg.luSolve(LU, piv, Bg))).toBeLessThan(1e-9);
+      expect(() => torch.linalg.luSolve(LU, piv.add(10), Bg)).toThrow(RangeError);
+      // the device still works after the refused call
+      expect(diff(torch.linalg.inv(A), torch.linalg.inv(Ag))).toBeLessThan(1e-9);
+      const info = torch.linalg.invEx(torch.zeros([2, 2, 2], { device: 'cuda', dtype: 'float64' })).info;
+      expect(Array.from(info.cpu().toArray() as Int32Array).every((v) => v !== 0)).toBe(true);
+    });
+  });
+
+  it('a checkpointed run of IC layers on cuda:0 in training mode equals the plain run (the CUDA generator restored)', () => {
+    torch.tidy(() => {
+      torch.manualSeed(1);
+      const net = () =>
+        new torch.nn.Sequential(
+          new torch.nn.IC(3, { dropRate: 0.3 }), new torch.nn.Conv2d(3, 8, 3, { padding: 1 }), new torch.nn.ReLU(),
+          new torch.nn.IC(8, { dropRate: 0.3 }), new torch.nn.Conv2d(8, 8, 3, { padding: 1 }), new torch.nn.ReLU(),
+          new torch.nn.Flatten(), new torch.nn.Linear(8 * 6 * 6, 3),
+        );
+      const a = net().to('cuda');
+      const b = torch.deepCopy(a);
+      a.train();
+      b.train();
+      const x = torch.randn([5, 3, 6, 6], { device: 'cuda' });
+      torch.manualSeed(2);
+      const ya = a.forward(x) as torch.Tensor;
+      ya.square().sum().backward();
+      torch.manualSeed(2);
+      const yb = torch.utils.checkpoint.checkpointSequential(b, 2, x);
+      yb.square().sum().backward();
+      // cuDNN's and the IC kernel's reductions may sum in another order between runs: a tolerance, far below what
+      // other dropout masks would change (order 1)
+      expect(ya.sub(yb).abs().max().item()).toBeLessThan(1e-4);
+      const ga = [...a.parameters()].map((p) => p.grad as torch.Tensor);
+      const gb = [...b.parameters()].map((p) => p.grad as torch.Tensor);
+      ga.forEach((g, i) => expect(g.sub(gb[i]).abs().max().item(), `gradient ${i}`).toBeLessThan(1e-3 * Math.max(1, g.abs().max().item() as number)));
+      a.dispose();
+      b.dispose();
+    });
+  });
+
+  it('deepCopy of a module on cuda:0 keeps it there, with storage of its own and the same outputs', () => {
+    torch.tidy(() => {
+      torch.manualSeed(3);
+      const m = torch.resnetCifar({ depth: 8, classes: 4 }).to('cuda');
+      m.eval();
+      const c = torch.deepCopy(m);
+      const x = torch.randn([2, 3, 32, 32], { device: 'cuda' });
+      const p0 = [...c.parameters()][0];
+      expect(p0.device).toBe('cuda:0');
+      expect((m.forward(x) as torch.Tensor).sub(c.forward(x) as torch.Tensor).abs().max().item()).toBeLessThan(1e-6);
+      torch.noGrad(() => p0.add_(1));
+      expect(([...m.parameters()][0].sub(p0).abs().max().item() as number)).toBeGreaterThan(0.5);
+      m.dispose();
+      c.dispose();
+    });
+  });
+});
