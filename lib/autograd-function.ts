@@ -6,7 +6,7 @@
  */
 import { isGradEnabled, noGrad } from './autograd';
 import { native, type TensorHandle } from './native';
-import { forNative } from './scope';
+import { forNative, tidy } from './scope';
 import { Tensor } from './tensor';
 import { typeError } from './validate';
 
@@ -67,7 +67,11 @@ export class FunctionCtx {
  * ```
  */
 export class Function {
-  /** Computes the outputs from the arguments; saves what the backward needs on `ctx`. Override it. */
+  /**
+   * Computes the outputs from the arguments; saves what the backward needs on `ctx`. Override it. Tensors it
+   * creates and neither returns, saves with `saveForBackward`, nor stores on `ctx` (directly, or in arrays and
+   * plain objects there) are freed when it returns.
+   */
   static forward(ctx: FunctionCtx, ...args: never[]): Tensor | Tensor[] {
     void ctx;
     void args;
@@ -86,7 +90,10 @@ export class Function {
     const name = `${this.name || 'Function'}Backward`;
     const needs = args.map((a) => a instanceof Tensor && a.requiresGrad);
     const ctx = new FunctionCtx(needs);
-    const raw = noGrad(() => this.forward(ctx, ...(args as never[])));
+    // The forward runs in a scope of its own: what it creates and neither returns nor keeps on ctx is freed when
+    // it returns (as Python frees it), not at the end of the caller's scope. A checkpointed segment's
+    // intermediate activations depend on this.
+    const raw = noGrad(() => tidy(() => ({ out: this.forward(ctx, ...(args as never[])), kept: { ...ctx } }))).out;
     const outs = Array.isArray(raw) ? raw : [raw];
     outs.forEach((o, k) => {
       if (!(o instanceof Tensor)) throw typeError(`${this.name}.forward`, Array.isArray(raw) ? `result[${k}]` : 'result', 'a Tensor or an array of Tensors', o);

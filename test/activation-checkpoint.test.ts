@@ -120,6 +120,29 @@ describe('activation checkpointing', () => {
     });
   });
 
+  it('what a checkpointed segment computes inside is freed when the forward returns: the live tensors do not grow with its length', () => {
+    tidy(() => {
+      manualSeed(4);
+      const layers = Array.from({ length: 8 }, () => new nn.Linear(256, 256));
+      const x = randn([512, 256], { requiresGrad: true });
+      const liveAfter = (n: number): number =>
+        tidy(() => {
+          const before = memory().bytes;
+          const y = checkpoint((a: Tensor) => layers.slice(0, n).reduce((h, l) => l.forward(h) as Tensor, a), x) as Tensor;
+          const grown = memory().bytes - before;
+          y.sum().backward();
+          return grown;
+        });
+      const short = liveAfter(1);
+      const long = liveAfter(8);
+      // memory() counts the tensors JS holds: after the forward that is the output alone (512x256 float32), however
+      // many layers the checkpointed segment ran (what the graph saves for the backward is not counted there).
+      expect(short).toBe(512 * 256 * 4);
+      expect(long).toBe(short);
+      layers.forEach((l) => l.dispose());
+    });
+  });
+
   it('a segment of several outputs, some unused, and a second backward with retainGraph', () => {
     tidy(() => {
       const x = randn([4], { requiresGrad: true });

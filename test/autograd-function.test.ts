@@ -302,6 +302,33 @@ describe('autograd.Function', () => {
     tb.dispose();
   });
 
+  it('the forward\'s intermediates are freed when it returns; what it returns, saves or keeps on ctx stays for the backward', () => {
+    // forward makes six tensors: two intermediates it drops, one saved, one on a ctx field, one in an array on
+    // ctx, and the result. The live count rises by the four it keeps (the result among them).
+    class Keeps extends autograd.Function {
+      static forward(ctx: FunctionCtx, x: Tensor): Tensor {
+        const dropped = x.add(1).mul(3);
+        ctx.saveForBackward(x.cos());
+        ctx.two = x.mul(2);
+        ctx.list = [x.square()];
+        return dropped.sub(3).sin();
+      }
+      static backward(ctx: FunctionCtx, g: Tensor): Tensor {
+        const [cosx] = ctx.savedTensors;
+        return g.mul(cosx).mul(ctx.two as Tensor).div((ctx.list as Tensor[])[0].add(1e-300)); // cos x · 2x / x²
+      }
+    }
+    tidy(() => {
+      const x = tensor([0.5, 1.5], { dtype: 'float64', requiresGrad: true });
+      const before = memory().tensors;
+      const y = Keeps.apply(x) as Tensor;
+      expect(memory().tensors - before).toBe(4);
+      expectClose(vals(y), [Math.sin(1.5), Math.sin(4.5)]);
+      y.sum().backward();
+      expectClose(vals(x.grad), [(Math.cos(0.5) * 2) / 0.5, (Math.cos(1.5) * 2) / 1.5]);
+    });
+  });
+
   it('a loop of applies and backwards keeps the live tensor count flat', () => {
     const x = tensor([0.1, 0.2, 0.3], { requiresGrad: true });
     const round = () =>
