@@ -12,7 +12,6 @@ import json
 import os
 import resource
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
@@ -20,16 +19,7 @@ import torch.nn.functional as F  # noqa: E402
 from torch.utils.checkpoint import checkpoint  # noqa: E402
 
 import resnets  # noqa: E402
-
-
-def int_env(name, default):
-    v = os.environ.get(name, "")
-    return default if v == "" else int(v)
-
-
-def rss_mib():
-    with open("/proc/self/statm") as f:
-        return round(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)
+from resnets import int_env, median_step_ms, rss_mib  # noqa: E402
 
 
 def main():
@@ -69,17 +59,9 @@ def main():
         opt.step()
 
     start_mib = rss_mib()
-    for _ in range(warmup):
-        step()
-    ms = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        ms.append((time.perf_counter() - t0) * 1000)
-    ms.sort()
-    mid = len(ms) // 2
+    step_ms = median_step_ms(step, steps, warmup)
     print(json.dumps({
-        "mode": mode, "stepMs": round(ms[mid] if len(ms) % 2 else (ms[mid - 1] + ms[mid]) / 2, 1),
+        "mode": mode, "stepMs": round(step_ms, 1),
         "peakRssMiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "startMiB": start_mib,
         "units": len(flat), "numParameters": resnets.num_parameters(model), "torch": torch.__version__,
     }), flush=True)

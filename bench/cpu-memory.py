@@ -17,16 +17,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import resnets  # noqa: E402
-
-
-def int_env(name, default):
-    v = os.environ.get(name, "")
-    return default if v == "" else int(v)
-
-
-def rss_mib():
-    with open("/proc/self/statm") as f:
-        return round(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)
+from resnets import int_env, rss_mib  # noqa: E402
 
 
 def main():

@@ -11,9 +11,7 @@ cores / processes intra-op threads each (as ictorch's launcher gives). Rank 0 pr
 import json
 import os
 import resource
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
@@ -21,11 +19,7 @@ import torch.distributed as dist  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import resnets  # noqa: E402
-
-
-def int_env(name, default):
-    v = os.environ.get(name, "")
-    return default if v == "" else int(v)
+from resnets import int_env, median_step_ms  # noqa: E402
 
 
 def main():
@@ -50,17 +44,10 @@ def main():
         F.cross_entropy(net(x), y).backward()
         opt.step()
 
-    for _ in range(warmup):
-        step()
-    ms = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        ms.append((time.perf_counter() - t0) * 1000)
+    step_ms = median_step_ms(step, steps, warmup)
     rss = torch.tensor([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024], dtype=torch.float64)
     if launched:
         dist.all_reduce(rss, op=dist.ReduceOp.MAX)
-    step_ms = statistics.median(ms)
     if rank == 0:
         print(json.dumps({"layout": layout, "nproc": world, "threads": torch.get_num_threads(), "stepMs": step_ms, "imagesPerSec": 1000 * batch / step_ms, "peakRssMiB": round(rss.item())}))
     if launched:
