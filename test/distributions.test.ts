@@ -1,0 +1,247 @@
+// torch.distributions (lib/distributions.ts): Normal, Uniform, Bernoulli, Categorical and klDivergence against
+// python3-torch's torch.distributions in float64 on the same inputs: logProb, cdf, icdf, entropy, moments and KL
+// with the gradients of the parameters; rsample and sample with the same seed (the same draws, where python3's
+// torch is the addon's version). Without Python: shapes, generators, validation errors, and no tensor left behind.
+import { describe, expect, it } from 'vitest';
+import { Generator, Tensor, cat, distributions, manualSeed, memory, nn, stack, tensor, tidy } from '../lib';
+import { expectErrors, type ErrorCase } from './helpers/errors';
+import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
+import { inp, ints } from './helpers/specs';
+
+const { Normal, Uniform, Bernoulli, Categorical, klDivergence } = distributions;
+const D = 'torch.distributions';
+
+const cases: FCase[] = [
+  {
+    name: 'Normal.logProb, value broadcast over the batch',
+    inputs: { loc: inp([3], 1), scale: inp([3], 2, { positive: true }), x: inp([2, 3], 3, { grad: false, scale: 2 }) },
+    py: `${D}.Normal(loc, scale).log_prob(x)`,
+    ts: (t) => new Normal(t.loc, t.scale).logProb(t.x),
+  },
+  {
+    name: 'Normal.cdf and icdf',
+    inputs: { loc: inp([4], 4), scale: inp([4], 5, { positive: true }), x: inp([4], 6) },
+    py: `torch.stack([${D}.Normal(loc, scale).cdf(x), ${D}.Normal(loc, scale).icdf(torch.sigmoid(x))])`,
+    ts: (t) => {
+      const n = new Normal(t.loc, t.scale);
+      return stack([n.cdf(t.x), n.icdf(t.x.sigmoid())]);
+    },
+  },
+  {
+    name: 'Normal entropy, mean, stddev, variance',
+    inputs: { loc: inp([2, 2], 7), scale: inp([2, 2], 8, { positive: true }) },
+    py: `(lambda d: torch.stack([d.entropy(), d.mean, d.stddev, d.variance]))(${D}.Normal(loc, scale))`,
+    ts: (t) => {
+      const d = new Normal(t.loc, t.scale);
+      return stack([d.entropy(), d.mean, d.stddev, d.variance]);
+    },
+  },
+  {
+    name: 'Normal.rsample draws what PyTorch draws with the same seed, differentiable in loc and scale',
+    inputs: { loc: inp([3], 9), scale: inp([3], 10, { positive: true }) },
+    py: `${D}.Normal(loc, scale).rsample((4,))`,
+    ts: (t) => new Normal(t.loc, t.scale).rsample([4]),
+    seed: 11,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Uniform.logProb, cdf, icdf, entropy and moments',
+    inputs: { low: inp([3], 12), width: inp([3], 13, { positive: true }), u: inp([3], 14, { grad: false, positive: true }) },
+    py: `(lambda d, x: torch.stack([d.log_prob(x), d.cdf(x), d.icdf(u / 2), d.entropy(), d.mean, d.stddev, d.variance]))(${D}.Uniform(low, low + width), low + width * u / 2)`,
+    ts: (t) => {
+      const d = new Uniform(t.low, t.low.add(t.width));
+      const x = t.low.add(t.width.mul(t.u).div(2));
+      return stack([d.logProb(x), d.cdf(x), d.icdf(t.u.div(2)), d.entropy(), d.mean, d.stddev, d.variance]);
+    },
+  },
+  {
+    name: 'Uniform.rsample with the same seed',
+    inputs: { low: inp([2], 15), width: inp([2], 16, { positive: true }) },
+    py: `${D}.Uniform(low, low + width).rsample((3,))`,
+    ts: (t) => new Uniform(t.low, t.low.add(t.width)).rsample([3]),
+    seed: 17,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Bernoulli from probs: logProb, entropy, mean, variance',
+    inputs: { a: inp([2, 3], 18, { scale: 3 }), v: { ...ints([2, 3], 0, 2, 19), dtype: 'float64' } },
+    py: `(lambda d: torch.stack([d.log_prob(v), d.entropy(), d.mean, d.variance]))(${D}.Bernoulli(probs=torch.sigmoid(a)))`,
+    ts: (t) => {
+      const d = new Bernoulli({ probs: t.a.sigmoid() });
+      return stack([d.logProb(t.v), d.entropy(), d.mean, d.variance]);
+    },
+  },
+  {
+    name: 'Bernoulli from logits: logProb, entropy, probs',
+    inputs: { a: inp([4], 20, { scale: 4 }), v: { ...ints([4], 0, 2, 21), dtype: 'float64' } },
+    py: `(lambda d: torch.stack([d.log_prob(v), d.entropy(), d.probs]))(${D}.Bernoulli(logits=a))`,
+    ts: (t) => {
+      const d = new Bernoulli({ logits: t.a });
+      return stack([d.logProb(t.v), d.entropy(), d.probs]);
+    },
+  },
+  {
+    name: 'Bernoulli.sample with the same seed',
+    inputs: { a: inp([3, 2], 22, { grad: false }) },
+    py: `${D}.Bernoulli(probs=torch.sigmoid(a)).sample((5,))`,
+    ts: (t) => new Bernoulli({ probs: t.a.sigmoid() }).sample([5]),
+    seed: 23,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Categorical from logits: logProb of indices broadcast over the batch, entropy, probs',
+    inputs: { l: inp([2, 5], 24, { scale: 3 }), k: ints([3, 2], 0, 5, 25) },
+    py: `(lambda d: torch.cat([d.log_prob(k).flatten(), d.entropy(), d.probs.flatten()]))(${D}.Categorical(logits=l))`,
+    ts: (t) => {
+      const d = new Categorical({ logits: t.l });
+      return cat([d.logProb(t.k).reshape([-1]), d.entropy(), d.probs.reshape([-1])]);
+    },
+  },
+  {
+    name: 'Categorical from unnormalised probs: logProb, entropy, logits',
+    inputs: { p: inp([3, 4], 26, { positive: true }), k: ints([3], 0, 4, 27) },
+    py: `(lambda d: torch.cat([d.log_prob(k), d.entropy(), d.logits.flatten()]))(${D}.Categorical(probs=p))`,
+    ts: (t) => {
+      const d = new Categorical({ probs: t.p });
+      return cat([d.logProb(t.k), d.entropy(), d.logits.reshape([-1])]);
+    },
+  },
+  {
+    name: 'Categorical.sample with the same seed',
+    inputs: { l: inp([2, 6], 28, { grad: false, scale: 2 }) },
+    py: `${D}.Categorical(logits=l).sample((4, 3))`,
+    ts: (t) => new Categorical({ logits: t.l }).sample([4, 3]),
+    seed: 29,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'klDivergence Normal ‖ Normal',
+    inputs: { m1: inp([3], 30), s1: inp([3], 31, { positive: true }), m2: inp([3], 32), s2: inp([3], 33, { positive: true }) },
+    py: `${D}.kl_divergence(${D}.Normal(m1, s1), ${D}.Normal(m2, s2))`,
+    ts: (t) => klDivergence(new Normal(t.m1, t.s1), new Normal(t.m2, t.s2)),
+  },
+  {
+    name: 'klDivergence Bernoulli ‖ Bernoulli, Categorical ‖ Categorical',
+    inputs: { a: inp([4], 34, { scale: 3 }), b: inp([4], 35, { scale: 3 }), l1: inp([2, 3], 36), l2: inp([2, 3], 37) },
+    py: `torch.cat([${D}.kl_divergence(${D}.Bernoulli(logits=a), ${D}.Bernoulli(probs=torch.sigmoid(b))), ${D}.kl_divergence(${D}.Categorical(logits=l1), ${D}.Categorical(probs=torch.softmax(l2, -1)))])`,
+    ts: (t) => cat([klDivergence(new Bernoulli({ logits: t.a }), new Bernoulli({ probs: t.b.sigmoid() })), klDivergence(new Categorical({ logits: t.l1 }), new Categorical({ probs: nn.functional.softmax(t.l2, -1) }))]),
+  },
+  {
+    name: 'klDivergence Uniform ‖ Uniform, finite, and infinite where q does not cover p',
+    inputs: { lo: inp([2], 38), w: inp([2], 39, { positive: true }) },
+    py: `torch.stack([${D}.kl_divergence(${D}.Uniform(lo, lo + w), ${D}.Uniform(lo - 1, lo + w + 1)), torch.isinf(${D}.kl_divergence(${D}.Uniform(lo - 1, lo + w), ${D}.Uniform(lo, lo + w))).double()])`,
+    ts: (t) =>
+      stack([klDivergence(new Uniform(t.lo, t.lo.add(t.w)), new Uniform(t.lo.sub(1), t.lo.add(t.w).add(1))), klDivergence(new Uniform(t.lo.sub(1), t.lo.add(t.w)), new Uniform(t.lo, t.lo.add(t.w))).isinf().to('float64')]),
+  },
+];
+
+describeFunctionsAgainstTorch(cases);
+
+describe('distributions', () => {
+  it('shapes: sample shape, then batch; Categorical samples are int64 indices; a generator repeats its draws', () => {
+    tidy(() => {
+      const n = new Normal(tensor([0, 10]), 1);
+      expect(n.batchShape).toEqual([2]);
+      expect(n.sample().shape).toEqual([2]);
+      expect(n.rsample([5, 3]).shape).toEqual([5, 3, 2]);
+      const c = new Categorical({ logits: tensor([[0, 0, 0], [0, 0, 0]]) });
+      const s = c.sample([7]);
+      expect(s.shape).toEqual([7, 2]);
+      expect(s.dtype).toBe('int64');
+      const a = new Generator().manualSeed(5);
+      const b = new Generator().manualSeed(5);
+      expect(n.sample([4], { generator: a }).toNested()).toEqual(n.sample([4], { generator: b }).toNested());
+      const m = n.sample([2000]).mean(0).toArray() as Float32Array;
+      expect(Math.abs(m[0])).toBeLessThan(0.2);
+      expect(Math.abs(m[1] - 10)).toBeLessThan(0.2);
+      // rsample keeps the graph to the parameters; sample does not.
+      const loc = tensor([1, 2], { requiresGrad: true });
+      const d = new Normal(loc, 0.5);
+      expect(d.rsample().requiresGrad).toBe(true);
+      expect(d.sample().requiresGrad).toBe(false);
+      expect(d.hasRsample).toBe(true);
+      expect(new Bernoulli({ probs: 0.3 }).hasRsample).toBe(false);
+    });
+  });
+
+  it('REINFORCE through Categorical.logProb gives the gradient of the expected reward', () => {
+    // E[r] over a softmax policy; the score-function estimate over many samples approaches the exact gradient.
+    manualSeed(1);
+    tidy(() => {
+      const logits = tensor([0.5, -0.2, 0.1], { requiresGrad: true, dtype: 'float64' });
+      const reward = tensor([1, 3, -2], { dtype: 'float64' });
+      const pi = new Categorical({ logits });
+      const k = pi.sample([20000]);
+      pi.logProb(k).mul(reward.gather(0, k)).mean().backward();
+      const est = logits.grad?.toArray() as Float64Array;
+      const exact = tidy(() => {
+        const l = logits.detach().requiresGrad_(true);
+        nn.functional.softmax(l, 0).mul(reward).sum().backward();
+        return Array.from(l.grad?.toArray() as Float64Array);
+      });
+      exact.forEach((g, i) => expect(Math.abs(est[i] - g)).toBeLessThan(0.1));
+    });
+  });
+
+  it('a loop of constructions, draws and log-probabilities in tidy leaves no tensor behind; dispose frees the parameters', () => {
+    const loc = tensor([0, 1, 2]);
+    const round = () =>
+      tidy(() => {
+        const d = new Normal(loc, 2);
+        d.logProb(d.sample([3])).sum().item();
+        klDivergence(new Categorical({ probs: tensor([0.2, 0.8]) }), new Categorical({ logits: tensor([0, 1]) })).item();
+      });
+    round();
+    const before = memory().tensors;
+    for (let i = 0; i < 20; i++) round();
+    expect(memory().tensors).toBe(before);
+    // A construction refused by its checks frees what it made.
+    expect(() => new Normal(loc, -1)).toThrow(RangeError);
+    const negative = loc.neg();
+    expect(() => new Categorical({ probs: negative })).toThrow(RangeError);
+    negative.dispose();
+    expect(memory().tensors).toBe(before);
+    const probs = loc.div(4);
+    const d = new Bernoulli({ probs });
+    expect(memory().tensors).toBe(before + 3); // probs, and the distribution's probs (a view) and logits
+    d.dispose();
+    expect(memory().tensors).toBe(before + 1);
+    expect(probs.isDisposed).toBe(false);
+    probs.dispose();
+    expect(loc.isDisposed).toBe(false);
+    loc.dispose();
+  });
+
+  it('argument and value errors', () => {
+    tidy(() => {
+      const cases: ErrorCase[] = [
+        [() => new Normal(0, tensor([1, -1])), RangeError, /Normal: scale must hold values > 0, but holds -1 \(flat index 1 of shape \[2\]\).*validateArgs: false/],
+        [() => new Normal(tensor([0, 1]), tensor([1, 2, 3])), RangeError, /Normal: expected shapes that broadcast together for shapes but received "\[2\] and \[3\]"/],
+        [() => new Normal(tensor([1, 2], { dtype: 'int64' }), 1), TypeError, /Normal: expected a floating-point Tensor or a number for loc/],
+        [() => new Normal(tensor([1]), tensor([1], { dtype: 'float64' })), TypeError, /Normal: expected a Tensor of the other parameters' dtype and device \(float32 on cpu\) for scale/],
+        [() => new Normal(0, 1, { validate: true } as never), TypeError, /Normal: unknown option 'validate'/],
+        [() => new Uniform(1, 1), RangeError, /Uniform: low must hold values below high, but holds 1/],
+        [() => new Uniform(0, 1).logProb(tensor([0.5, 1])), RangeError, /Uniform.logProb: value must hold values in the support \[low, high\), but holds 1 \(flat index 1/],
+        [() => new Bernoulli({ probs: 1.5 }), RangeError, /Bernoulli: probs must hold values in \[0, 1\], but holds 1.5/],
+        [() => new Bernoulli({ probs: 0.5, logits: 0 } as never), TypeError, /Bernoulli: expected exactly one of probs and logits for options but received "both"/],
+        [() => new Bernoulli({} as never), TypeError, /Bernoulli: expected exactly one of probs and logits for options but received "neither"/],
+        [() => new Bernoulli({ probs: 0.5 }).logProb(tensor([2])), RangeError, /Bernoulli.logProb: value must hold values that are 0 or 1, but holds 2/],
+        [() => new Bernoulli({ probs: 0.5 }).rsample(), TypeError, /Bernoulli.rsample: Bernoulli has no reparameterised sampling/],
+        [() => new Categorical({ probs: tensor([0.5, -0.1]) }), RangeError, /Categorical: probs must hold values >= 0, but holds -0.1/],
+        [() => new Categorical({ probs: tensor([0, 0]) }), RangeError, /Categorical: probs must hold values with a positive sum along the last dimension, but holds 0/],
+        [() => new Categorical({ logits: 3 } as never), TypeError, /Categorical: expected a Tensor of at least one dimension \(its last holds the categories\) for logits/],
+        [() => new Categorical({ logits: tensor([0, 0]) }).logProb(tensor([2])), RangeError, /Categorical.logProb: value must hold values that are integers in \[0, 1\], but holds 2/],
+        [() => new Categorical({ logits: tensor([0, 0]) }).logProb(tensor([0.5])), RangeError, /but holds 0.5/],
+        [() => new Normal(0, 1).sample(3 as never), TypeError, /Normal.sample: expected an array of non-negative integers \(e.g. \[\] or \[16\]\) for sampleShape/],
+        [() => new Normal(0, 1).icdf(tensor([1.5])), RangeError, /Normal.icdf: value must hold values in \[0, 1\]/],
+        [() => new Categorical({ probs: 0.5 } as never).cdf(tensor([0])), TypeError, /Categorical: expected a Tensor of at least one dimension/],
+        [() => new Bernoulli({ probs: 0.5 }).cdf(tensor([0])), TypeError, /Bernoulli.cdf is not defined/],
+        [() => klDivergence(new Normal(0, 1), new Uniform(0, 1)), TypeError, /klDivergence: no formula for Normal ‖ Uniform \(known: Normal ‖ Normal/],
+        [() => klDivergence(new Categorical({ logits: tensor([0, 0]) }), new Categorical({ logits: tensor([0, 0, 0]) })), RangeError, /klDivergence: expected a Categorical over p's 2 categories for q/],
+      ];
+      expectErrors(cases);
+      // validateArgs: false skips the checks, as PyTorch: a value outside the support has log-probability -inf.
+      expect(new Uniform(0, 1, { validateArgs: false }).logProb(tensor([2])).item()).toBe(-Infinity);
+    });
+  });
+});
