@@ -388,7 +388,7 @@ describe.skipIf(!hasCuda)('mixed precision on the GPU in a hand-written loop', (
   }, 60_000);
 });
 
-describe.skipIf(!hasCuda)('linalg, activation checkpointing and deepCopy on the GPU', () => {
+describe.skipIf(!hasCuda)('linalg, activation checkpointing, deepCopy and distributions on the GPU', () => {
   it('linalg on cuda:0 computes what it computes on the CPU; bad LU pivots are RangeErrors, not device-side asserts', () => {
     torch.tidy(() => {
       torch.manualSeed(0);
@@ -460,6 +460,31 @@ describe.skipIf(!hasCuda)('linalg, activation checkpointing and deepCopy on the 
       expect(([...m.parameters()][0].sub(p0).abs().max().item() as number)).toBeGreaterThan(0.5);
       m.dispose();
       c.dispose();
+    });
+  });
+
+  it('distributions on cuda:0: logProb, entropy and KL equal the CPU\'s; samples stay on the device, in range', () => {
+    torch.tidy(() => {
+      const D = torch.distributions;
+      const loc = torch.tensor([0.5, -1, 2], { dtype: 'float64' });
+      const scale = torch.tensor([1, 0.5, 3], { dtype: 'float64' });
+      const x = torch.tensor([0, 1, -2], { dtype: 'float64' });
+      const logits = torch.tensor([[1, 2, 0.5], [0, -1, 3]], { dtype: 'float64' });
+      const onBoth = (dev: string) => {
+        const n = new D.Normal(loc.to(dev), scale.to(dev));
+        const c = new D.Categorical({ logits: logits.to(dev) });
+        const b = new D.Bernoulli({ logits: loc.to(dev) });
+        const k = torch.tensor([2, 0]).to(dev);
+        return torch.cat([n.logProb(x.to(dev)), n.entropy(), n.cdf(x.to(dev)), c.logProb(k), c.entropy(), b.entropy(), D.klDivergence(n, new D.Normal(0, 1))]).to('cpu');
+      };
+      expect(onBoth('cuda').sub(onBoth('cpu')).abs().max().item()).toBeLessThan(1e-12);
+      const c = new D.Categorical({ logits: logits.to('cuda') });
+      const s = c.sample([1000]);
+      expect(s.device).toBe('cuda:0');
+      expect(s.shape).toEqual([1000, 2]);
+      expect(s.min().item()).toBeGreaterThanOrEqual(0);
+      expect(s.max().item()).toBeLessThanOrEqual(2);
+      expect(new D.Normal(loc.to('cuda'), scale.to('cuda')).rsample([4]).device).toBe('cuda:0');
     });
   });
 });
