@@ -1,6 +1,7 @@
 /**
- * Probability distributions, as PyTorch's `torch.distributions`: `Normal`, `Uniform`, `Bernoulli` and
- * `Categorical`, with `sample`, `rsample` (reparameterised, differentiable: Normal and Uniform), `logProb`,
+ * Probability distributions, as PyTorch's `torch.distributions`: `Normal`, `Uniform`, `Bernoulli`, `Categorical`,
+ * `MultivariateNormal` and `Independent`, with `sample`, `rsample` (reparameterised, differentiable: Normal,
+ * Uniform, MultivariateNormal, and Independent over one of them), `logProb`,
  * `entropy`, `cdf`/`icdf` (Normal, Uniform), `mean`/`variance`/`stddev`, and `klDivergence` between two of the
  * same family. The formulas, shapes, and random draws are PyTorch's: with the same seed, `sample` on the CPU
  * draws the same numbers. The parameters are checked as PyTorch's `validate_args` does (on by default), and so are
@@ -19,8 +20,9 @@
  * it is constructed: a `tidy` scope around the construction frees them, and `dispose()` frees them sooner.
  */
 import { noGrad } from './autograd';
-import { rand, randn, tensor, where } from './creation';
+import { eye, rand, randn, tensor, where } from './creation';
 import type { Generator } from './generator';
+import { cholesky, choleskyEx, inv, solveTriangular } from './linalg';
 import { binaryCrossEntropyWithLogits } from './nn/losses';
 import { logSoftmax, softplus } from './nn/functional';
 import { Tensor } from './tensor';
@@ -83,12 +85,18 @@ function broadcastAll(op: string, params: Record<string, Param>): Tensor[] {
   });
 }
 
-/** Throws when `bad` (a bool tensor) has a true element: names the parameter, the constraint and the first value. */
-function refuse(op: string, name: string, constraint: string, t: Tensor, bad: () => Tensor): void {
+/**
+ * Throws when `bad` (a bool tensor) has a true element: names the parameter, the constraint and the first bad
+ * value of `t`, or, with `t` null (a check per matrix), the first bad matrix.
+ */
+function refuse(op: string, name: string, constraint: string, t: Tensor | null, bad: () => Tensor): void {
   tidy(() => {
     const b = bad();
     if (!b.any().item()) return;
     const at = (b.reshape([-1]).toArray() as Uint8Array).findIndex((x) => x !== 0);
+    if (t === null) {
+      throw new RangeError(`${op}: ${name} must consist ${constraint}, but the matrix at flat batch index ${at} (batch shape ${fmt(b.shape)}) is not; PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
+    }
     const value = (t.expand(b.shape).reshape([-1]).to('float64').toArray() as Float64Array)[at];
     throw new RangeError(`${op}: ${name} must hold values ${constraint}, but holds ${value} (flat index ${at} of shape ${fmt(b.shape)}); PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
   });
@@ -106,7 +114,7 @@ function checkSampleShape(op: string, sampleShape: unknown): number[] {
 export abstract class Distribution {
   /** The shape over which parameters are batched (PyTorch's `batch_shape`). */
   readonly batchShape: number[];
-  /** The shape of one sample (PyTorch's `event_shape`): `[]` for the distributions here. */
+  /** The shape of one sample (PyTorch's `event_shape`): `[]` for scalar distributions, `[n]` for a multivariate normal. */
   readonly eventShape: number[];
   /** Whether parameters and values are checked. */
   readonly validateArgs: boolean;
@@ -494,7 +502,222 @@ export class Categorical extends Distribution {
   }
 }
 
-/** `KL(p ‖ q)` per distribution of the batch, for two of the same family (Normal, Uniform, Bernoulli, Categorical). */
+/** The covariance given to `MultivariateNormal`: exactly one of the three, as PyTorch's keywords. */
+export type CovarianceArgs = (
+  | { covarianceMatrix: Tensor; precisionMatrix?: undefined; scaleTril?: undefined }
+  | { precisionMatrix: Tensor; covarianceMatrix?: undefined; scaleTril?: undefined }
+  | { scaleTril: Tensor; covarianceMatrix?: undefined; precisionMatrix?: undefined }
+) &
+  DistributionOptions;
+
+/**
+ * Multivariate normal distributions over vectors of size n, as `torch.distributions.MultivariateNormal`: `loc`
+ * `[...batch, n]` with one of `covarianceMatrix` (positive-definite), `precisionMatrix` (its inverse) or
+ * `scaleTril` (its lower Cholesky factor, with a positive diagonal), each `[...batch, n, n]`; batch dimensions
+ * broadcast. Internally everything goes through the Cholesky factor, as PyTorch does.
+ */
+export class MultivariateNormal extends Distribution {
+  /** The means, `[...batchShape, n]`. */
+  readonly loc: Tensor;
+  /** The lower Cholesky factor of the covariance, `[...batchShape, n, n]`. */
+  readonly scaleTril: Tensor;
+  /** Multivariate normal samples are reparameterised. */
+  readonly hasRsample = true;
+  /** The factor as given or computed, before broadcasting (PyTorch's `_unbroadcasted_scale_tril`). */
+  private readonly tril: Tensor;
+
+  /** `new MultivariateNormal(loc, { covarianceMatrix })`, `{ precisionMatrix }` or `{ scaleTril }`. */
+  constructor(loc: Tensor, args: CovarianceArgs) {
+    const op = 'MultivariateNormal';
+    if (!(loc instanceof Tensor) || loc.shape.length < 1 || !FLOATS.includes(loc.dtype)) {
+      throw typeError(op, 'loc', 'a floating-point Tensor of at least one dimension (its last is the event)', loc);
+    }
+    if (args === null || typeof args !== 'object') throw typeError(op, 'options', 'one of { covarianceMatrix }, { precisionMatrix } or { scaleTril }', args);
+    const o = knownOptions(op, args, ['covarianceMatrix', 'precisionMatrix', 'scaleTril', 'validateArgs']);
+    const given = (['covarianceMatrix', 'precisionMatrix', 'scaleTril'] as const).filter((k) => o[k] !== undefined);
+    if (given.length !== 1) throw typeError(op, 'options', 'exactly one of covarianceMatrix, precisionMatrix and scaleTril', given.length === 0 ? 'none' : given.join(' and '));
+    const kind = given[0];
+    const m = o[kind] as Tensor;
+    const n = loc.shape[loc.shape.length - 1];
+    if (!(m instanceof Tensor) || m.shape.length < 2) throw typeError(op, kind, 'a Tensor of at least two dimensions [...batch, n, n]', m);
+    if (m.shape[m.shape.length - 1] !== n || m.shape[m.shape.length - 2] !== n) {
+      throw rangeError(op, kind, `square matrices of loc's size n = ${n}: shape [..., ${n}, ${n}]`, fmt(m.shape));
+    }
+    if (m.dtype !== loc.dtype || m.device !== loc.device) throw typeError(op, kind, `a Tensor of loc's dtype and device (${loc.dtype} on ${loc.device})`, `${m.dtype} on ${m.device}`);
+    const batch = broadcastShapes(op, [m.shape.slice(0, -2), loc.shape.slice(0, -1)]);
+    super(op, batch, [n], { validateArgs: o.validateArgs as boolean | undefined });
+    this.loc = this.own(loc.expand([...batch, n]));
+    this.validate(() => refuse(op, 'loc', 'that are not NaN', loc, () => loc.isnan()));
+    if (kind === 'scaleTril') {
+      this.validate(() =>
+        refuse(op, 'scaleTril', 'of lower-triangular matrices with a positive diagonal', null, () => {
+          const notLower = m.tril().ne(m).reshape([...m.shape.slice(0, -2), -1]).any(-1);
+          return notLower.logicalOr(m.diagonal(0, -2, -1).le(0).any(-1));
+        }),
+      );
+      this.tril = this.own(m.expand(m.shape));
+    } else {
+      this.validate(() =>
+        refuse(op, kind, 'of symmetric positive-definite matrices', null, () => {
+          const asym = m.ne(m.transpose(-2, -1)).reshape([...m.shape.slice(0, -2), -1]).any(-1);
+          return asym.logicalOr(choleskyEx(m).info.ne(0));
+        }),
+      );
+      this.tril = this.own(tidy(() => (kind === 'covarianceMatrix' ? cholesky(m) : precisionToScaleTril(m))));
+    }
+    this.scaleTril = this.own(this.tril.expand([...batch, n, n]));
+  }
+
+  /** `loc`, as a new handle. */
+  get mean(): Tensor {
+    return this.loc.expand(this.loc.shape);
+  }
+  /** The diagonal of the covariance, `[...batchShape, n]`. */
+  get variance(): Tensor {
+    return tidy(() => this.tril.square().sum(-1).expand([...this.batchShape, ...this.eventShape]));
+  }
+  /** `L Lᵀ`, `[...batchShape, n, n]`. */
+  get covarianceMatrix(): Tensor {
+    const n = this.eventShape[0];
+    return tidy(() => this.tril.matmul(this.tril.transpose(-2, -1)).expand([...this.batchShape, n, n]));
+  }
+  /** The inverse of the covariance, `[...batchShape, n, n]`. */
+  get precisionMatrix(): Tensor {
+    const n = this.eventShape[0];
+    return tidy(() => inv(this.tril.matmul(this.tril.transpose(-2, -1))).expand([...this.batchShape, n, n]));
+  }
+
+  /** Samples outside the graph. */
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    checkSampleShape(`${this.op}.sample`, sampleShape);
+    return noGrad(() => this.rsample(sampleShape, options));
+  }
+
+  /** `loc + L ε` with ε ~ N(0, I): differentiable in `loc` and the covariance. */
+  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    const shape = this.extendedShape('rsample', sampleShape);
+    return tidy(() => {
+      const eps = randn(shape, { dtype: this.loc.dtype, device: this.loc.device, generator: options.generator });
+      return this.tril.matmul(eps.unsqueeze(-1)).squeeze(-1).add(this.loc);
+    });
+  }
+
+  /** `-½ (n log 2π + ‖L⁻¹(x - loc)‖²) - log |L|`, for `value` `[..., n]` broadcast with the batch. */
+  logProb(value: Tensor): Tensor {
+    const v = this.valueArg('logProb', value);
+    const n = this.eventShape[0];
+    if (v.shape[v.shape.length - 1] !== n) throw rangeError(`${this.op}.logProb`, 'value', `a Tensor whose last dimension is the event size ${n}`, fmt(v.shape));
+    if (this.validateArgs) refuse(`${this.op}.logProb`, 'value', 'that are not NaN', v, () => v.isnan());
+    return tidy(() => {
+      const m = mahalanobis(this.tril, v.sub(this.loc));
+      const halfLogDet = this.tril.diagonal(0, -2, -1).log().sum(-1);
+      return m.add(n * Math.log(2 * Math.PI)).mul(-0.5).sub(halfLogDet);
+    });
+  }
+
+  /** `½ n (1 + log 2π) + log |L|`. */
+  entropy(): Tensor {
+    const n = this.eventShape[0];
+    return tidy(() => this.tril.diagonal(0, -2, -1).log().sum(-1).add(0.5 * n * (1 + Math.log(2 * Math.PI))).expand(this.batchShape));
+  }
+
+  /** @internal the factor before broadcasting (klDivergence uses it as PyTorch does). */
+  get unbroadcastedScaleTril(): Tensor {
+    return this.tril;
+  }
+}
+
+/** `‖L⁻¹ x‖²` over the last dimension, batch dimensions broadcast (PyTorch's _batch_mahalanobis). */
+function mahalanobis(L: Tensor, x: Tensor): Tensor {
+  return tidy(() => {
+    const batch = broadcastShapes('MultivariateNormal', [L.shape.slice(0, -2), x.shape.slice(0, -1)]);
+    const n = L.shape[L.shape.length - 1];
+    const y = solveTriangular(L.expand([...batch, n, n]), x.expand([...batch, n]).unsqueeze(-1), { upper: false });
+    return y.squeeze(-1).square().sum(-1);
+  });
+}
+
+/** PyTorch's _precision_to_scale_tril: the lower Cholesky factor of P⁻¹ without inverting P. */
+function precisionToScaleTril(P: Tensor): Tensor {
+  return tidy(() => {
+    const Lf = cholesky(P.flip([-2, -1]));
+    const LInv = Lf.flip([-2, -1]).transpose(-2, -1);
+    const n = P.shape[P.shape.length - 1];
+    return solveTriangular(LInv, eye(n, undefined, { dtype: P.dtype, device: P.device }), { upper: false });
+  });
+}
+
+/**
+ * Reinterprets the rightmost `reinterpretedBatchNdims` batch dimensions of `base` as event dimensions, as
+ * `torch.distributions.Independent`: `new Independent(new Normal(mu, sigma), 1)` is a diagonal Gaussian over
+ * vectors, whose `logProb` sums over them. It takes `base` over: `dispose()` disposes it.
+ */
+export class Independent extends Distribution {
+  /** The distribution reinterpreted. */
+  readonly baseDist: Distribution;
+  /** How many of its batch dimensions became event dimensions. */
+  readonly reinterpretedBatchNdims: number;
+  /** Whether the base has a reparameterised rsample. */
+  readonly hasRsample: boolean;
+
+  /** `new Independent(base, reinterpretedBatchNdims)`. */
+  constructor(base: Distribution, reinterpretedBatchNdims: number, options: DistributionOptions = {}) {
+    const op = 'Independent';
+    if (!(base instanceof Distribution)) throw typeError(op, 'baseDistribution', 'a distribution', base);
+    const k = base.batchShape.length;
+    if (!Number.isInteger(reinterpretedBatchNdims) || reinterpretedBatchNdims < 0 || reinterpretedBatchNdims > k) {
+      throw rangeError(op, 'reinterpretedBatchNdims', `an integer in [0, ${k}] (the base's batch shape is ${fmt(base.batchShape)})`, reinterpretedBatchNdims);
+    }
+    const cut = k - reinterpretedBatchNdims;
+    super(op, base.batchShape.slice(0, cut), [...base.batchShape.slice(cut), ...base.eventShape], options);
+    this.baseDist = base;
+    this.reinterpretedBatchNdims = reinterpretedBatchNdims;
+    this.hasRsample = base.hasRsample;
+  }
+
+  /** The base's mean. */
+  get mean(): Tensor {
+    return this.baseDist.mean;
+  }
+  /** The base's variance. */
+  get variance(): Tensor {
+    return this.baseDist.variance;
+  }
+  /** The base's samples. */
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return this.baseDist.sample(sampleShape, options);
+  }
+  /** The base's reparameterised samples. */
+  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return this.baseDist.rsample(sampleShape, options);
+  }
+  /** The base's log-probabilities summed over the reinterpreted dimensions. */
+  logProb(value: Tensor): Tensor {
+    return sumRightmost(this.baseDist.logProb(value), this.reinterpretedBatchNdims);
+  }
+  /** The base's entropies summed over the reinterpreted dimensions. */
+  entropy(): Tensor {
+    return sumRightmost(this.baseDist.entropy(), this.reinterpretedBatchNdims);
+  }
+  /** Disposes the base distribution. */
+  dispose(): void {
+    this.baseDist.dispose();
+  }
+}
+
+/** Sums (and disposes) `t` over its `n` rightmost dimensions. */
+function sumRightmost(t: Tensor, n: number): Tensor {
+  if (n === 0) return t;
+  const dims = Array.from({ length: n }, (_, i) => -1 - i);
+  const out = t.sum(dims);
+  t.dispose();
+  return out;
+}
+
+/**
+ * `KL(p ‖ q)` per distribution of the batch, for two of the same family (Normal, Uniform, Bernoulli, Categorical,
+ * MultivariateNormal, and Independent over a pair of those with the same number of reinterpreted dimensions).
+ */
 export function klDivergence(p: Distribution, q: Distribution): Tensor {
   const op = 'klDivergence';
   if (!(p instanceof Distribution)) throw typeError(op, 'p', 'a distribution', p);
@@ -523,6 +746,25 @@ export function klDivergence(p: Distribution, q: Distribution): Tensor {
       return where(p.probs.eq(0).expand(t.shape), 0, where(q.probs.eq(0).expand(t.shape), Infinity, t)).sum(-1);
     });
   }
+  if (p instanceof MultivariateNormal && q instanceof MultivariateNormal) {
+    if (p.eventShape[0] !== q.eventShape[0]) throw rangeError(op, 'q', `a MultivariateNormal over p's ${p.eventShape[0]} dimensions`, q.eventShape[0]);
+    return tidy(() => {
+      const pL = p.unbroadcastedScaleTril;
+      const qL = q.unbroadcastedScaleTril;
+      const halfTerm1 = qL.diagonal(0, -2, -1).log().sum(-1).sub(pL.diagonal(0, -2, -1).log().sum(-1));
+      const n = p.eventShape[0];
+      const batch = broadcastShapes(op, [qL.shape.slice(0, -2), pL.shape.slice(0, -2)]);
+      const term2 = solveTriangular(qL.expand([...batch, n, n]), pL.expand([...batch, n, n]), { upper: false }).square().sum([-2, -1]);
+      const term3 = mahalanobis(qL, q.loc.sub(p.loc));
+      return halfTerm1.add(term2.add(term3).sub(n).mul(0.5));
+    });
+  }
+  if (p instanceof Independent && q instanceof Independent) {
+    if (p.reinterpretedBatchNdims !== q.reinterpretedBatchNdims) {
+      throw new TypeError(`${op}: Independent distributions with different reinterpretedBatchNdims (${p.reinterpretedBatchNdims} and ${q.reinterpretedBatchNdims}) have no formula here`);
+    }
+    return sumRightmost(klDivergence(p.baseDist, q.baseDist), p.reinterpretedBatchNdims);
+  }
   const name = (d: Distribution) => d.constructor.name;
-  throw new TypeError(`${op}: no formula for ${name(p)} ‖ ${name(q)} (known: Normal ‖ Normal, Uniform ‖ Uniform, Bernoulli ‖ Bernoulli, Categorical ‖ Categorical)`);
+  throw new TypeError(`${op}: no formula for ${name(p)} ‖ ${name(q)} (known: Normal ‖ Normal, Uniform ‖ Uniform, Bernoulli ‖ Bernoulli, Categorical ‖ Categorical, MultivariateNormal ‖ MultivariateNormal, Independent ‖ Independent of those)`);
 }

@@ -1,15 +1,19 @@
-// torch.distributions (lib/distributions.ts): Normal, Uniform, Bernoulli, Categorical and klDivergence against
-// python3-torch's torch.distributions in float64 on the same inputs: logProb, cdf, icdf, entropy, moments and KL
-// with the gradients of the parameters; rsample and sample with the same seed (the same draws, where python3's
-// torch is the addon's version). Without Python: shapes, generators, validation errors, and no tensor left behind.
+// torch.distributions (lib/distributions.ts): Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent
+// and klDivergence against python3-torch's torch.distributions in float64 on the same inputs: logProb, cdf, icdf,
+// entropy, moments and KL with the gradients of the parameters; rsample and sample with the same seed (the same
+// draws, where python3's torch is the addon's version). Without Python: shapes, generators, validation errors, and
+// no tensor left behind.
 import { describe, expect, it } from 'vitest';
-import { Generator, Tensor, cat, distributions, manualSeed, memory, nn, stack, tensor, tidy } from '../lib';
+import { Generator, Tensor, cat, distributions, eye, linalg, manualSeed, memory, nn, stack, tensor, tidy } from '../lib';
 import { expectErrors, type ErrorCase } from './helpers/errors';
 import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
 import { inp, ints } from './helpers/specs';
 
-const { Normal, Uniform, Bernoulli, Categorical, klDivergence } = distributions;
+const { Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, klDivergence } = distributions;
 const D = 'torch.distributions';
+/** A symmetric positive-definite matrix from any square `a`: a aᵀ + I, in both languages. */
+const spd = (a: Tensor): Tensor => a.matmul(a.transpose(-2, -1)).add(eye(a.shape[a.shape.length - 1], undefined, { dtype: a.dtype }));
+const SPD = (a: string) => `(${a} @ ${a}.mT + torch.eye(${a}.shape[-1], dtype=torch.float64))`;
 
 const cases: FCase[] = [
   {
@@ -133,6 +137,49 @@ const cases: FCase[] = [
     ts: (t) =>
       stack([klDivergence(new Uniform(t.lo, t.lo.add(t.w)), new Uniform(t.lo.sub(1), t.lo.add(t.w).add(1))), klDivergence(new Uniform(t.lo.sub(1), t.lo.add(t.w)), new Uniform(t.lo, t.lo.add(t.w))).isinf().to('float64')]),
   },
+  {
+    name: 'MultivariateNormal from a covariance: logProb (value broadcast over a batch), entropy, variance, covarianceMatrix',
+    inputs: { loc: inp([2, 3], 40), a: inp([3, 3], 41), x: inp([4, 1, 3], 42, { grad: false, scale: 2 }) },
+    py: `(lambda d: torch.cat([d.log_prob(x).flatten(), d.entropy(), d.variance.flatten(), d.covariance_matrix.flatten()]))(${D}.MultivariateNormal(loc, covariance_matrix=${SPD('a')}))`,
+    ts: (t) => {
+      const d = new MultivariateNormal(t.loc, { covarianceMatrix: spd(t.a) });
+      return cat([d.logProb(t.x).reshape([-1]), d.entropy(), d.variance.reshape([-1]), d.covarianceMatrix.reshape([-1])]);
+    },
+  },
+  {
+    name: 'MultivariateNormal from a precision matrix (batched) and from a scale_tril: logProb, scaleTril, precisionMatrix',
+    inputs: { loc: inp([3], 43), a: inp([2, 3, 3], 44), x: inp([2, 3], 45, { grad: false }) },
+    py: `(lambda d, e: torch.cat([d.log_prob(x), d.scale_tril.flatten(), e.log_prob(x), e.precision_matrix.flatten()]))(${D}.MultivariateNormal(loc, precision_matrix=${SPD('a')}), ${D}.MultivariateNormal(loc, scale_tril=torch.linalg.cholesky(${SPD('a')})))`,
+    ts: (t) => {
+      const d = new MultivariateNormal(t.loc, { precisionMatrix: spd(t.a) });
+      const e = new MultivariateNormal(t.loc, { scaleTril: linalg.cholesky(spd(t.a)) });
+      return cat([d.logProb(t.x), d.scaleTril.reshape([-1]), e.logProb(t.x), e.precisionMatrix.reshape([-1])]);
+    },
+    tol: 1e-9,
+  },
+  {
+    name: 'MultivariateNormal.rsample with the same seed, differentiable in loc and the covariance',
+    inputs: { loc: inp([2, 3], 46), a: inp([3, 3], 47) },
+    py: `${D}.MultivariateNormal(loc, covariance_matrix=${SPD('a')}).rsample((2,))`,
+    ts: (t) => new MultivariateNormal(t.loc, { covarianceMatrix: spd(t.a) }).rsample([2]),
+    seed: 48,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'klDivergence MultivariateNormal ‖ MultivariateNormal, batch shapes broadcast',
+    inputs: { m1: inp([2, 3], 49), a1: inp([3, 3], 50), m2: inp([3], 51), a2: inp([2, 3, 3], 52) },
+    py: `${D}.kl_divergence(${D}.MultivariateNormal(m1, covariance_matrix=${SPD('a1')}), ${D}.MultivariateNormal(m2, scale_tril=torch.linalg.cholesky(${SPD('a2')})))`,
+    ts: (t) => klDivergence(new MultivariateNormal(t.m1, { covarianceMatrix: spd(t.a1) }), new MultivariateNormal(t.m2, { scaleTril: linalg.cholesky(spd(t.a2)) })),
+  },
+  {
+    name: 'Independent over Normal: logProb and entropy summed over the event, KL of two',
+    inputs: { m: inp([2, 4], 53), s: inp([2, 4], 54, { positive: true }), x: inp([3, 2, 4], 55, { grad: false }), m2: inp([4], 56) },
+    py: `(lambda d: torch.cat([d.log_prob(x).flatten(), d.entropy(), ${D}.kl_divergence(d, ${D}.Independent(${D}.Normal(m2, s), 1))]))(${D}.Independent(${D}.Normal(m, s), 1))`,
+    ts: (t) => {
+      const d = new Independent(new Normal(t.m, t.s), 1);
+      return cat([d.logProb(t.x).reshape([-1]), d.entropy(), klDivergence(d, new Independent(new Normal(t.m2, t.s), 1))]);
+    },
+  },
 ];
 
 describeFunctionsAgainstTorch(cases);
@@ -161,6 +208,11 @@ describe('distributions', () => {
       expect(d.sample().requiresGrad).toBe(false);
       expect(d.hasRsample).toBe(true);
       expect(new Bernoulli({ probs: 0.3 }).hasRsample).toBe(false);
+      const mvn = new MultivariateNormal(tensor([[0, 0, 0], [1, 1, 1]]), { covarianceMatrix: eye(3) });
+      expect([mvn.batchShape, mvn.eventShape, mvn.sample([5]).shape]).toEqual([[2], [3], [5, 2, 3]]);
+      const ind = new Independent(new Normal(tensor([[0, 1], [2, 3]]), 1), 1);
+      expect([ind.batchShape, ind.eventShape, ind.sample([4]).shape, ind.logProb(ind.sample()).shape]).toEqual([[2], [2], [4, 2, 2], [2]]);
+      expect(ind.hasRsample).toBe(true);
     });
   });
 
@@ -238,6 +290,17 @@ describe('distributions', () => {
         [() => new Bernoulli({ probs: 0.5 }).cdf(tensor([0])), TypeError, /Bernoulli.cdf is not defined/],
         [() => klDivergence(new Normal(0, 1), new Uniform(0, 1)), TypeError, /klDivergence: no formula for Normal ‖ Uniform \(known: Normal ‖ Normal/],
         [() => klDivergence(new Categorical({ logits: tensor([0, 0]) }), new Categorical({ logits: tensor([0, 0, 0]) })), RangeError, /klDivergence: expected a Categorical over p's 2 categories for q/],
+        [() => new MultivariateNormal(tensor([0, 0]), { covarianceMatrix: tensor([[1, 2], [2, 1]]) }), RangeError, /MultivariateNormal: covarianceMatrix must consist of symmetric positive-definite matrices, but the matrix at flat batch index 0/],
+        [() => new MultivariateNormal(tensor([0, 0]), { covarianceMatrix: tensor([[1, 0.5], [0, 1]]) }), RangeError, /covarianceMatrix must consist of symmetric positive-definite matrices/],
+        [() => new MultivariateNormal(tensor([0, 0]), { scaleTril: tensor([[1, 1], [0, 1]]) }), RangeError, /scaleTril must consist of lower-triangular matrices with a positive diagonal/],
+        [() => new MultivariateNormal(tensor([0, 0]), { scaleTril: tensor([[1, 0], [0, -1]]) }), RangeError, /scaleTril must consist of lower-triangular matrices with a positive diagonal/],
+        [() => new MultivariateNormal(tensor([0, 0]), { covarianceMatrix: eye(3) }), RangeError, /MultivariateNormal: expected square matrices of loc's size n = 2: shape \[\.\.\., 2, 2\] for covarianceMatrix but received "\[3, 3\]"/],
+        [() => new MultivariateNormal(tensor([0, 0]), {} as never), TypeError, /exactly one of covarianceMatrix, precisionMatrix and scaleTril for options but received "none"/],
+        [() => new MultivariateNormal(tensor([0, 0]), { covarianceMatrix: eye(2), scaleTril: eye(2) } as never), TypeError, /received "covarianceMatrix and scaleTril"/],
+        [() => new MultivariateNormal(tensor(0), { covarianceMatrix: eye(2) }), TypeError, /MultivariateNormal: expected a floating-point Tensor of at least one dimension/],
+        [() => new MultivariateNormal(tensor([0, 0]), { covarianceMatrix: eye(2) }).logProb(tensor([0, 0, 0])), RangeError, /MultivariateNormal.logProb: expected a Tensor whose last dimension is the event size 2/],
+        [() => new Independent(new Normal(0, 1), 1), RangeError, /Independent: expected an integer in \[0, 0\] \(the base's batch shape is \[\]\) for reinterpretedBatchNdims/],
+        [() => klDivergence(new Independent(new Normal(tensor([0, 0]), 1), 1), new Independent(new Normal(tensor([0, 0]), 1), 0)), TypeError, /different reinterpretedBatchNdims \(1 and 0\)/],
       ];
       expectErrors(cases);
       // validateArgs: false skips the checks, as PyTorch: a value outside the support has log-probability -inf.
