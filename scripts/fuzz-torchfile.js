@@ -288,6 +288,9 @@ function runChild(listFile) {
  * Loads every file of `files` in child processes; resolves with counts and the problems found
  * ({crash, hang, bad}: lists of {file, mutation, detail}).
  */
+/** How long a child process may take to load Node, dist/ and the addon before its first file. */
+const STARTUP_MS = 120_000;
+
 function runCorpus(files, { perFileMs = 10_000, dir } = {}) {
   const listFile = path.join(dir ?? path.dirname(files[0].file), 'fuzz-list.json');
   fs.writeFileSync(listFile, JSON.stringify(files));
@@ -301,13 +304,16 @@ function runCorpus(files, { perFileMs = 10_000, dir } = {}) {
       let buffer = '';
       let stderr = '';
       let timer = null;
+      let started = false;
       const arm = () => {
         clearTimeout(timer);
         timer = setTimeout(() => {
-          problem('hang', current, `no answer within ${perFileMs} ms`);
+          problem('hang', current, started ? `no answer within ${perFileMs} ms` : `the child process did not start within ${STARTUP_MS} ms`);
           child.kill('SIGKILL');
-        }, perFileMs);
+        }, started ? perFileMs : STARTUP_MS);
       };
+      // Until its first line the child is loading Node, dist/ and the addon, which on a loaded machine can take
+      // longer than a file may: that time is not charged to the first file.
       arm();
       child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
       child.stdout.on('data', (d) => {
@@ -321,6 +327,7 @@ function runCorpus(files, { perFileMs = 10_000, dir } = {}) {
           const i = Number(m[2]);
           if (m[1] === 'S') {
             current = i;
+            started = true;
             arm();
           } else if (m[3] === 'ok') result.ok++;
           else if (m[3] === 'error') {
