@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/accumulate_grad.h>
 #include <optional>
+#include <sstream>
 #include <type_traits>
 #include <unordered_set>
 #include "compat.h"
@@ -247,18 +248,37 @@ struct HookToken {
   }
 };
 
+// A saved tensor's version counter and its version when saved: a backward that finds it moved refuses to run, as
+// PyTorch's SavedVariable does (the gradient would be computed from values the forward did not see).
+struct SavedVersion {
+  c10::VariableVersion counter;
+  uint32_t version;
+};
+
 // The autograd node of a custom function written in JS (autograd.Function): its backward is a JS function,
 // called as tensor hooks are (runOnJsThread). It holds what the forward saved until the backward pass that
 // does not keep the graph frees it (release_variables), as PyTorch's saved variables; the forward's outputs are
 // fresh tensors sharing the raw outputs' memory (variable_data), so a saved output does not hold the node.
 class JsFunctionNode : public torch::autograd::Node {
  public:
-  JsFunctionNode(std::string name, std::shared_ptr<HookToken> token, std::vector<at::Tensor> saved, std::vector<int64_t> slots, size_t inputs)
-      : name_(std::move(name)), token_(std::move(token)), saved_(std::move(saved)), slots_(std::move(slots)), inputs_(inputs) {}
+  JsFunctionNode(std::string name, std::shared_ptr<HookToken> token, std::vector<at::Tensor> saved, std::vector<std::optional<SavedVersion>> versions,
+                 std::vector<int64_t> slots, size_t inputs)
+      : name_(std::move(name)), token_(std::move(token)), saved_(std::move(saved)), versions_(std::move(versions)), slots_(std::move(slots)), inputs_(inputs) {}
 
   torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
     if (released_)
       throw std::runtime_error(name_ + ": trying to backward through the graph a second time, after its saved tensors were freed; pass retainGraph: true to the first backward");
+    for (size_t k = 0; k < versions_.size(); ++k) {
+      if (!versions_[k]) continue;
+      const uint32_t now = versions_[k]->counter.current_version();
+      if (now != versions_[k]->version) {
+        std::ostringstream msg;
+        msg << name_ << ": saved tensor " << k << " (" << c10::toString(saved_[k].scalar_type()) << " " << saved_[k].sizes()
+            << ") was modified by an in-place operation after the forward saved it: it is at version " << now << ", expected version "
+            << versions_[k]->version << " (PyTorch refuses the same; change a clone in place instead)";
+        throw std::runtime_error(msg.str());
+      }
+    }
     HookCall c;
     c.id = token_->id;
     c.function = true;
@@ -279,12 +299,14 @@ class JsFunctionNode : public torch::autograd::Node {
   void release_variables() override {
     released_ = !saved_.empty();
     saved_.clear();
+    versions_.clear();
   }
 
  private:
   std::string name_;
   std::shared_ptr<HookToken> token_;
   std::vector<at::Tensor> saved_;
+  std::vector<std::optional<SavedVersion>> versions_;  // per saved tensor; none for an inference tensor (no counter)
   std::vector<int64_t> slots_;  // per forward output: its input number on this node, or -1 (not differentiable)
   size_t inputs_;
   bool released_ = false;
@@ -499,7 +521,21 @@ Napi::Value CustomFunctionApply(const Napi::CallbackInfo& info) {
       slots.push_back(at::isFloatingType(o.scalar_type()) || at::isComplexType(o.scalar_type()) ? differentiable++ : -1);
       results.push_back(o.variable_data());
     }
-    auto node = makeNode<JsFunctionNode>(name, token, std::move(saved), slots, inputs.size());
+    // Each saved tensor's version counter; a saved output is watched through the result the caller gets (the raw
+    // output's counter is not the result's: variable_data gives the result a counter of its own).
+    std::vector<std::optional<SavedVersion>> versions;
+    for (const auto& t : saved) {
+      const at::Tensor* watched = &t;
+      for (size_t k = 0; k < outputs.size(); ++k)
+        if (outputs[k].unsafeGetTensorImpl() == t.unsafeGetTensorImpl()) watched = &results[k];
+      if (watched->is_inference()) {
+        versions.emplace_back(std::nullopt);
+      } else {
+        const c10::VariableVersion& vc = torch::autograd::impl::version_counter(*watched);
+        versions.emplace_back(SavedVersion{vc, vc.current_version()});
+      }
+    }
+    auto node = makeNode<JsFunctionNode>(name, token, std::move(saved), std::move(versions), slots, inputs.size());
     reg->fns.emplace(id, Napi::Persistent(info[3].As<Napi::Function>()));
     {
       std::lock_guard<std::mutex> lock(reg->mu);

@@ -194,6 +194,25 @@ describe.each(PATHS)('autograd.Function (%s)', (_path, threaded) => {
     });
   });
 
+  it('a saved input or output changed in place before the backward is refused, as PyTorch refuses it (also after a first backward that kept the graph)', () => {
+    tidy(() => {
+      const msg = (name: string) => new RegExp(`${name}: saved tensor 0 \\(Double \\[3\\]\\) was modified by an in-place operation after the forward saved it: it is at version 1, expected version 0`);
+      const x = tensor([0.1, 0.2, 0.3], { dtype: 'float64', requiresGrad: true });
+      const y = Exp.apply(x) as Tensor; // saves its output
+      noGrad(() => y.mul_(2));
+      expect(() => y.sum().backward()).toThrow(msg('ExpBackward'));
+      const a = x.mul(1);
+      const b = tensor([1, 1, 1], { dtype: 'float64' });
+      const z = MulAdd.apply(a, b, 1) as Tensor; // saves its inputs
+      a.add_(1);
+      expect(() => z.sum().backward()).toThrow(msg('MulAddBackward'));
+      const ok = MulAdd.apply(x.mul(1), b, 1) as Tensor;
+      ok.sum().backward(undefined, { retainGraph: true });
+      b.add_(1); // between two backwards: the second sees it, as in PyTorch
+      expect(() => ok.sum().backward()).toThrow(/MulAddBackward: saved tensor 1 \(Double \[3\]\) was modified/);
+    });
+  });
+
   it('frees the saved tensors after a backward that does not keep the graph; retainGraph keeps them', () => {
     tidy(() => {
       const x = tensor([0, 1], { dtype: 'float64', requiresGrad: true });
