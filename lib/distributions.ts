@@ -27,7 +27,7 @@ import { binaryCrossEntropyWithLogits } from './nn/losses';
 import { logSoftmax, softplus } from './nn/functional';
 import { Tensor } from './tensor';
 import { tidy } from './scope';
-import { checkBool, knownOptions, rangeError, typeError } from './validate';
+import { broadcastShapes, checkBool, knownOptions, rangeError, typeError } from './validate';
 
 /** A parameter: a floating-point Tensor, or a number (made a tensor of the other parameters' dtype and device). */
 export type Param = Tensor | number;
@@ -47,20 +47,10 @@ export interface SampleOptions {
 const FLOATS = ['float32', 'float64', 'float16', 'bfloat16'];
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
-/** NumPy's broadcasting of shapes; an error naming `op` when they do not broadcast. */
-function broadcastShapes(op: string, shapes: number[][]): number[] {
-  const n = Math.max(0, ...shapes.map((s) => s.length));
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let size = 1;
-    for (const s of shapes) {
-      const d = s[s.length - n + i] ?? 1;
-      if (d === 1) continue;
-      if (size !== 1 && size !== d) throw rangeError(op, 'shapes', 'shapes that broadcast together', shapes.map(fmt).join(' and '));
-      size = d;
-    }
-    out.push(size);
-  }
+/** The shape `shapes` broadcast to; an error naming `op` when they do not broadcast. */
+function broadcastOrThrow(op: string, shapes: number[][]): number[] {
+  const out = broadcastShapes(...shapes);
+  if (!out) throw rangeError(op, 'shapes', 'shapes that broadcast together', shapes.map(fmt).join(' and '));
   return out;
 }
 
@@ -78,7 +68,7 @@ function broadcastAll(op: string, params: Record<string, Param>): Tensor[] {
       throw typeError(op, name, 'a floating-point Tensor or a number', v);
     }
   }
-  const shape = broadcastShapes(op, entries.map(([, v]) => (v instanceof Tensor ? v.shape : [])));
+  const shape = broadcastOrThrow(op, entries.map(([, v]) => (v instanceof Tensor ? v.shape : [])));
   return entries.map(([, v]) => {
     if (v instanceof Tensor) return v.expand(shape);
     return tidy(() => tensor(v, { dtype: first?.dtype ?? 'float32', device: first?.device ?? 'cpu' }).expand(shape));
@@ -143,8 +133,14 @@ export abstract class Distribution {
     return tidy(() => this.variance.sqrt());
   }
 
-  /** Samples of shape `[...sampleShape, ...batchShape, ...eventShape]`, outside the autograd graph. */
-  abstract sample(sampleShape?: number[], options?: SampleOptions): Tensor;
+  /**
+   * Samples of shape `[...sampleShape, ...batchShape, ...eventShape]`, outside the autograd graph: `rsample`'s
+   * draws under noGrad, for the reparameterised distributions; the discrete ones draw their own.
+   */
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    checkSampleShape(`${this.op}.sample`, sampleShape);
+    return noGrad(() => this.rsample(sampleShape, options));
+  }
 
   /** Reparameterised samples: differentiable in the parameters. Only where `hasRsample`. */
   rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
@@ -241,12 +237,6 @@ export class Normal extends Distribution {
     return this.scale.square();
   }
 
-  /** Samples `loc + scale · ε`, ε ~ N(0, 1), outside the graph. */
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    checkSampleShape(`${this.op}.sample`, sampleShape);
-    return noGrad(() => this.rsample(sampleShape, options));
-  }
-
   /** `loc + scale · ε` with ε ~ N(0, 1): differentiable in `loc` and `scale`. */
   rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
     const shape = this.extendedShape('rsample', sampleShape);
@@ -308,12 +298,6 @@ export class Uniform extends Distribution {
   /** `(high - low)² / 12`. */
   get variance(): Tensor {
     return tidy(() => this.high.sub(this.low).square().div(12));
-  }
-
-  /** Samples outside the graph. */
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    checkSampleShape(`${this.op}.sample`, sampleShape);
-    return noGrad(() => this.rsample(sampleShape, options));
   }
 
   /** `low + u · (high - low)` with u ~ U[0, 1): differentiable in `low` and `high`. */
@@ -488,7 +472,7 @@ export class Categorical extends Distribution {
       const bad = () => (FLOATS.includes(v.dtype) ? v.ne(v.floor()).logicalOr(v.lt(0)) : v.lt(0)).logicalOr(v.ge(this.numEvents));
       refuse('Categorical.logProb', 'value', `that are integers in [0, ${this.numEvents - 1}]`, v, bad);
     }
-    const shape = broadcastShapes('Categorical.logProb', [v.shape, this.batchShape]);
+    const shape = broadcastOrThrow('Categorical.logProb', [v.shape, this.batchShape]);
     return tidy(() => {
       const idx = v.to('int64').reshape([...v.shape, 1]).expand([...shape, 1]);
       return this.logits.expand([...shape, this.numEvents]).gather(-1, idx).squeeze(-1);
@@ -544,7 +528,7 @@ export class MultivariateNormal extends Distribution {
       throw rangeError(op, kind, `square matrices of loc's size n = ${n}: shape [..., ${n}, ${n}]`, fmt(m.shape));
     }
     if (m.dtype !== loc.dtype || m.device !== loc.device) throw typeError(op, kind, `a Tensor of loc's dtype and device (${loc.dtype} on ${loc.device})`, `${m.dtype} on ${m.device}`);
-    const batch = broadcastShapes(op, [m.shape.slice(0, -2), loc.shape.slice(0, -1)]);
+    const batch = broadcastOrThrow(op, [m.shape.slice(0, -2), loc.shape.slice(0, -1)]);
     super(op, batch, [n], { validateArgs: o.validateArgs as boolean | undefined });
     this.loc = this.own(loc.expand([...batch, n]));
     this.validate(() => refuse(op, 'loc', 'that are not NaN', loc, () => loc.isnan()));
@@ -587,12 +571,6 @@ export class MultivariateNormal extends Distribution {
     return tidy(() => inv(this.tril.matmul(this.tril.transpose(-2, -1))).expand([...this.batchShape, n, n]));
   }
 
-  /** Samples outside the graph. */
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    checkSampleShape(`${this.op}.sample`, sampleShape);
-    return noGrad(() => this.rsample(sampleShape, options));
-  }
-
   /** `loc + L ε` with ε ~ N(0, I): differentiable in `loc` and the covariance. */
   rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
     const shape = this.extendedShape('rsample', sampleShape);
@@ -630,7 +608,7 @@ export class MultivariateNormal extends Distribution {
 /** `‖L⁻¹ x‖²` over the last dimension, batch dimensions broadcast (PyTorch's _batch_mahalanobis). */
 function mahalanobis(L: Tensor, x: Tensor): Tensor {
   return tidy(() => {
-    const batch = broadcastShapes('MultivariateNormal', [L.shape.slice(0, -2), x.shape.slice(0, -1)]);
+    const batch = broadcastOrThrow('MultivariateNormal', [L.shape.slice(0, -2), x.shape.slice(0, -1)]);
     const n = L.shape[L.shape.length - 1];
     const y = solveTriangular(L.expand([...batch, n, n]), x.expand([...batch, n]).unsqueeze(-1), { upper: false });
     return y.squeeze(-1).square().sum(-1);
@@ -753,7 +731,7 @@ export function klDivergence(p: Distribution, q: Distribution): Tensor {
       const qL = q.unbroadcastedScaleTril;
       const halfTerm1 = qL.diagonal(0, -2, -1).log().sum(-1).sub(pL.diagonal(0, -2, -1).log().sum(-1));
       const n = p.eventShape[0];
-      const batch = broadcastShapes(op, [qL.shape.slice(0, -2), pL.shape.slice(0, -2)]);
+      const batch = broadcastOrThrow(op, [qL.shape.slice(0, -2), pL.shape.slice(0, -2)]);
       const term2 = solveTriangular(qL.expand([...batch, n, n]), pL.expand([...batch, n, n]), { upper: false }).square().sum([-2, -1]);
       const term3 = mahalanobis(qL, q.loc.sub(p.loc));
       return halfTerm1.add(term2.add(term3).sub(n).mul(0.5));

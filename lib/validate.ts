@@ -46,6 +46,23 @@ export function checkNumber(op: string, arg: string, value: unknown): number {
   return value;
 }
 
+/** The shape that `shapes` broadcast to (NumPy's rule, as torch.broadcast_shapes), or null when they do not. */
+export function broadcastShapes(...shapes: readonly number[][]): number[] | null {
+  const n = Math.max(0, ...shapes.map((s) => s.length));
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let size = 1;
+    for (const s of shapes) {
+      const d = s[s.length - n + i] ?? 1;
+      if (d === 1) continue;
+      if (size !== 1 && size !== d) return null;
+      size = d;
+    }
+    out.push(size);
+  }
+  return out;
+}
+
 /** Checks a shape: an array of non-negative integers whose product stays exact in a double. */
 export function checkShape(op: string, arg: string, value: unknown): number[] {
   if (!Array.isArray(value)) throw typeError(op, arg, 'an array of non-negative integers', value);

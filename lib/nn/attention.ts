@@ -13,7 +13,7 @@ import type { Device, DType } from '../dtype';
 import { rngState, setRngState } from '../runtime';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
-import { checkBool, checkInt, knownOptions, rangeError, typeError } from '../validate';
+import { broadcastShapes, checkBool, checkInt, knownOptions, rangeError, typeError } from '../validate';
 import { boolOpt, checkSize, factoryOptions, floatArg, fmt, numberOpt, optTensorArg, sameKind, shapeError } from './checks';
 import { dropout, gelu, linear, pad, relu, softmax } from './functional';
 import { LayerNorm } from './functional-layers';
@@ -55,19 +55,6 @@ function withoutDraws<M extends Module>(make: () => M, finish: (m: M) => void): 
     state.cpu.dispose();
     for (const t of state.cuda) t.dispose();
   }
-}
-
-// The shape two shapes broadcast to, or null when they do not.
-function broadcastShapes(a: number[], b: number[]): number[] | null {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return null;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
 }
 
 // An input must have the dtype and device of the module's parameters (`like`).
