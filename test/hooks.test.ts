@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SGD, Tensor, Trainer, autograd, enableGrad, info, isGradEnabled, memory, nn, noGrad, tensor, tidy } from '../lib';
 import { native } from '../lib/native';
+import { liveTensors, settleGc } from './helpers/gc';
 import { hasTorch, py, sameTorchVersion } from './helpers/torchpy';
 
 const vals = (t: Tensor | null): number[] => {
@@ -329,15 +330,17 @@ describe('registerHook in a Trainer step (the hook fires on the training thread)
     const opt = new SGD(m.parameters(), { lr: 0.1 });
     const trainer = new Trainer(m, opt, { device: 'cpu' });
     const live: number[] = [];
+    await settleGc(); // what earlier tests dropped is collected before counting
+    const collected = memory().collected;
     for (let i = 0; i < 3; i++) {
       await tidy(async () => {
         await trainer.step(tensor([[0.5, -1, 2, 0.25], [1, 0, -0.5, 3]], { requiresGrad: true }), tensor([0n, 2n]));
       });
-      await new Promise((done) => setImmediate(done));
-      live.push(memory().tensors);
+      live.push(await liveTensors());
     }
-    // the hook's gradient wrappers and what it made were freed after each step
+    // the hook's gradient wrappers and what it made were freed after each step, by the step, not by the GC
     expect(live).toEqual([live[0], live[0], live[0]]);
+    expect(memory().collected - collected, 'tensors the steps left for the garbage collector').toBe(0);
     expect(m.seen).toHaveLength(6);
     expect(m.seen[0]).toBeGreaterThan(0);
     expect(m.seen[1]).toBe(8);

@@ -9,6 +9,7 @@ import * as torch from '../lib';
 import type { Batch } from '../lib/data/types';
 import { imagenet, type ImageNetSplit } from '../lib/data/imagenet';
 import { jpegInfo } from '../lib/data/jpeg';
+import { settleGc } from './helpers/gc';
 import { NAMES, WNIDS, cifarJpeg, makeTree } from './helpers/imagenet';
 
 const SIZE = { trainSize: 24, valSize: 24, resizeSize: 28 };
@@ -212,6 +213,7 @@ describe.skipIf(!jpegInfo().available)('imagenet(): batches', () => {
   });
 
   it('keeps at most `prefetch` batches in flight with a slow consumer, and memory flat', async () => {
+    await settleGc(); // what earlier tests dropped is collected now, not in the middle of the count
     const before = torch.memory().tensors;
     let maxInFlight = 0;
     let maxLive = 0;
@@ -237,6 +239,7 @@ describe.skipIf(!jpegInfo().available)('imagenet(): batches', () => {
   });
 
   it('frees everything when the loop is left early, or aborted by a signal', async () => {
+    await settleGc(); // what earlier tests dropped is collected now, not in the middle of the count
     const before = torch.memory().tensors;
     for await (const b of data.train.batches({ batchSize: 2, prefetch: 3 })) {
       b.images.dispose();

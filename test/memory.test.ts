@@ -1,8 +1,7 @@
 // Tensor lifetimes: tidy scopes, keep, dispose, and the live-tensor counters of memory().
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import { describe, expect, it } from 'vitest';
 import { Tensor, arange, keep, memory, ones, randn, tensor, tidy, zeros } from '../lib';
+import { settleGc } from './helpers/gc';
 
 const MiB = 1 << 20;
 const cpu = () => memory().devices.cpu ?? { tensors: 0, bytes: 0 };
@@ -225,29 +224,21 @@ describe('dispose', () => {
   });
 
   it('a garbage-collected (never disposed) tensor leaves the counters and is counted as collected', async () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    const settle = async () => {
-      for (let round = 0; round < 3; round++) {
-        gc();
-        await new Promise((r) => setImmediate(r)); // Node-API finalizers may run after the GC pass
-      }
-    };
-    await settle(); // unreferenced tensors of earlier tests go first
+    await settleGc(); // unreferenced tensors of earlier tests go first
     const before = cpu();
     const collected = memory().collected;
     (() => {
       for (let i = 0; i < 50; i++) zeros([1024]); // 4 KiB each, dropped at once
     })();
     expect(cpu().tensors).toBe(before.tensors + 50);
-    await settle();
+    await settleGc();
     expect(cpu().tensors).toBe(before.tensors);
     expect(cpu().bytes).toBe(before.bytes);
     // ... and memory() counts them as collected (missed disposals); disposed tensors are not counted.
     expect(memory().collected - collected).toBe(50);
     const kept = zeros([4]);
     kept.dispose();
-    await settle();
+    await settleGc();
     expect(memory().collected - collected).toBe(50);
   });
 });

@@ -5,24 +5,14 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { cifarJpegDir } from './helpers/data';
+import { liveTensors } from './helpers/gc';
 import { runNode } from './helpers/run';
 
 // Live tensor count after a full garbage collection (handles of earlier tests not yet collected would
 // otherwise be finalised in the middle of a measurement).
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-async function liveTensors(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setImmediate(r)); // N-API finalisers run after the collection, on the loop
-  }
-  return torch.memory().tensors;
-}
 
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `ictorch-${name}-`));
 const tiny = { model: { name: 'resnet', args: { depth: 8, layout: 'relu-ic-conv', dropRate: 0.1 } }, data: 'synthetic', epochs: 3, batchSize: 64, syntheticTrainSize: 384, syntheticTestSize: 128, seed: 3 };

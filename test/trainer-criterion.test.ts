@@ -1,23 +1,13 @@
 // Trainer with a criterion (a loss module or a function): each step equals the same step written by hand
 // (forward, loss, backward, optimiser step); the built-in cross-entropy and nn.CrossEntropyLoss agree; bad
 // criteria and bad losses are clear errors; a loop of steps keeps the live tensor count flat.
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { SGD, Tensor, Trainer, nn } from '../lib';
+import { liveTensors } from './helpers/gc';
 
 const F = nn.functional;
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-async function liveTensors(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setImmediate(r));
-  }
-  return torch.memory().tensors;
-}
 
 function regressor(seed: number): nn.Sequential {
   torch.manualSeed(seed);
