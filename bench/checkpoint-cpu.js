@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // bench/checkpoint-cpu.js: what activation checkpointing (utils.checkpoint.checkpointSequential) saves in memory
 // and costs in time, on a CPU training step of a CIFAR ResNet with IC layers (relu-ic-conv), in ictorch and, in the
-// same run, in PyTorch (bench/checkpoint-cpu.py: the same network, split and step, torch.utils.checkpoint).
+// same run, in PyTorch (bench/checkpoint-cpu.py: the same network, split and step, torch.utils.checkpoint in its
+// non-reentrant form, as ictorch's, and in its reentrant form, 1.13's default).
 //
 // The network is resnetCifar's, as a flat list: the stem, every residual unit, then the head. A step is
 // forward, cross-entropy, backward and SGD, in JS; `plain` runs the list as it is, `checkpoint` runs it in
 // BENCH_SEGMENTS segments (all but the last checkpointed: their activations are recomputed in the backward).
-// Peak memory is per process (getrusage's max RSS), so each run is a child process of its own; the four kinds
-// (ictorch and PyTorch, plain and checkpoint) alternate, in a rotating order, BENCH_ROUNDS times, and the table
-// gives the medians and the medians of the per-round ratios. BENCH_NO_TORCH=1 leaves PyTorch out;
+// Peak memory is per process (getrusage's max RSS), so each run is a child process of its own; the kinds
+// (ictorch plain and checkpoint; PyTorch plain, checkpoint and reentrant) alternate, in a rotating order,
+// BENCH_ROUNDS times, and the table gives the medians and the medians of the per-round ratios. BENCH_NO_TORCH=1 leaves PyTorch out;
 // BENCH_BEFORE_DIST=<dir> adds ictorch's plain and checkpoint runs from another build of lib/ (a `dist` directory
 // beside this one, so that it loads the same addon), to measure a change in the same run.
 //
@@ -31,7 +32,7 @@ const PYTHON = process.env.PYTHON || '/usr/bin/python3';
 const BEFORE = process.env.BENCH_BEFORE_DIST ? path.resolve(process.env.BENCH_BEFORE_DIST) : null;
 const KINDS = [
   ...['ictorch plain', 'ictorch checkpoint'],
-  ...(process.env.BENCH_NO_TORCH === '1' ? [] : ['pytorch plain', 'pytorch checkpoint']),
+  ...(process.env.BENCH_NO_TORCH === '1' ? [] : ['pytorch plain', 'pytorch checkpoint', 'pytorch reentrant']),
   ...(BEFORE ? ['before plain', 'before checkpoint'] : []),
 ];
 
@@ -105,9 +106,11 @@ function parent() {
   };
   const has = (fw) => KINDS.includes(`${fw} plain`);
   for (const fw of ['ictorch', 'pytorch', 'before'].filter(has)) console.log(`${fw} checkpoint / plain, medians of the per-round ratios: ${ratios(`${fw} checkpoint`, `${fw} plain`)}`);
+  if (has('pytorch')) console.log(`pytorch reentrant / plain: ${ratios('pytorch reentrant', 'pytorch plain')}`);
   for (const other of ['pytorch', 'before'].filter(has)) {
     for (const mode of ['plain', 'checkpoint']) console.log(`ictorch / ${other}, ${mode}: ${ratios(`ictorch ${mode}`, `${other} ${mode}`)}`);
   }
+  if (has('pytorch')) console.log(`ictorch checkpoint / pytorch reentrant: ${ratios('ictorch checkpoint', 'pytorch reentrant')}`);
 }
 
 if (process.argv[2] === 'plain' || process.argv[2] === 'checkpoint') {

@@ -3,10 +3,11 @@
 processes). The same network (bench/resnets.py: ictorch's resnetCifar layer for layer, parameter count printed),
 flattened the same way (the stem, every residual unit, then the head), the same step (forward, cross-entropy,
 backward, SGD lr 0.05 momentum 0.9) on a batch of random 3x32x32 images. `checkpoint` splits the list as
-torch.utils.checkpoint.checkpoint_sequential does, with use_reentrant=False (1.13's checkpoint_sequential has only
-the reentrant form, which gives the parameters no gradient when the input does not require grad). One JSON line.
+torch.utils.checkpoint.checkpoint_sequential does, with use_reentrant=False (what ictorch's checkpoint is);
+`reentrant` splits it the same way with the reentrant form (1.13's default, the one checkpoint_sequential uses),
+its input made to require grad, since the reentrant form gives the parameters no gradient otherwise. One JSON line.
 
-  /usr/bin/python3 bench/checkpoint-cpu.py <plain|checkpoint>
+  /usr/bin/python3 bench/checkpoint-cpu.py <plain|checkpoint|reentrant>
 """
 import json
 import os
@@ -24,8 +25,8 @@ from resnets import int_env, median_step_ms, rss_mib  # noqa: E402
 
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
-    if mode not in ("plain", "checkpoint"):
-        raise SystemExit(f"usage: bench/checkpoint-cpu.py <plain|checkpoint>, got {mode!r}")
+    if mode not in ("plain", "checkpoint", "reentrant"):
+        raise SystemExit(f"usage: bench/checkpoint-cpu.py <plain|checkpoint|reentrant>, got {mode!r}")
     depth, batch, segments = int_env("BENCH_DEPTH", 56), int_env("BENCH_BATCH", 64), int_env("BENCH_SEGMENTS", 6)
     steps, warmup = int_env("BENCH_STEPS", 4), int_env("BENCH_WARMUP", 1)
     torch.set_num_threads(len(os.sched_getaffinity(0)))  # ictorch's default
@@ -47,9 +48,11 @@ def main():
         if mode == "plain":
             return run(0, len(flat) - 1)(h)
         size, end = len(flat) // segments, -1
+        if mode == "reentrant":
+            h = h.detach().requires_grad_(True)
         for start in range(0, size * (segments - 1), size):
             end = start + size - 1
-            h = checkpoint(run(start, end), h, use_reentrant=False)
+            h = checkpoint(run(start, end), h, use_reentrant=mode == "reentrant")
         return run(end + 1, len(flat) - 1)(h)
 
     def step():
