@@ -35,7 +35,7 @@ export { writeFileAtomic } from './util/atomic';
 export type { Chunks } from './util/atomic';
 /** Linear algebra (PyTorch's torch.linalg): norms, decompositions, inverses and solvers, batched, with autograd. */
 export * as linalg from './linalg';
-/** Probability distributions (PyTorch's torch.distributions): Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent and klDivergence. */
+/** Probability distributions (PyTorch's torch.distributions): Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, Exponential, Gamma, Chi2, Beta, Dirichlet, Poisson, klDivergence and registerKl. */
 export * as distributions from './distributions';
 /** PyTorch's `torch.utils`: `utils.checkpoint.checkpoint(fn, ...args)` and `checkpointSequential` (activation checkpointing). */
 export * as utils from './torch-utils';

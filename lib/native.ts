@@ -336,6 +336,9 @@ export interface NativeBinding {
   sample(kind: 'multinomial', g: Opt<GeneratorHandle>, t: H, numSamples: number, replacement: boolean): H;
   sample(kind: 'bernoulli', g: Opt<GeneratorHandle>, t: H): H;
   sample(kind: 'bernoulliP', g: Opt<GeneratorHandle>, t: H, p: number): H;
+  sample(kind: 'poisson' | 'standardGamma' | 'sampleDirichlet', g: Opt<GeneratorHandle>, t: H): H;
+  sample(kind: 'exponential_', g: Opt<GeneratorHandle>, t: H, lambd: number): H;
+  dirichletGrad(x: H, concentration: H, total: H): H;
   rngState(): { cpu: H; cuda: H[] };
   setRngState(cpu: H, cuda: Opt<H[]>): void;
 

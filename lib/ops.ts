@@ -69,6 +69,16 @@ export function bernoulli(input: Tensor, p?: number, options: { generator?: Gene
   return new Tensor(N.sample('bernoulliP', generatorHandle('bernoulli', o.generator as Generator | undefined), x.handle, checkNumber('bernoulli', 'p', p)));
 }
 
+/**
+ * Draws from the Poisson distribution of each element's rate (finite, >= 0), as PyTorch's `poisson`: a tensor of
+ * input's shape and dtype holding whole numbers; the same numbers as PyTorch's for the same seed on the CPU.
+ */
+export function poisson(input: Tensor, options: { generator?: Generator } = {}): Tensor {
+  const x = tensorIn('poisson', 'input', input);
+  const o = knownOptions('poisson', options, ['generator']);
+  return new Tensor(N.sample('poisson', generatorHandle('poisson', o.generator as Generator | undefined), x.handle));
+}
+
 /** Elementwise closeness (see Tensor.isclose). */
 export function isclose(input: Tensor, other: Tensor, rtol = 1e-5, atol = 1e-8, equalNan = false): Tensor {
   return tensorIn('isclose', 'input', input).isclose(other, rtol, atol, equalNan);

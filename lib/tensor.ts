@@ -352,6 +352,17 @@ export class Tensor {
   atan2(other_: Tensor): Tensor {
     return new Tensor(N.binary('atan2', this.handle, other('atan2', other_)));
   }
+  /** Elementwise `this · log(other)`, and 0 where `this` is 0 (even where `other` is 0), as PyTorch's `xlogy`. */
+  xlogy(other_: Tensor | Scalar): Tensor {
+    return new Tensor(N.binary('xlogy', this.handle, other('xlogy', other_)));
+  }
+  /**
+   * The regularized lower incomplete gamma function P(this, other) = γ(this, other) / Γ(this), for this > 0 and
+   * other >= 0, as PyTorch's `igamma` (`torch.special.gammainc`); differentiable in `other` only, as PyTorch.
+   */
+  igamma(other_: Tensor): Tensor {
+    return new Tensor(N.binary('igamma', this.handle, other('igamma', other_)));
+  }
   /** Elementwise sqrt(this² + other²), without overflow. */
   hypot(other_: Tensor): Tensor {
     return new Tensor(N.binary('hypot', this.handle, other('hypot', other_)));
@@ -963,6 +974,16 @@ export class Tensor {
   bernoulli(options: { generator?: Generator } = {}): Tensor {
     const o = knownOptions('bernoulli', options, ['generator']);
     return new Tensor(N.sample('bernoulli', generatorHandle('bernoulli', o.generator as Generator | undefined), this.handle));
+  }
+  /**
+   * In place: fills this floating-point tensor with draws from the exponential distribution of rate `lambd`
+   * (density `lambd·e^(−lambd·x)`, mean `1/lambd`), as PyTorch's `exponential_`; the same numbers as PyTorch's
+   * for the same seed on the CPU.
+   */
+  exponential_(lambd = 1, options: { generator?: Generator } = {}): this {
+    const o = knownOptions('exponential_', options, ['generator']);
+    N.sample('exponential_', generatorHandle('exponential_', o.generator as Generator | undefined), this.handle, checkNumber('exponential_', 'lambd', lambd)).dispose();
+    return this;
   }
   /** Splits into pieces of `size` (or the given sizes) along `dim`. */
   split(sizeOrSizes: number | number[], dim = 0): Tensor[] {

@@ -129,9 +129,23 @@ Napi::Value RandomWith(const Napi::CallbackInfo& info) {
   });
 }
 
+// A floating-point tensor of parameters, checked on every device: finite and > 0 (or >= 0 with `zeroOk`).
+// CPU kernels would otherwise return NaN or loop on such values; CUDA's would assert on the device.
+const at::Tensor& positiveParams(const Napi::CallbackInfo& info, size_t i, const char* name, const char* what, bool zeroOk) {
+  const at::Tensor& t = argTensor(info, i, name);
+  if (!at::isFloatingType(t.scalar_type())) throw ArgTypeError(std::string(name) + " must be a floating-point tensor of " + what + ", got " + dtypeName(t.scalar_type()));
+  if (t.numel() == 0) return t;
+  const auto [lo, hi] = floatBounds(t);
+  if (!(zeroOk ? lo >= 0 : lo > 0) || !std::isfinite(hi))
+    throw ArgRangeError(std::string(name) + " must hold finite " + what + (zeroOk ? " >= 0" : " > 0") + ", found " + c10::str(std::isnan(lo) || std::isnan(hi) ? NAN : !std::isfinite(hi) ? hi : lo));
+  return t;
+}
+
 // sample(kind, generator|null, ...): the sampling ops, from `generator` or the default one.
 //   multinomial: (self, numSamples, replacement)   bernoulli: (self)   bernoulliP: (self, p)
 //   randperm: (n, dtype|null, device|null)
+//   poisson: (rates)   standardGamma: (concentration)   sampleDirichlet: (concentration, last dim the categories)
+//   exponential_: (self, lambd), in place, returning a new handle to self
 Napi::Value Sample(const Napi::CallbackInfo& info) {
   std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "sample";
   const char* op = kind == "bernoulliP" ? "bernoulli" : kind.c_str();
@@ -175,10 +189,37 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
       const double p = argDouble(info, 3, "p");
       if (!(p >= 0 && p <= 1)) throw ArgRangeError("p must be in [0, 1], got " + std::to_string(p));
       t = at::bernoulli(argTensor(info, 2, "self"), p, gen);
+    } else if (kind == "poisson") {
+      t = at::poisson(positiveParams(info, 2, "self", "rates", true), gen);
+    } else if (kind == "standardGamma") {
+      t = at::_standard_gamma(positiveParams(info, 2, "self", "concentrations", false), gen);
+    } else if (kind == "sampleDirichlet") {
+      const at::Tensor& a = positiveParams(info, 2, "self", "concentrations", false);
+      if (a.dim() < 1) throw ArgRangeError("self must have a dimension of categories (its last), got a 0-d tensor");
+      t = at::_sample_dirichlet(a, gen);
+    } else if (kind == "exponential_") {
+      const double lambd = argDouble(info, 3, "lambd");
+      if (!(lambd > 0) || !std::isfinite(lambd)) throw ArgRangeError("lambd must be a finite number > 0, got " + std::to_string(lambd));
+      t = argTensor(info, 2, "self");
+      if (!at::isFloatingType(t.scalar_type())) throw ArgTypeError(std::string("self must be a floating-point tensor, got ") + dtypeName(t.scalar_type()));
+      t.exponential_(lambd, gen);
     } else {
       throw ArgTypeError("unknown sampling op \"" + kind + "\"");
     }
     return TensorHandle::Wrap(info.Env(), t);
+  });
+}
+
+// dirichletGrad(x, concentration, total): d x / d concentration of Dirichlet samples x (PyTorch's _dirichlet_grad),
+// the backward of a reparameterised sampleDirichlet, as torch.distributions' _Dirichlet function uses it.
+Napi::Value DirichletGrad(const Napi::CallbackInfo& info) {
+  return guard(info, "dirichletGrad", [&]() -> Napi::Value {
+    const at::Tensor& x = argTensor(info, 0, "x");
+    const at::Tensor& alpha = argTensor(info, 1, "concentration");
+    const at::Tensor& total = argTensor(info, 2, "total");
+    if (!x.sizes().equals(alpha.sizes()) || !x.sizes().equals(total.sizes()))
+      throw ArgRangeError("x, concentration and total must have one shape, got " + c10::str(x.sizes()) + ", " + c10::str(alpha.sizes()) + " and " + c10::str(total.sizes()));
+    return TensorHandle::Wrap(info.Env(), at::_dirichlet_grad(x, alpha, total));
   });
 }
 
@@ -189,6 +230,7 @@ void InitGenerator(Napi::Env env, Napi::Object exports) {
   exports.Set("generatorCreate", Napi::Function::New<createGenerator>(env, "generatorCreate"));
   exports.Set("randomWith", Napi::Function::New<RandomWith>(env, "randomWith"));
   exports.Set("sample", Napi::Function::New<Sample>(env, "sample"));
+  exports.Set("dirichletGrad", Napi::Function::New<DirichletGrad>(env, "dirichletGrad"));
 }
 
 }  // namespace ictorch

@@ -9,7 +9,7 @@ import { expectErrors, type ErrorCase } from './helpers/errors';
 import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
 import { inp, ints } from './helpers/specs';
 
-const { Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, klDivergence } = distributions;
+const { Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, Exponential, Gamma, Chi2, Beta, Dirichlet, Poisson, klDivergence } = distributions;
 const D = 'torch.distributions';
 /** A symmetric positive-definite matrix from any square `a`: a aᵀ + I, in both languages. */
 const spd = (a: Tensor): Tensor => a.matmul(a.transpose(-2, -1)).add(eye(a.shape[a.shape.length - 1], undefined, { dtype: a.dtype }));
@@ -180,6 +180,116 @@ const cases: FCase[] = [
       return cat([d.logProb(t.x).reshape([-1]), d.entropy(), klDivergence(d, new Independent(new Normal(t.m2, t.s), 1))]);
     },
   },
+  {
+    name: 'Exponential.logProb, cdf, icdf, entropy and moments',
+    inputs: { rate: inp([3], 60, { positive: true }), x: inp([2, 3], 61, { positive: true, scale: 2 }), u: inp([3], 62, { grad: false, positive: true, scale: 0.8 }) },
+    py: `(lambda d: torch.cat([d.log_prob(x).flatten(), d.cdf(x).flatten(), d.icdf(u), d.entropy(), d.mean, d.stddev, d.variance]))(${D}.Exponential(rate))`,
+    ts: (t) => {
+      const d = new Exponential(t.rate);
+      return cat([d.logProb(t.x).reshape([-1]), d.cdf(t.x).reshape([-1]), d.icdf(t.u), d.entropy(), d.mean, d.stddev, d.variance]);
+    },
+  },
+  {
+    name: 'Exponential.rsample draws what PyTorch draws with the same seed, differentiable in rate',
+    inputs: { rate: inp([3], 63, { positive: true }) },
+    py: `${D}.Exponential(rate).rsample((4,))`,
+    ts: (t) => new Exponential(t.rate).rsample([4]),
+    seed: 64,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Gamma.logProb (value broadcast), entropy, mean, variance; Chi2 the same as Gamma(df/2, 1/2)',
+    inputs: { c: inp([3], 65, { positive: true, scale: 3 }), r: inp([3], 66, { positive: true }), x: inp([2, 3], 67, { positive: true, scale: 2 }), df: inp([3], 68, { positive: true, scale: 4 }) },
+    py: `(lambda d, e: torch.cat([d.log_prob(x).flatten(), d.entropy(), d.mean, d.variance, e.log_prob(x).flatten(), e.entropy(), e.mean, e.df]))(${D}.Gamma(c, r), ${D}.Chi2(df))`,
+    ts: (t) => {
+      const d = new Gamma(t.c, t.r);
+      const e = new Chi2(t.df);
+      return cat([d.logProb(t.x).reshape([-1]), d.entropy(), d.mean, d.variance, e.logProb(t.x).reshape([-1]), e.entropy(), e.mean, e.df]);
+    },
+  },
+  {
+    name: 'Gamma.cdf is torch.special.gammainc(concentration, rate · x), differentiable in rate and x (1.13 has no Gamma.cdf)',
+    inputs: { c: inp([3], 96, { grad: false, positive: true, scale: 3 }), r: inp([3], 97, { positive: true }), x: inp([2, 3], 98, { positive: true, scale: 2 }) },
+    py: `torch.special.gammainc(c, r * x)`,
+    ts: (t) => new Gamma(t.c, t.r).cdf(t.x),
+  },
+  {
+    name: 'Gamma.rsample with the same seed, differentiable in concentration (implicit gradient) and rate',
+    inputs: { c: inp([4], 69, { positive: true, scale: 3 }), r: inp([4], 70, { positive: true }) },
+    py: `${D}.Gamma(c, r).rsample((3,))`,
+    ts: (t) => new Gamma(t.c, t.r).rsample([3]),
+    seed: 71,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Dirichlet.logProb, entropy, mean, variance (a batch of 2 over 4 categories)',
+    inputs: { c: inp([2, 4], 72, { positive: true, scale: 2 }), l: inp([3, 1, 4], 73, { grad: false }) },
+    py: `(lambda d: torch.cat([d.log_prob(torch.softmax(l, -1)).flatten(), d.entropy(), d.mean.flatten(), d.variance.flatten()]))(${D}.Dirichlet(c))`,
+    ts: (t) => {
+      const d = new Dirichlet(t.c);
+      return cat([d.logProb(nn.functional.softmax(t.l, -1)).reshape([-1]), d.entropy(), d.mean.reshape([-1]), d.variance.reshape([-1])]);
+    },
+  },
+  {
+    name: 'Dirichlet.rsample with the same seed, differentiable in the concentration',
+    inputs: { c: inp([2, 3], 74, { positive: true, scale: 2 }) },
+    py: `${D}.Dirichlet(c).rsample((2,))`,
+    ts: (t) => new Dirichlet(t.c).rsample([2]),
+    seed: 75,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Beta.logProb, entropy, mean, variance, concentrations',
+    inputs: { a: inp([3], 76, { positive: true, scale: 3 }), b: inp([3], 77, { positive: true, scale: 2 }), x: inp([2, 3], 78, { grad: false, positive: true, scale: 0.85 }) },
+    py: `(lambda d: torch.cat([d.log_prob(x).flatten(), d.entropy(), d.mean, d.variance, d.concentration1, d.concentration0]))(${D}.Beta(a, b))`,
+    ts: (t) => {
+      const d = new Beta(t.a, t.b);
+      return cat([d.logProb(t.x).reshape([-1]), d.entropy(), d.mean, d.variance, d.concentration1, d.concentration0]);
+    },
+  },
+  {
+    name: 'Beta.rsample with the same seed, differentiable in both concentrations',
+    inputs: { a: inp([3], 79, { positive: true, scale: 3 }), b: inp([3], 80, { positive: true, scale: 2 }) },
+    py: `${D}.Beta(a, b).rsample((2,))`,
+    ts: (t) => new Beta(t.a, t.b).rsample([2]),
+    seed: 81,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Poisson.logProb (counts broadcast over the batch), mean, variance',
+    inputs: { r: inp([4], 82, { positive: true, scale: 5 }), k: { ...ints([3, 4], 0, 9, 83), dtype: 'float64' } },
+    py: `(lambda d: torch.cat([d.log_prob(k).flatten(), d.mean, d.variance]))(${D}.Poisson(r))`,
+    ts: (t) => {
+      const d = new Poisson(t.r);
+      return cat([d.logProb(t.k).reshape([-1]), d.mean, d.variance]);
+    },
+  },
+  {
+    name: 'Poisson.sample with the same seed',
+    inputs: { r: inp([5], 84, { grad: false, positive: true, scale: 8 }) },
+    py: `${D}.Poisson(r).sample((3,))`,
+    ts: (t) => new Poisson(t.r).sample([3]),
+    seed: 85,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'klDivergence Exponential, Gamma, Chi2 ‖ Gamma, Poisson',
+    inputs: { r1: inp([3], 86, { positive: true }), r2: inp([3], 87, { positive: true }), c1: inp([3], 88, { positive: true, scale: 3 }), c2: inp([3], 89, { positive: true, scale: 3 }) },
+    py: `torch.cat([${D}.kl_divergence(${D}.Exponential(r1), ${D}.Exponential(r2)), ${D}.kl_divergence(${D}.Gamma(c1, r1), ${D}.Gamma(c2, r2)), ${D}.kl_divergence(${D}.Chi2(c1), ${D}.Gamma(c2, r2)), ${D}.kl_divergence(${D}.Poisson(r1), ${D}.Poisson(r2))])`,
+    ts: (t) =>
+      cat([
+        klDivergence(new Exponential(t.r1), new Exponential(t.r2)),
+        klDivergence(new Gamma(t.c1, t.r1), new Gamma(t.c2, t.r2)),
+        klDivergence(new Chi2(t.c1), new Gamma(t.c2, t.r2)),
+        klDivergence(new Poisson(t.r1), new Poisson(t.r2)),
+      ]),
+  },
+  {
+    name: 'klDivergence Beta ‖ Beta, Dirichlet ‖ Dirichlet',
+    inputs: { a1: inp([3], 90, { positive: true, scale: 3 }), b1: inp([3], 91, { positive: true }), a2: inp([3], 92, { positive: true, scale: 2 }), b2: inp([3], 93, { positive: true }), c1: inp([2, 4], 94, { positive: true }), c2: inp([4], 95, { positive: true, scale: 2 }) },
+    py: `torch.cat([${D}.kl_divergence(${D}.Beta(a1, b1), ${D}.Beta(a2, b2)), ${D}.kl_divergence(${D}.Dirichlet(c1), ${D}.Dirichlet(c2.expand(2, 4)))])`,
+    ts: (t) => cat([klDivergence(new Beta(t.a1, t.b1), new Beta(t.a2, t.b2)), klDivergence(new Dirichlet(t.c1), new Dirichlet(t.c2.expand([2, 4])))]),
+  },
 ];
 
 describeFunctionsAgainstTorch(cases);
@@ -216,6 +326,74 @@ describe('distributions', () => {
     });
   });
 
+  it('the gamma family: shapes, supports, sample moments, and gradients through rsample', () => {
+    manualSeed(3);
+    tidy(() => {
+      const dir = new Dirichlet(tensor([[1, 2, 3], [0.5, 0.5, 0.5]]));
+      expect([dir.batchShape, dir.eventShape, dir.sample([4]).shape]).toEqual([[2], [3], [4, 2, 3]]);
+      const sums = dir.sample([100]).sum(-1).toArray() as Float32Array;
+      for (const v of sums) expect(Math.abs(v - 1)).toBeLessThan(1e-5);
+      const beta = new Beta(tensor([2, 0.5]), 3);
+      expect([beta.batchShape, beta.eventShape, beta.sample([5]).shape]).toEqual([[2], [], [5, 2]]);
+      expect(new Beta(2, 3).sample().shape).toEqual([]);
+      const b = beta.sample([4000]);
+      expect(b.min().item()).toBeGreaterThanOrEqual(0);
+      expect(b.max().item()).toBeLessThanOrEqual(1);
+      const bm = b.mean(0).toArray() as Float32Array;
+      expect(Math.abs(bm[0] - 2 / 5)).toBeLessThan(0.02);
+      expect(Math.abs(bm[1] - 0.5 / 3.5)).toBeLessThan(0.02);
+      const g = new Gamma(tensor([0.3, 4]), tensor([1, 2])).sample([6000]);
+      expect(g.min().item()).toBeGreaterThan(0); // kept at or above the dtype's smallest normal number
+      const gm = g.mean(0).toArray() as Float32Array;
+      expect(Math.abs(gm[0] - 0.3)).toBeLessThan(0.05);
+      expect(Math.abs(gm[1] - 2)).toBeLessThan(0.1);
+      const e = new Exponential(tensor([0.5, 4])).sample([6000]).mean(0).toArray() as Float32Array;
+      expect(Math.abs(e[0] - 2)).toBeLessThan(0.15);
+      expect(Math.abs(e[1] - 0.25)).toBeLessThan(0.02);
+      const p = new Poisson(tensor([0, 3.5]));
+      const k = p.sample([5000]);
+      expect(k.dtype).toBe('float32');
+      expect(k.sub(k.floor()).abs().max().item()).toBe(0);
+      expect(k.select(1, 0).max().item()).toBe(0); // rate 0 draws only 0
+      expect(Math.abs((k.select(1, 1).mean().item() as number) - 3.5)).toBeLessThan(0.1);
+      expect(p.hasRsample).toBe(false);
+      const chi = new Chi2(tensor([3]));
+      expect([chi.df.item(), chi.concentration.item(), chi.rate.item()]).toEqual([3, 1.5, 0.5]);
+      expect(chi).toBeInstanceOf(Gamma);
+      // rsample's implicit gradient: d E[G]/dα over many draws approaches d(α/β)/dα = 1/β.
+      const alpha = tensor([2.5], { requiresGrad: true, dtype: 'float64' });
+      new Gamma(alpha, 2).rsample([20000]).mean().backward();
+      expect(Math.abs((alpha.grad!.item() as number) - 0.5)).toBeLessThan(0.02);
+      // and Beta's: d E[X]/dα = β / (α + β)²
+      const a = tensor([2], { requiresGrad: true, dtype: 'float64' });
+      new Beta(a, 3).rsample([20000]).mean().backward();
+      expect(Math.abs((a.grad!.item() as number) - 3 / 25)).toBeLessThan(0.01);
+      // sample() stays outside the graph
+      expect(new Dirichlet(tensor([1, 2], { requiresGrad: true })).sample().requiresGrad).toBe(false);
+      expect(new Dirichlet(tensor([1, 2], { requiresGrad: true })).rsample().gradFn).toBe('_DirichletBackward');
+      // a generator repeats its draws
+      const g1 = new Generator().manualSeed(9);
+      const g2 = new Generator().manualSeed(9);
+      for (const d of [new Gamma(2, 1), new Dirichlet(tensor([1, 2, 3])), new Beta(1, 2), new Poisson(4), new Exponential(2)]) {
+        expect(d.sample([3], { generator: g1 }).toNested()).toEqual(d.sample([3], { generator: g2 }).toNested());
+      }
+    });
+  });
+
+  it('registerKl: a formula of your own, the nearest registered classes win', () => {
+    tidy(() => {
+      class Sharp extends Normal {}
+      const calls: string[] = [];
+      expect(klDivergence(new Sharp(0, 1), new Normal(1, 1)).item()).toBeCloseTo(0.5, 6); // Normal ‖ Normal applies
+      distributions.registerKl(Sharp, Normal, (p, q) => (calls.push('sharp'), p.loc.sub(q.loc).abs()));
+      expect(klDivergence(new Sharp(0, 1), new Normal(3, 1)).item()).toBe(3);
+      expect(klDivergence(new Normal(0, 1), new Sharp(1, 1)).item()).toBeCloseTo(0.5, 6);
+      expect(calls).toEqual(['sharp']);
+      expect(() => distributions.registerKl(Object as never, Normal, () => tensor(0))).toThrow(/registerKl: expected a Distribution class for typeP/);
+      expect(() => distributions.registerKl(Normal, Normal, 3 as never)).toThrow(/registerKl: expected a function \(p, q\) => Tensor for fn/);
+    });
+  });
+
   it('REINFORCE through Categorical.logProb gives the gradient of the expected reward', () => {
     // E[r] over a softmax policy; the score-function estimate over many samples approaches the exact gradient.
     manualSeed(1);
@@ -242,6 +420,15 @@ describe('distributions', () => {
         const d = new Normal(loc, 2);
         d.logProb(d.sample([3])).sum().item();
         klDivergence(new Categorical({ probs: tensor([0.2, 0.8]) }), new Categorical({ logits: tensor([0, 1]) })).item();
+        const c = tensor([1, 2, 3], { requiresGrad: true });
+        const dir = new Dirichlet(c);
+        dir.logProb(dir.rsample([2])).sum().backward();
+        const beta = new Beta(c.select(0, 0), 2);
+        beta.logProb(beta.rsample()).backward();
+        const g = new Gamma(c, 1);
+        g.rsample().sum().backward();
+        klDivergence(g, new Chi2(2)).sum().item();
+        new Poisson(loc).logProb(new Poisson(loc).sample()).sum().item();
       });
     round();
     const before = memory().tensors;
@@ -301,6 +488,23 @@ describe('distributions', () => {
         [() => new MultivariateNormal(tensor([0, 0]), { covarianceMatrix: eye(2) }).logProb(tensor([0, 0, 0])), RangeError, /MultivariateNormal.logProb: expected a Tensor whose last dimension is the event size 2/],
         [() => new Independent(new Normal(0, 1), 1), RangeError, /Independent: expected an integer in \[0, 0\] \(the base's batch shape is \[\]\) for reinterpretedBatchNdims/],
         [() => klDivergence(new Independent(new Normal(tensor([0, 0]), 1), 1), new Independent(new Normal(tensor([0, 0]), 1), 0)), TypeError, /different reinterpretedBatchNdims \(1 and 0\)/],
+        [() => new Exponential(tensor([1, 0])), RangeError, /Exponential: rate must hold values > 0, but holds 0 \(flat index 1/],
+        [() => new Exponential(1).logProb(tensor([-1])), RangeError, /Exponential.logProb: value must hold values in the support \[0, ∞\), but holds -1/],
+        [() => new Gamma(tensor([1, -2]), 1), RangeError, /Gamma: concentration must hold values > 0, but holds -2/],
+        [() => new Gamma(1, NaN), TypeError, /Gamma: expected a floating-point Tensor or a number for rate/],
+        [() => new Chi2(tensor([4, -3])), RangeError, /Chi2: df must hold values > 0, but holds -3/],
+        [() => new Chi2('3' as never), TypeError, /Chi2: expected a floating-point Tensor or a number for df/],
+        [() => new Dirichlet(tensor(2)), TypeError, /Dirichlet: expected a Tensor of at least one dimension \(its last holds the categories\) for concentration/],
+        [() => new Dirichlet(tensor([1, 0])), RangeError, /Dirichlet: concentration must hold values > 0, but holds 0/],
+        [() => new Dirichlet(tensor([1, 1])).logProb(tensor([[0.5, 0.5], [0.7, 0.4]])), RangeError, /Dirichlet.logProb: value must lie on the simplex .* the vector at flat batch index 1 is \[0.7/],
+        [() => new Beta(1, tensor([2, 0])), RangeError, /Beta: concentration0 must hold values > 0, but holds 0/],
+        [() => new Beta(1, 1).logProb(tensor([1.5])), RangeError, /Beta.logProb: value must hold values in \[0, 1\], but holds 1.5/],
+        [() => new Poisson(-1), RangeError, /Poisson: rate must hold values >= 0, but holds -1/],
+        [() => new Poisson(2).logProb(tensor([1.5])), RangeError, /Poisson.logProb: value must hold values that are whole numbers >= 0, but holds 1.5/],
+        [() => new Poisson(2).entropy(), TypeError, /Poisson.entropy is not defined/],
+        [() => new Poisson(2).rsample(), TypeError, /Poisson.rsample: Poisson has no reparameterised sampling/],
+        [() => klDivergence(new Gamma(1, 1), new Exponential(1)), TypeError, /klDivergence: no formula for Gamma ‖ Exponential \(known: .*Gamma ‖ Gamma.*registerKl adds one\)/],
+        [() => klDivergence(new Dirichlet(tensor([1, 1])), new Dirichlet(tensor([1, 1, 1]))), TypeError, /klDivergence: expected a Dirichlet over p's 2 categories for q/],
       ];
       expectErrors(cases);
       // validateArgs: false skips the checks, as PyTorch: a value outside the support has log-probability -inf.

@@ -630,7 +630,7 @@ const VALID_ARGS: Record<string, (f: Fx) => unknown[]> = {
   to: () => ['float64'],
   backward: (f) => [f.F],
   ...Object.fromEntries('floorDivide bitwiseAnd bitwiseOr bitwiseXor'.split(' ').map((n) => [n, () => [1]])),
-  ...Object.fromEntries('atan2 hypot mm bmm dot outer kron isclose allclose expandAs viewAs reshapeAs'.split(' ').map((n) => [n, (f: Fx) => [f.F]])),
+  ...Object.fromEntries('atan2 hypot xlogy igamma mm bmm dot outer kron isclose allclose expandAs viewAs reshapeAs'.split(' ').map((n) => [n, (f: Fx) => [f.F]])),
   logicalXor: (f) => [f.B],
   lerp: (f) => [f.F, 0.5],
   ...Object.fromEntries('cumprod logcumsumexp logsumexp cummax cummin'.split(' ').map((n) => [n, () => [0]])),

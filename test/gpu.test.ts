@@ -463,7 +463,7 @@ describe.skipIf(!hasCuda)('linalg, activation checkpointing, deepCopy and distri
     });
   });
 
-  it('distributions on cuda:0: logProb, entropy and KL equal the CPU\'s; samples stay on the device, in range', () => {
+  it('distributions on cuda:0: logProb, entropy and KL equal the CPU\'s; samples (the gamma family\'s included) stay on the device, in range', () => {
     torch.tidy(() => {
       const D = torch.distributions;
       const loc = torch.tensor([0.5, -1, 2], { dtype: 'float64' });
@@ -485,6 +485,26 @@ describe.skipIf(!hasCuda)('linalg, activation checkpointing, deepCopy and distri
       expect(s.min().item()).toBeGreaterThanOrEqual(0);
       expect(s.max().item()).toBeLessThanOrEqual(2);
       expect(new D.Normal(loc.to('cuda'), scale.to('cuda')).rsample([4]).device).toBe('cuda:0');
+      // the gamma family: densities equal the CPU's; LibTorch's CUDA samplers keep draws on the device, in range
+      const gammaFamily = (dev: string) => {
+        const g = new D.Gamma(scale.to(dev), 2);
+        const be = new D.Beta(scale.to(dev), 1.5);
+        const di = new D.Dirichlet(scale.to(dev));
+        const po = new D.Poisson(scale.to(dev));
+        const ex = new D.Exponential(scale.to(dev));
+        const u = torch.tensor([0.2, 0.5, 0.9], { dtype: 'float64' }).to(dev);
+        return torch.cat([g.logProb(u), g.entropy(), be.logProb(u), be.entropy(), di.logProb(u.div(u.sum())).reshape([1]), po.logProb(torch.tensor([0, 1, 4], { dtype: 'float64' }).to(dev)), ex.cdf(u), D.klDivergence(g, new D.Chi2(3))]).to('cpu');
+      };
+      expect(gammaFamily('cuda').sub(gammaFamily('cpu')).abs().max().item()).toBeLessThan(1e-10);
+      const a = scale.to('cuda').requiresGrad_(true);
+      const draws = [new D.Gamma(a, 2).rsample([500]), new D.Beta(a, 1.5).rsample([500]), new D.Dirichlet(a).rsample([500]), new D.Poisson(a).sample([500]), new D.Exponential(a).rsample([500])];
+      for (const d of draws) {
+        expect(d.device).toBe('cuda:0');
+        expect(d.min().item()).toBeGreaterThanOrEqual(0);
+      }
+      draws[0].sum().add(draws[1].sum()).add(draws[2].select(-1, 0).sum()).backward();
+      expect(a.grad!.device).toBe('cuda:0');
+      expect(a.grad!.isfinite().all().item()).toBe(true);
     });
   });
 });

@@ -1,7 +1,7 @@
 // The tensor operations added with the index/reduction/sampling batch (elementwise math, bitwise ops, matrix
 // products, cumulative and NaN-aware reductions, median/mode/kthvalue, triangles and diagonals, scatter/index/
 // masked ops, unique/bincount/histc, searchsorted/bucketize/cdist, logspace/meshgrid/fullLike, randperm/
-// multinomial/bernoulli) against python3-torch on the same float64 inputs: values, dtypes and input gradients.
+// multinomial/bernoulli/poisson/exponential_, xlogy) against python3-torch on the same float64 inputs: values, dtypes and input gradients.
 // Then, without Python: in-place forms, the errors for bad indices/masks/weights/options (the process keeping
 // working after each), and the sampling properties that hold whatever the stream.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,10 @@ const ELEMENTWISE: Case[] = [
   { name: 'logicalXor bool broadcast', inputs: { a: mask([3, 1], 38, 0.5), b: mask([4], 39, 0.5) }, py: 'a.logical_xor(b)', ts: (t) => t.a.logicalXor(t.b) },
   { name: 'atan2 broadcast', inputs: { y: inp([3, 1], 40, { scale: 2 }), x: inp([4], 41, { scale: 2 }) }, py: 'y.atan2(x)', ts: (t) => t.y.atan2(t.x) },
   { name: 'hypot', inputs: { a: inp([3, 4], 42, { scale: 3 }), b: inp([3, 4], 43, { scale: 3 }) }, py: 'a.hypot(b)', ts: (t) => t.a.hypot(t.b) },
+  { name: 'xlogy', inputs: { a: inp([3, 4], 44), b: inp([3, 4], 45, { positive: true }) }, py: 'a.xlogy(b)', ts: (t) => t.a.xlogy(t.b) },
+  { name: 'xlogy zeros', inputs: { a: f64([0, 0, 2, -1.5], [4], true), b: f64([0, 3, 0.5, 4], [4]) }, py: 'a.xlogy(b)', ts: (t) => t.a.xlogy(t.b) },
+  { name: 'igamma, differentiable in other', inputs: { a: inp([3, 4], 48, { grad: false, positive: true, scale: 3 }), x: inp([3, 4], 49, { positive: true, scale: 2 }) }, py: 'a.igamma(x)', ts: (t) => t.a.igamma(t.x) },
+  { name: 'xlogy scalar, broadcast', inputs: { a: inp([2, 3], 46), b: inp([3], 47, { positive: true }) }, py: 'a.xlogy(2.5) + a.xlogy(b)', ts: (t) => t.a.xlogy(2.5).add(t.a.xlogy(t.b)) },
   { name: 'mm', inputs: { a: inp([3, 4], 44), b: inp([4, 2], 45) }, py: 'a.mm(b)', ts: (t) => t.a.mm(t.b) },
   { name: 'bmm', inputs: { a: inp([2, 3, 4], 46), b: inp([2, 4, 5], 47) }, py: 'a.bmm(b)', ts: (t) => t.a.bmm(t.b) },
   { name: 'dot', inputs: { a: inp([6], 48), b: inp([6], 49) }, py: 'a.dot(b)', ts: (t) => t.a.dot(t.b) },
@@ -367,6 +371,24 @@ const SAMPLING: Case[] = [
     ts: (t) => withGenerator(10, (g) => torch.bernoulli(t.x, 0.6, { generator: g })),
     seed: 12,
   },
+  { name: 'torch.poisson', inputs: { r: cst([5, 8], 412, { positive: true, scale: 6 }) }, py: 'torch.poisson(r)', ts: (t) => torch.poisson(t.r), seed: 13 },
+  { name: 'torch.poisson float32, a zero rate', inputs: { r: f64([0, 0.5, 3, 40, 900]) }, py: 'torch.poisson(r.float())', ts: (t) => torch.poisson(t.r.to('float32')), seed: 14 },
+  {
+    name: 'torch.poisson generator',
+    inputs: { r: cst([12], 413, { positive: true, scale: 3 }) },
+    py: 'torch.poisson(r, generator=torch.Generator().manual_seed(11))',
+    ts: (t) => withGenerator(11, (g) => torch.poisson(t.r, { generator: g })),
+    seed: 15,
+  },
+  { name: 'exponential_', inputs: { x: cst([4, 5], 414) }, py: 'x.clone().exponential_()', ts: (t) => t.x.clone().exponential_(), seed: 16 },
+  { name: 'exponential_ rate 2.5 float32', inputs: { x: cst([30], 415) }, py: 'x.float().exponential_(2.5)', ts: (t) => t.x.to('float32').exponential_(2.5), seed: 17 },
+  {
+    name: 'exponential_ generator',
+    inputs: { x: cst([10], 416) },
+    py: 'x.clone().exponential_(0.5, generator=torch.Generator().manual_seed(12))',
+    ts: (t) => withGenerator(12, (g) => t.x.clone().exponential_(0.5, { generator: g })),
+    seed: 18,
+  },
 ];
 
 function withGenerator(seed: number, f: (g: Generator) => Tensor): Tensor {
@@ -455,7 +477,7 @@ compareWithTorch('elementwise, bitwise and matrix ops', ELEMENTWISE);
 compareWithTorch('cumulative, NaN-aware and order-statistic reductions', REDUCTIONS);
 compareWithTorch('triangles, diagonals, moves, tiles and creation', SHAPE);
 compareWithTorch('gather/scatter/index/masked ops, unique, bincount, histc, searchsorted, cdist', INDEX);
-compareWithTorch('randperm, multinomial and bernoulli with the same seed or Generator', SAMPLING);
+compareWithTorch('randperm, multinomial, bernoulli, poisson and exponential_ with the same seed or Generator', SAMPLING);
 
 // ---------------------------------------------------------------- without Python
 
@@ -626,6 +648,16 @@ describe('errors name the op and the offending value; the process keeps working'
     throws(() => torch.tensor([NaN]).bernoulli(), RangeError, 'bernoulli: self must hold probabilities in [0, 1], found nan');
     throws(() => torch.tensor([0.2, -0.25]).to('float16').bernoulli(), RangeError, 'bernoulli: self must hold probabilities in [0, 1], found -0.25');
     throws(() => i64([1]).bernoulli(), TypeError, /^bernoulli: self must be a floating-point tensor of probabilities, got int64/);
+    // rates and rates of draws: checked before the kernel, on every device
+    throws(() => torch.poisson(torch.tensor([1, -0.5])), RangeError, 'poisson: self must hold finite rates >= 0, found -0.5');
+    throws(() => torch.poisson(torch.tensor([1, NaN])), RangeError, 'poisson: self must hold finite rates >= 0, found nan');
+    throws(() => torch.poisson(torch.tensor([1, Infinity])), RangeError, 'poisson: self must hold finite rates >= 0, found inf');
+    throws(() => torch.poisson(i64([1])), TypeError, /^poisson: self must be a floating-point tensor of rates, got int64/);
+    throws(() => torch.poisson(torch.ones([2]), { seed: 1 } as never), TypeError, /poisson: unknown option 'seed'/);
+    throws(() => torch.zeros([2]).exponential_(0), RangeError, /^exponential_: lambd must be a finite number > 0, got 0/);
+    throws(() => torch.zeros([2]).exponential_(-1), RangeError, /^exponential_: lambd must be a finite number > 0/);
+    throws(() => i64([1]).exponential_(), TypeError, /^exponential_: self must be a floating-point tensor, got int64/);
+    throws(() => torch.zeros([2], { requiresGrad: true }).exponential_(), Error, /exponential_: .*leaf Variable that requires grad/);
   });
   it('unknown option keys are errors', () => {
     throws(() => x().unique({ sorte: true } as never), TypeError, "unique: unknown option 'sorte'; did you mean 'sorted'?");

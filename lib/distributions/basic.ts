@@ -1,207 +1,28 @@
-/**
- * Probability distributions, as PyTorch's `torch.distributions`: `Normal`, `Uniform`, `Bernoulli`, `Categorical`,
- * `MultivariateNormal` and `Independent`, with `sample`, `rsample` (reparameterised, differentiable: Normal,
- * Uniform, MultivariateNormal, and Independent over one of them), `logProb`,
- * `entropy`, `cdf`/`icdf` (Normal, Uniform), `mean`/`variance`/`stddev`, and `klDivergence` between two of the
- * same family. The formulas, shapes, and random draws are PyTorch's: with the same seed, `sample` on the CPU
- * draws the same numbers. The parameters are checked as PyTorch's `validate_args` does (on by default), and so are
- * the values given to `logProb`.
- *
- * ```ts
- * const policy = new distributions.Categorical({ logits });      // logits [B, A]
- * const action = policy.sample();                                 // [B], int64
- * const loss = policy.logProb(action).mul(advantage).neg().mean();
- * const q = new distributions.Normal(mu, sigma);                  // a VAE's posterior
- * const z = q.rsample();                                          // differentiable in mu and sigma
- * const kl = distributions.klDivergence(q, new distributions.Normal(0, 1)).sum();
- * ```
- *
- * A distribution's parameter tensors are new handles (views of what it was given, broadcast together) made where
- * it is constructed: a `tidy` scope around the construction frees them, and `dispose()` frees them sooner.
- */
-import { noGrad } from './autograd';
-import { eye, rand, randn, tensor, where } from './creation';
-import type { Generator } from './generator';
-import { cholesky, choleskyEx, inv, solveTriangular } from './linalg';
-import { binaryCrossEntropyWithLogits } from './nn/losses';
-import { logSoftmax, softplus } from './nn/functional';
-import { Tensor } from './tensor';
-import { tidy } from './scope';
-import { broadcastShapes, checkBool, knownOptions, rangeError, typeError } from './validate';
-
-/** A parameter: a floating-point Tensor, or a number (made a tensor of the other parameters' dtype and device). */
-export type Param = Tensor | number;
-
-/** Options every distribution takes. */
-export interface DistributionOptions {
-  /** Check the parameters at construction and the values given to `logProb`/`cdf`/`icdf` (default true, as PyTorch). */
-  validateArgs?: boolean;
-}
-
-/** Options of `sample` and `rsample`. */
-export interface SampleOptions {
-  /** Draw from this generator instead of the process-wide default one. */
-  generator?: Generator;
-}
-
-const FLOATS = ['float32', 'float64', 'float16', 'bfloat16'];
-const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
-
-/** The shape `shapes` broadcast to; an error naming `op` when they do not broadcast. */
-function broadcastOrThrow(op: string, shapes: number[][]): number[] {
-  const out = broadcastShapes(...shapes);
-  if (!out) throw rangeError(op, 'shapes', 'shapes that broadcast together', shapes.map(fmt).join(' and '));
-  return out;
-}
-
-/** PyTorch's broadcast_all: the parameters as tensors of one dtype and device, expanded to their common shape. */
-function broadcastAll(op: string, params: Record<string, Param>): Tensor[] {
-  const entries = Object.entries(params);
-  const first = entries.find(([, v]) => v instanceof Tensor)?.[1] as Tensor | undefined;
-  for (const [name, v] of entries) {
-    if (v instanceof Tensor) {
-      if (!FLOATS.includes(v.dtype)) throw typeError(op, name, 'a floating-point Tensor or a number', v);
-      if (first && (v.dtype !== first.dtype || v.device !== first.device)) {
-        throw typeError(op, name, `a Tensor of the other parameters' dtype and device (${first.dtype} on ${first.device})`, `${v.dtype} on ${v.device}`);
-      }
-    } else if (typeof v !== 'number' || Number.isNaN(v)) {
-      throw typeError(op, name, 'a floating-point Tensor or a number', v);
-    }
-  }
-  const shape = broadcastOrThrow(op, entries.map(([, v]) => (v instanceof Tensor ? v.shape : [])));
-  return entries.map(([, v]) => {
-    if (v instanceof Tensor) return v.expand(shape);
-    return tidy(() => tensor(v, { dtype: first?.dtype ?? 'float32', device: first?.device ?? 'cpu' }).expand(shape));
-  });
-}
-
-/**
- * Throws when `bad` (a bool tensor) has a true element: names the parameter, the constraint and the first bad
- * value of `t`, or, with `t` null (a check per matrix), the first bad matrix.
- */
-function refuse(op: string, name: string, constraint: string, t: Tensor | null, bad: () => Tensor): void {
-  tidy(() => {
-    const b = bad();
-    if (!b.any().item()) return;
-    const at = (b.reshape([-1]).toArray() as Uint8Array).findIndex((x) => x !== 0);
-    if (t === null) {
-      throw new RangeError(`${op}: ${name} must consist ${constraint}, but the matrix at flat batch index ${at} (batch shape ${fmt(b.shape)}) is not; PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
-    }
-    const value = (t.expand(b.shape).reshape([-1]).to('float64').toArray() as Float64Array)[at];
-    throw new RangeError(`${op}: ${name} must hold values ${constraint}, but holds ${value} (flat index ${at} of shape ${fmt(b.shape)}); PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
-  });
-}
-
-/** Checks a sample shape: an array of non-negative integers. */
-function checkSampleShape(op: string, sampleShape: unknown): number[] {
-  if (!Array.isArray(sampleShape) || !sampleShape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw typeError(op, 'sampleShape', 'an array of non-negative integers (e.g. [] or [16])', sampleShape);
-  }
-  return sampleShape as number[];
-}
-
-/** The base class of the distributions: the interface of `torch.distributions.Distribution`. */
-export abstract class Distribution {
-  /** The shape over which parameters are batched (PyTorch's `batch_shape`). */
-  readonly batchShape: number[];
-  /** The shape of one sample (PyTorch's `event_shape`): `[]` for scalar distributions, `[n]` for a multivariate normal. */
-  readonly eventShape: number[];
-  /** Whether parameters and values are checked. */
-  readonly validateArgs: boolean;
-  /** True for distributions with a reparameterised, differentiable `rsample`. */
-  abstract readonly hasRsample: boolean;
-  /** @internal the tensors this distribution made (its parameters), freed by dispose(). */
-  protected readonly owned: Tensor[] = [];
-  /** @internal the class name in messages. */
-  protected readonly op: string;
-
-  /** @internal */
-  protected constructor(op: string, batchShape: number[], eventShape: number[], options: DistributionOptions) {
-    this.op = op;
-    const o = knownOptions(op, options, ['validateArgs']);
-    this.validateArgs = o.validateArgs === undefined ? true : checkBool(op, 'validateArgs', o.validateArgs);
-    this.batchShape = batchShape;
-    this.eventShape = eventShape;
-  }
-
-  /** The mean of each distribution of the batch. */
-  abstract get mean(): Tensor;
-  /** The variance. */
-  abstract get variance(): Tensor;
-  /** The standard deviation. */
-  get stddev(): Tensor {
-    return tidy(() => this.variance.sqrt());
-  }
-
-  /**
-   * Samples of shape `[...sampleShape, ...batchShape, ...eventShape]`, outside the autograd graph: `rsample`'s
-   * draws under noGrad, for the reparameterised distributions; the discrete ones draw their own.
-   */
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    checkSampleShape(`${this.op}.sample`, sampleShape);
-    return noGrad(() => this.rsample(sampleShape, options));
-  }
-
-  /** Reparameterised samples: differentiable in the parameters. Only where `hasRsample`. */
-  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    void sampleShape;
-    void options;
-    throw new TypeError(`${this.op}.rsample: ${this.op} has no reparameterised sampling (hasRsample is false); use sample(), and a score-function estimator such as logProb(sample) for gradients`);
-  }
-
-  /** The log of the probability density or mass at `value`, per distribution of the batch. */
-  abstract logProb(value: Tensor): Tensor;
-  /** The cumulative distribution function at `value`. */
-  cdf(value: Tensor): Tensor {
-    void value;
-    throw new TypeError(`${this.op}.cdf is not defined (PyTorch's ${this.op} has none either)`);
-  }
-  /** The inverse of `cdf`. */
-  icdf(value: Tensor): Tensor {
-    void value;
-    throw new TypeError(`${this.op}.icdf is not defined (PyTorch's ${this.op} has none either)`);
-  }
-  /** The entropy of each distribution of the batch, in nats. */
-  abstract entropy(): Tensor;
-
-  /** `[...sampleShape, ...batchShape, ...eventShape]`. */
-  protected extendedShape(op: string, sampleShape: unknown): number[] {
-    return [...checkSampleShape(`${this.op}.${op}`, sampleShape), ...this.batchShape, ...this.eventShape];
-  }
-
-  /** @internal keeps a tensor this distribution made, to free it on dispose(). */
-  protected own(t: Tensor): Tensor {
-    this.owned.push(t);
-    return t;
-  }
-
-  /** @internal runs a constructor's parameter checks (when validateArgs); a failing one frees what was made. */
-  protected validate(check: () => void): void {
-    if (!this.validateArgs) return;
-    try {
-      check();
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-  }
-
-  /** @internal checks that a method's `value` is a Tensor. */
-  protected valueArg(method: string, value: unknown): Tensor {
-    if (!(value instanceof Tensor)) throw typeError(`${this.op}.${method}`, 'value', 'a Tensor', value);
-    return value;
-  }
-
-  /** Frees the parameter tensors this distribution holds. Idempotent. */
-  dispose(): void {
-    for (const t of this.owned) t.dispose();
-  }
-
-  /** `using d = new distributions.Normal(...)` disposes it at the end of the scope. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
+// torch.distributions' Gaussian, uniform and categorical families: Normal, Uniform, Bernoulli, Categorical,
+// MultivariateNormal, and Independent, with their KL formulas.
+import { noGrad } from '../autograd';
+import { eye, rand, randn, where } from '../creation';
+import { cholesky, choleskyEx, inv, solveTriangular } from '../linalg';
+import { binaryCrossEntropyWithLogits } from '../nn/losses';
+import { logSoftmax, softplus } from '../nn/functional';
+import { Tensor } from '../tensor';
+import { tidy } from '../scope';
+import { knownOptions, rangeError, typeError } from '../validate';
+import {
+  Distribution,
+  FLOATS,
+  broadcastAll,
+  broadcastOrThrow,
+  checkSampleShape,
+  fmt,
+  klDivergence,
+  refuse,
+  registerKl,
+  sumRightmost,
+  type DistributionOptions,
+  type Param,
+  type SampleOptions,
+} from './distribution';
 
 /** Normal (Gaussian) distributions with mean `loc` and standard deviation `scale`, as `torch.distributions.Normal`. */
 export class Normal extends Distribution {
@@ -683,66 +504,47 @@ export class Independent extends Distribution {
   }
 }
 
-/** Sums (and disposes) `t` over its `n` rightmost dimensions. */
-function sumRightmost(t: Tensor, n: number): Tensor {
-  if (n === 0) return t;
-  const dims = Array.from({ length: n }, (_, i) => -1 - i);
-  const out = t.sum(dims);
-  t.dispose();
-  return out;
-}
-
-/**
- * `KL(p ‖ q)` per distribution of the batch, for two of the same family (Normal, Uniform, Bernoulli, Categorical,
- * MultivariateNormal, and Independent over a pair of those with the same number of reinterpreted dimensions).
- */
-export function klDivergence(p: Distribution, q: Distribution): Tensor {
+registerKl(Normal, Normal, (p, q) =>
+  tidy(() => {
+    const ratio = p.scale.div(q.scale).square();
+    const t1 = p.loc.sub(q.loc).div(q.scale).square();
+    return ratio.add(t1).sub(1).sub(ratio.log()).mul(0.5);
+  }),
+);
+registerKl(Uniform, Uniform, (p, q) =>
+  tidy(() => where(q.low.gt(p.low).logicalOr(q.high.lt(p.high)), Infinity, q.high.sub(q.low).div(p.high.sub(p.low)).log())),
+);
+registerKl(Bernoulli, Bernoulli, (p, q) =>
+  tidy(() => {
+    const t1 = p.probs.mul(softplus(q.logits.neg()).sub(softplus(p.logits.neg())));
+    const t2 = p.probs.neg().add(1).mul(softplus(q.logits).sub(softplus(p.logits)));
+    return where(p.probs.eq(0), 0, where(q.probs.eq(0), Infinity, t1)).add(where(p.probs.eq(1), 0, where(q.probs.eq(1), Infinity, t2)));
+  }),
+);
+registerKl(Categorical, Categorical, (p, q) => {
+  if (p.numEvents !== q.numEvents) throw rangeError('klDivergence', 'q', `a Categorical over p's ${p.numEvents} categories`, q.numEvents);
+  return tidy(() => {
+    const t = p.probs.mul(p.logits.sub(q.logits));
+    return where(p.probs.eq(0).expand(t.shape), 0, where(q.probs.eq(0).expand(t.shape), Infinity, t)).sum(-1);
+  });
+});
+registerKl(MultivariateNormal, MultivariateNormal, (p, q) => {
   const op = 'klDivergence';
-  if (!(p instanceof Distribution)) throw typeError(op, 'p', 'a distribution', p);
-  if (!(q instanceof Distribution)) throw typeError(op, 'q', 'a distribution', q);
-  if (p instanceof Normal && q instanceof Normal) {
-    return tidy(() => {
-      const ratio = p.scale.div(q.scale).square();
-      const t1 = p.loc.sub(q.loc).div(q.scale).square();
-      return ratio.add(t1).sub(1).sub(ratio.log()).mul(0.5);
-    });
+  if (p.eventShape[0] !== q.eventShape[0]) throw rangeError(op, 'q', `a MultivariateNormal over p's ${p.eventShape[0]} dimensions`, q.eventShape[0]);
+  return tidy(() => {
+    const pL = p.unbroadcastedScaleTril;
+    const qL = q.unbroadcastedScaleTril;
+    const halfTerm1 = qL.diagonal(0, -2, -1).log().sum(-1).sub(pL.diagonal(0, -2, -1).log().sum(-1));
+    const n = p.eventShape[0];
+    const batch = broadcastOrThrow(op, [qL.shape.slice(0, -2), pL.shape.slice(0, -2)]);
+    const term2 = solveTriangular(qL.expand([...batch, n, n]), pL.expand([...batch, n, n]), { upper: false }).square().sum([-2, -1]);
+    const term3 = mahalanobis(qL, q.loc.sub(p.loc));
+    return halfTerm1.add(term2.add(term3).sub(n).mul(0.5));
+  });
+});
+registerKl(Independent, Independent, (p, q) => {
+  if (p.reinterpretedBatchNdims !== q.reinterpretedBatchNdims) {
+    throw new TypeError(`klDivergence: Independent distributions with different reinterpretedBatchNdims (${p.reinterpretedBatchNdims} and ${q.reinterpretedBatchNdims}) have no formula here`);
   }
-  if (p instanceof Uniform && q instanceof Uniform) {
-    return tidy(() => where(q.low.gt(p.low).logicalOr(q.high.lt(p.high)), Infinity, q.high.sub(q.low).div(p.high.sub(p.low)).log()));
-  }
-  if (p instanceof Bernoulli && q instanceof Bernoulli) {
-    return tidy(() => {
-      const t1 = p.probs.mul(softplus(q.logits.neg()).sub(softplus(p.logits.neg())));
-      const t2 = p.probs.neg().add(1).mul(softplus(q.logits).sub(softplus(p.logits)));
-      return where(p.probs.eq(0), 0, where(q.probs.eq(0), Infinity, t1)).add(where(p.probs.eq(1), 0, where(q.probs.eq(1), Infinity, t2)));
-    });
-  }
-  if (p instanceof Categorical && q instanceof Categorical) {
-    if (p.numEvents !== q.numEvents) throw rangeError(op, 'q', `a Categorical over p's ${p.numEvents} categories`, q.numEvents);
-    return tidy(() => {
-      const t = p.probs.mul(p.logits.sub(q.logits));
-      return where(p.probs.eq(0).expand(t.shape), 0, where(q.probs.eq(0).expand(t.shape), Infinity, t)).sum(-1);
-    });
-  }
-  if (p instanceof MultivariateNormal && q instanceof MultivariateNormal) {
-    if (p.eventShape[0] !== q.eventShape[0]) throw rangeError(op, 'q', `a MultivariateNormal over p's ${p.eventShape[0]} dimensions`, q.eventShape[0]);
-    return tidy(() => {
-      const pL = p.unbroadcastedScaleTril;
-      const qL = q.unbroadcastedScaleTril;
-      const halfTerm1 = qL.diagonal(0, -2, -1).log().sum(-1).sub(pL.diagonal(0, -2, -1).log().sum(-1));
-      const n = p.eventShape[0];
-      const batch = broadcastOrThrow(op, [qL.shape.slice(0, -2), pL.shape.slice(0, -2)]);
-      const term2 = solveTriangular(qL.expand([...batch, n, n]), pL.expand([...batch, n, n]), { upper: false }).square().sum([-2, -1]);
-      const term3 = mahalanobis(qL, q.loc.sub(p.loc));
-      return halfTerm1.add(term2.add(term3).sub(n).mul(0.5));
-    });
-  }
-  if (p instanceof Independent && q instanceof Independent) {
-    if (p.reinterpretedBatchNdims !== q.reinterpretedBatchNdims) {
-      throw new TypeError(`${op}: Independent distributions with different reinterpretedBatchNdims (${p.reinterpretedBatchNdims} and ${q.reinterpretedBatchNdims}) have no formula here`);
-    }
-    return sumRightmost(klDivergence(p.baseDist, q.baseDist), p.reinterpretedBatchNdims);
-  }
-  const name = (d: Distribution) => d.constructor.name;
-  throw new TypeError(`${op}: no formula for ${name(p)} ‖ ${name(q)} (known: Normal ‖ Normal, Uniform ‖ Uniform, Bernoulli ‖ Bernoulli, Categorical ‖ Categorical, MultivariateNormal ‖ MultivariateNormal, Independent ‖ Independent of those)`);
-}
+  return sumRightmost(klDivergence(p.baseDist, q.baseDist), p.reinterpretedBatchNdims);
+});
