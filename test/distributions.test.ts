@@ -5,6 +5,7 @@
 // no tensor left behind.
 import { describe, expect, it } from 'vitest';
 import { Generator, Tensor, cat, distributions, eye, linalg, manualSeed, memory, nn, stack, tensor, tidy } from '../lib';
+import { native } from '../lib/native';
 import { expectErrors, type ErrorCase } from './helpers/errors';
 import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
 import { inp, ints } from './helpers/specs';
@@ -507,6 +508,18 @@ describe('distributions', () => {
         [() => klDivergence(new Dirichlet(tensor([1, 1])), new Dirichlet(tensor([1, 1, 1]))), TypeError, /klDivergence: expected a Dirichlet over p's 2 categories for q/],
       ];
       expectErrors(cases);
+      // The native samplers check what they are given whatever the caller (validateArgs: false skips only the TS checks).
+      const N = native();
+      const h = (t: Tensor) => t.handle;
+      expectErrors([
+        [() => new Gamma(tensor([1, -2]), 1, { validateArgs: false }).sample(), RangeError, /^standardGamma: self must hold finite concentrations > 0, found -2/],
+        [() => new Dirichlet(tensor([1, 0]), { validateArgs: false }).sample(), RangeError, /^sampleDirichlet: self must hold finite concentrations > 0, found 0/],
+        [() => new Poisson(-1, { validateArgs: false }).sample(), RangeError, /^poisson: self must hold finite rates >= 0, found -1/],
+        [() => N.sample('sampleDirichlet', undefined, h(tensor(2))), RangeError, /sampleDirichlet: self must have a dimension of categories/],
+        [() => N.sample('standardGamma', undefined, h(tensor([1], { dtype: 'int64' }))), TypeError, /standardGamma: self must be a floating-point tensor of concentrations, got int64/],
+        [() => N.dirichletGrad(h(tensor([0.5, 0.5])), h(tensor([1, 1, 1])), h(tensor([2, 2]))), RangeError, /^dirichletGrad: x, concentration and total must have one shape, got \[2\], \[3\] and \[2\]/],
+        [() => N.dirichletGrad(h(tensor([0.5, 0.5])), {} as never, h(tensor([2, 2]))), TypeError, /^dirichletGrad: /],
+      ]);
       // validateArgs: false skips the checks, as PyTorch: a value outside the support has log-probability -inf.
       expect(new Uniform(0, 1, { validateArgs: false }).logProb(tensor([2])).item()).toBe(-Infinity);
     });
