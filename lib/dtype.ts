@@ -49,3 +49,38 @@ export function elementSize(d: DType): number {
       return 1;
   }
 }
+
+/** The numerical facts of a floating-point dtype, as PyTorch's `torch.finfo`. */
+export interface FInfo {
+  /** The dtype described. */
+  readonly dtype: DType;
+  /** Bits per element. */
+  readonly bits: number;
+  /** The difference between 1 and the next representable number. */
+  readonly eps: number;
+  /** The largest finite value. */
+  readonly max: number;
+  /** The most negative finite value (`-max`). */
+  readonly min: number;
+  /** The smallest positive normal number (PyTorch's `tiny`, also `smallest_normal`). */
+  readonly tiny: number;
+  /** The same as `tiny`, under PyTorch's other name. */
+  readonly smallestNormal: number;
+  /** The approximate decimal resolution, `10^-floor(digits)`. */
+  readonly resolution: number;
+}
+
+const FINFO: Partial<Record<DType, [bits: number, eps: number, max: number, tiny: number, resolution: number]>> = {
+  float32: [32, 1.1920928955078125e-7, 3.4028234663852886e38, 1.1754943508222875e-38, 1e-6],
+  float64: [64, 2.220446049250313e-16, 1.7976931348623157e308, 2.2250738585072014e-308, 1e-15],
+  float16: [16, 0.0009765625, 65504, 6.103515625e-5, 0.001],
+  bfloat16: [16, 0.0078125, 3.3895313892515355e38, 1.1754943508222875e-38, 0.01],
+};
+
+/** `finfo('float32').eps` and the rest, as PyTorch's `torch.finfo(dtype)`; a TypeError for a non-floating dtype. */
+export function finfo(dtype: DType = 'float32'): FInfo {
+  const f = typeof dtype === 'string' ? FINFO[dtype] : undefined;
+  if (!f) throw new TypeError(`finfo: expected a floating-point dtype (${Object.keys(FINFO).join(', ')}) but received ${JSON.stringify(dtype)}`);
+  const [bits, eps, max, tiny, resolution] = f;
+  return { dtype, bits, eps, max, min: -max, tiny, smallestNormal: tiny, resolution };
+}

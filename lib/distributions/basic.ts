@@ -2,6 +2,7 @@
 // MultivariateNormal, and Independent, with their KL formulas.
 import { noGrad } from '../autograd';
 import { eye, rand, randn, where } from '../creation';
+import { finfo, isFloatingDType } from '../dtype';
 import { cholesky, choleskyEx, inv, solveTriangular } from '../linalg';
 import { binaryCrossEntropyWithLogits } from '../nn/losses';
 import { logSoftmax, softplus } from '../nn/functional';
@@ -10,7 +11,6 @@ import { tidy } from '../scope';
 import { knownOptions, rangeError, typeError } from '../validate';
 import {
   Distribution,
-  FLOATS,
   broadcastAll,
   broadcastOrThrow,
   checkSampleShape,
@@ -168,7 +168,7 @@ function probsOrLogits(op: string, args: unknown): { probs?: Param; logits?: Par
 
 /** PyTorch's clamp_probs: probabilities kept within [eps, 1 - eps] of the dtype. */
 function clampProbs(p: Tensor): Tensor {
-  const eps = p.dtype === 'float64' ? 2.220446049250313e-16 : p.dtype === 'float32' ? 1.1920928955078125e-7 : p.dtype === 'bfloat16' ? 0.0078125 : 0.0009765625;
+  const eps = finfo(p.dtype).eps;
   return p.clamp(eps, 1 - eps);
 }
 
@@ -249,7 +249,7 @@ export class Categorical extends Distribution {
     const given = o.probs ?? (o.logits as Param);
     const name = o.probs !== undefined ? 'probs' : 'logits';
     if (!(given instanceof Tensor) || given.shape.length < 1) throw typeError('Categorical', name, 'a Tensor of at least one dimension (its last holds the categories)', given);
-    if (!FLOATS.includes(given.dtype)) throw typeError('Categorical', name, 'a floating-point Tensor', given);
+    if (!isFloatingDType(given.dtype)) throw typeError('Categorical', name, 'a floating-point Tensor', given);
     super('Categorical', given.shape.slice(0, -1), [], { validateArgs: o.validateArgs });
     this.numEvents = given.shape[given.shape.length - 1];
     if (o.probs !== undefined) {
@@ -290,7 +290,7 @@ export class Categorical extends Distribution {
     const v = this.valueArg('logProb', value);
     if (v.dtype === 'bool') throw typeError('Categorical.logProb', 'value', 'a Tensor of category indices (integers, in any numeric dtype)', v);
     if (this.validateArgs) {
-      const bad = () => (FLOATS.includes(v.dtype) ? v.ne(v.floor()).logicalOr(v.lt(0)) : v.lt(0)).logicalOr(v.ge(this.numEvents));
+      const bad = () => (isFloatingDType(v.dtype) ? v.ne(v.floor()).logicalOr(v.lt(0)) : v.lt(0)).logicalOr(v.ge(this.numEvents));
       refuse('Categorical.logProb', 'value', `that are integers in [0, ${this.numEvents - 1}]`, v, bad);
     }
     const shape = broadcastOrThrow('Categorical.logProb', [v.shape, this.batchShape]);
@@ -334,7 +334,7 @@ export class MultivariateNormal extends Distribution {
   /** `new MultivariateNormal(loc, { covarianceMatrix })`, `{ precisionMatrix }` or `{ scaleTril }`. */
   constructor(loc: Tensor, args: CovarianceArgs) {
     const op = 'MultivariateNormal';
-    if (!(loc instanceof Tensor) || loc.shape.length < 1 || !FLOATS.includes(loc.dtype)) {
+    if (!(loc instanceof Tensor) || loc.shape.length < 1 || !isFloatingDType(loc.dtype)) {
       throw typeError(op, 'loc', 'a floating-point Tensor of at least one dimension (its last is the event)', loc);
     }
     if (args === null || typeof args !== 'object') throw typeError(op, 'options', 'one of { covarianceMatrix }, { precisionMatrix } or { scaleTril }', args);

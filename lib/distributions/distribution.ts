@@ -2,6 +2,7 @@
 // formulas (PyTorch's register_kl): each family file registers its pairs.
 import { noGrad } from '../autograd';
 import { tensor } from '../creation';
+import { isFloatingDType } from '../dtype';
 import type { Generator } from '../generator';
 import { Tensor } from '../tensor';
 import { tidy } from '../scope';
@@ -23,8 +24,6 @@ export interface SampleOptions {
 }
 
 /** @internal */
-export const FLOATS = ['float32', 'float64', 'float16', 'bfloat16'];
-/** @internal */
 export const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /** @internal The shape `shapes` broadcast to; an error naming `op` when they do not broadcast. */
@@ -40,7 +39,7 @@ export function broadcastAll(op: string, params: Record<string, Param>): Tensor[
   const first = entries.find(([, v]) => v instanceof Tensor)?.[1] as Tensor | undefined;
   for (const [name, v] of entries) {
     if (v instanceof Tensor) {
-      if (!FLOATS.includes(v.dtype)) throw typeError(op, name, 'a floating-point Tensor or a number', v);
+      if (!isFloatingDType(v.dtype)) throw typeError(op, name, 'a floating-point Tensor or a number', v);
       if (first && (v.dtype !== first.dtype || v.device !== first.device)) {
         throw typeError(op, name, `a Tensor of the other parameters' dtype and device (${first.dtype} on ${first.device})`, `${v.dtype} on ${v.device}`);
       }

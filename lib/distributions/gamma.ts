@@ -5,6 +5,7 @@
 import { noGrad } from '../autograd';
 import { Function, type FunctionCtx } from '../autograd-function';
 import { empty, stack } from '../creation';
+import { finfo, isFloatingDType } from '../dtype';
 import { generatorHandle } from '../generator';
 import { native } from '../native';
 import { tidy } from '../scope';
@@ -12,7 +13,6 @@ import { Tensor } from '../tensor';
 import { typeError } from '../validate';
 import {
   Distribution,
-  FLOATS,
   broadcastAll,
   refuse,
   registerKl,
@@ -22,11 +22,6 @@ import {
 } from './distribution';
 
 const N = native();
-
-/** The smallest positive normal number of a floating-point dtype (PyTorch's `finfo(dtype).tiny`). */
-function tiny(dtype: string): number {
-  return dtype === 'float64' ? 2.2250738585072014e-308 : dtype === 'float16' ? 6.103515625e-5 : 1.1754943508222875e-38;
-}
 
 /** Checks that the parameter `t` holds values > 0 (no NaN). */
 function positive(op: string, name: string, t: Tensor): void {
@@ -146,7 +141,7 @@ export class Gamma extends Distribution {
     return tidy(() => {
       const g = new Tensor(N.sample('standardGamma', generatorHandle(`${this.op}.rsample`, options.generator), this.concentration.expand(shape).handle));
       const value = g.div(this.rate.expand(shape));
-      value.detach().clamp_(tiny(value.dtype)); // in place, outside the graph, as PyTorch
+      value.detach().clamp_(finfo(value.dtype).tiny); // in place, outside the graph, as PyTorch
       return value;
     });
   }
@@ -180,7 +175,7 @@ export class Chi2 extends Gamma {
   /** `new Chi2(df)`: a tensor or a number, > 0. */
   constructor(df: Param, options: DistributionOptions = {}) {
     if (!(df instanceof Tensor) && (typeof df !== 'number' || Number.isNaN(df))) throw typeError('Chi2', 'df', 'a floating-point Tensor or a number', df);
-    if (df instanceof Tensor && !FLOATS.includes(df.dtype)) throw typeError('Chi2', 'df', 'a floating-point Tensor or a number', df);
+    if (df instanceof Tensor && !isFloatingDType(df.dtype)) throw typeError('Chi2', 'df', 'a floating-point Tensor or a number', df);
     const half = df instanceof Tensor ? tidy(() => df.mul(0.5)) : 0.5 * df;
     try {
       super(half, 0.5, options);
@@ -240,7 +235,7 @@ export class Dirichlet extends Distribution {
     if (!(concentration instanceof Tensor) || concentration.shape.length < 1) {
       throw typeError(op, 'concentration', 'a Tensor of at least one dimension (its last holds the categories)', concentration);
     }
-    if (!FLOATS.includes(concentration.dtype)) throw typeError(op, 'concentration', 'a floating-point Tensor', concentration);
+    if (!isFloatingDType(concentration.dtype)) throw typeError(op, 'concentration', 'a floating-point Tensor', concentration);
     super(op, concentration.shape.slice(0, -1), concentration.shape.slice(-1), options);
     const c = this.own(concentration.expand(concentration.shape));
     this.concentration = c;
