@@ -129,8 +129,8 @@ Napi::Value RandomWith(const Napi::CallbackInfo& info) {
   });
 }
 
-// A floating-point tensor of parameters, checked on every device: finite and > 0 (or >= 0 with `zeroOk`).
-// CPU kernels would otherwise return NaN or loop on such values; CUDA's would assert on the device.
+// A floating-point tensor of parameters (rates, concentrations), checked here before ATen sees it: finite and > 0
+// (or >= 0 with `zeroOk`), so a bad value is the same clear error on every device and names the parameter.
 const at::Tensor& positiveParams(const Napi::CallbackInfo& info, size_t i, const char* name, const char* what, bool zeroOk) {
   const at::Tensor& t = argTensor(info, i, name);
   if (!at::isFloatingType(t.scalar_type())) throw ArgTypeError(std::string(name) + " must be a floating-point tensor of " + what + ", got " + dtypeName(t.scalar_type()));
@@ -200,7 +200,7 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
     } else if (kind == "exponential_") {
       const double lambd = argDouble(info, 3, "lambd");
       if (!(lambd > 0) || !std::isfinite(lambd)) throw ArgRangeError("lambd must be a finite number > 0, got " + std::to_string(lambd));
-      t = argTensor(info, 2, "self");
+      t = argMutableTensor(info, 2, "self");
       if (!at::isFloatingType(t.scalar_type())) throw ArgTypeError(std::string("self must be a floating-point tensor, got ") + dtypeName(t.scalar_type()));
       t.exponential_(lambd, gen);
     } else {

@@ -562,6 +562,7 @@ describe('a module used by a native call in flight (issue 9)', () => {
           expect(() => opt.step()).toThrow(/in use by trainStep in flight/);
           expect(() => opt.dispose()).toThrow(/in use by trainStep in flight/);
           expect(() => tidy(() => m.parameters()[0].add_(1))).toThrow(/in use by trainStep in flight/);
+          expect(() => tidy(() => m.parameters()[0].exponential_())).toThrow(/^exponential_: tensor 'self' is in use by trainStep in flight/);
           // reading back what the step writes would mix old and new values: refused (as data() is)
           expect(() => tidy(() => m.parameters()[0].toArray())).toThrow(/tensor 'self' is in use by trainStep in flight/);
           expect(() => tidy(() => m.parameters()[0].toNested())).toThrow(/tensor 'self' is in use by trainStep in flight/);
