@@ -479,6 +479,12 @@ export class Tensor {
   sinh(): Tensor { return this.unary('sinh'); }
   /** Hyperbolic cosine. */
   cosh(): Tensor { return this.unary('cosh'); }
+  /** Inverse hyperbolic sine. */
+  asinh(): Tensor { return this.unary('asinh'); }
+  /** Inverse hyperbolic cosine (NaN below 1). */
+  acosh(): Tensor { return this.unary('acosh'); }
+  /** Inverse hyperbolic tangent (±∞ at ±1, NaN outside [−1, 1]). */
+  atanh(): Tensor { return this.unary('atanh'); }
   /** Round toward zero. */
   trunc(): Tensor { return this.unary('trunc'); }
   /** Fractional part, x − trunc(x). */
@@ -981,8 +987,34 @@ export class Tensor {
    * for the same seed on the CPU.
    */
   exponential_(lambd = 1, options: { generator?: Generator } = {}): this {
-    const o = knownOptions('exponential_', options, ['generator']);
-    N.sample('exponential_', generatorHandle('exponential_', o.generator as Generator | undefined), this.handle, checkNumber('exponential_', 'lambd', lambd)).dispose();
+    return this.fillRandom_('exponential_', options, [['lambd', lambd]]);
+  }
+  /**
+   * In place: fills this floating-point tensor with draws from the uniform distribution on `[from, to)`, as
+   * PyTorch's `uniform_` (the same numbers for the same seed on the CPU).
+   */
+  uniform_(from = 0, to = 1, options: { generator?: Generator } = {}): this {
+    return this.fillRandom_('uniform_', options, [['from', from], ['to', to]]);
+  }
+  /**
+   * In place: fills this floating-point tensor with draws from the normal distribution of mean `mean` and standard
+   * deviation `std`, as PyTorch's `Tensor.normal_` (the same numbers for the same seed on the CPU).
+   */
+  normal_(mean = 0, std = 1, options: { generator?: Generator } = {}): this {
+    return this.fillRandom_('normal_', options, [['mean', mean], ['std', std]]);
+  }
+  /**
+   * In place: fills this floating-point tensor with draws from the Cauchy distribution of median `median` and
+   * half-width `sigma` (density `1 / (π σ (1 + ((x − median)/σ)²))`), as PyTorch's `cauchy_`.
+   */
+  cauchy_(median = 0, sigma = 1, options: { generator?: Generator } = {}): this {
+    return this.fillRandom_('cauchy_', options, [['median', median], ['sigma', sigma]]);
+  }
+  /** The in-place samplers' one path: options checked, arguments numbers, then the native fill (which checks ranges). */
+  private fillRandom_(op: 'exponential_' | 'uniform_' | 'normal_' | 'cauchy_', options: { generator?: Generator }, args: [string, number][]): this {
+    const o = knownOptions(op, options, ['generator']);
+    const g = generatorHandle(op, o.generator as Generator | undefined);
+    N.sample(op, g, this.handle, ...args.map(([name, v]) => checkNumber(op, name, v))).dispose();
     return this;
   }
   /** Splits into pieces of `size` (or the given sizes) along `dim`. */

@@ -145,7 +145,8 @@ const at::Tensor& positiveParams(const Napi::CallbackInfo& info, size_t i, const
 //   multinomial: (self, numSamples, replacement)   bernoulli: (self)   bernoulliP: (self, p)
 //   randperm: (n, dtype|null, device|null)
 //   poisson: (rates)   standardGamma: (concentration)   sampleDirichlet: (concentration, last dim the categories)
-//   exponential_: (self, lambd), in place, returning a new handle to self
+//   exponential_: (self, lambd), uniform_: (self, from, to), normal_: (self, mean, std), cauchy_: (self, median,
+//   sigma): in place on a floating-point tensor, returning a new handle to self
 Napi::Value Sample(const Napi::CallbackInfo& info) {
   std::string kind = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "sample";
   const char* op = kind == "bernoulliP" ? "bernoulli" : kind.c_str();
@@ -197,12 +198,26 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
       const at::Tensor& a = positiveParams(info, 2, "self", "concentrations", false);
       if (a.dim() < 1) throw ArgRangeError("self must have a dimension of categories (its last), got a 0-d tensor");
       t = at::_sample_dirichlet(a, gen);
-    } else if (kind == "exponential_") {
-      const double lambd = argDouble(info, 3, "lambd");
-      if (!(lambd > 0) || !std::isfinite(lambd)) throw ArgRangeError("lambd must be a finite number > 0, got " + std::to_string(lambd));
+    } else if (kind == "exponential_" || kind == "uniform_" || kind == "normal_" || kind == "cauchy_") {
+      const char* names[] = {kind == "uniform_" ? "from" : kind == "normal_" ? "mean" : kind == "cauchy_" ? "median" : "lambd",
+                             kind == "uniform_" ? "to" : kind == "normal_" ? "std" : "sigma"};
+      const double a = argDouble(info, 3, names[0]);
+      const double b = kind == "exponential_" ? 0 : argDouble(info, 4, names[1]);
+      const auto finite = [](double v, const char* name) {
+        if (!std::isfinite(v)) throw ArgRangeError(std::string(name) + " must be a finite number, got " + std::to_string(v));
+      };
+      finite(a, names[0]);
+      if (kind == "exponential_" && !(a > 0)) throw ArgRangeError("lambd must be a finite number > 0, got " + std::to_string(a));
+      if (kind != "exponential_") finite(b, names[1]);
+      if (kind == "uniform_" && !(a <= b)) throw ArgRangeError("from must be <= to, got from " + std::to_string(a) + " and to " + std::to_string(b));
+      if (kind == "normal_" && !(b >= 0)) throw ArgRangeError("std must be >= 0, got " + std::to_string(b));
+      if (kind == "cauchy_" && !(b > 0)) throw ArgRangeError("sigma must be > 0, got " + std::to_string(b));
       t = argMutableTensor(info, 2, "self");
       if (!at::isFloatingType(t.scalar_type())) throw ArgTypeError(std::string("self must be a floating-point tensor, got ") + dtypeName(t.scalar_type()));
-      t.exponential_(lambd, gen);
+      if (kind == "exponential_") t.exponential_(a, gen);
+      else if (kind == "uniform_") t.uniform_(a, b, gen);
+      else if (kind == "normal_") t.normal_(a, b, gen);
+      else t.cauchy_(a, b, gen);
     } else {
       throw ArgTypeError("unknown sampling op \"" + kind + "\"");
     }

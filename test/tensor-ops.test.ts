@@ -1,7 +1,7 @@
 // The tensor operations added with the index/reduction/sampling batch (elementwise math, bitwise ops, matrix
 // products, cumulative and NaN-aware reductions, median/mode/kthvalue, triangles and diagonals, scatter/index/
 // masked ops, unique/bincount/histc, searchsorted/bucketize/cdist, logspace/meshgrid/fullLike, randperm/
-// multinomial/bernoulli/poisson/exponential_, xlogy) against python3-torch on the same float64 inputs: values, dtypes and input gradients.
+// multinomial/bernoulli/poisson/exponential_/uniform_/normal_/cauchy_, xlogy, inverse hyperbolics) against python3-torch on the same float64 inputs: values, dtypes and input gradients.
 // Then, without Python: in-place forms, the errors for bad indices/masks/weights/options (the process keeping
 // working after each), and the sampling properties that hold whatever the stream.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,9 @@ const ELEMENTWISE: Case[] = [
   { name: 'atan', inputs: { x: inp([3, 4], 10, { scale: 4 }) }, py: 'x.atan()', ts: (t) => t.x.atan() },
   { name: 'sinh', inputs: { x: inp([3, 4], 11, { scale: 3 }) }, py: 'x.sinh()', ts: (t) => t.x.sinh() },
   { name: 'cosh', inputs: { x: inp([3, 4], 12, { scale: 3 }) }, py: 'x.cosh()', ts: (t) => t.x.cosh() },
+  { name: 'asinh', inputs: { x: inp([3, 4], 13, { scale: 4 }) }, py: 'x.asinh()', ts: (t) => t.x.asinh() },
+  { name: 'acosh', inputs: { x: inp([3, 4], 14, { positive: true, scale: 3 }) }, py: '(x + 1).acosh()', ts: (t) => t.x.add(1).acosh() },
+  { name: 'atanh', inputs: { x: inp([3, 4], 15, { scale: 0.9 }) }, py: 'x.atanh()', ts: (t) => t.x.atanh() },
   { name: 'trunc', inputs: { x: inp([3, 4], 13, { scale: 5 }) }, py: 'x.trunc()', ts: (t) => t.x.trunc() },
   { name: 'frac', inputs: { x: inp([3, 4], 14, { scale: 5 }) }, py: 'x.frac()', ts: (t) => t.x.frac() },
   { name: 'lgamma', inputs: { x: inp([3, 4], 15, { scale: 6, positive: true }) }, py: 'x.lgamma()', ts: (t) => t.x.lgamma() },
@@ -389,6 +392,18 @@ const SAMPLING: Case[] = [
     ts: (t) => withGenerator(12, (g) => t.x.clone().exponential_(0.5, { generator: g })),
     seed: 18,
   },
+  { name: 'uniform_', inputs: { x: cst([4, 5], 417) }, py: 'x.clone().uniform_()', ts: (t) => t.x.clone().uniform_(), seed: 19 },
+  { name: 'uniform_ (-2, 3) float32', inputs: { x: cst([30], 418) }, py: 'x.float().uniform_(-2, 3)', ts: (t) => t.x.to('float32').uniform_(-2, 3), seed: 20 },
+  { name: 'normal_ (1, 2) float32', inputs: { x: cst([31], 419) }, py: 'x.float().normal_(1, 2)', ts: (t) => t.x.to('float32').normal_(1, 2), seed: 21 },
+  { name: 'normal_ float64', inputs: { x: cst([7], 420) }, py: 'x.clone().normal_()', ts: (t) => t.x.clone().normal_(), seed: 22 },
+  { name: 'cauchy_ (0.5, 2)', inputs: { x: cst([12], 421) }, py: 'x.clone().cauchy_(0.5, 2)', ts: (t) => t.x.clone().cauchy_(0.5, 2), seed: 23 },
+  {
+    name: 'uniform_, normal_ and cauchy_ with a generator',
+    inputs: { x: cst([6], 422) },
+    py: '(lambda g: torch.cat([x.clone().uniform_(-1, 1, generator=g), x.clone().normal_(0, 3, generator=g), x.clone().cauchy_(generator=g)]))(torch.Generator().manual_seed(13))',
+    ts: (t) => withGenerator(13, (g) => torch.cat([t.x.clone().uniform_(-1, 1, { generator: g }), t.x.clone().normal_(0, 3, { generator: g }), t.x.clone().cauchy_(0, 1, { generator: g })])),
+    seed: 24,
+  },
 ];
 
 function withGenerator(seed: number, f: (g: Generator) => Tensor): Tensor {
@@ -477,7 +492,7 @@ compareWithTorch('elementwise, bitwise and matrix ops', ELEMENTWISE);
 compareWithTorch('cumulative, NaN-aware and order-statistic reductions', REDUCTIONS);
 compareWithTorch('triangles, diagonals, moves, tiles and creation', SHAPE);
 compareWithTorch('gather/scatter/index/masked ops, unique, bincount, histc, searchsorted, cdist', INDEX);
-compareWithTorch('randperm, multinomial, bernoulli, poisson and exponential_ with the same seed or Generator', SAMPLING);
+compareWithTorch('randperm, multinomial, bernoulli, poisson, exponential_, uniform_, normal_ and cauchy_ with the same seed or Generator', SAMPLING);
 
 // ---------------------------------------------------------------- without Python
 
@@ -656,6 +671,13 @@ describe('errors name the op and the offending value; the process keeps working'
     throws(() => torch.poisson(torch.ones([2]), { seed: 1 } as never), TypeError, /poisson: unknown option 'seed'/);
     throws(() => torch.zeros([2]).exponential_(0), RangeError, /^exponential_: lambd must be a finite number > 0, got 0/);
     throws(() => torch.zeros([2]).exponential_(-1), RangeError, /^exponential_: lambd must be a finite number > 0/);
+    throws(() => torch.zeros([2]).uniform_(1, 0), RangeError, /^uniform_: from must be <= to, got from 1\.0+ and to 0\.0+/);
+    throws(() => torch.zeros([2]).uniform_(0, Infinity), TypeError, /^uniform_: expected a finite number for to/);
+    throws(() => torch.zeros([2]).normal_(0, -1), RangeError, /^normal_: std must be >= 0, got -1/);
+    throws(() => torch.zeros([2]).cauchy_(0, 0), RangeError, /^cauchy_: sigma must be > 0, got 0/);
+    throws(() => torch.zeros([2], { dtype: 'int64' }).uniform_(), TypeError, /^uniform_: self must be a floating-point tensor, got int64/);
+    throws(() => torch.zeros([2]).normal_(0, 1, { gen: 1 } as never), TypeError, /^normal_: unknown option 'gen'/);
+    throws(() => torch.zeros([2]).cauchy_('0' as never), TypeError, /^cauchy_: expected a finite number for median/);
     throws(() => i64([1]).exponential_(), TypeError, /^exponential_: self must be a floating-point tensor, got int64/);
     throws(() => torch.zeros([2], { requiresGrad: true }).exponential_(), Error, /exponential_: .*leaf Variable that requires grad/);
   });
