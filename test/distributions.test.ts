@@ -461,7 +461,7 @@ describe('distributions', () => {
         [() => new Normal(tensor([1]), tensor([1], { dtype: 'float64' })), TypeError, /Normal: expected a Tensor of the other parameters' dtype and device \(float32 on cpu\) for scale/],
         [() => new Normal(0, 1, { validate: true } as never), TypeError, /Normal: unknown option 'validate'/],
         [() => new Uniform(1, 1), RangeError, /Uniform: low must hold values below high, but holds 1/],
-        [() => new Uniform(0, 1).logProb(tensor([0.5, 1])), RangeError, /Uniform.logProb: value must hold values in the support \[low, high\), but holds 1 \(flat index 1/],
+        [() => new Uniform(0, 1).logProb(tensor([0.5, 1.5])), RangeError, /Uniform.logProb: value must hold values in the support \[low, high\], but holds 1.5 \(flat index 1/],
         [() => new Bernoulli({ probs: 1.5 }), RangeError, /Bernoulli: probs must hold values in \[0, 1\], but holds 1.5/],
         [() => new Bernoulli({ probs: 0.5, logits: 0 } as never), TypeError, /Bernoulli: expected exactly one of probs and logits for options but received "both"/],
         [() => new Bernoulli({} as never), TypeError, /Bernoulli: expected exactly one of probs and logits for options but received "neither"/],
@@ -522,6 +522,8 @@ describe('distributions', () => {
       ]);
       // validateArgs: false skips the checks, as PyTorch: a value outside the support has log-probability -inf.
       expect(new Uniform(0, 1, { validateArgs: false }).logProb(tensor([2])).item()).toBe(-Infinity);
+      // PyTorch's support of Uniform is the closed [low, high]: high itself passes the check, with density 0.
+      expect(new Uniform(0, 1).logProb(tensor([1])).item()).toBe(-Infinity);
     });
   });
 });

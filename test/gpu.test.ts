@@ -505,6 +505,25 @@ describe.skipIf(!hasCuda)('linalg, activation checkpointing, deepCopy and distri
       draws[0].sum().add(draws[1].sum()).add(draws[2].select(-1, 0).sum()).backward();
       expect(a.grad!.device).toBe('cuda:0');
       expect(a.grad!.isfinite().all().item()).toBe(true);
+      // the location-scale and transformed families: the same formulas on the device, draws by the CUDA samplers
+      const heavy = (dev: string) => {
+        const l = torch.tensor([0.5, -1, 2], { dtype: 'float64' }).to(dev);
+        const x = torch.tensor([0.3, 0.1, 1.5], { dtype: 'float64' }).to(dev);
+        const td = new D.TransformedDistribution(new D.Normal(l, scale.to(dev)), [new D.TanhTransform(), new D.AffineTransform(l, 2)]);
+        return torch.cat([
+          new D.Laplace(l, scale.to(dev)).logProb(x), new D.Cauchy(l, scale.to(dev)).cdf(x), new D.StudentT(scale.to(dev).add(2), l).entropy(),
+          new D.LogNormal(l, scale.to(dev)).logProb(x), new D.Gumbel(l, scale.to(dev)).cdf(x), td.logProb(l.add(x.mul(0.5))),
+          new D.Dirichlet(scale.to(dev)).mode,
+        ]).to('cpu');
+      };
+      expect(heavy('cuda').sub(heavy('cpu')).abs().max().item()).toBeLessThan(1e-10);
+      const b = scale.to('cuda').requiresGrad_(true);
+      const more = [new D.Laplace(b, 1).rsample([500]), new D.Cauchy(b, 1).rsample([500]), new D.StudentT(b.add(1), b).rsample([500]), new D.LogNormal(b, 0.5).rsample([500]), new D.Gumbel(b, 2).rsample([500])];
+      for (const d of more) expect(d.device).toBe('cuda:0');
+      torch.cat(more.map((d) => d.tanh().sum().reshape([1]))).sum().backward();
+      expect(b.grad!.isfinite().all().item()).toBe(true);
+      const t = torch.zeros([1000], { device: 'cuda' });
+      expect([t.uniform_(2, 3).min().item() as number >= 2, t.normal_(5, 0.1).mean().item() as number > 4.9, t.cauchy_().device]).toEqual([true, true, 'cuda:0']);
     });
   });
 });

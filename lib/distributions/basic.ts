@@ -1,7 +1,7 @@
 // torch.distributions' Gaussian, uniform and categorical families: Normal, Uniform, Bernoulli, Categorical,
 // MultivariateNormal, and Independent, with their KL formulas.
 import { noGrad } from '../autograd';
-import { eye, rand, randn, where } from '../creation';
+import { eye, fullLike, rand, randn, where } from '../creation';
 import { finfo, isFloatingDType } from '../dtype';
 import { cholesky, choleskyEx, inv, solveTriangular } from '../linalg';
 import { binaryCrossEntropyWithLogits } from '../nn/losses';
@@ -13,6 +13,7 @@ import {
   Distribution,
   broadcastAll,
   broadcastOrThrow,
+  checkLocScale,
   checkSampleShape,
   fmt,
   klDivergence,
@@ -39,14 +40,15 @@ export class Normal extends Distribution {
     super('Normal', l.shape, [], options);
     this.loc = this.own(l);
     this.scale = this.own(s);
-    this.validate(() => {
-      refuse('Normal', 'loc', 'that are not NaN', l, () => l.isnan());
-      refuse('Normal', 'scale', '> 0', s, () => s.le(0).logicalOr(s.isnan()));
-    });
+    this.validate(() => checkLocScale('Normal', l, s));
   }
 
   /** `loc`, as a new handle. */
   get mean(): Tensor {
+    return this.loc.expand(this.loc.shape);
+  }
+  /** `loc`, as a new handle. */
+  get mode(): Tensor {
     return this.loc.expand(this.loc.shape);
   }
   /** `scale`, as a new handle. */
@@ -112,6 +114,10 @@ export class Uniform extends Distribution {
   get mean(): Tensor {
     return tidy(() => this.high.add(this.low).div(2));
   }
+  /** Not unique: NaN, as PyTorch. */
+  get mode(): Tensor {
+    return fullLike(this.high, Number.NaN);
+  }
   /** `(high - low) / √12`. */
   get stddev(): Tensor {
     return tidy(() => this.high.sub(this.low).div(Math.sqrt(12)));
@@ -127,17 +133,20 @@ export class Uniform extends Distribution {
     return tidy(() => rand(shape, { dtype: this.low.dtype, device: this.low.device, generator: options.generator }).mul(this.high.sub(this.low)).add(this.low));
   }
 
-  /** `-log(high - low)` inside `[low, high)`; outside it `-∞`, or an error while `validateArgs`. */
+  /**
+   * `-log(high - low)` inside `[low, high)`; outside it `-∞`, or an error while `validateArgs` (which, as PyTorch's,
+   * accepts `high` itself, where the density is 0).
+   */
   logProb(value: Tensor): Tensor {
     const v = this.valueArg('logProb', value);
-    if (this.validateArgs) refuse('Uniform.logProb', 'value', 'in the support [low, high)', v, () => this.low.gt(v).logicalOr(this.high.le(v)));
+    if (this.validateArgs) refuse('Uniform.logProb', 'value', 'in the support [low, high]', v, () => this.low.gt(v).logicalOr(this.high.lt(v)));
     return tidy(() => this.low.le(v).logicalAnd(this.high.gt(v)).to(this.low.dtype).log().sub(this.high.sub(this.low).log()));
   }
 
   /** `(x - low) / (high - low)`, clamped to [0, 1]. */
   cdf(value: Tensor): Tensor {
     const v = this.valueArg('cdf', value);
-    if (this.validateArgs) refuse('Uniform.cdf', 'value', 'in the support [low, high)', v, () => this.low.gt(v).logicalOr(this.high.le(v)));
+    if (this.validateArgs) refuse('Uniform.cdf', 'value', 'in the support [low, high]', v, () => this.low.gt(v).logicalOr(this.high.lt(v)));
     return tidy(() => v.sub(this.low).div(this.high.sub(this.low)).clamp(0, 1));
   }
 
@@ -200,6 +209,10 @@ export class Bernoulli extends Distribution {
   /** `probs`, as a new handle. */
   get mean(): Tensor {
     return this.probs.expand(this.probs.shape);
+  }
+  /** 1 where `p > ½`, 0 where `p < ½`, NaN where `p = ½` (both are modes), as PyTorch. */
+  get mode(): Tensor {
+    return tidy(() => where(this.probs.eq(0.5), Number.NaN, this.probs.ge(0.5).to(this.probs.dtype)));
   }
   /** `p (1 - p)`. */
   get variance(): Tensor {
@@ -272,6 +285,10 @@ export class Categorical extends Distribution {
   /** Not defined for a categorical distribution: NaN, as PyTorch. */
   get mean(): Tensor {
     return tidy(() => this.probs.sum(-1).mul(Number.NaN));
+  }
+  /** The most likely category (the first of equals), int64. */
+  get mode(): Tensor {
+    return this.probs.argmax(-1);
   }
   /** Not defined for a categorical distribution: NaN, as PyTorch. */
   get variance(): Tensor {
@@ -377,6 +394,10 @@ export class MultivariateNormal extends Distribution {
   get mean(): Tensor {
     return this.loc.expand(this.loc.shape);
   }
+  /** `loc`, as a new handle. */
+  get mode(): Tensor {
+    return this.loc.expand(this.loc.shape);
+  }
   /** The diagonal of the covariance, `[...batchShape, n]`. */
   get variance(): Tensor {
     return tidy(() => this.tril.square().sum(-1).expand([...this.batchShape, ...this.eventShape]));
@@ -477,6 +498,10 @@ export class Independent extends Distribution {
   /** The base's mean. */
   get mean(): Tensor {
     return this.baseDist.mean;
+  }
+  /** The base's mode. */
+  get mode(): Tensor {
+    return this.baseDist.mode;
   }
   /** The base's variance. */
   get variance(): Tensor {

@@ -71,6 +71,17 @@ export function refuse(op: string, name: string, constraint: string, t: Tensor |
   });
 }
 
+/** @internal Checks that the parameter `t` holds values > 0 (no NaN). */
+export function positive(op: string, name: string, t: Tensor): void {
+  refuse(op, name, '> 0', t, () => t.le(0).logicalOr(t.isnan()));
+}
+
+/** @internal Checks a location-scale family's parameters: `loc` not NaN, `scale` > 0. */
+export function checkLocScale(op: string, loc: Tensor, scale: Tensor): void {
+  refuse(op, 'loc', 'that are not NaN', loc, () => loc.isnan());
+  positive(op, 'scale', scale);
+}
+
 /** @internal Checks a sample shape: an array of non-negative integers. */
 export function checkSampleShape(op: string, sampleShape: unknown): number[] {
   if (!Array.isArray(sampleShape) || !sampleShape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -107,6 +118,10 @@ export abstract class Distribution {
   abstract get mean(): Tensor;
   /** The variance. */
   abstract get variance(): Tensor;
+  /** The mode (the most likely value) of each distribution of the batch, as PyTorch's `mode`. */
+  get mode(): Tensor {
+    throw new TypeError(`${this.op}.mode is not defined for this distribution (PyTorch's raises NotImplementedError too)`);
+  }
   /** The standard deviation. */
   get stddev(): Tensor {
     return tidy(() => this.variance.sqrt());

@@ -4,16 +4,18 @@
 // differentiable in the concentrations through LibTorch's implicit-reparameterisation gradients.
 import { noGrad } from '../autograd';
 import { Function, type FunctionCtx } from '../autograd-function';
-import { empty, stack } from '../creation';
+import { empty, stack, where, zerosLike } from '../creation';
 import { finfo, isFloatingDType } from '../dtype';
 import { generatorHandle } from '../generator';
 import { native } from '../native';
+import { oneHot } from '../nn/functional';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { typeError } from '../validate';
 import {
   Distribution,
   broadcastAll,
+  positive,
   refuse,
   registerKl,
   type DistributionOptions,
@@ -22,11 +24,6 @@ import {
 } from './distribution';
 
 const N = native();
-
-/** Checks that the parameter `t` holds values > 0 (no NaN). */
-function positive(op: string, name: string, t: Tensor): void {
-  refuse(op, name, '> 0', t, () => t.le(0).logicalOr(t.isnan()));
-}
 
 /** Checks `value` lies in `[0, ∞)` (PyTorch's `nonnegative` support). */
 function nonnegative(op: string, v: Tensor): void {
@@ -54,6 +51,10 @@ export class Exponential extends Distribution {
   /** `1 / rate`. */
   get mean(): Tensor {
     return this.rate.reciprocal();
+  }
+  /** 0. */
+  get mode(): Tensor {
+    return zerosLike(this.rate);
   }
   /** `1 / rate`. */
   get stddev(): Tensor {
@@ -126,6 +127,10 @@ export class Gamma extends Distribution {
   /** `α / β`. */
   get mean(): Tensor {
     return tidy(() => this.concentration.div(this.rate));
+  }
+  /** `max((α − 1) / β, 0)`. */
+  get mode(): Tensor {
+    return tidy(() => this.concentration.sub(1).div(this.rate).clamp(0));
   }
   /** `α / β²`. */
   get variance(): Tensor {
@@ -246,6 +251,19 @@ export class Dirichlet extends Distribution {
   get mean(): Tensor {
     return tidy(() => this.concentration.div(this.concentration.sum(-1, true)));
   }
+  /**
+   * `(α − 1) / Σ(α − 1)` with α − 1 clamped at 0; where every α < 1 (the density peaks at the corners), the one-hot
+   * vector of the largest of those (NaN ties give the first), as PyTorch.
+   */
+  get mode(): Tensor {
+    return tidy(() => {
+      const a = this.concentration;
+      const m1 = a.sub(1).clamp(0);
+      const mode = m1.div(m1.sum(-1, true));
+      const corner = oneHot(mode.argmax(-1), a.shape[a.ndim - 1]).to(a.dtype);
+      return where(a.lt(1).all(-1, true), corner, mode);
+    });
+  }
   /** `α (α₀ − α) / (α₀² (α₀ + 1))`, α₀ = Σα. */
   get variance(): Tensor {
     return tidy(() => {
@@ -322,6 +340,10 @@ export class Beta extends Distribution {
   get mean(): Tensor {
     return tidy(() => this.concentration1.div(this.dirichlet.concentration.sum(-1)));
   }
+  /** The first component of the two-category Dirichlet's mode, as PyTorch. */
+  get mode(): Tensor {
+    return tidy(() => this.dirichlet.mode.select(-1, 0));
+  }
   /** `αβ / ((α + β)² (α + β + 1))`. */
   get variance(): Tensor {
     return tidy(() => {
@@ -377,6 +399,10 @@ export class Poisson extends Distribution {
   /** `rate`, as a new handle. */
   get mean(): Tensor {
     return this.rate.expand(this.rate.shape);
+  }
+  /** `⌊rate⌋`. */
+  get mode(): Tensor {
+    return this.rate.floor();
   }
   /** `rate`, as a new handle. */
   get variance(): Tensor {

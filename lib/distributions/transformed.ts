@@ -1,0 +1,258 @@
+// torch.distributions' TransformedDistribution (a base distribution pushed through invertible elementwise
+// transforms) and the two families PyTorch builds on it: LogNormal (Normal through exp) and Gumbel (Uniform
+// through four maps), with their KL formulas.
+import { noGrad } from '../autograd';
+import { fullLike } from '../creation';
+import { finfo } from '../dtype';
+import { tidy } from '../scope';
+import { Tensor } from '../tensor';
+import { knownOptions, rangeError, typeError } from '../validate';
+import { Normal, Uniform } from './basic';
+import {
+  Distribution,
+  broadcastAll,
+  checkLocScale,
+  fmt,
+  klDivergence,
+  refuse,
+  registerKl,
+  sumRightmost,
+  type DistributionOptions,
+  type Param,
+  type SampleOptions,
+} from './distribution';
+import { AffineTransform, ExpTransform, Transform } from './transforms';
+
+/** Euler–Mascheroni γ, as PyTorch's `euler_constant`. */
+const EULER = 0.5772156649015329;
+
+/**
+ * A distribution pushed through invertible elementwise transforms, as `torch.distributions.TransformedDistribution`:
+ * samples are `f_n(…f_1(x))` for x drawn from `base`, and `logProb(y)` is the base's log-density at the inverse
+ * image minus the log-Jacobians. The transforms may not change the base's shape (a transform's parameters must
+ * not broadcast it larger). It takes `base` over: `dispose()` disposes it; the transforms' parameters stay the
+ * caller's.
+ *
+ * ```ts
+ * // a logistic distribution: logit of a uniform, scaled
+ * const logistic = new TransformedDistribution(new Uniform(0, 1), [new SigmoidTransform().inv, new AffineTransform(a, b)]);
+ * ```
+ */
+export class TransformedDistribution extends Distribution {
+  /** The distribution transformed. */
+  readonly baseDist: Distribution;
+  /** The transforms, applied first to last. */
+  readonly transforms: readonly Transform[];
+  /** Whether the base's samples are reparameterised (the transforms are differentiable). */
+  readonly hasRsample: boolean;
+
+  /** `new TransformedDistribution(base, transform | [transforms])`. */
+  constructor(base: Distribution, transforms: Transform | Transform[], options: DistributionOptions = {}) {
+    const op = new.target.name;
+    if (!(base instanceof Distribution)) throw typeError(op, 'baseDistribution', 'a distribution', base);
+    const list = transforms instanceof Transform ? [transforms] : transforms;
+    if (!Array.isArray(list) || !list.every((t) => t instanceof Transform)) {
+      throw typeError(op, 'transforms', 'a Transform or an array of Transforms', transforms);
+    }
+    const shape = [...base.batchShape, ...base.eventShape];
+    const out = list.reduce((s, t) => t.forwardShape(s), shape);
+    if (fmt(out) !== fmt(shape)) {
+      throw rangeError(op, 'transforms', `transforms that keep the base distribution's shape ${fmt(shape)} (give the base parameters of the full shape)`, `transforms that broadcast it to ${fmt(out)}`);
+    }
+    super(op, base.batchShape, base.eventShape, options);
+    this.baseDist = base;
+    this.transforms = Object.freeze([...list]);
+    this.hasRsample = base.hasRsample;
+  }
+
+  /** Not defined in general (PyTorch's raises too); LogNormal and Gumbel give theirs. */
+  get mean(): Tensor {
+    throw new TypeError(`${this.op}.mean is not defined for a general TransformedDistribution (PyTorch's raises NotImplementedError too)`);
+  }
+  /** Not defined in general. */
+  get variance(): Tensor {
+    throw new TypeError(`${this.op}.variance is not defined for a general TransformedDistribution (PyTorch's raises NotImplementedError too)`);
+  }
+  /** Not defined in general. */
+  entropy(): Tensor {
+    throw new TypeError(`${this.op}.entropy is not defined for a general TransformedDistribution (PyTorch's raises NotImplementedError too)`);
+  }
+
+  /** The base's samples through the transforms, outside the autograd graph. */
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return noGrad(() => tidy(() => this.transforms.reduce((x, t) => t.map(x), this.baseDist.sample(sampleShape, options))));
+  }
+  /** The base's reparameterised samples through the transforms: differentiable in the parameters. */
+  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return tidy(() => this.transforms.reduce((x, t) => t.map(x), this.baseDist.rsample(sampleShape, options)));
+  }
+
+  /** The base's log-density at the inverse image, minus each transform's log-Jacobian (summed over the event). */
+  logProb(value: Tensor): Tensor {
+    const v = this.valueArg('logProb', value);
+    this.checkSupport('logProb', v);
+    const eventDim = this.eventShape.length;
+    return tidy(() => {
+      let y = v;
+      let lp: Tensor | null = null;
+      for (const t of [...this.transforms].reverse()) {
+        const x = t.unmap(y);
+        const term = sumRightmost(t.ladj(x, y), eventDim);
+        lp = lp ? lp.sub(term) : term.neg();
+        y = x;
+      }
+      const base = this.baseDist.logProb(y);
+      return lp ? lp.add(base) : base;
+    });
+  }
+
+  /** The base's cdf at the inverse image, flipped (`1 − F`) where the transforms decrease. */
+  cdf(value: Tensor): Tensor {
+    const v = this.valueArg('cdf', value);
+    return tidy(() => this.monotonize(this.baseDist.cdf(this.transforms.reduceRight((y, t) => t.unmap(y), v))));
+  }
+  /** The transforms applied to the base's icdf (of `1 − p` where the transforms decrease). */
+  icdf(value: Tensor): Tensor {
+    const v = this.valueArg('icdf', value);
+    return tidy(() => this.transforms.reduce((x, t) => t.map(x), this.baseDist.icdf(this.monotonize(v))));
+  }
+
+  /** Frees the base distribution and what this one made. */
+  dispose(): void {
+    this.baseDist.dispose();
+    super.dispose();
+  }
+
+  /** @internal while validateArgs: `v` must lie in the last transform's codomain (the base's support without transforms). */
+  protected checkSupport(method: string, v: Tensor): void {
+    const last = this.transforms[this.transforms.length - 1];
+    if (this.validateArgs && last) refuse(`${this.op}.${method}`, 'value', last.codomain.describe, v, () => last.codomain.bad(v));
+  }
+
+  /** PyTorch's `_monotonize_cdf`: `p` where the composed map increases, `1 − p` where it decreases. */
+  private monotonize(p: Tensor): Tensor {
+    let sign: number | Tensor = 1;
+    for (const t of this.transforms) {
+      const s = t.sign;
+      sign = typeof sign === 'number' && typeof s === 'number' ? sign * s : typeof sign === 'number' ? (s as Tensor).mul(sign) : sign.mul(s);
+    }
+    if (sign === 1) return p;
+    return p.sub(0.5).mul(sign).add(0.5);
+  }
+}
+
+/**
+ * Log-normal distributions: `exp(X)` for X ~ Normal(loc, scale), as `torch.distributions.LogNormal` (a
+ * TransformedDistribution of a Normal through ExpTransform).
+ */
+export class LogNormal extends TransformedDistribution {
+  /** `new LogNormal(loc, scale)`: the mean and standard deviation of the log; tensors or numbers; `scale` > 0. */
+  constructor(loc: Param, scale: Param, options: DistributionOptions = {}) {
+    knownOptions('LogNormal', options, ['validateArgs']);
+    super(new Normal(loc, scale, options), new ExpTransform(), options);
+  }
+  /** The mean of the log (the base Normal's `loc`). */
+  get loc(): Tensor {
+    return (this.baseDist as Normal).loc;
+  }
+  /** The standard deviation of the log (the base Normal's `scale`). */
+  get scale(): Tensor {
+    return (this.baseDist as Normal).scale;
+  }
+  /** `exp(loc + scale² / 2)`. */
+  get mean(): Tensor {
+    return tidy(() => this.loc.add(this.scale.pow(2).div(2)).exp());
+  }
+  /** `exp(loc − scale²)`. */
+  get mode(): Tensor {
+    return tidy(() => this.loc.sub(this.scale.square()).exp());
+  }
+  /** `(exp(scale²) − 1) · exp(2 loc + scale²)`. */
+  get variance(): Tensor {
+    return tidy(() => this.scale.pow(2).exp().sub(1).mul(this.loc.mul(2).add(this.scale.pow(2)).exp()));
+  }
+  /** The base Normal's entropy plus `loc`. */
+  entropy(): Tensor {
+    return tidy(() => this.baseDist.entropy().add(this.loc));
+  }
+}
+
+/**
+ * Gumbel (type-I extreme value) distributions of location `loc` and scale `scale`, density
+ * `e^(−(z + e^(−z))) / scale` with `z = (x − loc) / scale`, as `torch.distributions.Gumbel`: a Uniform on
+ * `[tiny, 1 − eps]` of the dtype through `−log`, negation, `−log` and `loc − scale · x`, so a seed draws PyTorch's
+ * numbers. (PyTorch's cdf refuses values far in the upper tail, whose inverse image rounds to 1, outside that
+ * Uniform's support; this one returns 1 there.)
+ */
+export class Gumbel extends TransformedDistribution {
+  /** The locations (the modes). */
+  readonly loc: Tensor;
+  /** The scales (> 0). */
+  readonly scale: Tensor;
+
+  /** `new Gumbel(loc, scale)`: tensors or numbers, broadcast together; `scale` > 0. */
+  constructor(loc: Param, scale: Param, options: DistributionOptions = {}) {
+    knownOptions('Gumbel', options, ['validateArgs']);
+    const [l, s] = broadcastAll('Gumbel', { loc, scale });
+    const f = finfo(l.dtype);
+    const made = [fullLike(l, f.tiny), fullLike(l, 1 - f.eps), fullLike(s, -1), s.neg()];
+    const [lo, hi, negOnes, negScale] = made;
+    const exp = new ExpTransform();
+    super(new Uniform(lo, hi, { validateArgs: false }), [exp.inv, new AffineTransform(0, negOnes), exp.inv, new AffineTransform(l, negScale)], options);
+    this.loc = this.own(l);
+    this.scale = this.own(s);
+    for (const t of made) this.own(t);
+    this.validate(() => checkLocScale('Gumbel', l, s));
+  }
+
+  /** `loc + scale · γ` (γ: Euler's constant). */
+  get mean(): Tensor {
+    return tidy(() => this.scale.mul(EULER).add(this.loc));
+  }
+  /** `loc`, as a new handle. */
+  get mode(): Tensor {
+    return this.loc.expand(this.loc.shape);
+  }
+  /** `π scale / √6`. */
+  get stddev(): Tensor {
+    return this.scale.mul(Math.PI / Math.sqrt(6));
+  }
+  /** `(π scale)² / 6`. */
+  get variance(): Tensor {
+    return tidy(() => this.stddev.pow(2));
+  }
+  /** `z − e^z − log scale` with `z = (loc − x) / scale` (PyTorch's direct form, more precise than the transforms'). */
+  logProb(value: Tensor): Tensor {
+    const v = this.valueArg('logProb', value);
+    this.checkSupport('logProb', v);
+    return tidy(() => {
+      const z = this.loc.sub(v).div(this.scale);
+      return z.sub(z.exp()).sub(this.scale.log());
+    });
+  }
+  /** `log scale + 1 + γ`. */
+  entropy(): Tensor {
+    return tidy(() => this.scale.log().add(1 + EULER));
+  }
+}
+
+registerKl(TransformedDistribution, TransformedDistribution, (p, q) => {
+  const same = p.transforms.length === q.transforms.length && p.transforms.every((t, i) => t.equals(q.transforms[i]));
+  if (!same) throw new TypeError(`klDivergence: ${p.constructor.name} ‖ ${q.constructor.name} needs the same transforms on both sides (then it is the KL of the bases); these differ`);
+  if (fmt(p.eventShape) !== fmt(q.eventShape)) {
+    throw new TypeError(`klDivergence: ${p.constructor.name} ‖ ${q.constructor.name} needs one event shape, got ${fmt(p.eventShape)} and ${fmt(q.eventShape)}`);
+  }
+  return klDivergence(p.baseDist, q.baseDist);
+});
+
+registerKl(Gumbel, Gumbel, (p, q) =>
+  tidy(() => {
+    const ct1 = p.scale.div(q.scale);
+    const ct2 = q.loc.div(q.scale);
+    const ct3 = p.loc.div(q.scale);
+    const t1 = ct1.log().neg().sub(ct2).add(ct3);
+    const t2 = ct1.mul(EULER);
+    const t3 = ct2.add(ct1.add(1).lgamma()).sub(ct3).exp();
+    return t1.add(t2).add(t3).sub(1 + EULER);
+  }),
+);

@@ -1,0 +1,326 @@
+// torch.distributions, second part: Laplace, Cauchy, StudentT, the elementwise transforms, TransformedDistribution,
+// LogNormal and Gumbel, and `mode` of every family, against python3-torch's in float64 on the same inputs (values
+// and the parameters' gradients; draws with the same seed where python3's torch is the addon's version). Without
+// Python: undefined moments, the transform API, supports, sample moments, errors, and no tensor left behind.
+import { describe, expect, it } from 'vitest';
+import { Generator, cat, distributions, manualSeed, memory, ones, stack, tensor, tidy, zeros } from '../lib';
+import { expectErrors, type ErrorCase } from './helpers/errors';
+import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
+import { inp } from './helpers/specs';
+
+const {
+  Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, Exponential, Gamma, Beta, Dirichlet, Poisson,
+  Laplace, Cauchy, StudentT, LogNormal, Gumbel, TransformedDistribution,
+  ExpTransform, AffineTransform, SigmoidTransform, TanhTransform, SoftplusTransform, PowerTransform, klDivergence,
+} = distributions;
+const D = 'torch.distributions';
+const T = 'torch.distributions.transforms';
+const F64 = 'dtype=torch.float64';
+
+const cases: FCase[] = [
+  {
+    name: 'Laplace: logProb, cdf, icdf, entropy, mean, mode, stddev, variance',
+    inputs: { loc: inp([3], 1), scale: inp([3], 2, { positive: true }), x: inp([3], 3, { grad: false, scale: 2 }) },
+    py: `(lambda d: torch.stack([d.log_prob(x), d.cdf(x), d.icdf(torch.sigmoid(x)), d.entropy(), d.mean, d.mode, d.stddev, d.variance]))(${D}.Laplace(loc, scale))`,
+    ts: (t) => {
+      const d = new Laplace(t.loc, t.scale);
+      return stack([d.logProb(t.x), d.cdf(t.x), d.icdf(t.x.sigmoid()), d.entropy(), d.mean, d.mode, d.stddev, d.variance]);
+    },
+  },
+  {
+    name: 'Laplace.rsample draws what PyTorch draws with the same seed (float64 and float32)',
+    inputs: { loc: inp([3], 4), scale: inp([3], 5, { positive: true }) },
+    py: `torch.cat([${D}.Laplace(loc, scale).rsample((4,)).flatten(), ${D}.Laplace(loc.float(), scale.float()).rsample((2,)).flatten().double()])`,
+    ts: (t) => cat([new Laplace(t.loc, t.scale).rsample([4]).reshape([-1]), new Laplace(t.loc.to('float32'), t.scale.to('float32')).rsample([2]).reshape([-1]).to('float64')]),
+    seed: 6,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Cauchy: logProb, cdf, icdf, entropy, mode',
+    inputs: { loc: inp([4], 7), scale: inp([4], 8, { positive: true }), x: inp([4], 9, { grad: false, scale: 3 }) },
+    py: `(lambda d: torch.stack([d.log_prob(x), d.cdf(x), d.icdf(torch.sigmoid(x)), d.entropy(), d.mode]))(${D}.Cauchy(loc, scale))`,
+    ts: (t) => {
+      const d = new Cauchy(t.loc, t.scale);
+      return stack([d.logProb(t.x), d.cdf(t.x), d.icdf(t.x.sigmoid()), d.entropy(), d.mode]);
+    },
+  },
+  {
+    name: 'Cauchy.rsample with the same seed',
+    inputs: { loc: inp([2], 10), scale: inp([2], 11, { positive: true }) },
+    py: `${D}.Cauchy(loc, scale).rsample((3,))`,
+    ts: (t) => new Cauchy(t.loc, t.scale).rsample([3]),
+    seed: 12,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'StudentT: logProb, entropy, mean, mode, variance (df > 2), gradients in df, loc and scale',
+    inputs: { df: inp([3], 13, { positive: true }), loc: inp([3], 14), scale: inp([3], 15, { positive: true }), x: inp([2, 3], 16, { grad: false, scale: 2 }) },
+    py: `(lambda d: torch.cat([d.log_prob(x).flatten(), d.entropy(), d.mean, d.mode, d.variance]))(${D}.StudentT(df + 2, loc, scale))`,
+    ts: (t) => {
+      const d = new StudentT(t.df.add(2), t.loc, t.scale);
+      return cat([d.logProb(t.x).reshape([-1]), d.entropy(), d.mean, d.mode, d.variance]);
+    },
+  },
+  {
+    name: 'StudentT.rsample with the same seed: a normal draw, then Chi2 (differentiable in df)',
+    inputs: { df: inp([2], 17, { positive: true }), loc: inp([2], 18), scale: inp([2], 19, { positive: true }) },
+    py: `${D}.StudentT(df * 3, loc, scale).rsample((3,))`,
+    ts: (t) => new StudentT(t.df.mul(3), t.loc, t.scale).rsample([3]),
+    seed: 20,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'LogNormal: logProb, cdf, icdf, entropy, mean, mode, variance',
+    inputs: { loc: inp([3], 21, { scale: 0.5 }), scale: inp([3], 22, { positive: true }), x: inp([3], 23, { grad: false, positive: true, scale: 2 }) },
+    py: `(lambda d: torch.stack([d.log_prob(x), d.cdf(x), d.icdf(torch.sigmoid(x)), d.entropy(), d.mean, d.mode, d.variance]))(${D}.LogNormal(loc, scale))`,
+    ts: (t) => {
+      const d = new LogNormal(t.loc, t.scale);
+      return stack([d.logProb(t.x), d.cdf(t.x), d.icdf(t.x.sigmoid()), d.entropy(), d.mean, d.mode, d.variance]);
+    },
+  },
+  {
+    name: 'LogNormal.rsample with the same seed',
+    inputs: { loc: inp([3], 24), scale: inp([3], 25, { positive: true }) },
+    py: `${D}.LogNormal(loc, scale).rsample((2,))`,
+    ts: (t) => new LogNormal(t.loc, t.scale).rsample([2]),
+    seed: 26,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Gumbel: logProb, cdf, icdf (through the transforms), entropy, mean, mode, stddev, variance',
+    inputs: { loc: inp([3], 27), scale: inp([3], 28, { positive: true }), x: inp([3], 29, { grad: false }) },
+    py: `(lambda d: torch.stack([d.log_prob(x), d.cdf(x), d.icdf(torch.sigmoid(x)), d.entropy(), d.mean, d.mode, d.stddev, d.variance]))(${D}.Gumbel(loc, scale))`,
+    ts: (t) => {
+      const d = new Gumbel(t.loc, t.scale);
+      return stack([d.logProb(t.x), d.cdf(t.x), d.icdf(t.x.sigmoid()), d.entropy(), d.mean, d.mode, d.stddev, d.variance]);
+    },
+  },
+  {
+    name: 'Gumbel.rsample with the same seed (float64 and float32)',
+    inputs: { loc: inp([2], 30), scale: inp([2], 31, { positive: true }) },
+    py: `torch.cat([${D}.Gumbel(loc, scale).rsample((3,)).flatten(), ${D}.Gumbel(loc.float(), scale.float()).rsample((2,)).flatten().double()])`,
+    ts: (t) => cat([new Gumbel(t.loc, t.scale).rsample([3]).reshape([-1]), new Gumbel(t.loc.to('float32'), t.scale.to('float32')).rsample([2]).reshape([-1]).to('float64')]),
+    seed: 32,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'TransformedDistribution: a logistic (Uniform through SigmoidTransform.inv and AffineTransform): logProb, cdf, icdf',
+    inputs: { a: inp([3], 33), b: inp([3], 34, { positive: true }), x: inp([3], 35, { grad: false, scale: 2 }) },
+    py: `(lambda d: torch.stack([d.log_prob(x), d.cdf(x), d.icdf(torch.sigmoid(x))]))(${D}.TransformedDistribution(${D}.Uniform(torch.zeros(3, ${F64}), torch.ones(3, ${F64})), [${T}.SigmoidTransform().inv, ${T}.AffineTransform(a, b)]))`,
+    ts: (t) => {
+      const d = new TransformedDistribution(new Uniform(zeros([3], { dtype: 'float64' }), ones([3], { dtype: 'float64' })), [new SigmoidTransform().inv, new AffineTransform(t.a, t.b)]);
+      return stack([d.logProb(t.x), d.cdf(t.x), d.icdf(t.x.sigmoid())]);
+    },
+  },
+  {
+    name: 'TransformedDistribution: a tanh-squashed, scaled Normal (a SAC policy): logProb, rsample with the same seed',
+    inputs: { mu: inp([2], 36), sigma: inp([2], 37, { positive: true }), x: inp([2], 38, { grad: false, scale: 0.8 }) },
+    py: `(lambda d: torch.cat([d.log_prob(x * 2), d.rsample((3,)).flatten()]))(${D}.TransformedDistribution(${D}.Normal(mu, sigma), [${T}.TanhTransform(), ${T}.AffineTransform(0.0, 2.0)]))`,
+    ts: (t) => {
+      const d = new TransformedDistribution(new Normal(t.mu, t.sigma), [new TanhTransform(), new AffineTransform(0, 2)]);
+      return cat([d.logProb(t.x.mul(2)), d.rsample([3]).reshape([-1])]);
+    },
+    seed: 39,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'TransformedDistribution: Exponential through PowerTransform (a Weibull) and Normal through SoftplusTransform: logProb, cdf, icdf',
+    inputs: { rate: inp([3], 40, { positive: true }), k: inp([3], 41, { positive: true }), mu: inp([3], 42), x: inp([3], 43, { grad: false, positive: true }) },
+    py: `(lambda w, s: torch.cat([w.log_prob(x), w.cdf(x), w.icdf(torch.sigmoid(x)), s.log_prob(x), s.cdf(x), s.icdf(torch.sigmoid(x))]))(${D}.TransformedDistribution(${D}.Exponential(rate), ${T}.PowerTransform(k)), ${D}.TransformedDistribution(${D}.Normal(mu, 1.0), ${T}.SoftplusTransform()))`,
+    ts: (t) => {
+      const w = new TransformedDistribution(new Exponential(t.rate), new PowerTransform(t.k));
+      const s = new TransformedDistribution(new Normal(t.mu, 1), new SoftplusTransform());
+      return cat([w.logProb(t.x), w.cdf(t.x), w.icdf(t.x.sigmoid()), s.logProb(t.x), s.cdf(t.x), s.icdf(t.x.sigmoid())]);
+    },
+  },
+  {
+    name: 'transforms: forward, inverse and logAbsDetJacobian of each, and of an inverse',
+    inputs: { x: inp([4], 44, { scale: 0.9 }), p: inp([4], 45, { positive: true }), a: inp([4], 46), b: inp([4], 47) },
+    py: `torch.cat([torch.cat([t(v), t.inv(t(v)), t.log_abs_det_jacobian(v, t(v))]) for t, v in [(${T}.ExpTransform(), x), (${T}.AffineTransform(a, b), x), (${T}.SigmoidTransform(), x), (${T}.TanhTransform(), x), (${T}.SoftplusTransform(), x), (${T}.PowerTransform(p), p), (${T}.ExpTransform().inv, p), (${T}.AffineTransform(1.5, -3.0), x)]])`,
+    ts: (t) => {
+      const pairs: [distributions.Transform, typeof t.x][] = [
+        [new ExpTransform(), t.x], [new AffineTransform(t.a, t.b), t.x], [new SigmoidTransform(), t.x], [new TanhTransform(), t.x],
+        [new SoftplusTransform(), t.x], [new PowerTransform(t.p), t.p], [new ExpTransform().inv, t.p], [new AffineTransform(1.5, -3), t.x],
+      ];
+      return cat(pairs.flatMap(([tr, v]) => [tr.forward(v), tr.inverse(tr.forward(v)), tr.logAbsDetJacobian(v, tr.forward(v))]));
+    },
+  },
+  {
+    name: 'klDivergence Laplace ‖ Laplace, Cauchy ‖ Cauchy, Gumbel ‖ Gumbel, LogNormal ‖ LogNormal',
+    inputs: { m1: inp([3], 48), s1: inp([3], 49, { positive: true }), m2: inp([3], 50), s2: inp([3], 51, { positive: true }) },
+    py: `torch.cat([${D}.kl_divergence(C(m1, s1), C(m2, s2)) for C in [${D}.Laplace, ${D}.Cauchy, ${D}.Gumbel, ${D}.LogNormal]])`,
+    ts: (t) => cat([Laplace, Cauchy, Gumbel, LogNormal].map((C) => klDivergence(new C(t.m1, t.s1), new C(t.m2, t.s2)))),
+  },
+  {
+    name: 'mode of Normal, MultivariateNormal, Independent, Exponential, Gamma, Beta, Poisson, Bernoulli and Categorical',
+    inputs: { m: inp([3], 52), c: inp([3], 53, { positive: true, scale: 3 }), r: inp([3], 54, { positive: true, scale: 4 }), l: inp([2, 4], 55, { grad: false, scale: 3 }) },
+    py: `torch.cat([${D}.Normal(m, r).mode, ${D}.MultivariateNormal(m, scale_tril=torch.diag(r)).mode, ${D}.Independent(${D}.Normal(m, r), 1).mode, ${D}.Exponential(r).mode, ${D}.Gamma(c, r).mode, ${D}.Beta(c, r).mode, ${D}.Poisson(r).mode, ${D}.Bernoulli(logits=m).mode, ${D}.Categorical(logits=l).mode.double()])`,
+    ts: (t) => cat([
+      new Normal(t.m, t.r).mode, new MultivariateNormal(t.m, { scaleTril: t.r.diag() }).mode, new Independent(new Normal(t.m, t.r), 1).mode, new Exponential(t.r).mode,
+      new Gamma(t.c, t.r).mode, new Beta(t.c, t.r).mode, new Poisson(t.r).mode, new Bernoulli({ logits: t.m }).mode, new Categorical({ logits: t.l }).mode.to('float64'),
+    ]),
+  },
+  {
+    name: 'Dirichlet.mode: interior, corner (every concentration < 1) and mixed rows',
+    inputs: { c: { data: [2, 3, 1.5, 0.5, 0.2, 0.7, 2, 0.5, 3], shape: [3, 3], dtype: 'float64', grad: true } },
+    py: `${D}.Dirichlet(c).mode`,
+    ts: (t) => new Dirichlet(t.c).mode,
+  },
+];
+
+describeFunctionsAgainstTorch(cases);
+
+describe('distributions: heavy tails, transforms and modes without Python', () => {
+  it('undefined moments are NaN or ∞, as PyTorch; Bernoulli and Uniform modes', () => {
+    tidy(() => {
+      const c = new Cauchy(tensor([0, 1]), 2);
+      expect(Array.from(c.mean.toArray() as Float32Array).every(Number.isNaN)).toBe(true);
+      expect(Array.from(c.variance.toArray() as Float32Array)).toEqual([Infinity, Infinity]);
+      const t = new StudentT(tensor([0.5, 1.5, 4]), tensor([1, 2, 3]), 2);
+      const mean = Array.from(t.mean.toArray() as Float32Array);
+      expect(Number.isNaN(mean[0])).toBe(true);
+      expect(mean.slice(1)).toEqual([2, 3]);
+      const v = Array.from(t.variance.toArray() as Float32Array);
+      expect([Number.isNaN(v[0]), v[1], v[2]]).toEqual([true, Infinity, 8]);
+      expect(Array.from(new Bernoulli({ probs: tensor([0.2, 0.5, 0.9]) }).mode.toArray() as Float32Array).map(String)).toEqual(['0', 'NaN', '1']);
+      expect(Number.isNaN(new Uniform(0, 1).mode.item() as number)).toBe(true);
+      expect(() => new TransformedDistribution(new Normal(0, 1), new TanhTransform()).mean).toThrow(/TransformedDistribution.mean is not defined/);
+      expect(() => new TransformedDistribution(new Normal(0, 1), new TanhTransform()).mode).toThrow(/TransformedDistribution.mode is not defined/);
+    });
+  });
+
+  it('the transform API: inv is an involution, equals compares parameters, signs, and shapes', () => {
+    tidy(() => {
+      const e = new ExpTransform();
+      expect(e.inv.inv).toBe(e);
+      expect(e.inv).toBe(e.inv);
+      expect(e.equals(new ExpTransform())).toBe(true);
+      expect(e.equals(new SigmoidTransform())).toBe(false);
+      expect(e.inv.equals(new ExpTransform().inv)).toBe(true);
+      expect(e.inv.equals(e)).toBe(false);
+      const s = tensor([1, -2]);
+      expect(new AffineTransform(0, s).equals(new AffineTransform(0, tensor([1, -2])))).toBe(true);
+      expect(new AffineTransform(0, s).equals(new AffineTransform(0, tensor([1, 2])))).toBe(false);
+      expect(new AffineTransform(1, 2).equals(new AffineTransform(1, 2))).toBe(true);
+      expect(new AffineTransform(0, s).equals(new AffineTransform(0, tensor([1, -2, 3])))).toBe(false); // shapes that do not broadcast
+      expect(new PowerTransform(2).equals(new PowerTransform(tensor(2)))).toBe(true);
+      expect(new AffineTransform(0, -3).sign).toBe(-1);
+      expect(((new AffineTransform(0, s).inv.sign) as ReturnType<typeof tensor>).toNested()).toEqual([1, -1]);
+      expect(new AffineTransform(tensor([[0], [1]]), 1).forwardShape([3])).toEqual([2, 3]);
+      expect(e.forwardShape([4, 2])).toEqual([4, 2]);
+      // a decreasing map flips the cdf: Exp(1) through x ↦ −x has cdf e^y for y ≤ 0
+      const neg = new TransformedDistribution(new Exponential(1), new AffineTransform(0, -1));
+      expect(neg.cdf(tensor([-1])).item()).toBeCloseTo(Math.exp(-1), 6);
+      expect(neg.icdf(tensor([Math.exp(-1)])).item()).toBeCloseTo(-1, 5);
+    });
+  });
+
+  it('samples lie in the support with the right moments; a generator repeats its draws; rsample keeps the graph', () => {
+    manualSeed(4);
+    tidy(() => {
+      const ln = new LogNormal(tensor([0, 1]), tensor([0.5, 0.25]));
+      expect([ln.batchShape, ln.eventShape, ln.sample([3]).shape]).toEqual([[2], [], [3, 2]]);
+      const x = ln.sample([20000]);
+      expect(x.min().item()).toBeGreaterThan(0);
+      const lm = x.mean(0).toArray() as Float32Array;
+      expect(Math.abs(lm[0] - Math.exp(0.125)) / Math.exp(0.125)).toBeLessThan(0.02);
+      expect(Math.abs(lm[1] - Math.exp(1 + 0.03125)) / Math.exp(1.03125)).toBeLessThan(0.02);
+      const g = new Gumbel(1, 2).sample([20000]);
+      expect(Math.abs((g.mean().item() as number) - (1 + 2 * 0.5772156649))).toBeLessThan(0.06);
+      const lap = new Laplace(tensor([-1, 3]), tensor([1, 0.5])).sample([20000]);
+      const lapMean = lap.mean(0).toArray() as Float32Array;
+      expect(Math.abs(lapMean[0] + 1)).toBeLessThan(0.04);
+      expect(Math.abs(lapMean[1] - 3)).toBeLessThan(0.02);
+      expect(Math.abs((lap.select(1, 1).var().item() as number) - 0.5)).toBeLessThan(0.03);
+      const median = new Cauchy(2, 1).sample([20001]).median().item() as number;
+      expect(Math.abs(median - 2)).toBeLessThan(0.05);
+      const st = new StudentT(5, 0, 1).sample([20000]);
+      expect(Math.abs((st.var().item() as number) - 5 / 3)).toBeLessThan(0.15);
+      const tanhPolicy = new TransformedDistribution(new Normal(tensor([0, 5]), 1), new TanhTransform());
+      const a = tanhPolicy.sample([1000]);
+      expect(a.abs().max().item()).toBeLessThanOrEqual(1);
+      for (const d of [new Laplace(0, 1), new Cauchy(0, 1), new StudentT(3), new LogNormal(0, 1), new Gumbel(0, 1)]) {
+        const g1 = new Generator().manualSeed(7);
+        const g2 = new Generator().manualSeed(7);
+        expect(d.sample([4], { generator: g1 }).toNested()).toEqual(d.sample([4], { generator: g2 }).toNested());
+        expect(d.hasRsample).toBe(true);
+      }
+      const loc = tensor([0.5], { requiresGrad: true });
+      expect(new Gumbel(loc, 1).rsample().requiresGrad).toBe(true);
+      expect(new Gumbel(loc, 1).sample().requiresGrad).toBe(false);
+      const df = tensor([4], { requiresGrad: true, dtype: 'float64' });
+      new StudentT(df).rsample([100]).pow(2).mean().backward();
+      expect(df.grad).not.toBeNull();
+      expect(new TransformedDistribution(new Categorical({ logits: tensor([0, 0]) }), new ExpTransform()).hasRsample).toBe(false);
+    });
+  });
+
+  it('a loop of constructions, draws and log-probabilities leaves no tensor behind; dispose frees the base', () => {
+    const loc = tensor([0, 1, 2]);
+    const round = () =>
+      tidy(() => {
+        for (const d of [new Laplace(loc, 1), new Cauchy(loc, 2), new StudentT(3, loc), new LogNormal(loc, 0.5), new Gumbel(loc, 1)]) {
+          d.logProb(d.sample([2])).sum().item();
+          d.mode.sum().item();
+        }
+        const td = new TransformedDistribution(new Normal(loc, 1), [new TanhTransform(), new AffineTransform(loc, 2)]);
+        td.logProb(td.rsample()).sum().item();
+        td.cdf(td.sample()).sum().item();
+        klDivergence(new LogNormal(loc, 1), new LogNormal(0, 2)).sum().item();
+        klDivergence(new Gumbel(loc, 1), new Gumbel(0, 2)).sum().item();
+      });
+    round();
+    const before = memory().tensors;
+    for (let i = 0; i < 10; i++) round();
+    expect(memory().tensors).toBe(before);
+    // dispose() frees the distribution's tensors and its base's; a construction refused by its checks frees what it made
+    const d = new Gumbel(loc, 2);
+    const t = new StudentT(loc.add(3));
+    const ln = new LogNormal(loc, 1);
+    expect(memory().tensors).toBeGreaterThan(before);
+    d.dispose();
+    ln.dispose();
+    t.dispose();
+    expect(memory().tensors).toBe(before + 1); // loc.add(3)
+    expect(() => new Gumbel(loc, -1)).toThrow(RangeError);
+    expect(() => new StudentT(tensor([1, 0]))).toThrow(RangeError);
+    expect(memory().tensors).toBe(before + 2); // and the df tensor the refused StudentT was given
+    expect(loc.isDisposed).toBe(false);
+  });
+
+  it('argument and value errors', () => {
+    tidy(() => {
+      const cases: ErrorCase[] = [
+        [() => new Laplace(0, tensor([1, 0])), RangeError, /Laplace: scale must hold values > 0, but holds 0 \(flat index 1/],
+        [() => new Laplace(NaN, 1), TypeError, /Laplace: expected a floating-point Tensor or a number for loc/],
+        [() => new Laplace(tensor([NaN]), 1), RangeError, /Laplace: loc must hold values that are not NaN, but holds NaN/],
+        [() => new Cauchy(0, -1), RangeError, /Cauchy: scale must hold values > 0, but holds -1/],
+        [() => new Cauchy(0, 1).logProb(tensor([NaN])), RangeError, /Cauchy.logProb: value must hold values that are not NaN/],
+        [() => new StudentT(tensor([2, -1])), RangeError, /StudentT: df must hold values > 0, but holds -1/],
+        [() => new StudentT(2, 0, 0), RangeError, /StudentT: scale must hold values > 0, but holds 0/],
+        [() => new StudentT(2, 0, 1, { validate: false } as never), TypeError, /StudentT: unknown option 'validate'/],
+        [() => new LogNormal(0, -1), RangeError, /Normal: scale must hold values > 0, but holds -1/],
+        [() => new LogNormal(0, 1, { check: 1 } as never), TypeError, /LogNormal: unknown option 'check'/],
+        [() => new LogNormal(0, 1).logProb(tensor([1, -1])), RangeError, /LogNormal.logProb: value must hold values in \(0, ∞\), but holds -1 \(flat index 1/],
+        [() => new Gumbel(0, tensor([1, -2])), RangeError, /Gumbel: scale must hold values > 0, but holds -2/],
+        [() => new Gumbel(0, 1, { x: 1 } as never), TypeError, /Gumbel: unknown option 'x'/],
+        [() => new TransformedDistribution({} as never, new ExpTransform()), TypeError, /TransformedDistribution: expected a distribution for baseDistribution/],
+        [() => new TransformedDistribution(new Normal(0, 1), [new ExpTransform(), 3 as never]), TypeError, /TransformedDistribution: expected a Transform or an array of Transforms for transforms/],
+        [() => new TransformedDistribution(new Normal(0, 1), new AffineTransform(tensor([0, 1]), 1)), RangeError, /TransformedDistribution: expected transforms that keep the base distribution's shape \[\] .* but received "transforms that broadcast it to \[2\]"/],
+        [() => new TransformedDistribution(new Normal(0, 1), new SigmoidTransform()).logProb(tensor([1.5])), RangeError, /TransformedDistribution.logProb: value must hold values in \[0, 1\], but holds 1.5/],
+        [() => new AffineTransform('1' as never, 2), TypeError, /AffineTransform: expected a number or a floating-point Tensor for loc/],
+        [() => new PowerTransform(tensor([2], { dtype: 'int64' })), TypeError, /PowerTransform: expected a number or a floating-point Tensor for exponent/],
+        [() => new ExpTransform().forward(2 as never), TypeError, /ExpTransform.forward: expected a Tensor for x/],
+        [() => new ExpTransform().inv.logAbsDetJacobian(tensor([1]), null as never), TypeError, /InverseTransform.logAbsDetJacobian: expected a Tensor for y/],
+        [() => klDivergence(new LogNormal(0, 1), new TransformedDistribution(new Normal(0, 1), new AffineTransform(0, 2))), TypeError, /klDivergence: LogNormal ‖ TransformedDistribution needs the same transforms on both sides/],
+        [() => klDivergence(new Laplace(0, 1), new Cauchy(0, 1)), TypeError, /klDivergence: no formula for Laplace ‖ Cauchy/],
+        [() => new Poisson(2).entropy(), TypeError, /Poisson.entropy is not defined/],
+      ];
+      expectErrors(cases);
+      // validateArgs: false skips the support check, as PyTorch: log of a negative value is NaN.
+      expect(Number.isNaN(new LogNormal(0, 1, { validateArgs: false }).logProb(tensor([-1])).item() as number)).toBe(true);
+      // Uniform's support is PyTorch's closed [low, high]; a Gumbel's cdf far in the upper tail is 1.
+      expect(new Gumbel(0, 1).cdf(tensor([100])).item()).toBe(1);
+    });
+  });
+});
