@@ -3,7 +3,7 @@
 // and the parameters' gradients; draws with the same seed where python3's torch is the addon's version). Without
 // Python: undefined moments, the transform API, supports, sample moments, errors, and no tensor left behind.
 import { describe, expect, it } from 'vitest';
-import { Generator, cat, distributions, manualSeed, memory, ones, stack, tensor, tidy, zeros } from '../lib';
+import { Generator, cat, distributions, manualSeed, memory, nn, ones, stack, tensor, tidy, zeros } from '../lib';
 import { expectErrors, type ErrorCase } from './helpers/errors';
 import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
 import { inp } from './helpers/specs';
@@ -166,6 +166,41 @@ const cases: FCase[] = [
     py: `${D}.Dirichlet(c).mode`,
     ts: (t) => new Dirichlet(t.c).mode,
   },
+  {
+    name: 'expand: every family broadcast to a larger batch, logProb of values over it',
+    inputs: { m: inp([3], 56), s: inp([3], 57, { positive: true }), x: inp([2, 3], 58, { grad: false, positive: true }), l: inp([3, 4], 59) },
+    py: `(lambda b, k: torch.cat([d.expand(b).log_prob(v).flatten() for d, v in [(${D}.Normal(m, s), x), (${D}.Uniform(-s, s + 2), x), (${D}.Laplace(m, s), x), (${D}.Cauchy(m, s), x), (${D}.StudentT(s + 1, m, s), x), (${D}.LogNormal(m, s), x), (${D}.Gumbel(m, s), x), (${D}.Exponential(s), x), (${D}.Gamma(s, s + 1), x), (${D}.Chi2(s), x), (${D}.Beta(s, s + 1), torch.sigmoid(x)), (${D}.Poisson(s), k), (${D}.Bernoulli(logits=m), k.clamp(max=1)), (${D}.Bernoulli(probs=torch.sigmoid(m)), k.clamp(max=1)), (${D}.Categorical(logits=l), k.long()), (${D}.Categorical(probs=torch.softmax(l, -1)), k.long())]]))((2, 3), torch.tensor([[0., 1, 2], [1, 0, 3]], ${F64}))`,
+    ts: (t) => {
+      const k = tensor([[0, 1, 2], [1, 0, 3]], { dtype: 'float64' });
+      const pairs: [distributions.Distribution, typeof t.x][] = [
+        [new Normal(t.m, t.s), t.x], [new Uniform(t.s.neg(), t.s.add(2)), t.x], [new Laplace(t.m, t.s), t.x], [new Cauchy(t.m, t.s), t.x], [new StudentT(t.s.add(1), t.m, t.s), t.x],
+        [new LogNormal(t.m, t.s), t.x], [new Gumbel(t.m, t.s), t.x], [new Exponential(t.s), t.x], [new Gamma(t.s, t.s.add(1)), t.x], [new distributions.Chi2(t.s), t.x],
+        [new Beta(t.s, t.s.add(1)), t.x.sigmoid()], [new Poisson(t.s), k], [new Bernoulli({ logits: t.m }), k.clamp(null, 1)], [new Bernoulli({ probs: t.m.sigmoid() }), k.clamp(null, 1)],
+        [new Categorical({ logits: t.l }), k.to('int64')], [new Categorical({ probs: nn.functional.softmax(t.l, -1) }), k.to('int64')],
+      ];
+      return cat(pairs.map(([d, v]) => d.expand([2, 3]).logProb(v).reshape([-1])));
+    },
+  },
+  {
+    name: 'expand of the multivariate families: MultivariateNormal, Dirichlet, Independent, and a transformed Normal',
+    inputs: { m: inp([3], 60), a: inp([3, 3], 61), c: inp([3], 62, { positive: true }), x: inp([4, 3], 63, { grad: false, scale: 0.5 }) },
+    py: `torch.cat([${D}.MultivariateNormal(m, scale_tril=torch.tril(a, -1) + torch.diag(c)).expand((4,)).log_prob(x), ${D}.Dirichlet(c).expand((4,)).log_prob(torch.softmax(x, -1)), ${D}.Independent(${D}.Normal(m, c), 1).expand((4,)).log_prob(x), ${D}.TransformedDistribution(${D}.Normal(m, c), [${T}.TanhTransform()]).expand((4, 3)).log_prob(torch.tanh(x)).flatten()])`,
+    ts: (t) => cat([
+      new MultivariateNormal(t.m, { scaleTril: t.a.tril(-1).add(t.c.diag()) }).expand([4]).logProb(t.x),
+      new Dirichlet(t.c).expand([4]).logProb(nn.functional.softmax(t.x, -1)),
+      new Independent(new Normal(t.m, t.c), 1).expand([4]).logProb(t.x),
+      new TransformedDistribution(new Normal(t.m, t.c), [new TanhTransform()]).expand([4, 3]).logProb(t.x.tanh()).reshape([-1]),
+    ]),
+  },
+  {
+    name: 'TransformedDistribution expands a base the transforms broadcast: PyTorch\'s logistic example (a scalar Uniform)',
+    inputs: { a: inp([3], 64), b: inp([3], 65, { positive: true }), x: inp([3], 66, { grad: false, scale: 2 }) },
+    py: `(lambda d: torch.cat([d.log_prob(x), d.cdf(x), torch.tensor(d.batch_shape, ${F64})]))(${D}.TransformedDistribution(${D}.Uniform(torch.tensor(0., ${F64}), torch.tensor(1., ${F64})), [${T}.SigmoidTransform().inv, ${T}.AffineTransform(a, b)]))`,
+    ts: (t) => {
+      const d = new TransformedDistribution(new Uniform(tensor(0, { dtype: 'float64' }), tensor(1, { dtype: 'float64' })), [new SigmoidTransform().inv, new AffineTransform(t.a, t.b)]);
+      return cat([d.logProb(t.x), d.cdf(t.x), tensor(d.batchShape, { dtype: 'float64' })]);
+    },
+  },
 ];
 
 describeFunctionsAgainstTorch(cases);
@@ -255,6 +290,50 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
     });
   });
 
+  it('expand: views of the parameters, the same class, the value checks kept; disposed on its own; a subclass must give its own', () => {
+    tidy(() => {
+      const loc = tensor([0, 1, 2]);
+      const n = new Normal(loc, 2);
+      const e = n.expand([4, 3]);
+      expect(e).toBeInstanceOf(Normal);
+      expect([e.batchShape, e.loc.shape, e.sample([5]).shape]).toEqual([[4, 3], [4, 3], [5, 4, 3]]);
+      expect(e.validateArgs).toBe(true);
+      expect(() => e.logProb(tensor([NaN]))).toThrow(/Normal.logProb: value must hold values that are not NaN/);
+      expect(new Normal(0, 1, { validateArgs: false }).expand([2]).validateArgs).toBe(false);
+      e.dispose();
+      expect(n.loc.toNested()).toEqual([0, 1, 2]); // the original is untouched
+      const mvn = new MultivariateNormal(tensor([0, 0]), { scaleTril: tensor([[1, 0], [0.5, 1]]) }).expand([3]);
+      expect([mvn.batchShape, mvn.eventShape, mvn.scaleTril.shape]).toEqual([[3], [2], [3, 2, 2]]);
+      const ind = new Independent(new Normal(tensor([[0, 1]]), 1), 1).expand([5]);
+      expect([ind.batchShape, ind.eventShape, ind.baseDist.batchShape]).toEqual([[5], [2], [5, 2]]);
+      const chi = new distributions.Chi2(3).expand([2]);
+      expect([chi.constructor.name, chi.df.toNested()]).toEqual(['Chi2', [3, 3]]);
+      // a scalar base under a Tensor AffineTransform is expanded to the transform's batch, as PyTorch does
+      const logistic = new TransformedDistribution(new Uniform(0, 1), [new SigmoidTransform().inv, new AffineTransform(tensor([1, 2, 3]), 0.5)]);
+      expect([logistic.batchShape, logistic.baseDist.batchShape, logistic.sample([2]).shape]).toEqual([[3], [3], [2, 3]]);
+      expect(new Gumbel(0, 1).expand([2, 2]).sample().shape).toEqual([2, 2]);
+      class Shifted extends Normal {
+        constructor(loc: number) {
+          super(loc, 1);
+        }
+      }
+      expect(() => new Shifted(1).expand([2])).toThrow(/Normal.expand: Shifted must override expanded\(batchShape\) to expand \(the one it inherits makes a Normal\)/);
+    });
+    // expand in a loop leaves nothing behind
+    const loc = tensor([0, 1]);
+    const above = loc.add(1);
+    const before = memory().tensors;
+    for (let i = 0; i < 5; i++) {
+      for (const d of [new Normal(loc, 1), new Beta(above, 2), new distributions.Chi2(above), new LogNormal(loc, 1), new TransformedDistribution(new Uniform(0, 1), new AffineTransform(loc, 2))]) {
+        d.expand([3, 2]).dispose();
+        d.dispose();
+      }
+    }
+    expect(memory().tensors).toBe(before);
+    loc.dispose();
+    above.dispose();
+  });
+
   it('a loop of constructions, draws and log-probabilities leaves no tensor behind; dispose frees the base', () => {
     const loc = tensor([0, 1, 2]);
     const round = () =>
@@ -306,7 +385,10 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
         [() => new Gumbel(0, 1, { x: 1 } as never), TypeError, /Gumbel: unknown option 'x'/],
         [() => new TransformedDistribution({} as never, new ExpTransform()), TypeError, /TransformedDistribution: expected a distribution for baseDistribution/],
         [() => new TransformedDistribution(new Normal(0, 1), [new ExpTransform(), 3 as never]), TypeError, /TransformedDistribution: expected a Transform or an array of Transforms for transforms/],
-        [() => new TransformedDistribution(new Normal(0, 1), new AffineTransform(tensor([0, 1]), 1)), RangeError, /TransformedDistribution: expected transforms that keep the base distribution's shape \[\] .* but received "transforms that broadcast it to \[2\]"/],
+        [() => new TransformedDistribution(new MultivariateNormal(tensor([0]), { scaleTril: tensor([[1]]) }), new AffineTransform(tensor([0, 1, 2]), 1)), RangeError, /TransformedDistribution: expected transforms whose parameters keep the base distribution's event shape \[1\] for transforms but received "transforms that broadcast its shape to \[3\]"/],
+        [() => new Normal(tensor([0, 1]), 1).expand([3]), RangeError, /Normal.expand: expected a shape the batch shape \[2\] broadcasts to for batchShape but received "\[3\]"/],
+        [() => new Normal(tensor([0, 1]), 1).expand([2, 1]), RangeError, /Normal.expand: expected a shape the batch shape \[2\] broadcasts to/],
+        [() => new Normal(0, 1).expand(3 as never), TypeError, /Normal.expand: expected an array of non-negative integers for batchShape/],
         [() => new TransformedDistribution(new Normal(0, 1), new SigmoidTransform()).logProb(tensor([1.5])), RangeError, /TransformedDistribution.logProb: value must hold values in \[0, 1\], but holds 1.5/],
         [() => new AffineTransform('1' as never, 2), TypeError, /AffineTransform: expected a number or a floating-point Tensor for loc/],
         [() => new PowerTransform(tensor([2], { dtype: 'int64' })), TypeError, /PowerTransform: expected a number or a floating-point Tensor for exponent/],

@@ -11,6 +11,7 @@ import { tidy } from '../scope';
 import { knownOptions, rangeError, typeError } from '../validate';
 import {
   Distribution,
+  NO_CHECK,
   broadcastAll,
   broadcastOrThrow,
   checkLocScale,
@@ -41,6 +42,11 @@ export class Normal extends Distribution {
     this.loc = this.own(l);
     this.scale = this.own(s);
     this.validate(() => checkLocScale('Normal', l, s));
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Normal {
+    return this.expandParams(batchShape, [this.loc, this.scale], (l, s) => new Normal(l, s, NO_CHECK));
   }
 
   /** `loc`, as a new handle. */
@@ -108,6 +114,11 @@ export class Uniform extends Distribution {
     this.low = this.own(l);
     this.high = this.own(h);
     this.validate(() => refuse('Uniform', 'low', 'below high', l, () => l.ge(h).logicalOr(l.isnan()).logicalOr(h.isnan())));
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Uniform {
+    return this.expandParams(batchShape, [this.low, this.high], (l, h) => new Uniform(l, h, NO_CHECK));
   }
 
   /** `(low + high) / 2`. */
@@ -189,12 +200,15 @@ export class Bernoulli extends Distribution {
   readonly logits: Tensor;
   /** Bernoulli samples are discrete: no rsample. */
   readonly hasRsample = false;
+  /** @internal whether `probs` was given (else `logits`): what expand() broadcasts, as PyTorch. */
+  private readonly fromProbs: boolean;
 
   /** `new Bernoulli({ probs })` (in [0, 1]) or `new Bernoulli({ logits })`. */
   constructor(args: ProbsOrLogits) {
     const o = probsOrLogits('Bernoulli', args);
     const [given] = broadcastAll('Bernoulli', o.probs !== undefined ? { probs: o.probs } : { logits: o.logits as Param });
     super('Bernoulli', given.shape, [], { validateArgs: o.validateArgs });
+    this.fromProbs = o.probs !== undefined;
     if (o.probs !== undefined) {
       this.probs = this.own(given);
       this.validate(() => refuse('Bernoulli', 'probs', 'in [0, 1]', given, () => given.lt(0).logicalOr(given.gt(1)).logicalOr(given.isnan())));
@@ -204,6 +218,11 @@ export class Bernoulli extends Distribution {
       this.validate(() => refuse('Bernoulli', 'logits', 'that are not NaN', given, () => given.isnan()));
       this.probs = this.own(given.sigmoid());
     }
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Bernoulli {
+    return this.expandParams(batchShape, [this.fromProbs ? this.probs : this.logits], (p) => new Bernoulli(this.fromProbs ? { probs: p, ...NO_CHECK } : { logits: p, ...NO_CHECK }));
   }
 
   /** `probs`, as a new handle. */
@@ -255,6 +274,8 @@ export class Categorical extends Distribution {
   readonly hasRsample = false;
   /** K, the number of categories. */
   readonly numEvents: number;
+  /** @internal whether `probs` was given (else `logits`): what expand() broadcasts, as PyTorch. */
+  private readonly fromProbs: boolean;
 
   /** `new Categorical({ probs })` or `new Categorical({ logits })`, each of shape `[...batch, K]`. */
   constructor(args: ProbsOrLogits) {
@@ -264,6 +285,7 @@ export class Categorical extends Distribution {
     if (!(given instanceof Tensor) || given.shape.length < 1) throw typeError('Categorical', name, 'a Tensor of at least one dimension (its last holds the categories)', given);
     if (!isFloatingDType(given.dtype)) throw typeError('Categorical', name, 'a floating-point Tensor', given);
     super('Categorical', given.shape.slice(0, -1), [], { validateArgs: o.validateArgs });
+    this.fromProbs = o.probs !== undefined;
     this.numEvents = given.shape[given.shape.length - 1];
     if (o.probs !== undefined) {
       this.validate(() => {
@@ -280,6 +302,11 @@ export class Categorical extends Distribution {
       this.logits = this.own(logSoftmax(given, -1));
       this.probs = this.own(this.logits.exp());
     }
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Categorical {
+    return this.expandParams(batchShape, [this.fromProbs ? this.probs : this.logits], (p) => new Categorical(this.fromProbs ? { probs: p, ...NO_CHECK } : { logits: p, ...NO_CHECK }));
   }
 
   /** Not defined for a categorical distribution: NaN, as PyTorch. */
@@ -390,6 +417,11 @@ export class MultivariateNormal extends Distribution {
     this.scaleTril = this.own(this.tril.expand([...batch, n, n]));
   }
 
+  /** @internal */
+  protected expanded(batchShape: number[]): MultivariateNormal {
+    return this.expandParams(batchShape, [this.loc], (l) => new MultivariateNormal(l, { scaleTril: this.tril, ...NO_CHECK }));
+  }
+
   /** `loc`, as a new handle. */
   get mean(): Tensor {
     return this.loc.expand(this.loc.shape);
@@ -493,6 +525,12 @@ export class Independent extends Distribution {
     this.baseDist = base;
     this.reinterpretedBatchNdims = reinterpretedBatchNdims;
     this.hasRsample = base.hasRsample;
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Independent {
+    const base = this.baseDist;
+    return new Independent(base.expand([...batchShape, ...base.batchShape.slice(base.batchShape.length - this.reinterpretedBatchNdims)]), this.reinterpretedBatchNdims, NO_CHECK);
   }
 
   /** The base's mean. */

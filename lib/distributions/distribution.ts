@@ -23,6 +23,9 @@ export interface SampleOptions {
   generator?: Generator;
 }
 
+/** @internal the options an expanded copy is built with: its parameters were checked as the original's. */
+export const NO_CHECK: DistributionOptions = Object.freeze({ validateArgs: false });
+
 /** @internal */
 export const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
@@ -157,6 +160,47 @@ export abstract class Distribution {
   }
   /** The entropy of each distribution of the batch, in nats. */
   abstract entropy(): Tensor;
+
+  /**
+   * This distribution over the larger batch `batchShape` (one its batch shape broadcasts to), as PyTorch's
+   * `expand`: a new distribution of the same class whose parameters are broadcast views of these (no copy),
+   * checking values as this one does (`validateArgs`) without checking the parameters again. Each of the two is
+   * disposed on its own.
+   */
+  expand(batchShape: number[]): this {
+    const op = `${this.op}.expand`;
+    if (!Array.isArray(batchShape) || !batchShape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw typeError(op, 'batchShape', 'an array of non-negative integers', batchShape);
+    }
+    const to = broadcastShapes(this.batchShape, batchShape);
+    if (!to || fmt(to) !== fmt(batchShape)) throw rangeError(op, 'batchShape', `a shape the batch shape ${fmt(this.batchShape)} broadcasts to`, fmt(batchShape));
+    const d = this.expanded([...batchShape]);
+    if (d.constructor !== this.constructor) {
+      d.dispose();
+      throw new TypeError(`${op}: ${this.constructor.name} must override expanded(batchShape) to expand (the one it inherits makes a ${d.constructor.name})`);
+    }
+    (d as unknown as { validateArgs: boolean }).validateArgs = this.validateArgs;
+    return d as this;
+  }
+
+  /** @internal the new distribution `expand` returns, built with NO_CHECK; each class gives its own. */
+  protected expanded(batchShape: number[]): Distribution {
+    void batchShape;
+    throw new TypeError(`${this.op}.expand is not defined for this distribution`);
+  }
+
+  /**
+   * @internal `make` called with views of `params` broadcast to `batchShape` (each keeps its dimensions after this
+   * batch's, the event's); the views are freed after (what `make` builds holds its own).
+   */
+  protected expandParams<D extends Distribution>(batchShape: number[], params: Tensor[], make: (...views: Tensor[]) => D): D {
+    const views = params.map((p) => p.expand([...batchShape, ...p.shape.slice(this.batchShape.length)]));
+    try {
+      return make(...views);
+    } finally {
+      for (const v of views) v.dispose();
+    }
+  }
 
   /** `[...sampleShape, ...batchShape, ...eventShape]`. */
   protected extendedShape(op: string, sampleShape: unknown): number[] {

@@ -14,6 +14,7 @@ import { Tensor } from '../tensor';
 import { typeError } from '../validate';
 import {
   Distribution,
+  NO_CHECK,
   broadcastAll,
   positive,
   refuse,
@@ -46,6 +47,11 @@ export class Exponential extends Distribution {
     super('Exponential', r.shape, [], options);
     this.rate = this.own(r);
     this.validate(() => positive('Exponential', 'rate', r));
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Exponential {
+    return this.expandParams(batchShape, [this.rate], (r) => new Exponential(r, NO_CHECK));
   }
 
   /** `1 / rate`. */
@@ -124,6 +130,11 @@ export class Gamma extends Distribution {
     });
   }
 
+  /** @internal */
+  protected expanded(batchShape: number[]): Gamma {
+    return this.expandParams(batchShape, [this.concentration, this.rate], (c, r) => new Gamma(c, r, NO_CHECK));
+  }
+
   /** `α / β`. */
   get mean(): Tensor {
     return tidy(() => this.concentration.div(this.rate));
@@ -188,6 +199,16 @@ export class Chi2 extends Gamma {
       if (half instanceof Tensor) half.dispose();
     }
   }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Chi2 {
+    const df = this.df;
+    try {
+      return this.expandParams(batchShape, [df], (d) => new Chi2(d, NO_CHECK));
+    } finally {
+      df.dispose();
+    }
+  }
   /** The degrees of freedom, `2 · concentration`. */
   get df(): Tensor {
     return this.concentration.mul(2);
@@ -245,6 +266,11 @@ export class Dirichlet extends Distribution {
     const c = this.own(concentration.expand(concentration.shape));
     this.concentration = c;
     this.validate(() => positive(op, 'concentration', c));
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Dirichlet {
+    return this.expandParams(batchShape, [this.concentration], (c) => new Dirichlet(c, NO_CHECK));
   }
 
   /** `α / Σα`. */
@@ -328,6 +354,17 @@ export class Beta extends Distribution {
     }
   }
 
+  /** @internal */
+  protected expanded(batchShape: number[]): Beta {
+    const [c1, c0] = [this.concentration1, this.concentration0];
+    try {
+      return this.expandParams(batchShape, [c1, c0], (a, b) => new Beta(a, b, NO_CHECK));
+    } finally {
+      c1.dispose();
+      c0.dispose();
+    }
+  }
+
   /** α, as a new handle. */
   get concentration1(): Tensor {
     return this.dirichlet.concentration.select(-1, 0);
@@ -394,6 +431,11 @@ export class Poisson extends Distribution {
     super('Poisson', r.shape, [], options);
     this.rate = this.own(r);
     this.validate(() => refuse('Poisson', 'rate', '>= 0', r, () => r.lt(0).logicalOr(r.isnan())));
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Poisson {
+    return this.expandParams(batchShape, [this.rate], (r) => new Poisson(r, NO_CHECK));
   }
 
   /** `rate`, as a new handle. */

@@ -5,8 +5,8 @@
  * (`ExpTransform`, `AffineTransform`, `SigmoidTransform`, `TanhTransform`, `SoftplusTransform`, `PowerTransform`,
  * each with `.inv`), with `sample`, `rsample` (reparameterised, differentiable: all but Bernoulli, Categorical and
  * Poisson), `logProb`, `entropy`, `cdf`/`icdf` (Normal, Uniform, Exponential, Laplace, Cauchy, and transformed
- * distributions of those; Gamma's cdf), `mean`/`mode`/`variance`/`stddev`, `klDivergence` between two of the same
- * family (`registerKl` adds formulas). The formulas, shapes, and random draws are PyTorch's: with
+ * distributions of those; Gamma's cdf), `mean`/`mode`/`variance`/`stddev`, `expand(batchShape)` (broadcast views of
+ * the parameters), `klDivergence` between two of the same family (`registerKl` adds formulas). The formulas, shapes, and random draws are PyTorch's: with
  * the same seed, `sample` on the CPU draws the same numbers. The parameters are checked as PyTorch's
  * `validate_args` does (on by default), and so are the values given to `logProb`.
  *

@@ -5,7 +5,7 @@ import { empty, fullLike, randn, where } from '../creation';
 import { finfo } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
-import { Distribution, broadcastAll, checkLocScale, positive, refuse, registerKl, type DistributionOptions, type Param, type SampleOptions } from './distribution';
+import { Distribution, NO_CHECK, broadcastAll, checkLocScale, positive, refuse, registerKl, type DistributionOptions, type Param, type SampleOptions } from './distribution';
 import { Chi2 } from './gamma';
 import { real } from './transforms';
 
@@ -28,6 +28,11 @@ export class Laplace extends Distribution {
     this.loc = this.own(l);
     this.scale = this.own(s);
     this.validate(() => checkLocScale('Laplace', l, s));
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Laplace {
+    return this.expandParams(batchShape, [this.loc, this.scale], (l, s) => new Laplace(l, s, NO_CHECK));
   }
 
   /** `loc`, as a new handle. */
@@ -107,6 +112,11 @@ export class Cauchy extends Distribution {
     this.validate(() => checkLocScale('Cauchy', l, s));
   }
 
+  /** @internal */
+  protected expanded(batchShape: number[]): Cauchy {
+    return this.expandParams(batchShape, [this.loc, this.scale], (l, s) => new Cauchy(l, s, NO_CHECK));
+  }
+
   /** Undefined: NaN, as PyTorch. */
   get mean(): Tensor {
     return fullLike(this.loc, Number.NaN);
@@ -178,6 +188,11 @@ export class StudentT extends Distribution {
       checkLocScale('StudentT', l, s);
     });
     this.chi2 = new Chi2(d, { validateArgs: false });
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): StudentT {
+    return this.expandParams(batchShape, [this.df, this.loc, this.scale], (d, l, s) => new StudentT(d, l, s, NO_CHECK));
   }
 
   /** `loc` where `df > 1`, else NaN. */

@@ -10,6 +10,7 @@ import { knownOptions, rangeError, typeError } from '../validate';
 import { Normal, Uniform } from './basic';
 import {
   Distribution,
+  NO_CHECK,
   broadcastAll,
   checkLocScale,
   fmt,
@@ -29,9 +30,9 @@ const EULER = 0.5772156649015329;
 /**
  * A distribution pushed through invertible elementwise transforms, as `torch.distributions.TransformedDistribution`:
  * samples are `f_n(…f_1(x))` for x drawn from `base`, and `logProb(y)` is the base's log-density at the inverse
- * image minus the log-Jacobians. The transforms may not change the base's shape (a transform's parameters must
- * not broadcast it larger). It takes `base` over: `dispose()` disposes it; the transforms' parameters stay the
- * caller's.
+ * image minus the log-Jacobians. Where a transform's parameters broadcast the base's batch larger, the base is
+ * expanded to it (`expand`), as PyTorch's. It takes `base` over: `dispose()` disposes it; the transforms'
+ * parameters stay the caller's.
  *
  * ```ts
  * // a logistic distribution: logit of a uniform, scaled
@@ -45,6 +46,8 @@ export class TransformedDistribution extends Distribution {
   readonly transforms: readonly Transform[];
   /** Whether the base's samples are reparameterised (the transforms are differentiable). */
   readonly hasRsample: boolean;
+  /** @internal the base as given, where `baseDist` is its expansion (disposed with this one too). */
+  private readonly givenBase: Distribution | null;
 
   /** `new TransformedDistribution(base, transform | [transforms])`. */
   constructor(base: Distribution, transforms: Transform | Transform[], options: DistributionOptions = {}) {
@@ -54,15 +57,23 @@ export class TransformedDistribution extends Distribution {
     if (!Array.isArray(list) || !list.every((t) => t instanceof Transform)) {
       throw typeError(op, 'transforms', 'a Transform or an array of Transforms', transforms);
     }
-    const shape = [...base.batchShape, ...base.eventShape];
-    const out = list.reduce((s, t) => t.forwardShape(s), shape);
-    if (fmt(out) !== fmt(shape)) {
-      throw rangeError(op, 'transforms', `transforms that keep the base distribution's shape ${fmt(shape)} (give the base parameters of the full shape)`, `transforms that broadcast it to ${fmt(out)}`);
+    const out = list.reduce((s, t) => t.forwardShape(s), [...base.batchShape, ...base.eventShape]);
+    const cut = out.length - base.eventShape.length;
+    if (fmt(out.slice(cut)) !== fmt(base.eventShape)) {
+      throw rangeError(op, 'transforms', `transforms whose parameters keep the base distribution's event shape ${fmt(base.eventShape)}`, `transforms that broadcast its shape to ${fmt(out)}`);
     }
-    super(op, base.batchShape, base.eventShape, options);
-    this.baseDist = base;
+    const batch = out.slice(0, cut);
+    super(op, batch, base.eventShape, options);
+    this.givenBase = fmt(batch) === fmt(base.batchShape) ? null : base;
+    this.baseDist = this.givenBase ? base.expand(batch) : base;
     this.transforms = Object.freeze([...list]);
     this.hasRsample = base.hasRsample;
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): TransformedDistribution {
+    const base = this.baseDist;
+    return new TransformedDistribution(base.expand(batchShape), [...this.transforms], NO_CHECK);
   }
 
   /** Not defined in general (PyTorch's raises too); LogNormal and Gumbel give theirs. */
@@ -120,6 +131,7 @@ export class TransformedDistribution extends Distribution {
   /** Frees the base distribution and what this one made. */
   dispose(): void {
     this.baseDist.dispose();
+    this.givenBase?.dispose();
     super.dispose();
   }
 
@@ -150,6 +162,11 @@ export class LogNormal extends TransformedDistribution {
   constructor(loc: Param, scale: Param, options: DistributionOptions = {}) {
     knownOptions('LogNormal', options, ['validateArgs']);
     super(new Normal(loc, scale, options), new ExpTransform(), options);
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): LogNormal {
+    return this.expandParams(batchShape, [this.loc, this.scale], (l, s) => new LogNormal(l, s, NO_CHECK));
   }
   /** The mean of the log (the base Normal's `loc`). */
   get loc(): Tensor {
@@ -203,6 +220,11 @@ export class Gumbel extends TransformedDistribution {
     this.scale = this.own(s);
     for (const t of made) this.own(t);
     this.validate(() => checkLocScale('Gumbel', l, s));
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Gumbel {
+    return this.expandParams(batchShape, [this.loc, this.scale], (l, s) => new Gumbel(l, s, NO_CHECK));
   }
 
   /** `loc + scale · γ` (γ: Euler's constant). */
