@@ -404,6 +404,24 @@ const SAMPLING: Case[] = [
     ts: (t) => withGenerator(13, (g) => torch.cat([t.x.clone().uniform_(-1, 1, { generator: g }), t.x.clone().normal_(0, 3, { generator: g }), t.x.clone().cauchy_(0, 1, { generator: g })])),
     seed: 24,
   },
+  {
+    // nn.init fills through these samplers, as PyTorch's does: the same initial weights for the same seed
+    name: 'nn.init samplers and the default Conv2d and Linear initialisation',
+    inputs: { x: cst([1], 423) },
+    py: 'torch.cat([torch.nn.init.kaiming_uniform_(torch.empty(8, 4, 3, 3), a=5 ** 0.5).flatten(), torch.nn.init.kaiming_normal_(torch.empty(6, 5), mode="fan_out").flatten(), torch.nn.init.xavier_uniform_(torch.empty(5, 7)).flatten(), torch.nn.init.uniform_(torch.empty(9), -0.3, 0.7), torch.nn.Conv2d(4, 8, 3).weight.detach().flatten(), torch.nn.Linear(6, 3).bias.detach()])',
+    ts: () => {
+      const { init } = torch.nn;
+      return torch.cat([
+        init.kaimingUniform_(torch.empty([8, 4, 3, 3]), { a: Math.sqrt(5), nonlinearity: 'leakyRelu' }).reshape([-1]),
+        init.kaimingNormal_(torch.empty([6, 5]), { mode: 'fanOut', nonlinearity: 'leakyRelu' }).reshape([-1]),
+        init.xavierUniform_(torch.empty([5, 7])).reshape([-1]),
+        init.uniform_(torch.empty([9]), -0.3, 0.7),
+        (new torch.nn.Conv2d(4, 8, 3).weight as Tensor).detach().reshape([-1]),
+        (new torch.nn.Linear(6, 3).bias as Tensor).detach(),
+      ]);
+    },
+    seed: 25,
+  },
 ];
 
 function withGenerator(seed: number, f: (g: Generator) => Tensor): Tensor {

@@ -5,9 +5,7 @@
  * random values come from the global generator or `options.generator`.
  */
 import { noGrad } from '../autograd';
-import { rand, randn } from '../creation';
 import type { Generator } from '../generator';
-import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
 
@@ -44,18 +42,16 @@ function fans(op: string, t: Tensor): { fanIn: number; fanOut: number } {
   return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
 }
 
-// Fills t with `make()` (a tensor of t's shape), without gradients.
-function fill(t: Tensor, make: () => Tensor): Tensor {
-  noGrad(() => tidy(() => void t.copy_(make())));
+// The random fills are the tensor's own in-place samplers, as PyTorch's nn.init calls them: the same numbers for the
+// same seed (a uniform drawn as rand·(b − a) + a rounds differently from uniform_(a, b) in float32).
+function uniformInto(t: Tensor, a: number, b: number, generator: Generator | undefined): Tensor {
+  noGrad(() => t.uniform_(a, b, { generator }));
   return t;
 }
 
-function uniformInto(t: Tensor, a: number, b: number, generator: Generator | undefined): Tensor {
-  return fill(t, () => rand(t.shape, { dtype: t.dtype, device: t.device, generator }).mul_(b - a).add_(a));
-}
-
 function normalInto(t: Tensor, mean: number, std: number, generator: Generator | undefined): Tensor {
-  return fill(t, () => randn(t.shape, { dtype: t.dtype, device: t.device, generator }).mul_(std).add_(mean));
+  noGrad(() => t.normal_(mean, std, { generator }));
+  return t;
 }
 
 /** Options of the random initialisers: the generator to draw from (default the global one). */
