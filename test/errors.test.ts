@@ -427,10 +427,10 @@ const NO_ARGS = new Set([
   ...'abs neg exp log log1p sqrt rsqrt square reciprocal sigmoid tanh relu sin cos floor ceil round sign isnan isfinite logicalNot'.split(' '),
   ...'abs_ neg_ exp_ log_ sqrt_ sigmoid_ tanh_ relu_ zero_ detach_ t clone detach cpu float double half int long short char bool'.split(' '),
   ...'dispose keep toArray data toNested item toString numel storageOffset'.split(' '),
-  ...'erf erfinv expm1 log2 log10 tan asin acos atan sinh cosh trunc frac lgamma digamma isinf trace bitwiseNot'.split(' '),
+  ...'erf erfinv expm1 log2 log10 tan asin acos atan sinh cosh asinh acosh atanh trunc frac lgamma digamma isinf trace bitwiseNot'.split(' '),
 ]);
 /** Implementation helpers on the prototype (TypeScript-private): they must not crash, message names are theirs. */
-const INTERNAL = new Set(['constructor', 'unary', 'inplace', 'reduce', 'shapeOp', 'valuesIndices', 'indexOp', 'maskedOp']);
+const INTERNAL = new Set(['constructor', 'unary', 'inplace', 'reduce', 'shapeOp', 'valuesIndices', 'indexOp', 'maskedOp', 'fillRandom_']);
 /** Methods whose errors come from the operation they delegate to (documented shorthands). */
 const ALIASES: Record<string, string[]> = {
   toNested: ['toArray'],

@@ -14,7 +14,9 @@ import { broadcastOrThrow, type Param } from './distribution';
  * where `v` lies outside it (PyTorch's `check`, negated).
  */
 export interface Constraint {
+  /** The set in words, as messages show it: `'in (0, ∞)'`. */
   readonly describe: string;
+  /** A bool Tensor of `v`'s shape: true where `v` lies outside the set. */
   bad(v: Tensor): Tensor;
 }
 
