@@ -10,7 +10,7 @@ import { inp } from './helpers/specs';
 
 const {
   Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, Exponential, Gamma, Beta, Dirichlet, Poisson,
-  Laplace, Cauchy, StudentT, LogNormal, Gumbel, TransformedDistribution,
+  Laplace, Cauchy, StudentT, LogNormal, Gumbel, TransformedDistribution, OneHotCategorical, MixtureSameFamily,
   ExpTransform, AffineTransform, SigmoidTransform, TanhTransform, SoftplusTransform, PowerTransform, klDivergence,
 } = distributions;
 const D = 'torch.distributions';
@@ -201,6 +201,50 @@ const cases: FCase[] = [
       return cat([d.logProb(t.x), d.cdf(t.x), tensor(d.batchShape, { dtype: 'float64' })]);
     },
   },
+  {
+    name: 'OneHotCategorical: logProb of one-hot values, entropy, mean, mode, variance; KL',
+    inputs: { l: inp([2, 4], 67, { scale: 2 }), l2: inp([2, 4], 68) },
+    py: `(lambda d, v: torch.cat([d.log_prob(v), d.entropy(), d.mean.flatten(), d.mode.flatten(), d.variance.flatten(), ${D}.kl_divergence(d, ${D}.OneHotCategorical(probs=torch.softmax(l2, -1)))]))(${D}.OneHotCategorical(logits=l), torch.eye(4, ${F64})[[1, 3]])`,
+    ts: (t) => {
+      const d = new OneHotCategorical({ logits: t.l });
+      const v = tensor([[0, 1, 0, 0], [0, 0, 0, 1]], { dtype: 'float64' });
+      return cat([d.logProb(v), d.entropy(), d.mean.reshape([-1]), d.mode.reshape([-1]), d.variance.reshape([-1]), klDivergence(d, new OneHotCategorical({ probs: nn.functional.softmax(t.l2, -1) }))]);
+    },
+  },
+  {
+    name: 'OneHotCategorical.sample with the same seed',
+    inputs: { l: inp([3, 5], 69, { grad: false }) },
+    py: `${D}.OneHotCategorical(logits=l).sample((4,))`,
+    ts: (t) => new OneHotCategorical({ logits: t.l }).sample([4]),
+    seed: 70,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'MixtureSameFamily, a 1-d Gaussian mixture: logProb, cdf, mean, variance, with the gradients of weights, means and scales',
+    inputs: { w: inp([4], 71), mu: inp([4], 72, { scale: 3 }), s: inp([4], 73, { positive: true }), x: inp([5], 74, { grad: false, scale: 3 }) },
+    py: `(lambda d: torch.cat([d.log_prob(x), d.cdf(x), d.mean.reshape(1), d.variance.reshape(1)]))(${D}.MixtureSameFamily(${D}.Categorical(logits=w), ${D}.Normal(mu, s)))`,
+    ts: (t) => {
+      const d = new MixtureSameFamily(new Categorical({ logits: t.w }), new Normal(t.mu, t.s));
+      return cat([d.logProb(t.x), d.cdf(t.x), d.mean.reshape([1]), d.variance.reshape([1])]);
+    },
+  },
+  {
+    name: 'MixtureSameFamily, a batch of 2-d Gaussian mixtures (Independent components): logProb, mean, variance; expand',
+    inputs: { w: inp([3, 4], 75), mu: inp([3, 4, 2], 76, { scale: 2 }), s: inp([3, 4, 2], 77, { positive: true }), x: inp([6, 3, 2], 78, { grad: false, scale: 2 }) },
+    py: `(lambda d: torch.cat([d.log_prob(x).flatten(), d.mean.flatten(), d.variance.flatten(), d.expand((2, 3)).log_prob(x[:2]).flatten()]))(${D}.MixtureSameFamily(${D}.Categorical(logits=w), ${D}.Independent(${D}.Normal(mu, s), 1)))`,
+    ts: (t) => {
+      const d = new MixtureSameFamily(new Categorical({ logits: t.w }), new Independent(new Normal(t.mu, t.s), 1));
+      return cat([d.logProb(t.x).reshape([-1]), d.mean.reshape([-1]), d.variance.reshape([-1]), d.expand([2, 3]).logProb(t.x.narrow(0, 0, 2)).reshape([-1])]);
+    },
+  },
+  {
+    name: 'MixtureSameFamily.sample with the same seed (the mixture draws first, then every component)',
+    inputs: { w: inp([3, 4], 79, { grad: false }), mu: inp([3, 4, 2], 80, { grad: false, scale: 5 }) },
+    py: `${D}.MixtureSameFamily(${D}.Categorical(logits=w), ${D}.Independent(${D}.Normal(mu, 0.1), 1)).sample((5,))`,
+    ts: (t) => new MixtureSameFamily(new Categorical({ logits: t.w }), new Independent(new Normal(t.mu, 0.1), 1)).sample([5]),
+    seed: 81,
+    sameVersionOnly: true,
+  },
 ];
 
 describeFunctionsAgainstTorch(cases);
@@ -345,6 +389,10 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
         const td = new TransformedDistribution(new Normal(loc, 1), [new TanhTransform(), new AffineTransform(loc, 2)]);
         td.logProb(td.rsample()).sum().item();
         td.cdf(td.sample()).sum().item();
+        const gmm = new MixtureSameFamily(new Categorical({ logits: loc }), new Normal(loc, 1));
+        gmm.logProb(gmm.sample([2])).sum().add(gmm.variance).add(gmm.cdf(loc).sum()).item();
+        const oh = new OneHotCategorical({ logits: loc });
+        oh.logProb(oh.sample([3])).sum().add(oh.entropy()).item();
         klDivergence(new LogNormal(loc, 1), new LogNormal(0, 2)).sum().item();
         klDivergence(new Gumbel(loc, 1), new Gumbel(0, 2)).sum().item();
       });
@@ -356,15 +404,39 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
     const d = new Gumbel(loc, 2);
     const t = new StudentT(loc.add(3));
     const ln = new LogNormal(loc, 1);
+    const gmm = new MixtureSameFamily(new Categorical({ logits: loc }), new Normal(loc, 1));
     expect(memory().tensors).toBeGreaterThan(before);
     d.dispose();
     ln.dispose();
+    gmm.dispose();
     t.dispose();
     expect(memory().tensors).toBe(before + 1); // loc.add(3)
     expect(() => new Gumbel(loc, -1)).toThrow(RangeError);
     expect(() => new StudentT(tensor([1, 0]))).toThrow(RangeError);
     expect(memory().tensors).toBe(before + 2); // and the df tensor the refused StudentT was given
     expect(loc.isDisposed).toBe(false);
+  });
+
+  it('MixtureSameFamily samples the picked component: each draw near one mean, in the mixture\'s proportions; shapes with a shared mixture', () => {
+    manualSeed(5);
+    tidy(() => {
+      const means = tensor([0, 100, 200]);
+      const gmm = new MixtureSameFamily(new Categorical({ probs: tensor([0.2, 0.5, 0.3]) }), new Normal(means, 0.01));
+      const x = gmm.sample([6000]);
+      expect(x.shape).toEqual([6000]);
+      const k = x.div(100).round();
+      expect(x.sub(k.mul(100)).abs().max().item()).toBeLessThan(0.1);
+      const freq = [0, 1, 2].map((i) => (k.eq(i).sum().item() as number) / 6000);
+      [0.2, 0.5, 0.3].forEach((p, i) => expect(Math.abs(freq[i] - p)).toBeLessThan(0.03));
+      expect(gmm.mean.item()).toBeCloseTo(110, 3);
+      // one mixture shared by a batch of 4 mixtures of 2-d components
+      const shared = new MixtureSameFamily(new Categorical({ logits: tensor([0, 0, 0]) }), new Independent(new Normal(means.reshape([1, 3, 1]).expand([4, 3, 2]), 0.01), 1));
+      expect([shared.batchShape, shared.eventShape, shared.sample([7]).shape, shared.logProb(shared.sample()).shape]).toEqual([[4], [2], [7, 4, 2], [4]]);
+      const oh = new OneHotCategorical({ probs: tensor([[0.1, 0.9], [0.5, 0.5]]) });
+      const ohs = oh.sample([100]);
+      expect([oh.batchShape, oh.eventShape, ohs.shape, ohs.sum(-1).min().item(), ohs.sum(-1).max().item()]).toEqual([[2], [2], [100, 2, 2], 1, 1]);
+      expect(oh.expand([3, 2]).sample().shape).toEqual([3, 2, 2]);
+    });
   });
 
   it('argument and value errors', () => {
@@ -397,6 +469,14 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
         [() => klDivergence(new LogNormal(0, 1), new TransformedDistribution(new Normal(0, 1), new AffineTransform(0, 2))), TypeError, /klDivergence: LogNormal ‖ TransformedDistribution needs the same transforms on both sides/],
         [() => klDivergence(new Laplace(0, 1), new Cauchy(0, 1)), TypeError, /klDivergence: no formula for Laplace ‖ Cauchy/],
         [() => new Poisson(2).entropy(), TypeError, /Poisson.entropy is not defined/],
+        [() => new MixtureSameFamily(new Normal(0, 1) as never, new Normal(tensor([0, 1]), 1)), TypeError, /MixtureSameFamily: expected a Categorical for mixtureDistribution/],
+        [() => new MixtureSameFamily(new Categorical({ logits: tensor([0, 0]) }), new Normal(0, 1)), RangeError, /MixtureSameFamily: expected a distribution with a batch dimension of components \(its rightmost\) for componentDistribution but received "batch shape \[\]"/],
+        [() => new MixtureSameFamily(new Categorical({ logits: tensor([0, 0]) }), new Normal(tensor([0, 1, 2]), 1)), RangeError, /MixtureSameFamily: expected a Categorical over the components' 3 \(the rightmost of their batch shape \[3\]\) for mixtureDistribution but received "2 categories"/],
+        [() => new MixtureSameFamily(new Categorical({ logits: zeros([3, 2]) }), new Normal(zeros([4, 2]), 1)), RangeError, /MixtureSameFamily: expected a batch shape compatible with the components' \[4\] for mixtureDistribution but received "\[3\]"/],
+        [() => new MixtureSameFamily(new Categorical({ logits: tensor([0, 0]) }), new Normal(tensor([0, 1]), 1)).entropy(), TypeError, /MixtureSameFamily.entropy is not defined/],
+        [() => new OneHotCategorical({ probs: tensor([0.5, 0.5]) }).logProb(tensor([1, 1])), RangeError, /OneHotCategorical.logProb: value must hold one-hot vectors \(exactly one 1 along the last dimension\), but the vector at flat batch index 0 is not/],
+        [() => new OneHotCategorical({ probs: tensor([0.5, 0.5]) }).logProb(tensor([0.5, 0.5])), RangeError, /OneHotCategorical.logProb: value must hold values that are 0 or 1, but holds 0.5/],
+        [() => new OneHotCategorical({ probs: tensor([0.5, 0.5]) }).logProb(tensor([1, 0, 0])), RangeError, /OneHotCategorical.logProb: expected a Tensor whose last dimension is the 2 categories for value but received "\[3\]"/],
       ];
       expectErrors(cases);
       // validateArgs: false skips the support check, as PyTorch: log of a negative value is NaN.

@@ -5,7 +5,7 @@ import { eye, fullLike, rand, randn, where } from '../creation';
 import { finfo, isFloatingDType } from '../dtype';
 import { cholesky, choleskyEx, inv, solveTriangular } from '../linalg';
 import { binaryCrossEntropyWithLogits } from '../nn/losses';
-import { logSoftmax, softplus } from '../nn/functional';
+import { logSoftmax, oneHot, softplus } from '../nn/functional';
 import { Tensor } from '../tensor';
 import { tidy } from '../scope';
 import { knownOptions, rangeError, typeError } from '../validate';
@@ -275,7 +275,7 @@ export class Categorical extends Distribution {
   /** K, the number of categories. */
   readonly numEvents: number;
   /** @internal whether `probs` was given (else `logits`): what expand() broadcasts, as PyTorch. */
-  private readonly fromProbs: boolean;
+  readonly fromProbs: boolean;
 
   /** `new Categorical({ probs })` or `new Categorical({ logits })`, each of shape `[...batch, K]`. */
   constructor(args: ProbsOrLogits) {
@@ -346,8 +346,86 @@ export class Categorical extends Distribution {
 
   /** `-Σ p log p` over the categories (with log 0 taken as the dtype's lowest finite value, as PyTorch). */
   entropy(): Tensor {
-    const lowest = this.logits.dtype === 'float64' ? -Number.MAX_VALUE : this.logits.dtype === 'float16' ? -65504 : -3.4028234663852886e38;
-    return tidy(() => this.logits.clamp(lowest).mul(this.probs).sum(-1).neg());
+    return tidy(() => this.logits.clamp(finfo(this.logits.dtype).min).mul(this.probs).sum(-1).neg());
+  }
+}
+
+/**
+ * Categorical distributions over one-hot vectors of size K, as `torch.distributions.OneHotCategorical`: a
+ * Categorical whose samples and values are one-hot along a last (event) dimension. `new OneHotCategorical({ probs })`
+ * or `{ logits }`, each `[...batch, K]`.
+ */
+export class OneHotCategorical extends Distribution {
+  /** One-hot samples are discrete: no rsample. */
+  readonly hasRsample = false;
+  /** @internal the Categorical over the indices (PyTorch's `_categorical`). */
+  readonly categorical: Categorical;
+
+  /** `new OneHotCategorical({ probs })` or `new OneHotCategorical({ logits })`, each of shape `[...batch, K]`. */
+  constructor(args: ProbsOrLogits) {
+    const c = new Categorical(args);
+    super('OneHotCategorical', c.batchShape, [c.numEvents], { validateArgs: c.validateArgs });
+    this.categorical = c;
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): OneHotCategorical {
+    const c = this.categorical;
+    return this.expandParams(batchShape, [c.fromProbs ? c.probs : c.logits], (p) => new OneHotCategorical(c.fromProbs ? { probs: p, ...NO_CHECK } : { logits: p, ...NO_CHECK }));
+  }
+
+  /** The probabilities, `[...batch, K]`. */
+  get probs(): Tensor {
+    return this.categorical.probs;
+  }
+  /** The normalised log-probabilities, `[...batch, K]`. */
+  get logits(): Tensor {
+    return this.categorical.logits;
+  }
+  /** `probs`, as a new handle. */
+  get mean(): Tensor {
+    return this.probs.expand(this.probs.shape);
+  }
+  /** The one-hot vector of the most likely category. */
+  get mode(): Tensor {
+    return tidy(() => oneHot(this.probs.argmax(-1), this.categorical.numEvents).to(this.probs.dtype));
+  }
+  /** `p (1 − p)`. */
+  get variance(): Tensor {
+    return tidy(() => this.probs.mul(this.probs.neg().add(1)));
+  }
+
+  /** One-hot samples `[...sampleShape, ...batch, K]` in the parameters' dtype, outside the graph. */
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    checkSampleShape('OneHotCategorical.sample', sampleShape);
+    return noGrad(() => tidy(() => oneHot(this.categorical.sample(sampleShape, options), this.categorical.numEvents).to(this.probs.dtype)));
+  }
+
+  /** The log-probability of each one-hot vector in `value` (its last dimension the K categories). */
+  logProb(value: Tensor): Tensor {
+    const v = this.valueArg('logProb', value);
+    const k = this.categorical.numEvents;
+    if (v.ndim < 1 || v.shape[v.ndim - 1] !== k) throw rangeError('OneHotCategorical.logProb', 'value', `a Tensor whose last dimension is the ${k} categories`, fmt(v.shape));
+    if (this.validateArgs) {
+      refuse('OneHotCategorical.logProb', 'value', 'that are 0 or 1', v, () => v.ne(0).logicalAnd(v.ne(1)));
+      tidy(() => {
+        const bad = v.ne(0).sum(-1).ne(1).reshape([-1]);
+        if (!bad.any().item()) return;
+        const at = (bad.toArray() as Uint8Array).findIndex((x) => x !== 0);
+        throw new RangeError(`OneHotCategorical.logProb: value must hold one-hot vectors (exactly one 1 along the last dimension), but the vector at flat batch index ${at} is not; PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
+      });
+    }
+    return tidy(() => this.categorical.logProb(v.argmax(-1)));
+  }
+  /** The Categorical's entropy. */
+  entropy(): Tensor {
+    return this.categorical.entropy();
+  }
+
+  /** Frees the Categorical's tensors. */
+  dispose(): void {
+    this.categorical.dispose();
+    super.dispose();
   }
 }
 
@@ -591,6 +669,7 @@ registerKl(Categorical, Categorical, (p, q) => {
     return where(p.probs.eq(0).expand(t.shape), 0, where(q.probs.eq(0).expand(t.shape), Infinity, t)).sum(-1);
   });
 });
+registerKl(OneHotCategorical, OneHotCategorical, (p, q) => klDivergence(p.categorical, q.categorical));
 registerKl(MultivariateNormal, MultivariateNormal, (p, q) => {
   const op = 'klDivergence';
   if (p.eventShape[0] !== q.eventShape[0]) throw rangeError(op, 'q', `a MultivariateNormal over p's ${p.eventShape[0]} dimensions`, q.eventShape[0]);

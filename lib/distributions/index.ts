@@ -1,14 +1,15 @@
 /**
  * Probability distributions, as PyTorch's `torch.distributions`: `Normal`, `Uniform`, `Bernoulli`, `Categorical`,
- * `MultivariateNormal`, `Independent`, `Exponential`, `Gamma`, `Chi2`, `Beta`, `Dirichlet`, `Poisson`, `Laplace`,
- * `Cauchy`, `StudentT`, `LogNormal`, `Gumbel`, and `TransformedDistribution` over the elementwise transforms
- * (`ExpTransform`, `AffineTransform`, `SigmoidTransform`, `TanhTransform`, `SoftplusTransform`, `PowerTransform`,
- * each with `.inv`), with `sample`, `rsample` (reparameterised, differentiable: all but Bernoulli, Categorical and
- * Poisson), `logProb`, `entropy`, `cdf`/`icdf` (Normal, Uniform, Exponential, Laplace, Cauchy, and transformed
- * distributions of those; Gamma's cdf), `mean`/`mode`/`variance`/`stddev`, `expand(batchShape)` (broadcast views of
- * the parameters), `klDivergence` between two of the same family (`registerKl` adds formulas). The formulas, shapes, and random draws are PyTorch's: with
- * the same seed, `sample` on the CPU draws the same numbers. The parameters are checked as PyTorch's
- * `validate_args` does (on by default), and so are the values given to `logProb`.
+ * `OneHotCategorical`, `MultivariateNormal`, `Independent`, `MixtureSameFamily`, `Exponential`, `Gamma`, `Chi2`,
+ * `Beta`, `Dirichlet`, `Poisson`, `Laplace`, `Cauchy`, `StudentT`, `LogNormal`, `Gumbel`, and
+ * `TransformedDistribution` over the elementwise transforms (`ExpTransform`, `AffineTransform`, `SigmoidTransform`,
+ * `TanhTransform`, `SoftplusTransform`, `PowerTransform`, each with `.inv`), with `sample`, `rsample`
+ * (reparameterised, differentiable: all but Bernoulli, the categoricals, Poisson and mixtures), `logProb`,
+ * `entropy`, `cdf`/`icdf` (Normal, Uniform, Exponential, Laplace, Cauchy, and transformed distributions of those;
+ * Gamma's and mixtures' cdf), `mean`/`mode`/`variance`/`stddev`, `expand(batchShape)` (broadcast views of the
+ * parameters), `klDivergence` between two of the same family (`registerKl` adds formulas). The formulas, shapes,
+ * and random draws are PyTorch's: with the same seed, `sample` on the CPU draws the same numbers. The parameters
+ * are checked as PyTorch's `validate_args` does (on by default), and so are the values given to `logProb`.
  *
  * ```ts
  * const policy = new distributions.Categorical({ logits });      // logits [B, A]
@@ -23,7 +24,8 @@
  * it is constructed: a `tidy` scope around the construction frees them, and `dispose()` frees them sooner.
  */
 export { Distribution, klDivergence, registerKl, type DistributionClass, type DistributionOptions, type KlFunction, type Param, type SampleOptions } from './distribution';
-export { Bernoulli, Categorical, Independent, MultivariateNormal, Normal, Uniform, type CovarianceArgs, type ProbsOrLogits } from './basic';
+export { Bernoulli, Categorical, Independent, MultivariateNormal, Normal, OneHotCategorical, Uniform, type CovarianceArgs, type ProbsOrLogits } from './basic';
+export { MixtureSameFamily } from './mixture';
 export { Beta, Chi2, Dirichlet, Exponential, Gamma, Poisson } from './gamma';
 export { Cauchy, Laplace, StudentT } from './location-scale';
 export { Gumbel, LogNormal, TransformedDistribution } from './transformed';
