@@ -11,6 +11,7 @@ import { autograd, enableGrad, isGradEnabled } from './autograd';
 import { autocast, getAutocastDtype, isAutocastEnabled } from './autocast';
 import { FunctionCtx, Function as AutogradFunction } from './autograd-function';
 import { tensor, zeros } from './creation';
+import { isFloatingDType } from './dtype';
 import { Module as ModuleClass, type Module } from './nn/module';
 import { rngState, setRngState } from './runtime';
 import { tidy } from './scope';
@@ -54,7 +55,7 @@ class CheckpointFunction extends AutogradFunction {
       const inputs = c.args.map((a) => {
         if (a !== null) return a;
         const t = saved[k++];
-        return t.detach().requiresGrad_(t.requiresGrad && isFloat(t));
+        return t.detach().requiresGrad_(t.requiresGrad && isFloatingDType(t.dtype));
       });
       const now = c.rng ? saveRng() : null;
       let raw: Tensor | Tensor[];
@@ -98,8 +99,6 @@ function saveRng(): RngBytes {
 function restoreRng(b: RngBytes): void {
   tidy(() => setRngState({ cpu: tensor(b.cpu), cuda: b.cuda.map((c) => tensor(c)) }));
 }
-
-const isFloat = (t: Tensor): boolean => ['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype);
 
 /** Options of `checkpointSequential`. */
 export interface CheckpointOptions {

@@ -27,9 +27,12 @@ export interface TypedArrayFor {
 /** Any TypedArray ictorch reads or returns. */
 export type AnyTypedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array;
 
+/** The floating-point dtypes (the ones that can require gradients). */
+export const FLOATING_DTYPES: readonly DType[] = Object.freeze(['float32', 'float64', 'float16', 'bfloat16'] as DType[]);
+
 /** True for the floating-point dtypes (the ones that can require gradients). */
 export function isFloatingDType(d: DType): boolean {
-  return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
+  return FLOATING_DTYPES.includes(d);
 }
 
 /** Bytes per element. */

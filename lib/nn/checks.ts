@@ -1,14 +1,11 @@
 /** Argument checks shared by the functional ops and the losses: tensors, dtypes, devices and shapes. */
 import { noGrad } from '../autograd';
 import { isAutocastEnabled } from '../autocast';
-import type { DType } from '../dtype';
+import { FLOATING_DTYPES, isFloatingDType, type DType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOneOf, rangeError, typeError } from '../validate';
 export { knownOptions } from '../validate';
-
-/** Floating-point dtypes. */
-export const FLOATS: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16'];
 
 /** `[2, 3]` as text. */
 export const fmt = (shape: number[]): string => `[${shape.join(', ')}]`;
@@ -32,7 +29,7 @@ export function optTensorArg(op: string, arg: string, v: unknown): Tensor | null
 /** Checks a floating-point tensor. */
 export function floatArg(op: string, arg: string, v: unknown): Tensor {
   const t = tensorArg(op, arg, v);
-  if (!FLOATS.includes(t.dtype)) throw new TypeError(`${op}: expected a floating-point tensor for ${arg} but received ${t.dtype}`);
+  if (!isFloatingDType(t.dtype)) throw new TypeError(`${op}: expected a floating-point tensor for ${arg} but received ${t.dtype}`);
   return t;
 }
 
@@ -43,7 +40,7 @@ export function floatArg(op: string, arg: string, v: unknown): Tensor {
  */
 export function sameKind(op: string, arg: string, other: Tensor, likeArg: string, like: Tensor): void {
   const device = like.device;
-  const mixedOk = FLOATS.includes(other.dtype) && FLOATS.includes(like.dtype) && isAutocastEnabled(device.startsWith('cuda') ? 'cuda' : 'cpu');
+  const mixedOk = isFloatingDType(other.dtype) && isFloatingDType(like.dtype) && isAutocastEnabled(device.startsWith('cuda') ? 'cuda' : 'cpu');
   if (other.dtype !== like.dtype && !mixedOk) throw new TypeError(`${op}: expected ${arg} of ${likeArg}'s dtype ${like.dtype} but received ${other.dtype}`);
   if (other.device !== like.device) throw new TypeError(`${op}: expected ${arg} on ${likeArg}'s device ${like.device} but received one on ${other.device}`);
 }
@@ -177,7 +174,7 @@ export function checkSize(op: string, arg: string, v: unknown): number {
 /** PyTorch's `device` and `dtype` factory arguments of a module (null, as Python's None, means the default). */
 export function factoryOptions(op: string, o: Record<string, unknown>): { device?: string; dtype?: DType } {
   const out: { device?: string; dtype?: DType } = {};
-  if (o.dtype !== undefined && o.dtype !== null) out.dtype = checkOneOf(op, 'dtype', o.dtype, FLOATS);
+  if (o.dtype !== undefined && o.dtype !== null) out.dtype = checkOneOf(op, 'dtype', o.dtype, FLOATING_DTYPES);
   if (o.device !== undefined && o.device !== null) {
     if (typeof o.device !== 'string') throw typeError(op, 'device', "a device name ('cpu', 'cuda', 'cuda:1')", o.device);
     out.device = o.device;
@@ -297,7 +294,7 @@ export function embeddingTableOptions(
 export function pretrainedTableOptions(op: string, embeddings: unknown, o: { freeze?: boolean }): { freeze: boolean; rest: Record<string, unknown> } {
   if (!(embeddings instanceof Tensor)) throw typeError(op, 'embeddings', 'a Tensor (numEmbeddings, embeddingDim)', embeddings);
   if (embeddings.ndim !== 2) throw new RangeError(`${op}: expected a 2-d tensor (numEmbeddings, embeddingDim) for embeddings but received shape [${embeddings.shape.join(', ')}]`);
-  if (!FLOATS.includes(embeddings.dtype)) throw new TypeError(`${op}: expected a floating-point tensor for embeddings but received ${embeddings.dtype}`);
+  if (!isFloatingDType(embeddings.dtype)) throw new TypeError(`${op}: expected a floating-point tensor for embeddings but received ${embeddings.dtype}`);
   const freeze = o.freeze === undefined ? true : checkBool(op, 'freeze', o.freeze);
   const rest: Record<string, unknown> = { ...o };
   delete rest.freeze;

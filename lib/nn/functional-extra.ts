@@ -16,11 +16,11 @@
  * @module
  */
 import { isGradEnabled } from '../autograd';
-import type { DType } from '../dtype';
+import { FLOATING_DTYPES, isFloatingDType, type DType } from '../dtype';
 import { native, type TensorHandle } from '../native';
 import { Tensor } from '../tensor';
 import { checkInt, checkNumber, checkOneOf, knownOptions, rangeError, typeError } from '../validate';
-import { blockGeometry, boolOpt, celuAlpha, floatArg, FLOATS, fmt, numberOpt, optTensorArg, pair, perChannel, rreluBounds, sameKind, shapeError, softshrinkLambd, tensorArg, type BlockGeometry } from './checks';
+import { blockGeometry, boolOpt, celuAlpha, floatArg, fmt, numberOpt, optTensorArg, pair, perChannel, rreluBounds, sameKind, shapeError, softshrinkLambd, tensorArg, type BlockGeometry } from './checks';
 import { softmax } from './functional';
 
 const N = native();
@@ -120,8 +120,8 @@ export function softmin(input: Tensor, dim: number, options: SoftminFunctionalOp
   const op = 'softmin';
   const o = knownOptions(op, options, ['dtype']);
   const x = tensorArg(op, 'input', input);
-  const dtype = o.dtype === undefined || o.dtype === null ? undefined : checkOneOf(op, 'dtype', o.dtype, FLOATS);
-  if (x.dtype === 'bool' || (dtype === undefined && !FLOATS.includes(x.dtype))) {
+  const dtype = o.dtype === undefined || o.dtype === null ? undefined : checkOneOf(op, 'dtype', o.dtype, FLOATING_DTYPES);
+  if (x.dtype === 'bool' || (dtype === undefined && !isFloatingDType(x.dtype))) {
     throw new TypeError(`${op}: expected a floating-point tensor for input (or an integer one with a floating dtype option) but received ${x.dtype}`);
   }
   const n = Math.max(1, x.ndim);

@@ -11,10 +11,11 @@
 import type { TensorHandle } from '../native';
 import { native } from '../native';
 import { noGrad } from '../autograd';
+import { isFloatingDType } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { checkInt, rangeError, typeError } from '../validate';
-import { boolOpt, FLOATS, fmt, floatArg, knownOptions, numberOpt, optTensorArg, perChannel, reductionOpt, sameKind, shapeError, tensorArg, type Reduction } from './checks';
+import { boolOpt, fmt, floatArg, knownOptions, numberOpt, optTensorArg, perChannel, reductionOpt, sameKind, shapeError, tensorArg, type Reduction } from './checks';
 import { logsigmoid } from './functional-extra';
 
 export type { Reduction } from './checks';
@@ -42,7 +43,7 @@ function classTarget(op: string, x: Tensor, t: Tensor, allowProbabilities: boole
   const expected = allowProbabilities
     ? `int64 class indices of shape ${fmt(indexShape)}, or float probabilities of the input's shape ${fmt(x.shape)},`
     : `int64 class indices of shape ${fmt(indexShape)}`;
-  if (FLOATS.includes(t.dtype)) {
+  if (isFloatingDType(t.dtype)) {
     if (!allowProbabilities) throw new TypeError(`${op}: expected ${expected} for target but received ${t.dtype} of shape ${fmt(t.shape)}`);
     if (fmt(t.shape) !== fmt(x.shape)) throw new TypeError(`${op}: expected ${expected} for target but received ${t.dtype} of shape ${fmt(t.shape)}`);
     sameKind(op, 'target', t, 'input', x);
@@ -232,7 +233,7 @@ function sameShapeAs(op: string, arg: string, t: Tensor, likeArg: string, like: 
  */
 function labelTarget(op: string, arg: string, v: unknown, likeArg: string, like: Tensor): Tensor {
   const t = tensorArg(op, arg, v);
-  if (FLOATS.includes(t.dtype)) {
+  if (isFloatingDType(t.dtype)) {
     sameKind(op, arg, t, likeArg, like);
   } else if (SIGNED_INTS.includes(t.dtype)) {
     if (t.device !== like.device) throw new TypeError(`${op}: expected ${arg} on ${likeArg}'s device ${like.device} but received one on ${t.device}`);
