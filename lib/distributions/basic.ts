@@ -19,6 +19,7 @@ import {
   fmt,
   klDivergence,
   refuse,
+  refuseVectors,
   registerKl,
   sumRightmost,
   type DistributionOptions,
@@ -408,12 +409,7 @@ export class OneHotCategorical extends Distribution {
     if (v.ndim < 1 || v.shape[v.ndim - 1] !== k) throw rangeError('OneHotCategorical.logProb', 'value', `a Tensor whose last dimension is the ${k} categories`, fmt(v.shape));
     if (this.validateArgs) {
       refuse('OneHotCategorical.logProb', 'value', 'that are 0 or 1', v, () => v.ne(0).logicalAnd(v.ne(1)));
-      tidy(() => {
-        const bad = v.ne(0).sum(-1).ne(1).reshape([-1]);
-        if (!bad.any().item()) return;
-        const at = (bad.toArray() as Uint8Array).findIndex((x) => x !== 0);
-        throw new RangeError(`OneHotCategorical.logProb: value must hold one-hot vectors (exactly one 1 along the last dimension), but the vector at flat batch index ${at} is not; PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
-      });
+      refuseVectors('OneHotCategorical.logProb', 'value', 'hold one-hot vectors (exactly one 1 along the last dimension)', v, () => v.ne(0).sum(-1).ne(1));
     }
     return tidy(() => this.categorical.logProb(v.argmax(-1)));
   }

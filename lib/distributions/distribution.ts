@@ -57,6 +57,15 @@ export function broadcastAll(op: string, params: Record<string, Param>): Tensor[
   });
 }
 
+/** How every validation message ends. */
+const HINT = "; PyTorch's validate_args checks the same, and { validateArgs: false } skips it";
+
+/** The flat index of the first true element of the bool tensor `b`, or -1 (the elements are read only when one is). */
+function firstTrue(b: Tensor): number {
+  if (!b.any().item()) return -1;
+  return (b.reshape([-1]).toArray() as Uint8Array).findIndex((x) => x !== 0);
+}
+
 /**
  * @internal Throws when `bad` (a bool tensor) has a true element: names the parameter, the constraint and the first bad
  * value of `t`, or, with `t` null (a check per matrix), the first bad matrix.
@@ -64,13 +73,26 @@ export function broadcastAll(op: string, params: Record<string, Param>): Tensor[
 export function refuse(op: string, name: string, constraint: string, t: Tensor | null, bad: () => Tensor): void {
   tidy(() => {
     const b = bad();
-    if (!b.any().item()) return;
-    const at = (b.reshape([-1]).toArray() as Uint8Array).findIndex((x) => x !== 0);
-    if (t === null) {
-      throw new RangeError(`${op}: ${name} must consist ${constraint}, but the matrix at flat batch index ${at} (batch shape ${fmt(b.shape)}) is not; PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
-    }
+    const at = firstTrue(b);
+    if (at < 0) return;
+    if (t === null) throw new RangeError(`${op}: ${name} must consist ${constraint}, but the matrix at flat batch index ${at} (batch shape ${fmt(b.shape)}) is not${HINT}`);
     const value = (t.expand(b.shape).reshape([-1]).to('float64').toArray() as Float64Array)[at];
-    throw new RangeError(`${op}: ${name} must hold values ${constraint}, but holds ${value} (flat index ${at} of shape ${fmt(b.shape)}); PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
+    throw new RangeError(`${op}: ${name} must hold values ${constraint}, but holds ${value} (flat index ${at} of shape ${fmt(b.shape)})${HINT}`);
+  });
+}
+
+/**
+ * @internal Throws when `bad` (one bool per vector along `v`'s last dimension) has a true element: names the
+ * constraint (`must …`) and prints the first bad vector, as its own dtype prints it.
+ */
+export function refuseVectors(op: string, name: string, constraint: string, v: Tensor, bad: () => Tensor): void {
+  tidy(() => {
+    const at = firstTrue(bad());
+    if (at < 0) return;
+    const row = v.reshape([-1, v.shape[v.ndim - 1]]).select(0, at).to('float64').toArray() as Float64Array;
+    const digits = v.dtype === 'float64' ? 17 : 7;
+    const shown = Array.from(row, (x) => Number(x.toPrecision(digits))).join(', ');
+    throw new RangeError(`${op}: ${name} must ${constraint}, but the vector at flat batch index ${at} is [${shown}]${HINT}`);
   });
 }
 

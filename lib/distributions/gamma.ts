@@ -18,6 +18,7 @@ import {
   broadcastAll,
   positive,
   refuse,
+  refuseVectors,
   registerKl,
   type DistributionOptions,
   type Param,
@@ -217,16 +218,10 @@ export class Chi2 extends Gamma {
 
 /** Checks that each vector along `v`'s last dimension is >= 0 and sums to 1 (PyTorch's `simplex`, within 1e-6). */
 function onSimplex(op: string, v: Tensor): void {
-  tidy(() => {
-    if (v.shape.length < 1) throw typeError(op, 'value', 'a Tensor of at least one dimension (its last holds the categories)', v);
-    const bad = v.lt(0).logicalOr(v.isnan()).any(-1).logicalOr(v.sum(-1).sub(1).abs().ge(1e-6));
-    if (!bad.any().item()) return;
-    const at = (bad.reshape([-1]).toArray() as Uint8Array).findIndex((x) => x !== 0);
-    const row = v.reshape([-1, v.shape[v.shape.length - 1]]).select(0, at).to('float64').toArray() as Float64Array;
-    const digits = v.dtype === 'float64' ? 17 : 7; // the value as its own dtype prints it
-    const shown = Array.from(row, (x) => Number(x.toPrecision(digits))).join(', ');
-    throw new RangeError(`${op}: value must lie on the simplex (values >= 0 summing to 1 along the last dimension), but the vector at flat batch index ${at} is [${shown}]; PyTorch's validate_args checks the same, and { validateArgs: false } skips it`);
-  });
+  if (v.shape.length < 1) throw typeError(op, 'value', 'a Tensor of at least one dimension (its last holds the categories)', v);
+  refuseVectors(op, 'value', 'lie on the simplex (values >= 0 summing to 1 along the last dimension)', v, () =>
+    v.lt(0).logicalOr(v.isnan()).any(-1).logicalOr(v.sum(-1).sub(1).abs().ge(1e-6)),
+  );
 }
 
 /** Dirichlet sampling with PyTorch's reparameterisation gradient (its `_Dirichlet` function). */
