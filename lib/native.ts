@@ -337,6 +337,7 @@ export interface NativeBinding {
   sample(kind: 'bernoulli', g: Opt<GeneratorHandle>, t: H): H;
   sample(kind: 'bernoulliP', g: Opt<GeneratorHandle>, t: H, p: number): H;
   sample(kind: 'poisson' | 'standardGamma' | 'sampleDirichlet', g: Opt<GeneratorHandle>, t: H): H;
+  sample(kind: 'binomial', g: Opt<GeneratorHandle>, count: H, prob: H): H;
   /** In-place fills: exponential_ (lambd), uniform_ (from, to), normal_ (mean, std), cauchy_ (median, sigma). */
   sample(kind: 'exponential_' | 'uniform_' | 'normal_' | 'cauchy_', g: Opt<GeneratorHandle>, t: H, ...args: number[]): H;
   dirichletGrad(x: H, concentration: H, total: H): H;

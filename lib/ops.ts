@@ -79,6 +79,18 @@ export function poisson(input: Tensor, options: { generator?: Generator } = {}):
   return new Tensor(N.sample('poisson', generatorHandle('poisson', o.generator as Generator | undefined), x.handle));
 }
 
+/**
+ * Draws from the binomial distribution of `count` trials (whole numbers >= 0) with success probability `prob` (in
+ * [0, 1]) elementwise, as PyTorch's `binomial`: both of one floating dtype and shape; the result, of that dtype,
+ * holds whole numbers in [0, count], the same numbers as PyTorch's for the same seed on the CPU.
+ */
+export function binomial(count: Tensor, prob: Tensor, options: { generator?: Generator } = {}): Tensor {
+  const c = tensorIn('binomial', 'count', count);
+  const p = tensorIn('binomial', 'prob', prob);
+  const o = knownOptions('binomial', options, ['generator']);
+  return new Tensor(N.sample('binomial', generatorHandle('binomial', o.generator as Generator | undefined), c.handle, p.handle));
+}
+
 /** Elementwise closeness (see Tensor.isclose). */
 export function isclose(input: Tensor, other: Tensor, rtol = 1e-5, atol = 1e-8, equalNan = false): Tensor {
   return tensorIn('isclose', 'input', input).isclose(other, rtol, atol, equalNan);

@@ -144,7 +144,7 @@ const at::Tensor& positiveParams(const Napi::CallbackInfo& info, size_t i, const
 // sample(kind, generator|null, ...): the sampling ops, from `generator` or the default one.
 //   multinomial: (self, numSamples, replacement)   bernoulli: (self)   bernoulliP: (self, p)
 //   randperm: (n, dtype|null, device|null)
-//   poisson: (rates)   standardGamma: (concentration)   sampleDirichlet: (concentration, last dim the categories)
+//   poisson: (rates)   binomial: (count, prob)   standardGamma: (concentration)   sampleDirichlet: (concentration, last dim the categories)
 //   exponential_: (self, lambd), uniform_: (self, from, to), normal_: (self, mean, std), cauchy_: (self, median,
 //   sigma): in place on a floating-point tensor, returning a new handle to self
 Napi::Value Sample(const Napi::CallbackInfo& info) {
@@ -192,6 +192,17 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
       t = at::bernoulli(argTensor(info, 2, "self"), p, gen);
     } else if (kind == "poisson") {
       t = at::poisson(positiveParams(info, 2, "self", "rates", true), gen);
+    } else if (kind == "binomial") {
+      // counts finite whole numbers >= 0 and probabilities in [0, 1], of one floating dtype and shape: checked here, as
+      // CUDA's kernel meets a bad one with a device-side assert
+      const at::Tensor& count = positiveParams(info, 2, "count", "counts", true);
+      const at::Tensor& prob = argTensor(info, 3, "prob");
+      if (prob.scalar_type() != count.scalar_type() || !prob.sizes().equals(count.sizes()) || prob.device() != count.device())
+        throw ArgTypeError("count and prob must have one dtype, shape and device, got " + std::string(dtypeName(count.scalar_type())) + " " + c10::str(count.sizes()) +
+                           " and " + dtypeName(prob.scalar_type()) + " " + c10::str(prob.sizes()));
+      if (count.numel() > 0 && !at::equal(count, count.floor())) throw ArgRangeError("count must hold whole numbers");
+      checkUnitInterval(prob, "prob");
+      t = at::binomial(count, prob, gen);
     } else if (kind == "standardGamma") {
       t = at::_standard_gamma(positiveParams(info, 2, "self", "concentrations", false), gen);
     } else if (kind == "sampleDirichlet") {

@@ -3,6 +3,7 @@
 // and the parameters' gradients; draws with the same seed where python3's torch is the addon's version). Without
 // Python: undefined moments, the transform API, supports, sample moments, errors, and no tensor left behind.
 import { describe, expect, it } from 'vitest';
+import * as torch from '../lib';
 import { Generator, cat, distributions, manualSeed, memory, nn, ones, stack, tensor, tidy, zeros } from '../lib';
 import { expectErrors, type ErrorCase } from './helpers/errors';
 import { describeFunctionsAgainstTorch, type FCase } from './helpers/fcases';
@@ -11,6 +12,7 @@ import { inp } from './helpers/specs';
 const {
   Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, Exponential, Gamma, Beta, Dirichlet, Poisson,
   Laplace, Cauchy, StudentT, LogNormal, Gumbel, TransformedDistribution, OneHotCategorical, MixtureSameFamily,
+  Binomial, Geometric, HalfNormal, HalfCauchy, Pareto, Weibull,
   ExpTransform, AffineTransform, SigmoidTransform, TanhTransform, SoftplusTransform, PowerTransform, klDivergence,
 } = distributions;
 const D = 'torch.distributions';
@@ -245,6 +247,80 @@ const cases: FCase[] = [
     seed: 81,
     sameVersionOnly: true,
   },
+  {
+    name: 'Binomial from probs and from logits: logProb, mean, mode, variance, entropy; KL; expand',
+    inputs: { a: inp([3], 82, { scale: 2 }), b: inp([3], 83), k: { data: [0, 3, 7, 1, 5, 2], shape: [2, 3], dtype: 'float64' } },
+    py: `(lambda p, l, q: torch.cat([p.log_prob(k).flatten(), l.log_prob(k).flatten(), p.mean, p.mode, p.variance, p.entropy(), l.entropy(), ${D}.kl_divergence(p, q), p.expand((2, 3)).log_prob(k).flatten()]))(${D}.Binomial(7, probs=torch.sigmoid(a)), ${D}.Binomial(torch.full((3,), 7., ${F64}), logits=a), ${D}.Binomial(7, logits=b))`,
+    ts: (t) => {
+      const p = new Binomial(7, { probs: t.a.sigmoid() });
+      const l = new Binomial(torch.full([3], 7, { dtype: 'float64' }), { logits: t.a });
+      const q = new Binomial(7, { logits: t.b });
+      return cat([p.logProb(t.k).reshape([-1]), l.logProb(t.k).reshape([-1]), p.mean, p.mode, p.variance, p.entropy(), l.entropy(), klDivergence(p, q), p.expand([2, 3]).logProb(t.k).reshape([-1])]);
+    },
+  },
+  {
+    name: 'Binomial.sample and torch.binomial with the same seed',
+    inputs: { n: { data: [0, 1, 5, 40, 300], shape: [5], dtype: 'float64' }, p: inp([5], 84, { grad: false }) },
+    py: `torch.cat([${D}.Binomial(n, probs=torch.sigmoid(p)).sample((3,)).flatten(), torch.binomial(n, torch.sigmoid(p) * 0.5)])`,
+    ts: (t) => cat([new Binomial(t.n, { probs: t.p.sigmoid() }).sample([3]).reshape([-1]), torch.binomial(t.n, t.p.sigmoid().mul(0.5))]),
+    seed: 85,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Geometric from probs and logits: logProb, mean, mode, variance, entropy; KL',
+    inputs: { a: inp([3], 86), b: inp([3], 87), k: { data: [0, 2, 9], shape: [3], dtype: 'float64' } },
+    py: `(lambda p, l: torch.cat([p.log_prob(k), l.log_prob(k), p.mean, p.mode, p.variance, p.entropy(), l.entropy(), ${D}.kl_divergence(p, l)]))(${D}.Geometric(probs=torch.sigmoid(a)), ${D}.Geometric(logits=b))`,
+    ts: (t) => {
+      const p = new Geometric({ probs: t.a.sigmoid() });
+      const l = new Geometric({ logits: t.b });
+      return cat([p.logProb(t.k), l.logProb(t.k), p.mean, p.mode, p.variance, p.entropy(), l.entropy(), klDivergence(p, l)]);
+    },
+  },
+  {
+    name: 'Geometric.sample with the same seed, and probs 1 (only 0)',
+    inputs: { a: inp([4], 88, { grad: false }) },
+    py: `torch.cat([${D}.Geometric(probs=torch.sigmoid(a)).sample((3,)).flatten(), ${D}.Geometric(probs=torch.ones(2, ${F64})).sample(), ${D}.Geometric(probs=torch.ones(1, ${F64})).log_prob(torch.zeros(1, ${F64}))])`,
+    ts: (t) => cat([new Geometric({ probs: t.a.sigmoid() }).sample([3]).reshape([-1]), new Geometric({ probs: torch.ones([2], { dtype: 'float64' }) }).sample(), new Geometric({ probs: torch.ones([1], { dtype: 'float64' }) }).logProb(torch.zeros([1], { dtype: 'float64' }))]),
+    seed: 89,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'HalfNormal and HalfCauchy: logProb (−∞ below 0 without validation), cdf, icdf, entropy, mean, mode, variance',
+    inputs: { s: inp([3], 90, { positive: true }), x: inp([3], 91, { grad: false, positive: true, scale: 2 }) },
+    py: `(lambda n, c: torch.cat([n.log_prob(x), n.cdf(x), n.icdf(torch.sigmoid(x)), n.entropy(), n.mean, n.mode, n.variance, c.log_prob(x), c.cdf(x), c.icdf(torch.sigmoid(x)), c.entropy(), c.mode, ${D}.kl_divergence(n, ${D}.HalfNormal(s + 1))]))(${D}.HalfNormal(s), ${D}.HalfCauchy(s))`,
+    ts: (t) => {
+      const n = new HalfNormal(t.s);
+      const c = new HalfCauchy(t.s);
+      return cat([n.logProb(t.x), n.cdf(t.x), n.icdf(t.x.sigmoid()), n.entropy(), n.mean, n.mode, n.variance, c.logProb(t.x), c.cdf(t.x), c.icdf(t.x.sigmoid()), c.entropy(), c.mode, klDivergence(n, new HalfNormal(t.s.add(1)))]);
+    },
+  },
+  {
+    name: 'HalfNormal and HalfCauchy rsample with the same seed',
+    inputs: { s: inp([3], 92, { positive: true }) },
+    py: `torch.cat([${D}.HalfNormal(s).rsample((2,)).flatten(), ${D}.HalfCauchy(s).rsample((2,)).flatten()])`,
+    ts: (t) => cat([new HalfNormal(t.s).rsample([2]).reshape([-1]), new HalfCauchy(t.s).rsample([2]).reshape([-1])]),
+    seed: 93,
+    sameVersionOnly: true,
+  },
+  {
+    name: 'Pareto and Weibull: logProb, cdf, icdf, entropy, mean, mode, variance; Pareto KL; expand',
+    inputs: { s: inp([3], 94, { positive: true }), a: inp([3], 95, { positive: true }), x: inp([3], 96, { grad: false, positive: true }) },
+    py: `(lambda p, w: torch.cat([p.log_prob(s + x), p.cdf(s + x), p.icdf(torch.sigmoid(x)), p.entropy(), p.mean, p.mode, p.variance, w.log_prob(x), w.cdf(x), w.icdf(torch.sigmoid(x)), w.entropy(), w.mean, w.mode, w.variance, ${D}.kl_divergence(p, ${D}.Pareto(s * 0.5, a + 1)), w.expand((2, 3)).log_prob(x).flatten()]))(${D}.Pareto(s, a + 2.5), ${D}.Weibull(s, a + 1))`,
+    ts: (t) => {
+      const p = new Pareto(t.s, t.a.add(2.5));
+      const w = new Weibull(t.s, t.a.add(1));
+      const y = t.s.add(t.x);
+      return cat([p.logProb(y), p.cdf(y), p.icdf(t.x.sigmoid()), p.entropy(), p.mean, p.mode, p.variance, w.logProb(t.x), w.cdf(t.x), w.icdf(t.x.sigmoid()), w.entropy(), w.mean, w.mode, w.variance, klDivergence(p, new Pareto(t.s.mul(0.5), t.a.add(1))), w.expand([2, 3]).logProb(t.x).reshape([-1])]);
+    },
+  },
+  {
+    name: 'Pareto and Weibull rsample with the same seed',
+    inputs: { s: inp([2], 97, { positive: true }), a: inp([2], 98, { positive: true }) },
+    py: `torch.cat([${D}.Pareto(s, a + 1).rsample((3,)).flatten(), ${D}.Weibull(s, a + 0.5).rsample((3,)).flatten()])`,
+    ts: (t) => cat([new Pareto(t.s, t.a.add(1)).rsample([3]).reshape([-1]), new Weibull(t.s, t.a.add(0.5)).rsample([3]).reshape([-1])]),
+    seed: 99,
+    sameVersionOnly: true,
+  },
 ];
 
 describeFunctionsAgainstTorch(cases);
@@ -391,6 +467,10 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
         td.cdf(td.sample()).sum().item();
         const gmm = new MixtureSameFamily(new Categorical({ logits: loc }), new Normal(loc, 1));
         gmm.logProb(gmm.sample([2])).sum().add(gmm.variance).add(gmm.cdf(loc).sum()).item();
+        for (const d of [new Binomial(5, { logits: loc }), new Geometric({ probs: loc.sigmoid() }), new HalfNormal(loc.add(1)), new HalfCauchy(2), new Pareto(1, loc.add(1)), new Weibull(loc.add(1), 2)]) {
+          d.logProb(d.sample([2])).sum().add(d.mode.sum()).add(d.entropy().sum()).item();
+          d.expand([4, 3]).sample().sum().item();
+        }
         const oh = new OneHotCategorical({ logits: loc });
         oh.logProb(oh.sample([3])).sum().add(oh.entropy()).item();
         klDivergence(new LogNormal(loc, 1), new LogNormal(0, 2)).sum().item();
@@ -417,7 +497,7 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
     expect(loc.isDisposed).toBe(false);
   });
 
-  it('MixtureSameFamily samples the picked component: each draw near one mean, in the mixture\'s proportions; shapes with a shared mixture', () => {
+  it('MixtureSameFamily samples the picked component in the mixture\'s proportions; OneHotCategorical, the counting, folded and power-law families: supports and sample moments', () => {
     manualSeed(5);
     tidy(() => {
       const means = tensor([0, 100, 200]);
@@ -436,6 +516,25 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
       const ohs = oh.sample([100]);
       expect([oh.batchShape, oh.eventShape, ohs.shape, ohs.sum(-1).min().item(), ohs.sum(-1).max().item()]).toEqual([[2], [2], [100, 2, 2], 1, 1]);
       expect(oh.expand([3, 2]).sample().shape).toEqual([3, 2, 2]);
+      // the counting families and the folded and power-law ones: supports and sample moments
+      const bin = new Binomial(tensor([0, 10, 100]), { probs: tensor([0.5, 0.3, 0.9]) }).sample([4000]);
+      expect(bin.sub(bin.floor()).abs().max().item()).toBe(0);
+      expect(bin.select(1, 0).max().item()).toBe(0);
+      const bm = bin.mean(0).toArray() as Float32Array;
+      expect(Math.abs(bm[1] - 3)).toBeLessThan(0.1);
+      expect(Math.abs(bm[2] - 90)).toBeLessThan(0.2);
+      const geo = new Geometric({ probs: tensor([0.25, 1]) }).sample([8000]);
+      expect(Math.abs((geo.select(1, 0).mean().item() as number) - 3)).toBeLessThan(0.15);
+      expect(geo.select(1, 1).max().item()).toBe(0);
+      const hn = new HalfNormal(2).sample([8000]);
+      expect(hn.min().item()).toBeGreaterThanOrEqual(0);
+      expect(Math.abs((hn.mean().item() as number) - 2 * Math.sqrt(2 / Math.PI))).toBeLessThan(0.05);
+      const par = new Pareto(3, 4).sample([8000]);
+      expect(par.min().item()).toBeGreaterThanOrEqual(3);
+      expect(Math.abs((par.mean().item() as number) - 4)).toBeLessThan(0.1);
+      const wb = new Weibull(2, 1).sample([8000]); // k = 1: an exponential of mean 2
+      expect(Math.abs((wb.mean().item() as number) - 2)).toBeLessThan(0.1);
+      expect(new HalfNormal(1, { validateArgs: false }).logProb(tensor([-1])).item()).toBe(-Infinity);
     });
   });
 
@@ -469,6 +568,31 @@ describe('distributions: heavy tails, transforms and modes without Python', () =
         [() => klDivergence(new LogNormal(0, 1), new TransformedDistribution(new Normal(0, 1), new AffineTransform(0, 2))), TypeError, /klDivergence: LogNormal ‖ TransformedDistribution needs the same transforms on both sides/],
         [() => klDivergence(new Laplace(0, 1), new Cauchy(0, 1)), TypeError, /klDivergence: no formula for Laplace ‖ Cauchy/],
         [() => new Poisson(2).entropy(), TypeError, /Poisson.entropy is not defined/],
+        [() => new Binomial(-1, { probs: 0.5 }), RangeError, /Binomial: totalCount must hold values that are whole numbers >= 0, but holds -1/],
+        [() => new Binomial(tensor([2, 2.5]), { probs: 0.5 }), RangeError, /Binomial: totalCount must hold values that are whole numbers >= 0, but holds 2.5 \(flat index 1/],
+        [() => new Binomial(3, { probs: 1.5 }), RangeError, /Binomial: probs must hold values in \[0, 1\], but holds 1.5/],
+        [() => new Binomial(3, { probs: 0.5, logits: 0 } as never), TypeError, /Binomial: expected exactly one of probs and logits/],
+        [() => new Binomial(3, { probs: 0.5 }).logProb(tensor([4])), RangeError, /Binomial.logProb: value must hold values that are whole numbers in \[0, totalCount\], but holds 4/],
+        [() => new Binomial(tensor([2, 3]), { probs: 0.5 }).entropy(), TypeError, /Binomial.entropy: needs one totalCount for the whole batch/],
+        [() => klDivergence(new Binomial(2, { probs: 0.5 }), new Binomial(3, { probs: 0.5 })), TypeError, /klDivergence: Binomial ‖ Binomial where q has more trials than p/],
+        [() => new Geometric({ probs: tensor([0.5, 0]) }), RangeError, /Geometric: probs must hold values in \(0, 1\], but holds 0 \(flat index 1/],
+        [() => new Geometric({ logits: NaN }), TypeError, /Geometric: expected a floating-point Tensor or a number for logits/],
+        [() => new Geometric({ probs: 0.5 }).logProb(tensor([1.5])), RangeError, /Geometric.logProb: value must hold values that are whole numbers >= 0, but holds 1.5/],
+        [() => new HalfNormal(tensor([1, -1])), RangeError, /HalfNormal: scale must hold values > 0, but holds -1/],
+        [() => new HalfNormal(1).logProb(tensor([-0.5])), RangeError, /HalfNormal.logProb: value must hold values in \[0, ∞\), but holds -0.5/],
+        [() => new HalfCauchy(1).cdf(tensor([-1])), RangeError, /HalfCauchy.cdf: value must hold values in \[0, ∞\), but holds -1/],
+        [() => new HalfCauchy(0), RangeError, /HalfCauchy: scale must hold values > 0, but holds 0/],
+        [() => new Pareto(2, 1).logProb(tensor([3, 1.5])), RangeError, /Pareto.logProb: value must hold values at least scale, but holds 1.5 \(flat index 1/],
+        [() => new Pareto(2, -1), RangeError, /Pareto: alpha must hold values > 0, but holds -1/],
+        [() => new Weibull(1, 0), RangeError, /Weibull: concentration must hold values > 0, but holds 0/],
+        [() => new Weibull(1, 2).logProb(tensor([0])), RangeError, /Weibull.logProb: value must hold values in \(0, ∞\), but holds 0/],
+        [() => new distributions.AbsTransform().logAbsDetJacobian(tensor([1]), tensor([1])), TypeError, /AbsTransform.logAbsDetJacobian is not defined: \|x\| is not injective/],
+        [() => new TransformedDistribution(new Normal(0, 1), new distributions.AbsTransform()).cdf(tensor([1])), TypeError, /AbsTransform.sign is not defined/],
+        [() => torch.binomial(tensor([3, 4]), tensor([0.5, 1.5])), RangeError, /^binomial: prob must hold probabilities in \[0, 1\], found 1.5/],
+        [() => torch.binomial(tensor([3, -1]), tensor([0.5, 0.5])), RangeError, /^binomial: count must hold finite counts >= 0, found -1/],
+        [() => torch.binomial(tensor([3, 2.5]), tensor([0.5, 0.5])), RangeError, /^binomial: count must hold whole numbers/],
+        [() => torch.binomial(tensor([3, 2]), tensor([0.5])), TypeError, /^binomial: count and prob must have one dtype, shape and device, got float32 \[2\] and float32 \[1\]/],
+        [() => torch.binomial(tensor([3]), tensor([0.5]), { gen: 1 } as never), TypeError, /^binomial: unknown option 'gen'/],
         [() => new MixtureSameFamily(new Normal(0, 1) as never, new Normal(tensor([0, 1]), 1)), TypeError, /MixtureSameFamily: expected a Categorical for mixtureDistribution/],
         [() => new MixtureSameFamily(new Categorical({ logits: tensor([0, 0]) }), new Normal(0, 1)), RangeError, /MixtureSameFamily: expected a distribution with a batch dimension of components \(its rightmost\) for componentDistribution but received "batch shape \[\]"/],
         [() => new MixtureSameFamily(new Categorical({ logits: tensor([0, 0]) }), new Normal(tensor([0, 1, 2]), 1)), RangeError, /MixtureSameFamily: expected a Categorical over the components' 3 \(the rightmost of their batch shape \[3\]\) for mixtureDistribution but received "2 categories"/],

@@ -178,7 +178,8 @@ export class Uniform extends Distribution {
 /** `{probs}` or `{logits}`: exactly one, as PyTorch's `probs=` / `logits=`. */
 export type ProbsOrLogits = ({ probs: Param; logits?: undefined } | { logits: Param; probs?: undefined }) & DistributionOptions;
 
-function probsOrLogits(op: string, args: unknown): { probs?: Param; logits?: Param; validateArgs?: boolean } {
+/** @internal */
+export function probsOrLogits(op: string, args: unknown): { probs?: Param; logits?: Param; validateArgs?: boolean } {
   if (args === null || typeof args !== 'object') throw typeError(op, 'options', '{ probs } or { logits }', args);
   const o = knownOptions(op, args, ['probs', 'logits', 'validateArgs']) as { probs?: Param; logits?: Param; validateArgs?: boolean };
   if ((o.probs === undefined) === (o.logits === undefined)) {
@@ -187,10 +188,18 @@ function probsOrLogits(op: string, args: unknown): { probs?: Param; logits?: Par
   return o;
 }
 
-/** PyTorch's clamp_probs: probabilities kept within [eps, 1 - eps] of the dtype. */
-function clampProbs(p: Tensor): Tensor {
+/** @internal PyTorch's clamp_probs: probabilities kept within [eps, 1 - eps] of the dtype. */
+export function clampProbs(p: Tensor): Tensor {
   const eps = finfo(p.dtype).eps;
   return p.clamp(eps, 1 - eps);
+}
+
+/** @internal PyTorch's binary probs_to_logits: `log p − log(1 − p)`, with p clamped as clampProbs does. */
+export function probsToLogits(p: Tensor): Tensor {
+  return tidy(() => {
+    const c = clampProbs(p);
+    return c.log().sub(c.neg().log1p());
+  });
 }
 
 /** Bernoulli distributions over {0, 1}, as `torch.distributions.Bernoulli`: `new Bernoulli({ probs })` or `{ logits }`. */
@@ -213,7 +222,7 @@ export class Bernoulli extends Distribution {
     if (o.probs !== undefined) {
       this.probs = this.own(given);
       this.validate(() => refuse('Bernoulli', 'probs', 'in [0, 1]', given, () => given.lt(0).logicalOr(given.gt(1)).logicalOr(given.isnan())));
-      this.logits = this.own(tidy(() => clampProbs(given).log().sub(clampProbs(given).neg().log1p())));
+      this.logits = this.own(probsToLogits(given));
     } else {
       this.logits = this.own(given);
       this.validate(() => refuse('Bernoulli', 'logits', 'that are not NaN', given, () => given.isnan()));

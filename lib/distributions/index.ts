@@ -1,10 +1,11 @@
 /**
  * Probability distributions, as PyTorch's `torch.distributions`: `Normal`, `Uniform`, `Bernoulli`, `Categorical`,
- * `OneHotCategorical`, `MultivariateNormal`, `Independent`, `MixtureSameFamily`, `Exponential`, `Gamma`, `Chi2`,
- * `Beta`, `Dirichlet`, `Poisson`, `Laplace`, `Cauchy`, `StudentT`, `LogNormal`, `Gumbel`, and
+ * `OneHotCategorical`, `Binomial`, `Geometric`, `MultivariateNormal`, `Independent`, `MixtureSameFamily`,
+ * `Exponential`, `Gamma`, `Chi2`, `Beta`, `Dirichlet`, `Poisson`, `Laplace`, `Cauchy`, `StudentT`, and
  * `TransformedDistribution` over the elementwise transforms (`ExpTransform`, `AffineTransform`, `SigmoidTransform`,
- * `TanhTransform`, `SoftplusTransform`, `PowerTransform`, each with `.inv`), with `sample`, `rsample`
- * (reparameterised, differentiable: all but Bernoulli, the categoricals, Poisson and mixtures), `logProb`,
+ * `TanhTransform`, `SoftplusTransform`, `PowerTransform`, `AbsTransform`, each with `.inv`) with the families
+ * built on it (`LogNormal`, `Gumbel`, `HalfNormal`, `HalfCauchy`, `Pareto`, `Weibull`), with `sample`, `rsample`
+ * (reparameterised, differentiable: all but Bernoulli, the categoricals, the counts and mixtures), `logProb`,
  * `entropy`, `cdf`/`icdf` (Normal, Uniform, Exponential, Laplace, Cauchy, and transformed distributions of those;
  * Gamma's and mixtures' cdf), `mean`/`mode`/`variance`/`stddev`, `expand(batchShape)` (broadcast views of the
  * parameters), `klDivergence` between two of the same family (`registerKl` adds formulas). The formulas, shapes,
@@ -25,8 +26,9 @@
  */
 export { Distribution, klDivergence, registerKl, type DistributionClass, type DistributionOptions, type KlFunction, type Param, type SampleOptions } from './distribution';
 export { Bernoulli, Categorical, Independent, MultivariateNormal, Normal, OneHotCategorical, Uniform, type CovarianceArgs, type ProbsOrLogits } from './basic';
+export { Binomial, Geometric } from './counts';
 export { MixtureSameFamily } from './mixture';
 export { Beta, Chi2, Dirichlet, Exponential, Gamma, Poisson } from './gamma';
 export { Cauchy, Laplace, StudentT } from './location-scale';
-export { Gumbel, LogNormal, TransformedDistribution } from './transformed';
-export { AffineTransform, ExpTransform, PowerTransform, SigmoidTransform, SoftplusTransform, TanhTransform, Transform, type Constraint } from './transforms';
+export { Gumbel, HalfCauchy, HalfNormal, LogNormal, Pareto, TransformedDistribution, Weibull } from './transformed';
+export { AbsTransform, AffineTransform, ExpTransform, PowerTransform, SigmoidTransform, SoftplusTransform, TanhTransform, Transform, type Constraint } from './transforms';

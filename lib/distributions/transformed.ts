@@ -2,12 +2,14 @@
 // transforms) and the two families PyTorch builds on it: LogNormal (Normal through exp) and Gumbel (Uniform
 // through four maps), with their KL formulas.
 import { noGrad } from '../autograd';
-import { fullLike } from '../creation';
+import { fullLike, onesLike, where, zerosLike } from '../creation';
 import { finfo } from '../dtype';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
 import { knownOptions, rangeError, typeError } from '../validate';
 import { Normal, Uniform } from './basic';
+import { Exponential } from './gamma';
+import { Cauchy } from './location-scale';
 import {
   Distribution,
   NO_CHECK,
@@ -15,6 +17,7 @@ import {
   checkLocScale,
   fmt,
   klDivergence,
+  positive,
   refuse,
   registerKl,
   sumRightmost,
@@ -22,7 +25,7 @@ import {
   type Param,
   type SampleOptions,
 } from './distribution';
-import { AffineTransform, ExpTransform, Transform } from './transforms';
+import { AbsTransform, AffineTransform, ExpTransform, PowerTransform, Transform, positive as positiveSet, type Constraint } from './transforms';
 
 /** Euler–Mascheroni γ, as PyTorch's `euler_constant`. */
 const EULER = 0.5772156649015329;
@@ -135,10 +138,15 @@ export class TransformedDistribution extends Distribution {
     super.dispose();
   }
 
-  /** @internal while validateArgs: `v` must lie in the last transform's codomain (the base's support without transforms). */
+  /** @internal while validateArgs: `v` must lie in the support (PyTorch's `_validate_sample`). */
   protected checkSupport(method: string, v: Tensor): void {
-    const last = this.transforms[this.transforms.length - 1];
-    if (this.validateArgs && last) refuse(`${this.op}.${method}`, 'value', last.codomain.describe, v, () => last.codomain.bad(v));
+    const s = this.support;
+    if (this.validateArgs && s) refuse(`${this.op}.${method}`, 'value', s.describe, v, () => s.bad(v));
+  }
+
+  /** @internal the set values lie in: the last transform's codomain (none to check without transforms: the base checks its own). */
+  protected get support(): Constraint | null {
+    return this.transforms[this.transforms.length - 1]?.codomain ?? null;
   }
 
   /** PyTorch's `_monotonize_cdf`: `p` where the composed map increases, `1 − p` where it decreases. */
@@ -257,6 +265,230 @@ export class Gumbel extends TransformedDistribution {
     return tidy(() => this.scale.log().add(1 + EULER));
   }
 }
+
+/** PyTorch's `constraints.nonnegative`. */
+const nonnegative: Constraint = { describe: 'in [0, ∞)', bad: (v) => v.ge(0).logicalNot() };
+
+/**
+ * @internal HalfNormal's and HalfCauchy's shared part: `|X|` for X of a base symmetric about 0, whose density on
+ * [0, ∞) is twice the base's.
+ */
+abstract class Folded extends TransformedDistribution {
+  constructor(base: Distribution, options: DistributionOptions) {
+    super(base, new AbsTransform(), options);
+  }
+  /** The base's scale. */
+  get scale(): Tensor {
+    return (this.baseDist as Normal | Cauchy).scale;
+  }
+  /** 0. */
+  get mode(): Tensor {
+    return zerosLike(this.scale);
+  }
+  /** The base's log-density plus log 2 on [0, ∞); −∞ below. */
+  logProb(value: Tensor): Tensor {
+    const v = this.valueArg('logProb', value);
+    this.checkSupport('logProb', v);
+    return tidy(() => where(v.ge(0), this.baseDist.logProb(v).add(Math.LN2), -Infinity));
+  }
+  /** `2 F(x) − 1`, F the base's cdf. */
+  cdf(value: Tensor): Tensor {
+    const v = this.valueArg('cdf', value);
+    this.checkSupport('cdf', v);
+    return tidy(() => this.baseDist.cdf(v).mul(2).sub(1));
+  }
+  /** The base's icdf at `(p + 1) / 2`. */
+  icdf(value: Tensor): Tensor {
+    const v = this.valueArg('icdf', value);
+    return tidy(() => this.baseDist.icdf(v.add(1).div(2)));
+  }
+  /** The base's entropy minus log 2. */
+  entropy(): Tensor {
+    return tidy(() => this.baseDist.entropy().sub(Math.LN2));
+  }
+  /** @internal [0, ∞). */
+  protected get support(): Constraint {
+    return nonnegative;
+  }
+}
+
+/**
+ * Half-normal distributions: `|X|` for X ~ Normal(0, scale), as `torch.distributions.HalfNormal` (a
+ * TransformedDistribution of a Normal through AbsTransform, with its own density on [0, ∞)).
+ */
+export class HalfNormal extends Folded {
+  /** `new HalfNormal(scale)`: a tensor or a number, > 0. */
+  constructor(scale: Param, options: DistributionOptions = {}) {
+    knownOptions('HalfNormal', options, ['validateArgs']);
+    super(new Normal(0, scale, NO_CHECK), options);
+    this.validate(() => positive('HalfNormal', 'scale', this.scale));
+  }
+  /** @internal */
+  protected expanded(batchShape: number[]): HalfNormal {
+    return this.expandParams(batchShape, [this.scale], (s) => new HalfNormal(s, NO_CHECK));
+  }
+  /** `scale · √(2/π)`. */
+  get mean(): Tensor {
+    return this.scale.mul(Math.sqrt(2 / Math.PI));
+  }
+  /** `scale² (1 − 2/π)`. */
+  get variance(): Tensor {
+    return tidy(() => this.scale.pow(2).mul(1 - 2 / Math.PI));
+  }
+}
+
+/**
+ * Half-Cauchy distributions: `|X|` for X ~ Cauchy(0, scale), as `torch.distributions.HalfCauchy` (mean and
+ * variance ∞, as PyTorch's).
+ */
+export class HalfCauchy extends Folded {
+  /** `new HalfCauchy(scale)`: a tensor or a number, > 0. */
+  constructor(scale: Param, options: DistributionOptions = {}) {
+    knownOptions('HalfCauchy', options, ['validateArgs']);
+    super(new Cauchy(0, scale, NO_CHECK), options);
+    this.validate(() => positive('HalfCauchy', 'scale', this.scale));
+  }
+  /** @internal */
+  protected expanded(batchShape: number[]): HalfCauchy {
+    return this.expandParams(batchShape, [this.scale], (s) => new HalfCauchy(s, NO_CHECK));
+  }
+  /** ∞, as PyTorch. */
+  get mean(): Tensor {
+    return fullLike(this.scale, Infinity);
+  }
+  /** ∞ (the Cauchy's). */
+  get variance(): Tensor {
+    return this.baseDist.variance;
+  }
+}
+
+/**
+ * Pareto (type I) distributions of minimum `scale` and tail index `alpha`, density `α scale^α / x^(α+1)` on
+ * `[scale, ∞)`, as `torch.distributions.Pareto` (an Exponential(alpha) through exp and a scaling).
+ */
+export class Pareto extends TransformedDistribution {
+  /** The minima (> 0). */
+  readonly scale: Tensor;
+  /** The tail indices (> 0). */
+  readonly alpha: Tensor;
+
+  /** `new Pareto(scale, alpha)`: tensors or numbers, broadcast together; both > 0. */
+  constructor(scale: Param, alpha: Param, options: DistributionOptions = {}) {
+    knownOptions('Pareto', options, ['validateArgs']);
+    const [s, a] = broadcastAll('Pareto', { scale, alpha });
+    super(new Exponential(a, NO_CHECK), [new ExpTransform(), new AffineTransform(0, s)], options);
+    this.scale = this.own(s);
+    this.alpha = this.own(a);
+    this.validate(() => {
+      positive('Pareto', 'scale', s);
+      positive('Pareto', 'alpha', a);
+    });
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Pareto {
+    return this.expandParams(batchShape, [this.scale, this.alpha], (s, a) => new Pareto(s, a, NO_CHECK));
+  }
+
+  /** `α scale / (α − 1)` (∞ for α <= 1). */
+  get mean(): Tensor {
+    return tidy(() => {
+      const a = this.alpha.clamp(1);
+      return a.mul(this.scale).div(a.sub(1));
+    });
+  }
+  /** `scale`, as a new handle. */
+  get mode(): Tensor {
+    return this.scale.expand(this.scale.shape);
+  }
+  /** `scale² α / ((α − 1)² (α − 2))` (∞ for α <= 2). */
+  get variance(): Tensor {
+    return tidy(() => {
+      const a = this.alpha.clamp(2);
+      return this.scale.pow(2).mul(a).div(a.sub(1).pow(2).mul(a.sub(2)));
+    });
+  }
+  /** `log(scale / α) + 1 + 1/α`. */
+  entropy(): Tensor {
+    return tidy(() => this.scale.div(this.alpha).log().add(this.alpha.reciprocal().add(1)));
+  }
+  /** @internal [scale, ∞). */
+  protected get support(): Constraint {
+    return { describe: 'at least scale', bad: (v) => v.ge(this.scale).logicalNot() };
+  }
+}
+
+/**
+ * Weibull distributions of scale `scale` and shape `concentration` (k), density
+ * `(k/scale) (x/scale)^(k−1) e^(−(x/scale)^k)` on (0, ∞), as `torch.distributions.Weibull` (an Exponential(1)
+ * through x^(1/k) and a scaling).
+ */
+export class Weibull extends TransformedDistribution {
+  /** The scales (> 0). */
+  readonly scale: Tensor;
+  /** The shapes k (> 0). */
+  readonly concentration: Tensor;
+
+  /** `new Weibull(scale, concentration)`: tensors or numbers, broadcast together; both > 0. */
+  constructor(scale: Param, concentration: Param, options: DistributionOptions = {}) {
+    knownOptions('Weibull', options, ['validateArgs']);
+    const [s, k] = broadcastAll('Weibull', { scale, concentration });
+    const made = [k.reciprocal(), onesLike(s)];
+    const [kInv, ones] = made;
+    super(new Exponential(ones, NO_CHECK), [new PowerTransform(kInv), new AffineTransform(0, s)], options);
+    this.scale = this.own(s);
+    this.concentration = this.own(k);
+    for (const t of made) this.own(t);
+    this.validate(() => {
+      positive('Weibull', 'scale', s);
+      positive('Weibull', 'concentration', k);
+    });
+  }
+
+  /** @internal */
+  protected expanded(batchShape: number[]): Weibull {
+    return this.expandParams(batchShape, [this.scale, this.concentration], (s, k) => new Weibull(s, k, NO_CHECK));
+  }
+
+  /** `scale · Γ(1 + 1/k)`. */
+  get mean(): Tensor {
+    return tidy(() => this.scale.mul(this.concentration.reciprocal().add(1).lgamma().exp()));
+  }
+  /** `scale ((k − 1)/k)^(1/k)` (NaN for k < 1, as PyTorch). */
+  get mode(): Tensor {
+    return tidy(() => {
+      const k = this.concentration;
+      return this.scale.mul(k.sub(1).div(k).pow(k.reciprocal()));
+    });
+  }
+  /** `scale² (Γ(1 + 2/k) − Γ(1 + 1/k)²)`. */
+  get variance(): Tensor {
+    return tidy(() => {
+      const r = this.concentration.reciprocal();
+      return this.scale.pow(2).mul(r.mul(2).add(1).lgamma().exp().sub(r.add(1).lgamma().mul(2).exp()));
+    });
+  }
+  /** `γ (1 − 1/k) + log(scale / k) + 1`. */
+  entropy(): Tensor {
+    return tidy(() => {
+      const r = this.concentration.reciprocal();
+      return r.neg().add(1).mul(EULER).add(this.scale.mul(r).log()).add(1);
+    });
+  }
+  /** @internal (0, ∞). */
+  protected get support(): Constraint {
+    return positiveSet;
+  }
+}
+
+registerKl(Pareto, Pareto, (p, q) =>
+  tidy(() => {
+    const scaleRatio = p.scale.div(q.scale);
+    const alphaRatio = q.alpha.div(p.alpha);
+    const kl = q.alpha.mul(scaleRatio.log()).sub(alphaRatio.log()).add(alphaRatio).sub(1);
+    return where(p.scale.lt(q.scale), Infinity, kl);
+  }),
+);
 
 registerKl(TransformedDistribution, TransformedDistribution, (p, q) => {
   const same = p.transforms.length === q.transforms.length && p.transforms.every((t, i) => t.equals(q.transforms[i]));

@@ -142,6 +142,29 @@ class InverseTransform extends Transform {
   }
 }
 
+/**
+ * `y = |x|`, as PyTorch's `AbsTransform`: not injective, so its `inverse` is the identity (the non-negative
+ * preimage) and it has no log-Jacobian or sign; HalfNormal and HalfCauchy use it for sampling and give their own
+ * densities.
+ */
+export class AbsTransform extends Transform {
+  readonly domain = real;
+  readonly codomain = positive;
+  get sign(): number | Tensor {
+    throw new TypeError('AbsTransform.sign is not defined: |x| is not monotone');
+  }
+  map(x: Tensor): Tensor {
+    return x.abs();
+  }
+  /** `y`, as a new handle. */
+  unmap(y: Tensor): Tensor {
+    return y.expand(y.shape);
+  }
+  ladj(): Tensor {
+    throw new TypeError('AbsTransform.logAbsDetJacobian is not defined: |x| is not injective');
+  }
+}
+
 /** `y = eˣ`, from the reals to (0, ∞), as PyTorch's `ExpTransform`. */
 export class ExpTransform extends Transform {
   readonly domain = real;
