@@ -53,18 +53,25 @@ export ICTORCH_SHARED_DATA=${ICTORCH_SHARED_DATA:-$(cd "$root/.." && pwd)/shared
 cd "$src"
 
 # The addon's build directory survives between runs (the copy's build/ is a link to it), so ccache and ninja
-# reuse what they can, and later steps can run alone (LT2_STEPS) on an earlier build.
-mkdir -p "$work/build" && ln -s "$work/build" build
+# reuse what they can, and later steps can run alone (LT2_STEPS) on an earlier build. CMake keeps the include
+# paths of the node_modules it was configured with (CMAKE_JS_INC): a build configured from another work tree
+# (another clone, perhaps deleted since) would compile against its headers, so it is cleared first.
+mkdir -p "$work/build"
+if has build && [ "$(cat "$work/build/.ictorch-root" 2>/dev/null)" != "$root" ]; then
+  rm -rf "$work/build" && mkdir -p "$work/build"
+fi
+ln -s "$work/build" build
 if has build; then
   LIBTORCH="$lt" ICTORCH_NO_DOWNLOAD=1 node scripts/install.js --build >"$work/build.log" 2>&1 \
     || { grep -E "error|FAILED" "$work/build.log" | head -40; say "the build against $lt failed (log: $work/build.log)" >&2; exit 1; }
-  # When the incremental build fails (seen: node_api.h not found, in a build directory an earlier run
-  # configured), cmake-js starts over by removing build/ (the link) and builds into a new directory in the copy:
-  # keep that one, so that a later run of a step alone (LT2_STEPS) does not find the older addon behind the link.
+  # When an incremental build fails, cmake-js starts over by removing build/ (the link) and builds into a new
+  # directory in the copy: keep that one, so that a later run of a step alone (LT2_STEPS) does not find the older
+  # addon behind the link.
   if [ ! -L build ]; then
     say "the build started over (log: $work/build.log); keeping it in $work/build"
     rm -rf "$work/build" && mv build "$work/build" && ln -s "$work/build" build
   fi
+  echo "$root" > "$work/build/.ictorch-root"
 fi
 [ -f build/Release/ictorch.node ] || { say "no addon built against $lt yet: run with the build step" >&2; exit 1; }
 ./node_modules/.bin/tsc -p .
